@@ -1,0 +1,66 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import BetterSqlite3 from 'better-sqlite3'
+import { Kysely, SqliteDialect, sql } from 'kysely'
+import type { Database } from './schema.js'
+
+export type Db = Kysely<Database>
+
+export interface OpenDb {
+  db: Db
+  /** The raw handle, for the online backup API and pragmas only; all SQL goes through Kysely. */
+  raw: BetterSqlite3.Database
+  close(): Promise<void>
+}
+
+/**
+ * Opens the SQLite file (or ':memory:') with the pragmas every connection needs: WAL with
+ * synchronous=NORMAL survives a killed process; foreign keys on; a busy timeout so that a
+ * second process (CLI, backup) waits instead of failing.
+ */
+export function openDb(file: string): OpenDb {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+  const raw = new BetterSqlite3(file)
+  if (file !== ':memory:') raw.pragma('journal_mode = WAL')
+  raw.pragma('synchronous = NORMAL')
+  raw.pragma('foreign_keys = ON')
+  raw.pragma('busy_timeout = 5000')
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) })
+  let closed = false
+  return {
+    db,
+    raw,
+    async close() {
+      if (closed) return
+      closed = true
+      await db.destroy() // closes the better-sqlite3 handle too
+    },
+  }
+}
+
+/**
+ * Runs `fn` in one write transaction opened with BEGIN IMMEDIATE, on the single connection that
+ * Kysely's SQLite driver keeps behind its mutex: every other query waits until it ends, and a
+ * second process gets a clean busy wait rather than a failed lock upgrade. Keep it short: no
+ * password hashing, file work or rendering inside.
+ */
+const inTransaction = new WeakSet<Db>()
+
+export async function writeTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
+  // A service called from inside another's transaction joins it rather than nesting BEGIN.
+  if (inTransaction.has(db)) return fn(db)
+  return db.connection().execute(async (conn) => {
+    inTransaction.add(conn)
+    await sql`BEGIN IMMEDIATE`.execute(conn)
+    try {
+      const result = await fn(conn)
+      await sql`COMMIT`.execute(conn)
+      return result
+    } catch (e) {
+      await sql`ROLLBACK`.execute(conn).catch(() => undefined)
+      throw e
+    } finally {
+      inTransaction.delete(conn)
+    }
+  })
+}

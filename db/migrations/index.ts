@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely'
+import * as m20261125_0900 from './2026_11_25_0900_foundation.js'
+
+/**
+ * Every migration, by its date-prefixed name. A static list rather than a folder scan, so that
+ * the same code runs from TypeScript sources and from the compiled dist/.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026_11_25_0900_foundation': m20261125_0900,
+}

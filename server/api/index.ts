@@ -1,0 +1,25 @@
+import express, { Router, type RequestHandler } from 'express'
+import type { AppContext } from '../context.js'
+import { AppError } from '../errors.js'
+import { loadTokenUser } from '../web/middleware/auth.js'
+import { authApi } from './auth.api.js'
+import { usersApi } from './users.api.js'
+import { auditApi } from './audit.api.js'
+
+/** JSON API v1: bearer tokens only (no cookies, so no CSRF); errors in the shape of SPEC §5. */
+export function apiRouter(ctx: AppContext, opts: { signInLimiters: RequestHandler[] }): Router {
+  const router = Router()
+  router.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store')
+    next()
+  })
+  router.use(express.json({ limit: '1mb' }))
+  router.use(loadTokenUser(ctx))
+  router.use(authApi(ctx, opts))
+  router.use(usersApi(ctx))
+  router.use(auditApi(ctx))
+  router.use(() => {
+    throw new AppError('not_found', 'error.notFound')
+  })
+  return router
+}

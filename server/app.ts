@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto'
+import express, { type NextFunction, type Request, type Response } from 'express'
+import session from 'express-session'
+import helmet from 'helmet'
+import { csrfSync } from 'csrf-sync'
+import './web/types.js'
+import type { AppContext } from './context.js'
+import { FONTS_DIR, PUBLIC_DIR, VIEWS_DIR } from './paths.js'
+import { pickLocale, translator } from './i18n/index.js'
+import { loadSessionUser } from './web/middleware/auth.js'
+import { errorHandler, notFound } from './web/middleware/errors.js'
+import { pageLocals } from './web/middleware/locals.js'
+import { SqliteSessionStore } from './web/middleware/session-store.js'
+import { signInLimiters, type SignInLimits } from './web/middleware/rate-limit.js'
+import { healthRoutes } from './web/routes/health.routes.js'
+import { authRoutes } from './web/routes/auth.routes.js'
+import { homeRoutes } from './web/routes/home.routes.js'
+import { accountRoutes } from './web/routes/account.routes.js'
+import { adminRoutes } from './web/routes/admin.routes.js'
+import { auditRoutes } from './web/routes/audit.routes.js'
+import { apiRouter } from './api/index.js'
+
+export interface AppOptions {
+  /** The session secret: from SESSION_SECRET, or one kept in the database (see secret.service). */
+  sessionSecret: string
+  signInLimits?: SignInLimits
+  /** main.ts prunes expired sessions on a timer; tests do not. */
+  pruneSessions?: boolean
+}
+
+export interface App extends express.Express {
+  shutdown(): void
+}
+
+/** Builds the Express app; never listens (main.ts does). */
+export function createApp(ctx: AppContext, opts: AppOptions): App {
+  const app = express() as App
+  app.disable('x-powered-by')
+  app.set('trust proxy', ctx.config.trustProxy)
+  app.set('view engine', 'ejs')
+  app.set('views', VIEWS_DIR)
+  if (ctx.config.env === 'production') app.set('view cache', true)
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    req.requestId = randomUUID()
+    req.isApi = req.path.startsWith('/api/')
+    req.locale = pickLocale(req.get('accept-language'))
+    if (!req.isApi && typeof req.headers.cookie === 'string') {
+      const m = /(?:^|;\s*)lang=(th|en)(?:;|$)/.exec(req.headers.cookie)
+      if (m) req.locale = m[1] as 'th' | 'en'
+    }
+    req.t = translator(req.locale)
+    res.set('X-Request-Id', req.requestId)
+    next()
+  })
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: {
+          // Plain HTTP on an office LAN must keep working: no upgrade-insecure-requests.
+          upgradeInsecureRequests: null,
+          scriptSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:', 'blob:'],
+          formAction: ["'self'"],
+        },
+      },
+      // HSTS only makes sense behind HTTPS; set below per request.
+      strictTransportSecurity: false,
+    }),
+  )
+  app.use((req, res, next) => {
+    if (req.secure) res.set('Strict-Transport-Security', 'max-age=15552000')
+    next()
+  })
+
+  app.use(healthRoutes(ctx))
+  const staticOpts = { maxAge: ctx.config.env === 'production' ? '7d' : 0, index: false as const }
+  app.use('/css', express.static(`${PUBLIC_DIR}/css`, staticOpts))
+  app.use('/js', express.static(`${PUBLIC_DIR}/js`, staticOpts))
+  app.use('/img', express.static(`${PUBLIC_DIR}/img`, staticOpts))
+  app.use('/fonts', express.static(FONTS_DIR, { ...staticOpts, maxAge: '30d' }))
+
+  const limiters = signInLimiters(opts.signInLimits)
+  app.use('/api/v1', apiRouter(ctx, { signInLimiters: limiters }))
+
+  const store = new SqliteSessionStore(ctx, ctx.config.sessionIdleMinutes * 60_000)
+  if (opts.pruneSessions) store.startPruning()
+  app.shutdown = () => store.close()
+  app.use(
+    session({
+      name: 'yk.sid',
+      secret: opts.sessionSecret,
+      store,
+      resave: false,
+      saveUninitialized: false,
+      rolling: true, // the idle timeout restarts with every request
+      cookie: {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: 'auto', // Secure when the request is HTTPS (TRUST_PROXY behind a TLS proxy)
+        maxAge: ctx.config.sessionIdleMinutes * 60_000,
+      },
+    }),
+  )
+  app.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 2000 }))
+
+  const csrf = csrfSync({
+    getTokenFromRequest: (req) => {
+      const body = req.body as Record<string, unknown> | undefined
+      const fromBody = body && typeof body._csrf === 'string' ? body._csrf : undefined
+      return fromBody ?? req.get('x-csrf-token')
+    },
+  })
+  app.use(csrf.csrfSynchronisedProtection)
+  app.use(loadSessionUser(ctx))
+  app.use((req, res, next) => {
+    // Signed-in pages must not stay in a shared office PC's cache or back button.
+    res.set('Cache-Control', 'no-store')
+    if (req.user?.mustChangePassword && !['/account/password', '/logout'].includes(req.path)) {
+      res.redirect(303, '/account/password')
+      return
+    }
+    next()
+  })
+  app.use(pageLocals(ctx, (req) => csrf.generateToken(req)))
+
+  app.use(authRoutes(ctx, { signInLimiters: limiters, regenerateCsrf: (req) => csrf.generateToken(req, true) }))
+  app.use(homeRoutes(ctx))
+  app.use(accountRoutes(ctx))
+  app.use(adminRoutes(ctx))
+  app.use(auditRoutes(ctx))
+
+  app.use(notFound())
+  app.use(errorHandler(ctx))
+  return app
+}

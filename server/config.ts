@@ -1,0 +1,62 @@
+import { z } from 'zod'
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).optional(),
+  DATABASE_PATH: z.string().min(1).default('data/yuemkhuen.db'),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  ADMIN_USERNAME: z.string().trim().min(1).optional(),
+  ADMIN_PASSWORD: z.string().min(1).optional(),
+  TRUST_PROXY: z.string().optional(),
+  SESSION_SECRET: z.string().min(16).optional(),
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test'
+  readonly port: number
+  readonly host: string | undefined
+  readonly databasePath: string
+  /** Base of every QR payload; a printed label keeps it for years (SPEC §5). */
+  readonly publicBaseUrl: string
+  readonly admin: { readonly username: string | undefined; readonly password: string | undefined }
+  /** Express "trust proxy" value: false, true, a hop count, or a list of addresses. */
+  readonly trustProxy: boolean | number | string
+  readonly sessionSecret: string | undefined
+  readonly sessionIdleMinutes: number
+  readonly logLevel: string
+}
+
+export class ConfigError extends Error {}
+
+function parseTrustProxy(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw.trim() === '' || raw === 'false' || raw === '0') return false
+  if (raw === 'true') return true
+  if (/^\d+$/.test(raw)) return Number(raw)
+  return raw
+}
+
+/** The only reader of process.env (ARCHITECTURE.md): everything else gets a frozen Config. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = envSchema.safeParse(env)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)
+    throw new ConfigError(`Invalid environment: ${lines.join('; ')}`)
+  }
+  const e = parsed.data
+  const base = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '')
+  return Object.freeze({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    databasePath: e.DATABASE_PATH,
+    publicBaseUrl: base,
+    admin: Object.freeze({ username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD }),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    sessionSecret: e.SESSION_SECRET,
+    sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
+    logLevel: e.LOG_LEVEL,
+  })
+}

@@ -1,0 +1,41 @@
+const th = {
+  'audit.title': 'บันทึกการตรวจสอบ',
+  'audit.verify': 'ตรวจสอบความถูกต้องของบันทึก',
+  'audit.verifyOk': 'บันทึกทั้ง {entries} รายการต่อเนื่องและไม่ถูกแก้ไข',
+  'audit.verifyBroken': 'พบความผิดปกติที่รายการลำดับ {id}: {reason} — ข้อมูลตั้งแต่รายการนี้อาจถูกแก้ไข ลบ หรือแทรก',
+  'audit.reason.hash_mismatch': 'เนื้อหาไม่ตรงกับค่าแฮชที่บันทึกไว้',
+  'audit.reason.prev_mismatch': 'ไม่เชื่อมต่อกับรายการก่อนหน้า',
+  'audit.reason.unparseable': 'อ่านข้อมูลของรายการไม่ได้',
+  'audit.reason.sequence_gap': 'ลำดับรายการขาดหาย',
+  'audit.explain': 'ทุกการเปลี่ยนแปลงถูกบันทึกพร้อมกับการเปลี่ยนแปลงนั้น แต่ละรายการเก็บค่าแฮชของรายการก่อนหน้า หากมีการแก้ไขหรือลบรายการใด การตรวจสอบจะชี้ตำแหน่งแรกที่ผิดปกติ',
+  'audit.col.id': 'ลำดับ',
+  'audit.col.at': 'เวลา',
+  'audit.col.actor': 'ผู้ทำรายการ',
+  'audit.col.action': 'การกระทำ',
+  'audit.col.entity': 'รายการ',
+  'audit.col.data': 'รายละเอียด',
+  'audit.filter.entity': 'ประเภทรายการ',
+  'audit.filter.action': 'การกระทำ',
+} as const
+
+const en: Record<keyof typeof th, string> = {
+  'audit.title': 'Audit log',
+  'audit.verify': 'Verify the log',
+  'audit.verifyOk': 'All {entries} entries are linked and unaltered',
+  'audit.verifyBroken': 'The chain breaks at entry {id}: {reason} — entries from there on may have been altered, deleted or inserted',
+  'audit.reason.hash_mismatch': 'its content does not match its stored hash',
+  'audit.reason.prev_mismatch': 'it does not link to the entry before it',
+  'audit.reason.unparseable': 'its data cannot be read',
+  'audit.reason.sequence_gap': 'an entry is missing before it',
+  'audit.explain': 'Every change is recorded together with the change itself, and each entry keeps the hash of the one before. If an entry is altered or deleted, verification points at the first broken one.',
+  'audit.col.id': 'No.',
+  'audit.col.at': 'Time',
+  'audit.col.actor': 'By',
+  'audit.col.action': 'Action',
+  'audit.col.entity': 'Record',
+  'audit.col.data': 'Details',
+  'audit.filter.entity': 'Record type',
+  'audit.filter.action': 'Action',
+}
+
+export const audit = { th, en }

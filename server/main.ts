@@ -1,0 +1,65 @@
+import type { Server } from 'node:http'
+import { pino } from 'pino'
+import { loadConfig } from './config.js'
+import { openDb } from '../db/connection.js'
+import { migrateToLatest } from '../db/migrator.js'
+import { createApp } from './app.js'
+import { systemClock } from './clock.js'
+import type { AppContext } from './context.js'
+import { ensureFirstAdmin } from './services/user.service.js'
+import { getOrCreateSecret } from './services/secret.service.js'
+
+/** The process edge: loadConfig → openDb → migrate → createApp → listen. */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env)
+  const logger = pino({ level: config.logLevel })
+  const handle = openDb(config.databasePath)
+  const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger }
+
+  const migrated = await migrateToLatest(handle.db)
+  for (const r of migrated.results ?? []) logger.info({ migration: r.migrationName, status: r.status }, 'migration')
+
+  const admin = await ensureFirstAdmin(ctx, config.admin)
+  if (admin.created) {
+    if (admin.generatedPassword) {
+      // Printed once, to the console only: the operator signs in and must change it.
+      process.stdout.write(
+        `\nFirst administrator created.\n  username: ${admin.username}\n  password: ${admin.generatedPassword}\nSign in and change this password now; it is not shown again.\n\n`,
+      )
+    } else {
+      logger.info({ username: admin.username }, 'first administrator created from ADMIN_USERNAME/ADMIN_PASSWORD')
+    }
+  }
+
+  const sessionSecret = config.sessionSecret ?? (await getOrCreateSecret(ctx, 'session'))
+  const app = createApp(ctx, { sessionSecret, pruneSessions: true })
+  const server: Server = app.listen(config.port, config.host ?? '0.0.0.0', () => {
+    const addr = server.address()
+    const port = typeof addr === 'object' && addr ? addr.port : config.port
+    logger.info({ port, database: config.databasePath }, `Yuemkhuen listening on http://localhost:${port}`)
+  })
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down')
+    app.shutdown()
+    const force = setTimeout(() => process.exit(1), 10_000)
+    force.unref()
+    server.close(() => {
+      handle
+        .close()
+        .then(() => process.exit(0))
+        .catch(() => process.exit(1))
+    })
+    server.closeIdleConnections()
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`Yuemkhuen failed to start: ${e instanceof Error ? e.message : String(e)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,24 @@
+import type { Kysely } from 'kysely'
+import type { Database, DepartmentRow, DepartmentUpdate, NewDepartment } from '../../db/schema.js'
+
+type Db = Kysely<Database>
+
+export async function listAll(db: Db): Promise<DepartmentRow[]> {
+  return db.selectFrom('department').selectAll().orderBy('sort_order').orderBy('name').execute()
+}
+
+export async function findById(db: Db, id: number): Promise<DepartmentRow | undefined> {
+  return db.selectFrom('department').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+export async function findByCode(db: Db, code: string): Promise<DepartmentRow | undefined> {
+  return db.selectFrom('department').selectAll().where('code', '=', code).executeTakeFirst()
+}
+
+export async function insert(db: Db, dep: NewDepartment): Promise<DepartmentRow> {
+  return db.insertInto('department').values(dep).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function update(db: Db, id: number, changes: DepartmentUpdate): Promise<void> {
+  await db.updateTable('department').set(changes).where('id', '=', id).execute()
+}

@@ -1,0 +1,48 @@
+import type { Request } from 'express'
+import { bodyOf, checkbox, num, str } from './common.form.js'
+
+const SIGNATORIES = ['mayor', 'chiefAdministrator', 'financeDirector', 'suppliesOfficer'] as const
+
+/** Parses "2568|O27|title" lines; a malformed line is reported by its number. */
+export function parseItaLines(text: string): { items: Array<{ fiscalYear: number; code: string; title: string }>; badLine?: number } {
+  const items: Array<{ fiscalYear: number; code: string; title: string }> = []
+  const lines = text.split(/\r?\n/)
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim()
+    if (!line) continue
+    const parts = line.split('|').map((p) => p.trim())
+    if (parts.length !== 3 || !/^\d{4}$/.test(parts[0]!) || !parts[1] || !parts[2]) return { items, badLine: i + 1 }
+    items.push({ fiscalYear: Number(parts[0]), code: parts[1], title: parts[2] })
+  }
+  return { items }
+}
+
+export function formatItaLines(items: Array<{ fiscalYear: number; code: string; title: string }>): string {
+  return items.map((i) => `${i.fiscalYear}|${i.code}|${i.title}`).join('\n')
+}
+
+export function settingsForm(req: Request) {
+  const b = bodyOf(req)
+  const ita = parseItaLines(str(b.itaIndicators) ?? '')
+  const input: Record<string, unknown> = {
+    agencyName: str(b.agencyName) ?? '',
+    agencyAddress: str(b.agencyAddress) ?? '',
+    province: str(b.province) ?? '',
+    agencyPhone: str(b.agencyPhone) ?? '',
+    delegationLine: str(b.delegationLine) ?? '',
+    defaultLoanDays: num(b.defaultLoanDays),
+    maxLoanDays: num(b.maxLoanDays),
+    followUpDays: num(b.followUpDays),
+    expiryDays: num(b.expiryDays),
+    thaiDigits: checkbox(b.thaiDigits),
+    labelLayout: str(b.labelLayout),
+    separateApproverAndHandover: checkbox(b.separateApproverAndHandover),
+    rulesSummary: str(b.rulesSummary) ?? '',
+    undertakingText: str(b.undertakingText) ?? '',
+    itaIndicators: ita.items,
+  }
+  for (const s of SIGNATORIES) input[s] = { name: str(b[`${s}Name`]) ?? '', position: str(b[`${s}Position`]) ?? '' }
+  return { input, itaText: str(b.itaIndicators) ?? '', itaBadLine: ita.badLine }
+}
+
+export const SIGNATORY_KEYS = SIGNATORIES

@@ -1,0 +1,58 @@
+import type { NextFunction, Request, Response } from 'express'
+import type { Role } from '../../../db/schema.js'
+import type { AppContext } from '../../context.js'
+import { AppError } from '../../errors.js'
+import { translator } from '../../i18n/index.js'
+import { authenticateToken } from '../../services/token.service.js'
+import { getCurrentUser, hasRole } from '../../services/user.service.js'
+
+/** Pages: the user of the session cookie; an account deactivated meanwhile is signed out. */
+export function loadSessionUser(ctx: AppContext) {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const id = req.session?.userId
+    if (id !== undefined) {
+      const user = await getCurrentUser(ctx, id)
+      if (user) {
+        req.user = user
+        req.locale = user.locale
+        req.t = translator(user.locale)
+      } else {
+        delete req.session.userId
+      }
+    }
+    next()
+  }
+}
+
+/** API: `Authorization: Bearer <token>` only — no cookies, so no CSRF. */
+export function loadTokenUser(ctx: AppContext) {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const header = req.get('authorization')
+    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
+    if (match) {
+      const user = await authenticateToken(ctx, match[1]!)
+      if (!user) throw new AppError('unauthenticated', 'error.unauthenticated')
+      req.user = user
+      req.locale = user.locale
+      req.t = translator(user.locale)
+    }
+    next()
+  }
+}
+
+/**
+ * The one role check for pages and API alike. Anonymous → `unauthenticated` (the API answers
+ * 401, pages redirect to sign-in); a signed-in user without any of the roles → `forbidden`.
+ * With no roles listed, any signed-in user passes.
+ */
+export function requireRole(...roles: Role[]) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (!req.user) throw new AppError('unauthenticated', 'error.unauthenticated')
+    if (roles.length > 0 && !hasRole(req.user, ...roles)) {
+      throw new AppError('forbidden', 'error.forbidden', { roles: roles.join(',') })
+    }
+    next()
+  }
+}
+
+export const requireSignIn = requireRole()

@@ -1,0 +1,72 @@
+import session from 'express-session'
+import type { AppContext } from '../../context.js'
+import { destroySession, pruneSessions, readSession, touchSession, writeSession } from '../../services/session.service.js'
+
+type Callback = (err?: unknown, data?: session.SessionData | null) => void
+
+/**
+ * express-session's Store on our own SQLite table. It goes through Kysely (see
+ * ARCHITECTURE.md: the npm store is GPL-only, writes on the raw handle and keeps a timer).
+ * Expired rows are pruned by an unref'd timer that close() stops.
+ */
+export class SqliteSessionStore extends session.Store {
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly ttlMs: number,
+  ) {
+    super()
+  }
+
+  startPruning(everyMs = 15 * 60_000): void {
+    this.timer = setInterval(() => {
+      pruneSessions(this.ctx).catch((e: unknown) => this.ctx.logger.warn({ err: e }, 'session prune failed'))
+    }, everyMs)
+    this.timer.unref()
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer)
+  }
+
+  private expiry(sess: session.SessionData): number {
+    const expires = sess.cookie?.expires
+    return expires ? new Date(expires).getTime() : this.ctx.clock.now().getTime() + this.ttlMs
+  }
+
+  override get(sid: string, cb: Callback): void {
+    readSession(this.ctx, sid).then(
+      (data) => {
+        if (!data) return cb(null, null)
+        try {
+          cb(null, JSON.parse(data) as session.SessionData)
+        } catch {
+          cb(null, null)
+        }
+      },
+      (e: unknown) => cb(e),
+    )
+  }
+
+  override set(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
+    writeSession(this.ctx, sid, sess.userId ?? null, JSON.stringify(sess), this.expiry(sess)).then(
+      () => cb?.(),
+      (e: unknown) => cb?.(e),
+    )
+  }
+
+  override touch(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
+    touchSession(this.ctx, sid, this.expiry(sess)).then(
+      () => cb?.(),
+      (e: unknown) => cb?.(e),
+    )
+  }
+
+  override destroy(sid: string, cb?: (err?: unknown) => void): void {
+    destroySession(this.ctx, sid).then(
+      () => cb?.(),
+      (e: unknown) => cb?.(e),
+    )
+  }
+}

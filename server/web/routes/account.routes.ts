@@ -1,0 +1,88 @@
+import { Router, type Request, type Response } from 'express'
+import type { AppContext } from '../../context.js'
+import { isAppError } from '../../errors.js'
+import { changeOwnPassword } from '../../services/user.service.js'
+import { issueToken, listTokens, revokeToken } from '../../services/token.service.js'
+import { getDepartment } from '../../services/department.service.js'
+import { requireSignIn } from '../middleware/auth.js'
+import { flash } from '../middleware/locals.js'
+import { bodyOf, fieldErrors, idParam, str } from '../forms/common.form.js'
+
+export function accountRoutes(ctx: AppContext): Router {
+  const router = Router()
+  router.use('/account', requireSignIn)
+
+  async function renderAccount(req: Request, res: Response, status = 200, tokenErrors: Record<string, string> = {}, tokenName = '') {
+    const user = req.user!
+    const tokens = await listTokens(ctx, user)
+    const department = user.departmentId ? await getDepartment(ctx, user.departmentId).catch(() => undefined) : undefined
+    res.status(status).render('account/index', {
+      title: req.t('account.title'),
+      profile: {
+        username: user.username,
+        name: user.name,
+        position: user.position,
+        department: department?.name ?? '',
+        roles: user.roles.map((r) => req.t(`role.${r}`)),
+      },
+      tokens: tokens.map((tk) => ({ id: tk.id, name: tk.name, prefix: tk.prefix, createdAt: tk.created_at, lastUsedAt: tk.last_used_at, revokedAt: tk.revoked_at })),
+      tokenErrors,
+      tokenName,
+    })
+  }
+
+  router.get('/account', (req, res) => renderAccount(req, res))
+
+  router.post('/account/tokens', async (req, res) => {
+    try {
+      const { token } = await issueToken(ctx, req.user!, { name: str(bodyOf(req).name) ?? '' })
+      flash(req, 'success', 'account.tokenCreated', {}, token)
+      res.redirect(303, '/account')
+    } catch (e) {
+      if (isAppError(e) && e.code === 'validation_failed') {
+        await renderAccount(req, res, 422, fieldErrors(e.details, req.t), str(bodyOf(req).name) ?? '')
+        return
+      }
+      throw e
+    }
+  })
+
+  router.post('/account/tokens/:id/revoke', async (req, res) => {
+    const id = idParam(req.params.id)
+    if (id === undefined) {
+      res.redirect(303, '/account')
+      return
+    }
+    await revokeToken(ctx, req.user!, id)
+    flash(req, 'success', 'account.tokenRevoked')
+    res.redirect(303, '/account')
+  })
+
+  function renderPassword(req: Request, res: Response, status: number, errors: Record<string, string>) {
+    res.status(status).render('account/password', { title: req.t('account.changePassword'), errors, mustChange: req.user!.mustChangePassword })
+  }
+
+  router.get('/account/password', (req, res) => renderPassword(req, res, 200, {}))
+
+  router.post('/account/password', async (req, res) => {
+    const b = bodyOf(req)
+    try {
+      await changeOwnPassword(
+        ctx,
+        req.user!,
+        { currentPassword: str(b.currentPassword) ?? '', newPassword: str(b.newPassword) ?? '', confirmPassword: str(b.confirmPassword) ?? '' },
+        req.sessionID,
+      )
+    } catch (e) {
+      if (isAppError(e) && e.code === 'validation_failed') {
+        renderPassword(req, res, 422, fieldErrors(e.details, req.t))
+        return
+      }
+      throw e
+    }
+    flash(req, 'success', 'account.passwordChanged')
+    res.redirect(303, '/account')
+  })
+
+  return router
+}

@@ -1,0 +1,226 @@
+import { Router, type Request, type Response } from 'express'
+import type { AppContext } from '../../context.js'
+import { AppError, isAppError } from '../../errors.js'
+import { BORROWER_TYPES, LOCALES, ROLES, type Role } from '../../../db/schema.js'
+import { actorOf, createUser, getUser, listUsers, resetPassword, updateUser } from '../../services/user.service.js'
+import { createDepartment, getDepartment, listDepartments, updateDepartment } from '../../services/department.service.js'
+import { getSettings, LABEL_LAYOUTS, updateSettings } from '../../services/settings.service.js'
+import { listEntries } from '../../services/audit.service.js'
+import { requireRole } from '../middleware/auth.js'
+import { flash } from '../middleware/locals.js'
+import { bodyOf, checkbox, fieldErrors, idParam, num, pageParam, str } from '../forms/common.form.js'
+import { createUserForm, updateUserForm } from '../forms/user.form.js'
+import { formatItaLines, settingsForm, SIGNATORY_KEYS } from '../forms/settings.form.js'
+
+const PAGE_SIZE = 50
+
+function validationOnly(e: unknown): AppError {
+  if (isAppError(e) && (e.code === 'validation_failed' || (e.code === 'conflict' && e.details))) return e
+  throw e
+}
+
+export function adminRoutes(ctx: AppContext): Router {
+  const router = Router()
+  router.use('/admin', requireRole('admin'))
+
+  // ---- users
+  router.get('/admin/users', async (req, res) => {
+    const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 100) : ''
+    const role = typeof req.query.role === 'string' && (ROLES as readonly string[]).includes(req.query.role) ? (req.query.role as Role) : undefined
+    const page = pageParam(req.query.page)
+    const { items, total } = await listUsers(ctx, { q: q || undefined, role, page, pageSize: PAGE_SIZE })
+    const departments = new Map((await listDepartments(ctx)).map((d) => [d.id, d.name]))
+    res.render('admin/users', {
+      title: req.t('users.title'),
+      q,
+      role: role ?? '',
+      roles: ROLES,
+      page,
+      pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
+      total,
+      users: items.map(({ user, roles }) => ({
+        id: user.id,
+        username: user.username,
+        name: user.name,
+        position: user.position,
+        department: user.department_id ? (departments.get(user.department_id) ?? '') : '',
+        roles: roles.map((r) => req.t(`role.${r}`)),
+        active: user.active === 1,
+      })),
+    })
+  })
+
+  async function renderUserForm(req: Request, res: Response, status: number, model: { id?: number; values: Record<string, unknown>; errors?: Record<string, string>; history?: unknown[] }) {
+    res.status(status).render('admin/user-form', {
+      title: req.t(model.id ? 'users.edit' : 'users.new'),
+      id: model.id,
+      values: model.values,
+      errors: model.errors ?? {},
+      departments: (await listDepartments(ctx)).filter((d) => d.active === 1 || d.id === model.values.departmentId),
+      roles: ROLES,
+      borrowerTypes: BORROWER_TYPES.filter((b) => b !== 'public' && b !== 'agency'),
+      locales: LOCALES,
+      history: model.history ?? [],
+    })
+  }
+
+  router.get('/admin/users/new', (req, res) =>
+    renderUserForm(req, res, 200, { values: { roles: ['staff'], borrowerType: 'employee', locale: 'th', departmentId: null } }),
+  )
+
+  router.post('/admin/users', async (req, res) => {
+    const input = createUserForm(req)
+    try {
+      const user = await createUser(ctx, actorOf(req.user!), input)
+      flash(req, 'success', 'users.created', { username: user.username })
+      res.redirect(303, `/admin/users/${user.id}`)
+    } catch (e) {
+      const err = validationOnly(e)
+      await renderUserForm(req, res, 422, { values: { ...input, password: '' }, errors: fieldErrors(err.details, req.t) })
+    }
+  })
+
+  router.get('/admin/users/:id', async (req, res) => {
+    const id = idParam(req.params.id)
+    if (id === undefined) throw new AppError('not_found', 'user.notFound')
+    const { user, roles } = await getUser(ctx, id)
+    const history = await listEntries(ctx.db, { entity: 'user', entityId: String(id), page: 1, pageSize: 20 })
+    await renderUserForm(req, res, 200, {
+      id,
+      values: {
+        username: user.username,
+        name: user.name,
+        position: user.position,
+        phone: user.phone,
+        departmentId: user.department_id,
+        borrowerType: user.borrower_type,
+        locale: user.locale,
+        roles,
+        active: user.active === 1,
+      },
+      history: history.items,
+    })
+  })
+
+  router.post('/admin/users/:id', async (req, res) => {
+    const id = idParam(req.params.id)
+    if (id === undefined) throw new AppError('not_found', 'user.notFound')
+    const { user } = await getUser(ctx, id)
+    const input = updateUserForm(req)
+    try {
+      await updateUser(ctx, actorOf(req.user!), id, input)
+      flash(req, 'success', 'users.updated')
+      res.redirect(303, `/admin/users/${id}`)
+    } catch (e) {
+      const err = isAppError(e) && e.code === 'conflict' && !e.details ? e : validationOnly(e)
+      const errors = err.details ? fieldErrors(err.details, req.t) : { _: req.t(err.messageKey, err.params) }
+      await renderUserForm(req, res, err.status, { id, values: { ...input, username: user.username }, errors })
+    }
+  })
+
+  router.post('/admin/users/:id/reset-password', async (req, res) => {
+    const id = idParam(req.params.id)
+    if (id === undefined) throw new AppError('not_found', 'user.notFound')
+    const { user } = await getUser(ctx, id)
+    try {
+      const password = await resetPassword(ctx, actorOf(req.user!), id, str(bodyOf(req).password) ?? '')
+      flash(req, 'success', 'users.passwordWasReset', { username: user.username }, password)
+      res.redirect(303, `/admin/users/${id}`)
+    } catch (e) {
+      const err = validationOnly(e)
+      flash(req, 'error', err.details?.[0]?.message ?? err.messageKey)
+      res.redirect(303, `/admin/users/${id}`)
+    }
+  })
+
+  // ---- departments
+  router.get('/admin/departments', async (req, res) => {
+    res.render('admin/departments', { title: req.t('departments.title'), departments: await listDepartments(ctx), values: { sortOrder: '' }, errors: {} })
+  })
+
+  function departmentForm(req: Request) {
+    const b = bodyOf(req)
+    return { code: str(b.code) ?? '', name: str(b.name) ?? '', sortOrder: num(b.sortOrder), active: checkbox(b.active) }
+  }
+
+  router.post('/admin/departments', async (req, res) => {
+    const input = departmentForm(req)
+    try {
+      await createDepartment(ctx, actorOf(req.user!), { ...input, active: true })
+      flash(req, 'success', 'departments.created')
+      res.redirect(303, '/admin/departments')
+    } catch (e) {
+      const err = validationOnly(e)
+      res.status(422).render('admin/departments', {
+        title: req.t('departments.title'),
+        departments: await listDepartments(ctx),
+        values: input,
+        errors: fieldErrors(err.details, req.t),
+      })
+    }
+  })
+
+  router.get('/admin/departments/:id', async (req, res) => {
+    const id = idParam(req.params.id)
+    if (id === undefined) throw new AppError('not_found', 'department.notFound')
+    const d = await getDepartment(ctx, id)
+    res.render('admin/department-form', {
+      title: req.t('departments.edit'),
+      id,
+      values: { code: d.code, name: d.name, sortOrder: d.sort_order, active: d.active === 1 },
+      errors: {},
+    })
+  })
+
+  router.post('/admin/departments/:id', async (req, res) => {
+    const id = idParam(req.params.id)
+    if (id === undefined) throw new AppError('not_found', 'department.notFound')
+    await getDepartment(ctx, id)
+    const input = departmentForm(req)
+    try {
+      await updateDepartment(ctx, actorOf(req.user!), id, input)
+      flash(req, 'success', 'departments.updated')
+      res.redirect(303, '/admin/departments')
+    } catch (e) {
+      const err = validationOnly(e)
+      res.status(422).render('admin/department-form', { title: req.t('departments.edit'), id, values: input, errors: fieldErrors(err.details, req.t) })
+    }
+  })
+
+  // ---- settings
+  async function renderSettings(req: Request, res: Response, status: number, values: Record<string, unknown>, itaText: string, errors: Record<string, string>) {
+    res.status(status).render('admin/settings', {
+      title: req.t('settings.title'),
+      values,
+      itaText,
+      errors,
+      signatories: SIGNATORY_KEYS,
+      layouts: LABEL_LAYOUTS,
+      publicBaseUrl: ctx.config.publicBaseUrl,
+    })
+  }
+
+  router.get('/admin/settings', async (req, res) => {
+    const s = await getSettings(ctx)
+    await renderSettings(req, res, 200, s, formatItaLines(s.itaIndicators), {})
+  })
+
+  router.post('/admin/settings', async (req, res) => {
+    const { input, itaText, itaBadLine } = settingsForm(req)
+    if (itaBadLine !== undefined) {
+      await renderSettings(req, res, 422, input, itaText, { itaIndicators: req.t('settings.itaLineInvalid', { line: itaBadLine }) })
+      return
+    }
+    try {
+      await updateSettings(ctx, actorOf(req.user!), input)
+    } catch (e) {
+      const err = validationOnly(e)
+      await renderSettings(req, res, 422, input, itaText, fieldErrors(err.details, req.t))
+      return
+    }
+    flash(req, 'success', 'settings.saved')
+    res.redirect(303, '/admin/settings')
+  })
+
+  return router
+}
