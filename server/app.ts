@@ -44,7 +44,9 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
   app.use((req: Request, res: Response, next: NextFunction) => {
     req.requestId = randomUUID()
     req.isApi = req.path.startsWith('/api/')
-    req.locale = pickLocale(req.get('accept-language'))
+    // Pages are Thai unless the person chose English (a cookie, or their profile once signed in);
+    // an anonymous API caller may ask for English with Accept-Language.
+    req.locale = req.isApi ? pickLocale(req.get('accept-language')) : 'th'
     if (!req.isApi && typeof req.headers.cookie === 'string') {
       const m = /(?:^|;\s*)lang=(th|en)(?:;|$)/.exec(req.headers.cookie)
       if (m) req.locale = m[1] as 'th' | 'en'

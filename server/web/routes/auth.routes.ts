@@ -4,12 +4,16 @@ import { recordSignIn, setOwnLocale, verifyCredentials } from '../../services/us
 import { bodyOf, str } from '../forms/common.form.js'
 import { flash } from '../middleware/locals.js'
 
-/** `?next=` may only bring a person back to a path on this site (no open redirect). */
-export function safeNextPath(raw: unknown): string {
+/**
+ * `?next=` may only bring a person back to a path on this site (no open redirect). After sign-in
+ * /login and /logout would loop; the language switch on the sign-in page may go back to /login
+ * (with its own next, which GET /login checks again).
+ */
+export function safeNextPath(raw: unknown, opts: { allowLogin?: boolean } = {}): string {
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > 2000) return '/'
   if (!raw.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return '/'
   if (/[\u0000-\u001f\u007f\\]/.test(raw)) return '/'
-  if (raw.startsWith('/login') || raw.startsWith('/logout')) return '/'
+  if (raw.startsWith('/logout') || (!opts.allowLogin && raw.startsWith('/login'))) return '/'
   return raw
 }
 
@@ -79,7 +83,7 @@ export function authRoutes(
       await setOwnLocale(ctx, req.user, locale)
       flash(req, 'success', 'account.languageSaved')
     }
-    res.redirect(303, safeNextPath(str(b.next)))
+    res.redirect(303, safeNextPath(str(b.next), { allowLogin: true }))
   })
 
   return router
