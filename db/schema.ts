@@ -80,7 +80,49 @@ export interface AuditLogTable {
   hash: string // sha256 over every other column as stored
 }
 
+export const ASSET_STATUSES = ['available', 'on_loan', 'in_repair', 'lost', 'disposed'] as const
+export type AssetStatus = (typeof ASSET_STATUSES)[number]
+
+export const CATEGORY_CODES = [
+  'office', 'education', 'vehicle', 'agriculture', 'construction', 'electrical', 'advertising', 'science',
+  'household', 'factory', 'sports', 'survey', 'music', 'computer', 'weapon', 'field', 'other',
+] as const
+
+export interface CategoryTable {
+  id: Generated<number>
+  code: string
+  name: string
+  useful_life_years: number
+  loanable_default: ColumnType<number, number | undefined, number>
+  active: ColumnType<number, number | undefined, number>
+  sort_order: ColumnType<number, number | undefined, number>
+  created_at: string
+}
+
+export interface AssetTable {
+  id: Generated<number>
+  code: string // trimmed and NFKC-normalised; the QR label carries it
+  name: string
+  category_id: number
+  brand_model: string
+  serial_number: string
+  department_id: number | null
+  location: string
+  acquired_on: string | null // 'YYYY-MM-DD'
+  price_satang: number | null // integer satang; shown as baht
+  useful_life_years: number | null // overrides the category's
+  funding_source: string
+  status: AssetStatus
+  loanable: number // 0 | 1
+  max_loan_days: number | null
+  notes: string
+  created_at: string
+  updated_at: string
+}
+
 export interface Database {
+  category: CategoryTable
+  asset: AssetTable
   department: DepartmentTable
   app_user: AppUserTable
   user_role: UserRoleTable
@@ -90,6 +132,10 @@ export interface Database {
   audit_log: AuditLogTable
 }
 
+export type CategoryRow = Selectable<CategoryTable>
+export type AssetRow = Selectable<AssetTable>
+export type NewAsset = Insertable<AssetTable>
+export type AssetUpdate = Updateable<AssetTable>
 export type DepartmentRow = Selectable<DepartmentTable>
 export type NewDepartment = Insertable<DepartmentTable>
 export type DepartmentUpdate = Updateable<DepartmentTable>

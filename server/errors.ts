@@ -26,8 +26,9 @@ export const statusOf: Record<ErrorCode, number> = {
 
 export interface FieldError {
   field: string
-  /** A message key of the catalogues with its parameters; translated at the edge. */
+  /** A message key of the catalogues; translated at the edge with `params`. */
   message: string
+  params?: Record<string, string | number>
 }
 
 /**

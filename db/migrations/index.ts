@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely'
 import * as m20261125_0900 from './2026_11_25_0900_foundation.js'
+import * as m20261126_0900 from './2026_11_26_0900_asset_register.js'
 
 /**
  * Every migration, by its date-prefixed name. A static list rather than a folder scan, so that
@@ -7,4 +8,5 @@ import * as m20261125_0900 from './2026_11_25_0900_foundation.js'
  */
 export const migrations: Record<string, Migration> = {
   '2026_11_25_0900_foundation': m20261125_0900,
+  '2026_11_26_0900_asset_register': m20261126_0900,
 }

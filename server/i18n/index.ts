@@ -3,6 +3,7 @@ import { common } from './messages/common.js'
 import { auth } from './messages/auth.js'
 import { admin } from './messages/admin.js'
 import { audit } from './messages/audit.js'
+import { asset } from './messages/asset.js'
 
 export type { Locale }
 
@@ -10,7 +11,7 @@ export type { Locale }
  * Each area keeps its Thai and English side by side (`{ th, en }`), the English typed to have
  * exactly the Thai keys; here they merge into one catalogue per language.
  */
-const areas = [common, auth, admin, audit] as const
+const areas = [common, auth, admin, audit, asset] as const
 
 type Merge<T extends readonly { th: object }[]> = T extends readonly [infer H extends { th: object }, ...infer R extends { th: object }[]]
   ? H['th'] & Merge<R>

@@ -59,8 +59,12 @@ export const passwordSchema = z
   .min(8, { error: 'user.passwordTooShort' })
   .max(200, { error: 'user.passwordTooLong' })
 
-const rolesSchema = z.array(z.enum(ROLES, { error: 'user.unknownRole' }), { error: 'validation.required' })
-  .transform((r) => [...new Set(r)].sort() as Role[])
+// Checked as a whole so that a refusal names the field `roles` (not `roles.0`); SPEC §1: one or more.
+const rolesSchema = z
+  .array(z.unknown(), { error: 'validation.required' })
+  .min(1, { error: 'user.rolesRequired' })
+  .refine((r) => r.every((x) => (ROLES as readonly unknown[]).includes(x)), { error: 'user.unknownRole' })
+  .transform((r) => [...new Set(r as Role[])].sort() as Role[])
 
 const profileFields = {
   name: z.string({ error: 'validation.required' }).trim().min(1, { error: 'validation.required' }).max(200, { error: 'validation.tooLong' }),
@@ -134,7 +138,7 @@ export async function createUser(
   const passwordHash = await hashPassword(data.password)
   return writeTransaction(ctx.db, async (trx) => {
     if (await users.findByUsername(trx, data.username)) {
-      throw new AppError('conflict', 'user.usernameTaken', { username: data.username }, [{ field: 'username', message: 'user.usernameTaken' }])
+      throw new AppError('conflict', 'user.usernameTaken', { username: data.username }, [{ field: 'username', message: 'user.usernameTaken', params: { username: data.username } }])
     }
     await checkDepartment(trx, data.departmentId)
     const now = ctx.clock.now().toISOString()

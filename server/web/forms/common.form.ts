@@ -48,8 +48,11 @@ export function pageParam(v: unknown): number {
 }
 
 /** Field errors keyed by field name, for templates. */
-export function fieldErrors(details: Array<{ field: string; message: string }> | undefined, t: (k: string) => string): Record<string, string> {
+export function fieldErrors(
+  details: Array<{ field: string; message: string; params?: Record<string, string | number> }> | undefined,
+  t: (k: string, params?: Record<string, string | number>) => string,
+): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const d of details ?? []) if (!out[d.field]) out[d.field] = t(d.message)
+  for (const d of details ?? []) if (!out[d.field]) out[d.field] = t(d.message, d.params)
   return out
 }

@@ -21,12 +21,17 @@ export function formatItaLines(items: Array<{ fiscalYear: number; code: string; 
   return items.map((i) => `${i.fiscalYear}|${i.code}|${i.title}`).join('\n')
 }
 
+/** Browsers send a textarea's line breaks as CRLF; stored texts keep LF, so an unchanged text is no change. */
+function area(v: string | string[] | undefined): string {
+  return (str(v) ?? '').replace(/\r\n?/g, '\n')
+}
+
 export function settingsForm(req: Request) {
   const b = bodyOf(req)
   const ita = parseItaLines(str(b.itaIndicators) ?? '')
   const input: Record<string, unknown> = {
     agencyName: str(b.agencyName) ?? '',
-    agencyAddress: str(b.agencyAddress) ?? '',
+    agencyAddress: area(b.agencyAddress),
     province: str(b.province) ?? '',
     agencyPhone: str(b.agencyPhone) ?? '',
     delegationLine: str(b.delegationLine) ?? '',
@@ -37,8 +42,8 @@ export function settingsForm(req: Request) {
     thaiDigits: checkbox(b.thaiDigits),
     labelLayout: str(b.labelLayout),
     separateApproverAndHandover: checkbox(b.separateApproverAndHandover),
-    rulesSummary: str(b.rulesSummary) ?? '',
-    undertakingText: str(b.undertakingText) ?? '',
+    rulesSummary: area(b.rulesSummary),
+    undertakingText: area(b.undertakingText),
     itaIndicators: ita.items,
   }
   for (const s of SIGNATORIES) input[s] = { name: str(b[`${s}Name`]) ?? '', position: str(b[`${s}Position`]) ?? '' }

@@ -61,7 +61,7 @@ export function errorHandler(ctx: AppContext) {
         error: { code: error.code, message },
       }
       if (error.details && error.code !== 'internal') {
-        body.error.details = error.details.map((d) => ({ field: d.field, message: t(d.message) }))
+        body.error.details = error.details.map((d) => ({ field: d.field, message: t(d.message, d.params) }))
       }
       if (error.code === 'internal') res.set('X-Request-Id', req.requestId)
       res.status(status).json(body)
@@ -88,7 +88,7 @@ export function errorHandler(ctx: AppContext) {
       title: t(`error.title.${status}`),
       status,
       message,
-      details: (error.details ?? []).map((d) => ({ field: d.field, message: t(d.message) })),
+      details: (error.details ?? []).map((d) => ({ field: d.field, message: t(d.message, d.params) })),
       requestId: req.requestId,
       path: req.path,
       requiredRoles: required.filter((r) => (ROLES as readonly string[]).includes(r)),

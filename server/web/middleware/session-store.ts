@@ -30,9 +30,13 @@ export class SqliteSessionStore extends session.Store {
     if (this.timer) clearInterval(this.timer)
   }
 
-  private expiry(sess: session.SessionData): number {
-    const expires = sess.cookie?.expires
-    return expires ? new Date(expires).getTime() : this.ctx.clock.now().getTime() + this.ttlMs
+  /**
+   * The idle deadline on the app's clock — the one get() checks it against. (The cookie's own
+   * expiry comes from Date.now(); with rolling sessions both restart on every request, so on the
+   * system clock they agree, and an injected clock in tests moves the row's deadline too.)
+   */
+  private expiry(): number {
+    return this.ctx.clock.now().getTime() + this.ttlMs
   }
 
   override get(sid: string, cb: Callback): void {
@@ -50,14 +54,14 @@ export class SqliteSessionStore extends session.Store {
   }
 
   override set(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
-    writeSession(this.ctx, sid, sess.userId ?? null, JSON.stringify(sess), this.expiry(sess)).then(
+    writeSession(this.ctx, sid, sess.userId ?? null, JSON.stringify(sess), this.expiry()).then(
       () => cb?.(),
       (e: unknown) => cb?.(e),
     )
   }
 
-  override touch(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
-    touchSession(this.ctx, sid, this.expiry(sess)).then(
+  override touch(sid: string, _sess: session.SessionData, cb?: (err?: unknown) => void): void {
+    touchSession(this.ctx, sid, this.expiry()).then(
       () => cb?.(),
       (e: unknown) => cb?.(e),
     )
