@@ -18,6 +18,9 @@ import { homeRoutes } from './web/routes/home.routes.js'
 import { accountRoutes } from './web/routes/account.routes.js'
 import { adminRoutes } from './web/routes/admin.routes.js'
 import { auditRoutes } from './web/routes/audit.routes.js'
+import { assetRoutes } from './web/routes/assets.routes.js'
+import { qrRoutes } from './web/routes/qr.routes.js'
+import { categoryRoutes } from './web/routes/categories.routes.js'
 import { apiRouter } from './api/index.js'
 
 export interface AppOptions {
@@ -133,6 +136,9 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
   app.use(accountRoutes(ctx))
   app.use(adminRoutes(ctx))
   app.use(auditRoutes(ctx))
+  app.use(assetRoutes(ctx))
+  app.use(qrRoutes(ctx))
+  app.use(categoryRoutes(ctx))
 
   app.use(notFound())
   app.use(errorHandler(ctx))

@@ -5,6 +5,7 @@ import { loadTokenUser } from '../web/middleware/auth.js'
 import { authApi } from './auth.api.js'
 import { usersApi } from './users.api.js'
 import { auditApi } from './audit.api.js'
+import { assetsApi } from './assets.api.js'
 
 /** JSON API v1: bearer tokens only (no cookies, so no CSRF); errors in the shape of SPEC §5. */
 export function apiRouter(ctx: AppContext, opts: { signInLimiters: RequestHandler[] }): Router {
@@ -18,6 +19,7 @@ export function apiRouter(ctx: AppContext, opts: { signInLimiters: RequestHandle
   router.use(authApi(ctx, opts))
   router.use(usersApi(ctx))
   router.use(auditApi(ctx))
+  router.use(assetsApi(ctx))
   router.use(() => {
     throw new AppError('not_found', 'error.notFound')
   })

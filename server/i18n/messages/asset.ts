@@ -80,6 +80,10 @@ const th = {
   'qr.receive': 'รับคืน',
   'qr.openInRegister': 'เปิดในทะเบียน',
   'qr.notLoanable': 'ครุภัณฑ์นี้ไม่เปิดให้ยืม',
+  'history.asset.created': 'เพิ่มเข้าทะเบียน',
+  'history.asset.imported': 'นำเข้าจากไฟล์ทะเบียน',
+  'history.asset.updated': 'แก้ไขข้อมูล',
+  'history.asset.status_changed': 'เปลี่ยนสถานะ',
 } as const
 
 const en: Record<keyof typeof th, string> = {
@@ -164,6 +168,10 @@ const en: Record<keyof typeof th, string> = {
   'qr.receive': 'Receive',
   'qr.openInRegister': 'Open in the register',
   'qr.notLoanable': 'This asset is not lent out',
+  'history.asset.created': 'Added to the register',
+  'history.asset.imported': 'Imported from a register file',
+  'history.asset.updated': 'Details edited',
+  'history.asset.status_changed': 'Status changed',
 }
 
 export const asset = { th, en }

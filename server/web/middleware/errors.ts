@@ -24,6 +24,15 @@ function classify(err: unknown): AppError | undefined {
   return undefined
 }
 
+/** The path as a person typed it (Thai, not %E0%B8…); the template escapes it. */
+function readablePath(path: string): string {
+  try {
+    return decodeURIComponent(path)
+  } catch {
+    return path
+  }
+}
+
 function safeNext(url: string): string {
   return `/login?next=${encodeURIComponent(url)}`
 }
@@ -90,7 +99,7 @@ export function errorHandler(ctx: AppContext) {
       message,
       details: (error.details ?? []).map((d) => ({ field: d.field, message: t(d.message, d.params) })),
       requestId: req.requestId,
-      path: req.path,
+      path: readablePath(req.path),
       requiredRoles: required.filter((r) => (ROLES as readonly string[]).includes(r)),
     })
   }

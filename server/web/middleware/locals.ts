@@ -15,8 +15,12 @@ export interface NavItem {
 export function navFor(roles: Role[]): NavItem[] {
   const has = (...r: Role[]) => hasRole({ roles }, ...r)
   const items: NavItem[] = [{ href: '/', key: 'nav.home' }]
+  items.push({ href: '/assets', key: 'nav.assets' })
+  if (has('finance')) items.push({ href: '/labels', key: 'nav.labels' })
+  items.push({ href: '/scan', key: 'nav.scan' })
   if (has('admin', 'committee')) items.push({ href: '/audit', key: 'nav.audit' })
   if (has('admin')) {
+    items.push({ href: '/admin/categories', key: 'nav.categories' })
     items.push({ href: '/admin/users', key: 'nav.users' })
     items.push({ href: '/admin/departments', key: 'nav.departments' })
     items.push({ href: '/admin/settings', key: 'nav.settings' })
