@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { AssetRow, AssetStatus, AssetUpdate, Database, NewAsset } from '../../db/schema.js'
+import { containsText } from './sql-helpers.js'
 
 type Db = Kysely<Database>
 
@@ -59,6 +60,8 @@ export async function setStatus(db: Db, id: number, from: AssetStatus, to: Asset
 
 export interface AssetFilter {
   q?: string
+  /** The query as a code (NFKC): codes are stored normalised, free text is not. */
+  qCode?: string
   categoryId?: number
   departmentId?: number
   status?: AssetStatus
@@ -67,21 +70,17 @@ export interface AssetFilter {
   offset: number
 }
 
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`)
-}
-
 export async function list(db: Db, f: AssetFilter): Promise<{ rows: AssetListRow[]; total: number }> {
   let q = base(db)
   if (f.q) {
-    const like = `%${escapeLike(f.q)}%`
+    const text = f.q
     q = q.where((eb) =>
       eb.or([
-        eb('asset.code', 'like', eb.val(like)),
-        eb('asset.name', 'like', eb.val(like)),
-        eb('asset.serial_number', 'like', eb.val(like)),
-        eb('asset.location', 'like', eb.val(like)),
-        eb('asset.brand_model', 'like', eb.val(like)),
+        containsText('asset.code', f.qCode ?? text),
+        containsText('asset.name', text),
+        containsText('asset.serial_number', text),
+        containsText('asset.location', text),
+        containsText('asset.brand_model', text),
       ]),
     )
   }

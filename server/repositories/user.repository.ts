@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { Database, NewUser, Role, UserRow, UserUpdate } from '../../db/schema.js'
+import { containsText } from './sql-helpers.js'
 
 type Db = Kysely<Database>
 
@@ -64,14 +65,8 @@ export interface UserListFilter {
 export async function list(db: Db, f: UserListFilter): Promise<{ rows: UserRow[]; total: number }> {
   let query = db.selectFrom('app_user')
   if (f.q) {
-    const like = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-    query = query.where((eb) =>
-      eb.or([
-        eb('username', 'like', eb.val(like)),
-        eb('name', 'like', eb.val(like)),
-        eb('position', 'like', eb.val(like)),
-      ]),
-    )
+    const text = f.q
+    query = query.where((eb) => eb.or([containsText('username', text), containsText('name', text), containsText('position', text)]))
   }
   if (f.role) {
     const role = f.role

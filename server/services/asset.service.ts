@@ -110,7 +110,7 @@ export async function createAsset(ctx: AppContext, actor: Actor, input: unknown)
   const category = await resolveRefs(ctx, data)
   const id = await writeTransaction(ctx.db, async (trx) => {
     if (await assets.findByCode(trx, data.code)) {
-      throw new AppError('conflict', 'asset.codeTaken', { code: data.code }, [{ field: 'code', message: 'asset.codeTaken' }])
+      throw new AppError('conflict', 'asset.codeTaken', { code: data.code }, [{ field: 'code', message: 'asset.codeTaken', params: { code: data.code } }])
     }
     const now = ctx.clock.now().toISOString()
     const row = await assets.insert(trx, { ...columns(data, category), status: 'available', created_at: now, updated_at: now })
@@ -133,7 +133,7 @@ export async function updateAsset(ctx: AppContext, actor: Actor, id: number, inp
     const before = await assets.findById(trx, id)
     if (!before) throw new AppError('not_found', 'asset.notFound', { code: String(id) })
     const clash = await assets.findByCode(trx, data.code)
-    if (clash && clash.id !== id) throw new AppError('conflict', 'asset.codeTaken', { code: data.code }, [{ field: 'code', message: 'asset.codeTaken' }])
+    if (clash && clash.id !== id) throw new AppError('conflict', 'asset.codeTaken', { code: data.code }, [{ field: 'code', message: 'asset.codeTaken', params: { code: data.code } }])
     const next = columns(data, category)
     const changed: Record<string, { from: unknown; to: unknown }> = {}
     for (const [k, v] of Object.entries(next)) {
@@ -211,7 +211,8 @@ export async function listAssets(ctx: AppContext, f: AssetListQuery): Promise<{ 
     departmentId = d.id
   }
   const { rows, total } = await assets.list(ctx.db, {
-    q: f.q ? normalizeCode(f.q) : undefined,
+    q: f.q?.trim() || undefined,
+    qCode: f.q ? normalizeCode(f.q) : undefined,
     categoryId,
     departmentId,
     status: f.status,
