@@ -2,7 +2,7 @@
 (function () {
   var menu = document.querySelector('details.menu')
   if (!menu || !window.matchMedia) return
-  var wide = window.matchMedia('(min-width: 60rem)')
+  var wide = window.matchMedia('(min-width: 64rem)')
   function sync() { menu.open = wide.matches }
   sync()
   if (wide.addEventListener) wide.addEventListener('change', sync)

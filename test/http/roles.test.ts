@@ -22,6 +22,11 @@ const PAGES: Array<{ path: string; roles: Role[]; needs?: string }> = [
   { path: '/admin/departments/1', roles: ['admin'], needs: 'ผู้ดูแลระบบ' },
   { path: '/admin/settings', roles: ['admin'], needs: 'ผู้ดูแลระบบ' },
   { path: '/audit', roles: ['admin', 'committee'], needs: 'ผู้ดูแลระบบ, คณะกรรมการ' },
+  { path: '/admin', roles: ['admin'], needs: 'ผู้ดูแลระบบ' },
+  { path: '/admin/categories', roles: ['admin'], needs: 'ผู้ดูแลระบบ' },
+  { path: '/admin/categories/1', roles: ['admin'], needs: 'ผู้ดูแลระบบ' },
+  { path: '/assets', roles: EVERYONE },
+  { path: '/assets/new', roles: ['finance'], needs: 'กองคลัง (พัสดุ)' },
 ]
 
 /** The same for the API: anonymous → 401, without the role → 403, allowed → the status given. */
@@ -35,6 +40,14 @@ const API: Array<{ method: 'get' | 'post'; path: string; roles: Role[]; ok: numb
     body: (who) => ({ username: `made.by.${who}`, password: 'Welcome-2568', name: 'ผู้ใช้ใหม่', roles: ['staff'] }),
   },
   { method: 'get', path: '/api/v1/audit/verify', roles: ['admin', 'committee'], ok: 200 },
+  { method: 'get', path: '/api/v1/assets', roles: EVERYONE, ok: 200 },
+  {
+    method: 'post',
+    path: '/api/v1/assets',
+    roles: ['finance'],
+    ok: 201,
+    body: (who) => ({ code: `R-${who}`, name: 'ครุภัณฑ์ทดสอบ', category: 'office' }),
+  },
 ]
 
 const ROLE_TH: Record<Role, string> = {

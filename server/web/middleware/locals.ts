@@ -19,12 +19,7 @@ export function navFor(roles: Role[]): NavItem[] {
   if (has('finance')) items.push({ href: '/labels', key: 'nav.labels' })
   items.push({ href: '/scan', key: 'nav.scan' })
   if (has('admin', 'committee')) items.push({ href: '/audit', key: 'nav.audit' })
-  if (has('admin')) {
-    items.push({ href: '/admin/categories', key: 'nav.categories' })
-    items.push({ href: '/admin/users', key: 'nav.users' })
-    items.push({ href: '/admin/departments', key: 'nav.departments' })
-    items.push({ href: '/admin/settings', key: 'nav.settings' })
-  }
+  if (has('admin')) items.push({ href: '/admin', key: 'nav.admin' })
   return items
 }
 

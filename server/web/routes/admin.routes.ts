@@ -23,6 +23,19 @@ export function adminRoutes(ctx: AppContext): Router {
   const router = Router()
   router.use('/admin', requireRole('admin'))
 
+  router.get('/admin', (req, res) => {
+    res.render('admin/index', {
+      title: req.t('nav.admin'),
+      links: [
+        { href: '/admin/users', key: 'nav.users' },
+        { href: '/admin/departments', key: 'nav.departments' },
+        { href: '/admin/categories', key: 'nav.categories' },
+        { href: '/admin/settings', key: 'nav.settings' },
+        { href: '/audit', key: 'nav.audit' },
+      ],
+    })
+  })
+
   // ---- users
   router.get('/admin/users', async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 100) : ''
