@@ -4,6 +4,7 @@ import * as settingsRepo from '../repositories/setting.repository.js'
 import type { AppContext } from '../context.js'
 import { append, type Actor } from './audit.service.js'
 import { parseOrThrow } from './user.service.js'
+import { DEFAULT_SALVAGE_RATES } from './loan-rules.js'
 
 const text = (max: number) => z.string().trim().max(max, { error: 'validation.tooLong' })
 const days = (max: number) =>
@@ -55,6 +56,12 @@ export const settingsSchema = z
     rulesSummary: text(10000).default(DEFAULT_RULES_SUMMARY),
     undertakingText: text(5000).default(DEFAULT_UNDERTAKING),
     itaIndicators: z.array(itaIndicator).max(50).default([]),
+    /** Salvage value by useful life, for the compensation proposal (thai-rules.md; editable). */
+    salvageRates: z
+      .array(z.object({ years: z.number().int().min(1).max(100), percent: z.number().min(0).max(100) }))
+      .min(1)
+      .max(20)
+      .default(DEFAULT_SALVAGE_RATES),
   })
   .refine((s) => s.defaultLoanDays <= s.maxLoanDays, { path: ['defaultLoanDays'], error: 'settings.defaultOverMax' })
 

@@ -1,0 +1,335 @@
+import type { Kysely } from 'kysely'
+import type {
+  CompensationRow,
+  Database,
+  ExternalBorrowerRow,
+  FollowUpRow,
+  LoanApprovalRow,
+  LoanExtensionRow,
+  LoanRow,
+  LoanStatusCol,
+  LoanUpdate,
+  NewLoan,
+} from '../../db/schema.js'
+
+type Db = Kysely<Database>
+
+/** The next running number of a fiscal year; the counter only moves forward, so numbers are never reused. */
+export async function nextNumber(db: Db, fiscalYear: number): Promise<number> {
+  const row = await db
+    .insertInto('loan_number')
+    .values({ fiscal_year: fiscalYear, last_seq: 1 })
+    .onConflict((oc) => oc.column('fiscal_year').doUpdateSet((eb) => ({ last_seq: eb('loan_number.last_seq', '+', 1) })))
+    .returning('last_seq')
+    .executeTakeFirstOrThrow()
+  return row.last_seq
+}
+
+export async function insert(db: Db, loan: NewLoan): Promise<LoanRow> {
+  return db.insertInto('loan').values(loan).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function insertItems(db: Db, loanId: number, assetIds: number[]): Promise<void> {
+  if (assetIds.length === 0) return
+  await db.insertInto('loan_item').values(assetIds.map((asset_id) => ({ loan_id: loanId, asset_id }))).execute()
+}
+
+export async function findById(db: Db, id: number): Promise<LoanRow | undefined> {
+  return db.selectFrom('loan').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/** Moves a loan on only if it is still in the state the caller read (a lost race changes nothing). */
+export async function updateIfStatus(db: Db, id: number, expected: LoanStatusCol, changes: LoanUpdate): Promise<boolean> {
+  const r = await db.updateTable('loan').set(changes).where('id', '=', id).where('status', '=', expected).executeTakeFirst()
+  return Number(r.numUpdatedRows) === 1
+}
+
+export async function update(db: Db, id: number, changes: LoanUpdate): Promise<void> {
+  await db.updateTable('loan').set(changes).where('id', '=', id).execute()
+}
+
+export interface LoanItemView {
+  id: number
+  loan_id: number
+  asset_id: number
+  asset_code: string
+  asset_name: string
+  asset_status: string
+  category_code: string
+  acquired_on: string | null
+  useful_life_years: number | null
+  category_life: number
+  price_satang: number | null
+  handed_over_at: string | null
+  returned_at: string | null
+  returned_on: string | null
+  received_by: number | null
+  received_by_name: string | null
+  returned_by_name: string | null
+  condition: 'good' | 'damaged' | 'lost' | null
+  note: string
+}
+
+export async function itemsOf(db: Db, loanIds: number[]): Promise<LoanItemView[]> {
+  if (loanIds.length === 0) return []
+  return db
+    .selectFrom('loan_item as li')
+    .innerJoin('asset as a', 'a.id', 'li.asset_id')
+    .innerJoin('category as c', 'c.id', 'a.category_id')
+    .leftJoin('app_user as r', 'r.id', 'li.received_by')
+    .select([
+      'li.id',
+      'li.loan_id',
+      'li.asset_id',
+      'a.code as asset_code',
+      'a.name as asset_name',
+      'a.status as asset_status',
+      'c.code as category_code',
+      'a.acquired_on',
+      'a.useful_life_years',
+      'c.useful_life_years as category_life',
+      'a.price_satang',
+      'li.handed_over_at',
+      'li.returned_at',
+      'li.returned_on',
+      'li.received_by',
+      'r.name as received_by_name',
+      'li.returned_by_name',
+      'li.condition',
+      'li.note',
+    ])
+    .where('li.loan_id', 'in', loanIds)
+    .orderBy('li.loan_id')
+    .orderBy('li.id')
+    .execute()
+}
+
+export interface Conflict {
+  loan_id: number
+  fiscal_year: number
+  seq: number
+  status: LoanStatusCol
+  start_on: string
+  due_on: string
+  asset_code: string
+}
+
+/**
+ * Open loans (approved or on loan) holding any of the assets on a day of [from, to]. An item on
+ * loan holds its asset until it actually comes back, even past due: its range runs at least to today.
+ */
+export async function openConflicts(db: Db, assetIds: number[], from: string, to: string, today: string, excludeLoanId?: number): Promise<Conflict[]> {
+  if (assetIds.length === 0) return []
+  let q = db
+    .selectFrom('loan_item as li')
+    .innerJoin('loan as l', 'l.id', 'li.loan_id')
+    .innerJoin('asset as a', 'a.id', 'li.asset_id')
+    .select(['l.id as loan_id', 'l.fiscal_year', 'l.seq', 'l.status', 'l.start_on', 'l.due_on', 'a.code as asset_code'])
+    .where('li.asset_id', 'in', assetIds)
+    .where('li.returned_at', 'is', null)
+    .where('l.status', 'in', ['approved', 'on_loan'])
+    .where('l.start_on', '<=', to)
+    // An unreturned item of a loan on loan reaches at least today, so it reaches the range when today does.
+    .where((eb) => (today >= from ? eb.or([eb('l.due_on', '>=', from), eb('l.status', '=', 'on_loan')]) : eb('l.due_on', '>=', from)))
+  if (excludeLoanId !== undefined) q = q.where('l.id', '!=', excludeLoanId)
+  return q.orderBy('l.start_on').execute()
+}
+
+/** Pending requests for any of the assets on overlapping days: they never block; approvers see them. */
+export async function pendingCompeting(db: Db, assetIds: number[], from: string, to: string, excludeLoanId: number): Promise<Conflict[]> {
+  if (assetIds.length === 0) return []
+  return db
+    .selectFrom('loan_item as li')
+    .innerJoin('loan as l', 'l.id', 'li.loan_id')
+    .innerJoin('asset as a', 'a.id', 'li.asset_id')
+    .select(['l.id as loan_id', 'l.fiscal_year', 'l.seq', 'l.status', 'l.start_on', 'l.due_on', 'a.code as asset_code'])
+    .where('li.asset_id', 'in', assetIds)
+    .where('l.status', '=', 'pending')
+    .where('l.id', '!=', excludeLoanId)
+    .where('l.start_on', '<=', to)
+    .where('l.due_on', '>=', from)
+    .orderBy('l.start_on')
+    .execute()
+}
+
+/** Marks every not-yet-handed-over item of the loan handed over; returns how many. */
+export async function markItemsHandedOver(db: Db, loanId: number, at: string, by: number): Promise<number> {
+  const r = await db
+    .updateTable('loan_item')
+    .set({ handed_over_at: at, handed_over_by: by })
+    .where('loan_id', '=', loanId)
+    .where('handed_over_at', 'is', null)
+    .executeTakeFirst()
+  return Number(r.numUpdatedRows)
+}
+
+/** Records one item's return, only if it is out (a second receipt of the same item changes nothing). */
+export async function markItemReturned(
+  db: Db,
+  itemId: number,
+  r: { at: string; on: string; by: number; returnedByName: string; condition: 'good' | 'damaged' | 'lost'; note: string },
+): Promise<boolean> {
+  const res = await db
+    .updateTable('loan_item')
+    .set({ returned_at: r.at, returned_on: r.on, received_by: r.by, returned_by_name: r.returnedByName, condition: r.condition, note: r.note })
+    .where('id', '=', itemId)
+    .where('handed_over_at', 'is not', null)
+    .where('returned_at', 'is', null)
+    .executeTakeFirst()
+  return Number(res.numUpdatedRows) === 1
+}
+
+export async function countOutstandingItems(db: Db, loanId: number): Promise<number> {
+  const r = await db
+    .selectFrom('loan_item')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('loan_id', '=', loanId)
+    .where('returned_at', 'is', null)
+    .executeTakeFirstOrThrow()
+  return Number(r.n)
+}
+
+export async function insertApproval(
+  db: Db,
+  a: { loan_id: number; step: 'check' | 'approve'; by_user_id: number | null; by_name: string; recorded_by: number; at: string; note: string; on_paper: number; paper_date: string | null },
+): Promise<void> {
+  await db.insertInto('loan_approval').values(a).execute()
+}
+
+export async function approvalsOf(db: Db, loanIds: number[]): Promise<LoanApprovalRow[]> {
+  if (loanIds.length === 0) return []
+  return db.selectFrom('loan_approval').selectAll().where('loan_id', 'in', loanIds).orderBy('id').execute()
+}
+
+export async function insertExternalBorrower(db: Db, b: Omit<ExternalBorrowerRow, 'id'>): Promise<ExternalBorrowerRow> {
+  return db.insertInto('external_borrower').values(b).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function externalBorrowersByIds(db: Db, ids: number[]): Promise<ExternalBorrowerRow[]> {
+  if (ids.length === 0) return []
+  return db.selectFrom('external_borrower').selectAll().where('id', 'in', ids).execute()
+}
+
+export interface UserBrief {
+  id: number
+  username: string
+  name: string
+  position: string
+  phone: string
+  department_id: number | null
+}
+
+export async function usersByIds(db: Db, ids: number[]): Promise<UserBrief[]> {
+  const unique = [...new Set(ids)]
+  if (unique.length === 0) return []
+  return db.selectFrom('app_user').select(['id', 'username', 'name', 'position', 'phone', 'department_id']).where('id', 'in', unique).execute()
+}
+
+export interface LoanListFilter {
+  status?: LoanStatusCol
+  statuses?: LoanStatusCol[]
+  overdueOn?: string // on loan with due_on before this date
+  dueBetween?: { from: string; to: string }
+  startOnOrBefore?: string
+  fiscalYear?: number
+  borrowerUserId?: number
+  externalBorrowerId?: number
+  assetId?: number
+  pendingStep?: 'check' | 'approve_in' | 'approve_out'
+  limit: number
+  offset: number
+}
+
+export async function list(db: Db, f: LoanListFilter): Promise<{ rows: LoanRow[]; total: number }> {
+  let q = db.selectFrom('loan')
+  if (f.status) q = q.where('status', '=', f.status)
+  if (f.statuses) q = q.where('status', 'in', f.statuses)
+  if (f.overdueOn) q = q.where('status', '=', 'on_loan').where('due_on', '<', f.overdueOn)
+  if (f.dueBetween) q = q.where('status', '=', 'on_loan').where('due_on', '>=', f.dueBetween.from).where('due_on', '<=', f.dueBetween.to)
+  if (f.startOnOrBefore) q = q.where('start_on', '<=', f.startOnOrBefore)
+  if (f.fiscalYear !== undefined) q = q.where('fiscal_year', '=', f.fiscalYear)
+  if (f.borrowerUserId !== undefined) q = q.where('borrower_user_id', '=', f.borrowerUserId)
+  if (f.externalBorrowerId !== undefined) q = q.where('external_borrower_id', '=', f.externalBorrowerId)
+  if (f.assetId !== undefined) {
+    const assetId = f.assetId
+    q = q.where('id', 'in', (eb) => eb.selectFrom('loan_item').select('loan_id').where('asset_id', '=', assetId))
+  }
+  if (f.pendingStep === 'check') q = q.where('status', '=', 'pending').where('kind', '!=', 'in_premises').where('checked_at', 'is', null)
+  if (f.pendingStep === 'approve_in') q = q.where('status', '=', 'pending').where('kind', '=', 'in_premises')
+  if (f.pendingStep === 'approve_out') q = q.where('status', '=', 'pending').where('kind', '!=', 'in_premises').where('checked_at', 'is not', null)
+  const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+  const rows = await q.selectAll().orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute()
+  return { rows, total: Number(total.n) }
+}
+
+/** Approved loans not collected whose start lies before `startBefore`: they expire. */
+export async function expirable(db: Db, startBefore: string): Promise<LoanRow[]> {
+  return db.selectFrom('loan').selectAll().where('status', '=', 'approved').where('start_on', '<', startBefore).execute()
+}
+
+export async function insertExtension(db: Db, e: Omit<LoanExtensionRow, 'id'>): Promise<LoanExtensionRow> {
+  return db.insertInto('loan_extension').values(e).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function extensionsOf(db: Db, loanIds: number[]): Promise<LoanExtensionRow[]> {
+  if (loanIds.length === 0) return []
+  return db.selectFrom('loan_extension').selectAll().where('loan_id', 'in', loanIds).orderBy('id').execute()
+}
+
+export async function updateExtensionIfPending(db: Db, id: number, changes: Partial<Omit<LoanExtensionRow, 'id'>>): Promise<boolean> {
+  const r = await db.updateTable('loan_extension').set(changes).where('id', '=', id).where('status', '=', 'pending').executeTakeFirst()
+  return Number(r.numUpdatedRows) === 1
+}
+
+export async function insertFollowUp(db: Db, f: Omit<FollowUpRow, 'id'>): Promise<FollowUpRow> {
+  return db.insertInto('follow_up').values(f).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function followUpsOf(db: Db, loanIds: number[]): Promise<FollowUpRow[]> {
+  if (loanIds.length === 0) return []
+  return db.selectFrom('follow_up').selectAll().where('loan_id', 'in', loanIds).orderBy('on_date').orderBy('id').execute()
+}
+
+export async function insertCompensation(db: Db, c: Omit<CompensationRow, 'id'>): Promise<CompensationRow> {
+  return db.insertInto('compensation').values(c).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function compensationsOf(db: Db, loanIds: number[]): Promise<CompensationRow[]> {
+  if (loanIds.length === 0) return []
+  return db.selectFrom('compensation').selectAll().where('loan_id', 'in', loanIds).orderBy('id').execute()
+}
+
+export async function findCompensation(db: Db, id: number): Promise<CompensationRow | undefined> {
+  return db.selectFrom('compensation').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+export async function updateCompensation(db: Db, id: number, changes: Partial<Omit<CompensationRow, 'id'>>): Promise<void> {
+  await db.updateTable('compensation').set(changes).where('id', '=', id).execute()
+}
+
+/** Loans on loan past their follow-up deadline (due + days) with no follow-up recorded since the due date. */
+export async function pastFollowUpDeadline(db: Db, deadlineBefore: string): Promise<LoanRow[]> {
+  return db
+    .selectFrom('loan')
+    .selectAll()
+    .where('status', '=', 'on_loan')
+    .where('due_on', '<', deadlineBefore)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('follow_up').select('follow_up.id').whereRef('follow_up.loan_id', '=', 'loan.id').whereRef('follow_up.on_date', '>', 'loan.due_on'))),
+    )
+    .orderBy('due_on')
+    .execute()
+}
+
+/** The loan each asset is out on now (handed over, not back). */
+export async function outstandingByAssets(db: Db, assetIds: number[]): Promise<Array<{ asset_id: number; loan_id: number; seq: number; fiscal_year: number; due_on: string }>> {
+  if (assetIds.length === 0) return []
+  return db
+    .selectFrom('loan_item as li')
+    .innerJoin('loan as l', 'l.id', 'li.loan_id')
+    .select(['li.asset_id', 'l.id as loan_id', 'l.seq', 'l.fiscal_year', 'l.due_on'])
+    .where('li.asset_id', 'in', assetIds)
+    .where('li.handed_over_at', 'is not', null)
+    .where('li.returned_at', 'is', null)
+    .execute()
+}
