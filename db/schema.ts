@@ -120,7 +120,175 @@ export interface AssetTable {
   updated_at: string
 }
 
+/** A previewed register file awaiting confirmation (asset import); expires unless confirmed. */
+export interface ImportBatchTable {
+  id: string // random and unguessable; it names the batch in the confirm URL
+  user_id: number // the uploader: only they see and confirm it
+  file_name: string
+  meta: string // JSON: encoding, kind, header row, mapped and ignored columns, empty rows skipped
+  total_rows: number
+  good_rows: number
+  bad_rows: number
+  created_at: string
+  expires_at: string
+  imported_at: string | null
+  imported_count: number | null
+}
+
+export interface ImportBatchRowTable {
+  batch_id: string
+  line: number // the row number in the file, as a spreadsheet shows it (the header row counts)
+  ok: number // 0 | 1
+  data: string // JSON: the values as read, the reasons, and for a good row the checked input
+}
+
+export type LoanStatusCol = 'pending' | 'approved' | 'on_loan' | 'returned' | 'rejected' | 'cancelled' | 'expired'
+export type LoanKindCol = 'in_premises' | 'off_premises' | 'inter_agency'
+
+export interface LoanNumberTable {
+  fiscal_year: number
+  last_seq: number
+}
+
+export interface ExternalBorrowerTable {
+  id: Generated<number>
+  type: BorrowerType
+  name: string
+  organisation: string
+  phone: string
+  address: string
+  village_no: string // หมู่ที่
+  id_number: string
+  created_at: string
+  updated_at: string
+}
+
+export interface LoanTable {
+  id: Generated<number>
+  fiscal_year: number // Buddhist era, from the request date
+  seq: number // running number within the fiscal year: «seq/fiscal_year»
+  status: LoanStatusCol
+  kind: LoanKindCol
+  borrower_user_id: number | null
+  external_borrower_id: number | null
+  borrower_type: BorrowerType
+  department_id: number | null
+  letter_number: string // another agency's letter
+  letter_date: string | null
+  requested_by: number
+  requested_at: string // ISO-8601 UTC
+  requested_on: string // its Bangkok date
+  purpose: string
+  place: string
+  start_on: string
+  due_on: string // the current due date (extensions move it)
+  original_due_on: string
+  entered_after_fact: ColumnType<number, number | undefined, number>
+  checked_at: string | null
+  checked_by: number | null
+  approved_at: string | null
+  approved_by: number | null
+  approved_on_paper: ColumnType<number, number | undefined, number>
+  rejected_at: string | null
+  rejected_by: number | null
+  rejection_reason: string | null
+  cancelled_at: string | null
+  cancelled_by: number | null
+  cancel_reason: string | null
+  expired_at: string | null
+  handed_over_at: string | null
+  handed_over_by: number | null
+  handed_over_on: string | null
+  returned_at: string | null
+  returned_on: string | null
+  updated_at: string
+}
+
+export interface LoanItemTable {
+  id: Generated<number>
+  loan_id: number
+  asset_id: number
+  handed_over_at: string | null
+  handed_over_by: number | null
+  returned_at: string | null
+  returned_on: string | null
+  received_by: number | null
+  returned_by_name: string | null // ผู้ส่งคืน, may differ from the borrower
+  condition: 'good' | 'damaged' | 'lost' | null
+  note: ColumnType<string, string | undefined, string>
+}
+
+export interface LoanApprovalTable {
+  id: Generated<number>
+  loan_id: number
+  step: 'check' | 'approve'
+  by_user_id: number | null
+  by_name: string
+  recorded_by: number
+  at: string
+  note: string
+  on_paper: number
+  paper_date: string | null
+}
+
+export interface LoanExtensionTable {
+  id: Generated<number>
+  loan_id: number
+  requested_by: number
+  requested_at: string
+  from_due_on: string
+  to_due_on: string
+  reason: string
+  status: 'pending' | 'approved' | 'rejected'
+  checked_at: string | null
+  checked_by: number | null
+  decided_at: string | null
+  decided_by: number | null
+  decision_note: string
+  on_paper: number
+}
+
+export interface FollowUpTable {
+  id: Generated<number>
+  loan_id: number
+  on_date: string
+  method: 'phone' | 'letter' | 'in_person'
+  letter_number: string
+  letter_date: string | null
+  note: string
+  created_by: number
+  created_at: string
+}
+
+export interface CompensationTable {
+  id: Generated<number>
+  loan_id: number
+  loan_item_id: number | null
+  incident: 'damaged' | 'lost'
+  incident_on: string
+  quantity: number
+  method: 'repair' | 'replace' | 'pay' | null
+  current_price_satang: number | null
+  proposed_satang: number | null
+  decided_satang: number | null
+  order_ref: string
+  police_ref: string
+  receipt_ref: string
+  settled_on: string | null
+  note: string
+  created_at: string
+  updated_at: string
+}
+
 export interface Database {
+  loan_number: LoanNumberTable
+  external_borrower: ExternalBorrowerTable
+  loan: LoanTable
+  loan_item: LoanItemTable
+  loan_approval: LoanApprovalTable
+  loan_extension: LoanExtensionTable
+  follow_up: FollowUpTable
+  compensation: CompensationTable
   category: CategoryTable
   asset: AssetTable
   department: DepartmentTable
@@ -130,6 +298,8 @@ export interface Database {
   session: SessionTable
   setting: SettingTable
   audit_log: AuditLogTable
+  import_batch: ImportBatchTable
+  import_batch_row: ImportBatchRowTable
 }
 
 export type CategoryRow = Selectable<CategoryTable>
@@ -145,3 +315,15 @@ export type UserUpdate = Updateable<AppUserTable>
 export type ApiTokenRow = Selectable<ApiTokenTable>
 export type AuditRow = Selectable<AuditLogTable>
 export type NewAuditRow = Insertable<AuditLogTable>
+export type ImportBatchRow = Selectable<ImportBatchTable>
+export type NewImportBatch = Insertable<ImportBatchTable>
+export type ImportBatchLineRow = Selectable<ImportBatchRowTable>
+export type LoanRow = Selectable<LoanTable>
+export type NewLoan = Insertable<LoanTable>
+export type LoanUpdate = Updateable<LoanTable>
+export type LoanItemRow = Selectable<LoanItemTable>
+export type ExternalBorrowerRow = Selectable<ExternalBorrowerTable>
+export type LoanApprovalRow = Selectable<LoanApprovalTable>
+export type LoanExtensionRow = Selectable<LoanExtensionTable>
+export type FollowUpRow = Selectable<FollowUpTable>
+export type CompensationRow = Selectable<CompensationTable>

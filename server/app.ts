@@ -5,7 +5,7 @@ import helmet from 'helmet'
 import { csrfSync } from 'csrf-sync'
 import './web/types.js'
 import type { AppContext } from './context.js'
-import { FONTS_DIR, PUBLIC_DIR, VIEWS_DIR } from './paths.js'
+import { FONTS_DIR, JSQR_FILE, PUBLIC_DIR, VIEWS_DIR } from './paths.js'
 import { pickLocale, translator } from './i18n/index.js'
 import { loadSessionUser } from './web/middleware/auth.js'
 import { errorHandler, notFound } from './web/middleware/errors.js'
@@ -19,7 +19,9 @@ import { accountRoutes } from './web/routes/account.routes.js'
 import { adminRoutes } from './web/routes/admin.routes.js'
 import { auditRoutes } from './web/routes/audit.routes.js'
 import { assetRoutes } from './web/routes/assets.routes.js'
+import { assetImportRoutes, assetImportUpload } from './web/routes/asset-import.routes.js'
 import { qrRoutes } from './web/routes/qr.routes.js'
+import { labelRoutes } from './web/routes/labels.routes.js'
 import { categoryRoutes } from './web/routes/categories.routes.js'
 import { apiRouter } from './api/index.js'
 
@@ -86,6 +88,7 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
   app.use('/js', express.static(`${PUBLIC_DIR}/js`, staticOpts))
   app.use('/img', express.static(`${PUBLIC_DIR}/img`, staticOpts))
   app.use('/fonts', express.static(FONTS_DIR, { ...staticOpts, maxAge: '30d' }))
+  app.get('/vendor/jsqr.js', (_req, res) => res.sendFile(JSQR_FILE, { maxAge: staticOpts.maxAge }))
 
   const limiters = signInLimiters(opts.signInLimits)
   app.use('/api/v1', apiRouter(ctx, { signInLimiters: limiters }))
@@ -110,6 +113,8 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
     }),
   )
   app.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 2000 }))
+  // The register upload is multipart: parsed here so that the CSRF check below can read its token.
+  app.use(assetImportUpload(ctx))
 
   const csrf = csrfSync({
     getTokenFromRequest: (req) => {
@@ -136,8 +141,10 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
   app.use(accountRoutes(ctx))
   app.use(adminRoutes(ctx))
   app.use(auditRoutes(ctx))
+  app.use(assetImportRoutes(ctx)) // before assetRoutes: /assets/import and /assets/export.* are not asset ids
   app.use(assetRoutes(ctx))
   app.use(qrRoutes(ctx))
+  app.use(labelRoutes(ctx))
   app.use(categoryRoutes(ctx))
 
   app.use(notFound())

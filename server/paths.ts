@@ -17,3 +17,5 @@ export const ROOT = findRoot()
 export const VIEWS_DIR = path.join(ROOT, 'views')
 export const PUBLIC_DIR = path.join(ROOT, 'public')
 export const FONTS_DIR = path.join(ROOT, 'node_modules', '@fontsource', 'sarabun', 'files')
+/** The QR decoder the scanner page falls back on where the browser has no BarcodeDetector. */
+export const JSQR_FILE = path.join(ROOT, 'node_modules', 'jsqr', 'dist', 'jsQR.js')

@@ -1,6 +1,8 @@
 import type { Migration } from 'kysely'
 import * as m20261125_0900 from './2026_11_25_0900_foundation.js'
 import * as m20261126_0900 from './2026_11_26_0900_asset_register.js'
+import * as m20261126_1000 from './2026_11_26_1000_import_batch.js'
+import * as m20261127_0900 from './2026_11_27_0900_loans.js'
 
 /**
  * Every migration, by its date-prefixed name. A static list rather than a folder scan, so that
@@ -9,4 +11,6 @@ import * as m20261126_0900 from './2026_11_26_0900_asset_register.js'
 export const migrations: Record<string, Migration> = {
   '2026_11_25_0900_foundation': m20261125_0900,
   '2026_11_26_0900_asset_register': m20261126_0900,
+  '2026_11_26_1000_import_batch': m20261126_1000,
+  '2026_11_27_0900_loans': m20261127_0900,
 }

@@ -4,6 +4,9 @@ import { auth } from './messages/auth.js'
 import { admin } from './messages/admin.js'
 import { audit } from './messages/audit.js'
 import { asset } from './messages/asset.js'
+import { assetImport } from './messages/asset-import.js'
+import { labels } from './messages/labels.js'
+import { loan } from './messages/loan.js'
 
 export type { Locale }
 
@@ -11,7 +14,7 @@ export type { Locale }
  * Each area keeps its Thai and English side by side (`{ th, en }`), the English typed to have
  * exactly the Thai keys; here they merge into one catalogue per language.
  */
-const areas = [common, auth, admin, audit, asset] as const
+const areas = [common, auth, admin, audit, asset, labels, assetImport, loan] as const
 
 type Merge<T extends readonly { th: object }[]> = T extends readonly [infer H extends { th: object }, ...infer R extends { th: object }[]]
   ? H['th'] & Merge<R>
