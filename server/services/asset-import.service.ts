@@ -26,7 +26,7 @@ import {
   type RegisterField,
 } from '../i18n/register-file.js'
 import { append, type Actor } from './audit.service.js'
-import { assetInputSchema } from './asset.service.js'
+import { assetColumns, assetInputSchema } from './asset.service.js'
 import { validationError } from './user.service.js'
 
 export { REGISTER_FIELDS, REQUIRED_FIELDS, type RegisterField }
@@ -611,26 +611,6 @@ export async function getImportBatch(ctx: AppContext, userId: number, id: string
     expired: batch.imported_at === null && batch.expires_at < ctx.clock.now().toISOString(),
     rows: lines.map((l) => ({ line: l.line, ...parseLine(l.data) })),
     shown: opts.onlyBad ? batch.bad_rows : batch.total_rows,
-  }
-}
-
-/** The stored columns of an asset row; the same mapping as asset.service's createAsset. */
-function assetColumns(data: ReturnType<typeof assetInputSchema.parse>, category: CategoryRow) {
-  return {
-    code: data.code,
-    name: data.name,
-    category_id: data.categoryId,
-    brand_model: data.brandModel,
-    serial_number: data.serialNumber,
-    department_id: data.departmentId,
-    location: data.location,
-    acquired_on: data.acquiredOn,
-    price_satang: data.price,
-    useful_life_years: data.usefulLifeYears,
-    funding_source: data.fundingSource,
-    loanable: (data.loanable ?? category.loanable_default === 1) ? 1 : 0,
-    max_loan_days: data.maxLoanDays,
-    notes: data.notes,
   }
 }
 

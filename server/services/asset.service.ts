@@ -86,7 +86,8 @@ async function resolveRefs(ctx: AppContext, data: ParsedAsset): Promise<Category
   return category
 }
 
-function columns(data: ParsedAsset, category: CategoryRow) {
+/** The stored columns of an asset from validated input (create, edit and import share it). */
+export function assetColumns(data: ParsedAsset, category: CategoryRow) {
   return {
     code: data.code,
     name: data.name,
@@ -113,7 +114,7 @@ export async function createAsset(ctx: AppContext, actor: Actor, input: unknown)
       throw new AppError('conflict', 'asset.codeTaken', { code: data.code }, [{ field: 'code', message: 'asset.codeTaken', params: { code: data.code } }])
     }
     const now = ctx.clock.now().toISOString()
-    const row = await assets.insert(trx, { ...columns(data, category), status: 'available', created_at: now, updated_at: now })
+    const row = await assets.insert(trx, { ...assetColumns(data, category), status: 'available', created_at: now, updated_at: now })
     await append(trx, ctx.clock, actor, { action: 'asset.created', entity: 'asset', entityId: row.id, data: { code: row.code, ...auditView(row) } })
     return row.id
   })
@@ -134,7 +135,7 @@ export async function updateAsset(ctx: AppContext, actor: Actor, id: number, inp
     if (!before) throw new AppError('not_found', 'asset.notFound', { code: String(id) })
     const clash = await assets.findByCode(trx, data.code)
     if (clash && clash.id !== id) throw new AppError('conflict', 'asset.codeTaken', { code: data.code }, [{ field: 'code', message: 'asset.codeTaken', params: { code: data.code } }])
-    const next = columns(data, category)
+    const next = assetColumns(data, category)
     const changed: Record<string, { from: unknown; to: unknown }> = {}
     for (const [k, v] of Object.entries(next)) {
       const old = before[k as keyof typeof next]

@@ -27,6 +27,9 @@ const PAGES: Array<{ path: string; roles: Role[]; needs?: string }> = [
   { path: '/admin/categories/1', roles: ['admin'], needs: 'ผู้ดูแลระบบ' },
   { path: '/assets', roles: EVERYONE },
   { path: '/assets/new', roles: ['finance'], needs: 'กองคลัง (พัสดุ)' },
+  { path: '/assets/import', roles: ['finance'], needs: 'กองคลัง (พัสดุ)' },
+  { path: '/labels', roles: ['finance'], needs: 'กองคลัง (พัสดุ)' },
+  { path: '/scan', roles: EVERYONE },
 ]
 
 /** The same for the API: anonymous → 401, without the role → 403, allowed → the status given. */
