@@ -21,8 +21,12 @@ import { auditRoutes } from './web/routes/audit.routes.js'
 import { assetRoutes } from './web/routes/assets.routes.js'
 import { assetImportRoutes, assetImportUpload } from './web/routes/asset-import.routes.js'
 import { qrRoutes } from './web/routes/qr.routes.js'
+import { cartRoutes } from './web/routes/cart.routes.js'
+import { loanEntryRoutes } from './web/routes/loan-entry.routes.js'
+import { documentRoutes } from './web/routes/documents.routes.js'
 import { labelRoutes } from './web/routes/labels.routes.js'
 import { categoryRoutes } from './web/routes/categories.routes.js'
+import { loanRoutes } from './web/routes/loans.routes.js'
 import { apiRouter } from './api/index.js'
 
 export interface AppOptions {
@@ -144,8 +148,12 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
   app.use(assetImportRoutes(ctx)) // before assetRoutes: /assets/import and /assets/export.* are not asset ids
   app.use(assetRoutes(ctx))
   app.use(qrRoutes(ctx))
+  app.use(cartRoutes(ctx))
+  app.use(loanEntryRoutes(ctx)) // before the loan routes: /loans/new is not a loan id
+  app.use(documentRoutes(ctx)) // before the loan routes: /loans/:id/slip and /loans/:id/follow-up-letter are documents
   app.use(labelRoutes(ctx))
   app.use(categoryRoutes(ctx))
+  app.use(loanRoutes(ctx)) // after loan-entry and documents: /loans/new and /loans/:id/slip are theirs
 
   app.use(notFound())
   app.use(errorHandler(ctx))

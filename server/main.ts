@@ -8,6 +8,10 @@ import { systemClock } from './clock.js'
 import type { AppContext } from './context.js'
 import { ensureFirstAdmin } from './services/user.service.js'
 import { getOrCreateSecret } from './services/secret.service.js'
+import { expireLoans } from './services/loan.service.js'
+
+/** How often uncollected approved loans are checked for expiry. */
+const EXPIRY_INTERVAL_MS = 10 * 60_000
 
 /** The process edge: loadConfig → openDb → migrate → createApp → listen. */
 async function main(): Promise<void> {
@@ -39,11 +43,25 @@ async function main(): Promise<void> {
     logger.info({ port, database: config.databasePath }, `Yuemkhuen listening on http://localhost:${port}`)
   })
 
+  // Approved loans nobody collected expire without anyone pressing a button (the dashboards and
+  // queues also check before they are built).
+  const expire = () => {
+    expireLoans(ctx)
+      .then((n) => {
+        if (n > 0) logger.info({ expired: n }, 'uncollected approved loans expired')
+      })
+      .catch((err: unknown) => logger.error({ err }, 'loan expiry failed'))
+  }
+  expire()
+  const expiryTimer = setInterval(expire, EXPIRY_INTERVAL_MS)
+  expiryTimer.unref()
+
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
     stopping = true
     logger.info({ signal }, 'shutting down')
+    clearInterval(expiryTimer)
     app.shutdown()
     const force = setTimeout(() => process.exit(1), 10_000)
     force.unref()

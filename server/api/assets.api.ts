@@ -6,11 +6,12 @@ import { actorOf } from '../services/user.service.js'
 import { createAsset, getAssetByCode, listAssets, type AssetListRow } from '../services/asset.service.js'
 import { findCategoryByCode } from '../services/category.service.js'
 import { findDepartmentByCode } from '../services/department.service.js'
+import { currentLoansOf } from '../services/loan.service.js'
 import { requireRole, requireSignIn } from '../web/middleware/auth.js'
 import { bodyObject } from './json.js'
 import { listParams } from './list-params.js'
 
-/** The Asset object of SPEC §5. */
+/** The Asset object of SPEC §5; `currentLoan` is the loan the asset is out on now (from loan.service's currentLoansOf), else null. */
 export function toApiAsset(a: AssetListRow, currentLoan: { id: number; number: string; dueDate: string } | null = null) {
   return {
     code: a.code,
@@ -50,7 +51,8 @@ export function assetsApi(ctx: AppContext): Router {
       page,
       pageSize,
     })
-    res.json({ items: items.map((a) => toApiAsset(a)), total, page, pageSize })
+    const loans = await currentLoansOf(ctx, items.map((a) => a.id))
+    res.json({ items: items.map((a) => toApiAsset(a, loans.get(a.id) ?? null)), total, page, pageSize })
   })
 
   router.post('/assets', requireRole('finance'), async (req, res) => {
@@ -87,7 +89,8 @@ export function assetsApi(ctx: AppContext): Router {
   router.get('/assets/*code', requireSignIn, async (req, res) => {
     const raw = req.params.code as unknown
     const code = Array.isArray(raw) ? raw.join('/') : String(raw)
-    res.json(toApiAsset(await getAssetByCode(ctx, code)))
+    const asset = await getAssetByCode(ctx, code)
+    res.json(toApiAsset(asset, (await currentLoansOf(ctx, [asset.id])).get(asset.id) ?? null))
   })
 
   return router

@@ -7,6 +7,10 @@ import { asset } from './messages/asset.js'
 import { assetImport } from './messages/asset-import.js'
 import { labels } from './messages/labels.js'
 import { loan } from './messages/loan.js'
+import { documents } from './messages/documents.js'
+import { cart } from './messages/cart.js'
+import { loanApi } from './messages/loan-api.js'
+import { loanPages } from './messages/loan-pages.js'
 
 export type { Locale }
 
@@ -14,7 +18,7 @@ export type { Locale }
  * Each area keeps its Thai and English side by side (`{ th, en }`), the English typed to have
  * exactly the Thai keys; here they merge into one catalogue per language.
  */
-const areas = [common, auth, admin, audit, asset, labels, assetImport, loan] as const
+const areas = [common, auth, admin, audit, asset, labels, assetImport, loan, cart, loanApi, documents, loanPages] as const
 
 type Merge<T extends readonly { th: object }[]> = T extends readonly [infer H extends { th: object }, ...infer R extends { th: object }[]]
   ? H['th'] & Merge<R>

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import type { ExpressionBuilder, Kysely } from 'kysely'
 import type {
   CompensationRow,
   Database,
@@ -236,6 +236,16 @@ export interface LoanListFilter {
   externalBorrowerId?: number
   assetId?: number
   pendingStep?: 'check' | 'approve_in' | 'approve_out'
+  /** The running number within its fiscal year (search by «12/2568» or «12»). */
+  seq?: number
+  /** On loan, due before this date, with no follow-up recorded after the due date. */
+  noFollowUpDueBefore?: string
+  /** With an extension request waiting: decided by finance (in the premises) or by the executive (outside). */
+  pendingExtension?: 'finance' | 'executive' | 'any'
+  /** Leaves out loans this user borrows or entered (segregation: they may not act on them). */
+  notPartyOf?: number
+  /** newest first (default), oldest first (work lists: longest waiting first), or by due date (overdue first). */
+  order?: 'newest' | 'oldest' | 'due'
   limit: number
   offset: number
 }
@@ -257,9 +267,139 @@ export async function list(db: Db, f: LoanListFilter): Promise<{ rows: LoanRow[]
   if (f.pendingStep === 'check') q = q.where('status', '=', 'pending').where('kind', '!=', 'in_premises').where('checked_at', 'is', null)
   if (f.pendingStep === 'approve_in') q = q.where('status', '=', 'pending').where('kind', '=', 'in_premises')
   if (f.pendingStep === 'approve_out') q = q.where('status', '=', 'pending').where('kind', '!=', 'in_premises').where('checked_at', 'is not', null)
+  if (f.seq !== undefined) q = q.where('seq', '=', f.seq)
+  if (f.noFollowUpDueBefore) {
+    q = q.where('status', '=', 'on_loan').where('due_on', '<', f.noFollowUpDueBefore).where(noFollowUpSinceDue)
+  }
+  if (f.pendingExtension) {
+    q = q.where('status', 'in', ['approved', 'on_loan']).where(hasPendingExtension)
+    if (f.pendingExtension === 'finance') q = q.where('kind', '=', 'in_premises')
+    if (f.pendingExtension === 'executive') q = q.where('kind', '!=', 'in_premises')
+  }
+  if (f.notPartyOf !== undefined) {
+    const me = f.notPartyOf
+    q = q.where((eb) => eb.or([eb('borrower_user_id', 'is', null), eb('borrower_user_id', '!=', me)])).where('requested_by', '!=', me)
+  }
   const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
-  const rows = await q.selectAll().orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute()
+  const ordered = f.order === 'oldest' ? q.orderBy('id', 'asc') : f.order === 'due' ? q.orderBy('due_on', 'asc').orderBy('id', 'asc') : q.orderBy('id', 'desc')
+  const rows = await ordered.selectAll().limit(f.limit).offset(f.offset).execute()
   return { rows, total: Number(total.n) }
+}
+
+/** No follow-up recorded after the loan's (current) due date: ข้อ 211's chase has not happened. */
+function noFollowUpSinceDue(eb: ExpressionBuilder<Database, 'loan'>) {
+  return eb.not(eb.exists(eb.selectFrom('follow_up').select('follow_up.id').whereRef('follow_up.loan_id', '=', 'loan.id').whereRef('follow_up.on_date', '>', 'loan.due_on')))
+}
+
+/** An extension request of the loan still waiting for a decision (index loan_extension(loan_id, status)). */
+function hasPendingExtension(eb: ExpressionBuilder<Database, 'loan'>) {
+  return eb.exists(eb.selectFrom('loan_extension').select('loan_extension.id').whereRef('loan_extension.loan_id', '=', 'loan.id').where('loan_extension.status', '=', 'pending'))
+}
+
+export interface ActionCountsInput {
+  userId: number
+  today: string
+  /** Due dates before this are past the follow-up deadline (today − follow-up days). */
+  deadlineDueBefore: string
+  /** Due dates up to this count as "due soon" (today + 3 days). */
+  dueSoonTo: string
+  separateApproverAndHandover: boolean
+}
+
+export interface ActionCounts {
+  toCheck: number
+  toApproveIn: number
+  toApproveOut: number
+  toHandOver: number
+  onLoan: number
+  overdue: number
+  needFollowUp: number
+  pastDeadline: number
+  dueSoon: number
+  extensionsFinance: number
+  extensionsExecutive: number
+  myOpen: number
+  myToCollect: number
+  myOverdue: number
+  myDueSoon: number
+}
+
+/**
+ * Every count a dashboard and the navigation need, in one statement of scalar subqueries, each on
+ * an indexed column (loan(status, due_on), loan(borrower_user_id, id), loan_extension(loan_id, status)).
+ * Counts of work exclude loans the user may not act on (they borrow or entered them).
+ */
+export async function actionCounts(db: Db, c: ActionCountsInput): Promise<ActionCounts> {
+  const me = c.userId
+  const row = await db
+    .selectNoFrom((eb) => {
+      const count = (alias: string) => eb.fn.countAll<number>().as(alias)
+      const loans = () => eb.selectFrom('loan')
+      const notParty = <Q extends ReturnType<typeof loans>>(q: Q) =>
+        q.where((w) => w.or([w('loan.borrower_user_id', 'is', null), w('loan.borrower_user_id', '!=', me)])).where('loan.requested_by', '!=', me) as Q
+      const notMine = <Q extends ReturnType<typeof loans>>(q: Q) => q.where((w) => w.or([w('loan.borrower_user_id', 'is', null), w('loan.borrower_user_id', '!=', me)])) as Q
+      const pendingExt = (outside: boolean) =>
+        notParty(loans().where('loan.status', 'in', ['approved', 'on_loan']).where('loan.kind', outside ? '!=' : '=', 'in_premises'))
+          .innerJoin('loan_extension as e', (j) => j.onRef('e.loan_id', '=', 'loan.id').on('e.status', '=', 'pending'))
+          .where('e.requested_by', '!=', me)
+      return [
+        notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '!=', 'in_premises').where('loan.checked_at', 'is', null)).select(count('n')).as('toCheck'),
+        notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '=', 'in_premises')).select(count('n')).as('toApproveIn'),
+        notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '!=', 'in_premises').where('loan.checked_at', 'is not', null)).select(count('n')).as('toApproveOut'),
+        notMine(loans().where('loan.status', '=', 'approved').where('loan.start_on', '<=', c.today))
+          .where((w) =>
+            c.separateApproverAndHandover
+              ? w.or([w('loan.kind', '!=', 'in_premises'), w('loan.approved_by', 'is', null), w('loan.approved_by', '!=', me), w('loan.approved_on_paper', '=', 1)])
+              : w.lit(true),
+          )
+          .select(count('n'))
+          .as('toHandOver'),
+        loans().where('loan.status', '=', 'on_loan').select(count('n')).as('onLoan'),
+        loans().where('loan.status', '=', 'on_loan').where('loan.due_on', '<', c.today).select(count('n')).as('overdue'),
+        loans()
+          .where('loan.status', '=', 'on_loan')
+          .where('loan.due_on', '<', c.today)
+          .where(noFollowUpSinceDue)
+          .select(count('n'))
+          .as('needFollowUp'),
+        loans()
+          .where('loan.status', '=', 'on_loan')
+          .where('loan.due_on', '<', c.deadlineDueBefore)
+          .where(noFollowUpSinceDue)
+          .select(count('n'))
+          .as('pastDeadline'),
+        loans().where('loan.status', '=', 'on_loan').where('loan.due_on', '>=', c.today).where('loan.due_on', '<=', c.dueSoonTo).select(count('n')).as('dueSoon'),
+        pendingExt(false).select(count('n')).as('extensionsFinance'),
+        pendingExt(true).select(count('n')).as('extensionsExecutive'),
+        loans().where('loan.borrower_user_id', '=', me).where('loan.status', 'in', ['pending', 'approved', 'on_loan']).select(count('n')).as('myOpen'),
+        loans().where('loan.borrower_user_id', '=', me).where('loan.status', '=', 'approved').where('loan.start_on', '<=', c.today).select(count('n')).as('myToCollect'),
+        loans().where('loan.borrower_user_id', '=', me).where('loan.status', '=', 'on_loan').where('loan.due_on', '<', c.today).select(count('n')).as('myOverdue'),
+        loans()
+          .where('loan.borrower_user_id', '=', me)
+          .where('loan.status', '=', 'on_loan')
+          .where('loan.due_on', '>=', c.today)
+          .where('loan.due_on', '<=', c.dueSoonTo)
+          .select(count('n'))
+          .as('myDueSoon'),
+      ]
+    })
+    .executeTakeFirstOrThrow()
+  const out = {} as ActionCounts
+  for (const [k, v] of Object.entries(row)) out[k as keyof ActionCounts] = Number(v ?? 0)
+  return out
+}
+
+/** Who changed each compensation record and when (its audit entries), for the loan's timeline. */
+export async function compensationChanges(db: Db, compensationIds: number[]): Promise<Array<{ at: string; actor_id: number | null; actor_label: string; entity_id: string | null; data: string }>> {
+  if (compensationIds.length === 0) return []
+  return db
+    .selectFrom('audit_log')
+    .select(['at', 'actor_id', 'actor_label', 'entity_id', 'data'])
+    .where('entity', '=', 'compensation')
+    .where('entity_id', 'in', compensationIds.map(String))
+    .where('action', '=', 'compensation.updated')
+    .orderBy('id')
+    .execute()
 }
 
 /** Approved loans not collected whose start lies before `startBefore`: they expire. */

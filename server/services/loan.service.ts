@@ -8,11 +8,11 @@ import * as departments from '../repositories/department.repository.js'
 import type { Conflict, LoanItemView, UserBrief } from '../repositories/loan.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
-import { bangkokDate, fiscalYearOf, parseIsoDate } from '../i18n/calendar.js'
+import { addDays, bangkokDate, fiscalYearOf, parseIsoDate } from '../i18n/calendar.js'
 import { normalizeCode, parseBahtToSatang } from '../i18n/format.js'
 import { append, SYSTEM_ACTOR, type Actor } from './audit.service.js'
 import { actorOf, hasRole, normalizeUsername, parseOrThrow, type CurrentUser } from './user.service.js'
-import { getSettings } from './settings.service.js'
+import { getSettings, type AgencySettings } from './settings.service.js'
 import {
   checkApprover,
   checkExtension,
@@ -99,7 +99,8 @@ export const createLoanSchema = z
     paperApproval: paperApprovalSchema.optional(),
     handedOverOn: calendarDate.optional(),
   })
-  .refine((d) => d.assetCodes.length > 0, { path: ['assetCodes'], error: 'loan.noItems' })
+  // `when`: say that items are missing even while other fields are wrong, so one round shows every mistake.
+  .refine((d) => Array.isArray(d.assetCodes) && d.assetCodes.length > 0, { path: ['assetCodes'], error: 'loan.noItems', when: () => true })
   .refine((d) => !(d.borrower && d.externalBorrower), { path: ['borrower'], error: 'loan.twoBorrowers' })
 
 function fieldError(field: string, message: string, params?: Record<string, string | number>): AppError {
@@ -132,6 +133,8 @@ export interface LoanView {
   borrower: BorrowerView
   requestedBy: UserBrief | undefined
   departmentName: string
+  /** The borrower's department's stable code (the API's `department`), or null. */
+  departmentCode: string | null
   items: LoanItemView[]
   approvals: Awaited<ReturnType<typeof loans.approvalsOf>>
   extensions: Awaited<ReturnType<typeof loans.extensionsOf>>
@@ -161,7 +164,9 @@ async function viewsOf(ctx: AppContext, rows: LoanRow[], opts: { competing?: boo
   peopleIds.push(...items.flatMap((i) => (i.received_by ? [i.received_by] : [])), ...approvals.flatMap((a) => [a.recorded_by, ...(a.by_user_id ? [a.by_user_id] : [])]))
   peopleIds.push(...followUps.map((f) => f.created_by), ...extensions.flatMap((e) => [e.requested_by, ...(e.decided_by ? [e.decided_by] : [])]))
   const people = new Map((await loans.usersByIds(ctx.db, peopleIds)).map((u) => [u.id, u]))
-  const deps = new Map((await departments.listAll(ctx.db)).map((d) => [d.id, d.name]))
+  const allDeps = await departments.listAll(ctx.db)
+  const deps = new Map(allDeps.map((d) => [d.id, d.name]))
+  const depCodes = new Map(allDeps.map((d) => [d.id, d.code]))
   const t = today(ctx)
   const out: LoanView[] = []
   for (const loan of rows) {
@@ -204,6 +209,7 @@ async function viewsOf(ctx: AppContext, rows: LoanRow[], opts: { competing?: boo
       borrower,
       requestedBy: people.get(loan.requested_by),
       departmentName: loan.department_id ? (deps.get(loan.department_id) ?? '') : '',
+      departmentCode: loan.department_id ? (depCodes.get(loan.department_id) ?? null) : null,
       items: loanItems,
       approvals: approvals.filter((a) => a.loan_id === loan.id),
       extensions: extensions.filter((e) => e.loan_id === loan.id),
@@ -240,6 +246,10 @@ export interface LoanListQuery {
   overdue?: boolean
   fiscalYear?: number
   mine?: boolean
+  /** The running number of «12/2568» (with fiscalYear for the whole number). */
+  seq?: number
+  /** Pending, approved or on loan. */
+  open?: boolean
   page: number
   pageSize: number
 }
@@ -250,6 +260,8 @@ export async function listLoans(ctx: AppContext, viewer: CurrentUser, q: LoanLis
     status: q.status,
     overdueOn: q.overdue ? today(ctx) : undefined,
     fiscalYear: q.fiscalYear,
+    seq: q.seq,
+    statuses: q.open ? ['pending', 'approved', 'on_loan'] : undefined,
     borrowerUserId: ownOnly ? viewer.id : undefined,
     limit: q.pageSize,
     offset: (q.page - 1) * q.pageSize,
@@ -329,7 +341,9 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
       ).id
     }
     const requestedAt = nowIso(ctx)
-    const fiscalYear = fiscalYearOf(t)
+    // A paper loan keyed in later keeps the number series of the day it was really asked for.
+    const requestedOn = data.afterTheFact ? [data.startDate, data.paperApproval?.date ?? data.startDate].sort()[0]! : t
+    const fiscalYear = fiscalYearOf(requestedOn)
     const seq = await loans.nextNumber(trx, fiscalYear)
     const loan = await loans.insert(trx, {
       fiscal_year: fiscalYear,
@@ -344,7 +358,7 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
       letter_date: data.externalBorrower?.letterDate ?? null,
       requested_by: actor.id,
       requested_at: requestedAt,
-      requested_on: t,
+      requested_on: requestedOn,
       purpose: data.purpose,
       place: data.place,
       start_on: data.startDate,
@@ -573,6 +587,8 @@ async function handOverIn(ctx: AppContext, trx: Db, actor: CurrentUser, id: numb
 export async function handOver(ctx: AppContext, actor: CurrentUser, id: number, input: unknown = {}): Promise<LoanView> {
   const data = parseOrThrow(handoverSchema, input ?? {})
   if (!hasRole(actor, 'finance')) throw new AppError('forbidden', 'loan.needsFinance')
+  // An approved loan past its collection deadline is expired first, whichever way the hand-over comes.
+  await expireLoansIfDue(ctx)
   const settings = await getSettings(ctx)
   await writeTransaction(ctx.db, async (trx) => {
     const loan = await loans.findById(trx, id)
@@ -867,7 +883,8 @@ export async function updateCompensation(ctx: AppContext, actor: CurrentUser, lo
     const comp = await loans.findCompensation(trx, compensationId)
     if (!comp || comp.loan_id !== loanId) throw new AppError('not_found', 'loan.compensation.notFound')
     if (data.settledOn && data.decidedAmount === null && data.method === 'pay') throw fieldError('decidedAmount', 'loan.compensation.amountRequired')
-    let proposed = comp.proposed_satang
+    // No current price, no proposal: a stale one must not outlive the price it came from.
+    let proposed: number | null = data.currentPrice === null ? null : comp.proposed_satang
     if (data.currentPrice !== null && comp.loan_item_id !== null) {
       const item = (await loans.itemsOf(trx, [loanId])).find((i) => i.id === comp.loan_item_id)
       if (item) {
@@ -930,4 +947,91 @@ export async function currentLoansOf(ctx: AppContext, assetIds: number[]): Promi
   const out = new Map<number, { id: number; number: string; dueDate: string }>()
   for (const r of await loans.outstandingByAssets(ctx.db, assetIds)) out.set(r.asset_id, { id: r.loan_id, number: `${r.seq}/${r.fiscal_year}`, dueDate: r.due_on })
   return out
+}
+
+// ---------------------------------------------------------------- queues and dashboards
+
+/** Runs the expiry only when some approved loan is past it: a cheap read on every dashboard. */
+export async function expireLoansIfDue(ctx: AppContext): Promise<number> {
+  const settings = await getSettings(ctx)
+  if ((await loans.expirable(ctx.db, addDays(today(ctx), -settings.expiryDays))).length === 0) return 0
+  return expireLoans(ctx)
+}
+
+export type ActionCounts = loans.ActionCounts & {
+  /** What waits for this person's own action (the navigation badge). */
+  awaiting: number
+}
+
+/** The counts of the dashboards and the navigation, in one query. */
+export async function loanActionCounts(ctx: AppContext, user: CurrentUser, known?: Pick<AgencySettings, 'followUpDays' | 'separateApproverAndHandover'>): Promise<ActionCounts> {
+  const settings = known ?? (await getSettings(ctx))
+  const t = today(ctx)
+  const c = await loans.actionCounts(ctx.db, {
+    userId: user.id,
+    today: t,
+    deadlineDueBefore: addDays(t, -settings.followUpDays),
+    dueSoonTo: addDays(t, DUE_SOON_DAYS),
+    separateApproverAndHandover: settings.separateApproverAndHandover,
+  })
+  let awaiting = c.myToCollect + c.myOverdue
+  if (hasRole(user, 'finance')) awaiting += c.toCheck + c.toApproveIn + c.toHandOver + c.needFollowUp + c.extensionsFinance
+  if (hasRole(user, 'executive')) awaiting += c.toApproveOut + c.extensionsExecutive
+  return { ...c, awaiting }
+}
+
+/** "Due within 3 days" on the dashboards. */
+export const DUE_SOON_DAYS = 3
+
+export const QUEUE_KEYS = ['toCheck', 'toApprove', 'awaitingExecutive', 'toHandOver', 'toReceive', 'overdue', 'pastDeadline', 'dueSoon', 'extensions'] as const
+export type QueueKey = (typeof QUEUE_KEYS)[number]
+
+export interface QueueSection {
+  key: QueueKey
+  total: number
+  loans: LoanView[]
+}
+
+/**
+ * The work lists of a person's roles. Finance: to check, to approve in the premises, waiting for
+ * the executive (a paper approval can be recorded), to hand over today, to receive, overdue, past
+ * the follow-up deadline without a follow-up, due soon, extensions. Executive: checked and waiting
+ * for approval, overdue, past the deadline, extensions outside the premises. One batch of views for all.
+ */
+export async function loanQueues(ctx: AppContext, user: CurrentUser, opts: { limit?: number } = {}): Promise<QueueSection[]> {
+  const limit = opts.limit ?? 100
+  const settings = await getSettings(ctx)
+  const t = today(ctx)
+  const finance = hasRole(user, 'finance')
+  const executive = hasRole(user, 'executive')
+  const filters: Array<[QueueKey, Omit<loans.LoanListFilter, 'limit' | 'offset'>]> = []
+  // Requests read longest-waiting first; loans out read by due date, the most overdue first.
+  if (finance) {
+    filters.push(['toCheck', { pendingStep: 'check', order: 'oldest' }], ['toApprove', { pendingStep: 'approve_in', order: 'oldest' }])
+  }
+  if (finance || executive) filters.push(['awaitingExecutive', { pendingStep: 'approve_out', order: 'oldest' }])
+  if (finance) {
+    filters.push(['toHandOver', { status: 'approved', startOnOrBefore: t, order: 'oldest' }], ['toReceive', { status: 'on_loan', order: 'due' }])
+  }
+  if (finance || executive) {
+    filters.push(['overdue', { overdueOn: t, order: 'due' }], ['pastDeadline', { noFollowUpDueBefore: addDays(t, -settings.followUpDays), order: 'due' }])
+  }
+  if (finance) filters.push(['dueSoon', { dueBetween: { from: t, to: addDays(t, DUE_SOON_DAYS) }, order: 'due' }])
+  if (finance || executive) filters.push(['extensions', { pendingExtension: finance ? 'any' : 'executive', order: 'oldest' }])
+  const found: Array<{ key: QueueKey; rows: LoanRow[]; total: number }> = []
+  for (const [key, f] of filters) {
+    const { rows, total } = await loans.list(ctx.db, { ...f, limit, offset: 0 })
+    found.push({ key, rows, total })
+  }
+  const unique = new Map<number, LoanRow>()
+  for (const f of found) for (const r of f.rows) unique.set(r.id, r)
+  const views = new Map((await viewsOf(ctx, [...unique.values()])).map((v) => [v.loan.id, v]))
+  return found.map((f) => ({ key: f.key, total: f.total, loans: f.rows.map((r) => views.get(r.id)!) }))
+}
+
+/** Who updated each compensation record and when, for the loan's timeline (from the audit log). */
+export async function compensationUpdates(ctx: AppContext, view: LoanView): Promise<Array<{ compensationId: number; at: string; actorName: string }>> {
+  const rows = await loans.compensationChanges(ctx.db, view.compensations.map((c) => c.id))
+  const names = new Map((await loans.usersByIds(ctx.db, rows.flatMap((r) => (r.actor_id ? [r.actor_id] : [])))).map((u) => [u.id, u.name]))
+  return rows.map((r) => ({ compensationId: Number(r.entity_id), at: r.at, actorName: (r.actor_id ? names.get(r.actor_id) : undefined) ?? r.actor_label }))
 }

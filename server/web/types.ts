@@ -18,6 +18,8 @@ declare global {
 declare module 'express-session' {
   interface SessionData {
     userId?: number
+    /** The loan cart: asset codes a person collects before sending one request. */
+    cart?: string[]
     flash?: Array<{ kind: 'success' | 'error' | 'info'; key: string; params?: Record<string, string | number>; secret?: string }>
   }
 }

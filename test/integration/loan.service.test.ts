@@ -179,6 +179,32 @@ describe('loan service', () => {
     expect(loan.borrower).to.include({ kind: 'external', name: 'นายบุญมี ใจงาม', villageNo: '5' })
   })
 
+  it('when a paper loan from September is keyed in on 2 October, then it is numbered in the fiscal year it was asked in', async () => {
+    const { finance } = await cast()
+    await makeAsset(ctx, { code: 'SEP-1' })
+    ctx.clock.set('2025-10-02T03:00:00.000Z')
+    const loan = await createLoan(ctx, finance, req(['SEP-1'], {
+      startDate: '2025-09-20',
+      dueDate: '2025-10-05',
+      externalBorrower: { type: 'public', name: 'วัดบ้านโคก' },
+      afterTheFact: true,
+      paperApproval: { approverName: 'ปลัด อบต.', date: '2025-09-19' },
+      handedOverOn: '2025-09-20',
+    }))
+    expect(loan.number).to.equal('1/2568')
+    expect(loan.loan.requested_on).to.equal('2025-09-19')
+  })
+
+  it('when an approved loan is past its collection deadline, then a hand-over finds it expired', async () => {
+    const { staff, finance, finance2 } = await cast()
+    await makeAsset(ctx, { code: 'LATE-1' })
+    const loan = await createLoan(ctx, staff, req(['LATE-1'], { kind: 'in_premises' }))
+    await approveLoan(ctx, finance, loan.loan.id, {})
+    ctx.clock.set('2025-01-25T03:00:00.000Z')
+    await rejects(handOver(ctx, finance2, loan.loan.id), 'invalid_state')
+    expect((await ctx.db.selectFrom('loan').select('status').executeTakeFirstOrThrow()).status).to.equal('expired')
+  })
+
   it('when staff try a past start or a loan for someone else, then they are refused; dates beyond the maximum name the limit', async () => {
     const { staff } = await cast()
     await makeAsset(ctx, { code: 'X-1' })

@@ -1,5 +1,5 @@
 const th = {
-  'nav.assets': 'ทะเบียนครุภัณฑ์',
+  'nav.assets': 'ครุภัณฑ์',
   'nav.labels': 'พิมพ์ป้าย QR',
   'nav.scan': 'สแกน',
   'nav.categories': 'หมวดครุภัณฑ์',
@@ -87,7 +87,7 @@ const th = {
 } as const
 
 const en: Record<keyof typeof th, string> = {
-  'nav.assets': 'Asset register',
+  'nav.assets': 'Assets',
   'nav.labels': 'QR labels',
   'nav.scan': 'Scan',
   'nav.categories': 'Asset categories',

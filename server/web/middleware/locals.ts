@@ -1,8 +1,10 @@
 import type { NextFunction, Request, Response } from 'express'
 import type { AppContext } from '../../context.js'
 import { formatDate, formatDateTime, formatNumber } from '../../i18n/format.js'
+import { bahtText } from '../../i18n/baht-text.js'
 import { hasRole } from '../../services/user.service.js'
 import { getSettings } from '../../services/settings.service.js'
+import { loanActionCounts } from '../../services/loan.service.js'
 import type { Role } from '../../../db/schema.js'
 
 export interface NavItem {
@@ -12,14 +14,18 @@ export interface NavItem {
 }
 
 /** The navigation a person sees follows their roles; later areas add their items here. */
-export function navFor(roles: Role[]): NavItem[] {
+export function navFor(roles: Role[], counts: { cart?: number; loans?: number } = {}): NavItem[] {
   const has = (...r: Role[]) => hasRole({ roles }, ...r)
   const items: NavItem[] = [{ href: '/', key: 'nav.home' }]
+  // The badge: what waits for this person's own action (approvals, hand-overs, follow-ups, their own loans).
+  items.push({ href: '/loans', key: 'nav.loans', count: counts.loans })
+  if (has('finance', 'executive')) items.push({ href: '/loans/queue', key: 'nav.loanQueue' })
   items.push({ href: '/assets', key: 'nav.assets' })
-  if (has('finance')) items.push({ href: '/labels', key: 'nav.labels' })
   items.push({ href: '/scan', key: 'nav.scan' })
-  if (has('admin', 'committee')) items.push({ href: '/audit', key: 'nav.audit' })
+  items.push({ href: '/cart', key: 'nav.cart', count: counts.cart })
+  // The admin hub links the audit log too; the committee reaches it directly.
   if (has('admin')) items.push({ href: '/admin', key: 'nav.admin' })
+  else if (has('committee')) items.push({ href: '/audit', key: 'nav.audit' })
   return items
 }
 
@@ -29,6 +35,8 @@ export function pageLocals(ctx: AppContext, csrfToken: (req: Request) => string)
     const locale = req.locale
     const settings = await getSettings(ctx)
     const flash = req.session?.flash ?? []
+    // One query of scalar counts per signed-in page request, for the navigation badge.
+    const loanCounts = req.user ? await loanActionCounts(ctx, req.user, settings) : undefined
     if (req.session?.flash) delete req.session.flash
     Object.assign(res.locals, {
       t: req.t,
@@ -38,12 +46,14 @@ export function pageLocals(ctx: AppContext, csrfToken: (req: Request) => string)
       requestId: req.requestId,
       currentPath: req.path,
       agencyName: settings.agencyName,
-      nav: req.user ? navFor(req.user.roles) : [],
+      nav: req.user ? navFor(req.user.roles, { cart: req.session?.cart?.length ?? 0, loans: loanCounts?.awaiting }) : [],
       flash,
       fmt: {
         date: (d: string | Date, style: 'short' | 'long' | 'numeric' = 'short') => formatDate(d, { locale, style }),
         dateTime: (at: string | Date) => formatDateTime(at, { locale }),
         number: (n: number) => formatNumber(n),
+        /** An amount of satang in Thai words: «หนึ่งหมื่นสองพันห้าร้อยบาทถ้วน». */
+        bahtText: (satang: number) => bahtText(satang),
       },
     })
     next()

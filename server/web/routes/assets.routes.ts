@@ -20,6 +20,8 @@ import { requireRole, requireSignIn } from '../middleware/auth.js'
 import { flash } from '../middleware/locals.js'
 import { bodyOf, fieldErrors, idParam, str } from '../forms/common.form.js'
 import { assetForm, assetQuery } from '../forms/asset.form.js'
+import { bangkokDate } from '../../i18n/calendar.js'
+import { assetLoanView, buildCalendar, isRequestable } from '../loan-views.js'
 
 const PAGE_SIZE = 50
 
@@ -80,8 +82,10 @@ export function assetRoutes(ctx: AppContext): Router {
         status: a.status,
         loanable: a.loanable === 1,
         price: a.price_satang === null ? '' : formatSatang(a.price_satang),
+        canRequest: isRequestable(a),
+        inCart: (req.session.cart ?? []).includes(a.code),
       })),
-      exportQuery: new URLSearchParams(Object.entries({ q: query.q, category: query.category, department: query.department, status: query.status ?? '' }).filter(([, v]) => v)).toString(),
+      backUrl: req.originalUrl,
     })
   })
 
@@ -118,6 +122,7 @@ export function assetRoutes(ctx: AppContext): Router {
     const user = req.user!
     const registerView = hasRole(user, 'finance', 'executive', 'committee', 'admin')
     if (!registerView && (a.loanable !== 1 || a.status === 'disposed')) throw new AppError('not_found', 'asset.notFound', { code: a.code })
+    const loanView = await assetLoanView(ctx, user, a.id)
     res.status(status).render('assets/show', {
       title: `${a.code} ${a.name}`,
       asset: {
@@ -132,8 +137,11 @@ export function assetRoutes(ctx: AppContext): Router {
       canEdit: hasRole(user, 'finance'),
       moves: allowedRegisterMoves(a.status),
       history: registerView ? await assetHistory(ctx, a.id) : [],
-      holder: null,
-      reservations: [],
+      holder: loanView.holder,
+      reservations: loanView.reservations,
+      calendar: buildCalendar(loanView.state, bangkokDate(ctx.clock.now()), req.locale),
+      canRequest: isRequestable(a),
+      inCart: (req.session.cart ?? []).includes(a.code),
       statusForm,
     })
   }

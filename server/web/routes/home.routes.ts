@@ -2,14 +2,46 @@ import { Router } from 'express'
 import type { AppContext } from '../../context.js'
 import { requireSignIn } from '../middleware/auth.js'
 import { ROLES } from '../../../db/schema.js'
+import { expireLoansIfDue, listLoans, loanActionCounts, loanQueues } from '../../services/loan.service.js'
+import { hasRole } from '../../services/user.service.js'
+import { bangkokDate } from '../../i18n/calendar.js'
+import { loanRow, queueModel } from './loans.routes.js'
 
-export function homeRoutes(_ctx: AppContext): Router {
+/** How many lines each dashboard list shows; the queue page has the rest. */
+const DASHBOARD_LIMIT = 5
+
+export function homeRoutes(ctx: AppContext): Router {
   const router = Router()
-  router.get('/', requireSignIn, (req, res) => {
+  router.get('/', requireSignIn, async (req, res) => {
     const user = req.user!
+    // An approved loan nobody collected expires without anyone pressing a button (also on a timer).
+    await expireLoansIfDue(ctx)
+    const today = bangkokDate(ctx.clock.now())
+    const finance = hasRole(user, 'finance')
+    const executive = hasRole(user, 'executive')
+    const counts = await loanActionCounts(ctx, user)
+    const mine = hasRole(user, 'staff') || counts.myOpen > 0 ? await listLoans(ctx, user, { mine: true, open: true, page: 1, pageSize: 20 }) : { items: [], total: 0 }
+    const sections = finance || executive ? queueModel(await loanQueues(ctx, user, { limit: DASHBOARD_LIMIT }), today) : []
+    const section = (key: string) => sections.find((s) => s.key === key)
     res.render('home/index', {
       title: req.t('nav.home'),
       roleCards: ROLES.filter((r) => user.roles.includes(r)).map((r) => ({ role: r, name: req.t(`role.${r}`), can: req.t(`role.${r}.can`) })),
+      counts,
+      finance,
+      executive,
+      showMine: mine.total > 0 || hasRole(user, 'staff'),
+      myLoans: mine.items.map((v) => loanRow(v, today)),
+      myTotal: mine.total,
+      // Awaiting my action: what the person's roles must do next, in the order the work flows.
+      awaiting: [
+        ...(finance ? ['toCheck', 'toApprove'] : []),
+        ...(executive ? ['awaitingExecutive'] : []),
+        ...(finance || executive ? ['extensions'] : []),
+      ].flatMap((k) => (section(k) ? [section(k)!] : [])),
+      handOverToday: section('toHandOver'),
+      // One list for "overdue and past the follow-up deadline": the past-deadline ones carry their own mark.
+      overdue: section('overdue'),
+      dueSoon: section('dueSoon'),
     })
   })
   return router

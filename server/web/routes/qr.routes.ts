@@ -3,6 +3,7 @@ import type { AppContext } from '../../context.js'
 import { findAssetByCode, normalizeAssetCode } from '../../services/asset.service.js'
 import { hasRole } from '../../services/user.service.js'
 import { requireSignIn } from '../middleware/auth.js'
+import { assetLoanView, isRequestable } from '../loan-views.js'
 
 /**
  * The QR resolver: `<PUBLIC_BASE_URL>/q/<encodeURIComponent(code)>` is printed on every label and
@@ -20,6 +21,7 @@ export function qrRoutes(ctx: AppContext): Router {
       return
     }
     const registerView = hasRole(user, 'finance', 'executive', 'committee', 'admin')
+    const loanView = await assetLoanView(ctx, user, asset.id)
     res.render('qr/show', {
       title: `${asset.code} ${asset.name}`,
       asset: {
@@ -32,8 +34,10 @@ export function qrRoutes(ctx: AppContext): Router {
         status: asset.status,
         loanable: asset.loanable === 1,
       },
-      holder: null,
-      reservations: [],
+      holder: loanView.holder,
+      reservations: loanView.reservations,
+      canRequest: isRequestable(asset),
+      inCart: (req.session.cart ?? []).includes(asset.code),
       registerView,
     })
   })

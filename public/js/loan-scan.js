@@ -1,0 +1,92 @@
+// The hand-over and return screens: a scanner "types" a label (its URL or the bare code) into the
+// field and presses Enter; here that ticks the item's box without leaving the page. Without this
+// script the same Enter sends the form (op=scan) and the server ticks the box, so both work.
+(function () {
+  var form = document.querySelector('form[data-scan-form]')
+  if (!form) return
+  var input = form.querySelector('#scan')
+  var status = form.querySelector('#scan-status')
+  var scanButton = form.querySelector('button[value="scan"]')
+  var boxes = Array.prototype.slice.call(form.querySelectorAll('input[type="checkbox"][data-code]'))
+  if (!input || boxes.length === 0) return
+
+  function msg(name, values) {
+    var text = form.getAttribute('data-msg-' + name) || ''
+    Object.keys(values || {}).forEach(function (k) { text = text.split('{' + k + '}').join(values[k]) })
+    return text
+  }
+
+  function codeOf(raw) {
+    var text = String(raw).replace(/[\u0000-\u001f\u007f]/g, '').trim()
+    var m = /\/q\/([^?#]+)/.exec(text)
+    if (m) {
+      try { text = decodeURIComponent(m[1]) } catch (e) { text = m[1] }
+    }
+    return text.normalize ? text.normalize('NFKC').trim() : text.trim()
+  }
+
+  function refresh() {
+    boxes.forEach(function (b) {
+      var row = b.closest('li')
+      if (row) row.classList.toggle('ticked', b.checked)
+    })
+  }
+
+  function progress() {
+    var done = boxes.filter(function (b) { return b.checked }).length
+    return msg('progress', { done: String(done), total: String(boxes.length) })
+  }
+
+  function say(text, bad) {
+    if (!status) return
+    status.textContent = text
+    status.classList.toggle('bad', !!bad)
+  }
+
+  function handle() {
+    var code = codeOf(input.value)
+    if (!code) return
+    var box = boxes.filter(function (b) { return b.getAttribute('data-code') === code })[0]
+    if (!box) {
+      // Perhaps typed on a Thai keyboard layout or a label of another form: let the server decide.
+      if (scanButton && form.requestSubmit) form.requestSubmit(scanButton)
+      else say(msg('unknown', { code: code }), true)
+      return
+    }
+    var again = box.checked
+    box.checked = true
+    refresh()
+    var row = box.closest('li')
+    if (row) {
+      row.classList.remove('flash-tick')
+      void row.offsetWidth
+      row.classList.add('flash-tick')
+    }
+    say((again ? msg('again', { code: code }) : msg('ok', { code: code })) + ' · ' + progress(), false)
+    input.value = ''
+    input.focus()
+  }
+
+  input.addEventListener('keydown', function (e) {
+    if (e.key === 'Enter') {
+      e.preventDefault()
+      handle()
+    }
+  })
+  if (scanButton) {
+    scanButton.addEventListener('click', function (e) {
+      if (codeOf(input.value) === '') { e.preventDefault(); input.focus(); return }
+      var code = codeOf(input.value)
+      if (boxes.some(function (b) { return b.getAttribute('data-code') === code })) {
+        e.preventDefault()
+        handle()
+      }
+    })
+  }
+  boxes.forEach(function (b) {
+    b.addEventListener('change', function () {
+      refresh()
+      say(progress(), false)
+    })
+  })
+})()
