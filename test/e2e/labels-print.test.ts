@@ -82,7 +82,7 @@ describe('e2e: label sheets print on A4 (headless Chromium)', function () {
   let camera: string | undefined
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) this.skip()
+    if (!fs.existsSync(CHROMIUM)) { if (process.env.CI) throw new Error('CI must install chromium'); this.skip() }
     t = await createTestApp()
     await updateSettings(t.ctx, { id: null, label: 'test' }, { agencyName: 'องค์การบริหารส่วนตำบลหนองบัวใหญ่' })
     for (let i = 0; i < 30; i++) {
