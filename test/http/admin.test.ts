@@ -543,7 +543,23 @@ describe('admin pages', () => {
       { when: 'the default loan days exceed the maximum', change: (f) => f.set('defaultLoanDays', '45'), field: 'defaultLoanDays', message: 'จำนวนวันยืมตั้งต้นต้องไม่เกินจำนวนวันสูงสุด' },
       { when: 'an ITA line is not year|code|title', change: (f) => f.set('itaIndicators', '2568|O27|การเปิดเผยข้อมูล\n2569 O27'), field: 'itaIndicators', message: 'บรรทัดที่ 2 ไม่อยู่ในรูปแบบ ปี|รหัส|ชื่อ' },
       { when: 'the follow-up days is zero', change: (f) => f.set('followUpDays', '0'), field: 'followUpDays', message: 'ต้องมีค่าอย่างน้อย ๑' },
+      { when: 'a salvage line is not years|percent', change: (f) => f.set('salvageRates', '5|8\nสิบปี'), field: 'salvageRates', message: 'บรรทัดที่ 2 ไม่อยู่ในรูปแบบ ปี|ร้อยละ' },
     ]
+
+    it('when an admin edits the salvage rates, then the compensation rule uses the new table', async () => {
+      const { agent } = await signedInAs(t, ['admin'])
+      const page = await agent.get('/admin/settings').expect(200)
+      const form = parseForm(page.text, '/admin/settings')
+      expect(form.get('salvageRates')).to.equal('5|8\n8|10\n10|11')
+      form.set('salvageRates', '5|8\n8|10\n10|12.5')
+      expect((await agent.post('/admin/settings').type('form').send(form.encode())).status).to.equal(303)
+      const stored = await t.ctx.db.selectFrom('setting').select('value').where('key', '=', 'salvageRates').executeTakeFirstOrThrow()
+      expect(JSON.parse(stored.value)).to.deep.equal([
+        { years: 5, percent: 8 },
+        { years: 8, percent: 10 },
+        { years: 10, percent: 12.5 },
+      ])
+    })
     for (const c of bad) {
       it(`when ${c.when}, then 422 with the Thai message at that field, the typed values kept, and nothing changed`, async () => {
         const { agent } = await signedInAs(t, ['admin'])

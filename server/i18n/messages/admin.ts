@@ -72,6 +72,9 @@ const th = {
   'settings.itaIndicators': 'ตัวชี้วัด ITA รายปี',
   'settings.itaHint': 'บรรทัดละหนึ่งปี ในรูปแบบ ปีงบประมาณ|รหัส|ชื่อตัวชี้วัด เช่น 2568|O27|การเปิดเผยข้อมูลการใช้ทรัพย์สินของราชการ',
   'settings.itaLineInvalid': 'บรรทัดที่ {line} ไม่อยู่ในรูปแบบ ปี|รหัส|ชื่อ',
+  'settings.salvageRates': 'ค่าซากสำหรับคำนวณค่าชดใช้ (อายุการใช้งาน|ร้อยละ)',
+  'settings.salvageHint': 'บรรทัดละหนึ่งอัตรา เช่น 5|8 หมายถึงอายุ ๕ ปี ค่าซากร้อยละ ๘ ใช้อัตราของอายุที่ใกล้เคียงที่ไม่เกินอายุของพัสดุ',
+  'settings.salvageLineInvalid': 'บรรทัดที่ {line} ไม่อยู่ในรูปแบบ ปี|ร้อยละ',
   'settings.tooManyDays': 'จำนวนวันมากเกินไป',
   'settings.defaultOverMax': 'จำนวนวันยืมตั้งต้นต้องไม่เกินจำนวนวันสูงสุด',
 } as const
@@ -150,6 +153,9 @@ const en: Record<keyof typeof th, string> = {
   'settings.itaIndicators': 'ITA indicator per year',
   'settings.itaHint': 'One year a line: fiscal year|code|title, e.g. 2568|O27|Disclosure of the use of public assets',
   'settings.itaLineInvalid': 'Line {line} is not year|code|title',
+  'settings.salvageRates': 'Salvage value for compensation (useful life|percent)',
+  'settings.salvageHint': 'One rate a line, e.g. 5|8: a 5-year life keeps 8 %. The rate of the longest listed life not above the item’s applies.',
+  'settings.salvageLineInvalid': 'Line {line} is not years|percent',
   'settings.tooManyDays': 'Too many days',
   'settings.defaultOverMax': 'The default may not exceed the maximum',
 }

@@ -17,6 +17,24 @@ export function parseItaLines(text: string): { items: Array<{ fiscalYear: number
   return { items }
 }
 
+/** Parses "10|11" lines (useful life in years | salvage percent); a malformed line is reported by its number. */
+export function parseSalvageLines(text: string): { items: Array<{ years: number; percent: number }>; badLine?: number } {
+  const items: Array<{ years: number; percent: number }> = []
+  const lines = text.split(/\r?\n/)
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim()
+    if (!line) continue
+    const m = /^(\d{1,3})\s*\|\s*(\d{1,3}(?:\.\d{1,2})?)\s*%?$/.exec(line)
+    if (!m) return { items, badLine: i + 1 }
+    items.push({ years: Number(m[1]), percent: Number(m[2]) })
+  }
+  return { items }
+}
+
+export function formatSalvageLines(items: Array<{ years: number; percent: number }>): string {
+  return items.map((i) => `${i.years}|${i.percent}`).join('\n')
+}
+
 export function formatItaLines(items: Array<{ fiscalYear: number; code: string; title: string }>): string {
   return items.map((i) => `${i.fiscalYear}|${i.code}|${i.title}`).join('\n')
 }
@@ -29,6 +47,7 @@ function area(v: string | string[] | undefined): string {
 export function settingsForm(req: Request) {
   const b = bodyOf(req)
   const ita = parseItaLines(str(b.itaIndicators) ?? '')
+  const salvage = parseSalvageLines(str(b.salvageRates) ?? '')
   const input: Record<string, unknown> = {
     agencyName: str(b.agencyName) ?? '',
     agencyAddress: area(b.agencyAddress),
@@ -45,9 +64,10 @@ export function settingsForm(req: Request) {
     rulesSummary: area(b.rulesSummary),
     undertakingText: area(b.undertakingText),
     itaIndicators: ita.items,
+    salvageRates: salvage.items,
   }
   for (const s of SIGNATORIES) input[s] = { name: str(b[`${s}Name`]) ?? '', position: str(b[`${s}Position`]) ?? '' }
-  return { input, itaText: str(b.itaIndicators) ?? '', itaBadLine: ita.badLine }
+  return { input, itaText: str(b.itaIndicators) ?? '', itaBadLine: ita.badLine, salvageText: str(b.salvageRates) ?? '', salvageBadLine: salvage.badLine }
 }
 
 export const SIGNATORY_KEYS = SIGNATORIES

@@ -10,7 +10,7 @@ import { requireRole } from '../middleware/auth.js'
 import { flash } from '../middleware/locals.js'
 import { bodyOf, checkbox, fieldErrors, idParam, num, pageParam, str } from '../forms/common.form.js'
 import { createUserForm, updateUserForm } from '../forms/user.form.js'
-import { formatItaLines, settingsForm, SIGNATORY_KEYS } from '../forms/settings.form.js'
+import { formatItaLines, formatSalvageLines, settingsForm, SIGNATORY_KEYS } from '../forms/settings.form.js'
 
 const PAGE_SIZE = 50
 
@@ -201,11 +201,19 @@ export function adminRoutes(ctx: AppContext): Router {
   })
 
   // ---- settings
-  async function renderSettings(req: Request, res: Response, status: number, values: Record<string, unknown>, itaText: string, errors: Record<string, string>) {
+  async function renderSettings(
+    req: Request,
+    res: Response,
+    status: number,
+    values: Record<string, unknown>,
+    texts: { ita: string; salvage: string },
+    errors: Record<string, string>,
+  ) {
     res.status(status).render('admin/settings', {
       title: req.t('settings.title'),
       values,
-      itaText,
+      itaText: texts.ita,
+      salvageText: texts.salvage,
       errors,
       signatories: SIGNATORY_KEYS,
       layouts: LABEL_LAYOUTS,
@@ -215,20 +223,24 @@ export function adminRoutes(ctx: AppContext): Router {
 
   router.get('/admin/settings', async (req, res) => {
     const s = await getSettings(ctx)
-    await renderSettings(req, res, 200, s, formatItaLines(s.itaIndicators), {})
+    await renderSettings(req, res, 200, s, { ita: formatItaLines(s.itaIndicators), salvage: formatSalvageLines(s.salvageRates) }, {})
   })
 
   router.post('/admin/settings', async (req, res) => {
-    const { input, itaText, itaBadLine } = settingsForm(req)
-    if (itaBadLine !== undefined) {
-      await renderSettings(req, res, 422, input, itaText, { itaIndicators: req.t('settings.itaLineInvalid', { line: itaBadLine }) })
+    const { input, itaText, itaBadLine, salvageText, salvageBadLine } = settingsForm(req)
+    const texts = { ita: itaText, salvage: salvageText }
+    if (itaBadLine !== undefined || salvageBadLine !== undefined) {
+      const errors: Record<string, string> = {}
+      if (itaBadLine !== undefined) errors.itaIndicators = req.t('settings.itaLineInvalid', { line: itaBadLine })
+      if (salvageBadLine !== undefined) errors.salvageRates = req.t('settings.salvageLineInvalid', { line: salvageBadLine })
+      await renderSettings(req, res, 422, input, texts, errors)
       return
     }
     try {
       await updateSettings(ctx, actorOf(req.user!), input)
     } catch (e) {
       const err = validationOnly(e)
-      await renderSettings(req, res, 422, input, itaText, fieldErrors(err.details, req.t))
+      await renderSettings(req, res, 422, input, texts, fieldErrors(err.details, req.t))
       return
     }
     flash(req, 'success', 'settings.saved')
