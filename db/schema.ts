@@ -264,6 +264,7 @@ export interface CompensationTable {
   id: Generated<number>
   loan_id: number
   loan_item_id: number | null
+  loan_stock_line_id: number | null
   incident: 'damaged' | 'lost'
   incident_on: string
   quantity: number
@@ -280,7 +281,88 @@ export interface CompensationTable {
   updated_at: string
 }
 
+export interface StockItemTable {
+  id: Generated<number>
+  code: string // one QR label for the pool; shares the code space with assets and kits
+  name: string
+  unit: string // ตัว, ชุด, ใบ
+  category_id: number | null
+  quantity: number // owned
+  in_repair: ColumnType<number, number | undefined, number>
+  out_qty: ColumnType<number, number | undefined, number> // handed over and not back
+  loanable: ColumnType<number, number | undefined, number>
+  location: ColumnType<string, string | undefined, string>
+  notes: ColumnType<string, string | undefined, string>
+  created_at: string
+  updated_at: string
+}
+
+export interface StockMovementTable {
+  id: Generated<number>
+  stock_id: number
+  kind: 'stock_in' | 'write_off' | 'to_repair' | 'from_repair' | 'lost_on_loan' | 'damaged_on_loan'
+  quantity: number
+  reason: string
+  loan_id: number | null
+  at: string
+  by_user_id: number | null
+}
+
+export interface LoanStockLineTable {
+  id: Generated<number>
+  loan_id: number
+  stock_id: number
+  quantity: number // asked for
+  handed_over_qty: ColumnType<number, number | undefined, number>
+  handed_over_at: string | null
+  returned_good: ColumnType<number, number | undefined, number>
+  returned_damaged: ColumnType<number, number | undefined, number>
+  returned_lost: ColumnType<number, number | undefined, number>
+  last_returned_at: string | null
+  last_returned_on: string | null
+  received_by: number | null
+  returned_by_name: string | null
+  note: ColumnType<string, string | undefined, string>
+}
+
+export interface KitTable {
+  id: Generated<number>
+  code: string
+  name: string
+  active: ColumnType<number, number | undefined, number>
+  created_at: string
+  updated_at: string
+}
+
+export interface KitPartTable {
+  id: Generated<number>
+  kit_id: number
+  asset_id: number | null
+  stock_id: number | null
+  quantity: number
+}
+
+export interface LoanAttachmentTable {
+  id: Generated<number>
+  loan_id: number
+  kind: 'signed_slip' | 'paper_approval' | 'return_photo' | 'other'
+  file_name: string
+  mime: string
+  size: number
+  sha256: string
+  stored_name: string // the file's name under the attachments folder (random; never the upload's name)
+  note: ColumnType<string, string | undefined, string>
+  uploaded_by: number
+  uploaded_at: string
+}
+
 export interface Database {
+  stock_item: StockItemTable
+  stock_movement: StockMovementTable
+  loan_stock_line: LoanStockLineTable
+  kit: KitTable
+  kit_part: KitPartTable
+  loan_attachment: LoanAttachmentTable
   loan_number: LoanNumberTable
   external_borrower: ExternalBorrowerTable
   loan: LoanTable
@@ -327,3 +409,8 @@ export type LoanApprovalRow = Selectable<LoanApprovalTable>
 export type LoanExtensionRow = Selectable<LoanExtensionTable>
 export type FollowUpRow = Selectable<FollowUpTable>
 export type CompensationRow = Selectable<CompensationTable>
+export type StockItemRow = Selectable<StockItemTable>
+export type LoanStockLineRow = Selectable<LoanStockLineTable>
+export type KitRow = Selectable<KitTable>
+export type KitPartRow = Selectable<KitPartTable>
+export type LoanAttachmentRow = Selectable<LoanAttachmentTable>

@@ -3,6 +3,7 @@ import * as m20261125_0900 from './2026_11_25_0900_foundation.js'
 import * as m20261126_0900 from './2026_11_26_0900_asset_register.js'
 import * as m20261126_1000 from './2026_11_26_1000_import_batch.js'
 import * as m20261127_0900 from './2026_11_27_0900_loans.js'
+import * as m20261128_0900 from './2026_11_28_0900_stock_kits_attachments.js'
 
 /**
  * Every migration, by its date-prefixed name. A static list rather than a folder scan, so that
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_26_0900_asset_register': m20261126_0900,
   '2026_11_26_1000_import_batch': m20261126_1000,
   '2026_11_27_0900_loans': m20261127_0900,
+  '2026_11_28_0900_stock_kits_attachments': m20261128_0900,
 }

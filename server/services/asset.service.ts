@@ -4,6 +4,7 @@ import { ASSET_STATUSES, type AssetRow, type AssetStatus, type CategoryRow } fro
 import * as assets from '../repositories/asset.repository.js'
 import type { AssetListRow } from '../repositories/asset.repository.js'
 import * as categories from '../repositories/category.repository.js'
+import * as stockRepo from '../repositories/stock.repository.js'
 import * as departments from '../repositories/department.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
@@ -110,7 +111,8 @@ export async function createAsset(ctx: AppContext, actor: Actor, input: unknown)
   const data = parseOrThrow(assetInputSchema, input)
   const category = await resolveRefs(ctx, data)
   const id = await writeTransaction(ctx.db, async (trx) => {
-    if (await assets.findByCode(trx, data.code)) {
+    // One code space for assets, counted items and kits: a label has one meaning.
+    if (await stockRepo.codeInUse(trx, data.code)) {
       throw new AppError('conflict', 'asset.codeTaken', { code: data.code }, [{ field: 'code', message: 'asset.codeTaken', params: { code: data.code } }])
     }
     const now = ctx.clock.now().toISOString()
@@ -134,7 +136,7 @@ export async function updateAsset(ctx: AppContext, actor: Actor, id: number, inp
     const before = await assets.findById(trx, id)
     if (!before) throw new AppError('not_found', 'asset.notFound', { code: String(id) })
     const clash = await assets.findByCode(trx, data.code)
-    if (clash && clash.id !== id) throw new AppError('conflict', 'asset.codeTaken', { code: data.code }, [{ field: 'code', message: 'asset.codeTaken', params: { code: data.code } }])
+    if ((clash && clash.id !== id) || (!clash && (await stockRepo.codeInUse(trx, data.code)))) throw new AppError('conflict', 'asset.codeTaken', { code: data.code }, [{ field: 'code', message: 'asset.codeTaken', params: { code: data.code } }])
     const next = assetColumns(data, category)
     const changed: Record<string, { from: unknown; to: unknown }> = {}
     for (const [k, v] of Object.entries(next)) {

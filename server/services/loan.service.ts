@@ -5,6 +5,9 @@ import * as loans from '../repositories/loan.repository.js'
 import * as assets from '../repositories/asset.repository.js'
 import * as users from '../repositories/user.repository.js'
 import * as departments from '../repositories/department.repository.js'
+import * as stockRepo from '../repositories/stock.repository.js'
+import type { StockLineView } from '../repositories/stock.repository.js'
+import { availabilityFrom } from './stock.service.js'
 import type { Conflict, LoanItemView, UserBrief } from '../repositories/loan.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
@@ -88,6 +91,17 @@ export const createLoanSchema = z
       .array(z.string({ error: 'loan.badAssetCode' }).transform(normalizeCode), { error: 'loan.noItems' })
       .max(100, { error: 'loan.tooManyItems' })
       .default([]),
+    /** Counted items by quantity (chairs, tent sets). */
+    stock: z
+      .array(
+        z.object({
+          code: z.string({ error: 'loan.badAssetCode' }).transform(normalizeCode),
+          quantity: z.number({ error: 'validation.integer' }).int({ error: 'validation.integer' }).min(1, { error: 'validation.min1' }).max(100_000),
+        }),
+        { error: 'validation.invalid' },
+      )
+      .max(50, { error: 'loan.tooManyItems' })
+      .default([]),
     purpose: text(3, 500, 'loan.purposeRequired'),
     place: text(2, 300, 'loan.placeRequired'),
     kind: z.enum(LOAN_KINDS, { error: 'loan.unknownKind' }),
@@ -100,7 +114,11 @@ export const createLoanSchema = z
     handedOverOn: calendarDate.optional(),
   })
   // `when`: say that items are missing even while other fields are wrong, so one round shows every mistake.
-  .refine((d) => Array.isArray(d.assetCodes) && d.assetCodes.length > 0, { path: ['assetCodes'], error: 'loan.noItems', when: () => true })
+  .refine((d) => (Array.isArray(d.assetCodes) && d.assetCodes.length > 0) || (Array.isArray(d.stock) && d.stock.length > 0), {
+    path: ['assetCodes'],
+    error: 'loan.noItems',
+    when: () => true,
+  })
   .refine((d) => !(d.borrower && d.externalBorrower), { path: ['borrower'], error: 'loan.twoBorrowers' })
 
 function fieldError(field: string, message: string, params?: Record<string, string | number>): AppError {
@@ -145,6 +163,8 @@ export interface LoanView {
   followUpDeadline: string
   nextStep: ReturnType<typeof nextApprovalStep>
   competing: Conflict[]
+  /** Counted items lent by quantity, with what went out and what came back in each condition. */
+  stock: StockLineView[]
 }
 
 /** Builds the full view of many loans with a fixed number of queries (no N+1). */
@@ -152,8 +172,9 @@ async function viewsOf(ctx: AppContext, rows: LoanRow[], opts: { competing?: boo
   if (rows.length === 0) return []
   const ids = rows.map((r) => r.id)
   const settings = await getSettings(ctx)
-  const [items, approvals, extensions, followUps, compensations] = [
+  const [items, stockLines, approvals, extensions, followUps, compensations] = [
     await loans.itemsOf(ctx.db, ids),
+    await stockRepo.linesOf(ctx.db, ids),
     await loans.approvalsOf(ctx.db, ids),
     await loans.extensionsOf(ctx.db, ids),
     await loans.followUpsOf(ctx.db, ids),
@@ -211,6 +232,7 @@ async function viewsOf(ctx: AppContext, rows: LoanRow[], opts: { competing?: boo
       departmentName: loan.department_id ? (deps.get(loan.department_id) ?? '') : '',
       departmentCode: loan.department_id ? (depCodes.get(loan.department_id) ?? null) : null,
       items: loanItems,
+      stock: stockLines.filter((l) => l.loan_id === loan.id),
       approvals: approvals.filter((a) => a.loan_id === loan.id),
       extensions: extensions.filter((e) => e.loan_id === loan.id),
       followUps: followUps.filter((f) => f.loan_id === loan.id),
@@ -314,6 +336,7 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
     if (a.loanable !== 1) throw fieldError('assetCodes', 'loan.notLoanable', { code: a.code })
     if (a.status !== 'available' && a.status !== 'on_loan') throw new AppError('conflict', 'loan.assetUnavailable', { code: a.code, status: a.status })
   }
+  const stockItems = await resolveStock(ctx.db, data.stock)
   const maxDays = maxLoanDaysFor(settings.maxLoanDays, found.map((a) => a.max_loan_days))
   const dates = checkLoanDates(data.startDate, data.dueDate, { today: t, maxDays, afterTheFact: data.afterTheFact })
   if (!dates.ok) throw fieldError(dates.reason === 'due_before_start' || dates.reason === 'too_long' ? 'dueDate' : 'startDate', `loan.dates.${dates.reason}`, { max: maxDays })
@@ -322,6 +345,7 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
   const id = await writeTransaction(ctx.db, async (trx) => {
     const conflicts = await loans.openConflicts(trx, found.map((a) => a.id), data.startDate, data.dueDate, t)
     if (conflicts.length > 0) throw conflictError(conflicts[0]!)
+    await assertStockFits(trx, stockItems, data.startDate, data.dueDate, t)
     let externalId: number | null = null
     if (data.externalBorrower) {
       const e = data.externalBorrower
@@ -368,6 +392,7 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
       updated_at: requestedAt,
     })
     await loans.insertItems(trx, loan.id, found.map((a) => a.id))
+    await stockRepo.insertLines(trx, loan.id, stockItems.map((l) => ({ stock_id: l.item.id, quantity: l.quantity })))
     await append(trx, ctx.clock, actorOf(actor), {
       action: 'loan.requested',
       entity: 'loan',
@@ -376,6 +401,7 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
         number: loanNumber(loan),
         kind: loan.kind,
         assets: found.map((a) => a.code),
+        stock: stockItems.map((l) => ({ code: l.item.code, quantity: l.quantity })),
         startOn: loan.start_on,
         dueOn: loan.due_on,
         borrowerUserId: loan.borrower_user_id,
@@ -479,6 +505,51 @@ async function assertNoConflict(trx: Db, loan: LoanRow, t: string): Promise<void
   const items = await loans.itemsOf(trx, [loan.id])
   const conflicts = await loans.openConflicts(trx, items.map((i) => i.asset_id), loan.start_on, loan.due_on, t, loan.id)
   if (conflicts.length > 0) throw conflictError(conflicts[0]!)
+  const lines = await stockRepo.linesOf(trx, [loan.id])
+  const stockItems = await stockRepo.byIds(trx, lines.map((l) => l.stock_id))
+  await assertStockFits(
+    trx,
+    lines.map((l) => ({ item: stockItems.find((i) => i.id === l.stock_id)!, quantity: l.quantity })),
+    loan.start_on,
+    loan.due_on,
+    t,
+    loan.id,
+  )
+}
+
+type StockRequest = { item: Awaited<ReturnType<typeof stockRepo.byIds>>[number]; quantity: number }
+
+async function resolveStock(db: Db, lines: Array<{ code: string; quantity: number }>): Promise<StockRequest[]> {
+  const out: StockRequest[] = []
+  const seen = new Set<string>()
+  for (const l of lines) {
+    if (seen.has(l.code)) throw fieldError('stock', 'loan.duplicateItem')
+    seen.add(l.code)
+    const item = await stockRepo.findByCode(db, l.code)
+    if (!item) throw fieldError('stock', 'loan.unknownStock', { code: l.code })
+    if (item.loanable !== 1) throw fieldError('stock', 'loan.notLoanable', { code: item.code })
+    out.push({ item, quantity: l.quantity })
+  }
+  return out
+}
+
+/**
+ * A request or approval that would lend more of a counted item than is free on some day of its
+ * dates is refused (409), naming the loan that holds the most on the busiest day.
+ */
+async function assertStockFits(trx: Db, lines: StockRequest[], from: string, to: string, t: string, excludeLoanId?: number): Promise<void> {
+  if (lines.length === 0) return
+  const held = await stockRepo.heldLines(trx, lines.map((l) => l.item.id), from, to, t, excludeLoanId)
+  for (const l of lines) {
+    const a = availabilityFrom(l.item, held.filter((h) => h.stock_id === l.item.id), from, to, t)
+    if (l.quantity > a.available) {
+      throw new AppError(
+        'conflict',
+        a.busiest ? 'loan.stockNotEnough' : 'loan.stockNotEnoughOwned',
+        { code: l.item.code, name: l.item.name, asked: l.quantity, available: a.available, number: a.busiest?.number ?? '', from: a.busiest?.from ?? '', to: a.busiest?.to ?? '' },
+      )
+    }
+  }
 }
 
 const reasonSchema = z.object({ reason: text(3, 1000, 'loan.reasonRequired') })
@@ -571,6 +642,14 @@ async function handOverIn(ctx: AppContext, trx: Db, actor: CurrentUser, id: numb
     if (String(e).includes('UNIQUE')) throw new AppError('conflict', 'loan.alreadyOut')
     throw e
   }
+  const lines = await stockRepo.linesOf(trx, [id])
+  for (const line of lines) {
+    // The table's CHECK refuses more out (plus in repair) than is owned: never more lent than exists.
+    if (!(await stockRepo.adjust(trx, line.stock_id, { out: line.quantity }, at))) {
+      throw new AppError('conflict', 'loan.stockNotOnHand', { code: line.code, name: line.name, asked: line.quantity })
+    }
+    if (!(await stockRepo.markLineHandedOver(trx, line.id, line.quantity, at))) throw new AppError('invalid_state', 'loan.invalidState')
+  }
   const on = opts.on ?? t
   if (!(await loans.updateIfStatus(trx, id, 'approved', { status: 'on_loan', handed_over_at: at, handed_over_by: actor.id, handed_over_on: on, updated_at: at }))) {
     throw new AppError('invalid_state', 'loan.invalidState')
@@ -579,7 +658,7 @@ async function handOverIn(ctx: AppContext, trx: Db, actor: CurrentUser, id: numb
     action: 'loan.handed_over',
     entity: 'loan',
     entityId: id,
-    data: { number: loanNumber(loan), assets: items.map((i) => i.asset_code), on, recordedFromPaper: opts.paper === true },
+    data: { number: loanNumber(loan), assets: items.map((i) => i.asset_code), stock: lines.map((l) => ({ code: l.code, quantity: l.quantity })), on, recordedFromPaper: opts.paper === true },
   })
   return loan
 }
@@ -611,6 +690,19 @@ export async function handOver(ctx: AppContext, actor: CurrentUser, id: number, 
 }
 
 const returnSchema = z.object({
+  stock: z
+    .array(
+      z.object({
+        code: z.string({ error: 'validation.required' }).transform(normalizeCode),
+        good: z.number({ error: 'validation.integer' }).int({ error: 'validation.integer' }).min(0).default(0),
+        damaged: z.number({ error: 'validation.integer' }).int({ error: 'validation.integer' }).min(0).default(0),
+        lost: z.number({ error: 'validation.integer' }).int({ error: 'validation.integer' }).min(0).default(0),
+        note: z.string().trim().max(1000, { error: 'validation.tooLong' }).default(''),
+        returnedBy: z.string().trim().max(200, { error: 'validation.tooLong' }).optional(),
+      }),
+    )
+    .max(50)
+    .default([]),
   items: z
     .array(
       z.object({
@@ -621,9 +713,9 @@ const returnSchema = z.object({
       }),
       { error: 'loan.noItems' },
     )
-    .min(1, { error: 'loan.noItems' })
-    .max(100),
-})
+    .max(100)
+    .default([]),
+}).refine((d) => d.items.length > 0 || d.stock.length > 0, { path: ['items'], error: 'loan.noItems' })
 
 /**
  * Receives items back, one or many: good → available; damaged → in repair and lost → lost, each
@@ -675,6 +767,7 @@ export async function receiveReturn(ctx: AppContext, actor: CurrentUser, id: num
         const comp = await loans.insertCompensation(trx, {
           loan_id: id,
           loan_item_id: item.id,
+          loan_stock_line_id: null,
           incident: r.condition,
           incident_on: on,
           quantity: 1,
@@ -698,7 +791,58 @@ export async function receiveReturn(ctx: AppContext, actor: CurrentUser, id: num
         })
       }
     }
-    if ((await loans.countOutstandingItems(trx, id)) === 0) {
+    const lines = await stockRepo.linesOf(trx, [id])
+    for (const r of data.stock) {
+      const line = lines.find((l) => l.code === r.code)
+      if (!line) throw fieldError('stock', 'loan.notInLoan', { code: r.code })
+      const n = r.good + r.damaged + r.lost
+      const outstanding = line.handed_over_qty - line.returned_good - line.returned_damaged - line.returned_lost
+      if (n === 0) throw fieldError('stock', 'loan.stockCountRequired', { code: r.code })
+      if (n > outstanding) throw fieldError('stock', 'loan.stockTooMany', { code: r.code, outstanding })
+      const returnedBy = r.returnedBy || borrowerName
+      if (!(await stockRepo.addReturn(trx, line.id, { good: r.good, damaged: r.damaged, lost: r.lost, at, on, by: actor.id, returnedByName: returnedBy, note: r.note }))) {
+        throw new AppError('invalid_state', 'loan.alreadyReturned', { code: r.code })
+      }
+      // Good units go back to the pool, damaged ones into repair, lost ones are written off.
+      if (!(await stockRepo.adjust(trx, line.stock_id, { out: -n, inRepair: r.damaged, quantity: -r.lost }, at))) throw new AppError('conflict', 'asset.changedMeanwhile')
+      if (r.damaged > 0) await stockRepo.insertMovement(trx, { stock_id: line.stock_id, kind: 'damaged_on_loan', quantity: r.damaged, reason: r.note, loan_id: id, at, by_user_id: actor.id })
+      if (r.lost > 0) await stockRepo.insertMovement(trx, { stock_id: line.stock_id, kind: 'lost_on_loan', quantity: r.lost, reason: r.note, loan_id: id, at, by_user_id: actor.id })
+      await append(trx, ctx.clock, actorOf(actor), {
+        action: 'loan.stock_returned',
+        entity: 'loan',
+        entityId: id,
+        data: { number: loanNumber(loan), code: r.code, good: r.good, damaged: r.damaged, lost: r.lost, note: r.note, returnedBy, late: on > loan.due_on },
+      })
+      for (const [incident, qty] of [['damaged', r.damaged], ['lost', r.lost]] as const) {
+        if (qty === 0) continue
+        const comp = await loans.insertCompensation(trx, {
+          loan_id: id,
+          loan_item_id: null,
+          loan_stock_line_id: line.id,
+          incident,
+          incident_on: on,
+          quantity: qty,
+          method: incident === 'lost' ? 'replace' : 'repair',
+          current_price_satang: null,
+          proposed_satang: null,
+          decided_satang: null,
+          order_ref: '',
+          police_ref: '',
+          receipt_ref: '',
+          settled_on: null,
+          note: r.note,
+          created_at: at,
+          updated_at: at,
+        })
+        await append(trx, ctx.clock, actorOf(actor), {
+          action: 'compensation.opened',
+          entity: 'compensation',
+          entityId: comp.id,
+          data: { loanId: id, stock: r.code, incident, quantity: qty },
+        })
+      }
+    }
+    if ((await loans.countOutstandingItems(trx, id)) === 0 && (await stockRepo.countOutstandingLines(trx, id)) === 0) {
       if (!(await loans.updateIfStatus(trx, id, 'on_loan', { status: 'returned', returned_at: at, returned_on: on, updated_at: at }))) {
         throw new AppError('invalid_state', 'loan.invalidState')
       }
@@ -885,7 +1029,10 @@ export async function updateCompensation(ctx: AppContext, actor: CurrentUser, lo
     if (data.settledOn && data.decidedAmount === null && data.method === 'pay') throw fieldError('decidedAmount', 'loan.compensation.amountRequired')
     // No current price, no proposal: a stale one must not outlive the price it came from.
     let proposed: number | null = data.currentPrice === null ? null : comp.proposed_satang
-    if (data.currentPrice !== null && comp.loan_item_id !== null) {
+    if (data.currentPrice !== null && comp.loan_stock_line_id !== null) {
+      // Counted items carry no acquisition date: the proposal is the current price per unit × units.
+      proposed = data.currentPrice * comp.quantity
+    } else if (data.currentPrice !== null && comp.loan_item_id !== null) {
       const item = (await loans.itemsOf(trx, [loanId])).find((i) => i.id === comp.loan_item_id)
       if (item) {
         proposed = proposedCompensation({
