@@ -267,3 +267,48 @@ export async function getKit(ctx: AppContext, id: number): Promise<KitView> {
 export function toApiStock(item: StockItemRow, a: StockAvailability) {
   return { code: item.code, name: item.name, unit: item.unit, quantity: item.quantity, inRepair: item.in_repair, available: a.available }
 }
+
+export interface ScannedLine {
+  code: string
+  quantity?: number
+}
+
+/**
+ * Turns what was scanned or typed at the counter or in a cart — asset codes, counted-item codes
+ * with a quantity, kit codes — into a loan's asset codes and stock lines. A kit adds each of its
+ * parts; quantities of the same counted item add up. Unknown codes are named.
+ */
+export async function expandScanned(ctx: AppContext, lines: ScannedLine[]): Promise<{ assetCodes: string[]; stock: Array<{ code: string; quantity: number }> }> {
+  const assetCodes: string[] = []
+  const stockQty = new Map<string, number>()
+  const addAsset = (code: string) => {
+    if (!assetCodes.includes(code)) assetCodes.push(code)
+  }
+  const addStock = (code: string, n: number) => stockQty.set(code, (stockQty.get(code) ?? 0) + n)
+  for (const raw of lines) {
+    const code = normalizeCode(raw.code)
+    if (!code) continue
+    const qty = raw.quantity ?? 1
+    if (!Number.isInteger(qty) || qty < 1 || qty > 100_000) throw fieldError('items', 'validation.min1')
+    if (await assets.findByCode(ctx.db, code)) {
+      addAsset(code)
+      continue
+    }
+    if (await stock.findByCode(ctx.db, code)) {
+      addStock(code, qty)
+      continue
+    }
+    const kit = await findKitByCode(ctx, code)
+    if (kit && kit.kit.active === 1) {
+      for (let i = 0; i < qty; i++) {
+        for (const p of kit.parts) {
+          if (p.kind === 'asset') addAsset(p.code)
+          else addStock(p.code, p.quantity)
+        }
+      }
+      continue
+    }
+    throw fieldError('items', 'kit.unknownPart', { code })
+  }
+  return { assetCodes, stock: [...stockQty].map(([code, quantity]) => ({ code, quantity })) }
+}
