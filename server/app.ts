@@ -21,12 +21,16 @@ import { auditRoutes } from './web/routes/audit.routes.js'
 import { assetRoutes } from './web/routes/assets.routes.js'
 import { assetImportRoutes, assetImportUpload } from './web/routes/asset-import.routes.js'
 import { qrRoutes } from './web/routes/qr.routes.js'
+import { stockRoutes } from './web/routes/stock.routes.js'
 import { cartRoutes } from './web/routes/cart.routes.js'
 import { loanEntryRoutes } from './web/routes/loan-entry.routes.js'
 import { documentRoutes } from './web/routes/documents.routes.js'
 import { labelRoutes } from './web/routes/labels.routes.js'
 import { categoryRoutes } from './web/routes/categories.routes.js'
 import { loanRoutes } from './web/routes/loans.routes.js'
+import { counterRoutes } from './web/routes/counter.routes.js'
+import { borrowerRoutes } from './web/routes/borrowers.routes.js'
+import { attachmentRoutes, attachmentUpload } from './web/routes/attachments.routes.js'
 import { apiRouter } from './api/index.js'
 
 export interface AppOptions {
@@ -119,6 +123,7 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
   app.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 2000 }))
   // The register upload is multipart: parsed here so that the CSRF check below can read its token.
   app.use(assetImportUpload(ctx))
+  app.use(attachmentUpload(ctx)) // the same for a loan's attachments
 
   const csrf = csrfSync({
     getTokenFromRequest: (req) => {
@@ -148,11 +153,15 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
   app.use(assetImportRoutes(ctx)) // before assetRoutes: /assets/import and /assets/export.* are not asset ids
   app.use(assetRoutes(ctx))
   app.use(qrRoutes(ctx))
+  app.use(stockRoutes(ctx))
   app.use(cartRoutes(ctx))
   app.use(loanEntryRoutes(ctx)) // before the loan routes: /loans/new is not a loan id
   app.use(documentRoutes(ctx)) // before the loan routes: /loans/:id/slip and /loans/:id/follow-up-letter are documents
   app.use(labelRoutes(ctx))
   app.use(categoryRoutes(ctx))
+  app.use(counterRoutes(ctx))
+  app.use(borrowerRoutes(ctx))
+  app.use(attachmentRoutes(ctx))
   app.use(loanRoutes(ctx)) // after loan-entry and documents: /loans/new and /loans/:id/slip are theirs
 
   app.use(notFound())

@@ -1,3 +1,4 @@
+import path from 'node:path'
 import { z } from 'zod'
 
 const envSchema = z.object({
@@ -5,6 +6,7 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).optional(),
   DATABASE_PATH: z.string().min(1).default('data/yuemkhuen.db'),
+  ATTACHMENTS_DIR: z.string().min(1).optional(),
   PUBLIC_BASE_URL: z.string().url().optional(),
   ADMIN_USERNAME: z.string().trim().min(1).optional(),
   ADMIN_PASSWORD: z.string().min(1).optional(),
@@ -19,6 +21,8 @@ export interface Config {
   readonly port: number
   readonly host: string | undefined
   readonly databasePath: string
+  /** Loan attachments (scans, photos) live here, outside the database; back it up with the database file. */
+  readonly attachmentsDir: string
   /** Base of every QR payload; a printed label keeps it for years (SPEC §5). */
   readonly publicBaseUrl: string
   readonly admin: { readonly username: string | undefined; readonly password: string | undefined }
@@ -52,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: e.PORT,
     host: e.HOST,
     databasePath: e.DATABASE_PATH,
+    attachmentsDir: e.ATTACHMENTS_DIR ?? path.join(path.dirname(e.DATABASE_PATH), 'attachments'),
     publicBaseUrl: base,
     admin: Object.freeze({ username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD }),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),

@@ -1,11 +1,11 @@
-// The label chooser: "select all on this page" and a running count of the ticked assets.
+// The label chooser: "select all on this page" and a running count of the ticked assets (or pools and kits).
 (function () {
   var form = document.getElementById('label-chooser')
   if (!form) return
   var pickPage = document.getElementById('pick-page')
   var all = document.getElementById('all')
   var count = document.getElementById('chooser-count')
-  var boxes = Array.prototype.slice.call(form.querySelectorAll('input[name="ids"]'))
+  var boxes = Array.prototype.slice.call(form.querySelectorAll('input[name="ids"], input[name="stock"], input[name="kits"]'))
 
   function update() {
     var n = boxes.filter(function (b) { return b.checked }).length

@@ -8,7 +8,9 @@
   var status = form.querySelector('#scan-status')
   var scanButton = form.querySelector('button[value="scan"]')
   var boxes = Array.prototype.slice.call(form.querySelectorAll('input[type="checkbox"][data-code]'))
-  if (!input || boxes.length === 0) return
+  // Counted lines (chairs, tent sets): scanning the pool's label puts the cursor in its count field.
+  var counts = Array.prototype.slice.call(form.querySelectorAll('input[data-stock-code]'))
+  if (!input || (boxes.length === 0 && counts.length === 0)) return
 
   function msg(name, values) {
     var text = form.getAttribute('data-msg-' + name) || ''
@@ -47,6 +49,14 @@
     var code = codeOf(input.value)
     if (!code) return
     var box = boxes.filter(function (b) { return b.getAttribute('data-code') === code })[0]
+    var count = counts.filter(function (c) { return c.getAttribute('data-stock-code') === code })[0]
+    if (!box && count) {
+      input.value = ''
+      say(msg('count', { code: code }), false)
+      count.focus()
+      if (count.select) count.select()
+      return
+    }
     if (!box) {
       // Perhaps typed on a Thai keyboard layout or a label of another form: let the server decide.
       if (scanButton && form.requestSubmit) form.requestSubmit(scanButton)
@@ -77,12 +87,23 @@
     scanButton.addEventListener('click', function (e) {
       if (codeOf(input.value) === '') { e.preventDefault(); input.focus(); return }
       var code = codeOf(input.value)
-      if (boxes.some(function (b) { return b.getAttribute('data-code') === code })) {
+      if (boxes.some(function (b) { return b.getAttribute('data-code') === code }) || counts.some(function (c) { return c.getAttribute('data-stock-code') === code })) {
         e.preventDefault()
         handle()
       }
     })
   }
+  // Enter in a count field goes on to the next count field (or back to the scan field), never sends the form.
+  var countFields = Array.prototype.slice.call(form.querySelectorAll('input[data-count]'))
+  countFields.forEach(function (c, i) {
+    c.addEventListener('keydown', function (e) {
+      if (e.key !== 'Enter') return
+      e.preventDefault()
+      var next = countFields[i + 1] || input
+      next.focus()
+      if (next.select) next.select()
+    })
+  })
   boxes.forEach(function (b) {
     b.addEventListener('change', function () {
       refresh()

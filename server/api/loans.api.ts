@@ -35,13 +35,14 @@ import { listParams } from './list-params.js'
  * - text that was left empty (notes, a letter number) is null, never "";
  * - `borrower.username` is present only for a user borrower, `borrower.organisation` only for an
  *   external borrower who gave one;
- * - `stock` is always [] for now: counted stock lines are not in the service layer yet, so a body
- *   carrying stock lines is refused (422, field `stock`) rather than silently dropping them.
+ * - `stock` lists the loan's counted-item lines: `quantity` is what was asked for, `good`,
+ *   `damaged` and `lost` what has come back so far (partial returns add up).
  * Keys added to the spec's Loan (never renaming one): `enteredAfterFact` (บันทึกย้อนหลัง),
  * `dueDateOriginal` (before extensions), `handedOverOn` (the Bangkok hand-over date — for a paper
  * loan brought in after the fact it is the real date, while `handedOverAt` is when it was
  * recorded), `extensions` (history, with the ids the decision route takes), `followUps`;
- * `items[].returnedBy` (ผู้ส่งคืน, who brought it back) and `approvals[].paperDate`.
+ * `items[].returnedBy` (ผู้ส่งคืน, who brought it back), `stock[].handedOver` (the count handed over)
+ * and `approvals[].paperDate`.
  *
  * Roles per route (a wrong role is 403 whatever the id; staff asking for another person's loan
  * get 404, as if it did not exist):
@@ -63,6 +64,17 @@ export interface ApiLoanItem {
   note: string | null
   receivedBy: string | null
   returnedBy: string | null
+}
+
+/** A counted-item line of a loan: SPEC §5's keys, then ours (`handedOver`). */
+export interface ApiStockLine {
+  code: string
+  name: string
+  quantity: number
+  good: number
+  damaged: number
+  lost: number
+  handedOver: number
 }
 
 export interface ApiApproval {
@@ -127,7 +139,7 @@ export interface ApiLoan {
   rejectionReason: string | null
   overdue: boolean
   items: ApiLoanItem[]
-  stock: Array<{ code: string; name: string; quantity: number; good: number; damaged: number; lost: number }>
+  stock: ApiStockLine[]
   approvals: ApiApproval[]
   enteredAfterFact: boolean
   dueDateOriginal: string
@@ -202,7 +214,15 @@ export function toApiLoan(v: LoanView): ApiLoan {
       receivedBy: username(i.received_by),
       returnedBy: textOrNull(i.returned_by_name),
     })),
-    stock: [],
+    stock: v.stock.map((l) => ({
+      code: l.code,
+      name: l.name,
+      quantity: l.quantity,
+      good: l.returned_good,
+      damaged: l.returned_damaged,
+      lost: l.returned_lost,
+      handedOver: l.handed_over_qty,
+    })),
     approvals: v.approvals.map((a) => ({
       step: a.step,
       by: a.on_paper === 1 || a.by_user_id === null ? a.by_name : (username(a.by_user_id) ?? a.by_name),
@@ -285,18 +305,12 @@ function listFilters(req: Request): { status?: LoanStatus; overdue?: boolean; fi
   return out
 }
 
-/** Stock lines are part of the contract but not of the service layer yet: refuse them rather than drop them. */
-function refuseStockLines(body: Record<string, unknown>): void {
-  const s = body.stock
-  if (s === undefined || s === null || (Array.isArray(s) && s.length === 0)) return
-  throw new AppError('validation_failed', 'validation.failed', {}, [{ field: 'stock', message: 'loanApi.stockUnsupported' }])
-}
-
 export function loansApi(ctx: AppContext): Router {
   const router = Router()
 
   /*
-   * Body (SPEC §5): {assetCodes, purpose, place, kind, startDate, dueDate}; finance may add
+   * Body (SPEC §5): {assetCodes?, stock?: [{code, quantity}], purpose, place, kind, startDate,
+   * dueDate} (at least one asset or stock line); finance may add
    * `borrower` (a username) or `externalBorrower {type, name, organisation?, phone?, address?,
    * villageNo?, idNumber?, letterNumber?, letterDate?}`. Finance may also bring in a paper loan
    * that is already running (บันทึกย้อนหลัง): `afterTheFact: true` allows past dates,
@@ -305,9 +319,7 @@ export function loansApi(ctx: AppContext): Router {
    * hand-over that already happened (the loan starts on loan). Unknown fields are ignored.
    */
   router.post('/loans', requireRole('staff', 'finance'), async (req, res) => {
-    const body = bodyObject(req)
-    refuseStockLines(body)
-    const view = await createLoan(ctx, req.user!, body)
+    const view = await createLoan(ctx, req.user!, bodyObject(req))
     res.status(201).json(toApiLoan(view))
   })
 
@@ -347,12 +359,11 @@ export function loansApi(ctx: AppContext): Router {
     res.json(toApiLoan(await handOver(ctx, req.user!, id, bodyObject(req))))
   })
 
-  // {items: [{assetCode, condition, note?, returnedBy?}]}
+  // {items?: [{assetCode, condition, note?, returnedBy?}], stock?: [{code, good, damaged, lost, note?, returnedBy?}]}
+  // — at least one line; counts of a stock line add up over partial returns.
   router.post('/loans/:id/return', requireRole('finance'), async (req, res) => {
     const id = await visibleLoanId(ctx, req)
-    const body = bodyObject(req)
-    refuseStockLines(body)
-    res.json(toApiLoan(await receiveReturn(ctx, req.user!, id, body)))
+    res.json(toApiLoan(await receiveReturn(ctx, req.user!, id, bodyObject(req))))
   })
 
   // {dueDate, reason} → the Loan with the pending extension in `extensions`.

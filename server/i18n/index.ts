@@ -8,10 +8,13 @@ import { assetImport } from './messages/asset-import.js'
 import { labels } from './messages/labels.js'
 import { loan } from './messages/loan.js'
 import { stock } from './messages/stock.js'
+import { stockPages } from './messages/stock-pages.js'
 import { documents } from './messages/documents.js'
 import { cart } from './messages/cart.js'
 import { loanApi } from './messages/loan-api.js'
 import { loanPages } from './messages/loan-pages.js'
+import { counter } from './messages/counter.js'
+import { loanStockPages } from './messages/loan-stock-pages.js'
 
 export type { Locale }
 
@@ -19,7 +22,7 @@ export type { Locale }
  * Each area keeps its Thai and English side by side (`{ th, en }`), the English typed to have
  * exactly the Thai keys; here they merge into one catalogue per language.
  */
-const areas = [common, auth, admin, audit, asset, labels, assetImport, loan, cart, loanApi, documents, loanPages, stock] as const
+const areas = [common, auth, admin, audit, asset, labels, assetImport, loan, cart, loanApi, documents, loanPages, stock, loanStockPages, stockPages, counter] as const
 
 type Merge<T extends readonly { th: object }[]> = T extends readonly [infer H extends { th: object }, ...infer R extends { th: object }[]]
   ? H['th'] & Merge<R>

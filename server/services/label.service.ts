@@ -1,12 +1,14 @@
 import QRCode from 'qrcode'
 import * as labelRepo from '../repositories/label.repository.js'
 import type { LabelAssetRow } from '../repositories/label.repository.js'
+import * as stockRepo from '../repositories/stock.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { normalizeCode, truncateText } from '../i18n/format.js'
 import { fromThaiKeyboard } from '../i18n/keyboard.js'
 import { findAssetByCode, listAssets, type AssetListQuery } from './asset.service.js'
 import { getSettings, LABEL_LAYOUTS } from './settings.service.js'
+import { findKitByCode, findStockByCode, listKits } from './stock.service.js'
 
 // ---- the payload (SPEC §5): the one place that writes it and the one place that reads it back
 
@@ -111,7 +113,16 @@ export interface LabelView {
   url: string
   svg: string
   longCode: boolean
+  /** Only on a counted item's pool label or a kit's label: the sheet prints a "count it" or "a set of N" hint. */
+  kind?: 'stock' | 'kit'
+  /** The counted item's unit (ตัว, ชุด); absent on kits. */
+  unit?: string
+  /** How many lines a kit has. */
+  parts?: number
 }
+
+/** What a label needs: an asset, or a counted item's pool or a kit with its hint. */
+export type LabelRow = LabelAssetRow & { kind?: 'stock' | 'kit'; unit?: string; parts?: number }
 
 export interface LabelOptions {
   baseUrl: string
@@ -120,18 +131,25 @@ export interface LabelOptions {
   spec: LayoutSpec
 }
 
+/** The share of an asset label's name length that a pool or kit label keeps next to its hint. */
+const POOL_NAME_SHARE = 0.7
+
 /** One label; no I/O, so a sheet costs one QR encoding per asset and nothing else. */
-export function labelFor(asset: LabelAssetRow, opts: LabelOptions): LabelView {
+export function labelFor(asset: LabelRow, opts: LabelOptions): LabelView {
   const url = qrUrl(opts.baseUrl, asset.code)
+  // A pool's or a kit's label gives one line of the name to its hint (public/css/labels.css).
+  const nameMax = asset.kind ? Math.floor(opts.spec.nameMax * POOL_NAME_SHARE) : opts.spec.nameMax
   return {
     id: asset.id,
     code: asset.code,
-    name: truncateText(asset.name, opts.spec.nameMax),
+    name: truncateText(asset.name, nameMax),
     fullName: asset.name,
     agency: opts.agency,
     url,
     svg: qrSvg(url),
     longCode: asset.code.length > opts.spec.longCode,
+    ...(asset.kind === 'stock' ? { kind: 'stock' as const, unit: asset.unit ?? '' } : {}),
+    ...(asset.kind === 'kit' ? { kind: 'kit' as const, parts: asset.parts ?? 0 } : {}),
   }
 }
 
@@ -139,7 +157,7 @@ export function labelFor(asset: LabelAssetRow, opts: LabelOptions): LabelView {
 // between slices instead of holding the event loop for half a second.
 const SLICE = 200
 
-export async function buildLabels(assets: readonly LabelAssetRow[], layout: LabelLayout, base: { baseUrl: string; agencyName: string }): Promise<LabelView[]> {
+export async function buildLabels(assets: readonly LabelRow[], layout: LabelLayout, base: { baseUrl: string; agencyName: string }): Promise<LabelView[]> {
   const spec = LAYOUTS[layout]
   const opts: LabelOptions = { baseUrl: base.baseUrl, agency: truncateText(base.agencyName, spec.agencyMax), spec }
   const out: LabelView[] = new Array(assets.length)
@@ -157,7 +175,8 @@ export const LABEL_CAP = 2000
 
 export type LabelFilter = Omit<AssetListQuery, 'page' | 'pageSize'>
 
-export type LabelSelection = { ids: readonly number[] } | { filter: LabelFilter }
+/** Assets by id or by the register's filter; counted items' pools and kits by id, printed after the assets. */
+export type LabelSelection = { ids: readonly number[]; stockIds?: readonly number[]; kitIds?: readonly number[] } | { filter: LabelFilter }
 
 export interface LabelSheet {
   layout: LabelLayout
@@ -181,15 +200,28 @@ export async function labelSheet(ctx: AppContext, selection: LabelSelection, opt
   const cap = opts.cap ?? LABEL_CAP
   const settings = await getSettings(ctx)
   const layout = parseLayout(opts.layout, settings.labelLayout)
-  let assets: LabelAssetRow[]
+  let assets: LabelRow[]
   let total: number
   let missing = 0
   if ('ids' in selection) {
     const ids = [...new Set(selection.ids)]
-    if (ids.length === 0) throw new AppError('validation_failed', 'labels.nothingChosen', {}, [{ field: 'ids', message: 'labels.nothingChosen' }])
-    total = ids.length
-    assets = await labelRepo.listByIds(ctx.db, ids.slice(0, cap))
-    missing = Math.min(ids.length, cap) - assets.length
+    const stockIds = [...new Set(selection.stockIds ?? [])]
+    const kitIds = [...new Set(selection.kitIds ?? [])]
+    if (ids.length + stockIds.length + kitIds.length === 0) throw new AppError('validation_failed', 'labels.nothingChosen', {}, [{ field: 'ids', message: 'labels.nothingChosen' }])
+    total = ids.length + stockIds.length + kitIds.length
+    const assetIds = ids.slice(0, cap)
+    const poolIds = stockIds.slice(0, Math.max(0, cap - assetIds.length))
+    const setIds = kitIds.slice(0, Math.max(0, cap - assetIds.length - poolIds.length))
+    assets = assetIds.length > 0 ? await labelRepo.listByIds(ctx.db, assetIds) : []
+    const pools = (await stockRepo.byIds(ctx.db, poolIds)).sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0))
+    const kits = setIds.length > 0 ? (await listKits(ctx)).filter((k) => setIds.includes(k.kit.id)) : []
+    const chosen = assets.length + pools.length + kits.length
+    assets = [
+      ...assets,
+      ...pools.map((p) => ({ id: p.id, code: p.code, name: p.name, kind: 'stock' as const, unit: p.unit })),
+      ...kits.map((k) => ({ id: k.kit.id, code: k.kit.code, name: k.kit.name, kind: 'kit' as const, parts: k.parts.length })),
+    ]
+    missing = Math.min(total, cap) - chosen
   } else {
     const found = await listAssets(ctx, { ...selection.filter, page: 1, pageSize: cap })
     assets = found.items
@@ -212,6 +244,11 @@ export type ScanResult =
   | { ok: false; reason: 'empty' }
   | { ok: false; reason: 'foreign'; host: string }
   | { ok: false; reason: 'not_a_label' }
+
+/** One code space: an asset, a counted item's pool or a kit. */
+async function isKnownCode(ctx: AppContext, code: string): Promise<boolean> {
+  return !!((await findAssetByCode(ctx, code)) ?? (await findStockByCode(ctx, code)) ?? (await findKitByCode(ctx, code)))
+}
 
 /**
  * A scan or a typed entry to the page it means: one of this site's label URLs goes to its `/q/…`
@@ -243,9 +280,9 @@ export async function resolveScan(ctx: AppContext, input: string, origins: reado
   }
 
   const code = normalizeCode(text)
-  if (THAI.test(code) && !(await findAssetByCode(ctx, code))) {
+  if (THAI.test(code) && !(await isKnownCode(ctx, code))) {
     const typed = normalizeCode(fromThaiKeyboard(code))
-    if (typed !== code && (await findAssetByCode(ctx, typed))) return { ok: true, path: qrPath(typed) }
+    if (typed !== code && (await isKnownCode(ctx, typed))) return { ok: true, path: qrPath(typed) }
   }
   return { ok: true, path: qrPath(code) }
 }

@@ -83,22 +83,6 @@ export interface SlipLine {
   note: string
 }
 
-/**
- * A counted-stock line as a loan view may carry it (SPEC §5's Loan.stock); the loan view has
- * none yet, so the slip reads it when present and otherwise lists assets only.
- */
-interface StockLineLike {
-  code: string
-  name: string
-  unit?: string
-  quantity: number
-  good?: number
-  damaged?: number
-  lost?: number
-  returnedOn?: string | null
-  note?: string
-}
-
 export interface SlipApprover extends Signatory {
   /** ข้อ 208: หัวหน้าหน่วยพัสดุ for use in the premises; the head of the agency otherwise. */
   authority: 'supplies_head' | 'agency_head'
@@ -204,19 +188,20 @@ function slipLines(view: LoanView): SlipLine[] {
     counts: null,
     note: i.note,
   }))
-  const stock = (view as LoanView & { stock?: StockLineLike[] }).stock ?? []
-  for (const s of stock) {
-    const back = (s.good ?? 0) + (s.damaged ?? 0) + (s.lost ?? 0)
+  // Counted items (SPEC §5's Loan.stock): the quantity lent with its unit («๘๐ ตัว»), the pool's
+  // code in the asset-code column, and what came back in each condition once anything has.
+  for (const s of view.stock) {
+    const back = s.returned_good + s.returned_damaged + s.returned_lost
     lines.push({
       no: lines.length + 1,
       name: s.name,
-      quantity: s.quantity,
-      unit: s.unit ?? '',
+      quantity: s.handed_over_at ? s.handed_over_qty : s.quantity,
+      unit: s.unit,
       code: s.code,
-      returnedOn: s.returnedOn ?? null,
+      returnedOn: s.last_returned_on,
       condition: null,
-      counts: back > 0 ? { good: s.good ?? 0, damaged: s.damaged ?? 0, lost: s.lost ?? 0 } : null,
-      note: s.note ?? '',
+      counts: back > 0 ? { good: s.returned_good, damaged: s.returned_damaged, lost: s.returned_lost } : null,
+      note: s.note,
     })
   }
   return lines
@@ -290,8 +275,10 @@ export async function borrowSlip(ctx: AppContext, viewer: CurrentUser, id: numbe
     returned: {
       on: allBack ? loan.returned_on : null,
       counts: allBack ? counts : null,
-      returnedBy: allBack ? unique(view.items.map((i) => i.returned_by_name)).join(', ') : '',
-      receivedBy: allBack ? unique(view.items.map((i) => i.received_by_name)).join(', ') : '',
+      returnedBy: allBack ? unique([...view.items.map((i) => i.returned_by_name), ...view.stock.map((s) => s.returned_by_name)]).join(', ') : '',
+      receivedBy: allBack
+        ? unique([...view.items.map((i) => i.received_by_name), ...view.stock.map((s) => (s.received_by ? view.people.get(s.received_by)?.name : undefined))]).join(', ')
+        : '',
     },
     followUpDays: settings.followUpDays,
   }

@@ -109,6 +109,11 @@ export const createLoanSchema = z
     dueDate: calendarDate,
     borrower: z.string().transform(normalizeUsername).optional(),
     externalBorrower: externalBorrowerSchema.optional(),
+    /** An external borrower already on record (a returning borrower at the counter): no new row. */
+    externalBorrowerId: z.number({ error: 'loan.unknownBorrower' }).int({ error: 'loan.unknownBorrower' }).positive({ error: 'loan.unknownBorrower' }).optional(),
+    /** Another agency's letter for this loan, when the borrower is one on record (a new one carries it in externalBorrower). */
+    letterNumber: z.string().trim().max(100, { error: 'validation.tooLong' }).optional(),
+    letterDate: calendarDate.nullable().optional(),
     afterTheFact: z.boolean().default(false),
     paperApproval: paperApprovalSchema.optional(),
     handedOverOn: calendarDate.optional(),
@@ -120,6 +125,7 @@ export const createLoanSchema = z
     when: () => true,
   })
   .refine((d) => !(d.borrower && d.externalBorrower), { path: ['borrower'], error: 'loan.twoBorrowers' })
+  .refine((d) => d.externalBorrowerId === undefined || (!d.borrower && !d.externalBorrower), { path: ['externalBorrowerId'], error: 'loan.twoBorrowers' })
 
 function fieldError(field: string, message: string, params?: Record<string, string | number>): AppError {
   return new AppError('validation_failed', 'validation.failed', {}, [{ field, message, params }])
@@ -183,6 +189,7 @@ async function viewsOf(ctx: AppContext, rows: LoanRow[], opts: { competing?: boo
   const externals = new Map((await loans.externalBorrowersByIds(ctx.db, rows.flatMap((r) => (r.external_borrower_id ? [r.external_borrower_id] : [])))).map((b) => [b.id, b]))
   const peopleIds = rows.flatMap((r) => [r.borrower_user_id, r.requested_by, r.checked_by, r.approved_by, r.handed_over_by, r.rejected_by, r.cancelled_by].filter((x): x is number => x !== null))
   peopleIds.push(...items.flatMap((i) => (i.received_by ? [i.received_by] : [])), ...approvals.flatMap((a) => [a.recorded_by, ...(a.by_user_id ? [a.by_user_id] : [])]))
+  peopleIds.push(...stockLines.flatMap((l) => (l.received_by ? [l.received_by] : [])))
   peopleIds.push(...followUps.map((f) => f.created_by), ...extensions.flatMap((e) => [e.requested_by, ...(e.decided_by ? [e.decided_by] : [])]))
   const people = new Map((await loans.usersByIds(ctx.db, peopleIds)).map((u) => [u.id, u]))
   const allDeps = await departments.listAll(ctx.db)
@@ -313,7 +320,7 @@ async function resolveAssets(db: Db, codes: string[]) {
 export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unknown): Promise<LoanView> {
   const data = parseOrThrow(createLoanSchema, input)
   const isFinance = hasRole(actor, 'finance')
-  if (!isFinance && (data.borrower || data.externalBorrower || data.afterTheFact || data.paperApproval || data.handedOverOn)) {
+  if (!isFinance && (data.borrower || data.externalBorrower || data.externalBorrowerId !== undefined || data.afterTheFact || data.paperApproval || data.handedOverOn)) {
     throw new AppError('forbidden', 'loan.onlyFinanceForOthers')
   }
   if ((data.paperApproval || data.handedOverOn) && !data.afterTheFact) throw fieldError('afterTheFact', 'loan.paperNeedsAfterTheFact')
@@ -322,7 +329,9 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
   const t = today(ctx)
 
   let borrowerUser: { id: number; borrower_type: (typeof BORROWER_TYPES)[number]; department_id: number | null } | undefined
-  if (data.externalBorrower === undefined) {
+  const onRecord = data.externalBorrowerId === undefined ? undefined : (await loans.externalBorrowersByIds(ctx.db, [data.externalBorrowerId]))[0]
+  if (data.externalBorrowerId !== undefined && !onRecord) throw fieldError('externalBorrowerId', 'loan.unknownBorrower')
+  if (data.externalBorrower === undefined && onRecord === undefined) {
     const u = data.borrower ? await users.findByUsername(ctx.db, data.borrower) : await users.findById(ctx.db, actor.id)
     if (!u || u.active !== 1) throw fieldError('borrower', 'loan.unknownBorrower')
     borrowerUser = u
@@ -330,6 +339,7 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
   if (data.kind === 'inter_agency' && data.externalBorrower && !data.externalBorrower.organisation) {
     throw fieldError('externalBorrower.organisation', 'loan.agencyNameRequired')
   }
+  if (data.kind === 'inter_agency' && onRecord && !onRecord.organisation) throw fieldError('externalBorrowerId', 'loan.agencyNameRequired')
 
   const found = await resolveAssets(ctx.db, data.assetCodes)
   for (const a of found) {
@@ -346,7 +356,7 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
     const conflicts = await loans.openConflicts(trx, found.map((a) => a.id), data.startDate, data.dueDate, t)
     if (conflicts.length > 0) throw conflictError(conflicts[0]!)
     await assertStockFits(trx, stockItems, data.startDate, data.dueDate, t)
-    let externalId: number | null = null
+    let externalId: number | null = onRecord?.id ?? null
     if (data.externalBorrower) {
       const e = data.externalBorrower
       const at = nowIso(ctx)
@@ -376,10 +386,10 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
       kind: data.kind,
       borrower_user_id: borrowerUser?.id ?? null,
       external_borrower_id: externalId,
-      borrower_type: borrowerUser?.borrower_type ?? data.externalBorrower!.type,
+      borrower_type: borrowerUser?.borrower_type ?? onRecord?.type ?? data.externalBorrower!.type,
       department_id: borrowerUser?.department_id ?? null,
-      letter_number: data.externalBorrower?.letterNumber ?? '',
-      letter_date: data.externalBorrower?.letterDate ?? null,
+      letter_number: data.externalBorrower?.letterNumber ?? data.letterNumber ?? '',
+      letter_date: data.externalBorrower?.letterDate ?? data.letterDate ?? null,
       requested_by: actor.id,
       requested_at: requestedAt,
       requested_on: requestedOn,

@@ -18,8 +18,11 @@ declare global {
 declare module 'express-session' {
   interface SessionData {
     userId?: number
-    /** The loan cart: asset codes a person collects before sending one request. */
-    cart?: string[]
+    /**
+     * The loan cart: asset codes and counted items with a quantity, collected before sending one
+     * request. Older sessions hold a bare array of asset codes; read it through web/cart-state.ts.
+     */
+    cart?: { assets: string[]; stock: Array<{ code: string; quantity: number }> } | string[]
     flash?: Array<{ kind: 'success' | 'error' | 'info'; key: string; params?: Record<string, string | number>; secret?: string }>
   }
 }

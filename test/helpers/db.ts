@@ -1,3 +1,7 @@
+import { randomUUID } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { pino } from 'pino'
 import { openDb, type OpenDb } from '../../db/connection.js'
 import { migrateToLatest } from '../../db/migrator.js'
@@ -24,9 +28,15 @@ export async function createTestDb(file = ':memory:'): Promise<OpenDb> {
 
 export async function createTestContext(opts: { now?: string; env?: Record<string, string>; file?: string } = {}): Promise<TestContext> {
   const handle = await createTestDb(opts.file)
-  const config: Config = loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: 'https://yk.example.go.th', ...opts.env })
+  // Each context keeps its attachments in its own temporary folder (made on first upload, removed on close).
+  const attachmentsDir = path.join(os.tmpdir(), `yk-attachments-${randomUUID()}`)
+  const config: Config = loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: 'https://yk.example.go.th', ATTACHMENTS_DIR: attachmentsDir, ...opts.env })
   const clock = fixedClock(opts.now ?? '2025-01-15T03:00:00.000Z')
-  return { db: handle.db, clock, config, logger: pino({ level: 'silent' }), handle, close: () => handle.close() }
+  const close = async () => {
+    await handle.close()
+    fs.rmSync(config.attachmentsDir, { recursive: true, force: true })
+  }
+  return { db: handle.db, clock, config, logger: pino({ level: 'silent' }), handle, close }
 }
 
 export type { Clock }

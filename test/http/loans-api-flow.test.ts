@@ -324,7 +324,7 @@ describe('loans API: refusals', () => {
       ['due before start', loanBody(['AMP-9'], { startDate: '2025-01-17', dueDate: '2025-01-16' }), [{ field: 'dueDate', message: 'วันกำหนดคืนต้องไม่ก่อนวันเริ่มยืม' }]],
       ['start in the past', loanBody(['AMP-9'], { startDate: '2025-01-14' }), [{ field: 'startDate', message: 'วันเริ่มยืมต้องเป็นวันนี้หรือหลังจากนี้ (การบันทึกย้อนหลังทำได้โดยเจ้าหน้าที่พัสดุ)' }]],
       ['too long', loanBody(['AMP-9'], { dueDate: '2025-03-15' }), [{ field: 'dueDate', message: 'ระยะเวลายืมเกินกำหนด (ไม่เกิน 30 วัน)' }]],
-      ['stock lines', loanBody(['AMP-9'], { stock: [{ code: 'CHAIR', quantity: 50 }] }), [{ field: 'stock', message: 'ยังไม่รองรับการยืมวัสดุแบบนับจำนวน (stock) กรุณาระบุเป็นครุภัณฑ์รายชิ้น' }]],
+      ['unknown counted item', loanBody(['AMP-9'], { stock: [{ code: 'CHAIR', quantity: 50 }] }), [{ field: 'stock', message: 'ไม่พบพัสดุนับจำนวนรหัส CHAIR' }]],
     ]
     for (const [what, body, details] of cases) {
       const res = await apiAs(t, staff.token).post('/api/v1/loans', body)

@@ -29,7 +29,14 @@ const PAGES: Array<{ path: string; roles: Role[]; needs?: string }> = [
   { path: '/assets/new', roles: ['finance'], needs: 'กองคลัง (พัสดุ)' },
   { path: '/assets/import', roles: ['finance'], needs: 'กองคลัง (พัสดุ)' },
   { path: '/labels', roles: ['finance'], needs: 'กองคลัง (พัสดุ)' },
+  { path: '/stock', roles: EVERYONE },
+  { path: '/stock/new', roles: ['finance'], needs: 'กองคลัง (พัสดุ)' },
+  { path: '/kits', roles: ['finance'], needs: 'กองคลัง (พัสดุ)' },
   { path: '/scan', roles: EVERYONE },
+  { path: '/counter', roles: ['finance'], needs: 'กองคลัง (พัสดุ)' },
+  { path: '/borrowers', roles: ['finance', 'executive', 'committee', 'admin'], needs: 'กองคลัง (พัสดุ), ผู้บริหาร, คณะกรรมการ, ผู้ดูแลระบบ' },
+  { path: '/borrowers/users/1', roles: ['finance', 'executive', 'committee', 'admin'], needs: 'กองคลัง (พัสดุ), ผู้บริหาร, คณะกรรมการ, ผู้ดูแลระบบ' },
+  { path: '/borrowers/me', roles: EVERYONE },
 ]
 
 /** The same for the API: anonymous → 401, without the role → 403, allowed → the status given. */

@@ -20,12 +20,15 @@ export function idsParam(v: unknown): number[] {
   return [...out]
 }
 
-/** The sheet's query: a selection (ids, or the register's filters with all=1) and a layout. */
+/** The sheet's query: a selection (ids, stock and kits, or the register's filters with all=1) and a layout. */
 export function labelSheetQuery(query: Request['query']) {
   const filters = assetQuery(query)
   const layout = str(query.layout as string | string[] | undefined)
   return {
     ids: idsParam(query.ids),
+    /** Counted items' pools and kits (the chooser's second list), by id. */
+    stock: idsParam(query.stock),
+    kits: idsParam(query.kits),
     all: str(query.all as string | string[] | undefined) === '1',
     filters,
     layout: layout === undefined ? undefined : layout.trim(),

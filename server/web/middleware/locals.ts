@@ -6,6 +6,7 @@ import { hasRole } from '../../services/user.service.js'
 import { getSettings } from '../../services/settings.service.js'
 import { loanActionCounts } from '../../services/loan.service.js'
 import type { Role } from '../../../db/schema.js'
+import { cartLineCount } from '../cart-state.js'
 
 export interface NavItem {
   href: string
@@ -20,7 +21,10 @@ export function navFor(roles: Role[], counts: { cart?: number; loans?: number } 
   // The badge: what waits for this person's own action (approvals, hand-overs, follow-ups, their own loans).
   items.push({ href: '/loans', key: 'nav.loans', count: counts.loans })
   if (has('finance', 'executive')) items.push({ href: '/loans/queue', key: 'nav.loanQueue' })
+  if (has('finance')) items.push({ href: '/counter', key: 'nav.counter' })
+  items.push(has('finance', 'executive', 'committee', 'admin') ? { href: '/borrowers', key: 'nav.borrowers' } : { href: '/borrowers/me', key: 'nav.myHistory' })
   items.push({ href: '/assets', key: 'nav.assets' })
+  items.push({ href: '/stock', key: 'nav.stock' })
   items.push({ href: '/scan', key: 'nav.scan' })
   items.push({ href: '/cart', key: 'nav.cart', count: counts.cart })
   // The admin hub links the audit log too; the committee reaches it directly.
@@ -46,7 +50,7 @@ export function pageLocals(ctx: AppContext, csrfToken: (req: Request) => string)
       requestId: req.requestId,
       currentPath: req.path,
       agencyName: settings.agencyName,
-      nav: req.user ? navFor(req.user.roles, { cart: req.session?.cart?.length ?? 0, loans: loanCounts?.awaiting }) : [],
+      nav: req.user ? navFor(req.user.roles, { cart: cartLineCount(req.session), loans: loanCounts?.awaiting }) : [],
       flash,
       fmt: {
         date: (d: string | Date, style: 'short' | 'long' | 'numeric' = 'short') => formatDate(d, { locale, style }),

@@ -22,6 +22,7 @@ import { bodyOf, fieldErrors, idParam, str } from '../forms/common.form.js'
 import { assetForm, assetQuery } from '../forms/asset.form.js'
 import { bangkokDate } from '../../i18n/calendar.js'
 import { assetLoanView, buildCalendar, isRequestable } from '../loan-views.js'
+import { cartHasAsset } from '../cart-state.js'
 
 const PAGE_SIZE = 50
 
@@ -83,7 +84,7 @@ export function assetRoutes(ctx: AppContext): Router {
         loanable: a.loanable === 1,
         price: a.price_satang === null ? '' : formatSatang(a.price_satang),
         canRequest: isRequestable(a),
-        inCart: (req.session.cart ?? []).includes(a.code),
+        inCart: cartHasAsset(req.session, a.code),
       })),
       backUrl: req.originalUrl,
     })
@@ -141,7 +142,7 @@ export function assetRoutes(ctx: AppContext): Router {
       reservations: loanView.reservations,
       calendar: buildCalendar(loanView.state, bangkokDate(ctx.clock.now()), req.locale),
       canRequest: isRequestable(a),
-      inCart: (req.session.cart ?? []).includes(a.code),
+      inCart: cartHasAsset(req.session, a.code),
       statusForm,
     })
   }

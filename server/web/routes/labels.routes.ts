@@ -5,6 +5,7 @@ import { ASSET_STATUSES } from '../../../db/schema.js'
 import { listAssets, type AssetListRow } from '../../services/asset.service.js'
 import { listCategories } from '../../services/category.service.js'
 import { listDepartments } from '../../services/department.service.js'
+import { listKits, listStock } from '../../services/stock.service.js'
 import { defaultLayout, LABEL_LAYOUTS, labelSheet, resolveScan } from '../../services/label.service.js'
 import { requireRole, requireSignIn } from '../middleware/auth.js'
 import { flash } from '../middleware/locals.js'
@@ -31,6 +32,24 @@ export function labelRoutes(ctx: AppContext): Router {
       const layout = str(req.query.layout as string | string[] | undefined)
       if (layout) qs.set('layout', layout)
       res.redirect(303, `/labels/sheet?${qs}`)
+      return
+    }
+    // The second list: counted items' pools and kits, one label each.
+    if (req.query.type === 'pools') {
+      const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 100) : ''
+      const [pools, kits, layout] = [await listStock(ctx, { q, page: 1, pageSize: CHOOSER_PAGE_SIZE }), await listKits(ctx), await defaultLayout(ctx)]
+      const needle = q.toLowerCase()
+      res.render('labels/pools', {
+        title: req.t('labels.title'),
+        q,
+        layouts: LABEL_LAYOUTS,
+        layout,
+        total: pools.total,
+        pools: pools.items.map((p) => ({ id: p.id, code: p.code, name: p.name, unit: p.unit, quantity: p.quantity })),
+        kits: kits
+          .filter((k) => !needle || k.kit.code.toLowerCase().includes(needle) || k.kit.name.toLowerCase().includes(needle))
+          .map((k) => ({ id: k.kit.id, code: k.kit.code, name: k.kit.name, parts: k.parts.length, active: k.kit.active === 1 })),
+      })
       return
     }
     const query = assetQuery(req.query)
@@ -67,15 +86,16 @@ export function labelRoutes(ctx: AppContext): Router {
   router.get('/labels/sheet', requireRole('finance'), async (req, res) => {
     const q = labelSheetQuery(req.query)
     const filters = filterParams(q.filters)
-    if (!q.all && q.ids.length === 0) {
+    const pools = q.stock.length > 0 || q.kits.length > 0
+    if (!q.all && q.ids.length === 0 && !pools) {
       flash(req, 'error', 'labels.nothingChosen')
       const qs = filters.toString()
       res.redirect(303, qs ? `/labels?${qs}` : '/labels')
       return
     }
     const { page: _page, ...filter } = q.filters
-    const sheet = await labelSheet(ctx, q.all ? { filter } : { ids: q.ids }, { layout: q.layout })
-    const back = q.all ? filters.toString() : ''
+    const sheet = await labelSheet(ctx, q.all ? { filter } : { ids: q.ids, stockIds: q.stock, kitIds: q.kits }, { layout: q.layout })
+    const back = q.all ? filters.toString() : !q.all && q.ids.length === 0 && pools ? 'type=pools' : ''
     res.render('labels/sheet', {
       title: req.t('labels.sheetTitle'),
       layout: sheet.layout,

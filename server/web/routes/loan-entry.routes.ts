@@ -8,10 +8,13 @@ import { LOAN_KINDS } from '../../services/loan-rules.js'
 import { getSettings } from '../../services/settings.service.js'
 import { findUserByUsername, listUsers, validationError } from '../../services/user.service.js'
 import { requireRole } from '../middleware/auth.js'
+import { entryBorrowerWarning } from '../loan-extras.js'
 import { flash } from '../middleware/locals.js'
 import { bodyOf, fieldErrors } from '../forms/common.form.js'
 import { conflictMessage, financeEntryInput, financeEntryValues, isShownInPlace, pageFields, type FinanceEntryValues } from '../forms/loan-request.form.js'
-import { cartOf } from './cart.routes.js'
+import { expandScanned } from '../../services/stock.service.js'
+import { MAX_LINE_QUANTITY, typedLines } from '../forms/stock-lines.form.js'
+import { cartAsText, cartWithout, readCart, writeCart } from '../cart-state.js'
 
 const USER_CHOICES = 1000
 
@@ -34,6 +37,7 @@ export function loanEntryRoutes(ctx: AppContext): Router {
       borrowerTypes: BORROWER_TYPES,
       kinds: LOAN_KINDS,
       today: bangkokDate(ctx.clock.now()),
+      borrowerWarning: await entryBorrowerWarning(ctx, model.values), // the typed user's overdue loans (counter work)
     })
   }
 
@@ -50,32 +54,55 @@ export function loanEntryRoutes(ctx: AppContext): Router {
     const today = bangkokDate(ctx.clock.now())
     const blank = financeEntryValues({})
     await render(req, res, 200, {
-      values: { ...blank, startDate: today, dueDate: addDays(today, Math.max(1, settings.defaultLoanDays) - 1), assetCodes: cartOf(req).join('\n') },
+      values: { ...blank, startDate: today, dueDate: addDays(today, Math.max(1, settings.defaultLoanDays) - 1), assetCodes: cartAsText(readCart(req.session)) },
     })
   })
 
   router.post('/loans/new', requireRole('finance'), async (req, res) => {
     const values = financeEntryValues(bodyOf(req))
-    const input = financeEntryInput(values, await resolveBorrower(values.borrower))
+    // The items field takes asset codes, counted items with a count (CHAIR x80) and kits (all their parts).
+    const typed = typedLines(values.assetCodes)
+    const itemErrors: Array<{ field: string; message: string; params?: Record<string, string | number> }> = typed.bad.map((line) => ({
+      field: 'assetCodes',
+      message: 'loanEntryStock.badLine',
+      params: { line, max: MAX_LINE_QUANTITY },
+    }))
+    const expanded: { assetCodes: string[]; stock: Array<{ code: string; quantity: number }> } = { assetCodes: [], stock: [] }
+    for (const line of typed.lines) {
+      try {
+        const one = await expandScanned(ctx, [line])
+        for (const c of one.assetCodes) if (!expanded.assetCodes.includes(c)) expanded.assetCodes.push(c)
+        for (const l of one.stock) {
+          const same = expanded.stock.find((x) => x.code === l.code)
+          if (same) same.quantity += l.quantity
+          else expanded.stock.push({ ...l })
+        }
+      } catch (e) {
+        if (!(isAppError(e) && e.details)) throw e
+        // A code that names nothing goes on as an asset code: the service names it in its own order (borrower first).
+        expanded.assetCodes.push(line.code)
+      }
+    }
+    const input = { ...financeEntryInput(values, await resolveBorrower(values.borrower)), assetCodes: expanded.assetCodes, stock: expanded.stock }
     try {
       // Without a borrower the service would take the finance user themself: the form asks instead.
-      if (values.borrowerKind === 'user' && !values.borrower) {
+      if ((values.borrowerKind === 'user' && !values.borrower) || itemErrors.length > 0) {
         const r = createLoanSchema.safeParse(input)
         throw new AppError('validation_failed', 'validation.failed', {}, [
-          { field: 'borrower', message: 'loanEntry.borrowerRequired' },
-          ...(r.success ? [] : (validationError(r.error).details ?? [])),
+          ...(values.borrowerKind === 'user' && !values.borrower ? [{ field: 'borrower', message: 'loanEntry.borrowerRequired' }] : []),
+          ...itemErrors,
+          // An unreadable line is the items' message; "no items" would only repeat it.
+          ...(r.success ? [] : (validationError(r.error).details ?? [])).filter((d) => !(itemErrors.length > 0 && d.field === 'assetCodes')),
         ])
       }
       const loan = await createLoan(ctx, req.user!, input)
-      const used = new Set(loan.items.map((i) => i.asset_code))
-      const left = cartOf(req).filter((c) => !used.has(c))
-      if (left.length > 0) req.session.cart = left
-      else delete req.session.cart
+      writeCart(req.session, cartWithout(readCart(req.session), { assetCodes: loan.items.map((i) => i.asset_code), stockCodes: loan.stock.map((l) => l.code) }))
       flash(req, 'success', 'loanEntry.created', { number: loan.number })
       res.redirect(303, `/loans/${loan.loan.id}`)
     } catch (e) {
       if (isAppError(e) && e.details) {
-        await render(req, res, e.status, { values, errors: fieldErrors(pageFields(e.details, values), req.t) })
+        const details = e.details.map((d) => (/^(stock|items)(\.|$)/.test(d.field) ? { ...d, field: 'assetCodes' } : d))
+        await render(req, res, e.status, { values, errors: fieldErrors(pageFields(details, values), req.t) })
         return
       }
       if (isShownInPlace(e)) {

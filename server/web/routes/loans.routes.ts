@@ -33,13 +33,16 @@ import {
 } from '../../services/loan-rules.js'
 import { getSettings, type AgencySettings } from '../../services/settings.service.js'
 import { resolveScan } from '../../services/label.service.js'
+import { stockReturnEvents, type StockReturnEvent } from '../../services/loan-stock-events.service.js'
 import { hasRole, type CurrentUser } from '../../services/user.service.js'
 import { addDays, bangkokDate, daysBetween, fiscalYearOf, loanDays } from '../../i18n/calendar.js'
 import { formatDate, formatSatang, normalizeCode } from '../../i18n/format.js'
 import type { Translate } from '../../i18n/index.js'
 import { requireRole, requireSignIn } from '../middleware/auth.js'
 import { flash } from '../middleware/locals.js'
+import { loanPageExtras } from '../loan-extras.js'
 import { bodyOf, fieldErrors, idParam, list, pageParam, str, type FormBody } from '../forms/common.form.js'
+import { parseCount } from '../forms/stock-lines.form.js'
 
 const PAGE_SIZE = 50
 const THAI_DIGIT = /[\u0E50-\u0E59]/g
@@ -142,8 +145,8 @@ export function loanRow(v: LoanView, todayDate: string): LoanRowModel {
     kind: v.loan.kind,
     borrower: v.borrower.name,
     organisation: v.borrower.organisation,
-    items: v.items.map((i) => i.asset_code).join(', '),
-    itemCount: v.items.length,
+    items: [...v.items.map((i) => i.asset_code), ...v.stock.map((l) => `${l.code} ×${l.quantity}`)].join(', '),
+    itemCount: v.items.length + v.stock.length,
     startOn: v.loan.start_on,
     dueOn: v.loan.due_on,
     overdue: v.overdue,
@@ -172,7 +175,7 @@ function fmtDate(req: Request, d: string): string {
 }
 
 /** Every step of the loan with its actor and time, oldest first. */
-function timeline(req: Request, v: LoanView, compUpdates: Array<{ compensationId: number; at: string; actorName: string }>): TimelineEntry[] {
+function timeline(req: Request, v: LoanView, compUpdates: Array<{ compensationId: number; at: string; actorName: string }>, stockEvents: StockReturnEvent[] = []): TimelineEntry[] {
   const t = req.t
   const who = (id: number | null | undefined) => (id ? (v.people.get(id)?.name ?? '') : '')
   const l = v.loan
@@ -204,7 +207,11 @@ function timeline(req: Request, v: LoanView, compUpdates: Array<{ compensationId
   if (l.expired_at) out.push({ at: l.expired_at, what: t('loanPages.tl.expired'), actor: t('loanPages.system'), detail: '', tone: 'warn' })
   if (l.handed_over_at) {
     const onDate = l.handed_over_on && l.handed_over_on !== bangkokDate(new Date(l.handed_over_at)) ? t('loanPages.tl.handedOverOn', { date: fmtDate(req, l.handed_over_on) }) : ''
-    out.push({ at: l.handed_over_at, what: t('loanPages.tl.handedOver'), actor: who(l.handed_over_by), detail: [v.items.map((i) => i.asset_code).join(', '), onDate].filter(Boolean).join(' — '), tone: 'ok' })
+    const lines = [
+      ...v.items.map((i) => i.asset_code),
+      ...v.stock.map((s) => t('loanStock.tl.handedOverLine', { code: s.code, quantity: s.handed_over_at ? s.handed_over_qty : s.quantity, unit: s.unit })),
+    ]
+    out.push({ at: l.handed_over_at, what: t('loanPages.tl.handedOver'), actor: who(l.handed_over_by), detail: [lines.join(', '), onDate].filter(Boolean).join(' — '), tone: 'ok' })
   }
   for (const e of v.extensions) {
     out.push({
@@ -251,21 +258,32 @@ function timeline(req: Request, v: LoanView, compUpdates: Array<{ compensationId
       tone: i.condition === 'good' ? 'ok' : 'danger',
     })
   }
+  for (const e of stockEvents) {
+    const line = v.stock.find((s) => s.code === e.code)
+    const on = bangkokDate(new Date(e.at))
+    out.push({
+      at: e.at,
+      what: t('loanStock.tl.returned', { code: e.code, good: e.good, damaged: e.damaged, lost: e.lost, unit: line?.unit ?? '' }),
+      actor: e.actorName,
+      detail: [e.returnedBy ? t('loanPages.tl.broughtBy', { name: e.returnedBy }) : '', on > l.due_on ? t('loanPages.late', { days: daysBetween(l.due_on, on) }) : '', e.note].filter(Boolean).join(' — '),
+      tone: e.damaged + e.lost > 0 ? 'danger' : 'ok',
+    })
+  }
   if (l.returned_at) out.push({ at: l.returned_at, what: t('loanPages.tl.returned'), actor: '', detail: '', tone: 'ok' })
   for (const c of v.compensations) {
     const item = v.items.find((i) => i.id === c.loan_item_id)
+    const line = c.loan_stock_line_id !== null ? v.stock.find((s) => s.id === c.loan_stock_line_id) : undefined
     out.push({
       at: c.created_at,
-      what: t('loanPages.tl.compensationOpened', { code: item?.asset_code ?? '' }),
-      actor: item?.received_by_name ?? '',
+      what: t('loanPages.tl.compensationOpened', { code: compensationSubject(t, v, c) }),
+      actor: item?.received_by_name ?? (line?.received_by ? (v.people.get(line.received_by)?.name ?? '') : ''),
       detail: c.proposed_satang !== null ? t('loanPages.comp.proposedBaht', { amount: formatSatang(c.proposed_satang) }) : '',
       tone: 'warn',
     })
   }
   for (const u of compUpdates) {
     const c = v.compensations.find((x) => x.id === u.compensationId)
-    const item = v.items.find((i) => i.id === c?.loan_item_id)
-    out.push({ at: u.at, what: t('loanPages.tl.compensationUpdated', { code: item?.asset_code ?? '' }), actor: u.actorName, detail: '', tone: '' })
+    out.push({ at: u.at, what: t('loanPages.tl.compensationUpdated', { code: c ? compensationSubject(t, v, c) : '' }), actor: u.actorName, detail: '', tone: '' })
   }
   // Stable: steps recorded at the same instant keep the order in which they happen.
   return out.map((e, i) => ({ e, i })).sort((a, b) => a.e.at.localeCompare(b.e.at) || a.i - b.i).map((x) => x.e)
@@ -314,13 +332,25 @@ function decisions(user: CurrentUser, v: LoanView, settings: AgencySettings, tod
   }
 }
 
+/** What a compensation record is about: the asset's code, or a counted line's code with its number of units. */
+function compensationSubject(t: Translate, v: LoanView, c: LoanView['compensations'][number]): string {
+  if (c.loan_stock_line_id !== null) {
+    const line = v.stock.find((s) => s.id === c.loan_stock_line_id)
+    return `${line?.code ?? ''} (${t(`loan.condition.${c.incident}`)} ${t('loanStock.comp.units', { quantity: c.quantity, unit: line?.unit ?? '' })})`
+  }
+  return v.items.find((i) => i.id === c.loan_item_id)?.asset_code ?? ''
+}
+
 function compensationModel(v: LoanView) {
   return v.compensations.map((c) => {
     const item = v.items.find((i) => i.id === c.loan_item_id)
+    const line = c.loan_stock_line_id !== null ? v.stock.find((s) => s.id === c.loan_stock_line_id) : undefined
     return {
       id: c.id,
-      code: item?.asset_code ?? '',
-      name: item?.asset_name ?? '',
+      code: item?.asset_code ?? line?.code ?? '',
+      name: item?.asset_name ?? line?.name ?? '',
+      /** A counted line's record covers this many units; the price entered is per unit. */
+      stock: line ? { quantity: c.quantity, unit: line.unit } : null,
       incident: c.incident,
       incidentOn: c.incident_on,
       method: c.method ?? '',
@@ -451,13 +481,33 @@ export function loanRoutes(ctx: AppContext): Router {
         requestedBy: v.people.get(e.requested_by)?.name ?? '',
       })),
       competing: v.competing.map((c) => ({ id: c.loan_id, number: `${c.seq}/${c.fiscal_year}`, code: c.asset_code, from: c.start_on, to: c.due_on })),
+      stockLines: v.stock.map((s) => {
+        const back = s.returned_good + s.returned_damaged + s.returned_lost
+        return {
+          code: s.code,
+          name: s.name,
+          unit: s.unit,
+          asked: s.quantity,
+          handedOver: s.handed_over_at ? s.handed_over_qty : null,
+          good: s.returned_good,
+          damaged: s.returned_damaged,
+          lost: s.returned_lost,
+          outstanding: s.handed_over_at ? s.handed_over_qty - back : null,
+          lastReturnedAt: s.last_returned_at ?? '',
+          returnedBy: s.returned_by_name ?? '',
+          receivedBy: s.received_by ? (v.people.get(s.received_by)?.name ?? '') : '',
+          late: s.last_returned_on !== null && s.last_returned_on > l.due_on,
+          note: s.note,
+        }
+      }),
       compensations: compensationModel(v),
-      timeline: timeline(req, v, await compensationUpdates(ctx, v)),
+      timeline: timeline(req, v, await compensationUpdates(ctx, v), await stockReturnEvents(ctx, v)),
       can: decisions(user, v, settings, t),
       followUpMethods: FOLLOW_UP_METHODS,
       compensationMethods: COMPENSATION_METHODS,
       todayDate: t,
       state,
+      extras: await loanPageExtras(ctx, req, res, v), // borrower warning, attachments, print prompt (counter work)
     })
   }
 
@@ -588,7 +638,16 @@ export function loanRoutes(ctx: AppContext): Router {
     }
   }
 
-  async function renderHandover(req: Request, res: Response, status: number, id: number, checked: string[], message = '') {
+  interface HandoverState {
+    checked: string[]
+    counts: Record<string, string>
+    message?: string
+    errors?: Record<string, string>
+    /** A counted line whose pool label was just scanned: its count field takes the focus. */
+    focus?: string
+  }
+
+  async function renderHandover(req: Request, res: Response, status: number, id: number, state: HandoverState) {
     const v = await getLoan(ctx, req.user!, id)
     if (v.loan.status !== 'approved') {
       res.redirect(303, `/loans/${id}`)
@@ -597,69 +656,131 @@ export function loanRoutes(ctx: AppContext): Router {
     res.status(status).render('loans/handover', {
       title: `${req.t('loanPages.handover.title')} ${v.number}`,
       loan: { id, number: v.number, borrower: v.borrower.name, organisation: v.borrower.organisation, startOn: v.loan.start_on, dueOn: v.loan.due_on, kind: v.loan.kind },
-      items: v.items.map((i) => ({ code: i.asset_code, name: i.asset_name, checked: checked.includes(i.asset_code) })),
-      message,
+      items: v.items.map((i) => ({ code: i.asset_code, name: i.asset_name, checked: state.checked.includes(i.asset_code) })),
+      stockLines: v.stock.map((l) => ({ id: l.id, code: l.code, name: l.name, unit: l.unit, asked: l.quantity, count: state.counts[`count_${l.id}`] ?? '', focus: state.focus === l.code })),
+      message: state.message ?? '',
+      errors: state.errors ?? {},
+      focus: state.focus ?? '',
     })
   }
 
   router.get('/loans/:id/handover', requireRole('finance'), async (req, res) => {
     await expireLoansIfDue(ctx)
-    await renderHandover(req, res, 200, loanId(req), [])
+    await renderHandover(req, res, 200, loanId(req), { checked: [], counts: {} })
   })
 
   router.post('/loans/:id/handover', requireRole('finance'), async (req, res) => {
     const id = loanId(req)
     const b = bodyOf(req)
     const confirmed = list(b.confirmedCodes).map(normalizeCode)
+    const counts = Object.fromEntries(Object.entries(b).filter(([k]) => /^count_\d+$/.test(k)).map(([k, v]) => [k, (str(v) ?? '').trim()]))
     if (text(b, 'op') === 'scan') {
-      // Without JavaScript, Enter in the scan field sends the form here: tick the scanned item and show the screen again.
+      // Without JavaScript, Enter in the scan field sends the form here: tick the scanned item (or
+      // put the cursor in the scanned pool's count field) and show the screen again.
+      // Enter in another field of the screen sends it with an empty scan: show it again as it was.
+      if (!text(b, 'scan')) {
+        await renderHandover(req, res, 200, id, { checked: confirmed, counts })
+        return
+      }
       const code = await scannedCode(req, text(b, 'scan'))
       const v = await getLoan(ctx, req.user!, id)
       if (code && v.items.some((i) => i.asset_code === code)) {
-        await renderHandover(req, res, 200, id, [...new Set([...confirmed, code])])
+        await renderHandover(req, res, 200, id, { checked: [...new Set([...confirmed, code])], counts })
+      } else if (code && v.stock.some((l) => l.code === code)) {
+        await renderHandover(req, res, 200, id, { checked: confirmed, counts, focus: code })
       } else {
-        await renderHandover(req, res, 422, id, confirmed, req.t('loan.notInLoan', { code: code ?? text(b, 'scan') }))
+        await renderHandover(req, res, 422, id, { checked: confirmed, counts, message: req.t('loan.notInLoan', { code: code ?? text(b, 'scan') }) })
       }
+      return
+    }
+    // Counted lines are confirmed by count. The service hands over what the loan asks; a different
+    // count is refused here with what to do, rather than lending a number nobody approved.
+    const v = await getLoan(ctx, req.user!, id)
+    const countErrors: Record<string, string> = {}
+    for (const l of v.stock) {
+      const field = `count_${l.id}`
+      const n = parseCount(counts[field])
+      const p = { code: l.code, name: l.name, unit: l.unit, asked: l.quantity, counted: typeof n === 'number' ? n : '' }
+      if (n === undefined) countErrors[field] = req.t('loanStock.handover.countRequired', p)
+      else if (n === null) countErrors[field] = req.t('loanStock.handover.countBad', p)
+      else if (n !== l.quantity) countErrors[field] = req.t('loanStock.handover.countDiffers', p)
+    }
+    if (v.loan.status === 'approved' && Object.keys(countErrors).length > 0) {
+      await renderHandover(req, res, 422, id, { checked: confirmed, counts, message: Object.values(countErrors).join(' · '), errors: countErrors })
       return
     }
     try {
       await expireLoansIfDue(ctx)
-      const v = await handOver(ctx, req.user!, id, { confirmedCodes: confirmed })
-      flash(req, 'success', 'loanPages.done.handedOver', { number: v.number })
+      const done = await handOver(ctx, req.user!, id, { confirmedCodes: confirmed })
+      flash(req, 'success', 'loanPages.done.handedOver', { number: done.number })
       res.redirect(303, `/loans/${id}`)
     } catch (e) {
       const state = refusal(e, req.t, 'handover', {})
       // A screen's own mistake (an item not scanned) stays on the screen; a refused state goes back to the loan.
-      if ((e as AppError).code === 'validation_failed') await renderHandover(req, res, 422, id, confirmed, state.message)
+      if ((e as AppError).code === 'validation_failed') await renderHandover(req, res, 422, id, { checked: confirmed, counts, message: state.message })
       else await renderShow(req, res, (e as AppError).status, id, state)
     }
   })
 
-  async function renderReturn(req: Request, res: Response, status: number, id: number, form: { picked: string[]; values: Record<string, string>; message?: string; errors?: Record<string, string> }) {
+  /** What of a counted line is still out: handed over less everything received back. */
+  const outstandingOf = (l: LoanView['stock'][number]) => l.handed_over_qty - l.returned_good - l.returned_damaged - l.returned_lost
+
+  async function renderReturn(
+    req: Request,
+    res: Response,
+    status: number,
+    id: number,
+    form: { picked: string[]; values: Record<string, string>; message?: string; errors?: Record<string, string>; focus?: string },
+  ) {
     const v = await getLoan(ctx, req.user!, id)
     if (v.loan.status !== 'on_loan') {
       res.redirect(303, `/loans/${id}`)
       return
     }
     const t = today(ctx)
+    const items = v.items
+      .filter((i) => i.returned_at === null)
+      .map((i) => ({
+        id: i.id,
+        code: i.asset_code,
+        name: i.asset_name,
+        picked: form.picked.includes(i.asset_code),
+        condition: form.values[`condition_${i.id}`] || 'good',
+        note: form.values[`note_${i.id}`] ?? '',
+        returnedBy: form.values[`returnedBy_${i.id}`] ?? v.borrower.name,
+      }))
+    const stockLines = v.stock
+      .filter((l) => outstandingOf(l) > 0)
+      .map((l) => ({
+        id: l.id,
+        code: l.code,
+        name: l.name,
+        unit: l.unit,
+        handedOver: l.handed_over_qty,
+        back: l.returned_good + l.returned_damaged + l.returned_lost,
+        soFar: { good: l.returned_good, damaged: l.returned_damaged, lost: l.returned_lost },
+        outstanding: outstandingOf(l),
+        good: form.values[`good_${l.id}`] ?? '',
+        damaged: form.values[`damaged_${l.id}`] ?? '',
+        lost: form.values[`lost_${l.id}`] ?? '',
+        note: form.values[`snote_${l.id}`] ?? '',
+        returnedBy: form.values[`sby_${l.id}`] ?? v.borrower.name,
+        focus: form.focus === l.code,
+      }))
     res.status(status).render('loans/return', {
       title: `${req.t('loanPages.return.title')} ${v.number}`,
       loan: { id, number: v.number, borrower: v.borrower.name, organisation: v.borrower.organisation, dueOn: v.loan.due_on, overdue: v.overdue, daysLate: v.overdue ? daysBetween(v.loan.due_on, t) : 0 },
-      items: v.items
-        .filter((i) => i.returned_at === null)
-        .map((i) => ({
-          id: i.id,
-          code: i.asset_code,
-          name: i.asset_name,
-          picked: form.picked.includes(i.asset_code),
-          condition: form.values[`condition_${i.id}`] || 'good',
-          note: form.values[`note_${i.id}`] ?? '',
-          returnedBy: form.values[`returnedBy_${i.id}`] ?? v.borrower.name,
-        })),
+      items,
+      stockLines,
+      lineCount: items.length + stockLines.length,
       back: v.items.filter((i) => i.returned_at !== null).map((i) => ({ code: i.asset_code, name: i.asset_name, condition: i.condition ?? '', returnedBy: i.returned_by_name ?? '' })),
+      stockBack: v.stock
+        .filter((l) => l.returned_good + l.returned_damaged + l.returned_lost > 0)
+        .map((l) => ({ code: l.code, name: l.name, unit: l.unit, good: l.returned_good, damaged: l.returned_damaged, lost: l.returned_lost, outstanding: outstandingOf(l), returnedBy: l.returned_by_name ?? '' })),
       conditions: ITEM_CONDITIONS,
       message: form.message ?? '',
       errors: form.errors ?? {},
+      focus: form.focus ?? '',
     })
   }
 
@@ -671,14 +792,25 @@ export function loanRoutes(ctx: AppContext): Router {
     const id = loanId(req)
     const b = bodyOf(req)
     const op = text(b, 'op')
-    const values = Object.fromEntries(Object.entries(b).filter(([k]) => /^(condition|note|returnedBy)_\d+$/.test(k)).map(([k, v]) => [k, str(v) ?? '']))
+    const values = Object.fromEntries(
+      Object.entries(b)
+        .filter(([k]) => /^(condition|note|returnedBy|good|damaged|lost|snote|sby)_\d+$/.test(k))
+        .map(([k, v]) => [k, str(v) ?? '']),
+    )
     let picked = list(b.pick).map(normalizeCode)
     const v = await getLoan(ctx, req.user!, id)
     const outstanding = v.items.filter((i) => i.returned_at === null)
+    const outstandingStock = v.stock.filter((l) => outstandingOf(l) > 0)
     if (op === 'scan') {
+      if (!text(b, 'scan')) {
+        await renderReturn(req, res, 200, id, { picked, values })
+        return
+      }
       const code = await scannedCode(req, text(b, 'scan'))
       if (code && outstanding.some((i) => i.asset_code === code)) {
         await renderReturn(req, res, 200, id, { picked: [...new Set([...picked, code])], values })
+      } else if (code && outstandingStock.some((l) => l.code === code)) {
+        await renderReturn(req, res, 200, id, { picked, values, focus: code })
       } else {
         await renderReturn(req, res, 422, id, { picked, values, message: req.t('loanPages.return.notOut', { code: code ?? text(b, 'scan') }) })
       }
@@ -691,9 +823,31 @@ export function loanRoutes(ctx: AppContext): Router {
       const key = (k: string) => (item ? (values[`${k}_${item.id}`] ?? '').trim() : '')
       return { assetCode: code, condition: key('condition') || 'good', note: key('note'), returnedBy: key('returnedBy') || undefined }
     })
+    // Counted lines: what came back by condition; a shortfall is entered as lost. «Receive all»
+    // takes a line left blank as all back in good condition, and wants every filled line complete.
+    const errors: Record<string, string> = {}
+    const stock: Array<{ code: string; good: number; damaged: number; lost: number; note: string; returnedBy?: string }> = []
+    for (const l of outstandingStock) {
+      const n: Record<'good' | 'damaged' | 'lost', number> = { good: 0, damaged: 0, lost: 0 }
+      for (const k of ['good', 'damaged', 'lost'] as const) {
+        const c = parseCount(values[`${k}_${l.id}`])
+        if (c === null) errors[`${k}_${l.id}`] = req.t('loanStock.return.countBad', { code: l.code })
+        else n[k] = c ?? 0
+      }
+      const sum = n.good + n.damaged + n.lost
+      const rest = outstandingOf(l)
+      if (op === 'all' && sum === 0) n.good = rest
+      else if (op === 'all' && sum !== rest) errors[`good_${l.id}`] = req.t('loanStock.return.allNeedsFull', { code: l.code, name: l.name, unit: l.unit, outstanding: rest, sum })
+      else if (sum === 0) continue
+      stock.push({ code: l.code, ...n, note: (values[`snote_${l.id}`] ?? '').trim(), returnedBy: (values[`sby_${l.id}`] ?? '').trim() || undefined })
+    }
+    if (Object.keys(errors).length > 0) {
+      await renderReturn(req, res, 422, id, { picked, values, message: [...new Set(Object.values(errors))].join(' · '), errors })
+      return
+    }
     try {
-      const after = await receiveReturn(ctx, req.user!, id, { items })
-      flash(req, 'success', after.loan.status === 'returned' ? 'loanPages.done.returnedAll' : 'loanPages.done.returnedSome', { count: items.length, number: after.number })
+      const after = await receiveReturn(ctx, req.user!, id, { items, stock })
+      flash(req, 'success', after.loan.status === 'returned' ? 'loanPages.done.returnedAll' : 'loanPages.done.returnedSome', { count: items.length + stock.length, number: after.number })
       res.redirect(303, `/loans/${id}`)
     } catch (e) {
       const state = refusal(e, req.t, 'return', values)

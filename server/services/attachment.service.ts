@@ -1,0 +1,166 @@
+import { createHash, randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { z } from 'zod'
+import { writeTransaction } from '../../db/connection.js'
+import type { LoanAttachmentRow } from '../../db/schema.js'
+import * as attachments from '../repositories/attachment.repository.js'
+import type { AttachmentView } from '../repositories/attachment.repository.js'
+import * as loans from '../repositories/loan.repository.js'
+import { AppError } from '../errors.js'
+import type { AppContext } from '../context.js'
+import { append } from './audit.service.js'
+import { canSeeLoan, loanNumber } from './loan.service.js'
+import { actorOf, hasRole, parseOrThrow, type CurrentUser } from './user.service.js'
+
+/**
+ * The paper trail of a loan: the signed slip's scan or photo, the executive's paper approval,
+ * condition photos at return. Files live outside the database under a random name in the
+ * attachments folder; the row and its audit entry (with the file's SHA-256) are written together.
+ * Attachments are never deleted: they are evidence, and the audit chain already names them.
+ */
+
+export const ATTACHMENT_KINDS = ['signed_slip', 'paper_approval', 'return_photo', 'other'] as const
+export type AttachmentKind = (typeof ATTACHMENT_KINDS)[number]
+
+export const ATTACHMENT_MAX_BYTES = 8 * 1024 * 1024
+export const ATTACHMENT_MAX_MB = ATTACHMENT_MAX_BYTES / 1024 / 1024
+export const ATTACHMENT_MAX_PER_LOAN = 20
+
+/** What may be attached, by the file's own first bytes (never the name or the browser's word). */
+const EXTENSION = {
+  'image/jpeg': '.jpg',
+  'image/png': '.png',
+  'image/webp': '.webp',
+  'image/heic': '.heic',
+  'application/pdf': '.pdf',
+} as const
+export type AttachmentMime = keyof typeof EXTENSION
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+const HEIC_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'mif1', 'msf1'])
+const STORED_NAME = /^[0-9a-f]{32}\.(jpg|png|webp|heic|pdf)$/
+
+export function sniffMime(data: Uint8Array): AttachmentMime | null {
+  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg'
+  if (b.length >= 8 && b.subarray(0, 8).equals(PNG_SIGNATURE)) return 'image/png'
+  if (b.length >= 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') return 'image/webp'
+  if (b.length >= 5 && b.toString('latin1', 0, 5) === '%PDF-') return 'application/pdf'
+  if (b.length >= 12 && b.toString('latin1', 4, 8) === 'ftyp' && HEIC_BRANDS.has(b.toString('latin1', 8, 12))) return 'image/heic'
+  return null
+}
+
+/** The name a person gave the file, for display only: no folders, no control characters, not too long. */
+export function cleanFileName(raw: string): string {
+  const base = raw.replace(/\\/g, '/').split('/').pop() ?? ''
+  const clean = base
+    .normalize('NFC')
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim()
+  return [...clean].slice(0, 150).join('') || 'file'
+}
+
+const addSchema = z.object({
+  kind: z.enum(ATTACHMENT_KINDS, { error: 'attachment.unknownKind' }),
+  note: z.string().trim().max(500, { error: 'validation.tooLong' }).default(''),
+})
+
+export interface NewAttachment {
+  kind: unknown
+  note?: unknown
+  fileName: string
+  data: Buffer | undefined
+}
+
+function fileError(message: string, params?: Record<string, string | number>): AppError {
+  return new AppError('validation_failed', 'validation.failed', {}, [{ field: 'file', message, params }])
+}
+
+/**
+ * Finance attaches a file to a loan. The file is written and synced under a temporary name first;
+ * then, in one write transaction, the row and its audit entry are inserted and — as the last step
+ * before COMMIT — the file is renamed to its stored name (a rename in the same folder is atomic
+ * and instant). Whatever fails, the file is removed: there is never a row without its file, and a
+ * crash can at worst leave a stray file with no row.
+ */
+export async function addAttachment(ctx: AppContext, actor: CurrentUser, loanId: number, input: NewAttachment): Promise<LoanAttachmentRow> {
+  if (!hasRole(actor, 'finance')) throw new AppError('forbidden', 'attachment.onlyFinance')
+  const loan = await loans.findById(ctx.db, loanId)
+  if (!loan) throw new AppError('not_found', 'loan.notFound')
+  const meta = parseOrThrow(addSchema, { kind: input.kind || undefined, note: input.note ?? '' })
+  const data = input.data
+  if (!data || data.length === 0) throw fileError('attachment.fileRequired')
+  if (data.length > ATTACHMENT_MAX_BYTES) throw new AppError('payload_too_large', 'attachment.tooLarge', { mb: ATTACHMENT_MAX_MB })
+  const mime = sniffMime(data)
+  if (!mime) throw fileError('attachment.badType')
+  if ((await attachments.countOf(ctx.db, loanId)) >= ATTACHMENT_MAX_PER_LOAN) throw new AppError('conflict', 'attachment.tooMany', { max: ATTACHMENT_MAX_PER_LOAN })
+
+  const fileName = cleanFileName(input.fileName)
+  const sha256 = createHash('sha256').update(data).digest('hex')
+  const storedName = `${randomBytes(16).toString('hex')}${EXTENSION[mime]}`
+  const dir = ctx.config.attachmentsDir
+  const finalPath = path.join(dir, storedName)
+  const tempPath = path.join(dir, `.${storedName}.part`)
+  await fs.promises.mkdir(dir, { recursive: true, mode: 0o750 })
+  const fh = await fs.promises.open(tempPath, 'wx', 0o640)
+  try {
+    await fh.writeFile(data)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  try {
+    return await writeTransaction(ctx.db, async (trx) => {
+      if ((await attachments.countOf(trx, loanId)) >= ATTACHMENT_MAX_PER_LOAN) throw new AppError('conflict', 'attachment.tooMany', { max: ATTACHMENT_MAX_PER_LOAN })
+      const row = await attachments.insert(trx, {
+        loan_id: loanId,
+        kind: meta.kind,
+        file_name: fileName,
+        mime,
+        size: data.length,
+        sha256,
+        stored_name: storedName,
+        note: meta.note,
+        uploaded_by: actor.id,
+        uploaded_at: ctx.clock.now().toISOString(),
+      })
+      await append(trx, ctx.clock, actorOf(actor), {
+        action: 'loan.attachment_added',
+        entity: 'loan',
+        entityId: loanId,
+        data: { number: loanNumber(loan), attachmentId: row.id, name: fileName, kind: meta.kind, mime, size: data.length, sha256 },
+      })
+      await fs.promises.rename(tempPath, finalPath)
+      return row
+    })
+  } catch (e) {
+    await fs.promises.rm(tempPath, { force: true })
+    await fs.promises.rm(finalPath, { force: true })
+    throw e
+  }
+}
+
+/** A loan's attachments, for those who may see the loan. */
+export async function listAttachments(ctx: AppContext, viewer: CurrentUser, loanId: number): Promise<AttachmentView[]> {
+  const loan = await loans.findById(ctx.db, loanId)
+  if (!loan || !canSeeLoan(viewer, loan)) throw new AppError('not_found', 'loan.notFound')
+  return attachments.listOf(ctx.db, loanId)
+}
+
+/**
+ * The file of one attachment, for those who may see its loan; anyone else — and an attachment of
+ * another loan — is "not found", which does not tell that it exists.
+ */
+export async function openAttachment(ctx: AppContext, viewer: CurrentUser, loanId: number, attachmentId: number): Promise<{ row: LoanAttachmentRow; filePath: string }> {
+  const loan = await loans.findById(ctx.db, loanId)
+  if (!loan || !canSeeLoan(viewer, loan)) throw new AppError('not_found', 'attachment.notFound')
+  const row = await attachments.findById(ctx.db, attachmentId)
+  if (!row || row.loan_id !== loanId || !STORED_NAME.test(row.stored_name)) throw new AppError('not_found', 'attachment.notFound')
+  const filePath = path.resolve(ctx.config.attachmentsDir, row.stored_name)
+  if (!fs.existsSync(filePath)) {
+    ctx.logger.error({ loanId, attachmentId, storedName: row.stored_name }, 'attachment file missing')
+    throw new AppError('not_found', 'attachment.notFound')
+  }
+  return { row, filePath }
+}
