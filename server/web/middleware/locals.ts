@@ -22,7 +22,8 @@ export function navFor(roles: Role[], counts: { cart?: number; loans?: number } 
   items.push({ href: '/loans', key: 'nav.loans', count: counts.loans })
   if (has('finance', 'executive')) items.push({ href: '/loans/queue', key: 'nav.loanQueue' })
   if (has('finance')) items.push({ href: '/counter', key: 'nav.counter' })
-  items.push(has('finance', 'executive', 'committee', 'admin') ? { href: '/borrowers', key: 'nav.borrowers' } : { href: '/borrowers/me', key: 'nav.myHistory' })
+  // A borrower's own history is their loan list; reviewers get the borrower search.
+  if (has('finance', 'executive', 'committee', 'admin')) items.push({ href: '/borrowers', key: 'nav.borrowers' })
   items.push({ href: '/assets', key: 'nav.assets' })
   items.push({ href: '/stock', key: 'nav.stock' })
   items.push({ href: '/scan', key: 'nav.scan' })
