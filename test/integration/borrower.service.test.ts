@@ -11,19 +11,8 @@ import {
   searchTerms,
   userBorrowerHistory,
 } from '../../server/services/borrower.service.js'
-import { AppError } from '../../server/errors.js'
+import { rejects } from '../helpers/expect.js'
 
-async function rejects(p: Promise<unknown>, code: string, key?: string): Promise<AppError> {
-  try {
-    await p
-  } catch (e) {
-    expect(e, String(e)).to.be.instanceOf(AppError)
-    expect((e as AppError).code, (e as AppError).messageKey).to.equal(code)
-    if (key) expect((e as AppError).messageKey).to.equal(key)
-    return e as AppError
-  }
-  throw new Error(`expected ${code}`)
-}
 
 describe('borrowers: reuse, standing and history', () => {
   let ctx: TestContext

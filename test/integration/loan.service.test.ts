@@ -17,19 +17,9 @@ import {
 } from '../../server/services/loan.service.js'
 import { updateSettings } from '../../server/services/settings.service.js'
 import { verifyChain } from '../../server/services/audit.service.js'
-import { AppError } from '../../server/errors.js'
+import { rejects } from '../helpers/expect.js'
+import type { AppError } from '../../server/errors.js'
 
-async function rejects(p: Promise<unknown>, code: string, key?: string): Promise<AppError> {
-  try {
-    await p
-  } catch (e) {
-    expect(e, String(e)).to.be.instanceOf(AppError)
-    expect((e as AppError).code, (e as AppError).messageKey).to.equal(code)
-    if (key) expect((e as AppError).messageKey).to.equal(key)
-    return e as AppError
-  }
-  throw new Error(`expected ${code}`)
-}
 
 describe('loan service', () => {
   let ctx: TestContext

@@ -7,19 +7,8 @@ import { approveLoan, createLoan, handOver, receiveReturn, updateCompensation } 
 import { findKitByCode, moveStock, stockAvailability } from '../../server/services/stock.service.js'
 import { createAsset } from '../../server/services/asset.service.js'
 import { verifyChain } from '../../server/services/audit.service.js'
-import { AppError } from '../../server/errors.js'
+import { rejects } from '../helpers/expect.js'
 
-async function rejects(p: Promise<unknown>, code: string, key?: string): Promise<AppError> {
-  try {
-    await p
-  } catch (e) {
-    expect(e, String(e)).to.be.instanceOf(AppError)
-    expect((e as AppError).code, (e as AppError).messageKey).to.equal(code)
-    if (key) expect((e as AppError).messageKey).to.equal(key)
-    return e as AppError
-  }
-  throw new Error(`expected ${code}`)
-}
 
 describe('counted stock and kits', () => {
   let ctx: TestContext
