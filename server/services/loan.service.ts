@@ -774,30 +774,18 @@ export async function receiveReturn(ctx: AppContext, actor: CurrentUser, id: num
           item.price_satang === null
             ? null
             : proposedCompensation({ currentPriceSatang: item.price_satang, acquiredOn: item.acquired_on, lossOn: on, lifeYears: life, rates: settings.salvageRates })
-        const comp = await loans.insertCompensation(trx, {
-          loan_id: id,
-          loan_item_id: item.id,
-          loan_stock_line_id: null,
+        await openCompensation(ctx, trx, actor, {
+          loanId: id,
+          loanItemId: item.id,
+          stockLineId: null,
           incident: r.condition,
-          incident_on: on,
+          on,
           quantity: 1,
           method: r.condition === 'lost' ? 'pay' : 'repair',
-          current_price_satang: item.price_satang,
-          proposed_satang: proposal?.amountSatang ?? null,
-          decided_satang: null,
-          order_ref: '',
-          police_ref: '',
-          receipt_ref: '',
-          settled_on: null,
+          currentPrice: item.price_satang,
+          proposed: proposal?.amountSatang ?? null,
           note: r.note,
-          created_at: at,
-          updated_at: at,
-        })
-        await append(trx, ctx.clock, actorOf(actor), {
-          action: 'compensation.opened',
-          entity: 'compensation',
-          entityId: comp.id,
-          data: { loanId: id, asset: item.asset_code, incident: r.condition, proposedSatang: comp.proposed_satang },
+          what: { asset: item.asset_code },
         })
       }
     }
@@ -825,30 +813,18 @@ export async function receiveReturn(ctx: AppContext, actor: CurrentUser, id: num
       })
       for (const [incident, qty] of [['damaged', r.damaged], ['lost', r.lost]] as const) {
         if (qty === 0) continue
-        const comp = await loans.insertCompensation(trx, {
-          loan_id: id,
-          loan_item_id: null,
-          loan_stock_line_id: line.id,
+        await openCompensation(ctx, trx, actor, {
+          loanId: id,
+          loanItemId: null,
+          stockLineId: line.id,
           incident,
-          incident_on: on,
+          on,
           quantity: qty,
           method: incident === 'lost' ? 'replace' : 'repair',
-          current_price_satang: null,
-          proposed_satang: null,
-          decided_satang: null,
-          order_ref: '',
-          police_ref: '',
-          receipt_ref: '',
-          settled_on: null,
+          currentPrice: null,
+          proposed: null,
           note: r.note,
-          created_at: at,
-          updated_at: at,
-        })
-        await append(trx, ctx.clock, actorOf(actor), {
-          action: 'compensation.opened',
-          entity: 'compensation',
-          entityId: comp.id,
-          data: { loanId: id, stock: r.code, incident, quantity: qty },
+          what: { stock: r.code },
         })
       }
     }
@@ -860,6 +836,53 @@ export async function receiveReturn(ctx: AppContext, actor: CurrentUser, id: num
     }
   })
   return getLoan(ctx, actor, id)
+}
+
+/** A damaged or lost item or count opens its compensation record (ข้อ 209), audited with the return. */
+async function openCompensation(
+  ctx: AppContext,
+  trx: Db,
+  actor: CurrentUser,
+  c: {
+    loanId: number
+    loanItemId: number | null
+    stockLineId: number | null
+    incident: 'damaged' | 'lost'
+    on: string
+    quantity: number
+    method: 'repair' | 'replace' | 'pay'
+    currentPrice: number | null
+    proposed: number | null
+    note: string
+    what: Record<string, string>
+  },
+): Promise<void> {
+  const at = nowIso(ctx)
+  const comp = await loans.insertCompensation(trx, {
+    loan_id: c.loanId,
+    loan_item_id: c.loanItemId,
+    loan_stock_line_id: c.stockLineId,
+    incident: c.incident,
+    incident_on: c.on,
+    quantity: c.quantity,
+    method: c.method,
+    current_price_satang: c.currentPrice,
+    proposed_satang: c.proposed,
+    decided_satang: null,
+    order_ref: '',
+    police_ref: '',
+    receipt_ref: '',
+    settled_on: null,
+    note: c.note,
+    created_at: at,
+    updated_at: at,
+  })
+  await append(trx, ctx.clock, actorOf(actor), {
+    action: 'compensation.opened',
+    entity: 'compensation',
+    entityId: comp.id,
+    data: { loanId: c.loanId, ...c.what, incident: c.incident, quantity: c.quantity, proposedSatang: c.proposed },
+  })
 }
 
 // ---------------------------------------------------------------- extensions
