@@ -4,6 +4,7 @@ import * as m20261126_0900 from './2026_11_26_0900_asset_register.js'
 import * as m20261126_1000 from './2026_11_26_1000_import_batch.js'
 import * as m20261127_0900 from './2026_11_27_0900_loans.js'
 import * as m20261128_0900 from './2026_11_28_0900_stock_kits_attachments.js'
+import * as m20261129_0900 from './2026_11_29_0900_report_indexes.js'
 
 /**
  * Every migration, by its date-prefixed name. A static list rather than a folder scan, so that
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_26_1000_import_batch': m20261126_1000,
   '2026_11_27_0900_loans': m20261127_0900,
   '2026_11_28_0900_stock_kits_attachments': m20261128_0900,
+  '2026_11_29_0900_report_indexes': m20261129_0900,
 }

@@ -8,6 +8,7 @@ import { auditApi } from './audit.api.js'
 import { assetsApi } from './assets.api.js'
 import { loansApi } from './loans.api.js'
 import { stockApi } from './stock.api.js'
+import { reportsApi } from './reports.api.js'
 
 /** JSON API v1: bearer tokens only (no cookies, so no CSRF); errors in the shape of SPEC §5. */
 export function apiRouter(ctx: AppContext, opts: { signInLimiters: RequestHandler[] }): Router {
@@ -24,6 +25,7 @@ export function apiRouter(ctx: AppContext, opts: { signInLimiters: RequestHandle
   router.use(assetsApi(ctx))
   router.use(loansApi(ctx))
   router.use(stockApi(ctx))
+  router.use(reportsApi(ctx))
   router.use(() => {
     throw new AppError('not_found', 'error.notFound')
   })

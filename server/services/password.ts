@@ -40,6 +40,11 @@ export function setHashCostForTests(n: number): void {
   N = n
 }
 
+/** The current scrypt cost, so that a caller lowering it for bulk demo users can put it back. */
+export function hashCost(): number {
+  return N
+}
+
 /** A password a person can read aloud and type: no 0/O or 1/l/I. */
 export function generatePassword(length = 14): string {
   const alphabet = 'abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'

@@ -37,6 +37,8 @@ const PAGES: Array<{ path: string; roles: Role[]; needs?: string }> = [
   { path: '/borrowers', roles: ['finance', 'executive', 'committee', 'admin'], needs: 'กองคลัง (พัสดุ), ผู้บริหาร, คณะกรรมการ, ผู้ดูแลระบบ' },
   { path: '/borrowers/users/1', roles: ['finance', 'executive', 'committee', 'admin'], needs: 'กองคลัง (พัสดุ), ผู้บริหาร, คณะกรรมการ, ผู้ดูแลระบบ' },
   { path: '/borrowers/me', roles: EVERYONE },
+  { path: '/register', roles: ['finance', 'executive', 'committee', 'admin'], needs: 'กองคลัง (พัสดุ), ผู้บริหาร, คณะกรรมการ, ผู้ดูแลระบบ' },
+  { path: '/register/print', roles: ['finance', 'executive', 'committee', 'admin'], needs: 'กองคลัง (พัสดุ), ผู้บริหาร, คณะกรรมการ, ผู้ดูแลระบบ' },
 ]
 
 /** The same for the API: anonymous → 401, without the role → 403, allowed → the status given. */

@@ -1,0 +1,137 @@
+/**
+ * The demo agency (issue 6): a fresh database filled by scripts/demo-data.ts, then the server on it.
+ *
+ *   npm run demo                       # data/demo.db, seed 2568, scale 1, port 3000
+ *   npm run demo -- --scale 20 --seed 7
+ *   npm run demo -- --keep             # serve the existing demo database as it is (no regeneration)
+ *
+ * Environment: DEMO_DATABASE_PATH (default data/demo.db), DEMO_SCALE, DEMO_SEED, PORT, HOST, LOG_LEVEL.
+ * It only ever overwrites a database it made itself (marked by the `demo.generated` setting).
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Server } from 'node:http'
+import { parseArgs } from 'node:util'
+import Database from 'better-sqlite3'
+import { pino } from 'pino'
+import { openDb } from '../db/connection.js'
+import { migrateToLatest } from '../db/migrator.js'
+import { createApp } from '../server/app.js'
+import { systemClock } from '../server/clock.js'
+import { loadConfig } from '../server/config.js'
+import type { AppContext } from '../server/context.js'
+import { expireLoans } from '../server/services/loan.service.js'
+import { getOrCreateSecret } from '../server/services/secret.service.js'
+import { DEMO_MARK_KEY, DEMO_PASSWORD, generateDemo, type DemoSignIn } from './demo-data.js'
+
+export const DEFAULT_DEMO_DATABASE = 'data/demo.db'
+const EXPIRY_INTERVAL_MS = 10 * 60_000
+
+export class NotADemoDatabase extends Error {}
+
+/** True when the file is a database this command made (or does not exist / is empty). */
+export function isDemoDatabase(file: string): boolean {
+  if (!fs.existsSync(file) || fs.statSync(file).size === 0) return true
+  let db: Database.Database | undefined
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true })
+    const row = db.prepare('SELECT value FROM setting WHERE key = ?').get(DEMO_MARK_KEY)
+    return row !== undefined
+  } catch {
+    return false
+  } finally {
+    db?.close()
+  }
+}
+
+/** Removes an earlier demo database (and its WAL files); refuses anything else. */
+export function clearDemoDatabase(file: string): void {
+  if (!isDemoDatabase(file)) throw new NotADemoDatabase(`${file} exists and is not a demo database; refusing to overwrite it (set DEMO_DATABASE_PATH to another file)`)
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) fs.rmSync(f, { force: true })
+}
+
+export function signInTable(signIns: DemoSignIn[], url: string): string {
+  const lines = signIns.map((s) => `  ${s.role.padEnd(10)} ${s.username.padEnd(12)} ${s.password}   ${s.name}`)
+  return [`\nDemo agency ready at ${url}`, '  role       username     password', ...lines, `  (every other demo user has the password ${DEMO_PASSWORD} too)\n`].join('\n')
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { scale: { type: 'string' }, seed: { type: 'string' }, keep: { type: 'boolean', default: false } },
+  })
+  const file = process.env.DEMO_DATABASE_PATH || DEFAULT_DEMO_DATABASE
+  const scale = Number(values.scale ?? process.env.DEMO_SCALE ?? '1')
+  const seed = Number(values.seed ?? process.env.DEMO_SEED ?? '2568')
+  if (!(scale > 0) || !Number.isInteger(seed)) throw new Error('--scale must be a positive number and --seed an integer')
+  const keep = values.keep === true && fs.existsSync(file)
+  if (keep && !isDemoDatabase(file)) throw new NotADemoDatabase(`${file} is not a demo database`)
+  if (!keep) clearDemoDatabase(file)
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+
+  const config = loadConfig({
+    ...process.env,
+    DATABASE_PATH: file,
+    ATTACHMENTS_DIR: process.env.ATTACHMENTS_DIR ?? path.join(path.dirname(file), 'demo-attachments'),
+  })
+  const logger = pino({ level: config.logLevel })
+  const handle = openDb(config.databasePath)
+  const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger }
+  await migrateToLatest(handle.db)
+
+  let signIns: DemoSignIn[] = []
+  if (keep) {
+    process.stdout.write(`Serving the existing demo database ${file}\n`)
+    signIns = (['admin', 'finance', 'executive', 'committee', 'staff'] as const).map((role) => ({ role, username: role, password: DEMO_PASSWORD, name: '' }))
+  } else {
+    process.stdout.write(`Generating the demo agency into ${file} (seed ${seed}, scale ${scale})…\n`)
+    const t0 = Date.now()
+    const summary = await generateDemo(ctx, { seed, scale, now: new Date(), log: (l) => process.stdout.write(`${l}\n`) })
+    const c = summary.counts
+    process.stdout.write(
+      `${summary.agencyName}: ${c.users} users, ${c.assets} assets, ${c.stock} counted items, ${c.kits} kits, ${c.loans} loans over fiscal years ${summary.fiscalYears.join(', ')} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
+    )
+    signIns = summary.signIns
+  }
+
+  const sessionSecret = config.sessionSecret ?? (await getOrCreateSecret(ctx, 'session'))
+  const app = createApp(ctx, { sessionSecret, pruneSessions: true })
+  const server: Server = app.listen(config.port, config.host ?? '0.0.0.0', () => {
+    const addr = server.address()
+    const port = typeof addr === 'object' && addr ? addr.port : config.port
+    logger.info({ port, database: config.databasePath }, `Yuemkhuen demo listening on http://localhost:${port}`)
+    process.stdout.write(signInTable(signIns, `http://localhost:${port}`))
+  })
+  const expire = () => {
+    expireLoans(ctx).catch((err: unknown) => logger.error({ err }, 'loan expiry failed'))
+  }
+  const expiryTimer = setInterval(expire, EXPIRY_INTERVAL_MS)
+  expiryTimer.unref()
+
+  let stopping = false
+  const stop = () => {
+    if (stopping) return
+    stopping = true
+    clearInterval(expiryTimer)
+    app.shutdown()
+    const force = setTimeout(() => process.exit(1), 10_000)
+    force.unref()
+    server.close(() => {
+      handle
+        .close()
+        .then(() => process.exit(0))
+        .catch(() => process.exit(1))
+    })
+    server.closeIdleConnections()
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+}
+
+// Run only as a program, not when a test imports the helpers.
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '')) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`demo failed: ${e instanceof Error ? e.message : String(e)}\n`)
+    process.exit(1)
+  })
+}

@@ -1,0 +1,275 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely'
+import type { Database } from '../../db/schema.js'
+
+type Db = Kysely<Database>
+
+/*
+ * Statistics queries of SPEC §6. Every figure is an aggregate computed by the database; nothing
+ * loads every loan into JavaScript. The rules themselves are documented on computeReport
+ * (server/services/report.service.ts). Dates are 'YYYY-MM-DD' text, so ranges compare as text.
+ *
+ * Indexes used: loan(requested_on), loan(handed_over_on), loan(due_on), loan(returned_on),
+ * loan_item(loan_id, …), loan_item(returned_on), loan_stock_line(loan_id, …),
+ * compensation(incident_on), compensation(settled_on), follow_up(loan_id, on_date),
+ * follow_up(on_date) — see db/migrations/2026_11_29_0900_report_indexes.ts.
+ *
+ * SQLite-only SQL is kept to the three named helpers below; a PostgreSQL twin sits beside them
+ * when the project moves (ARCHITECTURE.md, "Later, many agencies").
+ */
+
+/** The month 'YYYY-MM' of a date column (portable: dates are stored as text). */
+function monthOf(column: RawBuilder<unknown>): RawBuilder<string> {
+  return sql<string>`substr(${column}, 1, 7)`
+}
+
+/** SQLite: a date column plus a number of days, as 'YYYY-MM-DD'. (PostgreSQL: `(col::date + n)::text`.) */
+function datePlusDays(column: RawBuilder<unknown>, days: number): RawBuilder<string> {
+  return sql<string>`date(${column}, ${`+${days} days`})`
+}
+
+/** SQLite: days from `a` to `b` counting both ends (same day = 1). (PostgreSQL: `b::date - a::date + 1`.) */
+function daysInclusive(a: RawBuilder<unknown>, b: RawBuilder<unknown>): RawBuilder<number> {
+  return sql<number>`(julianday(${b}) - julianday(${a}) + 1)`
+}
+
+const NOT_COUNTED_CATEGORIES = sql.raw(`('vehicle', 'weapon')`)
+
+/**
+ * A request counts in the statistics unless it was never handed over and every one of its lines is
+ * a vehicle or a weapon ("vehicles and weapons only when lent", SPEC §6).
+ */
+const requestCounts = sql<boolean>`NOT (l.handed_over_on IS NULL
+  AND NOT EXISTS (SELECT 1 FROM loan_item li JOIN asset a ON a.id = li.asset_id JOIN category c ON c.id = a.category_id
+                  WHERE li.loan_id = l.id AND c.code NOT IN ${NOT_COUNTED_CATEGORIES})
+  AND NOT EXISTS (SELECT 1 FROM loan_stock_line sl JOIN stock_item s ON s.id = sl.stock_id LEFT JOIN category c ON c.id = s.category_id
+                  WHERE sl.loan_id = l.id AND COALESCE(c.code, '') NOT IN ${NOT_COUNTED_CATEGORIES}))`
+
+/** Assets handed over under loan `l` (correlated, uses loan_item(loan_id, asset_id)). */
+const assetsOfLoan = sql<number>`(SELECT count(*) FROM loan_item li WHERE li.loan_id = l.id AND li.handed_over_at IS NOT NULL)`
+/** Counted units handed over under loan `l`. */
+const unitsOfLoan = sql<number>`(SELECT COALESCE(sum(sl.handed_over_qty), 0) FROM loan_stock_line sl WHERE sl.loan_id = l.id)`
+
+const n = (v: unknown): number => Number(v ?? 0)
+
+export interface RequestTotals {
+  total: number
+  approved: number
+  rejected: number
+  cancelled: number
+  expired: number
+  pending: number
+}
+
+export async function requestTotals(db: Db, from: string, to: string): Promise<RequestTotals> {
+  const r = await sql<Record<keyof RequestTotals, number | null>>`
+    SELECT count(*) AS total,
+           sum(l.approved_at IS NOT NULL) AS approved,
+           sum(l.status = 'rejected') AS rejected,
+           sum(l.status = 'cancelled') AS cancelled,
+           sum(l.status = 'expired') AS expired,
+           sum(l.status = 'pending') AS pending
+      FROM loan l
+     WHERE l.requested_on BETWEEN ${from} AND ${to} AND ${requestCounts}`.execute(db)
+  const row = r.rows[0]!
+  return { total: n(row.total), approved: n(row.approved), rejected: n(row.rejected), cancelled: n(row.cancelled), expired: n(row.expired), pending: n(row.pending) }
+}
+
+export async function requestsByMonth(db: Db, from: string, to: string): Promise<Map<string, number>> {
+  const r = await sql<{ month: string; requests: number }>`
+    SELECT ${monthOf(sql.ref('l.requested_on'))} AS month, count(*) AS requests
+      FROM loan l
+     WHERE l.requested_on BETWEEN ${from} AND ${to} AND ${requestCounts}
+     GROUP BY month`.execute(db)
+  return new Map(r.rows.map((x) => [x.month, n(x.requests)]))
+}
+
+export interface LoanTotals {
+  total: number
+  assets: number
+  units: number
+  returnedOnTime: number
+  returnedLate: number
+  outstanding: number
+  outstandingOverdue: number
+  returnedCount: number
+  returnedDays: number
+}
+
+export async function loanTotals(db: Db, from: string, to: string): Promise<LoanTotals> {
+  const back = sql`(l.returned_on IS NOT NULL AND l.returned_on <= ${to})`
+  const r = await sql<Record<keyof LoanTotals, number | null>>`
+    SELECT count(*) AS total,
+           sum(${assetsOfLoan}) AS assets,
+           sum(${unitsOfLoan}) AS units,
+           sum(${back} AND l.returned_on <= l.due_on) AS returnedOnTime,
+           sum(${back} AND l.returned_on > l.due_on) AS returnedLate,
+           sum(NOT ${back}) AS outstanding,
+           sum(NOT ${back} AND l.due_on < ${to}) AS outstandingOverdue,
+           sum(${back}) AS returnedCount,
+           sum(CASE WHEN ${back} THEN ${daysInclusive(sql.ref('l.handed_over_on'), sql.ref('l.returned_on'))} ELSE 0 END) AS returnedDays
+      FROM loan l
+     WHERE l.handed_over_on BETWEEN ${from} AND ${to}`.execute(db)
+  const row = r.rows[0]!
+  return {
+    total: n(row.total),
+    assets: n(row.assets),
+    units: n(row.units),
+    returnedOnTime: n(row.returnedOnTime),
+    returnedLate: n(row.returnedLate),
+    outstanding: n(row.outstanding),
+    outstandingOverdue: n(row.outstandingOverdue),
+    returnedCount: n(row.returnedCount),
+    returnedDays: n(row.returnedDays),
+  }
+}
+
+export interface LoanGroup {
+  key: string | null
+  name: string | null
+  loans: number
+  assets: number
+  units: number
+}
+
+/** The dimensions loans are broken down by; each is a fixed expression (never caller text). */
+const LOAN_DIMENSIONS = {
+  month: { key: monthOf(sql.ref('l.handed_over_on')), name: sql`NULL`, join: sql`` },
+  kind: { key: sql`l.kind`, name: sql`NULL`, join: sql`` },
+  borrowerType: { key: sql`l.borrower_type`, name: sql`NULL`, join: sql`` },
+  department: { key: sql`d.code`, name: sql`d.name`, join: sql`LEFT JOIN department d ON d.id = l.department_id` },
+} as const
+export type LoanDimension = keyof typeof LOAN_DIMENSIONS
+
+export async function loansBy(db: Db, dimension: LoanDimension, from: string, to: string): Promise<LoanGroup[]> {
+  const d = LOAN_DIMENSIONS[dimension]
+  const r = await sql<LoanGroup>`
+    SELECT ${d.key} AS key, ${d.name} AS name, count(*) AS loans, sum(${assetsOfLoan}) AS assets, sum(${unitsOfLoan}) AS units
+      FROM loan l ${d.join}
+     WHERE l.handed_over_on BETWEEN ${from} AND ${to}
+     GROUP BY 1, 2
+     ORDER BY 1`.execute(db)
+  return r.rows.map((x) => ({ key: x.key, name: x.name, loans: n(x.loans), assets: n(x.assets), units: n(x.units) }))
+}
+
+/** Lines lent in the period by category: assets one each, counted lines by their handed-over quantity. */
+export async function loansByCategory(db: Db, from: string, to: string): Promise<LoanGroup[]> {
+  const r = await sql<LoanGroup>`
+    SELECT c.code AS key, c.name AS name, count(DISTINCT x.loan_id) AS loans, sum(x.assets) AS assets, sum(x.units) AS units
+      FROM (SELECT li.loan_id AS loan_id, a.category_id AS category_id, 1 AS assets, 0 AS units
+              FROM loan l JOIN loan_item li ON li.loan_id = l.id AND li.handed_over_at IS NOT NULL JOIN asset a ON a.id = li.asset_id
+             WHERE l.handed_over_on BETWEEN ${from} AND ${to}
+            UNION ALL
+            SELECT sl.loan_id, s.category_id, 0, sl.handed_over_qty
+              FROM loan l JOIN loan_stock_line sl ON sl.loan_id = l.id AND sl.handed_over_qty > 0 JOIN stock_item s ON s.id = sl.stock_id
+             WHERE l.handed_over_on BETWEEN ${from} AND ${to}) x
+      LEFT JOIN category c ON c.id = x.category_id
+     GROUP BY x.category_id
+     ORDER BY sum(x.assets) + sum(x.units) DESC, c.sort_order, c.code`.execute(db)
+  return r.rows.map((x) => ({ key: x.key, name: x.name, loans: n(x.loans), assets: n(x.assets), units: n(x.units) }))
+}
+
+export interface TopAsset {
+  code: string
+  name: string
+  category: string
+  loans: number
+}
+
+export async function topAssets(db: Db, from: string, to: string, limit: number): Promise<TopAsset[]> {
+  const r = await sql<TopAsset>`
+    SELECT a.code AS code, a.name AS name, c.code AS category, count(*) AS loans
+      FROM loan l JOIN loan_item li ON li.loan_id = l.id AND li.handed_over_at IS NOT NULL
+      JOIN asset a ON a.id = li.asset_id JOIN category c ON c.id = a.category_id
+     WHERE l.handed_over_on BETWEEN ${from} AND ${to}
+     GROUP BY a.id
+     ORDER BY loans DESC, a.code
+     LIMIT ${limit}`.execute(db)
+  return r.rows.map((x) => ({ ...x, loans: n(x.loans) }))
+}
+
+export interface TopStock {
+  code: string
+  name: string
+  unit: string
+  loans: number
+  units: number
+}
+
+export async function topStock(db: Db, from: string, to: string, limit: number): Promise<TopStock[]> {
+  const r = await sql<TopStock>`
+    SELECT s.code AS code, s.name AS name, s.unit AS unit, count(*) AS loans, sum(sl.handed_over_qty) AS units
+      FROM loan l JOIN loan_stock_line sl ON sl.loan_id = l.id AND sl.handed_over_qty > 0
+      JOIN stock_item s ON s.id = sl.stock_id
+     WHERE l.handed_over_on BETWEEN ${from} AND ${to}
+     GROUP BY s.id
+     ORDER BY loans DESC, units DESC, s.code
+     LIMIT ${limit}`.execute(db)
+  return r.rows.map((x) => ({ ...x, loans: n(x.loans), units: n(x.units) }))
+}
+
+export interface IncidentTotals {
+  damaged: number
+  lost: number
+  records: number
+  settled: number
+  settledSatang: number
+}
+
+export async function incidentTotals(db: Db, from: string, to: string): Promise<IncidentTotals> {
+  const a = await sql<{ damaged: number | null; lost: number | null; records: number }>`
+    SELECT sum(CASE WHEN incident = 'damaged' THEN quantity ELSE 0 END) AS damaged,
+           sum(CASE WHEN incident = 'lost' THEN quantity ELSE 0 END) AS lost,
+           count(*) AS records
+      FROM compensation WHERE incident_on BETWEEN ${from} AND ${to}`.execute(db)
+  const b = await sql<{ settled: number; satang: number | null }>`
+    SELECT count(*) AS settled, sum(decided_satang) AS satang
+      FROM compensation WHERE settled_on BETWEEN ${from} AND ${to}`.execute(db)
+  return { damaged: n(a.rows[0]!.damaged), lost: n(a.rows[0]!.lost), records: n(a.rows[0]!.records), settled: n(b.rows[0]!.settled), settledSatang: n(b.rows[0]!.satang) }
+}
+
+export interface OverdueTotals {
+  cases: number
+  followedUpInTime: number
+  followUps: number
+}
+
+/**
+ * Overdue cases: loans handed over whose (current) due date falls in the period, is already past
+ * on `today`, and which were not back by it. Followed up in time: a follow-up dated after the due
+ * date and no later than due + followUpDays. Follow-ups: every follow-up dated in the period.
+ */
+export async function overdueTotals(db: Db, from: string, to: string, today: string, followUpDays: number): Promise<OverdueTotals> {
+  const r = await sql<{ cases: number; inTime: number | null }>`
+    SELECT count(*) AS cases,
+           sum(EXISTS (SELECT 1 FROM follow_up f WHERE f.loan_id = l.id AND f.on_date > l.due_on
+                        AND f.on_date <= ${datePlusDays(sql.ref('l.due_on'), followUpDays)})) AS inTime
+      FROM loan l
+     WHERE l.due_on BETWEEN ${from} AND ${to} AND l.due_on < ${today}
+       AND l.handed_over_on IS NOT NULL
+       AND (l.returned_on IS NULL OR l.returned_on > l.due_on)`.execute(db)
+  const f = await sql<{ c: number }>`SELECT count(*) AS c FROM follow_up WHERE on_date BETWEEN ${from} AND ${to}`.execute(db)
+  return { cases: n(r.rows[0]!.cases), followedUpInTime: n(r.rows[0]!.inTime), followUps: n(f.rows[0]!.c) }
+}
+
+export interface OnLoanAt {
+  assets: number
+  units: number
+}
+
+/**
+ * What was out on loan at the end of the day `asOf`: assets handed over by then and not returned
+ * by then; counted units of loans not returned by then (a line's units count as back only once its
+ * last return is on or before `asOf`; a line returned partly before and partly after counts whole).
+ */
+export async function onLoanAt(db: Db, asOf: string): Promise<OnLoanAt> {
+  const a = await sql<{ c: number }>`
+    SELECT count(*) AS c FROM loan_item li JOIN loan l ON l.id = li.loan_id
+     WHERE (li.returned_on IS NULL OR li.returned_on > ${asOf})
+       AND li.handed_over_at IS NOT NULL AND l.handed_over_on <= ${asOf}`.execute(db)
+  const u = await sql<{ c: number | null }>`
+    SELECT sum(sl.handed_over_qty - CASE WHEN sl.last_returned_on <= ${asOf}
+                                         THEN sl.returned_good + sl.returned_damaged + sl.returned_lost ELSE 0 END) AS c
+      FROM loan l JOIN loan_stock_line sl ON sl.loan_id = l.id
+     WHERE (l.returned_on IS NULL OR l.returned_on > ${asOf}) AND l.handed_over_on <= ${asOf}`.execute(db)
+  return { assets: n(a.rows[0]!.c), units: n(u.rows[0]!.c) }
+}

@@ -1,0 +1,291 @@
+import { AppError } from '../errors.js'
+import type { AppContext } from '../context.js'
+import * as reports from '../repositories/report.repository.js'
+import { bangkokDate, fiscalHalfRange, fiscalQuarterRange, fiscalYearOf, fiscalYearRange, parseIsoDate, type FiscalQuarter } from '../i18n/calendar.js'
+import { getSettings } from './settings.service.js'
+
+/*
+ * The statistics report of SPEC §6 — the figures only (pages, charts, publication come later).
+ *
+ * COUNTING RULES (to be printed as the report's footnote):
+ *
+ * 1. Requests count by their request date (`requested_on`). `total` = every request in the period;
+ *    `approved` = approved at some point (a final approval was recorded: now approved, on loan,
+ *    returned, expired, or cancelled after approval); `rejected`, `cancelled`, `expired`, `pending`
+ *    = the request's status as recorded now. So approved + rejected + pending + (cancelled before
+ *    approval) = total; expired and cancelled-after-approval are also in approved.
+ * 2. Loans and items count by their hand-over date (`handed_over_on`); a request asked in one
+ *    period and handed over in the next counts as a request in the first and a loan in the second.
+ *    `items` = assets handed over + counted units handed over (80 chairs = 80 items): one figure for
+ *    "how many things went out"; `assets` and `units` give its two parts.
+ * 3. On time, late and outstanding are judged at the period's end, by the loan's last item: a loan is
+ *    back when every asset and unit is accounted for (returned good, damaged or lost) and its return
+ *    date is that last return. Back on or before its due date (the current one, after approved
+ *    extensions) = on time; after it = late; not back by the period's end = outstanding (also when it
+ *    came back after the period's end). `outstandingOverdue` = outstanding and due before the
+ *    period's last day.
+ * 4. On-time rate = on time ÷ (on time + late + outstanding overdue): loans still out but not yet due
+ *    are not judged. Null when there is nothing to judge.
+ * 5. Average loan days = over loans back by the period's end, hand-over date to return date counting
+ *    both days (back the same day = 1 day), one decimal. Loans still out are left out. Null when none.
+ * 6. Incidents (damaged, lost — in items, by quantity), follow-ups and compensation settlements count
+ *    by their own dates (incident date, follow-up date, settled date).
+ * 7. Overdue cases = loans handed over whose due date falls in the period (and is already past) and
+ *    which were not back by their due date. Followed up in time = of those, the ones with a follow-up
+ *    dated after the due date and no later than due date + the follow-up days setting (ข้อ 211),
+ *    even when that date falls after the period's end.
+ * 8. Vehicles and weapons (categories `vehicle`, `weapon`) count only when lent: a request that was
+ *    never handed over and holds nothing but vehicles and weapons is left out of the request figures;
+ *    loans, items and breakdowns count only what was handed over anyway.
+ * 9. Breakdowns by month and quarter: requests by request date, loans and items by hand-over date.
+ *    By category: items of each category (a loan with items in two categories counts in both).
+ *    By department (the borrower's department on the loan; none for external borrowers), borrower
+ *    type and loan kind: loans and their items. Most-borrowed assets: by number of loans handed over
+ *    in the period, top 10 (ties by code); counted items likewise in `topStock`.
+ * 10. Items at year end (ข้อ 213, a fiscal-year report only): out on loan at the end of 30 September
+ *    (assets + units); lost and damaged = items lost or damaged on loan with an incident date in the
+ *    fiscal year (the register shows the current state of items lost or repaired outside a loan).
+ */
+
+export const REPORT_PERIODS = ['year', 'h1', 'q1', 'q2', 'q3', 'q4'] as const
+export type ReportPeriod = (typeof REPORT_PERIODS)[number]
+
+export type ReportQuery = { fiscalYear: number; period: ReportPeriod } | { from: string; to: string }
+
+interface LoanBreakdown {
+  loans: number
+  items: number
+  assets: number
+  units: number
+}
+
+export interface ReportFigures {
+  from: string
+  to: string
+  requests: { total: number; approved: number; rejected: number; cancelled: number; expired: number; pending: number }
+  loans: { total: number; items: number; assets: number; units: number; returnedOnTime: number; returnedLate: number; outstanding: number; outstandingOverdue: number }
+  incidents: { damaged: number; lost: number; compensationRecords: number; compensationSettled: number; compensationSettledBaht: number }
+  overdue: { cases: number; followedUpInTime: number; followUps: number }
+  onTimeRate: number | null
+  averageLoanDays: number | null
+  byMonth: Array<{ month: string; requests: number } & LoanBreakdown>
+  byQuarter: Array<{ fiscalYear: number; quarter: FiscalQuarter; requests: number } & LoanBreakdown>
+  byCategory: Array<{ category: string | null; name: string | null } & LoanBreakdown>
+  byDepartment: Array<{ department: string | null; name: string | null } & LoanBreakdown>
+  byBorrowerType: Array<{ borrowerType: string } & LoanBreakdown>
+  byKind: Array<{ kind: string } & LoanBreakdown>
+  topAssets: reports.TopAsset[]
+  topStock: reports.TopStock[]
+}
+
+export interface ItemsAtYearEnd {
+  asOf: string
+  onLoan: number
+  onLoanAssets: number
+  onLoanUnits: number
+  lost: number
+  inRepair: number
+}
+
+export interface PreviousYearFigures extends ReportFigures {
+  fiscalYear: number | null
+  period: ReportPeriod | 'range'
+  /** 'live' = computed now; 'snapshot' = taken from that period's published report (later). */
+  source: 'live' | 'snapshot'
+}
+
+export interface Report extends ReportFigures {
+  fiscalYear: number | null
+  period: ReportPeriod | 'range'
+  generatedAt: string
+  itemsAtYearEnd: ItemsAtYearEnd | null
+  previousYear: PreviousYearFigures
+}
+
+const TOP_N = 10
+
+function badParam(field: string, messageKey: string): AppError {
+  return new AppError('validation_failed', 'validation.failed', {}, [{ field, message: messageKey }])
+}
+
+/** The dates of a fiscal-year period; a year that is not a plausible Buddhist-era year → 422. */
+export function periodRange(fiscalYear: number, period: ReportPeriod): { from: string; to: string } {
+  if (!Number.isInteger(fiscalYear) || fiscalYear < 2400 || fiscalYear > 2800) throw badParam('year', 'report.badFiscalYear')
+  if (!REPORT_PERIODS.includes(period)) throw badParam('period', 'report.badPeriod')
+  if (period === 'year') return fiscalYearRange(fiscalYear)
+  if (period === 'h1') return fiscalHalfRange(fiscalYear)
+  return fiscalQuarterRange(fiscalYear, Number(period.slice(1)) as FiscalQuarter)
+}
+
+function checkRange(from: string, to: string): void {
+  if (!parseIsoDate(from).ok) throw badParam('from', 'loan.badDate')
+  if (!parseIsoDate(to).ok) throw badParam('to', 'loan.badDate')
+  if (from > to) throw badParam('to', 'report.badRange')
+}
+
+/** The same dates one year earlier (29 Feb → 28 Feb). */
+function yearEarlier(date: string): string {
+  const y = Number(date.slice(0, 4)) - 1
+  const md = date.slice(5) === '02-29' ? '02-28' : date.slice(5)
+  return `${String(y).padStart(4, '0')}-${md}`
+}
+
+/** 'YYYY-MM' of every month touched by [from, to]. */
+function monthsOf(from: string, to: string): string[] {
+  const out: string[] = []
+  let y = Number(from.slice(0, 4))
+  let m = Number(from.slice(5, 7))
+  const last = to.slice(0, 7)
+  for (;;) {
+    const key = `${y}-${String(m).padStart(2, '0')}`
+    out.push(key)
+    if (key >= last) return out
+    m++
+    if (m > 12) {
+      m = 1
+      y++
+    }
+  }
+}
+
+function quarterOfMonth(month: string): { fiscalYear: number; quarter: FiscalQuarter } {
+  const m = Number(month.slice(5, 7))
+  const quarter = (m >= 10 ? 1 : Math.floor((m - 1) / 3) + 2) as FiscalQuarter
+  return { fiscalYear: fiscalYearOf(`${month}-01`), quarter }
+}
+
+function breakdown(g: reports.LoanGroup): LoanBreakdown {
+  return { loans: g.loans, items: g.assets + g.units, assets: g.assets, units: g.units }
+}
+
+const round1 = (x: number): number => Math.round(x * 10) / 10
+
+/** Every figure of SPEC §6 for one date range (no comparison, no year-end state). */
+async function computeFigures(ctx: AppContext, from: string, to: string, today: string, followUpDays: number): Promise<ReportFigures> {
+  const db = ctx.db
+  const [requests, requestMonths, loans, months, kinds, types, depts, cats, top, topS, incidents, overdue] = await Promise.all([
+    reports.requestTotals(db, from, to),
+    reports.requestsByMonth(db, from, to),
+    reports.loanTotals(db, from, to),
+    reports.loansBy(db, 'month', from, to),
+    reports.loansBy(db, 'kind', from, to),
+    reports.loansBy(db, 'borrowerType', from, to),
+    reports.loansBy(db, 'department', from, to),
+    reports.loansByCategory(db, from, to),
+    reports.topAssets(db, from, to, TOP_N),
+    reports.topStock(db, from, to, TOP_N),
+    reports.incidentTotals(db, from, to),
+    reports.overdueTotals(db, from, to, today, followUpDays),
+  ])
+  const loanMonths = new Map(months.map((g) => [g.key ?? '', g]))
+  const byMonth = monthsOf(from, to).map((month) => {
+    const g = loanMonths.get(month)
+    return { month, requests: requestMonths.get(month) ?? 0, ...(g ? breakdown(g) : { loans: 0, items: 0, assets: 0, units: 0 }) }
+  })
+  const quarters = new Map<string, ReportFigures['byQuarter'][number]>()
+  for (const m of byMonth) {
+    const q = quarterOfMonth(m.month)
+    const key = `${q.fiscalYear}-${q.quarter}`
+    const acc = quarters.get(key) ?? { ...q, requests: 0, loans: 0, items: 0, assets: 0, units: 0 }
+    acc.requests += m.requests
+    acc.loans += m.loans
+    acc.items += m.items
+    acc.assets += m.assets
+    acc.units += m.units
+    quarters.set(key, acc)
+  }
+  const judged = loans.returnedOnTime + loans.returnedLate + loans.outstandingOverdue
+  return {
+    from,
+    to,
+    requests,
+    loans: {
+      total: loans.total,
+      items: loans.assets + loans.units,
+      assets: loans.assets,
+      units: loans.units,
+      returnedOnTime: loans.returnedOnTime,
+      returnedLate: loans.returnedLate,
+      outstanding: loans.outstanding,
+      outstandingOverdue: loans.outstandingOverdue,
+    },
+    incidents: {
+      damaged: incidents.damaged,
+      lost: incidents.lost,
+      compensationRecords: incidents.records,
+      compensationSettled: incidents.settled,
+      compensationSettledBaht: incidents.settledSatang / 100,
+    },
+    overdue,
+    onTimeRate: judged === 0 ? null : loans.returnedOnTime / judged,
+    averageLoanDays: loans.returnedCount === 0 ? null : round1(loans.returnedDays / loans.returnedCount),
+    byMonth,
+    byQuarter: [...quarters.values()],
+    byCategory: cats.map((g) => ({ category: g.key, name: g.name, ...breakdown(g) })),
+    byDepartment: depts.map((g) => ({ department: g.key, name: g.name, ...breakdown(g) })),
+    byBorrowerType: types.map((g) => ({ borrowerType: g.key ?? '', ...breakdown(g) })),
+    byKind: kinds.map((g) => ({ kind: g.key ?? '', ...breakdown(g) })),
+    topAssets: top,
+    topStock: topS,
+  }
+}
+
+/** Items out on loan, lost and damaged at the end of a fiscal year (ข้อ 213); see rule 10. */
+async function itemsAtYearEnd(ctx: AppContext, fiscalYear: number): Promise<ItemsAtYearEnd> {
+  const { from, to } = fiscalYearRange(fiscalYear)
+  const [out, inc] = await Promise.all([reports.onLoanAt(ctx.db, to), reports.incidentTotals(ctx.db, from, to)])
+  return { asOf: to, onLoan: out.assets + out.units, onLoanAssets: out.assets, onLoanUnits: out.units, lost: inc.lost, inRepair: inc.damaged }
+}
+
+/**
+ * HOOK for publication (later): the same period of the previous fiscal year. Today it is always
+ * computed live; once reports are published, a published snapshot of that period is to be returned
+ * here instead (source: 'snapshot'), so that later edits to old loans do not change the comparison.
+ */
+export async function previousYearFigures(
+  ctx: AppContext,
+  q: { fiscalYear: number | null; period: ReportPeriod | 'range'; from: string; to: string },
+  today: string,
+  followUpDays: number,
+): Promise<PreviousYearFigures> {
+  if (q.fiscalYear !== null && q.period !== 'range') {
+    const fy = q.fiscalYear - 1
+    const r = periodRange(fy, q.period)
+    return { fiscalYear: fy, period: q.period, source: 'live', ...(await computeFigures(ctx, r.from, r.to, today, followUpDays)) }
+  }
+  const from = yearEarlier(q.from)
+  const to = yearEarlier(q.to)
+  return { fiscalYear: null, period: 'range', source: 'live', ...(await computeFigures(ctx, from, to, today, followUpDays)) }
+}
+
+/** The statistics report for a fiscal-year period or any date range. Rules: see the comment above. */
+export async function computeReport(ctx: AppContext, query: ReportQuery): Promise<Report> {
+  let fiscalYear: number | null
+  let period: ReportPeriod | 'range'
+  let from: string
+  let to: string
+  if ('fiscalYear' in query) {
+    ;({ from, to } = periodRange(query.fiscalYear, query.period))
+    fiscalYear = query.fiscalYear
+    period = query.period
+  } else {
+    checkRange(query.from, query.to)
+    ;({ from, to } = query)
+    fiscalYear = null
+    period = 'range'
+  }
+  const settings = await getSettings(ctx)
+  const now = ctx.clock.now()
+  const today = bangkokDate(now)
+  const figures = await computeFigures(ctx, from, to, today, settings.followUpDays)
+  const previousYear = await previousYearFigures(ctx, { fiscalYear, period, from, to }, today, settings.followUpDays)
+  return {
+    fiscalYear,
+    period,
+    ...figures,
+    itemsAtYearEnd: fiscalYear !== null && period === 'year' ? await itemsAtYearEnd(ctx, fiscalYear) : null,
+    previousYear,
+    generatedAt: now.toISOString(),
+  }
+}
+
