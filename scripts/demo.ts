@@ -10,22 +10,18 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Server } from 'node:http'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import { pino } from 'pino'
 import { openDb } from '../db/connection.js'
 import { migrateToLatest } from '../db/migrator.js'
-import { createApp } from '../server/app.js'
+import { serve } from '../server/main.js'
 import { systemClock } from '../server/clock.js'
 import { loadConfig } from '../server/config.js'
 import type { AppContext } from '../server/context.js'
-import { expireLoans } from '../server/services/loan.service.js'
-import { getOrCreateSecret } from '../server/services/secret.service.js'
 import { DEMO_MARK_KEY, DEMO_PASSWORD, generateDemo, type DemoSignIn } from './demo-data.js'
 
 export const DEFAULT_DEMO_DATABASE = 'data/demo.db'
-const EXPIRY_INTERVAL_MS = 10 * 60_000
 
 export class NotADemoDatabase extends Error {}
 
@@ -94,38 +90,7 @@ async function main(): Promise<void> {
     signIns = summary.signIns
   }
 
-  const sessionSecret = config.sessionSecret ?? (await getOrCreateSecret(ctx, 'session'))
-  const app = createApp(ctx, { sessionSecret, pruneSessions: true })
-  const server: Server = app.listen(config.port, config.host ?? '0.0.0.0', () => {
-    const addr = server.address()
-    const port = typeof addr === 'object' && addr ? addr.port : config.port
-    logger.info({ port, database: config.databasePath }, `Yuemkhuen demo listening on http://localhost:${port}`)
-    process.stdout.write(signInTable(signIns, `http://localhost:${port}`))
-  })
-  const expire = () => {
-    expireLoans(ctx).catch((err: unknown) => logger.error({ err }, 'loan expiry failed'))
-  }
-  const expiryTimer = setInterval(expire, EXPIRY_INTERVAL_MS)
-  expiryTimer.unref()
-
-  let stopping = false
-  const stop = () => {
-    if (stopping) return
-    stopping = true
-    clearInterval(expiryTimer)
-    app.shutdown()
-    const force = setTimeout(() => process.exit(1), 10_000)
-    force.unref()
-    server.close(() => {
-      handle
-        .close()
-        .then(() => process.exit(0))
-        .catch(() => process.exit(1))
-    })
-    server.closeIdleConnections()
-  }
-  process.on('SIGTERM', stop)
-  process.on('SIGINT', stop)
+  await serve(ctx, handle, { label: 'Yuemkhuen demo', onListening: (url) => process.stdout.write(signInTable(signIns, url)) })
 }
 
 // Run only as a program, not when a test imports the helpers.

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http'
 import { pino } from 'pino'
 import { loadConfig } from './config.js'
-import { openDb } from '../db/connection.js'
+import { openDb, type OpenDb } from '../db/connection.js'
 import { migrateToLatest } from '../db/migrator.js'
 import { createApp } from './app.js'
 import { systemClock } from './clock.js'
@@ -35,12 +35,22 @@ async function main(): Promise<void> {
     }
   }
 
+  await serve(ctx, handle, {})
+}
+
+/**
+ * Serves the app until SIGTERM/SIGINT: the session secret, the app, the listener, the expiry timer
+ * and a clean stop. `npm start` and `npm run demo` share it.
+ */
+export async function serve(ctx: AppContext, handle: OpenDb, opts: { label?: string; onListening?: (url: string) => void }): Promise<void> {
+  const { config, logger } = ctx
   const sessionSecret = config.sessionSecret ?? (await getOrCreateSecret(ctx, 'session'))
   const app = createApp(ctx, { sessionSecret, pruneSessions: true })
   const server: Server = app.listen(config.port, config.host ?? '0.0.0.0', () => {
     const addr = server.address()
     const port = typeof addr === 'object' && addr ? addr.port : config.port
-    logger.info({ port, database: config.databasePath }, `Yuemkhuen listening on http://localhost:${port}`)
+    logger.info({ port, database: config.databasePath }, `${opts.label ?? 'Yuemkhuen'} listening on http://localhost:${port}`)
+    opts.onListening?.(`http://localhost:${port}`)
   })
 
   // Approved loans nobody collected expire without anyone pressing a button (the dashboards and
@@ -77,7 +87,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'))
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`Yuemkhuen failed to start: ${e instanceof Error ? e.message : String(e)}\n`)
-  process.exit(1)
-})
+// Run only as a program (npm start), not when the demo imports serve().
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '')) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`Yuemkhuen failed to start: ${e instanceof Error ? e.message : String(e)}\n`)
+    process.exit(1)
+  })
+}
