@@ -32,6 +32,7 @@ import { counterRoutes } from './web/routes/counter.routes.js'
 import { borrowerRoutes } from './web/routes/borrowers.routes.js'
 import { attachmentRoutes, attachmentUpload } from './web/routes/attachments.routes.js'
 import { registerRoutes } from './web/routes/register.routes.js'
+import { reportRoutes } from './web/routes/reports.routes.js'
 import { apiRouter } from './api/index.js'
 
 export interface AppOptions {
@@ -164,6 +165,7 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
   app.use(borrowerRoutes(ctx))
   app.use(attachmentRoutes(ctx))
   app.use(registerRoutes(ctx))
+  app.use(reportRoutes(ctx))
   app.use(loanRoutes(ctx)) // after loan-entry and documents: /loans/new and /loans/:id/slip are theirs
 
   app.use(notFound())

@@ -39,6 +39,8 @@ const PAGES: Array<{ path: string; roles: Role[]; needs?: string }> = [
   { path: '/borrowers/me', roles: EVERYONE },
   { path: '/register', roles: ['finance', 'executive', 'committee', 'admin'], needs: 'กองคลัง (พัสดุ), ผู้บริหาร, คณะกรรมการ, ผู้ดูแลระบบ' },
   { path: '/register/print', roles: ['finance', 'executive', 'committee', 'admin'], needs: 'กองคลัง (พัสดุ), ผู้บริหาร, คณะกรรมการ, ผู้ดูแลระบบ' },
+  { path: '/reports', roles: ['finance', 'executive', 'committee'], needs: 'กองคลัง (พัสดุ), ผู้บริหาร, คณะกรรมการ' },
+  { path: '/reports/print', roles: ['finance', 'executive', 'committee'], needs: 'กองคลัง (พัสดุ), ผู้บริหาร, คณะกรรมการ' },
 ]
 
 /** The same for the API: anonymous → 401, without the role → 403, allowed → the status given. */

@@ -25,6 +25,7 @@ export function navFor(roles: Role[], counts: { cart?: number; loans?: number } 
   // A borrower's own history is their loan list; reviewers get the borrower search.
   if (has('finance', 'executive', 'committee', 'admin')) items.push({ href: '/borrowers', key: 'nav.borrowers' })
   if (has('finance', 'executive', 'committee')) items.push({ href: '/register', key: 'nav.register' })
+  if (has('finance', 'executive', 'committee')) items.push({ href: '/reports', key: 'nav.reports' })
   items.push({ href: '/assets', key: 'nav.assets' })
   items.push({ href: '/stock', key: 'nav.stock' })
   items.push({ href: '/scan', key: 'nav.scan' })
