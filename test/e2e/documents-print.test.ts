@@ -1,18 +1,17 @@
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { expect } from 'chai'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { createTestApp, type TestApp } from '../helpers/app.js'
 import { makeUser } from '../helpers/builders.js'
 import { makeAsset } from '../helpers/assets.js'
 import { updateSettings } from '../../server/services/settings.service.js'
 import { approveLoan, createLoan, handOver, receiveReturn } from '../../server/services/loan.service.js'
+import { CHROMIUM, closeBrowserSession, signedInBrowser } from '../helpers/browser.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const PDFTOTEXT = '/usr/bin/pdftotext'
 
 const NAMES = [
@@ -128,21 +127,11 @@ describe('e2e: the borrow slip prints on A4 (headless Chromium)', function () {
     loans.staff30 = big.loan.id
     for (let n = 10; n <= 24; n++) sweep.push({ items: n, id: (await createLoan(t.ctx, staff, request(codes.slice(46, 46 + n)))).loan.id })
 
-    server = await new Promise<Server>((resolve) => {
-      const s = t.app.listen(0, '127.0.0.1', () => resolve(s))
-    })
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
-    page = await (await browser.newContext()).newPage()
-    await page.goto(`${base}/login`)
-    await page.fill('#username', issuer.username)
-    await page.fill('#password', issuer.password)
-    await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')])
+    ;({ server, base, browser, page } = await signedInBrowser(t.app, issuer))
   })
 
   after(async () => {
-    await browser?.close()
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)))
+    await closeBrowserSession({ server, browser })
     await t?.close()
   })
 

@@ -1,15 +1,14 @@
 import fs from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import { expect } from 'chai'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { createTestApp, type TestApp } from '../helpers/app.js'
 import { makeUser } from '../helpers/builders.js'
 import { makeAsset } from '../helpers/assets.js'
 import { makeKit, makeStock } from '../helpers/stock.js'
 import { updateSettings } from '../../server/services/settings.service.js'
+import { CHROMIUM, closeBrowserSession, signedInBrowser } from '../helpers/browser.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const PX_PER_MM = 96 / 25.4
 
 /** Long names and units on purpose: the pool and kit labels carry one more line than an asset's. */
@@ -67,21 +66,11 @@ describe("e2e: counted items' pool labels and kit labels print on A4 (headless C
     const kit = await makeKit(t.ctx, 'KIT-SOUND-MOBILE-2568', [{ code: 'AMP-9' }, { code: 'TENT', quantity: 2 }], 'ชุดเครื่องเสียงเคลื่อนที่พร้อมเต็นท์สำหรับงานกลางแจ้งของหมู่บ้านและงานพิธีต่าง ๆ')
     query = `stock=${stock.join(',')}&kits=${kit.id}`
     const user = await makeUser(t.ctx, ['finance'])
-    server = await new Promise<Server>((resolve) => {
-      const s = t.app.listen(0, '127.0.0.1', () => resolve(s))
-    })
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
-    page = await (await browser.newContext()).newPage()
-    await page.goto(`${base}/login`)
-    await page.fill('#username', user.username)
-    await page.fill('#password', user.password)
-    await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')])
+    ;({ server, base, browser, page } = await signedInBrowser(t.app, user))
   })
 
   after(async () => {
-    await browser?.close()
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)))
+    await closeBrowserSession({ server, browser })
     await t?.close()
   })
 

@@ -1,16 +1,15 @@
 import fs from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import { expect } from 'chai'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { createTestApp, type TestApp } from '../helpers/app.js'
 import { makeUser } from '../helpers/builders.js'
 import { makeAsset } from '../helpers/assets.js'
 import { makeStock } from '../helpers/stock.js'
 import { updateSettings } from '../../server/services/settings.service.js'
 import { approveLoan, createLoan, handOver, receiveReturn } from '../../server/services/loan.service.js'
+import { CHROMIUM, closeBrowserSession, signedInBrowser } from '../helpers/browser.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 
 function pdfPages(pdf: Buffer): number {
   return (pdf.toString('latin1').match(/\/Type\s*\/Page(?![s\w])/g) ?? []).length
@@ -101,21 +100,11 @@ describe('e2e: a borrow slip with counted items prints on one A4 page (headless 
     })
     partial = half.loan.id
 
-    server = await new Promise<Server>((resolve) => {
-      const s = t.app.listen(0, '127.0.0.1', () => resolve(s))
-    })
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
-    page = await (await browser.newContext()).newPage()
-    await page.goto(`${base}/login`)
-    await page.fill('#username', counter.username)
-    await page.fill('#password', counter.password)
-    await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')])
+    ;({ server, base, browser, page } = await signedInBrowser(t.app, counter))
   })
 
   after(async () => {
-    await browser?.close()
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)))
+    await closeBrowserSession({ server, browser })
     await t?.close()
   })
 
