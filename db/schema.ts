@@ -80,6 +80,50 @@ export interface AuditLogTable {
   hash: string // sha256 over every other column as stored
 }
 
+export const PUBLICATION_STATUSES = ['draft', 'submitted', 'reviewed', 'returned', 'published'] as const
+export type PublicationStatus = (typeof PUBLICATION_STATUSES)[number]
+
+/** A statistics report on its way to publication (SPEC §6); frozen by triggers once published. */
+export interface ReportPublicationTable {
+  id: Generated<number>
+  fiscal_year: number
+  period: string // year | h1 | q1..q4
+  from_on: string
+  to_on: string
+  status: PublicationStatus
+  summary: ColumnType<string, string | undefined, string> // สรุปผล
+  problems: ColumnType<string, string | undefined, string> // ปัญหาอุปสรรค
+  suggestions: ColumnType<string, string | undefined, string> // ข้อเสนอแนะ
+  memo_number: ColumnType<string, string | undefined, string>
+  memo_date: string | null
+  submitted_by: number | null
+  submitted_at: string | null
+  submit_note: ColumnType<string, string | undefined, string>
+  reviewed_by: number | null
+  reviewed_at: string | null
+  review_note: ColumnType<string, string | undefined, string>
+  approved_by: number | null
+  approved_at: string | null
+  approval_note: ColumnType<string, string | undefined, string>
+  returned_by: number | null
+  returned_at: string | null
+  return_reason: ColumnType<string, string | undefined, string>
+  snapshot: string | null // JSON text exactly as hashed
+  snapshot_hash: string | null // sha256 hex of `snapshot`
+  created_at: string
+  updated_at: string
+}
+
+/** Every change of an asset's status, by Bangkok calendar day (for the state at a date, ข้อ 213). */
+export interface AssetStatusEventTable {
+  id: Generated<number>
+  asset_id: number
+  from_status: AssetStatus | null
+  to_status: AssetStatus
+  on_date: string
+  at: string
+}
+
 export const ASSET_STATUSES = ['available', 'on_loan', 'in_repair', 'lost', 'disposed'] as const
 export type AssetStatus = (typeof ASSET_STATUSES)[number]
 
@@ -300,7 +344,7 @@ export interface StockItemTable {
 export interface StockMovementTable {
   id: Generated<number>
   stock_id: number
-  kind: 'stock_in' | 'write_off' | 'to_repair' | 'from_repair' | 'lost_on_loan' | 'damaged_on_loan'
+  kind: 'stock_in' | 'write_off' | 'write_off_repair' | 'to_repair' | 'from_repair' | 'lost_on_loan' | 'damaged_on_loan'
   quantity: number
   reason: string
   loan_id: number | null
@@ -357,6 +401,8 @@ export interface LoanAttachmentTable {
 }
 
 export interface Database {
+  report_publication: ReportPublicationTable
+  asset_status_event: AssetStatusEventTable
   stock_item: StockItemTable
   stock_movement: StockMovementTable
   loan_stock_line: LoanStockLineTable
@@ -414,3 +460,5 @@ export type LoanStockLineRow = Selectable<LoanStockLineTable>
 export type KitRow = Selectable<KitTable>
 export type KitPartRow = Selectable<KitPartTable>
 export type LoanAttachmentRow = Selectable<LoanAttachmentTable>
+export type ReportPublicationRow = Selectable<ReportPublicationTable>
+export type ReportPublicationUpdate = Updateable<ReportPublicationTable>

@@ -14,6 +14,9 @@ const envSchema = z.object({
   SESSION_SECRET: z.string().min(16).optional(),
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BACKUP_DIR: z.string().min(1).optional(),
+  BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(14),
+  BACKUP_EVERY_HOURS: z.coerce.number().int().min(0).max(24 * 365).default(24),
 })
 
 export interface Config {
@@ -31,6 +34,12 @@ export interface Config {
   readonly sessionSecret: string | undefined
   readonly sessionIdleMinutes: number
   readonly logLevel: string
+  /** Verified copies of the database (npm run backup, the daily timer, before migrations and restores). */
+  readonly backupDir: string
+  /** How many regular (daily and manual) backups retention keeps; pre-migration and pre-restore ones follow their own rule. */
+  readonly backupKeep: number
+  /** Hours between the server's own backups; 0 turns the timer off (an outside cron runs npm run backup instead). */
+  readonly backupEveryHours: number
 }
 
 export class ConfigError extends Error {}
@@ -63,5 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     sessionSecret: e.SESSION_SECRET,
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
     logLevel: e.LOG_LEVEL,
+    backupDir: e.BACKUP_DIR ?? path.join(path.dirname(e.DATABASE_PATH), 'backups'),
+    backupKeep: e.BACKUP_KEEP,
+    backupEveryHours: e.BACKUP_EVERY_HOURS,
   })
 }

@@ -5,6 +5,7 @@ import * as m20261126_1000 from './2026_11_26_1000_import_batch.js'
 import * as m20261127_0900 from './2026_11_27_0900_loans.js'
 import * as m20261128_0900 from './2026_11_28_0900_stock_kits_attachments.js'
 import * as m20261129_0900 from './2026_11_29_0900_report_indexes.js'
+import * as m20261130_0900 from './2026_11_30_0900_report_publication.js'
 
 /**
  * Every migration, by its date-prefixed name. A static list rather than a folder scan, so that
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_27_0900_loans': m20261127_0900,
   '2026_11_28_0900_stock_kits_attachments': m20261128_0900,
   '2026_11_29_0900_report_indexes': m20261129_0900,
+  '2026_11_30_0900_report_publication': m20261130_0900,
 }

@@ -45,8 +45,15 @@ export async function existingCodes(db: Db, codes: string[]): Promise<Set<string
   return out
 }
 
+/** The Bangkok calendar day of an ISO timestamp (UTC+7, no daylight saving). */
+function bangkokDay(at: string): string {
+  return new Date(Date.parse(at) + 7 * 3600_000).toISOString().slice(0, 10)
+}
+
 export async function insert(db: Db, asset: NewAsset): Promise<AssetRow> {
-  return db.insertInto('asset').values(asset).returningAll().executeTakeFirstOrThrow()
+  const row = await db.insertInto('asset').values(asset).returningAll().executeTakeFirstOrThrow()
+  await db.insertInto('asset_status_event').values({ asset_id: row.id, from_status: null, to_status: row.status, on_date: bangkokDay(row.created_at), at: row.created_at }).execute()
+  return row
 }
 
 export async function update(db: Db, id: number, changes: AssetUpdate): Promise<void> {
@@ -55,7 +62,10 @@ export async function update(db: Db, id: number, changes: AssetUpdate): Promise<
 
 export async function setStatus(db: Db, id: number, from: AssetStatus, to: AssetStatus, at: string): Promise<boolean> {
   const r = await db.updateTable('asset').set({ status: to, updated_at: at }).where('id', '=', id).where('status', '=', from).executeTakeFirst()
-  return Number(r.numUpdatedRows) === 1
+  if (Number(r.numUpdatedRows) !== 1) return false
+  // The history of statuses (the state at a past date, ข้อ 213) is written with the change itself.
+  await db.insertInto('asset_status_event').values({ asset_id: id, from_status: from, to_status: to, on_date: bangkokDay(at), at }).execute()
+  return true
 }
 
 export interface AssetFilter {

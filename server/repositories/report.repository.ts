@@ -273,3 +273,34 @@ export async function onLoanAt(db: Db, asOf: string): Promise<OnLoanAt> {
      WHERE (l.returned_on IS NULL OR l.returned_on > ${asOf}) AND l.handed_over_on <= ${asOf}`.execute(db)
   return { assets: n(a.rows[0]!.c), units: n(u.rows[0]!.c) }
 }
+
+export interface StateAt {
+  assetsLost: number
+  assetsInRepair: number
+  unitsInRepair: number
+}
+
+/**
+ * Assets lost and in repair at the end of `asOf` — each asset's last status change on or before that
+ * day (asset_status_event) — and counted units in repair then: the sum of the moves into repair
+ * (to_repair, damaged_on_loan) less the moves out of it (from_repair, write_off_repair) dated up to it.
+ */
+export async function stateAt(db: Db, asOf: string): Promise<StateAt> {
+  const a = await sql<{ lost: number | null; repair: number | null }>`
+    SELECT sum(e.to_status = 'lost') AS lost, sum(e.to_status = 'in_repair') AS repair
+      FROM asset_status_event e
+      JOIN (SELECT asset_id, max(id) AS id FROM asset_status_event WHERE on_date <= ${asOf} GROUP BY asset_id) last ON last.id = e.id`.execute(db)
+  const u = await sql<{ c: number | null }>`
+    SELECT sum(CASE WHEN kind IN ('to_repair', 'damaged_on_loan') THEN quantity
+                    WHEN kind IN ('from_repair', 'write_off_repair') THEN -quantity ELSE 0 END) AS c
+      FROM stock_movement WHERE date(at, '+7 hours') <= ${asOf}`.execute(db)
+  return { assetsLost: n(a.rows[0]!.lost), assetsInRepair: n(a.rows[0]!.repair), unitsInRepair: n(u.rows[0]!.c) }
+}
+
+/** Counted units lost on loan with a date in [from, to] (they leave the pool when lost). */
+export async function unitsLostBetween(db: Db, from: string, to: string): Promise<number> {
+  const r = await sql<{ c: number | null }>`
+    SELECT sum(quantity) AS c FROM stock_movement
+     WHERE kind = 'lost_on_loan' AND date(at, '+7 hours') BETWEEN ${from} AND ${to}`.execute(db)
+  return n(r.rows[0]!.c)
+}

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import type { Database, KitPartRow, KitRow, LoanStockLineRow, StockItemRow } from '../../db/schema.js'
+import type { StockMovementTable, Database, KitPartRow, KitRow, LoanStockLineRow, StockItemRow } from '../../db/schema.js'
 import { containsText } from './sql-helpers.js'
 
 type Db = Kysely<Database>
@@ -61,7 +61,7 @@ export async function adjust(db: Db, id: number, delta: { quantity?: number; inR
 
 export async function insertMovement(
   db: Db,
-  m: { stock_id: number; kind: 'stock_in' | 'write_off' | 'to_repair' | 'from_repair' | 'lost_on_loan' | 'damaged_on_loan'; quantity: number; reason: string; loan_id: number | null; at: string; by_user_id: number | null },
+  m: { stock_id: number; kind: StockMovementTable['kind']; quantity: number; reason: string; loan_id: number | null; at: string; by_user_id: number | null },
 ): Promise<void> {
   await db.insertInto('stock_movement').values(m).execute()
 }

@@ -42,9 +42,13 @@ import { getSettings } from './settings.service.js'
  *    By department (the borrower's department on the loan; none for external borrowers), borrower
  *    type and loan kind: loans and their items. Most-borrowed assets: by number of loans handed over
  *    in the period, top 10 (ties by code); counted items likewise in `topStock`.
- * 10. Items at year end (ข้อ 213, a fiscal-year report only): out on loan at the end of 30 September
- *    (assets + units); lost and damaged = items lost or damaged on loan with an incident date in the
- *    fiscal year (the register shows the current state of items lost or repaired outside a loan).
+ * 10. Items at year end (ข้อ 213, a fiscal-year report only), as they stood at the end of 30 September:
+ *    out on loan (assets + units handed over and not back by then); lost = assets whose status then
+ *    was lost (from the status history, whether lost on loan or not) + counted units lost on loan
+ *    during the fiscal year (they leave the pool when lost); in repair = assets whose status then was
+ *    in repair + counted units in repair then (moves into repair less moves out of it up to that day).
+ *    The status history starts with the 2026-11-30 migration: assets registered before it count with
+ *    the status they had then, from the day they were registered.
  */
 
 export const REPORT_PERIODS = ['year', 'h1', 'q1', 'q2', 'q3', 'q4'] as const
@@ -84,7 +88,11 @@ export interface ItemsAtYearEnd {
   onLoanAssets: number
   onLoanUnits: number
   lost: number
+  lostAssets: number
+  lostUnits: number
   inRepair: number
+  inRepairAssets: number
+  inRepairUnits: number
 }
 
 export interface PreviousYearFigures extends ReportFigures {
@@ -233,8 +241,19 @@ async function computeFigures(ctx: AppContext, from: string, to: string, today: 
 /** Items out on loan, lost and damaged at the end of a fiscal year (ข้อ 213); see rule 10. */
 async function itemsAtYearEnd(ctx: AppContext, fiscalYear: number): Promise<ItemsAtYearEnd> {
   const { from, to } = fiscalYearRange(fiscalYear)
-  const [out, inc] = await Promise.all([reports.onLoanAt(ctx.db, to), reports.incidentTotals(ctx.db, from, to)])
-  return { asOf: to, onLoan: out.assets + out.units, onLoanAssets: out.assets, onLoanUnits: out.units, lost: inc.lost, inRepair: inc.damaged }
+  const [out, state, unitsLost] = await Promise.all([reports.onLoanAt(ctx.db, to), reports.stateAt(ctx.db, to), reports.unitsLostBetween(ctx.db, from, to)])
+  return {
+    asOf: to,
+    onLoan: out.assets + out.units,
+    onLoanAssets: out.assets,
+    onLoanUnits: out.units,
+    lost: state.assetsLost + unitsLost,
+    lostAssets: state.assetsLost,
+    lostUnits: unitsLost,
+    inRepair: state.assetsInRepair + state.unitsInRepair,
+    inRepairAssets: state.assetsInRepair,
+    inRepairUnits: state.unitsInRepair,
+  }
 }
 
 /**

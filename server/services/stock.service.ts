@@ -170,8 +170,8 @@ export async function moveStock(ctx: AppContext, actor: Actor, id: number, input
     if (!(await stock.adjust(trx, id, delta[data.move], at))) {
       throw new AppError('conflict', 'stock.notEnoughOnHand', { code: item.code, onHand: item.quantity - item.in_repair - item.out_qty, inRepair: item.in_repair })
     }
-    const kind = data.move === 'write_off_repair' ? 'write_off' : data.move
-    await stock.insertMovement(trx, { stock_id: id, kind, quantity: n, reason: data.reason, loan_id: null, at, by_user_id: actor.id })
+    // write_off_repair stays its own kind: the units in repair at a past date are summed from movements.
+    await stock.insertMovement(trx, { stock_id: id, kind: data.move, quantity: n, reason: data.reason, loan_id: null, at, by_user_id: actor.id })
     await append(trx, ctx.clock, actor, { action: `stock.${data.move}`, entity: 'stock', entityId: id, data: { code: item.code, quantity: n, reason: data.reason } })
   })
   return (await stock.findById(ctx.db, id))!

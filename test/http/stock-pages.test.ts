@@ -153,7 +153,7 @@ describe('counted items (pages)', () => {
       expect(text).to.include('รับเข้า 2 หลัง · นายสมพงษ์ คลังดี — จัดซื้อตามใบส่งของเลขที่ 15/2568')
       expect(text).to.include('ส่งซ่อม 3 หลัง · นายสมพงษ์ คลังดี — ผ้าใบขาด')
       expect(text).to.include('รับคืนจากซ่อม 1 หลัง · นายสมพงษ์ คลังดี — ซ่อมเสร็จ')
-      expect(text).to.include('ตัดจำหน่าย 1 หลัง · นายสมพงษ์ คลังดี — ซ่อมไม่ได้ โครงหัก')
+      expect(text).to.include('ตัดจำหน่ายจากที่ส่งซ่อม 1 หลัง · นายสมพงษ์ คลังดี — ซ่อมไม่ได้ โครงหัก')
       expect(text).to.include('7 มีทั้งหมด').and.include('6 อยู่ในคลัง').and.include('1 ส่งซ่อม')
       const audit = t.ctx.handle.raw.prepare("SELECT action, actor_id FROM audit_log WHERE entity = 'stock' ORDER BY id").all() as Array<{ action: string; actor_id: number }>
       expect(audit.map((a) => a.action)).to.deep.equal(['stock.created', 'stock.stock_in', 'stock.to_repair', 'stock.from_repair', 'stock.write_off_repair', 'stock.write_off'])

@@ -83,8 +83,20 @@ describe('statistics report (SPEC §6)', function () {
     // Most-borrowed by loans: AMP-1 3, NB-1 2, then AMP-2 and CAR-1 with 1 each (by code).
     expect(r.topAssets.map((a) => [a.code, a.loans])).to.deep.equal([['AMP-1', 3], ['NB-1', 2], ['AMP-2', 1], ['CAR-1', 1]])
     expect(r.topStock.map((s) => [s.code, s.loans, s.units])).to.deep.equal([['CHAIR', 2, 120]])
-    // At the end of 30 Sep 2025: L11's AMP-1 and 40 chairs are out; 2 lost and 2 damaged in the year (L3).
-    expect(r.itemsAtYearEnd).to.deep.equal({ asOf: '2025-09-30', onLoan: 41, onLoanAssets: 1, onLoanUnits: 40, lost: 2, inRepair: 2 })
+    // At the end of 30 Sep 2025: L11's AMP-1 and 40 chairs are out; L3's 2 lost chairs left the pool in the
+    // year and its 2 damaged chairs are still in repair.
+    expect(r.itemsAtYearEnd).to.deep.equal({
+      asOf: '2025-09-30',
+      onLoan: 41,
+      onLoanAssets: 1,
+      onLoanUnits: 40,
+      lost: 2,
+      lostAssets: 0,
+      lostUnits: 2,
+      inRepair: 2,
+      inRepairAssets: 0,
+      inRepairUnits: 2,
+    })
   })
 
   it('when the year is compared with the previous one, then FY 2567 is counted the same way', async () => {
