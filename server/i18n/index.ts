@@ -18,6 +18,7 @@ import { loanStockPages } from './messages/loan-stock-pages.js'
 import { register } from './messages/register.js'
 import { reportPages } from './messages/report-pages.js'
 import { report } from './messages/report.js'
+import { publication } from './messages/publication.js'
 
 export type { Locale }
 
@@ -25,7 +26,7 @@ export type { Locale }
  * Each area keeps its Thai and English side by side (`{ th, en }`), the English typed to have
  * exactly the Thai keys; here they merge into one catalogue per language.
  */
-const areas = [common, auth, admin, audit, asset, labels, assetImport, loan, cart, loanApi, documents, loanPages, stock, loanStockPages, stockPages, counter, register, report, reportPages] as const
+const areas = [common, auth, admin, audit, asset, labels, assetImport, loan, cart, loanApi, documents, loanPages, stock, loanStockPages, stockPages, counter, register, report, reportPages, publication] as const
 
 type Merge<T extends readonly { th: object }[]> = T extends readonly [infer H extends { th: object }, ...infer R extends { th: object }[]]
   ? H['th'] & Merge<R>

@@ -1,6 +1,7 @@
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import * as reports from '../repositories/report.repository.js'
+import * as publications from '../repositories/publication.repository.js'
 import { bangkokDate, fiscalHalfRange, fiscalQuarterRange, fiscalYearOf, fiscalYearRange, parseIsoDate, type FiscalQuarter } from '../i18n/calendar.js'
 import { getSettings } from './settings.service.js'
 
@@ -257,9 +258,8 @@ async function itemsAtYearEnd(ctx: AppContext, fiscalYear: number): Promise<Item
 }
 
 /**
- * HOOK for publication (later): the same period of the previous fiscal year. Today it is always
- * computed live; once reports are published, a published snapshot of that period is to be returned
- * here instead (source: 'snapshot'), so that later edits to old loans do not change the comparison.
+ * The same period of the previous fiscal year: from its published snapshot when there is one
+ * (source: 'snapshot' — later edits to old loans do not change the comparison), else computed now.
  */
 export async function previousYearFigures(
   ctx: AppContext,
@@ -270,11 +270,38 @@ export async function previousYearFigures(
   if (q.fiscalYear !== null && q.period !== 'range') {
     const fy = q.fiscalYear - 1
     const r = periodRange(fy, q.period)
+    const published = await publications.publishedSnapshot(ctx.db, fy, q.period)
+    if (published) {
+      const { report } = JSON.parse(published.snapshot) as { report: Report }
+      return { ...figuresOf(report), fiscalYear: fy, period: q.period, source: 'snapshot' }
+    }
     return { fiscalYear: fy, period: q.period, source: 'live', ...(await computeFigures(ctx, r.from, r.to, today, followUpDays)) }
   }
   const from = yearEarlier(q.from)
   const to = yearEarlier(q.to)
   return { fiscalYear: null, period: 'range', source: 'live', ...(await computeFigures(ctx, from, to, today, followUpDays)) }
+}
+
+/** The figures of a report without its own comparison, year-end state and time stamp. */
+export function figuresOf(r: ReportFigures): ReportFigures {
+  return {
+    from: r.from,
+    to: r.to,
+    requests: r.requests,
+    loans: r.loans,
+    incidents: r.incidents,
+    overdue: r.overdue,
+    onTimeRate: r.onTimeRate,
+    averageLoanDays: r.averageLoanDays,
+    byMonth: r.byMonth,
+    byQuarter: r.byQuarter,
+    byCategory: r.byCategory,
+    byDepartment: r.byDepartment,
+    byBorrowerType: r.byBorrowerType,
+    byKind: r.byKind,
+    topAssets: r.topAssets,
+    topStock: r.topStock,
+  }
 }
 
 /** The statistics report for a fiscal-year period or any date range. Rules: see the comment above. */
