@@ -35,6 +35,7 @@ import { hashCost, setHashCostForTests } from '../server/services/password.js'
 import { getSettings, updateSettings } from '../server/services/settings.service.js'
 import { createKit, createStock, expandScanned, moveStock } from '../server/services/stock.service.js'
 import { actorOf, createUser, type CurrentUser } from '../server/services/user.service.js'
+import { publishDemoReports } from './demo-publications.js'
 
 /** The setting row that marks a database as a demo one (the demo command overwrites only those). */
 export const DEMO_MARK_KEY = 'demo.generated'
@@ -76,7 +77,7 @@ export function mulberry32(seed: number): () => number {
   }
 }
 
-class Rng {
+export class Rng {
   private readonly next: () => number
   constructor(seed: number) {
     this.next = mulberry32(seed)
@@ -128,11 +129,11 @@ const DEPARTMENTS = [
   ['welfare', 'กองสวัสดิการสังคม'],
 ] as const
 
-const VILLAGES = [
+export const VILLAGES = [
   'บ้านหนองน้ำใส', 'บ้านโคกสะอาด', 'บ้านดงเย็น', 'บ้านหนองบัวทอง', 'บ้านนาคำ', 'บ้านโนนสว่าง',
   'บ้านห้วยทราย', 'บ้านป่าหวาย', 'บ้านคำเจริญ', 'บ้านโพธิ์ศรี', 'บ้านหนองแวง', 'บ้านสร้างแก้ว',
 ]
-const TEMPLES = ['วัดศรีสว่างอารมณ์', 'วัดป่าโพธิ์ทอง', 'วัดบ้านโคกสะอาด', 'วัดดงเย็นวนาราม', 'วัดสระแก้วคงคา']
+export const TEMPLES = ['วัดศรีสว่างอารมณ์', 'วัดป่าโพธิ์ทอง', 'วัดบ้านโคกสะอาด', 'วัดดงเย็นวนาราม', 'วัดสระแก้วคงคา']
 const SCHOOLS = ['โรงเรียนบ้านหนองน้ำใส', 'โรงเรียนบ้านโคกสะอาดวิทยา', 'โรงเรียนบ้านนาคำ', 'ศูนย์พัฒนาเด็กเล็ก อบต.หนองน้ำใส']
 const AGENCIES = [
   'องค์การบริหารส่วนตำบลโคกกลาง',
@@ -146,7 +147,7 @@ const GIVEN_M = ['สมชาย', 'ประสิทธิ์', 'วีระ
 const GIVEN_F = ['สมศรี', 'มาลัย', 'กาญจนา', 'วิไลวรรณ', 'นงลักษณ์', 'สุภาพร', 'พิมพ์ชนก', 'อรุณี', 'บัวผัน', 'จันทร์เพ็ญ', 'ปราณี', 'รัตนา', 'ศิริพร', 'ดวงใจ', 'ลำดวน', 'เพ็ญศรี']
 const FAMILY = ['ใจดี', 'ศรีสุข', 'บุญเรือง', 'แก้วมณี', 'พรหมวงศ์', 'ทองคำ', 'สายสุวรรณ', 'ชัยมงคล', 'ภูมิสวัสดิ์', 'วงศ์ใหญ่', 'นามวงศ์', 'คำแสน', 'สีทา', 'พันธ์ดี', 'มูลมาตย์', 'จันทร์หอม', 'ดวงแก้ว', 'อินทร์แปลง']
 
-interface AssetTemplate {
+export interface AssetTemplate {
   name: string
   category: string
   prefix: string
@@ -156,7 +157,7 @@ interface AssetTemplate {
   loanable: boolean
 }
 
-const ASSET_TEMPLATES: AssetTemplate[] = [
+export const ASSET_TEMPLATES: AssetTemplate[] = [
   { name: 'เครื่องขยายเสียงพร้อมลำโพง', category: 'advertising', prefix: '417', price: [8500, 25000], brands: ['NPE', 'Proplus', 'JBL'], weight: 12, loanable: true },
   { name: 'ลำโพงเคลื่อนที่', category: 'advertising', prefix: '417', price: [4500, 12000], brands: ['Soundmilan', 'JBL'], weight: 10, loanable: true },
   { name: 'ไมโครโฟนไร้สาย', category: 'advertising', prefix: '417', price: [2500, 6500], brands: ['Shure', 'Sherman'], weight: 12, loanable: true },
@@ -914,6 +915,7 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
     step()
     await requestExtension(ctx, who, l.id, { dueDate: to, reason: 'งานยังไม่แล้วเสร็จ ขอใช้ต่ออีก ๓ วัน' })
   }
+  await publishDemoReports(ctx, currentFy - 2, { finance: finance[0]!, committee: committee[0]!, executive: executives[0]! })
   clock.set(realNow)
 
   return {
