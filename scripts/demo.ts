@@ -20,6 +20,7 @@ import { systemClock } from '../server/clock.js'
 import { loadConfig } from '../server/config.js'
 import type { AppContext } from '../server/context.js'
 import { DEMO_MARK_KEY, DEMO_PASSWORD, generateDemo, type DemoSignIn } from './demo-data.js'
+import { bangkokDate, fiscalYearOf } from '../server/i18n/calendar.js'
 
 export const DEFAULT_DEMO_DATABASE = 'data/demo.db'
 
@@ -48,7 +49,16 @@ export function clearDemoDatabase(file: string): void {
 
 export function signInTable(signIns: DemoSignIn[], url: string): string {
   const lines = signIns.map((s) => `  ${s.role.padEnd(10)} ${s.username.padEnd(12)} ${s.password}   ${s.name}`)
-  return [`\nDemo agency ready at ${url}`, '  role       username     password', ...lines, `  (every other demo user has the password ${DEMO_PASSWORD} too)\n`].join('\n')
+  const lastFy = fiscalYearOf(bangkokDate(new Date())) - 1
+  return [
+    `\nDemo agency ready at ${url}`,
+    '  role       username     password',
+    ...lines,
+    `  (every other demo user has the password ${DEMO_PASSWORD} too)`,
+    `  Public page: ${url}/transparency (the report of FY ${lastFy - 1} is published).`,
+    `  Try publishing FY ${lastFy}: finance opens ${url}/reports?fy=${lastFy}&period=year and submits it,`,
+    '  committee records its review, executive approves; then it shows on the public page.\n',
+  ].join('\n')
 }
 
 async function main(): Promise<void> {
