@@ -2,6 +2,9 @@ import { expect } from 'chai'
 import { createTestApp, type TestApp } from '../helpers/app.js'
 import { apiAs, errorOf, withToken } from '../helpers/loans.js'
 import { buildReportHistory } from '../helpers/report-history.js'
+import { makeUser } from '../helpers/builders.js'
+import { saveNarrative, submitReport } from '../../server/services/publication.service.js'
+import { getCurrentUser } from '../../server/services/user.service.js'
 
 /*
  * GET /api/v1/reports/fiscal-years/:year (SPEC §5, §6): roles, parameters, and the §6 JSON on the
@@ -43,9 +46,23 @@ describe('reports API (SPEC §5/§6)', function () {
       expect(r.byMonth[0]).to.include({ month: '2024-10', requests: 0, loans: 1, items: 1 })
       expect(r.previousYear).to.include({ fiscalYear: 2567, period: 'year' })
       expect(r.itemsAtYearEnd).to.include({ onLoan: 41, lost: 2, inRepair: 2 })
+      // Nothing written or submitted yet: an empty narrative and no publication.
+      expect(r.narrative).to.deep.equal({ summary: '', problems: '', suggestions: '' })
+      expect(r.publication).to.equal(null)
       // Aggregates only: no borrower's name or phone anywhere in the answer.
       expect(JSON.stringify(r)).to.not.match(/พระครูสุนทร|089-111-2222/)
     }
+  })
+
+  it('when the half year is submitted for publication, then the API answers with its frozen narrative and the snapshot hash', async () => {
+    const finance = (await getCurrentUser(t.ctx, (await makeUser(t.ctx, ['finance'], { username: 'report-submitter' })).id))!
+    await saveNarrative(t.ctx, finance, 2568, 'h1', { summary: 'สรุปครึ่งปี', problems: '', suggestions: '' })
+    const pub = await submitReport(t.ctx, finance, 2568, 'h1', { memoNumber: 'กค 1/2568' })
+    await saveNarrative(t.ctx, finance, 2568, 'h1', { summary: 'แก้ภายหลัง' }).catch(() => undefined) // refused: frozen
+    const res = await apiAs(t, tokens.committee).get('/api/v1/reports/fiscal-years/2568?period=h1')
+    expect(res.status).to.equal(200)
+    expect(res.body.narrative).to.deep.equal({ summary: 'สรุปครึ่งปี', problems: '', suggestions: '' })
+    expect(res.body.publication).to.deep.equal({ status: 'submitted', sha256: pub.snapshotHash, publishedAt: null })
   })
 
   it('when a period is given, then the half year and each quarter answer with their own dates', async () => {
