@@ -1,95 +1,212 @@
 /**
- * npm run bench — speed and memory as ratios against baselines measured in the same process:
- * pages and API against /healthz served by the same server (alternating runs), and label
- * rendering against the bare `qrcode` library rendering the same codes.
+ * npm run bench — the real server on a large demo agency, measured as ratios against baselines
+ * taken in the same run (README "Performance"):
  *
- *   npm run bench                 # default size
- *   BENCH_ASSETS=20000 npm run bench
- *   BENCH_SECONDS=5 npm run bench
+ *  - pages and the API against /healthz on the same server (alternating runs: healthz, target,
+ *    healthz, target…; the means), with p50/p99 latency and the server's peak memory per target;
+ *  - one fiscal year's statistics (computeReport) against a cold `SELECT count(*) FROM loan_item`;
+ *  - 1,000 labels through the label service against the bare `qrcode` library on the same codes.
  *
- * Writes bench/results/<timestamp>.json and bench/results/latest.json, and prints a table.
+ *   npm run bench                          # full size: 20,000 assets, 500,000 loan items, five fiscal years
+ *   npm run bench -- --scale small         # CI size (well under a minute); also BENCH_SCALE=small
+ *   npm run bench -- --scale 0.25          # a quarter of full size
+ *   npm run bench -- --profile             # the server runs with --cpu-prof (bench/.cache/profiles/)
+ *   npm run bench -- --tsx                 # the server under tsx instead of transpiled JavaScript
+ *
+ * Environment: BENCH_SCALE, BENCH_SEED (2568), BENCH_SECONDS (per run), BENCH_ROUNDS (alternations),
+ * BENCH_CONNECTIONS (10), BENCH_RESULTS_DIR (default bench/results), BENCH_PROFILE=1, BENCH_NODE_FLAGS
+ * (V8 flags for the server process, e.g. "--optimize-for-size"), BENCH_ONLY (targets to run, by name).
+ * The server is bench/server.ts: serve() of server/main.ts in a child process (NODE_ENV=production),
+ * on a copy of the cached dataset (bench/dataset.ts). autocannon runs here, in the parent.
  */
+import { fork, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { AddressInfo } from 'node:net'
+import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
+import BetterSqlite3 from 'better-sqlite3'
 import QRCode from 'qrcode'
 import { pino } from 'pino'
 import { openDb } from '../db/connection.js'
-import { migrateToLatest } from '../db/migrator.js'
-import { createApp } from '../server/app.js'
 import { systemClock } from '../server/clock.js'
 import { loadConfig } from '../server/config.js'
 import type { AppContext } from '../server/context.js'
-import { createUser } from '../server/services/user.service.js'
-import { setHashCostForTests } from '../server/services/password.js'
-import { buildLabels } from '../server/services/label.service.js'
-import { qrUrl } from '../server/services/label.service.js'
+import { bangkokDate, fiscalYearOf } from '../server/i18n/calendar.js'
+import { computeReport } from '../server/services/report.service.js'
+import { labelSheet, QR_ERROR_CORRECTION, QR_QUIET_ZONE, qrUrl } from '../server/services/label.service.js'
+import { BENCH_USER, CACHE_DIR, dataset, parseScale } from './dataset.js'
 
-const ASSETS = Number(process.env.BENCH_ASSETS ?? 2000)
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
+const PUBLIC_BASE_URL = 'https://yk.example.go.th'
 
 interface Shot {
   rps: number
   p50: number
   p99: number
+  requests: number
   errors: number
 }
 
-async function shoot(url: string, headers: Record<string, string>): Promise<Shot> {
-  const r = await autocannon({ url, connections: 10, duration: SECONDS, headers })
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx }
+export interface HttpResult {
+  target: string
+  path: string
+  rps: number
+  p50Ms: number
+  p99Ms: number
+  requests: number
+  errors: number
+  /** Server CPU time per request (user + system), ms. */
+  cpuMsPerRequest: number
+  healthzRps: number
+  healthzCpuMsPerRequest: number
+  ratioToHealthz: number
+  peakRssMb: number
 }
 
-async function seed(ctx: AppContext): Promise<{ code: string }> {
-  const now = new Date().toISOString()
-  const cat = await ctx.db.selectFrom('category').select('id').where('code', '=', 'electrical').executeTakeFirstOrThrow()
-  // Plain inserts in chunks: the benchmark measures reading, not the register's own write path.
-  for (let i = 0; i < ASSETS; i += 500) {
-    const rows = []
-    for (let j = i; j < Math.min(ASSETS, i + 500); j++) {
-      rows.push({
-        code: `416-66-${String(j).padStart(5, '0')}`,
-        name: `เครื่องขยายเสียง รุ่น ${j}`,
-        category_id: cat.id,
-        brand_model: '',
-        serial_number: `SN${j}`,
-        department_id: null,
-        location: 'ห้องพัสดุ',
-        acquired_on: '2023-10-01',
-        price_satang: 1250000,
-        useful_life_years: null,
-        funding_source: '',
-        status: 'available' as const,
-        loanable: 1,
-        max_loan_days: null,
-        notes: '',
-        created_at: now,
-        updated_at: now,
-      })
-    }
-    await ctx.db.insertInto('asset').values(rows).execute()
+export interface BenchResult {
+  at: string
+  node: string
+  platform: string
+  cpus: number
+  cpuModel: string
+  scale: string
+  seed: number
+  dataset: { assets: number; loans: number; loanItems: number; fiscalYears: number[]; cached: boolean; buildSeconds: number; day: string }
+  secondsPerRun: number
+  rounds: number
+  connections: number
+  serverFlags: string[]
+  http: HttpResult[]
+  report: { fiscalYear: number; loanItems: number; computeReportMs: number; countScanMs: number; ratio: number; runs: number }
+  labels: { count: number; serviceMs: number; bareLibraryMs: number; ratio: number; runs: number }
+  peakRssMb: number
+  memorySource: 'VmHWM' | 'sampled'
+  targets: Array<{ name: string; value: number; limit: string; met: boolean }>
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length
+const round = (x: number, digits = 3) => Number(x.toFixed(digits))
+
+// ---------------------------------------------------------------- the server process
+
+interface Server {
+  child: ChildProcess
+  base: string
+  /** Peak RSS in bytes since the last reset (VmHWM, or the child's own sampling), then resets it. */
+  peakAndReset(): Promise<number>
+  /** The server's CPU time so far (user + system), in ms: CPU per request holds up on a busy machine where req/s does not. */
+  cpuMs(): Promise<number>
+  stop(): Promise<void>
+  memorySource: 'VmHWM' | 'sampled'
+}
+
+const ROOT = path.resolve(import.meta.dirname, '..')
+/** Per run, so that two runs (a test and a person) never share one. */
+const BUILD_DIR = path.join(CACHE_DIR, `build-${process.pid}`)
+
+/**
+ * The server as `npm start` runs it — plain node on JavaScript — rather than under tsx, whose
+ * loader alone holds some 50 MB: server/, db/ and bench/server.ts transpiled (no type check) by
+ * esbuild into bench/.cache/build-<pid>/ (removed after the run). paths.ts finds the project root from there.
+ */
+let built: Promise<string> | undefined
+function buildServer(): Promise<string> {
+  built ??= transpileServer()
+  return built
+}
+
+async function transpileServer(): Promise<string> {
+  const { build } = await import('esbuild')
+  const outdir = BUILD_DIR
+  const files = ['server', 'db'].flatMap((d) => (fs.readdirSync(path.join(ROOT, d), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => path.join(ROOT, d, f)))
+  fs.rmSync(outdir, { recursive: true, force: true })
+  await build({ entryPoints: [...files, path.join(ROOT, 'bench', 'server.ts')], outdir, outbase: ROOT, format: 'esm', platform: 'node', target: 'node20', sourcemap: true, logLevel: 'error' })
+  return path.join(outdir, 'bench', 'server.js')
+}
+
+async function startServer(dbFile: string, profileDir: string | undefined, useTsx: boolean): Promise<Server> {
+  // esbuild comes with tsx; without it the server runs under tsx (and carries its loader's memory).
+  if (!useTsx) useTsx = !(await buildServer().then(() => true, () => false))
+  const entry = useTsx ? path.join(import.meta.dirname, 'server.ts') : await buildServer()
+  // BENCH_NODE_FLAGS: V8 flags for the server only; by default those `npm start` uses (README "Performance").
+  const flags = serverNodeFlags()
+  const execArgv = [...(useTsx ? ['--import', 'tsx'] : []), ...flags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]
+  const child = fork(entry, [], {
+    execArgv,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_PATH: dbFile,
+      ATTACHMENTS_DIR: path.join(path.dirname(dbFile), 'attachments'),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      PUBLIC_BASE_URL,
+      SESSION_SECRET: 'bench-secret-bench-secret-bench-secret',
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const base = await new Promise<string>((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`bench server exited (${code}) before listening`))
+    child.once('exit', onExit)
+    child.on('message', (m: { type: string; url?: string }) => {
+      if (m.type === 'listening' && m.url) {
+        child.off('exit', onExit)
+        resolve(m.url.replace('localhost', '127.0.0.1'))
+      }
+    })
+  })
+  const pid = child.pid!
+  const status = `/proc/${pid}/status`
+  // Linux: VmHWM is the process's peak RSS since it started (writing 5 to clear_refs resets it).
+  let hwm = false
+  try {
+    fs.accessSync(`/proc/${pid}/clear_refs`, fs.constants.W_OK)
+    hwm = /VmHWM:\s+\d+/.test(fs.readFileSync(status, 'utf8'))
+  } catch {
+    hwm = false
   }
-  return { code: `416-66-${String(Math.floor(ASSETS / 2)).padStart(5, '0')}` }
+  const ask = (reset: boolean) =>
+    new Promise<{ rss: number; peak: number; cpuMs: number }>((resolve) => {
+      const on = (m: { type: string; rss: number; peak: number; cpuMs: number }) => {
+        if (m.type !== 'memory') return
+        child.off('message', on)
+        resolve(m)
+      }
+      child.on('message', on)
+      child.send({ type: 'memory', reset })
+    })
+  return {
+    child,
+    base,
+    memorySource: hwm ? 'VmHWM' : 'sampled',
+    async cpuMs() {
+      return (await ask(false)).cpuMs
+    },
+    async peakAndReset() {
+      const sampled = await ask(true)
+      if (!hwm) return sampled.peak
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(status, 'utf8'))![1])
+      fs.writeFileSync(`/proc/${pid}/clear_refs`, '5')
+      return kb * 1024
+    },
+    async stop() {
+      if (child.exitCode !== null) return
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+      child.send({ type: 'stop' })
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
 }
 
-async function main() {
-  setHashCostForTests(1024)
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yk-bench-'))
-  const handle = openDb(path.join(dir, 'bench.db'))
-  await migrateToLatest(handle.db)
-  const config = loadConfig({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://yk.example.go.th', LOG_LEVEL: 'silent' })
-  const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger: pino({ level: 'silent' }) }
-  const { code } = await seed(ctx)
-  await createUser(ctx, { id: null, label: 'bench' }, { username: 'bench', password: 'bench-pass-1', name: 'ผู้ทดสอบ', roles: ['finance', 'staff'] }, { mustChangePassword: false })
-  const app = createApp(ctx, { sessionSecret: 'bench-secret-bench-secret', signInLimits: { perAccount: 1000, perAddress: 1000 } })
-  const server = app.listen(0, '127.0.0.1')
-  await new Promise((r) => server.once('listening', r))
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-
-  // A signed-in session for the pages, a bearer token for the API.
+async function signIn(base: string): Promise<{ cookie: string; token: string }> {
   const login = await fetch(`${base}/login`)
   const cookie0 = login.headers.get('set-cookie')!.split(';')[0]!
   const csrf = /name="_csrf" value="([^"]+)"/.exec(await login.text())![1]!
@@ -97,74 +214,237 @@ async function main() {
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookie0 },
-    body: new URLSearchParams({ _csrf: csrf, username: 'bench', password: 'bench-pass-1', next: '/' }),
+    body: new URLSearchParams({ _csrf: csrf, username: BENCH_USER.username, password: BENCH_USER.password, next: '/' }),
   })
+  if (signed.status !== 303 && signed.status !== 302) throw new Error(`sign-in failed: ${signed.status}`)
   const cookie = signed.headers.get('set-cookie')!.split(';')[0]!
-  const token = ((await (await fetch(`${base}/api/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: 'bench-pass-1' }) })).json()) as { token: string }).token
+  const res = await fetch(`${base}/api/v1/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: BENCH_USER.username, password: BENCH_USER.password, name: 'bench' }),
+  })
+  if (!res.ok) throw new Error(`token failed: ${res.status} ${await res.text()}`)
+  const token = ((await res.json()) as { token: string }).token
+  return { cookie, token }
+}
 
-  const targets: Array<{ name: string; path: string; headers: Record<string, string> }> = [
-    { name: 'QR resolver page', path: `/q/${encodeURIComponent(code)}`, headers: { cookie } },
-    { name: 'dashboard', path: '/', headers: { cookie } },
-    { name: 'register page', path: '/assets?q=%E0%B9%80%E0%B8%84%E0%B8%A3%E0%B8%B7%E0%B9%88%E0%B8%AD%E0%B8%87', headers: { cookie } },
-    { name: 'assets API', path: '/api/v1/assets?pageSize=50', headers: { authorization: `Bearer ${token}` } },
-  ]
-  const rows: Array<Record<string, unknown>> = []
-  let peakRss = process.memoryUsage().rss
-  const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50)
-  for (const t of targets) {
-    const health: Shot[] = []
-    const page: Shot[] = []
-    for (let i = 0; i < ROUNDS; i++) {
-      // Alternating runs, so that drift of the machine touches both alike.
-      health.push(await shoot(`${base}/healthz`, {}))
-      page.push(await shoot(`${base}${t.path}`, t.headers))
-    }
-    const avg = (xs: Shot[], k: keyof Shot) => xs.reduce((s, x) => s + x[k], 0) / xs.length
-    rows.push({
-      target: t.name,
-      rps: Math.round(avg(page, 'rps')),
-      p50ms: avg(page, 'p50'),
-      p99ms: avg(page, 'p99'),
-      errors: page.reduce((s, x) => s + x.errors, 0),
-      healthzRps: Math.round(avg(health, 'rps')),
-      ratioToHealthz: Number((avg(page, 'rps') / avg(health, 'rps')).toFixed(3)),
-    })
+async function shoot(url: string, headers: Record<string, string>, seconds: number, connections: number): Promise<Shot> {
+  const r = await autocannon({ url, connections, duration: seconds, headers })
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, errors: r.errors + r.timeouts + r.non2xx }
+}
+
+// ---------------------------------------------------------------- in-process measurements
+
+function ctxFor(file: string): { ctx: AppContext; close: () => Promise<void> } {
+  const handle = openDb(file)
+  const config = loadConfig({ NODE_ENV: 'production', DATABASE_PATH: file, PUBLIC_BASE_URL, LOG_LEVEL: 'silent' })
+  return { ctx: { db: handle.db, clock: systemClock, config, logger: pino({ level: 'silent' }) }, close: () => handle.close() }
+}
+
+/** Each measurement on a fresh connection (a cold page cache of SQLite's own; the OS's may be warm). */
+async function reportTiming(file: string, fiscalYear: number, runs: number) {
+  const scan: number[] = []
+  const report: number[] = []
+  let loanItems = 0
+  for (let i = 0; i < runs; i++) {
+    const raw = new BetterSqlite3(file, { readonly: true })
+    let t = performance.now()
+    loanItems = (raw.prepare('SELECT count(*) AS n FROM loan_item').get() as { n: number }).n
+    scan.push(performance.now() - t)
+    raw.close()
+    const { ctx, close } = ctxFor(file)
+    t = performance.now()
+    await computeReport(ctx, { fiscalYear, period: 'year' })
+    report.push(performance.now() - t)
+    await close()
   }
-  clearInterval(sample)
+  return { fiscalYear, loanItems, computeReportMs: round(median(report), 1), countScanMs: round(median(scan), 2), ratio: round(median(report) / median(scan), 2), runs }
+}
 
-  // Labels: 1,000 labels through the app against the bare library encoding the same URLs.
-  const labelAssets = Array.from({ length: 1000 }, (_, i) => ({ id: i + 1, code: `416-66-${String(i).padStart(5, '0')}`, name: `เครื่องขยายเสียง รุ่น ${i}` }))
-  const bareStart = performance.now()
-  for (const a of labelAssets) await QRCode.toString(qrUrl(config.publicBaseUrl, a.code), { type: 'svg', errorCorrectionLevel: 'M', margin: 4 })
-  const bareMs = performance.now() - bareStart
-  const appStart = performance.now()
-  await buildLabels(labelAssets as never, '3x8', { baseUrl: config.publicBaseUrl, agencyName: 'องค์การบริหารส่วนตำบล' })
-  const appMs = performance.now() - appStart
+async function labelTiming(file: string, runs: number) {
+  const { ctx, close } = ctxFor(file)
+  const rows = (await ctx.db.selectFrom('asset').select(['id', 'code']).orderBy('id', 'desc').limit(1000).execute()).reverse()
+  const ids = rows.map((r) => r.id)
+  const urls = rows.map((r) => qrUrl(PUBLIC_BASE_URL, r.code))
+  const service: number[] = []
+  const bare: number[] = []
+  // One warm-up each (JIT, the first QR version tables), then alternating timed runs.
+  await labelSheet(ctx, { ids }, { layout: '3x8' })
+  for (const u of urls.slice(0, 50)) await QRCode.toString(u, { type: 'svg', errorCorrectionLevel: QR_ERROR_CORRECTION, margin: QR_QUIET_ZONE })
+  for (let i = 0; i < runs; i++) {
+    let t = performance.now()
+    for (const u of urls) await QRCode.toString(u, { type: 'svg', errorCorrectionLevel: QR_ERROR_CORRECTION, margin: QR_QUIET_ZONE })
+    bare.push(performance.now() - t)
+    t = performance.now()
+    const sheet = await labelSheet(ctx, { ids }, { layout: '3x8' })
+    service.push(performance.now() - t)
+    if (sheet.count !== ids.length) throw new Error(`label sheet made ${sheet.count} labels, expected ${ids.length}`)
+  }
+  await close()
+  return { count: ids.length, serviceMs: round(median(service), 1), bareLibraryMs: round(median(bare), 1), ratio: round(median(service) / median(bare), 2), runs }
+}
 
-  const result = {
+// ---------------------------------------------------------------- the run
+
+function targetTable(r: BenchResult): BenchResult['targets'] {
+  const qr = r.http.find((h) => h.target === 'QR resolver page')
+  return [
+    ...(qr ? [{ name: 'QR page throughput ÷ /healthz', value: qr.ratioToHealthz, limit: '≥ 0.5', met: qr.ratioToHealthz >= 0.5 }] : []),
+    { name: 'year statistics ÷ count(*) scan', value: r.report.ratio, limit: '≤ 3', met: r.report.ratio <= 3 },
+    { name: '1,000 labels ÷ bare qrcode', value: r.labels.ratio, limit: '≤ 2', met: r.labels.ratio <= 2 },
+    { name: 'server peak memory (MB)', value: r.peakRssMb, limit: '≤ 200', met: r.peakRssMb <= 200 },
+  ]
+}
+
+/** The server's V8 flags: BENCH_NODE_FLAGS, else the ones `npm start` runs with (package.json). */
+function serverNodeFlags(): string[] {
+  if (process.env.BENCH_NODE_FLAGS !== undefined) return process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean)
+  const start = (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start
+  return start.split(/\s+/).filter((w) => w.startsWith('--'))
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { scale: { type: 'string' }, seed: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' }, profile: { type: 'boolean', default: false }, tsx: { type: 'boolean', default: false } },
+  })
+  const scale = parseScale(values.scale ?? process.env.BENCH_SCALE)
+  const small = scale.name === 'small'
+  const seed = Number(values.seed ?? process.env.BENCH_SEED ?? 2568)
+  const seconds = Number(values.seconds ?? process.env.BENCH_SECONDS ?? (small ? 1 : 5))
+  const rounds = Number(values.rounds ?? process.env.BENCH_ROUNDS ?? (small ? 1 : 3))
+  const connections = Number(process.env.BENCH_CONNECTIONS ?? 10)
+  const profile = values.profile || process.env.BENCH_PROFILE === '1'
+  const resultsDir = path.resolve(process.env.BENCH_RESULTS_DIR ?? path.join(import.meta.dirname, 'results'))
+  const say = (l: string) => process.stdout.write(`${l}\n`)
+
+  const data = await dataset(scale, seed, say)
+  say(`dataset ${path.basename(data.file)}${data.cached ? ' (cached)' : ` (built in ${data.buildSeconds.toFixed(1)} s)`}: ${data.summary.assets} assets, ${data.summary.loans} loans, ${data.summary.loanItems} loan items`)
+
+  // A copy per run: sessions and tokens written by the run never reach the cache.
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'yk-bench-'))
+  const file = path.join(work, 'bench.db')
+  fs.copyFileSync(data.file, file)
+
+  const today = bangkokDate(new Date())
+  const currentFy = fiscalYearOf(today)
+  const reportFy = currentFy - 1 // the last complete fiscal year
+  const probe = new BetterSqlite3(file, { readonly: true })
+  // The QR page of the asset lent most often: the longest history a label can open.
+  const qrCode = (probe.prepare('SELECT a.code FROM asset a JOIN loan_item li ON li.asset_id = a.id GROUP BY a.id ORDER BY count(*) DESC, a.id LIMIT 1').get() as { code: string }).code
+  probe.close()
+
+  const profileDir = profile ? path.join(CACHE_DIR, 'profiles') : undefined
+  if (profileDir) fs.mkdirSync(profileDir, { recursive: true })
+  // A fresh server per target, so that each peak is that page's own (V8 keeps a heap it grew);
+  // sessions live in the database, so one sign-in serves them all.
+  const useTsx = values.tsx === true
+  const http: HttpResult[] = []
+  let peakRss = 0
+  let memorySource: 'VmHWM' | 'sampled' = 'sampled'
+  const first = await startServer(file, profileDir, useTsx)
+  const { cookie, token } = await signIn(first.base).finally(() => first.stop())
+  const weekAgo = new Date(Date.parse(`${today}T00:00:00Z`) - 6 * 86_400_000).toISOString().slice(0, 10)
+  const targets: Array<{ name: string; path: string; headers: Record<string, string> }> = [
+    { name: 'QR resolver page', path: `/q/${encodeURIComponent(qrCode)}`, headers: { cookie } },
+    { name: 'dashboard', path: '/', headers: { cookie } },
+    // The register prints every line of its period, unpaged: the last seven days (at full size a month
+    // is an 8 MB page and a fiscal year some 40,000 loans; README "Performance").
+    { name: 'register page', path: `/register?period=range&from=${weekAgo}&to=${today}`, headers: { cookie } },
+    { name: 'report page', path: `/reports?fy=${reportFy}`, headers: { cookie } },
+    { name: 'report API', path: `/api/v1/reports/fiscal-years/${reportFy}`, headers: { authorization: `Bearer ${token}` } },
+  ]
+  // BENCH_ONLY=qr,dashboard narrows the run to matching targets (for profiling; the JSON then lacks the rest).
+  const only = (process.env.BENCH_ONLY ?? '').toLowerCase().split(',').filter(Boolean)
+  for (const t of targets.filter((x) => only.length === 0 || only.some((o) => x.name.toLowerCase().includes(o)))) {
+    const server = await startServer(file, profileDir, useTsx)
+    memorySource = server.memorySource
+    try {
+      // One request first, so that a broken target fails loudly rather than measuring error pages.
+      const firstAnswer = await fetch(`${server.base}${t.path}`, { headers: t.headers, redirect: 'manual' })
+      if (firstAnswer.status !== 200) throw new Error(`${t.name} ${t.path} answered ${firstAnswer.status}`)
+      await firstAnswer.arrayBuffer()
+      const health: Shot[] = []
+      const page: Shot[] = []
+      let healthCpu = 0
+      let pageCpu = 0
+      for (let i = 0; i < rounds; i++) {
+        let c0 = await server.cpuMs()
+        health.push(await shoot(`${server.base}/healthz`, {}, seconds, connections))
+        let c1 = await server.cpuMs()
+        healthCpu += c1 - c0
+        c0 = c1
+        page.push(await shoot(`${server.base}${t.path}`, t.headers, seconds, connections))
+        c1 = await server.cpuMs()
+        pageCpu += c1 - c0
+      }
+      const peak = await server.peakAndReset()
+      peakRss = Math.max(peakRss, peak)
+      const row: HttpResult = {
+        target: t.name,
+        path: t.path,
+        rps: round(mean(page.map((s) => s.rps)), 1),
+        p50Ms: round(mean(page.map((s) => s.p50)), 1),
+        p99Ms: round(mean(page.map((s) => s.p99)), 1),
+        requests: page.reduce((s, x) => s + x.requests, 0),
+        errors: page.reduce((s, x) => s + x.errors, 0),
+        cpuMsPerRequest: round(pageCpu / Math.max(1, page.reduce((s, x) => s + x.requests, 0)), 3),
+        healthzCpuMsPerRequest: round(healthCpu / Math.max(1, health.reduce((s, x) => s + x.requests, 0)), 3),
+        healthzRps: round(mean(health.map((s) => s.rps)), 1),
+        ratioToHealthz: round(mean(page.map((s) => s.rps)) / mean(health.map((s) => s.rps))),
+        peakRssMb: round(peak / 1024 / 1024, 1),
+      }
+      http.push(row)
+      say(`  ${t.name.padEnd(18)} ${String(row.rps).padStart(8)} req/s  p50 ${row.p50Ms} ms  p99 ${row.p99Ms} ms  ÷healthz ${row.ratioToHealthz}  cpu/req ${row.cpuMsPerRequest} ms (healthz ${row.healthzCpuMsPerRequest})  peak ${row.peakRssMb} MB`)
+    } finally {
+      await server.stop()
+    }
+  }
+
+  fs.rmSync(BUILD_DIR, { recursive: true, force: true })
+  say('  year statistics and labels…')
+  const report = await reportTiming(file, reportFy, small ? 3 : 5)
+  const labels = await labelTiming(file, small ? 2 : 5)
+  fs.rmSync(work, { recursive: true, force: true })
+
+  const result: BenchResult = {
     at: new Date().toISOString(),
     node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
     cpus: os.cpus().length,
-    assets: ASSETS,
-    secondsPerRun: SECONDS,
-    rounds: ROUNDS,
-    http: rows,
-    labels: { count: 1000, appMs: Math.round(appMs), bareLibraryMs: Math.round(bareMs), ratio: Number((appMs / bareMs).toFixed(3)) },
-    peakRssMb: Math.round(peakRss / 1024 / 1024),
+    cpuModel: os.cpus()[0]?.model ?? '',
+    scale: scale.name,
+    seed,
+    dataset: { assets: data.summary.assets, loans: data.summary.loans, loanItems: data.summary.loanItems, fiscalYears: data.summary.fiscalYears, cached: data.cached, buildSeconds: data.buildSeconds, day: data.summary.day },
+    secondsPerRun: seconds,
+    rounds,
+    connections,
+    serverFlags: serverNodeFlags(),
+    http,
+    report,
+    labels,
+    peakRssMb: round(peakRss / 1024 / 1024, 1),
+    memorySource,
+    targets: [],
   }
-  const outDir = path.resolve(import.meta.dirname, 'results')
-  fs.mkdirSync(outDir, { recursive: true })
-  fs.writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(result, null, 2) + '\n')
-  console.table(rows)
-  console.log(`labels: 1000 in ${result.labels.appMs} ms vs bare qrcode ${result.labels.bareLibraryMs} ms → ratio ${result.labels.ratio}`)
-  console.log(`peak RSS: ${result.peakRssMb} MB (server and load generator in one process)`)
-  app.shutdown()
-  server.close()
-  await handle.close()
-  fs.rmSync(dir, { recursive: true, force: true })
+  result.targets = targetTable(result)
+
+  fs.mkdirSync(resultsDir, { recursive: true })
+  const json = JSON.stringify(result, null, 2) + '\n'
+  fs.writeFileSync(path.join(resultsDir, `${result.at.replace(/[:.]/g, '-')}.json`), json)
+  fs.writeFileSync(path.join(resultsDir, 'latest.json'), json)
+
+  console.table(http.map((h) => ({ target: h.target, 'req/s': h.rps, 'p50 ms': h.p50Ms, 'p99 ms': h.p99Ms, errors: h.errors, 'cpu ms/req': h.cpuMsPerRequest, '÷ healthz': h.ratioToHealthz, 'peak MB': h.peakRssMb })))
+  say(`year ${report.fiscalYear} statistics: ${report.computeReportMs} ms vs count(*) over ${report.loanItems} loan items ${report.countScanMs} ms → ${report.ratio}×`)
+  say(`labels: ${labels.count} in ${labels.serviceMs} ms vs bare qrcode ${labels.bareLibraryMs} ms → ${labels.ratio}×`)
+  say(`server peak memory: ${result.peakRssMb} MB (${result.memorySource})`)
+  console.table(result.targets)
+  if (profileDir) say(`CPU profile(s) in ${profileDir}`)
+  say(`results: ${path.join(resultsDir, 'latest.json')}`)
 }
 
 main().catch((e: unknown) => {
+  fs.rmSync(BUILD_DIR, { recursive: true, force: true })
   console.error(e)
   process.exit(1)
 })

@@ -4,6 +4,8 @@
  * restore commands use these; all row access still goes through Kysely and the repositories.
  */
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
+import { Worker } from 'node:worker_threads'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import type { OpenDb } from './connection.js'
@@ -42,6 +44,8 @@ export function openReadOnly(file: string): OpenDb {
       if (closed) return
       closed = true
       await db.destroy()
+      // Kysely closes the handle only if it ever used it; a file checked by pragmas alone stays open otherwise.
+      if (raw.open) raw.close()
     },
   }
 }
@@ -50,6 +54,43 @@ export function openReadOnly(file: string): OpenDb {
 export function integrityCheck(handle: OpenDb): string[] {
   const rows = handle.raw.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[]
   return rows.map((r) => r.integrity_check)
+}
+
+/**
+ * integrity_check on a worker thread with its own read-only connection, so that the server's event
+ * loop keeps serving meanwhile. The worker is a few lines of CommonJS given as text: it needs no
+ * TypeScript loader and runs the same from sources and from dist/.
+ */
+export function integrityCheckOffThread(file: string): Promise<string[]> {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const Database = require(workerData.driver)
+    let db
+    try {
+      db = new Database(workerData.file, { readonly: true, fileMustExist: true })
+      parentPort.postMessage({ rows: db.prepare('PRAGMA integrity_check').all().map((r) => r.integrity_check) })
+    } catch (e) {
+      parentPort.postMessage({ error: String(e && e.message || e) })
+    } finally {
+      if (db) db.close()
+    }`
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3')
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(code, { eval: true, workerData: { file, driver } })
+    let settled = false
+    worker.once('message', (m: { rows?: string[]; error?: string }) => {
+      settled = true
+      if (m.rows) resolve(m.rows)
+      else reject(new Error(m.error ?? 'integrity_check failed'))
+    })
+    worker.once('error', (e) => {
+      settled = true
+      reject(e)
+    })
+    worker.once('exit', (code) => {
+      if (!settled) reject(new Error(`the integrity check worker stopped (exit ${code})`))
+    })
+  })
 }
 
 export function tableNames(handle: OpenDb): string[] {
@@ -109,12 +150,21 @@ export function isOpenElsewhere(file: string): boolean {
   }
 }
 
+/**
+ * Closes a handle from openDb for certain: Kysely's destroy() closes the better-sqlite3 handle
+ * only when a query went through Kysely, and a backup uses the raw handle alone.
+ */
+export async function closeFully(handle: OpenDb): Promise<void> {
+  await handle.close()
+  if (handle.raw.open) handle.raw.close()
+}
+
 /** Flushes a file's bytes to the disk before it is renamed into place. */
-export function fsyncFile(file: string): void {
-  const fd = fs.openSync(file, 'r+')
+export async function fsyncFile(file: string): Promise<void> {
+  const fh = await fs.promises.open(file, 'r+')
   try {
-    fs.fsyncSync(fd)
+    await fh.sync()
   } finally {
-    fs.closeSync(fd)
+    await fh.close()
   }
 }

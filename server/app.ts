@@ -10,6 +10,7 @@ import { pickLocale, translator } from './i18n/index.js'
 import { loadSessionUser } from './web/middleware/auth.js'
 import { errorHandler, notFound } from './web/middleware/errors.js'
 import { pageLocals } from './web/middleware/locals.js'
+import { refuseUntypeableInput } from './web/middleware/input.js'
 import { SqliteSessionStore } from './web/middleware/session-store.js'
 import { signInLimiters, type SignInLimits } from './web/middleware/rate-limit.js'
 import { healthRoutes } from './web/routes/health.routes.js'
@@ -33,6 +34,8 @@ import { borrowerRoutes } from './web/routes/borrowers.routes.js'
 import { attachmentRoutes, attachmentUpload } from './web/routes/attachments.routes.js'
 import { registerRoutes } from './web/routes/register.routes.js'
 import { reportRoutes } from './web/routes/reports.routes.js'
+import { publicationRoutes } from './web/routes/publication.routes.js'
+import { transparencyRoutes } from './web/routes/transparency.routes.js'
 import { apiRouter } from './api/index.js'
 
 export interface AppOptions {
@@ -99,6 +102,8 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
   app.use('/img', express.static(`${PUBLIC_DIR}/img`, staticOpts))
   app.use('/fonts', express.static(FONTS_DIR, { ...staticOpts, maxAge: '30d' }))
   app.get('/vendor/jsqr.js', (_req, res) => res.sendFile(JSQR_FILE, { maxAge: staticOpts.maxAge }))
+  // Public, before the session: no sign-in, no cookie, cacheable (SPEC §5 stable pages).
+  app.use(transparencyRoutes(ctx))
 
   const limiters = signInLimiters(opts.signInLimits)
   app.use('/api/v1', apiRouter(ctx, { signInLimiters: limiters }))
@@ -146,6 +151,7 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
     next()
   })
   app.use(pageLocals(ctx, (req) => csrf.generateToken(req)))
+  app.use(refuseUntypeableInput()) // NUL, text-direction overrides: 422 before any route stores them
 
   app.use(authRoutes(ctx, { signInLimiters: limiters, regenerateCsrf: (req) => csrf.generateToken(req, true) }))
   app.use(homeRoutes(ctx))
@@ -166,6 +172,7 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
   app.use(attachmentRoutes(ctx))
   app.use(registerRoutes(ctx))
   app.use(reportRoutes(ctx))
+  app.use(publicationRoutes(ctx))
   app.use(loanRoutes(ctx)) // after loan-entry and documents: /loans/new and /loans/:id/slip are theirs
 
   app.use(notFound())

@@ -9,6 +9,7 @@ import type { AppContext } from './context.js'
 import { ensureFirstAdmin } from './services/user.service.js'
 import { getOrCreateSecret } from './services/secret.service.js'
 import { expireLoans } from './services/loan.service.js'
+import { backupBeforeMigrating, startBackupTimer } from './services/backup.service.js'
 
 /** How often uncollected approved loans are checked for expiry. */
 const EXPIRY_INTERVAL_MS = 10 * 60_000
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
   const handle = openDb(config.databasePath)
   const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger }
 
+  // An upgrade that changes the schema first takes a verified copy (npm run restore undoes it).
+  await backupBeforeMigrating(ctx, handle)
   const migrated = await migrateToLatest(handle.db)
   for (const r of migrated.results ?? []) logger.info({ migration: r.migrationName, status: r.status }, 'migration')
 
@@ -39,8 +42,8 @@ async function main(): Promise<void> {
 }
 
 /**
- * Serves the app until SIGTERM/SIGINT: the session secret, the app, the listener, the expiry timer
- * and a clean stop. `npm start` and `npm run demo` share it.
+ * Serves the app until SIGTERM/SIGINT: the session secret, the app, the listener, the expiry and
+ * backup timers and a clean stop. `npm start` and `npm run demo` share it.
  */
 export async function serve(ctx: AppContext, handle: OpenDb, opts: { label?: string; onListening?: (url: string) => void }): Promise<void> {
   const { config, logger } = ctx
@@ -66,6 +69,9 @@ export async function serve(ctx: AppContext, handle: OpenDb, opts: { label?: str
   const expiryTimer = setInterval(expire, EXPIRY_INTERVAL_MS)
   expiryTimer.unref()
 
+  // The server's own backups (BACKUP_EVERY_HOURS, default daily); paged, so requests keep flowing.
+  const backupTimer = startBackupTimer(ctx, handle)
+
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
@@ -76,8 +82,9 @@ export async function serve(ctx: AppContext, handle: OpenDb, opts: { label?: str
     const force = setTimeout(() => process.exit(1), 10_000)
     force.unref()
     server.close(() => {
-      handle
-        .close()
+      backupTimer
+        .stop()
+        .then(() => handle.close())
         .then(() => process.exit(0))
         .catch(() => process.exit(1))
     })

@@ -2,6 +2,7 @@ import express, { Router, type RequestHandler } from 'express'
 import type { AppContext } from '../context.js'
 import { AppError } from '../errors.js'
 import { loadTokenUser } from '../web/middleware/auth.js'
+import { refuseUntypeableInput } from '../web/middleware/input.js'
 import { authApi } from './auth.api.js'
 import { usersApi } from './users.api.js'
 import { auditApi } from './audit.api.js'
@@ -19,6 +20,7 @@ export function apiRouter(ctx: AppContext, opts: { signInLimiters: RequestHandle
   })
   router.use(express.json({ limit: '1mb' }))
   router.use(loadTokenUser(ctx))
+  router.use(refuseUntypeableInput())
   router.use(authApi(ctx, opts))
   router.use(usersApi(ctx))
   router.use(auditApi(ctx))

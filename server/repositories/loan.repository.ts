@@ -1,4 +1,5 @@
 import type { ExpressionBuilder, Kysely } from 'kysely'
+import { versionedMemo } from './data-version.repository.js'
 import type {
   CompensationRow,
   Database,
@@ -330,6 +331,15 @@ export interface ActionCounts {
  * Counts of work exclude loans the user may not act on (they borrow or entered them).
  */
 export async function actionCounts(db: Db, c: ActionCountsInput): Promise<ActionCounts> {
+  // Every signed-in page shows the badge: the counts are kept until the next write to the database
+  // (any loan change, by this process or another), so they are never stale (bench/, issue 7).
+  const counts = await countsMemo(db, JSON.stringify(c), () => readActionCounts(db, c))
+  return { ...counts }
+}
+
+const countsMemo = versionedMemo<ActionCounts>(512)
+
+async function readActionCounts(db: Db, c: ActionCountsInput): Promise<ActionCounts> {
   const me = c.userId
   const row = await db
     .selectNoFrom((eb) => {

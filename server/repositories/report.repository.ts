@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Database } from '../../db/schema.js'
+import { versionedMemo } from './data-version.repository.js'
 
 type Db = Kysely<Database>
 
@@ -60,27 +61,51 @@ export interface RequestTotals {
   pending: number
 }
 
+/*
+ * One pass each for requests and for loans (bench/, issue 7): the request figures by month, and the
+ * loan figures by month × kind × borrower type × department, computed once per period and summed
+ * here into the totals and every breakdown. The period's callers ask for them side by side; calls
+ * that overlap share one query, and the cells are kept until the next write to the database.
+ */
+type RequestCell = RequestTotals & { month: string }
+
+const requestMemo = versionedMemo<RequestCell[]>(64)
+
+function requestCells(db: Db, from: string, to: string): Promise<RequestCell[]> {
+  return requestMemo(db, `${from}|${to}`, async () => {
+    const r = await sql<Record<keyof RequestCell, number | string | null>>`
+      SELECT ${monthOf(sql.ref('l.requested_on'))} AS month,
+             count(*) AS total,
+             sum(l.approved_at IS NOT NULL) AS approved,
+             sum(l.status = 'rejected') AS rejected,
+             sum(l.status = 'cancelled') AS cancelled,
+             sum(l.status = 'expired') AS expired,
+             sum(l.status = 'pending') AS pending
+        FROM loan l
+       WHERE l.requested_on BETWEEN ${from} AND ${to} AND ${requestCounts}
+       GROUP BY month`.execute(db)
+    return r.rows.map((x) => ({
+      month: String(x.month),
+      total: n(x.total),
+      approved: n(x.approved),
+      rejected: n(x.rejected),
+      cancelled: n(x.cancelled),
+      expired: n(x.expired),
+      pending: n(x.pending),
+    }))
+  })
+}
+
 export async function requestTotals(db: Db, from: string, to: string): Promise<RequestTotals> {
-  const r = await sql<Record<keyof RequestTotals, number | null>>`
-    SELECT count(*) AS total,
-           sum(l.approved_at IS NOT NULL) AS approved,
-           sum(l.status = 'rejected') AS rejected,
-           sum(l.status = 'cancelled') AS cancelled,
-           sum(l.status = 'expired') AS expired,
-           sum(l.status = 'pending') AS pending
-      FROM loan l
-     WHERE l.requested_on BETWEEN ${from} AND ${to} AND ${requestCounts}`.execute(db)
-  const row = r.rows[0]!
-  return { total: n(row.total), approved: n(row.approved), rejected: n(row.rejected), cancelled: n(row.cancelled), expired: n(row.expired), pending: n(row.pending) }
+  const out: RequestTotals = { total: 0, approved: 0, rejected: 0, cancelled: 0, expired: 0, pending: 0 }
+  for (const c of await requestCells(db, from, to)) {
+    for (const k of Object.keys(out) as Array<keyof RequestTotals>) out[k] += c[k]
+  }
+  return out
 }
 
 export async function requestsByMonth(db: Db, from: string, to: string): Promise<Map<string, number>> {
-  const r = await sql<{ month: string; requests: number }>`
-    SELECT ${monthOf(sql.ref('l.requested_on'))} AS month, count(*) AS requests
-      FROM loan l
-     WHERE l.requested_on BETWEEN ${from} AND ${to} AND ${requestCounts}
-     GROUP BY month`.execute(db)
-  return new Map(r.rows.map((x) => [x.month, n(x.requests)]))
+  return new Map((await requestCells(db, from, to)).map((c) => [c.month, c.total]))
 }
 
 export interface LoanTotals {
@@ -95,32 +120,60 @@ export interface LoanTotals {
   returnedDays: number
 }
 
+interface LoanCell extends LoanTotals {
+  month: string
+  kind: string
+  borrowerType: string
+  departmentCode: string | null
+  departmentName: string | null
+}
+
+const loanMemo = versionedMemo<LoanCell[]>(64)
+
+function loanCells(db: Db, from: string, to: string): Promise<LoanCell[]> {
+  return loanMemo(db, `${from}|${to}`, async () => {
+    const back = sql`(l.returned_on IS NOT NULL AND l.returned_on <= ${to})`
+    // Each loan's assets and units once (correlated, on loan_item(loan_id, …) and loan_stock_line(loan_id, …)).
+    const r = await sql<Record<string, number | string | null>>`
+      SELECT ${monthOf(sql.ref('l.handed_over_on'))} AS month, l.kind AS kind, l.borrower_type AS borrowerType,
+             d.code AS departmentCode, d.name AS departmentName,
+             count(*) AS total,
+             sum(l.assets) AS assets,
+             sum(l.units) AS units,
+             sum(${back} AND l.returned_on <= l.due_on) AS returnedOnTime,
+             sum(${back} AND l.returned_on > l.due_on) AS returnedLate,
+             sum(NOT ${back}) AS outstanding,
+             sum(NOT ${back} AND l.due_on < ${to}) AS outstandingOverdue,
+             sum(${back}) AS returnedCount,
+             sum(CASE WHEN ${back} THEN ${daysInclusive(sql.ref('l.handed_over_on'), sql.ref('l.returned_on'))} ELSE 0 END) AS returnedDays
+        FROM (SELECT l.*, ${assetsOfLoan} AS assets, ${unitsOfLoan} AS units FROM loan l WHERE l.handed_over_on BETWEEN ${from} AND ${to}) l
+        LEFT JOIN department d ON d.id = l.department_id
+       GROUP BY month, l.kind, l.borrower_type, l.department_id`.execute(db)
+    return r.rows.map((x) => ({
+      month: String(x.month),
+      kind: String(x.kind),
+      borrowerType: String(x.borrowerType),
+      departmentCode: x.departmentCode === null ? null : String(x.departmentCode),
+      departmentName: x.departmentName === null ? null : String(x.departmentName),
+      total: n(x.total),
+      assets: n(x.assets),
+      units: n(x.units),
+      returnedOnTime: n(x.returnedOnTime),
+      returnedLate: n(x.returnedLate),
+      outstanding: n(x.outstanding),
+      outstandingOverdue: n(x.outstandingOverdue),
+      returnedCount: n(x.returnedCount),
+      returnedDays: n(x.returnedDays),
+    }))
+  })
+}
+
 export async function loanTotals(db: Db, from: string, to: string): Promise<LoanTotals> {
-  const back = sql`(l.returned_on IS NOT NULL AND l.returned_on <= ${to})`
-  const r = await sql<Record<keyof LoanTotals, number | null>>`
-    SELECT count(*) AS total,
-           sum(${assetsOfLoan}) AS assets,
-           sum(${unitsOfLoan}) AS units,
-           sum(${back} AND l.returned_on <= l.due_on) AS returnedOnTime,
-           sum(${back} AND l.returned_on > l.due_on) AS returnedLate,
-           sum(NOT ${back}) AS outstanding,
-           sum(NOT ${back} AND l.due_on < ${to}) AS outstandingOverdue,
-           sum(${back}) AS returnedCount,
-           sum(CASE WHEN ${back} THEN ${daysInclusive(sql.ref('l.handed_over_on'), sql.ref('l.returned_on'))} ELSE 0 END) AS returnedDays
-      FROM loan l
-     WHERE l.handed_over_on BETWEEN ${from} AND ${to}`.execute(db)
-  const row = r.rows[0]!
-  return {
-    total: n(row.total),
-    assets: n(row.assets),
-    units: n(row.units),
-    returnedOnTime: n(row.returnedOnTime),
-    returnedLate: n(row.returnedLate),
-    outstanding: n(row.outstanding),
-    outstandingOverdue: n(row.outstandingOverdue),
-    returnedCount: n(row.returnedCount),
-    returnedDays: n(row.returnedDays),
+  const out: LoanTotals = { total: 0, assets: 0, units: 0, returnedOnTime: 0, returnedLate: 0, outstanding: 0, outstandingOverdue: 0, returnedCount: 0, returnedDays: 0 }
+  for (const c of await loanCells(db, from, to)) {
+    for (const k of Object.keys(out) as Array<keyof LoanTotals>) out[k] += c[k]
   }
+  return out
 }
 
 export interface LoanGroup {
@@ -131,41 +184,85 @@ export interface LoanGroup {
   units: number
 }
 
-/** The dimensions loans are broken down by; each is a fixed expression (never caller text). */
+/** The dimensions loans are broken down by; each is a fixed field of the cells (never caller text). */
 const LOAN_DIMENSIONS = {
-  month: { key: monthOf(sql.ref('l.handed_over_on')), name: sql`NULL`, join: sql`` },
-  kind: { key: sql`l.kind`, name: sql`NULL`, join: sql`` },
-  borrowerType: { key: sql`l.borrower_type`, name: sql`NULL`, join: sql`` },
-  department: { key: sql`d.code`, name: sql`d.name`, join: sql`LEFT JOIN department d ON d.id = l.department_id` },
+  month: (c: LoanCell) => [c.month, null] as const,
+  kind: (c: LoanCell) => [c.kind, null] as const,
+  borrowerType: (c: LoanCell) => [c.borrowerType, null] as const,
+  department: (c: LoanCell) => [c.departmentCode, c.departmentName] as const,
 } as const
 export type LoanDimension = keyof typeof LOAN_DIMENSIONS
 
+/** SQLite's ORDER BY on text: NULL first, then by code unit (the keys are ASCII codes and months). */
+const byKey = (a: LoanGroup, b: LoanGroup) => (a.key === b.key ? 0 : a.key === null ? -1 : b.key === null ? 1 : a.key < b.key ? -1 : 1)
+
 export async function loansBy(db: Db, dimension: LoanDimension, from: string, to: string): Promise<LoanGroup[]> {
-  const d = LOAN_DIMENSIONS[dimension]
-  const r = await sql<LoanGroup>`
-    SELECT ${d.key} AS key, ${d.name} AS name, count(*) AS loans, sum(${assetsOfLoan}) AS assets, sum(${unitsOfLoan}) AS units
-      FROM loan l ${d.join}
-     WHERE l.handed_over_on BETWEEN ${from} AND ${to}
-     GROUP BY 1, 2
-     ORDER BY 1`.execute(db)
-  return r.rows.map((x) => ({ key: x.key, name: x.name, loans: n(x.loans), assets: n(x.assets), units: n(x.units) }))
+  const keyOf = LOAN_DIMENSIONS[dimension]
+  const groups = new Map<string, LoanGroup>()
+  for (const c of await loanCells(db, from, to)) {
+    const [key, name] = keyOf(c)
+    const id = JSON.stringify([key, name])
+    const g = groups.get(id) ?? { key, name, loans: 0, assets: 0, units: 0 }
+    g.loans += c.total
+    g.assets += c.assets
+    g.units += c.units
+    groups.set(id, g)
+  }
+  return [...groups.values()].sort(byKey)
+}
+
+/*
+ * The category breakdown and the most-borrowed assets both walk the period's handed-over items with
+ * their asset (the costly part): one statement walks them once into a materialised table and
+ * groups it both ways (bench/, issue 7).
+ */
+interface ItemCells {
+  categories: Array<LoanGroup & { total: number; sortOrder: number | null }>
+  top: TopAsset[]
+}
+
+/** How many of the most-borrowed assets the shared walk keeps; a longer list asks on its own. */
+const TOP_KEPT = 50
+
+const itemMemo = versionedMemo<ItemCells>(64)
+
+function itemCells(db: Db, from: string, to: string): Promise<ItemCells> {
+  return itemMemo(db, `${from}|${to}`, async () => {
+    const r = await sql<{ part: string; key: string | null; name: string | null; category: string | null; loans: number; assets: number | null; units: number | null; sortOrder: number | null }>`
+      WITH x AS MATERIALIZED (
+             SELECT li.loan_id AS loan_id, li.asset_id AS asset_id, a.category_id AS category_id
+               FROM loan l JOIN loan_item li ON li.loan_id = l.id AND li.handed_over_at IS NOT NULL JOIN asset a ON a.id = li.asset_id
+              WHERE l.handed_over_on BETWEEN ${from} AND ${to}),
+           lines AS (
+             SELECT loan_id, category_id, 1 AS assets, 0 AS units FROM x
+             UNION ALL
+             SELECT sl.loan_id, s.category_id, 0, sl.handed_over_qty
+               FROM loan l JOIN loan_stock_line sl ON sl.loan_id = l.id AND sl.handed_over_qty > 0 JOIN stock_item s ON s.id = sl.stock_id
+              WHERE l.handed_over_on BETWEEN ${from} AND ${to})
+      SELECT 'category' AS part, c.code AS key, c.name AS name, NULL AS category, g.loans AS loans, g.assets AS assets, g.units AS units, c.sort_order AS sortOrder
+        FROM (SELECT category_id, count(DISTINCT loan_id) AS loans, sum(assets) AS assets, sum(units) AS units FROM lines GROUP BY category_id) g
+        LEFT JOIN category c ON c.id = g.category_id
+      UNION ALL
+      SELECT * FROM (
+        SELECT 'asset', a.code, a.name, c.code, t.loans, NULL, NULL, NULL
+          FROM (SELECT asset_id, count(*) AS loans FROM x GROUP BY asset_id) t
+          JOIN asset a ON a.id = t.asset_id JOIN category c ON c.id = a.category_id
+         ORDER BY t.loans DESC, a.code
+         LIMIT ${TOP_KEPT})`.execute(db)
+    const categories = r.rows
+      .filter((x) => x.part === 'category')
+      .map((x) => ({ key: x.key, name: x.name, loans: n(x.loans), assets: n(x.assets), units: n(x.units), total: n(x.assets) + n(x.units), sortOrder: x.sortOrder }))
+    // The order of the one-query version: most items first, then the category's own order, then its code (NULLs first, as SQLite sorts).
+    const nullsFirst = <T extends string | number>(a: T | null, b: T | null) => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1)
+    categories.sort((a, b) => b.total - a.total || nullsFirst(a.sortOrder, b.sortOrder) || nullsFirst(a.key, b.key))
+    const top = r.rows.filter((x) => x.part === 'asset').map((x) => ({ code: x.key!, name: x.name!, category: x.category!, loans: n(x.loans) }))
+    return { categories, top }
+  })
 }
 
 /** Lines lent in the period by category: assets one each, counted lines by their handed-over quantity. */
 export async function loansByCategory(db: Db, from: string, to: string): Promise<LoanGroup[]> {
-  const r = await sql<LoanGroup>`
-    SELECT c.code AS key, c.name AS name, count(DISTINCT x.loan_id) AS loans, sum(x.assets) AS assets, sum(x.units) AS units
-      FROM (SELECT li.loan_id AS loan_id, a.category_id AS category_id, 1 AS assets, 0 AS units
-              FROM loan l JOIN loan_item li ON li.loan_id = l.id AND li.handed_over_at IS NOT NULL JOIN asset a ON a.id = li.asset_id
-             WHERE l.handed_over_on BETWEEN ${from} AND ${to}
-            UNION ALL
-            SELECT sl.loan_id, s.category_id, 0, sl.handed_over_qty
-              FROM loan l JOIN loan_stock_line sl ON sl.loan_id = l.id AND sl.handed_over_qty > 0 JOIN stock_item s ON s.id = sl.stock_id
-             WHERE l.handed_over_on BETWEEN ${from} AND ${to}) x
-      LEFT JOIN category c ON c.id = x.category_id
-     GROUP BY x.category_id
-     ORDER BY sum(x.assets) + sum(x.units) DESC, c.sort_order, c.code`.execute(db)
-  return r.rows.map((x) => ({ key: x.key, name: x.name, loans: n(x.loans), assets: n(x.assets), units: n(x.units) }))
+  return (await itemCells(db, from, to)).categories.map(({ key, name, loans, assets, units }) => ({ key, name, loans, assets, units }))
 }
 
 export interface TopAsset {
@@ -176,6 +273,7 @@ export interface TopAsset {
 }
 
 export async function topAssets(db: Db, from: string, to: string, limit: number): Promise<TopAsset[]> {
+  if (limit <= TOP_KEPT) return (await itemCells(db, from, to)).top.slice(0, limit).map((x) => ({ ...x }))
   const r = await sql<TopAsset>`
     SELECT a.code AS code, a.name AS name, c.code AS category, count(*) AS loans
       FROM loan l JOIN loan_item li ON li.loan_id = l.id AND li.handed_over_at IS NOT NULL
@@ -233,12 +331,19 @@ export interface OverdueTotals {
   followUps: number
 }
 
+const overdueTotalsMemo = versionedMemo<OverdueTotals>(64)
+
+export async function overdueTotals(db: Db, from: string, to: string, today: string, followUpDays: number): Promise<OverdueTotals> {
+  // A copy: the memo's object is shared by every caller until the next write.
+  return overdueTotalsMemo(db, `${from}|${to}|${today}|${followUpDays}`, () => readOverdueTotals(db, from, to, today, followUpDays)).then((x) => ({ ...x }))
+}
+
 /**
  * Overdue cases: loans handed over whose (current) due date falls in the period, is already past
  * on `today`, and which were not back by it. Followed up in time: a follow-up dated after the due
  * date and no later than due + followUpDays. Follow-ups: every follow-up dated in the period.
  */
-export async function overdueTotals(db: Db, from: string, to: string, today: string, followUpDays: number): Promise<OverdueTotals> {
+async function readOverdueTotals(db: Db, from: string, to: string, today: string, followUpDays: number): Promise<OverdueTotals> {
   const r = await sql<{ cases: number; inTime: number | null }>`
     SELECT count(*) AS cases,
            sum(EXISTS (SELECT 1 FROM follow_up f WHERE f.loan_id = l.id AND f.on_date > l.due_on
@@ -256,21 +361,30 @@ export interface OnLoanAt {
   units: number
 }
 
+const onLoanAtMemo = versionedMemo<OnLoanAt>(64)
+
+export async function onLoanAt(db: Db, asOf: string): Promise<OnLoanAt> {
+  // A copy: the memo's object is shared by every caller until the next write.
+  return onLoanAtMemo(db, asOf, () => readOnLoanAt(db, asOf)).then((x) => ({ ...x }))
+}
+
 /**
  * What was out on loan at the end of the day `asOf`: assets handed over by then and not returned
  * by then; counted units of loans not returned by then (a line's units count as back only once its
  * last return is on or before `asOf`; a line returned partly before and partly after counts whole).
  */
-export async function onLoanAt(db: Db, asOf: string): Promise<OnLoanAt> {
+async function readOnLoanAt(db: Db, asOf: string): Promise<OnLoanAt> {
   const a = await sql<{ c: number }>`
     SELECT count(*) AS c FROM loan_item li JOIN loan l ON l.id = li.loan_id
      WHERE (li.returned_on IS NULL OR li.returned_on > ${asOf})
        AND li.handed_over_at IS NOT NULL AND l.handed_over_on <= ${asOf}`.execute(db)
+  // From the lines to their loans (CROSS JOIN keeps that order in SQLite): there are far fewer
+  // counted lines than loans handed over by a date, which is what the planner walked otherwise.
   const u = await sql<{ c: number | null }>`
     SELECT sum(sl.handed_over_qty - CASE WHEN sl.last_returned_on <= ${asOf}
                                          THEN sl.returned_good + sl.returned_damaged + sl.returned_lost ELSE 0 END) AS c
-      FROM loan l JOIN loan_stock_line sl ON sl.loan_id = l.id
-     WHERE (l.returned_on IS NULL OR l.returned_on > ${asOf}) AND l.handed_over_on <= ${asOf}`.execute(db)
+      FROM loan_stock_line sl CROSS JOIN loan l
+     WHERE sl.loan_id = l.id AND (l.returned_on IS NULL OR l.returned_on > ${asOf}) AND l.handed_over_on <= ${asOf}`.execute(db)
   return { assets: n(a.rows[0]!.c), units: n(u.rows[0]!.c) }
 }
 
@@ -280,12 +394,19 @@ export interface StateAt {
   unitsInRepair: number
 }
 
+const stateAtMemo = versionedMemo<StateAt>(64)
+
+export async function stateAt(db: Db, asOf: string): Promise<StateAt> {
+  // A copy: the memo's object is shared by every caller until the next write.
+  return stateAtMemo(db, asOf, () => readStateAt(db, asOf)).then((x) => ({ ...x }))
+}
+
 /**
  * Assets lost and in repair at the end of `asOf` — each asset's last status change on or before that
  * day (asset_status_event) — and counted units in repair then: the sum of the moves into repair
  * (to_repair, damaged_on_loan) less the moves out of it (from_repair, write_off_repair) dated up to it.
  */
-export async function stateAt(db: Db, asOf: string): Promise<StateAt> {
+async function readStateAt(db: Db, asOf: string): Promise<StateAt> {
   const a = await sql<{ lost: number | null; repair: number | null }>`
     SELECT sum(e.to_status = 'lost') AS lost, sum(e.to_status = 'in_repair') AS repair
       FROM asset_status_event e

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream'
-import ExcelJS from 'exceljs'
+import { loadExcelJS } from './exceljs-lazy.js'
 import type { AssetStatus } from '../../db/schema.js'
 import type { AppContext } from '../context.js'
 import { translate } from '../i18n/index.js'
@@ -127,7 +127,8 @@ const COLUMN_WIDTHS: Partial<Record<(typeof EXPORT_ORDER)[number], number>> = { 
  * a large register never sits whole in memory. Prices are numbers with a baht format.
  */
 export async function writeRegisterXlsx(ctx: AppContext, f: ExportFilter, out: Writable): Promise<void> {
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false })
+  const Excel = await loadExcelJS()
+  const wb = new Excel.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false })
   const ws = wb.addWorksheet(translate('th', 'assets.title'), { views: [{ state: 'frozen', ySplit: 1 }] })
   ws.columns = EXPORT_ORDER.map((k) => ({ key: k, width: COLUMN_WIDTHS[k] ?? 16 }))
   const priceColumn = EXPORT_ORDER.indexOf('price') + 1

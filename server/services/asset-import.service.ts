@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { parse as parseCsv, CsvError } from 'csv-parse'
-import ExcelJS from 'exceljs'
+import type ExcelJS from 'exceljs'
+import { loadExcelJS } from './exceljs-lazy.js'
 import { writeTransaction } from '../../db/connection.js'
 import type { CategoryRow, DepartmentRow, ImportBatchRow } from '../../db/schema.js'
 import * as assets from '../repositories/asset.repository.js'
@@ -156,7 +157,8 @@ function plainCell(v: ExcelValue): Cell {
 }
 
 async function readXlsx(buf: Buffer): Promise<RegisterTable> {
-  const wb = new ExcelJS.Workbook()
+  const Excel = await loadExcelJS()
+  const wb = new Excel.Workbook()
   try {
     await wb.xlsx.load(buf as unknown as ArrayBuffer)
   } catch {

@@ -31,7 +31,11 @@ export const assetCodeSchema = z
       .regex(ASSET_CODE_PATTERN, { error: 'asset.codeFormat' }),
   )
 
-const isoDate = z.string().refine((s) => parseIsoDate(s).ok, { error: 'asset.badDate' })
+const isoDate = z.string({ error: 'asset.badDate' }).superRefine((s, c) => {
+  const r = parseIsoDate(s)
+  // A Buddhist-era year (2569-01-01) gets the hint to type the Common Era year.
+  if (!r.ok) c.addIssue({ code: 'custom', message: r.reason === 'buddhist_year' ? 'loan.buddhistYear' : 'loan.badDate' })
+})
 const optionalText = (max: number) => z.string({ error: 'validation.invalid' }).trim().max(max, { error: 'validation.tooLong' }).default('')
 
 /**

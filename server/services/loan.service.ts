@@ -68,12 +68,19 @@ const externalBorrowerSchema = z.object({
   organisation: z.string().trim().max(200, { error: 'validation.tooLong' }).default(''),
   phone: z.string().trim().max(50, { error: 'validation.tooLong' }).default(''),
   address: z.string().trim().max(500, { error: 'validation.tooLong' }).default(''),
-  villageNo: z.string().trim().max(20, { error: 'validation.tooLong' }).default(''),
+  // หมู่ที่ is a small whole number (the form's number field); "-1" or "1e12" is not a village.
+  villageNo: z
+    .string()
+    .trim()
+    .regex(/^(?:[1-9][0-9]{0,2})?$/, { error: 'input.villageNo' })
+    .default(''),
+  // A Thai national ID: 13 digits, dashes allowed between them.
   idNumber: z
     .string()
     .trim()
     .max(20, { error: 'validation.tooLong' })
     .regex(/^[0-9-]*$/, { error: 'loan.badIdNumber' })
+    .refine((s) => s === '' || /^[0-9](?:-?[0-9]){12}$/.test(s), { error: 'input.idNumber13' })
     .default(''),
   letterNumber: z.string().trim().max(100, { error: 'validation.tooLong' }).default(''),
   letterDate: calendarDate.nullable().optional(),

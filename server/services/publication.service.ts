@@ -280,6 +280,8 @@ async function step(
     if (!row) throw new AppError('not_found', 'publication.notFound')
     if (!opts.from.includes(row.status)) throw new AppError('invalid_state', opts.wrongState, { status: row.status })
     if (opts.action !== 'report.returned' && row.submitted_by === actor.id) throw new AppError('forbidden', 'publication.sod.submitter')
+    // SPEC §1: whoever holds finance (which prepares the report) cannot record the committee's review, submitter or not.
+    if (opts.action === 'report.reviewed' && hasRole(actor, 'finance')) throw new AppError('forbidden', 'permissions.sod.financeReviews')
     const at = ctx.clock.now().toISOString()
     if (!(await pubs.updateIfStatus(trx, row.id, opts.from, { ...opts.changes(at), updated_at: at }))) throw new AppError('conflict', 'publication.changedMeanwhile')
     await append(trx, ctx.clock, actorOf(actor), { action: opts.action, entity: 'report_publication', entityId: row.id, data: auditData(p, { sha256: row.snapshot_hash, ...opts.audit }) })

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream'
 import { z } from 'zod'
-import ExcelJS from 'exceljs'
+import { loadExcelJS } from './exceljs-lazy.js'
 import { BORROWER_TYPES, type BorrowerType, type LoanKindCol, type LoanStatusCol } from '../../db/schema.js'
 import * as repo from '../repositories/register.repository.js'
 import * as departments from '../repositories/department.repository.js'
@@ -359,7 +359,8 @@ const WIDTHS: Partial<Record<Column, number>> = { number: 10, borrower: 24, unit
 
 /** The same rows as an XLSX sheet (text cells are never formulas in XLSX, so they stay as typed). */
 export async function writeLoanRegisterXlsx(reg: LoanRegister, out: Writable): Promise<void> {
-  const wb = new ExcelJS.Workbook()
+  const Excel = await loadExcelJS()
+  const wb = new Excel.Workbook()
   const ws = wb.addWorksheet(translate('th', 'register.sheet'), { views: [{ state: 'frozen', ySplit: 1 }], pageSetup: { paperSize: 9, orientation: 'landscape' } })
   ws.columns = REGISTER_COLUMNS.map((c) => ({ key: c, width: WIDTHS[c] ?? 12 }))
   ws.addRow(registerHeaders()).font = { bold: true }

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { writeTransaction } from '../../db/connection.js'
 import * as settingsRepo from '../repositories/setting.repository.js'
+import { versionedMemo } from '../repositories/data-version.repository.js'
 import type { AppContext } from '../context.js'
 import { append, type Actor } from './audit.service.js'
 import { parseOrThrow } from './user.service.js'
@@ -73,8 +74,17 @@ export function defaultSettings(): AgencySettings {
   return settingsSchema.parse({})
 }
 
+// Every page reads the settings: parsed once and kept until the next write to the database (by this
+// process or another), so a change shows on the very next request (bench/, issue 7).
+const settingsMemo = versionedMemo<AgencySettings>(1)
+
 /** Reads every setting; a stored value that no longer fits its schema falls back to the default. */
 export async function getSettings(ctx: AppContext): Promise<AgencySettings> {
+  // A copy: a caller may change what it got without changing what the next request sees.
+  return structuredClone(await settingsMemo(ctx.db, 'settings', () => readSettings(ctx)))
+}
+
+async function readSettings(ctx: AppContext): Promise<AgencySettings> {
   const stored = await settingsRepo.getAll(ctx.db)
   const defaults = defaultSettings()
   const shape = settingsSchema.shape

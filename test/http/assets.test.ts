@@ -41,7 +41,8 @@ describe('asset register (pages)', () => {
       .type('form')
       .send({ _csrf: csrfFrom(form.text), code: 'ab cd!', name: 'โต๊ะพับ', categoryId: '999', price: '1.234', acquiredOn: '2567-01-01' })
       .expect(422)
-    expect(res.text).to.include('หมายเลขครุภัณฑ์ใช้ตัวอักษร').and.include('ราคาไม่ถูกต้อง').and.include('วันที่ไม่ถูกต้อง')
+    // 2567 is a Buddhist-era year: the message says to type the Common Era one.
+    expect(res.text).to.include('หมายเลขครุภัณฑ์ใช้ตัวอักษร').and.include('ราคาไม่ถูกต้อง').and.include('กรุณาใช้ปี ค.ศ.')
     expect(res.text).to.include('value="โต๊ะพับ"')
     expect(await t.ctx.db.selectFrom('asset').selectAll().execute()).to.have.length(0)
   })

@@ -143,6 +143,19 @@ describe('http: sign-in and sessions', () => {
       '%2f%2fevil.example',
       'evil.example',
       '',
+      // Encoded once more: harmless to a browser, but not to whatever decodes the path again.
+      '/%2F%2Fevil.example',
+      '/%2f%2fevil.example',
+      '/%5Cevil.example',
+      '/%5C%5Cevil.example',
+      '/%252F%252Fevil.example',
+      '/%09/evil.example',
+      '/%0A/evil.example',
+      '/%2Fevil.example',
+      '/%6Cogout',
+      '/%zz',
+      'javascript:alert(1)//',
+      '/\\evil.example',
     ]
 
     for (const next of hostile) {
@@ -164,7 +177,7 @@ describe('http: sign-in and sessions', () => {
         expect(res.headers.location, next).to.equal('/')
       }
       // Raw, unencoded forms in the query string too.
-      for (const raw of ['//evil.example', '/%5Cevil.example', '%2F%2Fevil.example', 'https:%2F%2Fevil.example']) {
+      for (const raw of ['//evil.example', '/%5Cevil.example', '%2F%2Fevil.example', 'https:%2F%2Fevil.example', '/%252F%252Fevil.example', '%2F%5Cevil.example']) {
         const res = await agent.get(`/login?next=${raw}`)
         expect(res.status, raw).to.equal(303)
         expect(res.headers.location, raw).to.equal('/')
@@ -178,6 +191,13 @@ describe('http: sign-in and sessions', () => {
       expect(decodeURIComponent(res.headers.location as string)).to.equal('/admin/users?q=ก')
       expect(res.headers.location).to.equal(`/admin/users?q=${encodeURIComponent('ก')}`)
       await agent.get(res.headers.location as string).expect(200)
+    })
+
+    it('when next is a QR path whose asset code holds an encoded slash, then the person is brought back to it', async () => {
+      const user = await makeUser(t.ctx, ['staff'])
+      const { res } = await postLogin(t, { username: user.username, password: user.password, next: '/q/416%2F66-0001' })
+      expect(res.status).to.equal(303)
+      expect(res.headers.location).to.equal('/q/416%2F66-0001')
     })
 
     it('when next points back at /login or /logout, then the person lands on / instead of a loop', async () => {

@@ -218,9 +218,10 @@ describe('loan pages: the loan page, its actions and the queues', () => {
     const out = await loanFor(staff, ['A-1'])
     const url = `/loans/${out.loan.id}`
     // Staff may not check, nor hand over, nor follow up; another staff member does not even see it.
+    // The action names its roles before the form is read (docs/PERMISSIONS.md): the refusal page says whose step it is.
     const staffCheck = await postForm(staff.agent, url, `${url}/approve`, {})
     expect(staffCheck.status).to.equal(403)
-    expect(textOf(staffCheck.text)).to.include('ขั้นตอนนี้สำหรับเจ้าหน้าที่กองคลัง')
+    expect(textOf(staffCheck.text)).to.include('หน้านี้สำหรับผู้มีบทบาท: กองคลัง (พัสดุ), ผู้บริหาร')
     expect((await other.agent.get(url)).status).to.equal(404)
     const otherCancel = await postForm(other.agent, '/loans', `${url}/cancel`, {})
     expect(otherCancel.status).to.equal(404)
@@ -271,7 +272,7 @@ describe('loan pages: the loan page, its actions and the queues', () => {
     // The executive may not record a follow-up; nor may staff.
     const fu = await postForm(exec.agent, url, `${url}/follow-ups`, { method: 'phone' })
     expect(fu.status).to.equal(403)
-    expect(textOf(fu.text)).to.include('ขั้นตอนนี้สำหรับเจ้าหน้าที่กองคลัง')
+    expect(textOf(fu.text)).to.include('หน้านี้สำหรับผู้มีบทบาท: กองคลัง (พัสดุ)')
 
     // None of this moved anything.
     const rows = await t.ctx.db.selectFrom('loan').select(['id', 'status', 'checked_at']).orderBy('id').execute()

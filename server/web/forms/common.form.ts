@@ -7,14 +7,18 @@ export function bodyOf(req: Request): FormBody {
   return (req.body ?? {}) as FormBody
 }
 
+/**
+ * A multipart body (multer) reads `note[x]=1` as an object, and a repeated name arrives as an
+ * array: anything that is not text reads as missing, so a form never renders or stores an object.
+ */
 export function str(v: string | string[] | undefined): string | undefined {
-  if (Array.isArray(v)) return v[v.length - 1]
-  return v
+  const last: unknown = Array.isArray(v) ? v[v.length - 1] : v
+  return typeof last === 'string' ? last : undefined
 }
 
 export function list(v: string | string[] | undefined): string[] {
   if (v === undefined || v === '') return []
-  return Array.isArray(v) ? v : [v]
+  return (Array.isArray(v) ? v : [v]).filter((x: unknown): x is string => typeof x === 'string')
 }
 
 /** A checkbox: present means on. */

@@ -11,12 +11,26 @@ type Callback = (err?: unknown, data?: session.SessionData | null) => void
  */
 export class SqliteSessionStore extends session.Store {
   private timer: NodeJS.Timeout | undefined
+  /** The idle deadline last written for each session, so that a touch writes only when it moved enough. */
+  private readonly written = new Map<string, number>()
+  /**
+   * Rolling sessions touch on every request: a write per page view (bench/, issue 7). A touch that
+   * would move the stored deadline by less than this is skipped, so a session may end this much
+   * before the full idle time — one minute of thirty, never later than configured.
+   */
+  private readonly touchEveryMs: number
 
   constructor(
     private readonly ctx: AppContext,
     private readonly ttlMs: number,
   ) {
     super()
+    this.touchEveryMs = Math.min(60_000, Math.floor(ttlMs / 10))
+  }
+
+  private remember(sid: string, expiry: number): void {
+    if (this.written.size >= 10_000) this.written.clear()
+    this.written.set(sid, expiry)
   }
 
   startPruning(everyMs = 15 * 60_000): void {
@@ -54,20 +68,34 @@ export class SqliteSessionStore extends session.Store {
   }
 
   override set(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
-    writeSession(this.ctx, sid, sess.userId ?? null, JSON.stringify(sess), this.expiry()).then(
-      () => cb?.(),
+    const expiry = this.expiry()
+    writeSession(this.ctx, sid, sess.userId ?? null, JSON.stringify(sess), expiry).then(
+      () => {
+        this.remember(sid, expiry)
+        cb?.()
+      },
       (e: unknown) => cb?.(e),
     )
   }
 
   override touch(sid: string, _sess: session.SessionData, cb?: (err?: unknown) => void): void {
-    touchSession(this.ctx, sid, this.expiry()).then(
-      () => cb?.(),
+    const expiry = this.expiry()
+    const last = this.written.get(sid)
+    if (last !== undefined && expiry >= last && expiry - last < this.touchEveryMs) {
+      cb?.()
+      return
+    }
+    touchSession(this.ctx, sid, expiry).then(
+      () => {
+        this.remember(sid, expiry)
+        cb?.()
+      },
       (e: unknown) => cb?.(e),
     )
   }
 
   override destroy(sid: string, cb?: (err?: unknown) => void): void {
+    this.written.delete(sid)
     destroySession(this.ctx, sid).then(
       () => cb?.(),
       (e: unknown) => cb?.(e),

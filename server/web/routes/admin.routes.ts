@@ -6,6 +6,7 @@ import { actorOf, createUser, getUser, listUsers, resetPassword, updateUser } fr
 import { createDepartment, getDepartment, listDepartments, updateDepartment } from '../../services/department.service.js'
 import { getSettings, LABEL_LAYOUTS, updateSettings } from '../../services/settings.service.js'
 import { listEntries } from '../../services/audit.service.js'
+import { backupStatus, humanSize } from '../../services/backup.service.js'
 import { requireRole } from '../middleware/auth.js'
 import { flash } from '../middleware/locals.js'
 import { bodyOf, checkbox, fieldErrors, idParam, num, pageParam, str } from '../forms/common.form.js'
@@ -23,6 +24,18 @@ export function adminRoutes(ctx: AppContext): Router {
   const router = Router()
   router.use('/admin', requireRole('admin'))
 
+  // The last backup as the admin hub shows it (read from the backup folder, never the database).
+  const backupView = () => {
+    const b = backupStatus(ctx)
+    const warnings = { ok: undefined, missing: 'backup.warnMissing', stale: 'backup.warnStale', unverified: 'backup.warnUnverified' } as const
+    return {
+      dir: b.dir,
+      count: b.count,
+      warningKey: warnings[b.state],
+      last: b.last && { at: b.last.at, size: humanSize(b.last.size), path: b.last.path, kindKey: `backup.kind.${b.last.kind}`, verified: b.last.verified },
+    }
+  }
+
   router.get('/admin', (req, res) => {
     res.render('admin/index', {
       title: req.t('nav.admin'),
@@ -33,6 +46,7 @@ export function adminRoutes(ctx: AppContext): Router {
         { href: '/admin/settings', key: 'nav.settings' },
         { href: '/audit', key: 'nav.audit' },
       ],
+      backup: backupView(),
     })
   })
 

@@ -83,7 +83,7 @@ export function assetRoutes(ctx: AppContext): Router {
         status: a.status,
         loanable: a.loanable === 1,
         price: a.price_satang === null ? '' : formatSatang(a.price_satang),
-        canRequest: isRequestable(a),
+        canRequest: isRequestable(a) && hasRole(user, 'staff', 'finance'),
         inCart: cartHasAsset(req.session, a.code),
       })),
       backUrl: req.originalUrl,
@@ -141,7 +141,7 @@ export function assetRoutes(ctx: AppContext): Router {
       holder: loanView.holder,
       reservations: loanView.reservations,
       calendar: buildCalendar(loanView.state, bangkokDate(ctx.clock.now()), req.locale),
-      canRequest: isRequestable(a),
+      canRequest: isRequestable(a) && hasRole(user, 'staff', 'finance'),
       inCart: cartHasAsset(req.session, a.code),
       statusForm,
     })

@@ -11,10 +11,28 @@ import { flash } from '../middleware/locals.js'
  */
 export function safeNextPath(raw: unknown, opts: { allowLogin?: boolean } = {}): string {
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > 2000) return '/'
-  if (!raw.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return '/'
-  if (/[\u0000-\u001f\u007f\\]/.test(raw)) return '/'
-  if (raw.startsWith('/logout') || (!opts.allowLogin && raw.startsWith('/login'))) return '/'
-  return raw
+  // The same rules hold for every decoding of it: `/%2F%2Fevil.example` or `/%5Cevil.example` is
+  // harmless to a browser today, but a proxy or a later redirect that decodes once more is not.
+  let s = raw
+  for (let i = 0; i < 3; i++) {
+    if (!isSafePath(s, opts)) return '/'
+    let decoded: string
+    try {
+      decoded = decodeURIComponent(s)
+    } catch {
+      return '/'
+    }
+    if (decoded === s) return raw
+    s = decoded
+  }
+  return '/'
+}
+
+function isSafePath(s: string, opts: { allowLogin?: boolean }): boolean {
+  if (!s.startsWith('/') || s.startsWith('//')) return false
+  if (/[\u0000-\u001f\u007f\\]/.test(s)) return false
+  if (s.startsWith('/logout') || (!opts.allowLogin && s.startsWith('/login'))) return false
+  return true
 }
 
 function regenerate(req: Request): Promise<void> {

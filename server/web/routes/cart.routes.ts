@@ -7,7 +7,7 @@ import { assetLoanState, createLoan } from '../../services/loan.service.js'
 import { LOAN_KINDS, maxLoanDaysFor } from '../../services/loan-rules.js'
 import { getSettings } from '../../services/settings.service.js'
 import { expandScanned, findKitByCode, findStockByCode, listKits, listStock, stockAvailability } from '../../services/stock.service.js'
-import { requireSignIn } from '../middleware/auth.js'
+import { requireRole } from '../middleware/auth.js'
 import { flash } from '../middleware/locals.js'
 import { bodyOf, fieldErrors, str } from '../forms/common.form.js'
 import { conflictMessage, dateRange, isShownInPlace, pageFields, requestInput, requestValues, type RequestValues } from '../forms/loan-request.form.js'
@@ -145,7 +145,11 @@ export function cartRoutes(ctx: AppContext): Router {
     })
   }
 
-  router.get('/cart', requireSignIn, (req, res) => renderCart(req, res, 200, {}))
+  // A request is for oneself: staff, and finance (who may borrow too). Executive, committee and admin
+  // hold staff as well when they borrow; the API's POST /loans has the same rule.
+  const requesters = requireRole('staff', 'finance')
+
+  router.get('/cart', requesters, (req, res) => renderCart(req, res, 200, {}))
 
   /** Adds a counted item's quantity; says why not when it cannot. */
   function addStock(req: Request, cart: CartState, code: string, quantity: number): { ok: true; total: number } | { ok: false } {
@@ -173,7 +177,7 @@ export function cartRoutes(ctx: AppContext): Router {
    * is already there), or a kit (each of its parts; `quantity` sets of it). The stock and kit QR
    * pages post here with `code` and `quantity`.
    */
-  router.post('/cart/add', requireSignIn, async (req, res) => {
+  router.post('/cart/add', requesters, async (req, res) => {
     const b = bodyOf(req)
     const back = backTo(b.back)
     const raw = (str(b.code) ?? '').trim()
@@ -256,7 +260,7 @@ export function cartRoutes(ctx: AppContext): Router {
   })
 
   /** A counted line's quantity changed on the cart page; 0 takes the line out. */
-  router.post('/cart/quantity', requireSignIn, (req, res) => {
+  router.post('/cart/quantity', requesters, (req, res) => {
     const b = bodyOf(req)
     const code = (str(b.code) ?? '').trim()
     const n = parseCount(b.quantity)
@@ -279,7 +283,7 @@ export function cartRoutes(ctx: AppContext): Router {
     res.redirect(303, '/cart')
   })
 
-  router.post('/cart/remove', requireSignIn, (req, res) => {
+  router.post('/cart/remove', requesters, (req, res) => {
     const code = (str(bodyOf(req).code) ?? '').trim()
     const cart = readCart(req.session)
     if (cart.assets.includes(code) || cart.stock.some((l) => l.code === code)) {
@@ -289,13 +293,13 @@ export function cartRoutes(ctx: AppContext): Router {
     res.redirect(303, '/cart')
   })
 
-  router.post('/cart/clear', requireSignIn, (req, res) => {
+  router.post('/cart/clear', requesters, (req, res) => {
     delete req.session.cart
     flash(req, 'info', 'cart.cleared')
     res.redirect(303, '/cart')
   })
 
-  router.post('/cart', requireSignIn, async (req, res) => {
+  router.post('/cart', requesters, async (req, res) => {
     const values = requestValues(bodyOf(req))
     // "Check availability" re-shows the page for the typed dates without sending anything.
     if (str(bodyOf(req).intent) === 'check') {

@@ -532,9 +532,11 @@ export function loanRoutes(ctx: AppContext): Router {
     }
   }
 
+  // Each action names its roles as the API does (docs/PERMISSIONS.md), so that a person without them
+  // gets 403 before the form is read — not a validation message about a form they may not send.
   router.post(
     '/loans/:id/approve',
-    requireSignIn,
+    requireRole('finance', 'executive'),
     action('approve', async (req, id, b) => {
       const v = await approveLoan(ctx, req.user!, id, { note: text(b, 'note') })
       return v.loan.status === 'approved' ? 'loanPages.done.approved' : 'loanPages.done.checked'
@@ -543,7 +545,7 @@ export function loanRoutes(ctx: AppContext): Router {
 
   router.post(
     '/loans/:id/approve-paper',
-    requireSignIn,
+    requireRole('finance'),
     action('paper', async (req, id, b) => {
       await approveLoan(ctx, req.user!, id, { onPaper: { approverName: text(b, 'approverName'), date: text(b, 'date'), note: text(b, 'note') } })
       return 'loanPages.done.paperApproved'
@@ -552,7 +554,7 @@ export function loanRoutes(ctx: AppContext): Router {
 
   router.post(
     '/loans/:id/reject',
-    requireSignIn,
+    requireRole('finance', 'executive'),
     action('reject', async (req, id, b) => {
       await rejectLoan(ctx, req.user!, id, { reason: text(b, 'reason') })
       return 'loanPages.done.rejected'
@@ -561,7 +563,7 @@ export function loanRoutes(ctx: AppContext): Router {
 
   router.post(
     '/loans/:id/cancel',
-    requireSignIn,
+    requireRole('staff', 'finance'),
     action('cancel', async (req, id, b) => {
       await cancelLoan(ctx, req.user!, id, { reason: text(b, 'reason') })
       return 'loanPages.done.cancelled'
@@ -570,7 +572,7 @@ export function loanRoutes(ctx: AppContext): Router {
 
   router.post(
     '/loans/:id/extensions',
-    requireSignIn,
+    requireRole('staff', 'finance'),
     action('extension', async (req, id, b) => {
       await requestExtension(ctx, req.user!, id, { dueDate: text(b, 'dueDate'), reason: text(b, 'reason') })
       return 'loanPages.done.extensionAsked'
@@ -579,11 +581,14 @@ export function loanRoutes(ctx: AppContext): Router {
 
   router.post(
     '/loans/:id/extensions/:extId',
-    requireSignIn,
+    requireRole('finance', 'executive'),
     action('decideExtension', async (req, id, b) => {
       const extId = idParam(req.params.extId)
       if (extId === undefined) throw new AppError('not_found', 'loan.extension.notFound')
-      const approve = text(b, 'decision') === 'approve'
+      const decision = text(b, 'decision')
+      // Only the form's two buttons decide: anything else (a body without them) is not a refusal.
+      if (decision !== 'approve' && decision !== 'reject') throw new AppError('validation_failed', 'validation.failed', {}, [{ field: 'decision', message: 'input.decisionRequired' }])
+      const approve = decision === 'approve'
       await decideExtension(ctx, req.user!, id, extId, { approve, note: text(b, 'note'), onPaper: text(b, 'onPaper') === '1' })
       return approve ? 'loanPages.done.extensionApproved' : 'loanPages.done.extensionRejected'
     }),
@@ -591,7 +596,7 @@ export function loanRoutes(ctx: AppContext): Router {
 
   router.post(
     '/loans/:id/follow-ups',
-    requireSignIn,
+    requireRole('finance'),
     action('followUp', async (req, id, b) => {
       await addFollowUp(ctx, req.user!, id, {
         method: text(b, 'method'),
@@ -606,7 +611,7 @@ export function loanRoutes(ctx: AppContext): Router {
 
   router.post(
     '/loans/:id/compensations/:compId',
-    requireSignIn,
+    requireRole('finance'),
     action('compensation', async (req, id, b) => {
       const compId = idParam(req.params.compId)
       if (compId === undefined) throw new AppError('not_found', 'loan.compensation.notFound')

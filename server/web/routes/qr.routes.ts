@@ -33,6 +33,7 @@ export function qrRoutes(ctx: AppContext): Router {
       days: days.slice(1),
       registerView,
       canEdit: hasRole(req.user!, 'finance'),
+      canRequest: hasRole(req.user!, 'staff', 'finance'),
     })
   }
 
@@ -58,6 +59,7 @@ export function qrRoutes(ctx: AppContext): Router {
       allFree: parts.every((p) => p.free),
       registerView,
       canEdit: hasRole(req.user!, 'finance'),
+      canRequest: hasRole(req.user!, 'staff', 'finance'),
     })
   }
 
@@ -97,7 +99,7 @@ export function qrRoutes(ctx: AppContext): Router {
       },
       holder: loanView.holder,
       reservations: loanView.reservations,
-      canRequest: isRequestable(asset),
+      canRequest: isRequestable(asset) && hasRole(user, 'staff', 'finance'),
       inCart: cartHasAsset(req.session, asset.code),
       registerView,
     })

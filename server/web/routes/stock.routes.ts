@@ -189,7 +189,7 @@ export function stockRoutes(ctx: AppContext): Router {
       movements: registerView ? await stockMovements(ctx, item.id) : [],
       registerView,
       canEdit,
-      canRequest: item.loanable === 1,
+      canRequest: item.loanable === 1 && hasRole(req.user!, 'staff', 'finance'),
       moves: STOCK_MOVES,
       move,
     })

@@ -1,0 +1,105 @@
+/**
+ * Puts a backup back as the database (issue 7).
+ *
+ *   npm run restore -- <file> [--yes]
+ *
+ * Stop the server first: the command refuses while any process holds DATABASE_PATH open. Before
+ * anything is replaced it checks the file (SQLite, integrity_check, a Yuemkhuen schema no newer
+ * than this code, the audit chain) and takes a safety backup of the current database into
+ * BACKUP_DIR; then it renames a checked copy into place and removes stale -wal/-shm files.
+ * Without --yes it asks for confirmation on a terminal and refuses elsewhere.
+ */
+import { parseArgs } from 'node:util'
+import readline from 'node:readline/promises'
+import { systemClock } from '../server/clock.js'
+import { ConfigError, loadConfig } from '../server/config.js'
+import { backupTarget, checkDatabaseFile, restoreDatabase, RestoreRefused, BackupError } from '../server/services/backup.service.js'
+import { describeCheck } from './backup.js'
+
+const USAGE = `usage: npm run restore -- <backup file> [--yes]
+  replaces DATABASE_PATH with the backup after checking it and taking a safety backup; stop the server first`
+
+export type Confirm = (question: string) => Promise<boolean>
+
+export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (s: string) => void, confirm?: Confirm): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { yes: { type: 'boolean', short: 'y', default: false }, help: { type: 'boolean', short: 'h' } } })
+  } catch (e) {
+    out(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`)
+    return 2
+  }
+  const { values, positionals } = parsed
+  if (values.help) {
+    out(USAGE)
+    return 0
+  }
+  if (positionals.length !== 1) {
+    out(USAGE)
+    return 2
+  }
+  const file = positionals[0]!
+  try {
+    const config = loadConfig(env)
+    const target = backupTarget(config, systemClock)
+    const check = await checkDatabaseFile(file)
+    if (!check.ok) {
+      out(`error: not restoring ${file}:`)
+      for (const p of check.problems) out(`  - ${p.detail}`)
+      out('nothing was changed')
+      return 1
+    }
+    out(`checked ${file}: ${describeCheck(check)}`)
+    if (!values.yes) {
+      const question = `Replace ${config.databasePath} with ${file}? (a safety backup is taken first) Type yes: `
+      if (!confirm) {
+        out(`error: add --yes to replace ${config.databasePath} (no terminal to ask on); nothing was changed`)
+        return 2
+      }
+      if (!(await confirm(question))) {
+        out('not confirmed; nothing was changed')
+        return 1
+      }
+    }
+    const r = await restoreDatabase(file, target)
+    if (r.safetyBackup) out(`safety backup of the previous database: ${r.safetyBackup}${r.safetyVerified ? '' : ' (copied as it was, NOT verified)'}`)
+    else out('there was no database yet, so no safety backup was needed')
+    for (const f of r.removed) out(`removed stale ${f}`)
+    out(`restored ${r.restoredFrom} -> ${r.databasePath}`)
+    if (r.check.pending.length) out(`the next start migrates it (${r.check.pending.length} migrations), after a backup`)
+    out('attachments are kept outside the database (ATTACHMENTS_DIR): put back their copy too if they were lost')
+    return 0
+  } catch (e) {
+    if (e instanceof RestoreRefused) {
+      out(`error: not restoring ${file}:`)
+      for (const p of e.problems) out(`  - ${p.detail}`)
+      out('nothing was changed')
+      return 1
+    }
+    if (e instanceof BackupError || e instanceof ConfigError) {
+      out(`error: ${e.message}; nothing was changed`)
+      return 1
+    }
+    throw e
+  }
+}
+
+async function askOnTerminal(question: string): Promise<boolean> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stdout })
+  try {
+    return (await rl.question(question)).trim().toLowerCase() === 'yes'
+  } finally {
+    rl.close()
+  }
+}
+
+// Run only as a program, not when a test imports run().
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '')) {
+  run(process.argv.slice(2), process.env, (s) => process.stdout.write(`${s}\n`), process.stdin.isTTY ? askOnTerminal : undefined).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`restore failed: ${e instanceof Error ? e.message : String(e)}\n`)
+      process.exit(1)
+    },
+  )
+}
