@@ -171,7 +171,7 @@ export function publicationActions(user: CurrentUser, pub: Publication | null, p
   return {
     editNarrative: editable && hasRole(user, 'finance'),
     submit: editable && periodEnded && hasRole(user, 'finance'),
-    review: status === 'submitted' && hasRole(user, 'committee') && notSubmitter,
+    review: status === 'submitted' && hasRole(user, 'committee') && !hasRole(user, 'finance') && notSubmitter, // SPEC §1
     approve: status === 'reviewed' && hasRole(user, 'executive') && notSubmitter,
     sendBack: (status === 'submitted' && hasRole(user, 'committee', 'executive')) || (status === 'reviewed' && hasRole(user, 'executive')),
   }
