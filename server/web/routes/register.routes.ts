@@ -15,6 +15,10 @@ import {
   type LoanRegister,
 } from '../../services/register.service.js'
 import { requireRole } from '../middleware/auth.js'
+import { pageParam } from '../forms/common.form.js'
+
+/** Loans per screen page; the print, CSV and XLSX always hold the whole period. */
+export const REGISTER_PAGE_SIZE = 100
 
 /** The query string of the register's links (print, CSV, XLSX): the same period and filters. */
 function linkQuery(req: Request): string {
@@ -62,11 +66,21 @@ export function registerRoutes(ctx: AppContext): Router {
         form.to = reg.query.to
       }
     }
+    // The screen shows the period a hundred loans at a time (a large agency's year is thousands of
+    // slips); the summary counts them all, and the print and files hold every line.
+    const pages = reg ? Math.max(1, Math.ceil(reg.loans.length / REGISTER_PAGE_SIZE)) : 1
+    const page = Math.min(pageParam(q.page), pages)
+    const shown = reg ? reg.loans.slice((page - 1) * REGISTER_PAGE_SIZE, page * REGISTER_PAGE_SIZE) : []
+    const pagerQuery = Object.fromEntries(new URLSearchParams(linkQuery(req).slice(1)))
     const year = reg?.query.fiscalYear ?? Number(form.fy || 0)
     const thisYear = reg ? reg.query.fiscalYear : year
     res.status(reg ? 200 : 422).render('register/index', {
       title: req.t('register.title'),
       reg,
+      shown,
+      page,
+      pages,
+      pagerQuery,
       errors,
       form,
       links: linkQuery(req),
