@@ -45,14 +45,10 @@ export async function existingCodes(db: Db, codes: string[]): Promise<Set<string
   return out
 }
 
-/** The Bangkok calendar day of an ISO timestamp (UTC+7, no daylight saving). */
-function bangkokDay(at: string): string {
-  return new Date(Date.parse(at) + 7 * 3600_000).toISOString().slice(0, 10)
-}
-
-export async function insert(db: Db, asset: NewAsset): Promise<AssetRow> {
+/** Registers an asset and starts its status history on `on` (the Bangkok day of `created_at`). */
+export async function insert(db: Db, asset: NewAsset, on: string): Promise<AssetRow> {
   const row = await db.insertInto('asset').values(asset).returningAll().executeTakeFirstOrThrow()
-  await db.insertInto('asset_status_event').values({ asset_id: row.id, from_status: null, to_status: row.status, on_date: bangkokDay(row.created_at), at: row.created_at }).execute()
+  await db.insertInto('asset_status_event').values({ asset_id: row.id, from_status: null, to_status: row.status, on_date: on, at: row.created_at }).execute()
   return row
 }
 
@@ -60,11 +56,12 @@ export async function update(db: Db, id: number, changes: AssetUpdate): Promise<
   await db.updateTable('asset').set(changes).where('id', '=', id).execute()
 }
 
-export async function setStatus(db: Db, id: number, from: AssetStatus, to: AssetStatus, at: string): Promise<boolean> {
+/** Moves an asset from `from` to `to` (only if it is still in `from`), recording the change on the day `on`. */
+export async function setStatus(db: Db, id: number, from: AssetStatus, to: AssetStatus, at: string, on: string): Promise<boolean> {
   const r = await db.updateTable('asset').set({ status: to, updated_at: at }).where('id', '=', id).where('status', '=', from).executeTakeFirst()
   if (Number(r.numUpdatedRows) !== 1) return false
   // The history of statuses (the state at a past date, ข้อ 213) is written with the change itself.
-  await db.insertInto('asset_status_event').values({ asset_id: id, from_status: from, to_status: to, on_date: bangkokDay(at), at }).execute()
+  await db.insertInto('asset_status_event').values({ asset_id: id, from_status: from, to_status: to, on_date: on, at }).execute()
   return true
 }
 

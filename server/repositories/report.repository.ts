@@ -14,7 +14,7 @@ type Db = Kysely<Database>
  * compensation(incident_on), compensation(settled_on), follow_up(loan_id, on_date),
  * follow_up(on_date) — see db/migrations/2026_11_29_0900_report_indexes.ts.
  *
- * SQLite-only SQL is kept to the three named helpers below; a PostgreSQL twin sits beside them
+ * SQLite-only SQL is kept to the four named helpers below; a PostgreSQL twin sits beside them
  * when the project moves (ARCHITECTURE.md, "Later, many agencies").
  */
 
@@ -31,6 +31,11 @@ function datePlusDays(column: RawBuilder<unknown>, days: number): RawBuilder<str
 /** SQLite: days from `a` to `b` counting both ends (same day = 1). (PostgreSQL: `b::date - a::date + 1`.) */
 function daysInclusive(a: RawBuilder<unknown>, b: RawBuilder<unknown>): RawBuilder<number> {
   return sql<number>`(julianday(${b}) - julianday(${a}) + 1)`
+}
+
+/** SQLite: the Asia/Bangkok calendar day of an ISO-8601 UTC timestamp column (UTC+7, no DST). (PostgreSQL: `(col::timestamptz AT TIME ZONE 'Asia/Bangkok')::date::text`.) */
+function bangkokDayOf(column: RawBuilder<unknown>): RawBuilder<string> {
+  return sql<string>`date(${column}, '+7 hours')`
 }
 
 const NOT_COUNTED_CATEGORIES = sql.raw(`('vehicle', 'weapon')`)
@@ -414,7 +419,7 @@ async function readStateAt(db: Db, asOf: string): Promise<StateAt> {
   const u = await sql<{ c: number | null }>`
     SELECT sum(CASE WHEN kind IN ('to_repair', 'damaged_on_loan') THEN quantity
                     WHEN kind IN ('from_repair', 'write_off_repair') THEN -quantity ELSE 0 END) AS c
-      FROM stock_movement WHERE date(at, '+7 hours') <= ${asOf}`.execute(db)
+      FROM stock_movement WHERE ${bangkokDayOf(sql.ref('at'))} <= ${asOf}`.execute(db)
   return { assetsLost: n(a.rows[0]!.lost), assetsInRepair: n(a.rows[0]!.repair), unitsInRepair: n(u.rows[0]!.c) }
 }
 
@@ -422,6 +427,6 @@ async function readStateAt(db: Db, asOf: string): Promise<StateAt> {
 export async function unitsLostBetween(db: Db, from: string, to: string): Promise<number> {
   const r = await sql<{ c: number | null }>`
     SELECT sum(quantity) AS c FROM stock_movement
-     WHERE kind = 'lost_on_loan' AND date(at, '+7 hours') BETWEEN ${from} AND ${to}`.execute(db)
+     WHERE kind = 'lost_on_loan' AND ${bangkokDayOf(sql.ref('at'))} BETWEEN ${from} AND ${to}`.execute(db)
   return n(r.rows[0]!.c)
 }

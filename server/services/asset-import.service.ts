@@ -6,6 +6,7 @@ import { loadExcelJS } from './exceljs-lazy.js'
 import { writeTransaction } from '../../db/connection.js'
 import type { CategoryRow, DepartmentRow, ImportBatchRow } from '../../db/schema.js'
 import * as assets from '../repositories/asset.repository.js'
+import { bangkokDate } from '../i18n/calendar.js'
 import * as batches from '../repositories/import-batch.repository.js'
 import * as categories from '../repositories/category.repository.js'
 import * as departments from '../repositories/department.repository.js'
@@ -653,7 +654,7 @@ export async function confirmImport(ctx: AppContext, actor: Actor, id: string): 
       )
       if (taken.size > 0) throw new AppError('conflict', 'assetImport.codesTakenMeanwhile', { codes: [...taken].slice(0, 5).join(', ') })
       for (const r of rows) {
-        const row = await assets.insert(trx, { ...assetColumns(r.data, r.category), status: 'available', created_at: now, updated_at: now })
+        const row = await assets.insert(trx, { ...assetColumns(r.data, r.category), status: 'available', created_at: now, updated_at: now }, bangkokDate(ctx.clock.now()))
         const { id: assetId, created_at: _c, updated_at: _u, ...stored } = row
         await append(trx, ctx.clock, actor, { action: 'asset.imported', entity: 'asset', entityId: assetId, data: { ...stored, batch: id, line: r.line } })
         imported++

@@ -8,7 +8,7 @@ import * as stockRepo from '../repositories/stock.repository.js'
 import * as departments from '../repositories/department.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
-import { parseIsoDate } from '../i18n/calendar.js'
+import { bangkokDate, parseIsoDate } from '../i18n/calendar.js'
 import { normalizeCode, parseBahtToSatang } from '../i18n/format.js'
 import { append, listEntries, type Actor, type AuditEntryView } from './audit.service.js'
 import { parseOrThrow } from './user.service.js'
@@ -120,7 +120,7 @@ export async function createAsset(ctx: AppContext, actor: Actor, input: unknown)
       throw new AppError('conflict', 'asset.codeTaken', { code: data.code }, [{ field: 'code', message: 'asset.codeTaken', params: { code: data.code } }])
     }
     const now = ctx.clock.now().toISOString()
-    const row = await assets.insert(trx, { ...assetColumns(data, category), status: 'available', created_at: now, updated_at: now })
+    const row = await assets.insert(trx, { ...assetColumns(data, category), status: 'available', created_at: now, updated_at: now }, bangkokDate(ctx.clock.now()))
     await append(trx, ctx.clock, actor, { action: 'asset.created', entity: 'asset', entityId: row.id, data: { code: row.code, ...auditView(row) } })
     return row.id
   })
@@ -164,7 +164,7 @@ export async function changeAssetStatus(ctx: AppContext, actor: Actor, id: numbe
     if (!check.ok) throw new AppError('invalid_state', `asset.statusChange.${check.reason}`, { from: before.status, to: data.status })
     const at = ctx.clock.now().toISOString()
     // Conditional on the status read above, so that a concurrent hand-over cannot be overwritten.
-    if (!(await assets.setStatus(trx, id, before.status, data.status, at))) throw new AppError('conflict', 'asset.changedMeanwhile')
+    if (!(await assets.setStatus(trx, id, before.status, data.status, at, bangkokDate(ctx.clock.now())))) throw new AppError('conflict', 'asset.changedMeanwhile')
     await append(trx, ctx.clock, actor, {
       action: 'asset.status_changed',
       entity: 'asset',

@@ -649,7 +649,7 @@ async function handOverIn(ctx: AppContext, trx: Db, actor: CurrentUser, id: numb
   await assertNoConflict(trx, loan, t)
   const at = nowIso(ctx)
   for (const item of items) {
-    if (!(await assets.setStatus(trx, item.asset_id, 'available', 'on_loan', at))) {
+    if (!(await assets.setStatus(trx, item.asset_id, 'available', 'on_loan', at, t))) {
       throw new AppError('conflict', 'loan.assetUnavailable', { code: item.asset_code, status: item.asset_status })
     }
   }
@@ -768,7 +768,7 @@ export async function receiveReturn(ctx: AppContext, actor: CurrentUser, id: num
         throw new AppError('invalid_state', 'loan.alreadyReturned', { code: item.asset_code })
       }
       const next = r.condition === 'good' ? 'available' : r.condition === 'damaged' ? 'in_repair' : 'lost'
-      if (!(await assets.setStatus(trx, item.asset_id, 'on_loan', next, at))) throw new AppError('conflict', 'asset.changedMeanwhile')
+      if (!(await assets.setStatus(trx, item.asset_id, 'on_loan', next, at, on))) throw new AppError('conflict', 'asset.changedMeanwhile')
       await append(trx, ctx.clock, actorOf(actor), {
         action: 'loan.item_returned',
         entity: 'loan',
