@@ -1,8 +1,6 @@
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import { expect } from 'chai'
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core'
@@ -12,6 +10,7 @@ import { makeAsset } from '../helpers/assets.js'
 import { makeStock } from '../helpers/stock.js'
 import { buildReportHistory } from '../helpers/report-history.js'
 import { CHROMIUM, launchChromium } from '../helpers/browser.js'
+import { PDFTOTEXT, pdfWords } from '../helpers/pdf.js'
 import { axeViolations, blocking, type AxeFinding } from '../helpers/axe.js'
 import { updateSettings } from '../../server/services/settings.service.js'
 import { getLoan } from '../../server/services/loan.service.js'
@@ -25,7 +24,6 @@ import { toApiLoan } from '../../server/api/loans.api.js'
  * test-artifacts/screenshots/<journey>/ and each main page is checked with axe-core.
  */
 
-const PDFTOTEXT = '/usr/bin/pdftotext'
 const ARTIFACTS = path.resolve('test-artifacts')
 const SHOTS = path.join(ARTIFACTS, 'screenshots')
 const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }
@@ -397,27 +395,6 @@ describe('e2e: journeys through the pages at phone and desktop size (headless Ch
   })
 
   describe('printing to PDF (A4)', () => {
-    /** Poppler's reading of a PDF: each page's size and every word's box, in points. */
-    function pdfWords(pdf: Buffer): { pages: Array<{ width: number; height: number; words: Array<{ text: string; xMin: number; yMin: number; xMax: number; yMax: number }> }>; text: string } {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yk-journey-'))
-      try {
-        const file = path.join(dir, 'doc.pdf')
-        fs.writeFileSync(file, pdf)
-        const html = execFileSync(PDFTOTEXT, ['-bbox', file, '-'], { encoding: 'utf8', maxBuffer: 64 << 20 })
-        const text = execFileSync(PDFTOTEXT, [file, '-'], { encoding: 'utf8', maxBuffer: 64 << 20 })
-        const pages = html.split('<page ').slice(1).map((chunk) => {
-          const [, width, height] = /width="([\d.]+)" height="([\d.]+)"/.exec(chunk)!.map(Number)
-          const words = [...chunk.matchAll(/<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">([^<]*)<\/word>/g)].map((m) => ({
-            xMin: Number(m[1]), yMin: Number(m[2]), xMax: Number(m[3]), yMax: Number(m[4]), text: m[5]!,
-          }))
-          return { width: width!, height: height!, words }
-        })
-        return { pages, text }
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true })
-      }
-    }
-
     /**
      * Prints a document page to PDF and checks that nothing is clipped: laid out at the width of
      * A4 less its margins, no box inside the paper cuts off its content or reaches past the paper;

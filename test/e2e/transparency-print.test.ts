@@ -1,7 +1,5 @@
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { execFileSync } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import { expect } from 'chai'
@@ -11,38 +9,9 @@ import { updateSettings } from '../../server/services/settings.service.js'
 import { createTestApp, type TestApp } from '../helpers/app.js'
 import { makeUser } from '../helpers/builders.js'
 import { CHROMIUM, launchChromium } from '../helpers/browser.js'
+import { PDFTOTEXT, pdfWords, type PdfRead } from '../helpers/pdf.js'
 import { buildReportHistory } from '../helpers/report-history.js'
 
-const PDFTOTEXT = '/usr/bin/pdftotext'
-
-interface PdfRead {
-  pages: Array<{ width: number; height: number; words: Array<{ text: string; xMin: number; yMin: number; xMax: number; yMax: number }> }>
-  text: string
-}
-
-function pdfWords(pdf: Buffer): PdfRead {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yk-transparency-'))
-  try {
-    const file = path.join(dir, 'doc.pdf')
-    fs.writeFileSync(file, pdf)
-    const html = execFileSync(PDFTOTEXT, ['-bbox', file, '-'], { encoding: 'utf8', maxBuffer: 64 << 20 })
-    const text = execFileSync(PDFTOTEXT, [file, '-'], { encoding: 'utf8', maxBuffer: 64 << 20 })
-    const pages = html.split('<page ').slice(1).map((chunk) => {
-      const [, width, height] = /width="([\d.]+)" height="([\d.]+)"/.exec(chunk)!.map(Number)
-      const words = [...chunk.matchAll(/<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">([^<]*)<\/word>/g)].map((m) => ({
-        xMin: Number(m[1]),
-        yMin: Number(m[2]),
-        xMax: Number(m[3]),
-        yMax: Number(m[4]),
-        text: m[5]!,
-      }))
-      return { width: width!, height: height!, words }
-    })
-    return { pages, text }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true })
-  }
-}
 
 /** The public report page and the procedure pack printed with headless Chromium: A4 portrait, nothing clipped. */
 describe('e2e: the published report and the procedure pack print on A4 portrait with nothing clipped (headless Chromium)', function () {
