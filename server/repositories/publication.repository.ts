@@ -35,10 +35,12 @@ export async function find(db: Db, fiscalYear: number, period: string): Promise<
   return withNames(db).where('p.fiscal_year', '=', fiscalYear).where('p.period', '=', period).executeTakeFirst()
 }
 
+/** Every publication without its snapshot text (`snapshot` is null here; `find` reads it): lists show status and path only. */
 export async function list(db: Db, filter: { status?: PublicationStatus } = {}): Promise<PublicationWithNames[]> {
   let q = withNames(db)
   if (filter.status) q = q.where('p.status', '=', filter.status)
-  return q.orderBy('p.fiscal_year', 'desc').orderBy('p.from_on', 'desc').orderBy('p.to_on', 'desc').execute()
+  const rows = await q.orderBy('p.fiscal_year', 'desc').orderBy('p.from_on', 'desc').orderBy('p.to_on', 'desc').execute()
+  return rows.map((r) => ({ ...r, snapshot: null }))
 }
 
 /** The frozen snapshot text of a published period, if there is one. */

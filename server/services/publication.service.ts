@@ -158,7 +158,7 @@ export async function getPublication(ctx: AppContext, fiscalYear: number, period
   return row ? toPublication(row) : null
 }
 
-/** Every publication (newest fiscal year first), or only those in one status. */
+/** Every publication (newest fiscal year first), or only those in one status; without snapshots (`snapshot` null). */
 export async function listPublications(ctx: AppContext, filter: { status?: PublicationStatus } = {}): Promise<Publication[]> {
   return (await pubs.list(ctx.db, filter)).map(toPublication)
 }
