@@ -97,6 +97,23 @@ function formatDateParts(at: Date, timeZone: string, locale: Locale, style: Date
  * A string 'YYYY-MM-DD' is a calendar date; a Date is an instant shown in Asia/Bangkok.
  */
 export function formatDate(date: string | Date, opts: DateFormatOptions): string {
+  if (typeof date !== 'string') return formatDateUncached(date, opts)
+  // Registers and reports format the same few dozen dates thousands of times and Intl formatting was a
+  // fifth of such a page's CPU (bench/, issue 7): the text of a date string is kept. Invalid input
+  // still throws (it is never stored).
+  const key = `${opts.locale}|${opts.style ?? 'short'}|${opts.thaiDigits ? 1 : 0}|${date}`
+  let text = dateTexts.get(key)
+  if (text === undefined) {
+    text = formatDateUncached(date, opts)
+    if (dateTexts.size >= 5000) dateTexts.clear()
+    dateTexts.set(key, text)
+  }
+  return text
+}
+
+const dateTexts = new Map<string, string>()
+
+function formatDateUncached(date: string | Date, opts: DateFormatOptions): string {
   const { at, timeZone } = toInstant(date)
   return formatDateParts(at, timeZone, opts.locale, opts.style ?? 'short', opts.thaiDigits ?? false)
 }

@@ -5,7 +5,7 @@ import { bahtText } from '../../i18n/baht-text.js'
 import { hasRole } from '../../services/user.service.js'
 import { getSettings } from '../../services/settings.service.js'
 import { loanActionCounts } from '../../services/loan.service.js'
-import type { Locale, Role } from '../../../db/schema.js'
+import type { Role } from '../../../db/schema.js'
 import { cartLineCount } from '../cart-state.js'
 
 export interface NavItem {
@@ -36,23 +36,6 @@ export function navFor(roles: Role[], counts: { cart?: number; loans?: number } 
   return items
 }
 
-/**
- * A register or report page formats the same few dozen dates thousands of times, and Intl
- * formatting was a fifth of such a page's CPU (bench/, issue 7): the text of a date string is
- * kept (formatDate is a pure function of its arguments). An invalid date still throws.
- */
-const dateTexts = new Map<string, string>()
-function dateText(d: string, locale: Locale, style: 'short' | 'long' | 'numeric'): string {
-  const key = `${locale}|${style}|${d}`
-  let text = dateTexts.get(key)
-  if (text === undefined) {
-    text = formatDate(d, { locale, style })
-    if (dateTexts.size >= 5000) dateTexts.clear()
-    dateTexts.set(key, text)
-  }
-  return text
-}
-
 /** What every page template may use: translation, formatting, the user, CSRF, flash, nav. */
 export function pageLocals(ctx: AppContext, csrfToken: (req: Request) => string) {
   return async (req: Request, res: Response, next: NextFunction) => {
@@ -73,7 +56,7 @@ export function pageLocals(ctx: AppContext, csrfToken: (req: Request) => string)
       nav: req.user ? navFor(req.user.roles, { cart: cartLineCount(req.session), loans: loanCounts?.awaiting }) : [],
       flash,
       fmt: {
-        date: (d: string | Date, style: 'short' | 'long' | 'numeric' = 'short') => (typeof d === 'string' ? dateText(d, locale, style) : formatDate(d, { locale, style })),
+        date: (d: string | Date, style: 'short' | 'long' | 'numeric' = 'short') => formatDate(d, { locale, style }),
         dateTime: (at: string | Date) => formatDateTime(at, { locale }),
         number: (n: number) => formatNumber(n),
         /** An amount of satang in Thai words: «หนึ่งหมื่นสองพันห้าร้อยบาทถ้วน». */
