@@ -150,15 +150,6 @@ export function isOpenElsewhere(file: string): boolean {
   }
 }
 
-/**
- * Closes a handle from openDb for certain: Kysely's destroy() closes the better-sqlite3 handle
- * only when a query went through Kysely, and a backup uses the raw handle alone.
- */
-export async function closeFully(handle: OpenDb): Promise<void> {
-  await handle.close()
-  if (handle.raw.open) handle.raw.close()
-}
-
 /** Flushes a file's bytes to the disk before it is renamed into place. */
 export async function fsyncFile(file: string): Promise<void> {
   const fh = await fs.promises.open(file, 'r+')

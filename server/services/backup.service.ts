@@ -333,7 +333,7 @@ export async function backupDatabaseFile(target: BackupTarget, kind: BackupKind)
   try {
     return await createBackup(handle, target, kind)
   } finally {
-    await sqliteFile.closeFully(handle)
+    await handle.close()
   }
 }
 
