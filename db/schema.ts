@@ -124,6 +124,21 @@ export interface AssetStatusEventTable {
   at: string
 }
 
+/** A change counter per fiscal year with kept statistics; bumped by triggers (migration 2026_12_01_0900). */
+export interface ReportEpochTable {
+  fiscal_year: number
+  n: ColumnType<number, number | undefined, number>
+}
+
+/** Statistics of an ended period, kept while their fiscal year's counter is unchanged. */
+export interface ReportKeptTable {
+  key: string
+  fiscal_year: number
+  epoch: number
+  figures: string // JSON text
+  computed_at: string
+}
+
 export const ASSET_STATUSES = ['available', 'on_loan', 'in_repair', 'lost', 'disposed'] as const
 export type AssetStatus = (typeof ASSET_STATUSES)[number]
 
@@ -403,6 +418,8 @@ export interface LoanAttachmentTable {
 export interface Database {
   report_publication: ReportPublicationTable
   asset_status_event: AssetStatusEventTable
+  report_epoch: ReportEpochTable
+  report_kept: ReportKeptTable
   stock_item: StockItemTable
   stock_movement: StockMovementTable
   loan_stock_line: LoanStockLineTable

@@ -6,6 +6,7 @@ import * as m20261127_0900 from './2026_11_27_0900_loans.js'
 import * as m20261128_0900 from './2026_11_28_0900_stock_kits_attachments.js'
 import * as m20261129_0900 from './2026_11_29_0900_report_indexes.js'
 import * as m20261130_0900 from './2026_11_30_0900_report_publication.js'
+import * as m20261201_0900 from './2026_12_01_0900_report_kept.js'
 
 /**
  * Every migration, by its date-prefixed name. A static list rather than a folder scan, so that
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_28_0900_stock_kits_attachments': m20261128_0900,
   '2026_11_29_0900_report_indexes': m20261129_0900,
   '2026_11_30_0900_report_publication': m20261130_0900,
+  '2026_12_01_0900_report_kept': m20261201_0900,
 }

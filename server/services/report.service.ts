@@ -2,6 +2,7 @@ import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import * as reports from '../repositories/report.repository.js'
 import * as publications from '../repositories/publication.repository.js'
+import * as keptFigures from '../repositories/report-kept.repository.js'
 import { bangkokDate, fiscalHalfRange, fiscalQuarterRange, fiscalYearOf, fiscalYearRange, parseIsoDate, type FiscalQuarter } from '../i18n/calendar.js'
 import { getSettings } from './settings.service.js'
 
@@ -50,7 +51,14 @@ import { getSettings } from './settings.service.js'
  *    in repair + counted units in repair then (moves into repair less moves out of it up to that day).
  *    The status history starts with the 2026-11-30 migration: assets registered before it count with
  *    the status they had then, from the day they were registered.
+ *
+ * KEPT FIGURES: the figures of a fiscal-year period that has ended (and its year-end state) are
+ * computed once and kept in the database (report_kept) until a write that could move them — the
+ * triggers of migration 2026_12_01_0900 bump the fiscal year's change counter. Change
+ * RULES_VERSION below with any rule or any change to the figures' shape: figures kept under older
+ * rules are then never served again.
  */
+const RULES_VERSION = 1
 
 export const REPORT_PERIODS = ['year', 'h1', 'q1', 'q2', 'q3', 'q4'] as const
 export type ReportPeriod = (typeof REPORT_PERIODS)[number]
@@ -239,8 +247,44 @@ async function computeFigures(ctx: AppContext, from: string, to: string, today: 
   }
 }
 
+/**
+ * The value kept under `key` for an ended period of `fiscalYear`, or computed and kept. The change
+ * counter is read before computing, so a write during the computation leaves the result unserved.
+ * Keeping is only a saving: when the database refuses the write, the computed value is still answered.
+ */
+async function keptOr<T>(ctx: AppContext, key: string, fiscalYear: number, compute: () => Promise<T>): Promise<T> {
+  const text = await keptFigures.read(ctx.db, key)
+  if (text !== undefined) return JSON.parse(text) as T
+  let epoch: number
+  try {
+    epoch = await keptFigures.epoch(ctx.db, fiscalYear)
+  } catch (e) {
+    ctx.logger.warn({ err: e, key }, 'report figures not kept')
+    return compute()
+  }
+  const value = await compute()
+  await keptFigures
+    .keep(ctx.db, { key, fiscalYear, epoch, figures: JSON.stringify(value), at: ctx.clock.now().toISOString() })
+    .catch((e: unknown) => ctx.logger.warn({ err: e, key }, 'report figures not kept'))
+  return value
+}
+
+/** The figures of a fiscal-year period: kept once the period has ended (see KEPT FIGURES). */
+async function periodFigures(ctx: AppContext, fiscalYear: number, period: ReportPeriod, today: string, followUpDays: number): Promise<ReportFigures> {
+  const { from, to } = periodRange(fiscalYear, period)
+  const compute = () => computeFigures(ctx, from, to, today, followUpDays)
+  if (to >= today) return compute()
+  return keptOr(ctx, `figures|${RULES_VERSION}|${fiscalYear}|${period}|${followUpDays}`, fiscalYear, compute)
+}
+
 /** Items out on loan, lost and damaged at the end of a fiscal year (ข้อ 213); see rule 10. */
-async function itemsAtYearEnd(ctx: AppContext, fiscalYear: number): Promise<ItemsAtYearEnd> {
+async function itemsAtYearEnd(ctx: AppContext, fiscalYear: number, today: string): Promise<ItemsAtYearEnd> {
+  const compute = () => readItemsAtYearEnd(ctx, fiscalYear)
+  if (fiscalYearRange(fiscalYear).to >= today) return compute()
+  return keptOr(ctx, `yearEnd|${RULES_VERSION}|${fiscalYear}`, fiscalYear, compute)
+}
+
+async function readItemsAtYearEnd(ctx: AppContext, fiscalYear: number): Promise<ItemsAtYearEnd> {
   const { from, to } = fiscalYearRange(fiscalYear)
   const [out, state, unitsLost] = await Promise.all([reports.onLoanAt(ctx.db, to), reports.stateAt(ctx.db, to), reports.unitsLostBetween(ctx.db, from, to)])
   return {
@@ -269,13 +313,12 @@ export async function previousYearFigures(
 ): Promise<PreviousYearFigures> {
   if (q.fiscalYear !== null && q.period !== 'range') {
     const fy = q.fiscalYear - 1
-    const r = periodRange(fy, q.period)
     const published = await publications.publishedSnapshot(ctx.db, fy, q.period)
     if (published) {
       const { report } = JSON.parse(published.snapshot) as { report: Report }
       return { ...figuresOf(report), fiscalYear: fy, period: q.period, source: 'snapshot' }
     }
-    return { fiscalYear: fy, period: q.period, source: 'live', ...(await computeFigures(ctx, r.from, r.to, today, followUpDays)) }
+    return { fiscalYear: fy, period: q.period, source: 'live', ...(await periodFigures(ctx, fy, q.period, today, followUpDays)) }
   }
   const from = yearEarlier(q.from)
   const to = yearEarlier(q.to)
@@ -323,13 +366,13 @@ export async function computeReport(ctx: AppContext, query: ReportQuery): Promis
   const settings = await getSettings(ctx)
   const now = ctx.clock.now()
   const today = bangkokDate(now)
-  const figures = await computeFigures(ctx, from, to, today, settings.followUpDays)
+  const figures = fiscalYear !== null && period !== 'range' ? await periodFigures(ctx, fiscalYear, period, today, settings.followUpDays) : await computeFigures(ctx, from, to, today, settings.followUpDays)
   const previousYear = await previousYearFigures(ctx, { fiscalYear, period, from, to }, today, settings.followUpDays)
   return {
     fiscalYear,
     period,
     ...figures,
-    itemsAtYearEnd: fiscalYear !== null && period === 'year' ? await itemsAtYearEnd(ctx, fiscalYear) : null,
+    itemsAtYearEnd: fiscalYear !== null && period === 'year' ? await itemsAtYearEnd(ctx, fiscalYear, today) : null,
     previousYear,
     generatedAt: now.toISOString(),
   }
