@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely, SelectQueryBuilder } from 'kysely'
+import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely'
 import type { BorrowerType, Database, LoanKindCol, LoanStatusCol } from '../../db/schema.js'
 
 type Db = Kysely<Database>
@@ -38,6 +38,42 @@ function filtered(db: Db, f: RegisterFilter): SelectQueryBuilder<Database, 'loan
   return q
 }
 
+/** Which loans' lines to read: every loan of a filter (print, files) or the given loans of one screen page (a non-empty list). */
+export type LoanSet = RegisterFilter | { loanIds: readonly number[] }
+
+function loanIds(db: Db, set: LoanSet) {
+  return 'loanIds' in set ? [...set.loanIds] : filtered(db, set).select('loan.id')
+}
+
+/** How many loans a filter holds, and their register lines (one per item or stock line, at least one per loan). */
+export async function counts(db: Db, f: RegisterFilter): Promise<{ loans: number; lines: number }> {
+  const r = await filtered(db, f)
+    .select((eb) => {
+      const items = eb.selectFrom('loan_item as li').select(eb.fn.countAll().as('n')).whereRef('li.loan_id', '=', 'loan.id')
+      const stock = eb.selectFrom('loan_stock_line as s').select(eb.fn.countAll().as('n')).whereRef('s.loan_id', '=', 'loan.id')
+      return [eb.fn.countAll<number>().as('loans'), sql<number>`coalesce(sum(max(1, (${items}) + (${stock}))), 0)`.as('lines')]
+    })
+    .executeTakeFirstOrThrow()
+  return { loans: Number(r.loans), lines: Number(r.lines) }
+}
+
+/** How many loans of a filter carry a number 1 … last of the fiscal year (the year's register is complete when all do). */
+export async function numberedCount(db: Db, f: RegisterFilter, fiscalYear: number, last: number): Promise<number> {
+  const r = await filtered(db, f)
+    .select((eb) => eb.fn.count<number>('loan.seq').distinct().as('n'))
+    .where('loan.fiscal_year', '=', fiscalYear)
+    .where('loan.seq', '>=', 1)
+    .where('loan.seq', '<=', last)
+    .executeTakeFirstOrThrow()
+  return Number(r.n)
+}
+
+/** The numbers of a fiscal year's loans in a filter (only read when some number is missing). */
+export async function numbersOf(db: Db, f: RegisterFilter, fiscalYear: number): Promise<number[]> {
+  const rows = await filtered(db, f).select('loan.seq').where('loan.fiscal_year', '=', fiscalYear).execute()
+  return rows.map((r) => r.seq)
+}
+
 export interface RegisterLoanRow {
   id: number
   fiscal_year: number
@@ -59,9 +95,9 @@ export interface RegisterLoanRow {
   organisation: string | null
 }
 
-/** The loans of the period in number order (fiscal year, then running number). */
-export async function loans(db: Db, f: RegisterFilter): Promise<RegisterLoanRow[]> {
-  return filtered(db, f)
+/** The loans of the period in number order (fiscal year, then running number); `page` reads a slice of them. */
+export async function loans(db: Db, f: RegisterFilter, page?: { limit: number; offset: number }): Promise<RegisterLoanRow[]> {
+  const q = filtered(db, f)
     .leftJoin('app_user as u', 'u.id', 'loan.borrower_user_id')
     .leftJoin('department as d', 'd.id', 'loan.department_id')
     .leftJoin('external_borrower as e', 'e.id', 'loan.external_borrower_id')
@@ -87,7 +123,7 @@ export async function loans(db: Db, f: RegisterFilter): Promise<RegisterLoanRow[
     ])
     .orderBy('loan.fiscal_year')
     .orderBy('loan.seq')
-    .execute()
+  return page ? q.limit(page.limit).offset(page.offset).execute() : q.execute()
 }
 
 export interface RegisterItemRow {
@@ -101,13 +137,13 @@ export interface RegisterItemRow {
   condition: 'good' | 'damaged' | 'lost' | null
 }
 
-export async function itemLines(db: Db, f: RegisterFilter): Promise<RegisterItemRow[]> {
+export async function itemLines(db: Db, f: LoanSet): Promise<RegisterItemRow[]> {
   return db
     .selectFrom('loan_item as li')
     .innerJoin('asset as a', 'a.id', 'li.asset_id')
     .leftJoin('app_user as r', 'r.id', 'li.received_by')
     .select(['li.loan_id', 'a.code as asset_code', 'a.name as asset_name', 'li.handed_over_at', 'li.returned_on', 'r.name as received_by_name', 'li.returned_by_name', 'li.condition'])
-    .where('li.loan_id', 'in', filtered(db, f).select('loan.id'))
+    .where('li.loan_id', 'in', loanIds(db, f))
     .orderBy('li.loan_id')
     .orderBy('li.id')
     .execute()
@@ -129,7 +165,7 @@ export interface RegisterStockRow {
   returned_by_name: string | null
 }
 
-export async function stockLines(db: Db, f: RegisterFilter): Promise<RegisterStockRow[]> {
+export async function stockLines(db: Db, f: LoanSet): Promise<RegisterStockRow[]> {
   return db
     .selectFrom('loan_stock_line as s')
     .innerJoin('stock_item as i', 'i.id', 's.stock_id')
@@ -149,18 +185,18 @@ export async function stockLines(db: Db, f: RegisterFilter): Promise<RegisterSto
       'r.name as received_by_name',
       's.returned_by_name',
     ])
-    .where('s.loan_id', 'in', filtered(db, f).select('loan.id'))
+    .where('s.loan_id', 'in', loanIds(db, f))
     .orderBy('s.loan_id')
     .orderBy('s.id')
     .execute()
 }
 
 /** Follow-up dates of the period's loans (index follow_up(loan_id, on_date)). */
-export async function followUpDates(db: Db, f: RegisterFilter): Promise<Array<{ loan_id: number; on_date: string }>> {
+export async function followUpDates(db: Db, f: LoanSet): Promise<Array<{ loan_id: number; on_date: string }>> {
   return db
     .selectFrom('follow_up')
     .select(['loan_id', 'on_date'])
-    .where('loan_id', 'in', filtered(db, f).select('loan.id'))
+    .where('loan_id', 'in', loanIds(db, f))
     .orderBy('loan_id')
     .orderBy('on_date')
     .execute()

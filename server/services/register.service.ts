@@ -159,7 +159,18 @@ function late(due: string, on: string): number {
   return Math.max(0, daysBetween(due, on))
 }
 
-export async function loanRegister(ctx: AppContext, query: RegisterQuery): Promise<LoanRegister> {
+/** One screen page of the register: its loans only; the counts, the completeness check and the departments are the whole period's. */
+export interface LoanRegisterPage extends Omit<LoanRegister, 'loans'> {
+  /** The loans of this page. */
+  loans: RegisterLoan[]
+  /** Loans in the whole period. */
+  loanCount: number
+  page: number
+  pages: number
+}
+
+/** The period's filter, today and the department list (checking a department code). */
+async function prepare(ctx: AppContext, query: RegisterQuery) {
   const today = bangkokDate(ctx.clock.now())
   const allDeps = await departments.listAll(ctx.db)
   let departmentId: number | undefined
@@ -177,7 +188,58 @@ export async function loanRegister(ctx: AppContext, query: RegisterQuery): Promi
     departmentId,
     overdueOn: query.overdue ? today : undefined,
   }
-  const [rows, items, stock, follows] = [await repo.loans(ctx.db, f), await repo.itemLines(ctx.db, f), await repo.stockLines(ctx.db, f), await repo.followUpDates(ctx.db, f)]
+  const deps = allDeps.filter((d) => d.active === 1 || d.code === query.department).map((d) => ({ code: d.code, name: d.name }))
+  return { today, f, departments: deps }
+}
+
+/** A whole fiscal year without filters: the register shows whether it holds every number given. */
+function isWholeYear(query: RegisterQuery): boolean {
+  return query.period === 'year' && !query.status && !query.kind && !query.borrowerType && !query.department && !query.overdue
+}
+
+export async function loanRegister(ctx: AppContext, query: RegisterQuery): Promise<LoanRegister> {
+  const { today, f, departments: deps } = await prepare(ctx, query)
+  const out = await registerLoans(ctx, await repo.loans(ctx.db, f), f, today)
+  const lastNumber = isWholeYear(query) ? await repo.lastNumber(ctx.db, query.fiscalYear) : null
+  const listed = new Set(out.filter((l) => l.fiscalYear === query.fiscalYear).map((l) => l.seq))
+  const missingNumbers: number[] = []
+  for (let n = 1; n <= (lastNumber ?? 0); n++) if (!listed.has(n)) missingNumbers.push(n)
+  return {
+    query,
+    today,
+    loans: out,
+    lineCount: out.reduce((n, l) => n + Math.max(1, l.lines.length), 0),
+    lastNumber,
+    missingNumbers,
+    departments: deps,
+  }
+}
+
+/**
+ * One screen page of the register (`page` from 1, past the end shows the last): only that page's
+ * loans and lines are read; the summary's counts and the year's completeness come from SQL
+ * aggregates, so that a long period costs the screen no more memory than a short one.
+ */
+export async function loanRegisterPage(ctx: AppContext, query: RegisterQuery, page: number, pageSize: number): Promise<LoanRegisterPage> {
+  const { today, f, departments: deps } = await prepare(ctx, query)
+  const count = await repo.counts(ctx.db, f)
+  const pages = Math.max(1, Math.ceil(count.loans / pageSize))
+  const at = Math.min(Math.max(1, page), pages)
+  const rows = await repo.loans(ctx.db, f, { limit: pageSize, offset: (at - 1) * pageSize })
+  const loans = rows.length > 0 ? await registerLoans(ctx, rows, { loanIds: rows.map((r) => r.id) }, today) : []
+  const lastNumber = isWholeYear(query) ? await repo.lastNumber(ctx.db, query.fiscalYear) : null
+  const missingNumbers: number[] = []
+  // Never expected (see the note at the top): the numbers are only read when the count falls short.
+  if (lastNumber !== null && lastNumber > 0 && (await repo.numberedCount(ctx.db, f, query.fiscalYear, lastNumber)) < lastNumber) {
+    const listed = new Set(await repo.numbersOf(ctx.db, f, query.fiscalYear))
+    for (let n = 1; n <= lastNumber; n++) if (!listed.has(n)) missingNumbers.push(n)
+  }
+  return { query, today, loans, loanCount: count.loans, lineCount: count.lines, lastNumber, missingNumbers, departments: deps, page: at, pages }
+}
+
+/** The register's loans from their rows, with the lines and follow-ups of `set` (the same loans). */
+async function registerLoans(ctx: AppContext, rows: repo.RegisterLoanRow[], set: repo.LoanSet, today: string): Promise<RegisterLoan[]> {
+  const [items, stock, follows] = [await repo.itemLines(ctx.db, set), await repo.stockLines(ctx.db, set), await repo.followUpDates(ctx.db, set)]
   const byLoan = new Map<number, RegisterLoan>()
   const out: RegisterLoan[] = rows.map((r) => {
     const loan: RegisterLoan = {
@@ -251,20 +313,7 @@ export async function loanRegister(ctx: AppContext, query: RegisterQuery): Promi
       daysLate: !lent ? null : out ? late(loan.dueOn, today) : s.last_returned_on ? late(loan.dueOn, s.last_returned_on) : 0,
     })
   }
-  const whole = query.period === 'year' && !query.status && !query.kind && !query.borrowerType && !query.department && !query.overdue
-  const lastNumber = whole ? await repo.lastNumber(ctx.db, query.fiscalYear) : null
-  const listed = new Set(out.filter((l) => l.fiscalYear === query.fiscalYear).map((l) => l.seq))
-  const missingNumbers: number[] = []
-  for (let n = 1; n <= (lastNumber ?? 0); n++) if (!listed.has(n)) missingNumbers.push(n)
-  return {
-    query,
-    today,
-    loans: out,
-    lineCount: out.reduce((n, l) => n + Math.max(1, l.lines.length), 0),
-    lastNumber,
-    missingNumbers,
-    departments: allDeps.filter((d) => d.active === 1 || d.code === query.department).map((d) => ({ code: d.code, name: d.name })),
-  }
+  return out
 }
 
 // ---------------------------------------------------------------- files (CSV, XLSX)

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { createTestContext, type TestContext } from '../helpers/db.js'
 import { buildRegisterHistory } from '../helpers/register-history.js'
-import { loanRegister, loanRegisterCsv, parseRegisterQuery, registerRows } from '../../server/services/register.service.js'
+import { loanRegister, loanRegisterCsv, loanRegisterPage, parseRegisterQuery, registerRows } from '../../server/services/register.service.js'
 import { rejects } from '../helpers/expect.js'
 
 describe('loan-return register (service)', () => {
@@ -50,6 +50,32 @@ describe('loan-return register (service)', () => {
     const out = r.loans[5]!
     expect(out.lines[0]).to.include({ code: 'CAM-1', out: true, returnedOn: null, daysLate: 93 })
     expect(r.loans[6]!.lines[0]).to.include({ code: 'TAB-5', daysLate: 0 })
+  })
+
+  it('when the screen reads one page, then it holds that slice of the whole register, the whole period\'s counts, and a page past the end is the last', async () => {
+    const whole = await reg({ fy: '2568' })
+    const q = parseRegisterQuery(ctx, { fy: '2568' })
+    const second = await loanRegisterPage(ctx, q, 2, 3)
+    expect(second).to.include({ page: 2, pages: 3, loanCount: 7, lineCount: whole.lineCount, lastNumber: 7 })
+    expect(second.loans).to.deep.equal(whole.loans.slice(3, 6))
+    expect(second.missingNumbers).to.deep.equal([])
+    const last = await loanRegisterPage(ctx, q, 99, 3)
+    expect(last).to.include({ page: 3, pages: 3 })
+    expect(last.loans).to.deep.equal(whole.loans.slice(6))
+    const none = await loanRegisterPage(ctx, parseRegisterQuery(ctx, { period: 'range', from: '2020-01-01', to: '2020-01-02' }), 1, 3)
+    expect(none).to.include({ page: 1, pages: 1, loanCount: 0, lineCount: 0 })
+    expect(none.loans).to.deep.equal([])
+  })
+
+  it('when a number of the year were ever missing, then the screen page names the same numbers as the whole register', async () => {
+    await ctx.db.updateTable('loan_number').set({ last_seq: 9 }).where('fiscal_year', '=', 2568).execute()
+    try {
+      const q = parseRegisterQuery(ctx, { fy: '2568' })
+      expect((await loanRegister(ctx, q)).missingNumbers).to.deep.equal([8, 9])
+      expect((await loanRegisterPage(ctx, q, 1, 3)).missingNumbers).to.deep.equal([8, 9])
+    } finally {
+      await ctx.db.updateTable('loan_number').set({ last_seq: 7 }).where('fiscal_year', '=', 2568).execute()
+    }
   })
 
   it('when the period is the first half, a quarter or a range, then only the slips requested in it are listed', async () => {

@@ -8,11 +8,13 @@ import { getSettings } from '../../services/settings.service.js'
 import {
   loanRegister,
   loanRegisterCsv,
+  loanRegisterPage,
   parseRegisterQuery,
   registerFileName,
   REGISTER_PERIODS,
   writeLoanRegisterXlsx,
   type LoanRegister,
+  type LoanRegisterPage,
 } from '../../services/register.service.js'
 import { requireRole } from '../middleware/auth.js'
 import { pageParam } from '../forms/common.form.js'
@@ -48,15 +50,17 @@ export function registerRoutes(ctx: AppContext): Router {
   const build = async (req: Request): Promise<LoanRegister> => loanRegister(ctx, parseRegisterQuery(ctx, req.query as Record<string, unknown>))
 
   router.get('/register', readers, async (req, res) => {
-    let reg: LoanRegister | undefined
+    // The screen shows the period a hundred loans at a time (a large agency's year is thousands of
+    // slips) and reads only those; the summary counts them all, and the print and files hold every line.
+    let reg: LoanRegisterPage | undefined
     let errors: Array<{ field: string; message: string }> = []
+    const q = req.query as Record<string, unknown>
     try {
-      reg = await build(req)
+      reg = await loanRegisterPage(ctx, parseRegisterQuery(ctx, q), pageParam(q.page), REGISTER_PAGE_SIZE)
     } catch (e) {
       if (!isAppError(e) || e.code !== 'validation_failed') throw e
       errors = (e.details ?? []).map((d) => ({ field: d.field, message: req.t(d.message) }))
     }
-    const q = req.query as Record<string, unknown>
     const form = Object.fromEntries(['fy', 'period', 'from', 'to', 'status', 'kind', 'borrowerType', 'department', 'overdue'].map((k) => [k, typeof q[k] === 'string' ? q[k] : '']))
     if (reg) {
       form.fy = String(reg.query.fiscalYear)
@@ -66,20 +70,15 @@ export function registerRoutes(ctx: AppContext): Router {
         form.to = reg.query.to
       }
     }
-    // The screen shows the period a hundred loans at a time (a large agency's year is thousands of
-    // slips); the summary counts them all, and the print and files hold every line.
-    const pages = reg ? Math.max(1, Math.ceil(reg.loans.length / REGISTER_PAGE_SIZE)) : 1
-    const page = Math.min(pageParam(q.page), pages)
-    const shown = reg ? reg.loans.slice((page - 1) * REGISTER_PAGE_SIZE, page * REGISTER_PAGE_SIZE) : []
     const pagerQuery = Object.fromEntries(new URLSearchParams(linkQuery(req).slice(1)))
     const year = reg?.query.fiscalYear ?? Number(form.fy || 0)
     const thisYear = reg ? reg.query.fiscalYear : year
     res.status(reg ? 200 : 422).render('register/index', {
       title: req.t('register.title'),
       reg,
-      shown,
-      page,
-      pages,
+      shown: reg?.loans ?? [],
+      page: reg?.page ?? 1,
+      pages: reg?.pages ?? 1,
       pagerQuery,
       errors,
       form,
