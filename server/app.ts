@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import ejs from 'ejs'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import session from 'express-session'
 import helmet from 'helmet'
@@ -21,7 +22,7 @@ import { adminRoutes } from './web/routes/admin.routes.js'
 import { auditRoutes } from './web/routes/audit.routes.js'
 import { assetRoutes } from './web/routes/assets.routes.js'
 import { assetImportRoutes, assetImportUpload } from './web/routes/asset-import.routes.js'
-import { qrRoutes } from './web/routes/qr.routes.js'
+import { qrPage } from './web/routes/qr.routes.js'
 import { stockRoutes } from './web/routes/stock.routes.js'
 import { cartRoutes } from './web/routes/cart.routes.js'
 import { loanEntryRoutes } from './web/routes/loan-entry.routes.js'
@@ -58,6 +59,14 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
   app.set('view engine', 'ejs')
   app.set('views', VIEWS_DIR)
   if (ctx.config.env === 'production') app.set('view cache', true)
+  // As Express's own EJS hook, plus `root`: an include named from the views root ('/partials/head')
+  // then resolves without the file-system check EJS makes for a relative one on every render. In
+  // production the templates drop EJS's line tracking (an assignment per line, looked up through
+  // `with`); an error in a template is still logged with its stack, without the template excerpt.
+  const compileDebug = ctx.config.env !== 'production'
+  app.engine('ejs', (file: string, data: object, cb: (e: Error | null, html?: string) => void) => {
+    ejs.renderFile(file, data as ejs.Data, { root: VIEWS_DIR, views: app.get('views') as never, cache: app.enabled('view cache'), compileDebug }, cb as never)
+  })
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     req.requestId = randomUUID()
@@ -95,6 +104,56 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
     next()
   })
 
+  const store = new SqliteSessionStore(ctx, ctx.config.sessionIdleMinutes * 60_000)
+  if (opts.pruneSessions) store.startPruning()
+  app.shutdown = () => store.close()
+  const csrf = csrfSync({
+    getTokenFromRequest: (req) => {
+      const body = req.body as Record<string, unknown> | undefined
+      const fromBody = body && typeof body._csrf === 'string' ? body._csrf : undefined
+      return fromBody ?? req.get('x-csrf-token')
+    },
+  })
+  const sessions = session({
+    name: 'yk.sid',
+    secret: opts.sessionSecret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: true, // the idle timeout restarts with every request
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: 'auto', // Secure when the request is HTTPS (TRUST_PROXY behind a TLS proxy)
+      maxAge: ctx.config.sessionIdleMinutes * 60_000,
+    },
+  })
+  const bodyParsers = [
+    express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 2000 }),
+    // The register upload is multipart: parsed here so that the CSRF check below can read its token.
+    assetImportUpload(ctx),
+    attachmentUpload(ctx), // the same for a loan's attachments
+  ]
+  const afterBody = [
+    csrf.csrfSynchronisedProtection,
+    loadSessionUser(ctx),
+    (req: Request, res: Response, next: NextFunction) => {
+      // Signed-in pages must not stay in a shared office PC's cache or back button.
+      res.set('Cache-Control', 'no-store')
+      if (req.user?.mustChangePassword && !['/account/password', '/logout'].includes(req.path)) {
+        res.redirect(303, '/account/password')
+        return
+      }
+      next()
+    },
+    pageLocals(ctx, (req) => csrf.generateToken(req)),
+    refuseUntypeableInput(), // NUL, text-direction overrides: 422 before any route stores them
+  ]
+  // The label resolver first (SPEC §5: what every printed QR code opens on a phone, bench/ "QR
+  // resolver page"): the same chain as every other page, without walking the public, API and other
+  // areas' routers before it. A GET reads no body, so the body parsers are left out.
+  app.get('/q/*code', sessions, afterBody, qrPage(ctx))
+
   app.use(healthRoutes(ctx))
   const staticOpts = { maxAge: ctx.config.env === 'production' ? '7d' : 0, index: false as const }
   app.use('/css', express.static(`${PUBLIC_DIR}/css`, staticOpts))
@@ -108,50 +167,7 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
   const limiters = signInLimiters(opts.signInLimits)
   app.use('/api/v1', apiRouter(ctx, { signInLimiters: limiters }))
 
-  const store = new SqliteSessionStore(ctx, ctx.config.sessionIdleMinutes * 60_000)
-  if (opts.pruneSessions) store.startPruning()
-  app.shutdown = () => store.close()
-  app.use(
-    session({
-      name: 'yk.sid',
-      secret: opts.sessionSecret,
-      store,
-      resave: false,
-      saveUninitialized: false,
-      rolling: true, // the idle timeout restarts with every request
-      cookie: {
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: 'auto', // Secure when the request is HTTPS (TRUST_PROXY behind a TLS proxy)
-        maxAge: ctx.config.sessionIdleMinutes * 60_000,
-      },
-    }),
-  )
-  app.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 2000 }))
-  // The register upload is multipart: parsed here so that the CSRF check below can read its token.
-  app.use(assetImportUpload(ctx))
-  app.use(attachmentUpload(ctx)) // the same for a loan's attachments
-
-  const csrf = csrfSync({
-    getTokenFromRequest: (req) => {
-      const body = req.body as Record<string, unknown> | undefined
-      const fromBody = body && typeof body._csrf === 'string' ? body._csrf : undefined
-      return fromBody ?? req.get('x-csrf-token')
-    },
-  })
-  app.use(csrf.csrfSynchronisedProtection)
-  app.use(loadSessionUser(ctx))
-  app.use((req, res, next) => {
-    // Signed-in pages must not stay in a shared office PC's cache or back button.
-    res.set('Cache-Control', 'no-store')
-    if (req.user?.mustChangePassword && !['/account/password', '/logout'].includes(req.path)) {
-      res.redirect(303, '/account/password')
-      return
-    }
-    next()
-  })
-  app.use(pageLocals(ctx, (req) => csrf.generateToken(req)))
-  app.use(refuseUntypeableInput()) // NUL, text-direction overrides: 422 before any route stores them
+  app.use(sessions, bodyParsers, afterBody)
 
   app.use(authRoutes(ctx, { signInLimiters: limiters, regenerateCsrf: (req) => csrf.generateToken(req, true) }))
   app.use(homeRoutes(ctx))
@@ -160,7 +176,6 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
   app.use(auditRoutes(ctx))
   app.use(assetImportRoutes(ctx)) // before assetRoutes: /assets/import and /assets/export.* are not asset ids
   app.use(assetRoutes(ctx))
-  app.use(qrRoutes(ctx))
   app.use(stockRoutes(ctx))
   app.use(cartRoutes(ctx))
   app.use(loanEntryRoutes(ctx)) // before the loan routes: /loans/new is not a loan id

@@ -24,8 +24,12 @@ export async function dataVersion(db: Db): Promise<string> {
  */
 export function versionedMemo<T>(maxEntries = 256) {
   const perDb = new WeakMap<Db, { version: string; values: Map<string, Promise<T>> }>()
-  return async (db: Db, key: string, read: () => Promise<T>): Promise<T> => {
-    const version = await dataVersion(db)
+  /**
+   * `asOf`: a token from dataVersion() read earlier by the same request, before that request wrote
+   * anything — one read then serves every memo of a page. The value is then as of that token or newer.
+   */
+  return async (db: Db, key: string, read: () => Promise<T>, asOf?: string): Promise<T> => {
+    const version = asOf ?? (await dataVersion(db))
     let entry = perDb.get(db)
     if (!entry || entry.version !== version) {
       entry = { version, values: new Map() }

@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely } from 'kysely'
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
 import { versionedMemo } from './data-version.repository.js'
 import type {
   CompensationRow,
@@ -287,6 +287,25 @@ export async function list(db: Db, f: LoanListFilter): Promise<{ rows: LoanRow[]
   return { rows, total: Number(total.n) }
 }
 
+/**
+ * Approved and on-loan loans in which the asset is still out or still to be handed over (its item not
+ * returned), newest first — for the asset's QR page and register page. It starts from the asset's own
+ * loan items (index loan_item(asset_id, loan_id)) rather than from every open loan, and counts nothing.
+ * The limit is a literal: a bound LIMIT makes SQLite re-prepare the statement on every run.
+ */
+export async function openLoansOfAsset(db: Db, assetId: number, limit = 50): Promise<LoanRow[]> {
+  return db
+    .selectFrom('loan_item as li')
+    .innerJoin('loan as l', 'l.id', 'li.loan_id')
+    .selectAll('l')
+    .where('li.asset_id', '=', assetId)
+    .where('li.returned_at', 'is', null)
+    .where('l.status', 'in', ['approved', 'on_loan'])
+    .orderBy('li.loan_id', 'desc')
+    .limit(sql.lit(Math.trunc(limit)))
+    .execute()
+}
+
 /** No follow-up recorded after the loan's (current) due date: ข้อ 211's chase has not happened. */
 function noFollowUpSinceDue(eb: ExpressionBuilder<Database, 'loan'>) {
   return eb.not(eb.exists(eb.selectFrom('follow_up').select('follow_up.id').whereRef('follow_up.loan_id', '=', 'loan.id').whereRef('follow_up.on_date', '>', 'loan.due_on')))
@@ -330,10 +349,11 @@ export interface ActionCounts {
  * an indexed column (loan(status, due_on), loan(borrower_user_id, id), loan_extension(loan_id, status)).
  * Counts of work exclude loans the user may not act on (they borrow or entered them).
  */
-export async function actionCounts(db: Db, c: ActionCountsInput): Promise<ActionCounts> {
+/** `asOf`: a data version the caller's request read before writing anything (versionedMemo). */
+export async function actionCounts(db: Db, c: ActionCountsInput, asOf?: string): Promise<ActionCounts> {
   // Every signed-in page shows the badge: the counts are kept until the next write to the database
   // (any loan change, by this process or another), so they are never stale (bench/, issue 7).
-  const counts = await countsMemo(db, JSON.stringify(c), () => readActionCounts(db, c))
+  const counts = await countsMemo(db, JSON.stringify(c), () => readActionCounts(db, c), asOf)
   return { ...counts }
 }
 

@@ -8,6 +8,11 @@ export async function get(db: Db, sid: string, nowMs: number): Promise<string | 
   return row?.data
 }
 
+/** The row whatever its deadline (the caller compares it), for a read kept between two writes. */
+export async function getWithExpiry(db: Db, sid: string): Promise<{ data: string; expires_at: number } | undefined> {
+  return db.selectFrom('session').select(['data', 'expires_at']).where('sid', '=', sid).executeTakeFirst()
+}
+
 export async function upsert(db: Db, sid: string, userId: number | null, data: string, expiresAt: number): Promise<void> {
   await db
     .insertInto('session')

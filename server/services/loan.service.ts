@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { writeTransaction, type Db } from '../../db/connection.js'
 import { BORROWER_TYPES, type LoanRow, type Role } from '../../db/schema.js'
 import * as loans from '../repositories/loan.repository.js'
+import { versionedMemo } from '../repositories/data-version.repository.js'
 import * as assets from '../repositories/asset.repository.js'
 import * as users from '../repositories/user.repository.js'
 import * as departments from '../repositories/department.repository.js'
@@ -1112,8 +1113,7 @@ export interface AssetLoanState {
 /** Who holds an asset now and its next reservations (for the asset page, the QR page and the API). */
 export async function assetLoanState(ctx: AppContext, assetId: number): Promise<AssetLoanState> {
   const t = today(ctx)
-  const { rows } = await loans.list(ctx.db, { assetId, statuses: ['approved', 'on_loan'], limit: 50, offset: 0 })
-  const views = await viewsOf(ctx, rows)
+  const views = await viewsOf(ctx, await loans.openLoansOfAsset(ctx.db, assetId))
   let holder: AssetLoanState['holder'] = null
   const reservations: AssetLoanState['reservations'] = []
   for (const v of views) {
@@ -1127,6 +1127,30 @@ export async function assetLoanState(ctx: AppContext, assetId: number): Promise<
   }
   reservations.sort((a, b) => a.from.localeCompare(b.from))
   return { holder, reservations }
+}
+
+// A label is opened again and again between two writes: the asset and where it is are kept until
+// the next write to the database (any loan, asset or user change moves the data version) or the
+// next day (overdue and past reservations follow the calendar). Nothing of the viewer is kept here.
+const assetByCodeMemo = versionedMemo<{ asset: assets.AssetListRow; state: AssetLoanState } | null>(256)
+
+/**
+ * The asset with this label code and its loan state, for the QR page; `undefined` when no asset has
+ * the code. What it returns is shared with the next callers: read it, never change it.
+ */
+export async function findAssetWithLoanState(ctx: AppContext, rawCode: string, asOf?: string): Promise<{ asset: assets.AssetListRow; state: AssetLoanState } | undefined> {
+  const code = normalizeCode(rawCode)
+  if (!code) return undefined
+  const found = await assetByCodeMemo(
+    ctx.db,
+    `${today(ctx)} ${code}`,
+    async () => {
+      const asset = await assets.findByCode(ctx.db, code)
+      return asset ? { asset, state: await assetLoanState(ctx, asset.id) } : null
+    },
+    asOf,
+  )
+  return found ?? undefined
 }
 
 /** The loan holding each asset now, for many assets at once (register lists and the API). */
@@ -1151,16 +1175,25 @@ export type ActionCounts = loans.ActionCounts & {
 }
 
 /** The counts of the dashboards and the navigation, in one query. */
-export async function loanActionCounts(ctx: AppContext, user: CurrentUser, known?: Pick<AgencySettings, 'followUpDays' | 'separateApproverAndHandover'>): Promise<ActionCounts> {
+export async function loanActionCounts(
+  ctx: AppContext,
+  user: CurrentUser,
+  known?: Pick<AgencySettings, 'followUpDays' | 'separateApproverAndHandover'>,
+  asOf?: string,
+): Promise<ActionCounts> {
   const settings = known ?? (await getSettings(ctx))
   const t = today(ctx)
-  const c = await loans.actionCounts(ctx.db, {
-    userId: user.id,
-    today: t,
-    deadlineDueBefore: addDays(t, -settings.followUpDays),
-    dueSoonTo: addDays(t, DUE_SOON_DAYS),
-    separateApproverAndHandover: settings.separateApproverAndHandover,
-  })
+  const c = await loans.actionCounts(
+    ctx.db,
+    {
+      userId: user.id,
+      today: t,
+      deadlineDueBefore: addDays(t, -settings.followUpDays),
+      dueSoonTo: addDays(t, DUE_SOON_DAYS),
+      separateApproverAndHandover: settings.separateApproverAndHandover,
+    },
+    asOf,
+  )
   let awaiting = c.myToCollect + c.myOverdue
   if (hasRole(user, 'finance')) awaiting += c.toCheck + c.toApproveIn + c.toHandOver + c.needFollowUp + c.extensionsFinance
   if (hasRole(user, 'executive')) awaiting += c.toApproveOut + c.extensionsExecutive

@@ -1,5 +1,6 @@
 import { writeTransaction } from '../../db/connection.js'
 import * as sessions from '../repositories/session.repository.js'
+import { dataVersion, versionedMemo } from '../repositories/data-version.repository.js'
 import type { AppContext } from '../context.js'
 
 /**
@@ -8,6 +9,20 @@ import type { AppContext } from '../context.js'
  */
 export async function readSession(ctx: AppContext, sid: string): Promise<string | undefined> {
   return sessions.get(ctx.db, sid, ctx.clock.now().getTime())
+}
+
+// A signed-in person's every request reads their session: the row is kept until the next write to
+// the database (a session saved, touched or ended is one), and its deadline checked on every read.
+const sessionMemo = versionedMemo<{ data: string; expires_at: number } | null>(4096)
+
+/**
+ * The session's data, as readSession, with the data version it was read under: read before the
+ * request wrote anything, so that the request's other kept reads may use it (data-version.service.ts).
+ */
+export async function readSessionWithVersion(ctx: AppContext, sid: string): Promise<{ data: string | undefined; version: string }> {
+  const version = await dataVersion(ctx.db)
+  const row = await sessionMemo(ctx.db, sid, async () => (await sessions.getWithExpiry(ctx.db, sid)) ?? null, version)
+  return { data: row && row.expires_at > ctx.clock.now().getTime() ? row.data : undefined, version }
 }
 
 export async function writeSession(ctx: AppContext, sid: string, userId: number | null, data: string, expiresAt: number): Promise<void> {

@@ -78,10 +78,26 @@ export function defaultSettings(): AgencySettings {
 // process or another), so a change shows on the very next request (bench/, issue 7).
 const settingsMemo = versionedMemo<AgencySettings>(1)
 
+/**
+ * The same settings without the copy, for the many readers that only look (every page's header and
+ * navigation badge): frozen, so that a change by mistake throws rather than leaks into other requests.
+ */
+export async function sharedSettings(ctx: AppContext, asOf?: string): Promise<Readonly<AgencySettings>> {
+  return settingsMemo(ctx.db, 'settings', () => readSettings(ctx).then(deepFreeze), asOf)
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value)) deepFreeze(v)
+  }
+  return value
+}
+
 /** Reads every setting; a stored value that no longer fits its schema falls back to the default. */
 export async function getSettings(ctx: AppContext): Promise<AgencySettings> {
   // A copy: a caller may change what it got without changing what the next request sees.
-  return structuredClone(await settingsMemo(ctx.db, 'settings', () => readSettings(ctx)))
+  return structuredClone(await sharedSettings(ctx))
 }
 
 async function readSettings(ctx: AppContext): Promise<AgencySettings> {

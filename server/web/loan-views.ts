@@ -55,8 +55,9 @@ async function openableLoans(ctx: AppContext, viewer: CurrentUser, ids: number[]
   return out
 }
 
-export async function assetLoanView(ctx: AppContext, viewer: CurrentUser, assetId: number): Promise<AssetLoanView & { state: AssetLoanState }> {
-  const state = await assetLoanState(ctx, assetId)
+/** `known`: the asset's loan state when the caller already has it (the QR page). */
+export async function assetLoanView(ctx: AppContext, viewer: CurrentUser, assetId: number, known?: AssetLoanState): Promise<AssetLoanView & { state: AssetLoanState }> {
+  const state = known ?? (await assetLoanState(ctx, assetId))
   const ids = [...(state.holder ? [state.holder.loanId] : []), ...state.reservations.map((r) => r.loanId)]
   const openable = await openableLoans(ctx, viewer, ids)
   return {

@@ -11,6 +11,11 @@ declare global {
       t: Translate
       /** A JSON API request: errors answer JSON, never redirects. */
       isApi: boolean
+      /**
+       * Pages: the data version read as the signed-in user was loaded, before this request wrote
+       * anything. Hand it only to reads made before the request writes (data-version.service.ts).
+       */
+      dataVersion?: string
     }
   }
 }

@@ -5,13 +5,16 @@ import { AppError } from '../../errors.js'
 import { translator } from '../../i18n/index.js'
 import { authenticateToken } from '../../services/token.service.js'
 import { getCurrentUser, hasRole } from '../../services/user.service.js'
+import { readDataVersion } from '../../services/data-version.service.js'
 
 /** Pages: the user of the session cookie; an account deactivated meanwhile is signed out. */
 export function loadSessionUser(ctx: AppContext) {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const id = req.session?.userId
     if (id !== undefined) {
-      const user = await getCurrentUser(ctx, id)
+      // Usually read already with the session row (session-store.ts); before any write either way.
+      req.dataVersion ??= await readDataVersion(ctx)
+      const user = await getCurrentUser(ctx, id, req.dataVersion)
       if (user) {
         req.user = user
         req.locale = user.locale

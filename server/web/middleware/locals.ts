@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.js'
 import { formatDate, formatDateTime, formatNumber } from '../../i18n/format.js'
 import { bahtText } from '../../i18n/baht-text.js'
 import { hasRole } from '../../services/user.service.js'
-import { getSettings } from '../../services/settings.service.js'
+import { sharedSettings } from '../../services/settings.service.js'
 import { loanActionCounts } from '../../services/loan.service.js'
 import type { Role } from '../../../db/schema.js'
 import { cartLineCount } from '../cart-state.js'
@@ -40,10 +40,11 @@ export function navFor(roles: Role[], counts: { cart?: number; loans?: number } 
 export function pageLocals(ctx: AppContext, csrfToken: (req: Request) => string) {
   return async (req: Request, res: Response, next: NextFunction) => {
     const locale = req.locale
-    const settings = await getSettings(ctx)
+    // Before any route has written: the version read with the user serves these kept reads too.
+    const settings = await sharedSettings(ctx, req.dataVersion)
     const flash = req.session?.flash ?? []
     // One query of scalar counts per signed-in page request, for the navigation badge.
-    const loanCounts = req.user ? await loanActionCounts(ctx, req.user, settings) : undefined
+    const loanCounts = req.user ? await loanActionCounts(ctx, req.user, settings, req.dataVersion) : undefined
     if (req.session?.flash) delete req.session.flash
     Object.assign(res.locals, {
       t: req.t,

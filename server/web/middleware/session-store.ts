@@ -1,6 +1,10 @@
+import type { Request } from 'express'
 import session from 'express-session'
 import type { AppContext } from '../../context.js'
-import { destroySession, pruneSessions, readSession, touchSession, writeSession } from '../../services/session.service.js'
+import { destroySession, pruneSessions, readSessionWithVersion, touchSession, writeSession } from '../../services/session.service.js'
+
+/** The data version a session was read under, carried from get() to createSession() (never saved: a symbol). */
+const READ_AS_OF = Symbol('readAsOf')
 
 type Callback = (err?: unknown, data?: session.SessionData | null) => void
 
@@ -54,17 +58,33 @@ export class SqliteSessionStore extends session.Store {
   }
 
   override get(sid: string, cb: Callback): void {
-    readSession(this.ctx, sid).then(
-      (data) => {
+    readSessionWithVersion(this.ctx, sid).then(
+      ({ data, version }) => {
         if (!data) return cb(null, null)
+        let sess: session.SessionData & { [READ_AS_OF]?: string }
         try {
-          cb(null, JSON.parse(data) as session.SessionData)
+          sess = JSON.parse(data) as session.SessionData
         } catch {
-          cb(null, null)
+          return cb(null, null)
         }
+        sess[READ_AS_OF] = version
+        cb(null, sess)
       },
       (e: unknown) => cb(e),
     )
+  }
+
+  /**
+   * express-session builds req.session here from what get() answered: the request also keeps the
+   * data version the session was read under, read before it wrote anything (req.dataVersion).
+   */
+  override createSession(req: Request, sess: session.SessionData & { [READ_AS_OF]?: string }): session.Session & session.SessionData {
+    const version = sess[READ_AS_OF]
+    if (version !== undefined) {
+      delete sess[READ_AS_OF]
+      req.dataVersion = version
+    }
+    return super.createSession(req, sess)
   }
 
   override set(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {

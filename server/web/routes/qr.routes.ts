@@ -1,9 +1,9 @@
-import { Router, type Request, type Response } from 'express'
+import type { Request, RequestHandler, Response } from 'express'
 import type { StockItemRow } from '../../../db/schema.js'
 import type { AppContext } from '../../context.js'
 import { bangkokDate } from '../../i18n/calendar.js'
 import { findAssetByCode, normalizeAssetCode } from '../../services/asset.service.js'
-import { assetLoanState } from '../../services/loan.service.js'
+import { assetLoanState, findAssetWithLoanState } from '../../services/loan.service.js'
 import { findKitByCode, findStockByCode, stockAvailability, type KitView } from '../../services/stock.service.js'
 import { stockDaySeries } from '../../services/stock-view.service.js'
 import { hasRole } from '../../services/user.service.js'
@@ -14,13 +14,42 @@ import { cartHasAsset } from '../cart-state.js'
 /** Today and the next week on a counted item's phone page. */
 const COMING_DAYS = 8
 
+/** Asset headings kept (qrPage): a few hundred bytes each. */
+const HEADINGS_KEPT = 1000
+
 /**
  * The QR resolver: `<PUBLIC_BASE_URL>/q/<encodeURIComponent(code)>` is printed on every label and
- * never changes meaning (SPEC §5). `*code` also takes codes with an unencoded '/'.
+ * never changes meaning (SPEC §5). `*code` also takes codes with an unencoded '/'. The handlers of
+ * `GET /q/*code`: app.ts mounts them after the page chain and ahead of the other areas' routers.
  */
-export function qrRoutes(ctx: AppContext): Router {
-  const router = Router()
+export function qrPage(ctx: AppContext): RequestHandler[] {
   const today = () => bangkokDate(ctx.clock.now())
+
+  /**
+   * An asset's heading on its page (code, name, status), rendered once per data version, language
+   * and asset. It is rendered from the asset and the translator alone, so nothing of a viewer, their
+   * session or their roles can end up in it; emptied whenever the data version moves. Per app, as
+   * data versions are per database.
+   */
+  const headings = { version: '', html: new Map<string, string>() }
+
+  function assetHeading(req: Request, asset: { code: string; name: string; status: string }, version: string | undefined): Promise<string> {
+    const key = `${req.locale} ${asset.code}`
+    if (version !== undefined && headings.version === version) {
+      const kept = headings.html.get(key)
+      if (kept !== undefined) return Promise.resolve(kept)
+    }
+    return new Promise((resolve, reject) => {
+      req.app.render('qr/asset-heading', { t: req.t, asset: { code: asset.code, name: asset.name, status: asset.status } }, (err, html) => {
+        if (err) return reject(err)
+        if (version !== undefined) {
+          if (headings.version !== version || headings.html.size >= HEADINGS_KEPT) Object.assign(headings, { version, html: new Map() })
+          headings.html.set(key, html)
+        }
+        resolve(html)
+      })
+    })
+  }
 
   /** A counted item's pool label: what is free today and in the coming days, and "add N to my request". */
   async function renderStock(req: Request, res: Response, item: StockItemRow, registerView: boolean) {
@@ -63,46 +92,60 @@ export function qrRoutes(ctx: AppContext): Router {
     })
   }
 
-  router.get('/q/*code', requireSignIn, async (req, res) => {
-    const raw = req.params.code as unknown
-    const scanned = Array.isArray(raw) ? raw.join('/') : String(raw)
-    const asset = await findAssetByCode(ctx, scanned)
-    const user = req.user!
-    const registerView = hasRole(user, 'finance', 'executive', 'committee', 'admin')
-    if (!asset) {
-      // One code space: a label may also be a counted item's pool or a kit.
-      const item = await findStockByCode(ctx, scanned)
-      if (item) {
-        await renderStock(req, res, item, registerView)
+  return [
+    requireSignIn,
+    async (req, res, next) => {
+      const raw = req.params.code as unknown
+      const scanned = Array.isArray(raw) ? raw.join('/') : String(raw)
+      // A GET that writes nothing: the data version read with the user still holds for this read.
+      const found = await findAssetWithLoanState(ctx, scanned, req.dataVersion)
+      const user = req.user!
+      const registerView = hasRole(user, 'finance', 'executive', 'committee', 'admin')
+      if (!found) {
+        // One code space: a label may also be a counted item's pool or a kit.
+        const item = await findStockByCode(ctx, scanned)
+        if (item) {
+          await renderStock(req, res, item, registerView)
+          return
+        }
+        const kit = await findKitByCode(ctx, scanned)
+        if (kit) {
+          await renderKit(req, res, kit, registerView)
+          return
+        }
+        res.status(404).render('qr/not-found', { title: req.t('qr.notFoundTitle'), scanned: normalizeAssetCode(scanned) || scanned })
         return
       }
-      const kit = await findKitByCode(ctx, scanned)
-      if (kit) {
-        await renderKit(req, res, kit, registerView)
-        return
-      }
-      res.status(404).render('qr/not-found', { title: req.t('qr.notFoundTitle'), scanned: normalizeAssetCode(scanned) || scanned })
-      return
-    }
-    const loanView = await assetLoanView(ctx, user, asset.id)
-    res.render('qr/show', {
-      title: `${asset.code} ${asset.name}`,
-      asset: {
-        id: asset.id,
-        code: asset.code,
-        name: asset.name,
-        category: asset.category_name,
-        location: asset.location,
-        department: asset.department_name ?? '',
-        status: asset.status,
-        loanable: asset.loanable === 1,
-      },
-      holder: loanView.holder,
-      reservations: loanView.reservations,
-      canRequest: isRequestable(asset) && hasRole(user, 'staff', 'finance'),
-      inCart: cartHasAsset(req.session, asset.code),
-      registerView,
-    })
-  })
-  return router
+      const { asset } = found
+      const loanView = await assetLoanView(ctx, user, asset.id, found.state)
+      const heading = await assetHeading(req, asset, req.dataVersion)
+      res.render(
+        'qr/show',
+        {
+          title: `${asset.code} ${asset.name}`,
+          asset: {
+            id: asset.id,
+            code: asset.code,
+            name: asset.name,
+            category: asset.category_name,
+            location: asset.location,
+            department: asset.department_name ?? '',
+            status: asset.status,
+            loanable: asset.loanable === 1,
+          },
+          heading,
+          holder: loanView.holder,
+          reservations: loanView.reservations,
+          canRequest: isRequestable(asset) && hasRole(user, 'staff', 'finance'),
+          inCart: cartHasAsset(req.session, asset.code),
+          registerView,
+        },
+        (err, html) => {
+          if (err) return next(err)
+          // Sent as is: res.send would hash the page for an ETag that no cache keeps (no-store).
+          res.type('html').end(html)
+        },
+      )
+    },
+  ]
 }
