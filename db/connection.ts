@@ -26,6 +26,11 @@ export function openDb(file: string): OpenDb {
   raw.pragma('foreign_keys = ON')
   raw.pragma('busy_timeout = 5000')
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) })
+  const token = raw.prepare('SELECT total_changes() AS c, (SELECT data_version FROM pragma_data_version) AS v')
+  changeTokens.set(db, () => {
+    const row = token.get() as { c: number; v: number }
+    return `${row.c}:${row.v}`
+  })
   let closed = false
   return {
     db,
@@ -37,6 +42,19 @@ export function openDb(file: string): OpenDb {
       if (raw.open) raw.close() // …and here when only `raw` ever ran a query
     },
   }
+}
+
+const changeTokens = new WeakMap<Db, () => string>()
+
+/**
+ * The connection's change token, read synchronously: `total_changes()` (rows this connection has
+ * written) and `PRAGMA data_version` (moves when another connection commits). Every signed-in page
+ * reads it to know whether what it kept is still current (server/repositories/data-version.repository.ts);
+ * through Kysely that one pragma read was a seventh of the QR page's CPU (bench/, issue 7). Same
+ * connection as Kysely's, so the same counters. Undefined for a transaction's handle.
+ */
+export function changeToken(db: Db): string | undefined {
+  return changeTokens.get(db)?.()
 }
 
 /** Distinct statements kept compiled; queries with `IN (?, ?, …)` lists of every length stay within it. */

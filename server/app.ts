@@ -114,20 +114,23 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
       return fromBody ?? req.get('x-csrf-token')
     },
   })
-  const sessions = session({
-    name: 'yk.sid',
-    secret: opts.sessionSecret,
-    store,
-    resave: false,
-    saveUninitialized: false,
-    rolling: true, // the idle timeout restarts with every request
-    cookie: {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: 'auto', // Secure when the request is HTTPS (TRUST_PROXY behind a TLS proxy)
-      maxAge: ctx.config.sessionIdleMinutes * 60_000,
-    },
-  })
+  const sessions = [
+    session({
+      name: 'yk.sid',
+      secret: opts.sessionSecret,
+      store,
+      resave: false,
+      saveUninitialized: false,
+      rolling: false, // the idle timeout restarts with activity: store.rollActivity() below
+      cookie: {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: 'auto', // Secure when the request is HTTPS (TRUST_PROXY behind a TLS proxy)
+        maxAge: ctx.config.sessionIdleMinutes * 60_000,
+      },
+    }),
+    store.rollActivity(),
+  ]
   const bodyParsers = [
     express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 2000 }),
     // The register upload is multipart: parsed here so that the CSRF check below can read its token.

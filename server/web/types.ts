@@ -23,6 +23,8 @@ declare global {
 declare module 'express-session' {
   interface SessionData {
     userId?: number
+    /** The touch interval in which a signed-in session was last active (session-store.ts rollActivity). */
+    activeStep?: number
     /**
      * The loan cart: asset codes and counted items with a quantity, collected before sending one
      * request. Older sessions hold a bare array of asset codes; read it through web/cart-state.ts.

@@ -134,6 +134,21 @@ describe('http: security', () => {
       expect(lifetimeSeconds(res, cookie!)).to.be.within(1799, 1801)
     })
 
+    it('when a signed-in person makes several requests within a minute, then the cookie is re-sent once, and again with a full lifetime once the minute has passed', async () => {
+      t = await createTestApp()
+      const { agent } = await signedInAs(t, ['staff'])
+      t.ctx.clock.advance(60_000)
+      const first = await agent.get('/').expect(200)
+      expect(cookieNamed(first, 'yk.sid'), 'first request of the minute').to.be.a('string')
+      const second = await agent.get('/account').expect(200)
+      expect(cookieNamed(second, 'yk.sid'), 'same minute: no new cookie (no signature to compute)').to.equal(undefined)
+      t.ctx.clock.advance(61_000)
+      const later = await agent.get('/').expect(200)
+      const cookie = cookieNamed(later, 'yk.sid')
+      expect(cookie, 'a minute later').to.be.a('string')
+      expect(lifetimeSeconds(later, cookie!)).to.be.within(1799, 1801)
+    })
+
     it('when a signed-in person is idle longer than the timeout, then the session is over; activity within it keeps it alive', async () => {
       t = await createTestApp({ env: { SESSION_IDLE_MINUTES: '20' } })
       const { agent, user } = await signedInAs(t, ['staff'])

@@ -1,4 +1,4 @@
-import type { Request } from 'express'
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import session from 'express-session'
 import type { AppContext } from '../../context.js'
 import { destroySession, pruneSessions, readSessionWithVersion, touchSession, writeSession } from '../../services/session.service.js'
@@ -49,9 +49,27 @@ export class SqliteSessionStore extends session.Store {
   }
 
   /**
+   * The idle timeout restarts with activity. express-session's `rolling` re-signs and re-sends the
+   * cookie on every response (an HMAC each: a tenth of the QR page's CPU, bench/, issue 7). Instead
+   * a signed-in session notes the step of the touch interval it was last active in: when the step
+   * moves, express-session saves the session with a new deadline and re-sends its cookie; between
+   * steps, touch() keeps the stored deadline. Mounted right after the session middleware.
+   */
+  rollActivity(): RequestHandler {
+    return (req: Request, _res: Response, next: NextFunction) => {
+      const s = req.session as (session.Session & session.SessionData) | undefined
+      if (s?.userId !== undefined) {
+        const step = Math.floor(this.ctx.clock.now().getTime() / this.touchEveryMs)
+        if (s.activeStep !== step) s.activeStep = step
+      }
+      next()
+    }
+  }
+
+  /**
    * The idle deadline on the app's clock — the one get() checks it against. (The cookie's own
-   * expiry comes from Date.now(); with rolling sessions both restart on every request, so on the
-   * system clock they agree, and an injected clock in tests moves the row's deadline too.)
+   * expiry comes from Date.now(); both restart with activity, so on the system clock they agree
+   * to within the touch interval, and an injected clock in tests moves the row's deadline too.)
    */
   private expiry(): number {
     return this.ctx.clock.now().getTime() + this.ttlMs
