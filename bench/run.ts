@@ -380,7 +380,7 @@ async function main(): Promise<void> {
     { name: 'report page', path: `/reports?fy=${reportFy}`, headers: { cookie } },
     { name: 'report API', path: `/api/v1/reports/fiscal-years/${reportFy}`, headers: { authorization: `Bearer ${token}` } },
   ]
-  // BENCH_ONLY=qr,dashboard narrows the run to matching targets (for profiling; the JSON then lacks the rest).
+  // BENCH_ONLY=qr,dashboard narrows the run to matching targets (for profiling; its JSON goes to bench/.cache/partial/).
   const only = (process.env.BENCH_ONLY ?? '').toLowerCase().split(',').filter(Boolean)
   for (const t of targets.filter((x) => only.length === 0 || only.some((o) => x.name.toLowerCase().includes(o)))) {
     const server = await startServer(file, profileDir, useTsx)
@@ -455,10 +455,13 @@ async function main(): Promise<void> {
   }
   result.targets = targetTable(result)
 
-  fs.mkdirSync(resultsDir, { recursive: true })
+  // A run narrowed by BENCH_ONLY lacks targets: it goes to bench/.cache/partial/, never over latest.json.
+  const outDir = only.length > 0 ? path.join(CACHE_DIR, 'partial') : resultsDir
+  fs.mkdirSync(outDir, { recursive: true })
   const json = JSON.stringify(result, null, 2) + '\n'
-  fs.writeFileSync(path.join(resultsDir, `${result.at.replace(/[:.]/g, '-')}.json`), json)
-  fs.writeFileSync(path.join(resultsDir, 'latest.json'), json)
+  const stamped = path.join(outDir, `${result.at.replace(/[:.]/g, '-')}.json`)
+  fs.writeFileSync(stamped, json)
+  if (only.length === 0) fs.writeFileSync(path.join(resultsDir, 'latest.json'), json)
 
   console.table(http.map((h) => ({ target: h.target, 'req/s': h.rps, 'p50 ms': h.p50Ms, 'p99 ms': h.p99Ms, errors: h.errors, 'cpu ms/req': h.cpuMsPerRequest, '÷ healthz': h.ratioToHealthz, 'peak MB': h.peakRssMb })))
   say(`year ${report.fiscalYear} statistics: ${report.computeReportMs} ms as served (kept), ${report.recomputeMs} ms recomputed, vs count(*) over ${report.loanItems} loan items ${report.countScanMs} ms → ${report.ratio}× (recomputed ${report.recomputeRatio}×)`)
@@ -466,7 +469,7 @@ async function main(): Promise<void> {
   say(`server peak memory: ${result.peakRssMb} MB (${result.memorySource})`)
   console.table(result.targets)
   if (profileDir) say(`CPU profile(s) in ${profileDir}`)
-  say(`results: ${path.join(resultsDir, 'latest.json')}`)
+  say(`results: ${only.length > 0 ? stamped : path.join(resultsDir, 'latest.json')}`)
 }
 
 main().catch((e: unknown) => {
