@@ -57,6 +57,7 @@ export function messageKeys(): string[] {
 /** Translates a key, filling `{name}` placeholders; an unknown key shows itself so that it gets noticed. */
 export function translate(locale: Locale, key: string, params: Record<string, string | number> = {}): string {
   const template = catalogues[locale][key] ?? catalogues.th[key] ?? key
+  if (!template.includes('{')) return template // most messages have no placeholder: no regex pass
   return template.replace(/\{(\w+)\}/g, (m, name: string) => (Object.hasOwn(params, name) ? String(params[name]) : m))
 }
 
