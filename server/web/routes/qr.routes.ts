@@ -14,9 +14,6 @@ import { cartHasAsset } from '../cart-state.js'
 /** Today and the next week on a counted item's phone page. */
 const COMING_DAYS = 8
 
-/** Asset headings kept (qrPage): a few hundred bytes each. */
-const HEADINGS_KEPT = 1000
-
 /**
  * The QR resolver: `<PUBLIC_BASE_URL>/q/<encodeURIComponent(code)>` is printed on every label and
  * never changes meaning (SPEC §5). `*code` also takes codes with an unencoded '/'. The handlers of
@@ -24,32 +21,6 @@ const HEADINGS_KEPT = 1000
  */
 export function qrPage(ctx: AppContext): RequestHandler[] {
   const today = () => bangkokDate(ctx.clock.now())
-
-  /**
-   * An asset's heading on its page (code, name, status), rendered once per data version, language
-   * and asset. It is rendered from the asset and the translator alone, so nothing of a viewer, their
-   * session or their roles can end up in it; emptied whenever the data version moves. Per app, as
-   * data versions are per database.
-   */
-  const headings = { version: '', html: new Map<string, string>() }
-
-  function assetHeading(req: Request, asset: { code: string; name: string; status: string }, version: string | undefined): Promise<string> {
-    const key = `${req.locale} ${asset.code}`
-    if (version !== undefined && headings.version === version) {
-      const kept = headings.html.get(key)
-      if (kept !== undefined) return Promise.resolve(kept)
-    }
-    return new Promise((resolve, reject) => {
-      req.app.render('qr/asset-heading', { t: req.t, asset: { code: asset.code, name: asset.name, status: asset.status } }, (err, html) => {
-        if (err) return reject(err)
-        if (version !== undefined) {
-          if (headings.version !== version || headings.html.size >= HEADINGS_KEPT) Object.assign(headings, { version, html: new Map() })
-          headings.html.set(key, html)
-        }
-        resolve(html)
-      })
-    })
-  }
 
   /** A counted item's pool label: what is free today and in the coming days, and "add N to my request". */
   async function renderStock(req: Request, res: Response, item: StockItemRow, registerView: boolean) {
@@ -118,7 +89,6 @@ export function qrPage(ctx: AppContext): RequestHandler[] {
       }
       const { asset } = found
       const loanView = await assetLoanView(ctx, user, asset.id, found.state)
-      const heading = await assetHeading(req, asset, req.dataVersion)
       res.render(
         'qr/show',
         {
@@ -133,7 +103,6 @@ export function qrPage(ctx: AppContext): RequestHandler[] {
             status: asset.status,
             loanable: asset.loanable === 1,
           },
-          heading,
           holder: loanView.holder,
           reservations: loanView.reservations,
           canRequest: isRequestable(asset) && hasRole(user, 'staff', 'finance'),
