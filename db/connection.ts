@@ -49,7 +49,7 @@ const changeTokens = new WeakMap<Db, () => string>()
 /**
  * The connection's change token, read synchronously: `total_changes()` (rows this connection has
  * written) and `PRAGMA data_version` (moves when another connection commits). Every signed-in page
- * reads it to know whether what it kept is still current (server/repositories/data-version.repository.ts);
+ * reads it to know whether what it kept is still current (server/services/data-version.service.ts);
  * through Kysely that one pragma read was a seventh of the QR page's CPU (bench/, issue 7). Same
  * connection as Kysely's, so the same counters. Undefined for a transaction's handle.
  */

@@ -1,6 +1,5 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../../db/schema.js'
-import { changeToken } from '../../db/connection.js'
 
 type Db = Kysely<Database>
 
@@ -13,8 +12,6 @@ type Db = Kysely<Database>
  * (PostgreSQL twin, later: a per-agency change counter bumped by a trigger.)
  */
 export async function dataVersion(db: Db): Promise<string> {
-  const token = changeToken(db) // the connection's own counters, without a round trip through Kysely
-  if (token !== undefined) return token
   const r = await sql<{ c: number; v: number }>`SELECT total_changes() AS c, (SELECT data_version FROM pragma_data_version) AS v`.execute(db)
   const row = r.rows[0]!
   return `${row.c}:${row.v}`

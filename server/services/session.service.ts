@@ -1,6 +1,7 @@
 import { writeTransaction } from '../../db/connection.js'
 import * as sessions from '../repositories/session.repository.js'
-import { dataVersion, versionedMemo } from '../repositories/data-version.repository.js'
+import { versionedMemo } from '../repositories/data-version.repository.js'
+import { readDataVersion } from './data-version.service.js'
 import type { AppContext } from '../context.js'
 
 /**
@@ -20,7 +21,7 @@ const sessionMemo = versionedMemo<{ data: string; expires_at: number } | null>(4
  * request wrote anything, so that the request's other kept reads may use it (data-version.service.ts).
  */
 export async function readSessionWithVersion(ctx: AppContext, sid: string): Promise<{ data: string | undefined; version: string }> {
-  const version = await dataVersion(ctx.db)
+  const version = await readDataVersion(ctx)
   const row = await sessionMemo(ctx.db, sid, async () => (await sessions.getWithExpiry(ctx.db, sid)) ?? null, version)
   return { data: row && row.expires_at > ctx.clock.now().getTime() ? row.data : undefined, version }
 }
