@@ -3,11 +3,6 @@ import type { Database } from '../../db/schema.js'
 
 type Db = Kysely<Database>
 
-export async function get(db: Db, sid: string, nowMs: number): Promise<string | undefined> {
-  const row = await db.selectFrom('session').select('data').where('sid', '=', sid).where('expires_at', '>', nowMs).executeTakeFirst()
-  return row?.data
-}
-
 /** The row whatever its deadline (the caller compares it), for a read kept between two writes. */
 export async function getWithExpiry(db: Db, sid: string): Promise<{ data: string; expires_at: number } | undefined> {
   return db.selectFrom('session').select(['data', 'expires_at']).where('sid', '=', sid).executeTakeFirst()

@@ -8,17 +8,15 @@ import type { AppContext } from '../context.js'
  * Session rows for the web layer's express-session store. They go through Kysely, so they wait
  * for (and never join) a business transaction on the shared connection.
  */
-export async function readSession(ctx: AppContext, sid: string): Promise<string | undefined> {
-  return sessions.get(ctx.db, sid, ctx.clock.now().getTime())
-}
 
 // A signed-in person's every request reads their session: the row is kept until the next write to
 // the database (a session saved, touched or ended is one), and its deadline checked on every read.
 const sessionMemo = versionedMemo<{ data: string; expires_at: number } | null>(4096)
 
 /**
- * The session's data, as readSession, with the data version it was read under: read before the
- * request wrote anything, so that the request's other kept reads may use it (data-version.service.ts).
+ * The session's data (none once its idle deadline has passed), with the data version it was read
+ * under: read before the request wrote anything, so that the request's other kept reads may use it
+ * (data-version.service.ts).
  */
 export async function readSessionWithVersion(ctx: AppContext, sid: string): Promise<{ data: string | undefined; version: string }> {
   const version = await readDataVersion(ctx)
