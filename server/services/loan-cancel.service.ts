@@ -1,0 +1,58 @@
+import { z } from 'zod'
+import { writeTransaction } from '../../db/connection.js'
+import * as loans from '../repositories/loan.repository.js'
+import { AppError } from '../errors.js'
+import type { AppContext } from '../context.js'
+import { addDays, bangkokDate } from '../i18n/calendar.js'
+import { append, SYSTEM_ACTOR } from './audit.service.js'
+import { actorOf, hasRole, parseOrThrow, type CurrentUser } from './user.service.js'
+import { getSettings } from './settings.service.js'
+import { hasExpired } from './loan-rules.js'
+import { fieldError, loanNumber, nowIso, today } from './loan-common.js'
+import { canSeeLoan, getLoan, type LoanView } from './loan-query.service.js'
+
+const cancelSchema = z.object({ reason: z.string().trim().max(1000, { error: 'validation.tooLong' }).default('') })
+
+/** The borrower cancels before hand-over; finance cancels an uncollected loan, with a reason. */
+export async function cancelLoan(ctx: AppContext, actor: CurrentUser, id: number, input: unknown): Promise<LoanView> {
+  const { reason } = parseOrThrow(cancelSchema, input ?? {})
+  await writeTransaction(ctx.db, async (trx) => {
+    const loan = await loans.findById(trx, id)
+    if (!loan || !canSeeLoan(actor, loan)) throw new AppError('not_found', 'loan.notFound')
+    if (loan.status !== 'pending' && loan.status !== 'approved') throw new AppError('invalid_state', 'loan.invalidState', { status: loan.status })
+    const own = loan.borrower_user_id === actor.id || loan.requested_by === actor.id
+    if (!own && !hasRole(actor, 'finance')) throw new AppError('forbidden', 'loan.cancelNotYours')
+    if (!own && reason.length < 3) throw fieldError('reason', 'loan.reasonRequired')
+    const at = nowIso(ctx)
+    const ok = await loans.updateIfStatus(trx, id, loan.status, { status: 'cancelled', cancelled_at: at, cancelled_by: actor.id, cancel_reason: reason || null, updated_at: at })
+    if (!ok) throw new AppError('invalid_state', 'loan.invalidState')
+    await append(trx, ctx.clock, actorOf(actor), { action: 'loan.cancelled', entity: 'loan', entityId: id, data: { number: loanNumber(loan), reason, from: loan.status } })
+  })
+  return getLoan(ctx, actor, id)
+}
+
+/** Approved loans not collected within the setting's days after their start expire. */
+export async function expireLoans(ctx: AppContext): Promise<number> {
+  const settings = await getSettings(ctx)
+  const t = today(ctx)
+  return writeTransaction(ctx.db, async (trx) => {
+    let n = 0
+    // start_on + expiryDays < today  ⟺  start_on < today − expiryDays
+    for (const loan of await loans.expirable(trx, bangkokDate(new Date(Date.parse(`${t}T00:00:00Z`) - settings.expiryDays * 86_400_000)))) {
+      if (!hasExpired(loan, t, settings.expiryDays)) continue
+      const at = nowIso(ctx)
+      if (await loans.updateIfStatus(trx, loan.id, 'approved', { status: 'expired', expired_at: at, updated_at: at })) {
+        n++
+        await append(trx, ctx.clock, SYSTEM_ACTOR, { action: 'loan.expired', entity: 'loan', entityId: loan.id, data: { number: loanNumber(loan), startOn: loan.start_on } })
+      }
+    }
+    return n
+  })
+}
+
+/** Runs the expiry only when some approved loan is past it: a cheap read on every dashboard. */
+export async function expireLoansIfDue(ctx: AppContext): Promise<number> {
+  const settings = await getSettings(ctx)
+  if ((await loans.expirable(ctx.db, addDays(today(ctx), -settings.expiryDays))).length === 0) return 0
+  return expireLoans(ctx)
+}

@@ -1,0 +1,109 @@
+import { z } from 'zod'
+import type { Db } from '../../db/connection.js'
+import type { LoanRow } from '../../db/schema.js'
+import * as loans from '../repositories/loan.repository.js'
+import * as stockRepo from '../repositories/stock.repository.js'
+import { availabilityFrom } from './stock.service.js'
+import type { Conflict } from '../repositories/loan.repository.js'
+import { AppError } from '../errors.js'
+import type { AppContext } from '../context.js'
+import { bangkokDate, parseIsoDate } from '../i18n/calendar.js'
+
+export function loanNumber(loan: Pick<LoanRow, 'seq' | 'fiscal_year'>): string {
+  return `${loan.seq}/${loan.fiscal_year}`
+}
+
+export function today(ctx: AppContext): string {
+  return bangkokDate(ctx.clock.now())
+}
+
+export function nowIso(ctx: AppContext): string {
+  return ctx.clock.now().toISOString()
+}
+
+// ---------------------------------------------------------------- input schemas
+
+export const calendarDate = z.string({ error: 'validation.required' }).transform((s, c) => {
+  const r = parseIsoDate(s.trim())
+  if (!r.ok) {
+    c.addIssue({ code: 'custom', message: r.reason === 'buddhist_year' ? 'loan.buddhistYear' : 'loan.badDate' })
+    return z.NEVER
+  }
+  return r.value
+})
+
+export const text = (min: number, max: number, requiredKey = 'validation.required') =>
+  z.string({ error: requiredKey }).trim().min(min, { error: requiredKey }).max(max, { error: 'validation.tooLong' })
+
+export const paperApprovalSchema = z.object({
+  approverName: text(1, 200),
+  date: calendarDate,
+  note: z.string().trim().max(1000, { error: 'validation.tooLong' }).default(''),
+})
+
+export function fieldError(field: string, message: string, params?: Record<string, string | number>): AppError {
+  return new AppError('validation_failed', 'validation.failed', {}, [{ field, message, params }])
+}
+
+export function conflictError(c: Conflict): AppError {
+  return new AppError('conflict', 'loan.overlap', { number: `${c.seq}/${c.fiscal_year}`, code: c.asset_code, from: c.start_on, to: c.due_on })
+}
+
+export function segregationError(rule: string): AppError {
+  return new AppError('forbidden', `loan.sod.${rule}`)
+}
+
+export async function assertNoConflict(trx: Db, loan: LoanRow, t: string): Promise<void> {
+  const items = await loans.itemsOf(trx, [loan.id])
+  const conflicts = await loans.openConflicts(trx, items.map((i) => i.asset_id), loan.start_on, loan.due_on, t, loan.id)
+  if (conflicts.length > 0) throw conflictError(conflicts[0]!)
+  const lines = await stockRepo.linesOf(trx, [loan.id])
+  const stockItems = await stockRepo.byIds(trx, lines.map((l) => l.stock_id))
+  await assertStockFits(
+    trx,
+    lines.map((l) => ({ item: stockItems.find((i) => i.id === l.stock_id)!, quantity: l.quantity })),
+    loan.start_on,
+    loan.due_on,
+    t,
+    loan.id,
+  )
+}
+
+export type StockRequest = { item: Awaited<ReturnType<typeof stockRepo.byIds>>[number]; quantity: number }
+
+export async function resolveStock(db: Db, lines: Array<{ code: string; quantity: number }>): Promise<StockRequest[]> {
+  const out: StockRequest[] = []
+  const seen = new Set<string>()
+  for (const l of lines) {
+    if (seen.has(l.code)) throw fieldError('stock', 'loan.duplicateItem')
+    seen.add(l.code)
+    const item = await stockRepo.findByCode(db, l.code)
+    if (!item) throw fieldError('stock', 'loan.unknownStock', { code: l.code })
+    if (item.loanable !== 1) throw fieldError('stock', 'loan.notLoanable', { code: item.code })
+    out.push({ item, quantity: l.quantity })
+  }
+  return out
+}
+
+/**
+ * A request or approval that would lend more of a counted item than is free on some day of its
+ * dates is refused (409), naming the loan that holds the most on the busiest day.
+ */
+export async function assertStockFits(trx: Db, lines: StockRequest[], from: string, to: string, t: string, excludeLoanId?: number): Promise<void> {
+  if (lines.length === 0) return
+  const held = await stockRepo.heldLines(trx, lines.map((l) => l.item.id), from, to, t, excludeLoanId)
+  for (const l of lines) {
+    const a = availabilityFrom(l.item, held.filter((h) => h.stock_id === l.item.id), from, to, t)
+    if (l.quantity > a.available) {
+      throw new AppError(
+        'conflict',
+        a.busiest ? 'loan.stockNotEnough' : 'loan.stockNotEnoughOwned',
+        { code: l.item.code, name: l.item.name, asked: l.quantity, available: a.available, number: a.busiest?.number ?? '', from: a.busiest?.from ?? '', to: a.busiest?.to ?? '' },
+      )
+    }
+  }
+}
+
+export function nextDay(date: string): string {
+  return bangkokDate(new Date(Date.parse(`${date}T12:00:00+07:00`) + 86_400_000))
+}

@@ -1,0 +1,92 @@
+import { z } from 'zod'
+import { writeTransaction, type Db } from '../../db/connection.js'
+import type { LoanRow } from '../../db/schema.js'
+import * as loans from '../repositories/loan.repository.js'
+import * as assets from '../repositories/asset.repository.js'
+import * as stockRepo from '../repositories/stock.repository.js'
+import { AppError } from '../errors.js'
+import type { AppContext } from '../context.js'
+import { normalizeCode } from '../i18n/format.js'
+import { append } from './audit.service.js'
+import { actorOf, hasRole, parseOrThrow, type CurrentUser } from './user.service.js'
+import { getSettings } from './settings.service.js'
+import { checkHandler } from './loan-rules.js'
+import { assertNoConflict, fieldError, loanNumber, nowIso, segregationError, today } from './loan-common.js'
+import { getLoan, type LoanView } from './loan-query.service.js'
+import { expireLoansIfDue } from './loan-cancel.service.js'
+
+const handoverSchema = z.object({
+  confirmedCodes: z.array(z.string().transform(normalizeCode)).max(100).optional(),
+})
+
+/**
+ * Hands over every item, all or nothing. Guarded in the database: each asset moves to on_loan
+ * only from available (a conditional update inside BEGIN IMMEDIATE), and a partial unique index
+ * refuses a second outstanding hand-over of the same asset — so of concurrent hand-overs of one
+ * asset exactly one succeeds.
+ */
+export async function handOverIn(ctx: AppContext, trx: Db, actor: CurrentUser, id: number, opts: { on?: string; paper?: boolean }): Promise<LoanRow> {
+  const loan = await loans.findById(trx, id)
+  if (!loan) throw new AppError('not_found', 'loan.notFound')
+  if (loan.status !== 'approved') throw new AppError('invalid_state', 'loan.invalidState', { status: loan.status })
+  const items = await loans.itemsOf(trx, [id])
+  const t = today(ctx)
+  await assertNoConflict(trx, loan, t)
+  const at = nowIso(ctx)
+  for (const item of items) {
+    if (!(await assets.setStatus(trx, item.asset_id, 'available', 'on_loan', at, t))) {
+      throw new AppError('conflict', 'loan.assetUnavailable', { code: item.asset_code, status: item.asset_status })
+    }
+  }
+  try {
+    await loans.markItemsHandedOver(trx, id, at, actor.id)
+  } catch (e) {
+    if (String(e).includes('UNIQUE')) throw new AppError('conflict', 'loan.alreadyOut')
+    throw e
+  }
+  const lines = await stockRepo.linesOf(trx, [id])
+  for (const line of lines) {
+    // The table's CHECK refuses more out (plus in repair) than is owned: never more lent than exists.
+    if (!(await stockRepo.adjust(trx, line.stock_id, { out: line.quantity }, at))) {
+      throw new AppError('conflict', 'loan.stockNotOnHand', { code: line.code, name: line.name, asked: line.quantity })
+    }
+    if (!(await stockRepo.markLineHandedOver(trx, line.id, line.quantity, at))) throw new AppError('invalid_state', 'loan.invalidState')
+  }
+  const on = opts.on ?? t
+  if (!(await loans.updateIfStatus(trx, id, 'approved', { status: 'on_loan', handed_over_at: at, handed_over_by: actor.id, handed_over_on: on, updated_at: at }))) {
+    throw new AppError('invalid_state', 'loan.invalidState')
+  }
+  await append(trx, ctx.clock, actorOf(actor), {
+    action: 'loan.handed_over',
+    entity: 'loan',
+    entityId: id,
+    data: { number: loanNumber(loan), assets: items.map((i) => i.asset_code), stock: lines.map((l) => ({ code: l.code, quantity: l.quantity })), on, recordedFromPaper: opts.paper === true },
+  })
+  return loan
+}
+
+export async function handOver(ctx: AppContext, actor: CurrentUser, id: number, input: unknown = {}): Promise<LoanView> {
+  const data = parseOrThrow(handoverSchema, input ?? {})
+  if (!hasRole(actor, 'finance')) throw new AppError('forbidden', 'loan.needsFinance')
+  // An approved loan past its collection deadline is expired first, whichever way the hand-over comes.
+  await expireLoansIfDue(ctx)
+  const settings = await getSettings(ctx)
+  await writeTransaction(ctx.db, async (trx) => {
+    const loan = await loans.findById(trx, id)
+    if (!loan) throw new AppError('not_found', 'loan.notFound')
+    if (loan.status !== 'approved') throw new AppError('invalid_state', 'loan.invalidState', { status: loan.status })
+    const sod = checkHandler(actor.id, loan, 'handover', settings.twoPersonRule)
+    if (!sod.ok) throw segregationError(sod.reason)
+    if (today(ctx) < loan.start_on) throw new AppError('invalid_state', 'loan.notStarted', { date: loan.start_on })
+    if (data.confirmedCodes) {
+      const expected = new Set((await loans.itemsOf(trx, [id])).map((i) => i.asset_code))
+      const got = new Set(data.confirmedCodes)
+      const missing = [...expected].filter((c) => !got.has(c))
+      const extra = [...got].filter((c) => !expected.has(c))
+      if (extra.length > 0) throw fieldError('confirmedCodes', 'loan.notInLoan', { code: extra[0]! })
+      if (missing.length > 0) throw fieldError('confirmedCodes', 'loan.notScanned', { code: missing[0]! })
+    }
+    await handOverIn(ctx, trx, actor, id, {})
+  })
+  return getLoan(ctx, actor, id)
+}
