@@ -288,6 +288,16 @@ export interface LoanApprovalTable {
   note: string
   on_paper: number
   paper_date: string | null
+  /** Where a paper approver was chosen from: a signatory's key (mayor, chiefAdministrator, financeDirector) or 'executive'. */
+  approver_source: ColumnType<string, string | undefined, string>
+  confirmed_at: string | null
+  disputed_at: string | null
+  dispute_reason: ColumnType<string, string | undefined, string>
+  voided_at: string | null
+  voided_by: number | null
+  void_reason: ColumnType<string, string | undefined, string>
+  /** The scan of the signed slip (a loan attachment). */
+  evidence_id: number | null
 }
 
 export interface LoanExtensionTable {

@@ -41,6 +41,8 @@ export class AppError extends Error {
     readonly messageKey: string,
     readonly params: Record<string, string | number> = {},
     readonly details?: FieldError[],
+    /** The rule of the loan policy (or another named rule) that refused the request: the API's `details: [{rule}]`. */
+    readonly rule?: string,
   ) {
     super(`${code}: ${messageKey}`)
     this.name = 'AppError'

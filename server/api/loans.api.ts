@@ -16,6 +16,8 @@ import {
   requestExtension,
   type LoanView,
 } from '../services/loan.service.js'
+import { confirmPaperApproval, disputePaperApproval, voidPaperApproval } from '../services/loan-paper.service.js'
+import type { NewAttachment } from '../services/attachment.service.js'
 import { LOAN_STATUSES, type LoanStatus } from '../services/loan-rules.js'
 import { requireRole, requireSignIn } from '../web/middleware/auth.js'
 import { bodyObject } from './json.js'
@@ -77,13 +79,29 @@ export interface ApiStockLine {
   handedOver: number
 }
 
+/** The scan of the signed slip behind a paper approval: the attachment and its hash (also in the audit log). */
+export interface ApiEvidence {
+  attachmentId: number
+  fileName: string
+  sha256: string
+  uploadedAt: string
+}
+
 export interface ApiApproval {
   step: 'check' | 'approve'
   by: string
   at: string
   note: string | null
   onPaper: boolean
+  recordedBy: string | null
   paperDate: string | null
+  confirmedAt: string | null
+  disputedAt: string | null
+  evidence: ApiEvidence | null
+  approverUsername: string | null
+  disputeReason: string | null
+  voidedAt: string | null
+  voidReason: string | null
 }
 
 export interface ApiExtension {
@@ -179,6 +197,10 @@ export function toApiFollowUp(f: FollowUpRow, by: string | null): ApiFollowUp {
 export function toApiLoan(v: LoanView): ApiLoan {
   const l = v.loan
   const username = (id: number | null | undefined): string | null => (id === null || id === undefined ? null : (v.people.get(id)?.username ?? null))
+  const evidenceOf = (id: number | null): ApiEvidence | null => {
+    const att = id === null ? undefined : v.attachments.find((x) => x.id === id)
+    return att ? { attachmentId: att.id, fileName: att.file_name, sha256: att.sha256, uploadedAt: timestamp(att.uploaded_at) } : null
+  }
   const borrower: ApiBorrower = {
     type: v.borrower.type,
     ...(v.borrower.kind === 'user' && v.borrower.username ? { username: v.borrower.username } : {}),
@@ -229,7 +251,16 @@ export function toApiLoan(v: LoanView): ApiLoan {
       at: timestamp(a.at),
       note: textOrNull(a.note),
       onPaper: a.on_paper === 1,
+      recordedBy: username(a.recorded_by),
       paperDate: a.paper_date,
+      confirmedAt: timestamp(a.confirmed_at),
+      disputedAt: timestamp(a.disputed_at),
+      evidence: evidenceOf(a.evidence_id),
+      // Ours: a voided paper approval stays in the history with when and why.
+      approverUsername: a.on_paper === 1 ? username(a.by_user_id) : null,
+      disputeReason: textOrNull(a.dispute_reason),
+      voidedAt: timestamp(a.voided_at),
+      voidReason: textOrNull(a.void_reason),
     })),
     enteredAfterFact: l.entered_after_fact === 1,
     dueDateOriginal: l.original_due_on,
@@ -305,6 +336,21 @@ function listFilters(req: Request): { status?: LoanStatus; overdue?: boolean; fi
   return out
 }
 
+/**
+ * The scan of the signed slip sent with a paper approval: `scan {fileName?, data}` with the file as
+ * base64 (the JSON body's limit applies). A scan that is not base64 is the field's mistake.
+ */
+function scanOf(paper: unknown, field: string): NewAttachment | undefined {
+  if (!paper || typeof paper !== 'object') return undefined
+  const scan = (paper as Record<string, unknown>).scan
+  if (scan === undefined || scan === null) return undefined
+  const s = scan as Record<string, unknown>
+  if (typeof s !== 'object' || typeof s.data !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(s.data.replace(/\s/g, ''))) {
+    throw new AppError('validation_failed', 'validation.failed', {}, [{ field: `${field}.scan`, message: 'loan.paper.badScan' }])
+  }
+  return { kind: 'signed_slip', fileName: typeof s.fileName === 'string' ? s.fileName : 'scan', data: Buffer.from(s.data, 'base64') }
+}
+
 export function loansApi(ctx: AppContext): Router {
   const router = Router()
 
@@ -319,7 +365,8 @@ export function loansApi(ctx: AppContext): Router {
    * hand-over that already happened (the loan starts on loan). Unknown fields are ignored.
    */
   router.post('/loans', requireRole('staff', 'finance'), async (req, res) => {
-    const view = await createLoan(ctx, req.user!, bodyObject(req))
+    const body = bodyObject(req)
+    const view = await createLoan(ctx, req.user!, body, { scan: scanOf(body.paperApproval, 'paperApproval') })
     res.status(201).json(toApiLoan(view))
   })
 
@@ -338,7 +385,23 @@ export function loansApi(ctx: AppContext): Router {
   // to record the executive's approval given on paper; executive: the final approval after the check.
   router.post('/loans/:id/approve', requireRole('finance', 'executive'), async (req, res) => {
     const id = await visibleLoanId(ctx, req)
-    res.json(toApiLoan(await approveLoan(ctx, req.user!, id, bodyObject(req))))
+    const body = bodyObject(req)
+    res.json(toApiLoan(await approveLoan(ctx, req.user!, id, body, { scan: scanOf(body.onPaper, 'onPaper') })))
+  })
+
+  // The approver named on a paper approval answers it: {note?} to confirm, {reason} to dispute.
+  // Finance voids a disputed or unconfirmed one before hand-over ({reason}); the loan waits for an approval again.
+  router.post('/loans/:id/paper-approval/confirm', requireRole('finance', 'executive'), async (req, res) => {
+    const id = await visibleLoanId(ctx, req)
+    res.json(toApiLoan(await confirmPaperApproval(ctx, req.user!, id, bodyObject(req))))
+  })
+  router.post('/loans/:id/paper-approval/dispute', requireRole('finance', 'executive'), async (req, res) => {
+    const id = await visibleLoanId(ctx, req)
+    res.json(toApiLoan(await disputePaperApproval(ctx, req.user!, id, bodyObject(req))))
+  })
+  router.post('/loans/:id/paper-approval/void', requireRole('finance'), async (req, res) => {
+    const id = await visibleLoanId(ctx, req)
+    res.json(toApiLoan(await voidPaperApproval(ctx, req.user!, id, bodyObject(req))))
   })
 
   // {reason}

@@ -28,3 +28,10 @@ export async function listOf(db: Db, loanId: number): Promise<AttachmentView[]> 
 export async function findById(db: Db, id: number): Promise<LoanAttachmentRow | undefined> {
   return db.selectFrom('loan_attachment').selectAll().where('id', '=', id).executeTakeFirst()
 }
+
+/** Some attachments by id (the scans behind paper approvals), for many loans at once. */
+export async function byIds(db: Db, ids: number[]): Promise<LoanAttachmentRow[]> {
+  const unique = [...new Set(ids)]
+  if (unique.length === 0) return []
+  return db.selectFrom('loan_attachment').selectAll().where('id', 'in', unique).execute()
+}

@@ -192,9 +192,55 @@ export async function countOutstandingItems(db: Db, loanId: number): Promise<num
 
 export async function insertApproval(
   db: Db,
-  a: { loan_id: number; step: 'check' | 'approve'; by_user_id: number | null; by_name: string; recorded_by: number; at: string; note: string; on_paper: number; paper_date: string | null },
-): Promise<void> {
-  await db.insertInto('loan_approval').values(a).execute()
+  a: {
+    loan_id: number
+    step: 'check' | 'approve'
+    by_user_id: number | null
+    by_name: string
+    recorded_by: number
+    at: string
+    note: string
+    on_paper: number
+    paper_date: string | null
+    approver_source?: string
+    evidence_id?: number | null
+  },
+): Promise<number> {
+  const r = await db.insertInto('loan_approval').values(a).returning('id').executeTakeFirstOrThrow()
+  return r.id
+}
+
+/** The loan's standing paper approval: the latest approval on paper not voided. */
+export async function standingPaperApproval(db: Db, loanId: number): Promise<LoanApprovalRow | undefined> {
+  return db
+    .selectFrom('loan_approval')
+    .selectAll()
+    .where('loan_id', '=', loanId)
+    .where('step', '=', 'approve')
+    .where('on_paper', '=', 1)
+    .where('voided_at', 'is', null)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+}
+
+/** Changes a paper approval only while it is still open (not voided, not confirmed, not disputed): a double click changes nothing twice. */
+export async function decideApprovalIfOpen(
+  db: Db,
+  id: number,
+  changes: Partial<Pick<LoanApprovalRow, 'confirmed_at' | 'disputed_at' | 'dispute_reason' | 'voided_at' | 'voided_by' | 'void_reason'>>,
+  opts: { allowDisputed?: boolean } = {},
+): Promise<boolean> {
+  let q = db.updateTable('loan_approval').set(changes).where('id', '=', id).where('voided_at', 'is', null).where('confirmed_at', 'is', null)
+  if (!opts.allowDisputed) q = q.where('disputed_at', 'is', null)
+  const r = await q.executeTakeFirst()
+  return Number(r.numUpdatedRows) === 1
+}
+
+/** Links a scan to the loan's standing paper approval that has none yet. */
+export async function linkEvidence(db: Db, approvalId: number, attachmentId: number): Promise<boolean> {
+  const r = await db.updateTable('loan_approval').set({ evidence_id: attachmentId }).where('id', '=', approvalId).where('evidence_id', 'is', null).executeTakeFirst()
+  return Number(r.numUpdatedRows) === 1
 }
 
 export async function approvalsOf(db: Db, loanIds: number[]): Promise<LoanApprovalRow[]> {
@@ -245,6 +291,10 @@ export interface LoanListFilter {
   pendingExtension?: 'finance' | 'executive' | 'any'
   /** Leaves out loans this user borrows or entered (segregation: they may not act on them). */
   notPartyOf?: number
+  /** With a standing paper approval in this user's name that they have neither confirmed nor disputed. */
+  paperToConfirmBy?: number
+  /** With a standing paper approval that its approver disputes. */
+  paperDisputed?: boolean
   /** newest first (default), oldest first (work lists: longest waiting first), or by due date (overdue first). */
   order?: 'newest' | 'oldest' | 'due'
   limit: number
@@ -281,6 +331,20 @@ export async function list(db: Db, f: LoanListFilter): Promise<{ rows: LoanRow[]
     const me = f.notPartyOf
     q = q.where((eb) => eb.or([eb('borrower_user_id', 'is', null), eb('borrower_user_id', '!=', me)])).where('requested_by', '!=', me)
   }
+  if (f.paperToConfirmBy !== undefined) {
+    const me = f.paperToConfirmBy
+    q = q.where('id', 'in', (eb) =>
+      eb
+        .selectFrom('loan_approval')
+        .select('loan_id')
+        .where('by_user_id', '=', me)
+        .where('on_paper', '=', 1)
+        .where('voided_at', 'is', null)
+        .where('confirmed_at', 'is', null)
+        .where('disputed_at', 'is', null),
+    )
+  }
+  if (f.paperDisputed) q = q.where((eb) => eb.not(notDisputed(eb)))
   const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
   const ordered = f.order === 'oldest' ? q.orderBy('id', 'asc') : f.order === 'due' ? q.orderBy('due_on', 'asc').orderBy('id', 'asc') : q.orderBy('id', 'desc')
   const rows = await ordered.selectAll().limit(f.limit).offset(f.offset).execute()
@@ -311,6 +375,20 @@ function noFollowUpSinceDue(eb: ExpressionBuilder<Database, 'loan'>) {
   return eb.not(eb.exists(eb.selectFrom('follow_up').select('follow_up.id').whereRef('follow_up.loan_id', '=', 'loan.id').whereRef('follow_up.on_date', '>', 'loan.due_on')))
 }
 
+/** The loan's standing paper approval is not disputed (a disputed one is not handed over, SPEC §1). */
+function notDisputed(eb: ExpressionBuilder<Database, 'loan'>) {
+  return eb.not(
+    eb.exists(
+      eb
+        .selectFrom('loan_approval')
+        .select('loan_approval.id')
+        .whereRef('loan_approval.loan_id', '=', 'loan.id')
+        .where('loan_approval.disputed_at', 'is not', null)
+        .where('loan_approval.voided_at', 'is', null),
+    ),
+  )
+}
+
 /** An extension request of the loan still waiting for a decision (index loan_extension(loan_id, status)). */
 function hasPendingExtension(eb: ExpressionBuilder<Database, 'loan'>) {
   return eb.exists(eb.selectFrom('loan_extension').select('loan_extension.id').whereRef('loan_extension.loan_id', '=', 'loan.id').where('loan_extension.status', '=', 'pending'))
@@ -323,7 +401,8 @@ export interface ActionCountsInput {
   deadlineDueBefore: string
   /** Due dates up to this count as "due soon" (today + 3 days). */
   dueSoonTo: string
-  separateApproverAndHandover: boolean
+  /** The two-person rule (SPEC §1): whoever entered a loan does not approve it; the in-premises approver does not hand it over. */
+  twoPersonRule: boolean
 }
 
 export interface ActionCounts {
@@ -342,6 +421,8 @@ export interface ActionCounts {
   myToCollect: number
   myOverdue: number
   myDueSoon: number
+  /** Paper approvals recorded in this user's name, neither confirmed nor disputed. */
+  toConfirm: number
 }
 
 /**
@@ -365,8 +446,11 @@ async function readActionCounts(db: Db, c: ActionCountsInput): Promise<ActionCou
     .selectNoFrom((eb) => {
       const count = (alias: string) => eb.fn.countAll<number>().as(alias)
       const loans = () => eb.selectFrom('loan')
-      const notParty = <Q extends ReturnType<typeof loans>>(q: Q) =>
-        q.where((w) => w.or([w('loan.borrower_user_id', 'is', null), w('loan.borrower_user_id', '!=', me)])).where('loan.requested_by', '!=', me) as Q
+      const notParty = <Q extends ReturnType<typeof loans>>(q: Q) => {
+        const notBorrower = q.where((w) => w.or([w('loan.borrower_user_id', 'is', null), w('loan.borrower_user_id', '!=', me)])) as Q
+        // With the two-person rule off, whoever entered a loan for someone else may approve it.
+        return (c.twoPersonRule ? notBorrower.where('loan.requested_by', '!=', me) : notBorrower) as Q
+      }
       const notMine = <Q extends ReturnType<typeof loans>>(q: Q) => q.where((w) => w.or([w('loan.borrower_user_id', 'is', null), w('loan.borrower_user_id', '!=', me)])) as Q
       const pendingExt = (outside: boolean) =>
         notParty(loans().where('loan.status', 'in', ['approved', 'on_loan']).where('loan.kind', outside ? '!=' : '=', 'in_premises'))
@@ -378,10 +462,11 @@ async function readActionCounts(db: Db, c: ActionCountsInput): Promise<ActionCou
         notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '!=', 'in_premises').where('loan.checked_at', 'is not', null)).select(count('n')).as('toApproveOut'),
         notMine(loans().where('loan.status', '=', 'approved').where('loan.start_on', '<=', c.today))
           .where((w) =>
-            c.separateApproverAndHandover
+            c.twoPersonRule
               ? w.or([w('loan.kind', '!=', 'in_premises'), w('loan.approved_by', 'is', null), w('loan.approved_by', '!=', me), w('loan.approved_on_paper', '=', 1)])
               : w.lit(true),
           )
+          .where(notDisputed)
           .select(count('n'))
           .as('toHandOver'),
         loans().where('loan.status', '=', 'on_loan').select(count('n')).as('onLoan'),
@@ -411,6 +496,17 @@ async function readActionCounts(db: Db, c: ActionCountsInput): Promise<ActionCou
           .where('loan.due_on', '<=', c.dueSoonTo)
           .select(count('n'))
           .as('myDueSoon'),
+        eb
+          .selectFrom('loan_approval as pa')
+          .innerJoin('loan', 'loan.id', 'pa.loan_id')
+          .where('pa.by_user_id', '=', me)
+          .where('pa.on_paper', '=', 1)
+          .where('pa.voided_at', 'is', null)
+          .where('pa.confirmed_at', 'is', null)
+          .where('pa.disputed_at', 'is', null)
+          .where((w) => w.or([w('loan.borrower_user_id', 'is', null), w('loan.borrower_user_id', '!=', me)]))
+          .select(count('n'))
+          .as('toConfirm'),
       ]
     })
     .executeTakeFirstOrThrow()
@@ -501,5 +597,72 @@ export async function outstandingByAssets(db: Db, assetIds: number[]): Promise<A
     .where('li.asset_id', 'in', assetIds)
     .where('li.handed_over_at', 'is not', null)
     .where('li.returned_at', 'is', null)
+    .execute()
+}
+
+export interface PaperReviewRow {
+  approval_id: number
+  loan_id: number
+  seq: number
+  fiscal_year: number
+  status: LoanRow['status']
+  kind: LoanRow['kind']
+  requested_by: number
+  handed_over_by: number | null
+  handed_over_on: string | null
+  by_name: string
+  by_user_id: number | null
+  recorded_by: number
+  at: string
+  paper_date: string | null
+  confirmed_at: string | null
+  disputed_at: string | null
+  dispute_reason: string
+  voided_at: string | null
+  evidence_id: number | null
+}
+
+/**
+ * The paper approvals the committee looks at (SPEC §1): unconfirmed since before `unconfirmedBefore`,
+ * disputed (even once voided), without a scan, or on a loan that one user entered, recorded and
+ * handed over. Oldest first.
+ */
+export async function paperApprovalsForReview(db: Db, unconfirmedBefore: string): Promise<PaperReviewRow[]> {
+  return db
+    .selectFrom('loan_approval as pa')
+    .innerJoin('loan as l', 'l.id', 'pa.loan_id')
+    .select([
+      'pa.id as approval_id',
+      'l.id as loan_id',
+      'l.seq',
+      'l.fiscal_year',
+      'l.status',
+      'l.kind',
+      'l.requested_by',
+      'l.handed_over_by',
+      'l.handed_over_on',
+      'pa.by_name',
+      'pa.by_user_id',
+      'pa.recorded_by',
+      'pa.at',
+      'pa.paper_date',
+      'pa.confirmed_at',
+      'pa.disputed_at',
+      'pa.dispute_reason',
+      'pa.voided_at',
+      'pa.evidence_id',
+    ])
+    .where('pa.step', '=', 'approve')
+    .where('pa.on_paper', '=', 1)
+    .where((eb) =>
+      eb.or([
+        eb('pa.disputed_at', 'is not', null),
+        eb.and([eb('pa.voided_at', 'is', null), eb('pa.evidence_id', 'is', null)]),
+        eb.and([eb('pa.voided_at', 'is', null), eb('pa.confirmed_at', 'is', null), eb('pa.by_user_id', 'is not', null), eb('pa.at', '<', unconfirmedBefore)]),
+        eb.and([eb('l.requested_by', '=', eb.ref('pa.recorded_by')), eb('l.handed_over_by', '=', eb.ref('pa.recorded_by'))]),
+      ]),
+    )
+    .orderBy('pa.at', 'asc')
+    .orderBy('pa.id', 'asc')
     .execute()
 }

@@ -2,15 +2,16 @@ import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
-import { writeTransaction } from '../../db/connection.js'
-import type { LoanAttachmentRow } from '../../db/schema.js'
+import { writeTransaction, type Db } from '../../db/connection.js'
+import type { LoanAttachmentRow, LoanRow } from '../../db/schema.js'
 import * as attachments from '../repositories/attachment.repository.js'
 import type { AttachmentView } from '../repositories/attachment.repository.js'
 import * as loans from '../repositories/loan.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { append } from './audit.service.js'
-import { canSeeLoan, loanNumber } from './loan.service.js'
+import { loanNumber } from './loan-common.js'
+import { canSeeLoan } from './loan-query.service.js'
 import { actorOf, hasRole, parseOrThrow, type CurrentUser } from './user.service.js'
 
 /**
@@ -77,25 +78,31 @@ function fileError(message: string, params?: Record<string, string | number>): A
   return new AppError('validation_failed', 'validation.failed', {}, [{ field: 'file', message, params }])
 }
 
+/** A file checked and written under a temporary name, waiting to join a transaction (`storeStaged`). */
+export interface StagedAttachment {
+  kind: AttachmentKind
+  note: string
+  fileName: string
+  mime: AttachmentMime
+  size: number
+  sha256: string
+  storedName: string
+  tempPath: string
+  finalPath: string
+}
+
 /**
- * Finance attaches a file to a loan. The file is written and synced under a temporary name first;
- * then, in one write transaction, the row and its audit entry are inserted and — as the last step
- * before COMMIT — the file is renamed to its stored name (a rename in the same folder is atomic
- * and instant). Whatever fails, the file is removed: there is never a row without its file, and a
- * crash can at worst leave a stray file with no row.
+ * Checks an upload (kind, size, type by its first bytes) and writes it, synced, under a temporary name:
+ * nothing of it is in the database yet. `storeStaged` then records it inside a write transaction;
+ * whatever happens, `discardStaged` afterwards removes what no row points to.
  */
-export async function addAttachment(ctx: AppContext, actor: CurrentUser, loanId: number, input: NewAttachment): Promise<LoanAttachmentRow> {
-  if (!hasRole(actor, 'finance')) throw new AppError('forbidden', 'attachment.onlyFinance')
-  const loan = await loans.findById(ctx.db, loanId)
-  if (!loan) throw new AppError('not_found', 'loan.notFound')
+export async function stageAttachment(ctx: AppContext, input: NewAttachment): Promise<StagedAttachment> {
   const meta = parseOrThrow(addSchema, { kind: input.kind || undefined, note: input.note ?? '' })
   const data = input.data
   if (!data || data.length === 0) throw fileError('attachment.fileRequired')
   if (data.length > ATTACHMENT_MAX_BYTES) throw new AppError('payload_too_large', 'attachment.tooLarge', { mb: ATTACHMENT_MAX_MB })
   const mime = sniffMime(data)
   if (!mime) throw fileError('attachment.badType')
-  if ((await attachments.countOf(ctx.db, loanId)) >= ATTACHMENT_MAX_PER_LOAN) throw new AppError('conflict', 'attachment.tooMany', { max: ATTACHMENT_MAX_PER_LOAN })
-
   const fileName = cleanFileName(input.fileName)
   const sha256 = createHash('sha256').update(data).digest('hex')
   const storedName = `${randomBytes(16).toString('hex')}${EXTENSION[mime]}`
@@ -110,33 +117,78 @@ export async function addAttachment(ctx: AppContext, actor: CurrentUser, loanId:
   } finally {
     await fh.close()
   }
+  return { kind: meta.kind, note: meta.note, fileName, mime, size: data.length, sha256, storedName, tempPath, finalPath }
+}
+
+/**
+ * Inside the caller's write transaction: the row, its audit entry (with the file's SHA-256), and the
+ * link to the loan's standing paper approval when the file is its evidence (a scan of the signed slip)
+ * and it has none yet; then the file takes its stored name (a rename in the same folder: atomic).
+ * Call it last before COMMIT where you can; on any failure the caller runs `discardStaged`.
+ */
+export async function storeStaged(ctx: AppContext, trx: Db, actor: CurrentUser, loan: LoanRow, staged: StagedAttachment): Promise<LoanAttachmentRow> {
+  if ((await attachments.countOf(trx, loan.id)) >= ATTACHMENT_MAX_PER_LOAN) throw new AppError('conflict', 'attachment.tooMany', { max: ATTACHMENT_MAX_PER_LOAN })
+  const row = await attachments.insert(trx, {
+    loan_id: loan.id,
+    kind: staged.kind,
+    file_name: staged.fileName,
+    mime: staged.mime,
+    size: staged.size,
+    sha256: staged.sha256,
+    stored_name: staged.storedName,
+    note: staged.note,
+    uploaded_by: actor.id,
+    uploaded_at: ctx.clock.now().toISOString(),
+  })
+  let evidenceFor: number | null = null
+  if (EVIDENCE_KINDS.includes(staged.kind)) {
+    const paper = await loans.standingPaperApproval(trx, loan.id)
+    if (paper && paper.evidence_id === null && (await loans.linkEvidence(trx, paper.id, row.id))) evidenceFor = paper.id
+  }
+  await append(trx, ctx.clock, actorOf(actor), {
+    action: 'loan.attachment_added',
+    entity: 'loan',
+    entityId: loan.id,
+    data: { number: loanNumber(loan), attachmentId: row.id, name: staged.fileName, kind: staged.kind, mime: staged.mime, size: staged.size, sha256: staged.sha256, ...(evidenceFor ? { evidenceFor } : {}) },
+  })
+  await fs.promises.rename(staged.tempPath, staged.finalPath)
+  return row
+}
+
+/** Removes a staged file and, after a failed transaction, the file it was renamed to. */
+export async function discardStaged(staged: StagedAttachment | undefined): Promise<void> {
+  if (!staged) return
+  await fs.promises.rm(staged.tempPath, { force: true })
+  await fs.promises.rm(staged.finalPath, { force: true })
+}
+
+/** The kinds that are a paper approval's evidence: the signed slip, or the approval itself. */
+const EVIDENCE_KINDS: readonly AttachmentKind[] = ['signed_slip', 'paper_approval']
+
+/**
+ * Finance attaches a file to a loan. The file is written and synced under a temporary name first;
+ * then, in one write transaction, the row and its audit entry are inserted and — as the last step
+ * before COMMIT — the file is renamed to its stored name (a rename in the same folder is atomic
+ * and instant). Whatever fails, the file is removed: there is never a row without its file, and a
+ * crash can at worst leave a stray file with no row.
+ */
+export async function addAttachment(ctx: AppContext, actor: CurrentUser, loanId: number, input: NewAttachment): Promise<LoanAttachmentRow> {
+  if (!hasRole(actor, 'finance')) throw new AppError('forbidden', 'attachment.onlyFinance')
+  const loan = await loans.findById(ctx.db, loanId)
+  if (!loan) throw new AppError('not_found', 'loan.notFound')
+  // Never switchable (SPEC §1): the borrower does not add the evidence of their own loan.
+  if (loan.borrower_user_id === actor.id) throw new AppError('forbidden', 'loan.sod.borrower_approves', {}, undefined, 'borrower_approves')
+  parseOrThrow(addSchema, { kind: input.kind || undefined, note: input.note ?? '' })
+  if ((await attachments.countOf(ctx.db, loanId)) >= ATTACHMENT_MAX_PER_LOAN) throw new AppError('conflict', 'attachment.tooMany', { max: ATTACHMENT_MAX_PER_LOAN })
+  const staged = await stageAttachment(ctx, input)
   try {
     return await writeTransaction(ctx.db, async (trx) => {
-      if ((await attachments.countOf(trx, loanId)) >= ATTACHMENT_MAX_PER_LOAN) throw new AppError('conflict', 'attachment.tooMany', { max: ATTACHMENT_MAX_PER_LOAN })
-      const row = await attachments.insert(trx, {
-        loan_id: loanId,
-        kind: meta.kind,
-        file_name: fileName,
-        mime,
-        size: data.length,
-        sha256,
-        stored_name: storedName,
-        note: meta.note,
-        uploaded_by: actor.id,
-        uploaded_at: ctx.clock.now().toISOString(),
-      })
-      await append(trx, ctx.clock, actorOf(actor), {
-        action: 'loan.attachment_added',
-        entity: 'loan',
-        entityId: loanId,
-        data: { number: loanNumber(loan), attachmentId: row.id, name: fileName, kind: meta.kind, mime, size: data.length, sha256 },
-      })
-      await fs.promises.rename(tempPath, finalPath)
-      return row
+      const current = await loans.findById(trx, loanId)
+      if (!current) throw new AppError('not_found', 'loan.notFound')
+      return storeStaged(ctx, trx, actor, current, staged)
     })
   } catch (e) {
-    await fs.promises.rm(tempPath, { force: true })
-    await fs.promises.rm(finalPath, { force: true })
+    await discardStaged(staged)
     throw e
   }
 }

@@ -5,10 +5,10 @@ import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { addDays, bangkokDate } from '../i18n/calendar.js'
 import { append, SYSTEM_ACTOR } from './audit.service.js'
-import { actorOf, hasRole, parseOrThrow, type CurrentUser } from './user.service.js'
+import { actorOf, parseOrThrow, type CurrentUser } from './user.service.js'
 import { getSettings } from './settings.service.js'
 import { hasExpired } from './loan-rules.js'
-import { fieldError, loanNumber, nowIso, today } from './loan-common.js'
+import { enforce, fieldError, loanNumber, nowIso, stepData, today } from './loan-common.js'
 import { canSeeLoan, getLoan, type LoanView } from './loan-query.service.js'
 
 const cancelSchema = z.object({ reason: z.string().trim().max(1000, { error: 'validation.tooLong' }).default('') })
@@ -16,17 +16,17 @@ const cancelSchema = z.object({ reason: z.string().trim().max(1000, { error: 'va
 /** The borrower cancels before hand-over; finance cancels an uncollected loan, with a reason. */
 export async function cancelLoan(ctx: AppContext, actor: CurrentUser, id: number, input: unknown): Promise<LoanView> {
   const { reason } = parseOrThrow(cancelSchema, input ?? {})
+  const settings = await getSettings(ctx)
   await writeTransaction(ctx.db, async (trx) => {
     const loan = await loans.findById(trx, id)
     if (!loan || !canSeeLoan(actor, loan)) throw new AppError('not_found', 'loan.notFound')
-    if (loan.status !== 'pending' && loan.status !== 'approved') throw new AppError('invalid_state', 'loan.invalidState', { status: loan.status })
+    await enforce(trx, 'cancel', actor, loan, settings, today(ctx), { params: { status: loan.status } })
     const own = loan.borrower_user_id === actor.id || loan.requested_by === actor.id
-    if (!own && !hasRole(actor, 'finance')) throw new AppError('forbidden', 'loan.cancelNotYours')
     if (!own && reason.length < 3) throw fieldError('reason', 'loan.reasonRequired')
     const at = nowIso(ctx)
     const ok = await loans.updateIfStatus(trx, id, loan.status, { status: 'cancelled', cancelled_at: at, cancelled_by: actor.id, cancel_reason: reason || null, updated_at: at })
     if (!ok) throw new AppError('invalid_state', 'loan.invalidState')
-    await append(trx, ctx.clock, actorOf(actor), { action: 'loan.cancelled', entity: 'loan', entityId: id, data: { number: loanNumber(loan), reason, from: loan.status } })
+    await append(trx, ctx.clock, actorOf(actor), { action: 'loan.cancelled', entity: 'loan', entityId: id, data: stepData(loan, settings, { reason, from: loan.status }) })
   })
   return getLoan(ctx, actor, id)
 }

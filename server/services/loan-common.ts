@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { Db } from '../../db/connection.js'
-import type { LoanRow } from '../../db/schema.js'
+import type { LoanApprovalRow, LoanExtensionRow, LoanRow } from '../../db/schema.js'
 import * as loans from '../repositories/loan.repository.js'
 import * as stockRepo from '../repositories/stock.repository.js'
 import { availabilityFrom } from './stock.service.js'
@@ -8,6 +8,7 @@ import type { Conflict } from '../repositories/loan.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { bangkokDate, parseIsoDate } from '../i18n/calendar.js'
+import { decide, RULE_MESSAGE, type Decision, type LoanAction, type PolicyFacts, type PolicyRule, type PolicySettings, type PolicyUser } from './loan-policy.js'
 
 export function loanNumber(loan: Pick<LoanRow, 'seq' | 'fiscal_year'>): string {
   return `${loan.seq}/${loan.fiscal_year}`
@@ -49,8 +50,45 @@ export function conflictError(c: Conflict): AppError {
   return new AppError('conflict', 'loan.overlap', { number: `${c.seq}/${c.fiscal_year}`, code: c.asset_code, from: c.start_on, to: c.due_on })
 }
 
-export function segregationError(rule: string): AppError {
-  return new AppError('forbidden', `loan.sod.${rule}`)
+/** What the loan policy needs besides the loan row: its standing paper approval and its waiting extension. */
+export interface LoanFacts extends PolicyFacts {
+  paper: LoanApprovalRow | null
+  pendingExtension: LoanExtensionRow | null
+}
+
+export async function policyFacts(db: Db, loan: LoanRow): Promise<LoanFacts> {
+  const paper = await loans.standingPaperApproval(db, loan.id)
+  const ext = (await loans.extensionsOf(db, [loan.id])).find((e) => e.status === 'pending')
+  return { loan: loan as PolicyFacts['loan'], paper: paper ?? null, pendingExtension: ext ?? null }
+}
+
+/** The error a refused decision answers: 403 naming the rule, or 409 for order and state (SPEC §1). */
+export function refusal(d: Extract<Decision, { ok: false }>, params: Record<string, string | number> = {}, messageKey?: string): AppError {
+  return new AppError(d.code, messageKey ?? RULE_MESSAGE[d.rule], params, undefined, d.rule)
+}
+
+/**
+ * Asks the loan policy about one action on rows read inside the caller's transaction, and throws its
+ * refusal. `messages` lets an operation keep a more precise wording of a rule.
+ */
+export async function enforce(
+  db: Db,
+  action: LoanAction,
+  actor: PolicyUser,
+  loan: LoanRow,
+  settings: PolicySettings,
+  todayDate: string,
+  opts: { params?: Record<string, string | number>; messages?: Partial<Record<PolicyRule, string>> } = {},
+): Promise<LoanFacts> {
+  const facts = await policyFacts(db, loan)
+  const d = decide(action, actor, facts, settings, todayDate)
+  if (!d.ok) throw refusal(d, opts.params, opts.messages?.[d.rule])
+  return facts
+}
+
+/** Every loan step's audit entry records whether the two-person rule was on (SPEC §1). */
+export function stepData(loan: Pick<LoanRow, 'seq' | 'fiscal_year'>, settings: PolicySettings, data: Record<string, unknown> = {}): Record<string, unknown> {
+  return { number: loanNumber(loan), ...data, twoPersonRule: settings.twoPersonRule }
 }
 
 export async function assertNoConflict(trx: Db, loan: LoanRow, t: string): Promise<void> {

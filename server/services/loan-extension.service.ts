@@ -1,16 +1,15 @@
 import { z } from 'zod'
 import { writeTransaction, type Db } from '../../db/connection.js'
-import type { Role } from '../../db/schema.js'
 import * as loans from '../repositories/loan.repository.js'
 import * as assets from '../repositories/asset.repository.js'
 import type { LoanItemView } from '../repositories/loan.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { append } from './audit.service.js'
-import { actorOf, hasRole, parseOrThrow, type CurrentUser } from './user.service.js'
+import { actorOf, parseOrThrow, type CurrentUser } from './user.service.js'
 import { getSettings } from './settings.service.js'
-import { checkApprover, checkExtension, maxLoanDaysFor } from './loan-rules.js'
-import { calendarDate, conflictError, fieldError, loanNumber, nextDay, nowIso, segregationError, text, today } from './loan-common.js'
+import { checkExtension, maxLoanDaysFor } from './loan-rules.js'
+import { calendarDate, conflictError, enforce, fieldError, nextDay, nowIso, stepData, text, today } from './loan-common.js'
 import { canSeeLoan, getLoan, type LoanView } from './loan-query.service.js'
 
 const extensionSchema = z.object({ dueDate: calendarDate, reason: text(3, 1000, 'loan.reasonRequired') })
@@ -21,8 +20,7 @@ export async function requestExtension(ctx: AppContext, actor: CurrentUser, id: 
   await writeTransaction(ctx.db, async (trx) => {
     const loan = await loans.findById(trx, id)
     if (!loan || !canSeeLoan(actor, loan)) throw new AppError('not_found', 'loan.notFound')
-    const own = loan.borrower_user_id === actor.id || loan.requested_by === actor.id
-    if (!own && !hasRole(actor, 'finance')) throw new AppError('forbidden', 'loan.cancelNotYours')
+    await enforce(trx, 'askExtension', actor, loan, settings, today(ctx), { messages: { wrong_state: 'loan.extension.not_on_loan' } })
     const items = await loans.itemsOf(trx, [id])
     const maxDays = maxLoanDaysFor(settings.maxLoanDays, await assetMaxes(trx, items))
     const check = checkExtension(loan, data.dueDate, today(ctx), maxDays)
@@ -30,7 +28,6 @@ export async function requestExtension(ctx: AppContext, actor: CurrentUser, id: 
       if (check.reason === 'not_on_loan' || check.reason === 'past_due') throw new AppError('invalid_state', `loan.extension.${check.reason}`)
       throw fieldError('dueDate', `loan.extension.${check.reason}`, { max: maxDays })
     }
-    if ((await loans.extensionsOf(trx, [id])).some((e) => e.status === 'pending')) throw new AppError('conflict', 'loan.extension.pending')
     const conflicts = await loans.openConflicts(trx, items.filter((i) => i.returned_at === null).map((i) => i.asset_id), nextDay(loan.due_on), data.dueDate, today(ctx), id)
     if (conflicts.length > 0) throw conflictError(conflicts[0]!)
     const at = nowIso(ctx)
@@ -53,7 +50,7 @@ export async function requestExtension(ctx: AppContext, actor: CurrentUser, id: 
       action: 'loan.extension_requested',
       entity: 'loan',
       entityId: id,
-      data: { number: loanNumber(loan), extensionId: ext.id, from: loan.due_on, to: data.dueDate, reason: data.reason },
+      data: stepData(loan, settings, { extensionId: ext.id, from: loan.due_on, to: data.dueDate, reason: data.reason }),
     })
   })
   return getLoan(ctx, actor, id)
@@ -74,17 +71,14 @@ const decideExtensionSchema = z.object({
 /** An extension is approved at the loan's level: finance in the premises, the executive outside (or finance recording it on paper). */
 export async function decideExtension(ctx: AppContext, actor: CurrentUser, id: number, extensionId: number, input: unknown): Promise<LoanView> {
   const data = parseOrThrow(decideExtensionSchema, input ?? {})
+  const settings = await getSettings(ctx)
   await writeTransaction(ctx.db, async (trx) => {
     const loan = await loans.findById(trx, id)
     if (!loan || !canSeeLoan(actor, loan)) throw new AppError('not_found', 'loan.notFound')
     const ext = (await loans.extensionsOf(trx, [id])).find((e) => e.id === extensionId)
     if (!ext) throw new AppError('not_found', 'loan.extension.notFound')
     if (ext.status !== 'pending') throw new AppError('invalid_state', 'loan.invalidState', { status: ext.status })
-    const needed: Role = loan.kind === 'in_premises' || data.onPaper ? 'finance' : 'executive'
-    if (!hasRole(actor, needed)) throw new AppError('forbidden', needed === 'executive' ? 'loan.needsExecutive' : 'loan.needsFinance')
-    const sod = checkApprover(actor.id, loan)
-    if (!sod.ok) throw segregationError(sod.reason)
-    if (ext.requested_by === actor.id) throw segregationError('requester_approves')
+    await enforce(trx, data.onPaper ? 'decideExtensionOnPaper' : 'decideExtension', actor, loan, settings, today(ctx), { params: { status: loan.status } })
     const at = nowIso(ctx)
     if (data.approve) {
       if (loan.status !== 'on_loan' && loan.status !== 'approved') throw new AppError('invalid_state', 'loan.invalidState', { status: loan.status })
@@ -101,7 +95,7 @@ export async function decideExtension(ctx: AppContext, actor: CurrentUser, id: n
       action: data.approve ? 'loan.extension_approved' : 'loan.extension_rejected',
       entity: 'loan',
       entityId: id,
-      data: { number: loanNumber(loan), extensionId, from: ext.from_due_on, to: ext.to_due_on, note: data.note, onPaper: data.onPaper },
+      data: stepData(loan, settings, { extensionId, from: ext.from_due_on, to: ext.to_due_on, note: data.note, onPaper: data.onPaper }),
     })
   })
   return getLoan(ctx, actor, id)

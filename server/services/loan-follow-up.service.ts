@@ -4,9 +4,10 @@ import * as loans from '../repositories/loan.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { append } from './audit.service.js'
-import { actorOf, hasRole, parseOrThrow, type CurrentUser } from './user.service.js'
+import { actorOf, parseOrThrow, type CurrentUser } from './user.service.js'
+import { getSettings } from './settings.service.js'
 import { FOLLOW_UP_METHODS } from './loan-rules.js'
-import { calendarDate, fieldError, loanNumber, nowIso, today } from './loan-common.js'
+import { calendarDate, enforce, fieldError, nowIso, stepData, today } from './loan-common.js'
 
 const followUpSchema = z.object({
   method: z.enum(FOLLOW_UP_METHODS, { error: 'loan.unknownFollowUpMethod' }),
@@ -19,14 +20,14 @@ const followUpSchema = z.object({
 /** ข้อ 211: finance records each follow-up of an item that has not come back. */
 export async function addFollowUp(ctx: AppContext, actor: CurrentUser, id: number, input: unknown) {
   const data = parseOrThrow(followUpSchema, input ?? {})
-  if (!hasRole(actor, 'finance')) throw new AppError('forbidden', 'loan.needsFinance')
+  const settings = await getSettings(ctx)
   const t = today(ctx)
   if (data.onDate && data.onDate > t) throw fieldError('onDate', 'loan.futureDate')
   if (data.method === 'letter' && !data.letterNumber) throw fieldError('letterNumber', 'loan.letterNumberRequired')
   return writeTransaction(ctx.db, async (trx) => {
     const loan = await loans.findById(trx, id)
     if (!loan) throw new AppError('not_found', 'loan.notFound')
-    if (loan.status !== 'on_loan') throw new AppError('invalid_state', 'loan.invalidState', { status: loan.status })
+    await enforce(trx, 'followUp', actor, loan, settings, t, { params: { status: loan.status } })
     const f = await loans.insertFollowUp(trx, {
       loan_id: id,
       on_date: data.onDate ?? t,
@@ -41,7 +42,7 @@ export async function addFollowUp(ctx: AppContext, actor: CurrentUser, id: numbe
       action: 'loan.followed_up',
       entity: 'loan',
       entityId: id,
-      data: { number: loanNumber(loan), followUpId: f.id, method: f.method, onDate: f.on_date, letterNumber: f.letter_number },
+      data: stepData(loan, settings, { followUpId: f.id, method: f.method, onDate: f.on_date, letterNumber: f.letter_number }),
     })
     return f
   })

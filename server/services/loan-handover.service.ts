@@ -8,10 +8,10 @@ import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { normalizeCode } from '../i18n/format.js'
 import { append } from './audit.service.js'
-import { actorOf, hasRole, parseOrThrow, type CurrentUser } from './user.service.js'
+import { actorOf, parseOrThrow, type CurrentUser } from './user.service.js'
 import { getSettings } from './settings.service.js'
-import { checkHandler } from './loan-rules.js'
-import { assertNoConflict, fieldError, loanNumber, nowIso, segregationError, today } from './loan-common.js'
+import type { PolicySettings } from './loan-policy.js'
+import { assertNoConflict, enforce, fieldError, nowIso, stepData, today } from './loan-common.js'
 import { getLoan, type LoanView } from './loan-query.service.js'
 import { expireLoansIfDue } from './loan-cancel.service.js'
 
@@ -25,10 +25,18 @@ const handoverSchema = z.object({
  * refuses a second outstanding hand-over of the same asset — so of concurrent hand-overs of one
  * asset exactly one succeeds.
  */
-export async function handOverIn(ctx: AppContext, trx: Db, actor: CurrentUser, id: number, opts: { on?: string; paper?: boolean }): Promise<LoanRow> {
+export async function handOverIn(
+  ctx: AppContext,
+  trx: Db,
+  actor: CurrentUser,
+  id: number,
+  settings: PolicySettings,
+  opts: { on?: string; paper?: boolean; policyChecked?: boolean },
+): Promise<LoanRow> {
   const loan = await loans.findById(trx, id)
   if (!loan) throw new AppError('not_found', 'loan.notFound')
-  if (loan.status !== 'approved') throw new AppError('invalid_state', 'loan.invalidState', { status: loan.status })
+  // Every path to a hand-over (the screen, the API, a paper loan brought in, the counter) asks the policy.
+  if (!opts.policyChecked) await enforce(trx, 'handOver', actor, loan, settings, today(ctx), { params: { status: loan.status, date: loan.start_on } })
   const items = await loans.itemsOf(trx, [id])
   const t = today(ctx)
   await assertNoConflict(trx, loan, t)
@@ -60,24 +68,20 @@ export async function handOverIn(ctx: AppContext, trx: Db, actor: CurrentUser, i
     action: 'loan.handed_over',
     entity: 'loan',
     entityId: id,
-    data: { number: loanNumber(loan), assets: items.map((i) => i.asset_code), stock: lines.map((l) => ({ code: l.code, quantity: l.quantity })), on, recordedFromPaper: opts.paper === true },
+    data: stepData(loan, settings, { assets: items.map((i) => i.asset_code), stock: lines.map((l) => ({ code: l.code, quantity: l.quantity })), on, recordedFromPaper: opts.paper === true }),
   })
   return loan
 }
 
 export async function handOver(ctx: AppContext, actor: CurrentUser, id: number, input: unknown = {}): Promise<LoanView> {
   const data = parseOrThrow(handoverSchema, input ?? {})
-  if (!hasRole(actor, 'finance')) throw new AppError('forbidden', 'loan.needsFinance')
   // An approved loan past its collection deadline is expired first, whichever way the hand-over comes.
   await expireLoansIfDue(ctx)
   const settings = await getSettings(ctx)
   await writeTransaction(ctx.db, async (trx) => {
     const loan = await loans.findById(trx, id)
     if (!loan) throw new AppError('not_found', 'loan.notFound')
-    if (loan.status !== 'approved') throw new AppError('invalid_state', 'loan.invalidState', { status: loan.status })
-    const sod = checkHandler(actor.id, loan, 'handover', settings.twoPersonRule)
-    if (!sod.ok) throw segregationError(sod.reason)
-    if (today(ctx) < loan.start_on) throw new AppError('invalid_state', 'loan.notStarted', { date: loan.start_on })
+    await enforce(trx, 'handOver', actor, loan, settings, today(ctx), { params: { status: loan.status, date: loan.start_on } })
     if (data.confirmedCodes) {
       const expected = new Set((await loans.itemsOf(trx, [id])).map((i) => i.asset_code))
       const got = new Set(data.confirmedCodes)
@@ -86,7 +90,7 @@ export async function handOver(ctx: AppContext, actor: CurrentUser, id: number, 
       if (extra.length > 0) throw fieldError('confirmedCodes', 'loan.notInLoan', { code: extra[0]! })
       if (missing.length > 0) throw fieldError('confirmedCodes', 'loan.notScanned', { code: missing[0]! })
     }
-    await handOverIn(ctx, trx, actor, id, {})
+    await handOverIn(ctx, trx, actor, id, settings, { policyChecked: true })
   })
   return getLoan(ctx, actor, id)
 }

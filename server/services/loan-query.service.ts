@@ -1,5 +1,6 @@
-import type { LoanRow } from '../../db/schema.js'
+import type { LoanAttachmentRow, LoanRow } from '../../db/schema.js'
 import * as loans from '../repositories/loan.repository.js'
+import * as attachmentRepo from '../repositories/attachment.repository.js'
 import { versionedMemo } from '../repositories/data-version.repository.js'
 import * as assets from '../repositories/asset.repository.js'
 import * as departments from '../repositories/department.repository.js'
@@ -44,6 +45,8 @@ export interface LoanView {
   extensions: Awaited<ReturnType<typeof loans.extensionsOf>>
   followUps: Awaited<ReturnType<typeof loans.followUpsOf>>
   compensations: Awaited<ReturnType<typeof loans.compensationsOf>>
+  /** The scans behind its paper approvals (evidence), with their hashes. */
+  attachments: LoanAttachmentRow[]
   people: Map<number, UserBrief>
   overdue: boolean
   followUpDeadline: string
@@ -68,7 +71,8 @@ export async function viewsOf(ctx: AppContext, rows: LoanRow[], opts: { competin
   ]
   const externals = new Map((await loans.externalBorrowersByIds(ctx.db, rows.flatMap((r) => (r.external_borrower_id ? [r.external_borrower_id] : [])))).map((b) => [b.id, b]))
   const peopleIds = rows.flatMap((r) => [r.borrower_user_id, r.requested_by, r.checked_by, r.approved_by, r.handed_over_by, r.rejected_by, r.cancelled_by].filter((x): x is number => x !== null))
-  peopleIds.push(...items.flatMap((i) => (i.received_by ? [i.received_by] : [])), ...approvals.flatMap((a) => [a.recorded_by, ...(a.by_user_id ? [a.by_user_id] : [])]))
+  const evidence = await attachmentRepo.byIds(ctx.db, approvals.flatMap((a) => (a.evidence_id ? [a.evidence_id] : [])))
+  peopleIds.push(...items.flatMap((i) => (i.received_by ? [i.received_by] : [])), ...approvals.flatMap((a) => [a.recorded_by, ...(a.by_user_id ? [a.by_user_id] : []), ...(a.voided_by ? [a.voided_by] : [])]))
   peopleIds.push(...stockLines.flatMap((l) => (l.received_by ? [l.received_by] : [])))
   peopleIds.push(...followUps.map((f) => f.created_by), ...extensions.flatMap((e) => [e.requested_by, ...(e.decided_by ? [e.decided_by] : [])]))
   const people = new Map((await loans.usersByIds(ctx.db, peopleIds)).map((u) => [u.id, u]))
@@ -121,6 +125,7 @@ export async function viewsOf(ctx: AppContext, rows: LoanRow[], opts: { competin
       items: loanItems,
       stock: stockLines.filter((l) => l.loan_id === loan.id),
       approvals: approvals.filter((a) => a.loan_id === loan.id),
+      attachments: evidence.filter((a) => a.loan_id === loan.id),
       extensions: extensions.filter((e) => e.loan_id === loan.id),
       followUps: followUps.filter((f) => f.loan_id === loan.id),
       compensations: compensations.filter((c) => c.loan_id === loan.id),
@@ -262,7 +267,7 @@ export async function loanActionCounts(
     },
     asOf,
   )
-  let awaiting = c.myToCollect + c.myOverdue
+  let awaiting = c.myToCollect + c.myOverdue + c.toConfirm
   if (hasRole(user, 'finance')) awaiting += c.toCheck + c.toApproveIn + c.toHandOver + c.needFollowUp + c.extensionsFinance
   if (hasRole(user, 'executive')) awaiting += c.toApproveOut + c.extensionsExecutive
   return { ...c, awaiting }
@@ -271,7 +276,7 @@ export async function loanActionCounts(
 /** "Due within 3 days" on the dashboards. */
 export const DUE_SOON_DAYS = 3
 
-export const QUEUE_KEYS = ['toCheck', 'toApprove', 'awaitingExecutive', 'toHandOver', 'toReceive', 'overdue', 'pastDeadline', 'dueSoon', 'extensions'] as const
+export const QUEUE_KEYS = ['toConfirm', 'paperDisputed', 'toCheck', 'toApprove', 'awaitingExecutive', 'toHandOver', 'toReceive', 'overdue', 'pastDeadline', 'dueSoon', 'extensions'] as const
 export type QueueKey = (typeof QUEUE_KEYS)[number]
 
 export interface QueueSection {
@@ -293,6 +298,9 @@ export async function loanQueues(ctx: AppContext, user: CurrentUser, opts: { lim
   const finance = hasRole(user, 'finance')
   const executive = hasRole(user, 'executive')
   const filters: Array<[QueueKey, Omit<loans.LoanListFilter, 'limit' | 'offset'>]> = []
+  // Paper approvals recorded in this person's name wait for them to confirm or dispute (SPEC §1).
+  filters.push(['toConfirm', { paperToConfirmBy: user.id, order: 'oldest' }])
+  if (finance) filters.push(['paperDisputed', { paperDisputed: true, statuses: ['approved'], order: 'oldest' }])
   // Requests read longest-waiting first; loans out read by due date, the most overdue first.
   if (finance) {
     filters.push(['toCheck', { pendingStep: 'check', order: 'oldest' }], ['toApprove', { pendingStep: 'approve_in', order: 'oldest' }])
@@ -314,7 +322,10 @@ export async function loanQueues(ctx: AppContext, user: CurrentUser, opts: { lim
   const unique = new Map<number, LoanRow>()
   for (const f of found) for (const r of f.rows) unique.set(r.id, r)
   const views = new Map((await viewsOf(ctx, [...unique.values()])).map((v) => [v.loan.id, v]))
-  return found.map((f) => ({ key: f.key, total: f.total, loans: f.rows.map((r) => views.get(r.id)!) }))
+  return found
+    // A finance officer who never approves on paper is not shown an always-empty list of their own.
+    .filter((f) => f.key !== 'toConfirm' || f.total > 0 || executive)
+    .map((f) => ({ key: f.key, total: f.total, loans: f.rows.map((r) => views.get(r.id)!) }))
 }
 
 /** Who updated each compensation record and when, for the loan's timeline (from the audit log). */

@@ -17,16 +17,19 @@ import {
   assertStockFits,
   calendarDate,
   conflictError,
+  enforce,
   fieldError,
   loanNumber,
   nowIso,
+  stepData,
   paperApprovalSchema,
   resolveStock,
   text,
   today,
 } from './loan-common.js'
 import { viewsOf, type LoanView } from './loan-query.service.js'
-import { recordPaperApproval } from './loan-approval.service.js'
+import { recordPaperApproval, resolvePaperApprover, stageScan, withScan } from './loan-paper.service.js'
+import type { NewAttachment } from './attachment.service.js'
 import { handOverIn } from './loan-handover.service.js'
 
 const externalBorrowerSchema = z.object({
@@ -110,26 +113,31 @@ async function resolveAssets(db: Db, codes: string[]) {
 /**
  * A request (staff for themselves; finance for anyone: a user or an external borrower). Finance may
  * bring in a paper loan after the fact with its real past dates, its paper approval and the date
- * it was handed over; such a loan is flagged and starts on loan.
+ * it was handed over; such a loan is flagged and starts on loan. At the counter the officer records
+ * the named approver's paper approval (with the slip's scan) and hands over in the same sitting.
+ * Nobody enters a loan for themselves by any of these paths (SPEC §1, never switchable).
  */
-export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unknown): Promise<LoanView> {
+export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unknown, opts: { scan?: NewAttachment } = {}): Promise<LoanView> {
   const data = parseOrThrow(createLoanSchema, input)
   const isFinance = hasRole(actor, 'finance')
   if (!isFinance && (data.borrower || data.externalBorrower || data.externalBorrowerId !== undefined || data.afterTheFact || data.paperApproval || data.handedOverOn)) {
     throw new AppError('forbidden', 'loan.onlyFinanceForOthers')
   }
-  if ((data.paperApproval || data.handedOverOn) && !data.afterTheFact) throw fieldError('afterTheFact', 'loan.paperNeedsAfterTheFact')
   if (data.handedOverOn && !data.paperApproval) throw fieldError('paperApproval', 'loan.handoverNeedsApproval')
+  if (data.paperApproval && data.handedOverOn && data.paperApproval.date > data.handedOverOn) throw fieldError('paperApproval.date', 'loan.paper.dateAfterHandover')
   const settings = await getSettings(ctx)
   const t = today(ctx)
 
-  let borrowerUser: { id: number; borrower_type: (typeof BORROWER_TYPES)[number]; department_id: number | null } | undefined
+  let borrowerUser: { id: number; name: string; borrower_type: (typeof BORROWER_TYPES)[number]; department_id: number | null } | undefined
   const onRecord = data.externalBorrowerId === undefined ? undefined : (await loans.externalBorrowersByIds(ctx.db, [data.externalBorrowerId]))[0]
   if (data.externalBorrowerId !== undefined && !onRecord) throw fieldError('externalBorrowerId', 'loan.unknownBorrower')
   if (data.externalBorrower === undefined && onRecord === undefined) {
     const u = data.borrower ? await users.findByUsername(ctx.db, data.borrower) : await users.findById(ctx.db, actor.id)
     if (!u || u.active !== 1) throw fieldError('borrower', 'loan.unknownBorrower')
     borrowerUser = u
+  }
+  if (borrowerUser?.id === actor.id && (data.afterTheFact || data.paperApproval || data.handedOverOn)) {
+    throw new AppError('forbidden', 'loan.sod.borrowerEnters', {}, undefined, 'borrower_approves')
   }
   if (data.kind === 'inter_agency' && data.externalBorrower && !data.externalBorrower.organisation) {
     throw fieldError('externalBorrower.organisation', 'loan.agencyNameRequired')
@@ -147,7 +155,8 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
   if (!dates.ok) throw fieldError(dates.reason === 'due_before_start' || dates.reason === 'too_long' ? 'dueDate' : 'startDate', `loan.dates.${dates.reason}`, { max: maxDays })
   if (data.handedOverOn && (data.handedOverOn < data.startDate || data.handedOverOn > t)) throw fieldError('handedOverOn', 'loan.badHandoverDate')
 
-  const id = await writeTransaction(ctx.db, async (trx) => {
+  const scan = data.paperApproval ? await stageScan(ctx, opts.scan, 'paperApproval') : undefined
+  const id = await withScan(scan, () => writeTransaction(ctx.db, async (trx) => {
     const conflicts = await loans.openConflicts(trx, found.map((a) => a.id), data.startDate, data.dueDate, t)
     if (conflicts.length > 0) throw conflictError(conflicts[0]!)
     await assertStockFits(trx, stockItems, data.startDate, data.dueDate, t)
@@ -202,8 +211,7 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
       action: 'loan.requested',
       entity: 'loan',
       entityId: loan.id,
-      data: {
-        number: loanNumber(loan),
+      data: stepData(loan, settings, {
         kind: loan.kind,
         assets: found.map((a) => a.code),
         stock: stockItems.map((l) => ({ code: l.item.code, quantity: l.quantity })),
@@ -212,11 +220,16 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
         borrowerUserId: loan.borrower_user_id,
         externalBorrowerId: externalId,
         enteredAfterFact: data.afterTheFact,
-      },
+      }),
     })
-    if (data.paperApproval) await recordPaperApproval(ctx, trx, actor, loan, data.paperApproval)
-    if (data.handedOverOn) await handOverIn(ctx, trx, actor, loan.id, { on: data.handedOverOn, paper: true })
+    if (data.paperApproval) {
+      await enforce(trx, 'recordPaper', actor, loan, settings, t)
+      const borrower = borrowerUser ? { userId: borrowerUser.id, name: borrowerUser.name } : { userId: null, name: onRecord?.name ?? data.externalBorrower?.name ?? '' }
+      const choice = await resolvePaperApprover(trx, settings, loan.kind, data.paperApproval.approverName, { recorder: actor, borrower }, 'paperApproval')
+      await recordPaperApproval(ctx, trx, actor, loan, data.paperApproval, choice, settings, { scan, field: 'paperApproval' })
+    }
+    if (data.handedOverOn) await handOverIn(ctx, trx, actor, loan.id, settings, { on: data.handedOverOn, paper: data.afterTheFact })
     return loan.id
-  })
+  }))
   return (await viewsOf(ctx, [(await loans.findById(ctx.db, id))!]))[0]!
 }

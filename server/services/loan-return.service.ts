@@ -8,10 +8,10 @@ import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { normalizeCode, parseBahtToSatang } from '../i18n/format.js'
 import { append } from './audit.service.js'
-import { actorOf, hasRole, parseOrThrow, type CurrentUser } from './user.service.js'
+import { actorOf, parseOrThrow, type CurrentUser } from './user.service.js'
 import { getSettings } from './settings.service.js'
-import { checkHandler, COMPENSATION_METHODS, ITEM_CONDITIONS, proposedCompensation } from './loan-rules.js'
-import { calendarDate, fieldError, loanNumber, nowIso, segregationError, today } from './loan-common.js'
+import { COMPENSATION_METHODS, ITEM_CONDITIONS, proposedCompensation } from './loan-rules.js'
+import { calendarDate, enforce, fieldError, nowIso, stepData, today } from './loan-common.js'
 import { getLoan, type LoanView } from './loan-query.service.js'
 
 const returnSchema = z.object({
@@ -49,14 +49,11 @@ const returnSchema = z.object({
  */
 export async function receiveReturn(ctx: AppContext, actor: CurrentUser, id: number, input: unknown): Promise<LoanView> {
   const data = parseOrThrow(returnSchema, input ?? {})
-  if (!hasRole(actor, 'finance')) throw new AppError('forbidden', 'loan.needsFinance')
   const settings = await getSettings(ctx)
   await writeTransaction(ctx.db, async (trx) => {
     const loan = await loans.findById(trx, id)
     if (!loan) throw new AppError('not_found', 'loan.notFound')
-    if (loan.status !== 'on_loan') throw new AppError('invalid_state', 'loan.invalidState', { status: loan.status })
-    const sod = checkHandler(actor.id, loan, 'return', settings.twoPersonRule)
-    if (!sod.ok) throw segregationError(sod.reason)
+    await enforce(trx, 'receive', actor, loan, settings, today(ctx), { params: { status: loan.status } })
     const items = await loans.itemsOf(trx, [id])
     const byCode = new Map(items.map((i) => [i.asset_code, i]))
     const seen = new Set<string>()
@@ -81,7 +78,7 @@ export async function receiveReturn(ctx: AppContext, actor: CurrentUser, id: num
         action: 'loan.item_returned',
         entity: 'loan',
         entityId: id,
-        data: { number: loanNumber(loan), asset: item.asset_code, condition: r.condition, note: r.note, returnedBy, late: on > loan.due_on },
+        data: stepData(loan, settings, { asset: item.asset_code, condition: r.condition, note: r.note, returnedBy, late: on > loan.due_on }),
       })
       if (r.condition !== 'good') {
         const life = item.useful_life_years ?? item.category_life
@@ -124,7 +121,7 @@ export async function receiveReturn(ctx: AppContext, actor: CurrentUser, id: num
         action: 'loan.stock_returned',
         entity: 'loan',
         entityId: id,
-        data: { number: loanNumber(loan), code: r.code, good: r.good, damaged: r.damaged, lost: r.lost, note: r.note, returnedBy, late: on > loan.due_on },
+        data: stepData(loan, settings, { code: r.code, good: r.good, damaged: r.damaged, lost: r.lost, note: r.note, returnedBy, late: on > loan.due_on }),
       })
       for (const [incident, qty] of [['damaged', r.damaged], ['lost', r.lost]] as const) {
         if (qty === 0) continue
@@ -147,7 +144,7 @@ export async function receiveReturn(ctx: AppContext, actor: CurrentUser, id: num
       if (!(await loans.updateIfStatus(trx, id, 'on_loan', { status: 'returned', returned_at: at, returned_on: on, updated_at: at }))) {
         throw new AppError('invalid_state', 'loan.invalidState')
       }
-      await append(trx, ctx.clock, actorOf(actor), { action: 'loan.returned', entity: 'loan', entityId: id, data: { number: loanNumber(loan), late: on > loan.due_on } })
+      await append(trx, ctx.clock, actorOf(actor), { action: 'loan.returned', entity: 'loan', entityId: id, data: stepData(loan, settings, { late: on > loan.due_on }) })
     }
   })
   return getLoan(ctx, actor, id)
@@ -228,9 +225,11 @@ const compensationSchema = z.object({
 /** Finance records the current price (the proposal follows), the decided amount, references and settlement. */
 export async function updateCompensation(ctx: AppContext, actor: CurrentUser, loanId: number, compensationId: number, input: unknown) {
   const data = parseOrThrow(compensationSchema, input ?? {})
-  if (!hasRole(actor, 'finance')) throw new AppError('forbidden', 'loan.needsFinance')
   const settings = await getSettings(ctx)
   await writeTransaction(ctx.db, async (trx) => {
+    const loan = await loans.findById(trx, loanId)
+    if (!loan) throw new AppError('not_found', 'loan.compensation.notFound')
+    await enforce(trx, 'compensate', actor, loan, settings, today(ctx))
     const comp = await loans.findCompensation(trx, compensationId)
     if (!comp || comp.loan_id !== loanId) throw new AppError('not_found', 'loan.compensation.notFound')
     if (data.settledOn && data.decidedAmount === null && data.method === 'pay') throw fieldError('decidedAmount', 'loan.compensation.amountRequired')
@@ -264,7 +263,7 @@ export async function updateCompensation(ctx: AppContext, actor: CurrentUser, lo
       updated_at: nowIso(ctx),
     }
     await loans.updateCompensation(trx, compensationId, changes)
-    await append(trx, ctx.clock, actorOf(actor), { action: 'compensation.updated', entity: 'compensation', entityId: compensationId, data: { loanId, ...changes } })
+    await append(trx, ctx.clock, actorOf(actor), { action: 'compensation.updated', entity: 'compensation', entityId: compensationId, data: { loanId, ...changes, twoPersonRule: settings.twoPersonRule } })
   })
   return getLoan(ctx, actor, loanId)
 }

@@ -5,13 +5,16 @@ import { versionedMemo } from '../repositories/data-version.repository.js'
 import type { AppContext } from '../context.js'
 import { append, type Actor } from './audit.service.js'
 import { parseOrThrow } from './user.service.js'
+import * as users from '../repositories/user.repository.js'
+import { AppError } from '../errors.js'
 import { DEFAULT_SALVAGE_RATES } from './loan-rules.js'
 
 const text = (max: number) => z.string().trim().max(max, { error: 'validation.tooLong' })
 const days = (max: number) =>
   z.number({ error: 'validation.number' }).int({ error: 'validation.integer' }).min(1, { error: 'validation.min1' }).max(max, { error: 'settings.tooManyDays' })
 
-const signatory = z.object({ name: text(200).default(''), position: text(200).default('') })
+/** A signatory; `username` links them to their account, so that a paper approval in their name reaches them to confirm (SPEC §1). */
+const signatory = z.object({ name: text(200).default(''), position: text(200).default(''), username: text(100).default('') })
 
 const itaIndicator = z.object({
   fiscalYear: z.number().int().min(2500).max(2700),
@@ -41,10 +44,10 @@ export const settingsSchema = z
     agencyAddress: text(500).default(''),
     province: text(100).default(''),
     agencyPhone: text(100).default(''),
-    mayor: signatory.default({ name: '', position: 'นายกองค์การบริหารส่วนตำบล' }),
-    chiefAdministrator: signatory.default({ name: '', position: 'ปลัดองค์การบริหารส่วนตำบล' }),
-    financeDirector: signatory.default({ name: '', position: 'ผู้อำนวยการกองคลัง' }),
-    suppliesOfficer: signatory.default({ name: '', position: 'เจ้าพนักงานพัสดุ' }),
+    mayor: signatory.default({ name: '', position: 'นายกองค์การบริหารส่วนตำบล', username: '' }),
+    chiefAdministrator: signatory.default({ name: '', position: 'ปลัดองค์การบริหารส่วนตำบล', username: '' }),
+    financeDirector: signatory.default({ name: '', position: 'ผู้อำนวยการกองคลัง', username: '' }),
+    suppliesOfficer: signatory.default({ name: '', position: 'เจ้าพนักงานพัสดุ', username: '' }),
     delegationLine: text(300).default('ปฏิบัติราชการแทนนายกองค์การบริหารส่วนตำบล'),
     defaultLoanDays: days(365).default(7),
     maxLoanDays: days(365).default(30),
@@ -52,8 +55,12 @@ export const settingsSchema = z
     expiryDays: days(60).default(3),
     thaiDigits: z.boolean().default(true),
     labelLayout: z.enum(LABEL_LAYOUTS).default('3x8'),
-    /** SPEC §1: the finance user who approved an in-premises loan does not also hand it over. */
-    separateApproverAndHandover: z.boolean().default(true),
+    /**
+     * SPEC §1, the two-person rule: whoever entered a loan for someone else does not also check or
+     * approve it in the app, and the in-premises approver does not also hand it over. A one-officer
+     * office turns it off; the borrower rule is never switchable.
+     */
+    twoPersonRule: z.boolean().default(true),
     rulesSummary: text(10000).default(DEFAULT_RULES_SUMMARY),
     undertakingText: text(5000).default(DEFAULT_UNDERTAKING),
     itaIndicators: z.array(itaIndicator).max(50).default([]),
@@ -67,6 +74,10 @@ export const settingsSchema = z
   .refine((s) => s.defaultLoanDays <= s.maxLoanDays, { path: ['defaultLoanDays'], error: 'settings.defaultOverMax' })
 
 export type AgencySettings = z.output<typeof settingsSchema>
+
+/** The signatories who may approve a loan on paper (never the supplies officer, who records it), and so may be linked to an account. */
+export const LINKABLE_SIGNATORIES = ['mayor', 'chiefAdministrator', 'financeDirector'] as const
+export type ApproverSignatory = (typeof LINKABLE_SIGNATORIES)[number]
 type SettingKey = keyof AgencySettings
 const KEYS = Object.keys(settingsSchema.shape) as SettingKey[]
 
@@ -122,6 +133,12 @@ async function readSettings(ctx: AppContext): Promise<AgencySettings> {
 export async function updateSettings(ctx: AppContext, actor: Actor, input: unknown): Promise<AgencySettings> {
   const current = await getSettings(ctx)
   const next = parseOrThrow(settingsSchema, { ...current, ...(input as object) })
+  for (const key of LINKABLE_SIGNATORIES) {
+    const username = next[key].username
+    if (username && !(await users.findByUsername(ctx.db, username))) {
+      throw new AppError('validation_failed', 'validation.failed', {}, [{ field: `${key}.username`, message: 'settings.unknownUser', params: { username } }])
+    }
+  }
   await writeTransaction(ctx.db, async (trx) => {
     const at = ctx.clock.now().toISOString()
     const changed: Record<string, { from: unknown; to: unknown }> = {}

@@ -105,7 +105,7 @@ describe('loan service', () => {
     await rejects(approveLoan(ctx, finance, entered.loan.id, {}), 'forbidden', 'loan.sod.requester_approves')
     await approveLoan(ctx, finance2, entered.loan.id, {})
     await rejects(handOver(ctx, finance2, entered.loan.id), 'forbidden', 'loan.sod.approver_hands_over')
-    await updateSettings(ctx, { id: null, label: 'test' }, { separateApproverAndHandover: false })
+    await updateSettings(ctx, { id: null, label: 'test' }, { twoPersonRule: false })
     expect((await handOver(ctx, finance2, entered.loan.id)).loan.status).to.equal('on_loan')
     const staffFinance = await makeUser(ctx, ['staff', 'finance'])
     await makeAsset(ctx, { code: 'CAM-2' })

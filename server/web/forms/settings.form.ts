@@ -60,13 +60,13 @@ export function settingsForm(req: Request) {
     expiryDays: num(b.expiryDays),
     thaiDigits: checkbox(b.thaiDigits),
     labelLayout: str(b.labelLayout),
-    separateApproverAndHandover: checkbox(b.separateApproverAndHandover),
+    twoPersonRule: checkbox(b.twoPersonRule),
     rulesSummary: area(b.rulesSummary),
     undertakingText: area(b.undertakingText),
     itaIndicators: ita.items,
     salvageRates: salvage.items,
   }
-  for (const s of SIGNATORIES) input[s] = { name: str(b[`${s}Name`]) ?? '', position: str(b[`${s}Position`]) ?? '' }
+  for (const s of SIGNATORIES) input[s] = { name: str(b[`${s}Name`]) ?? '', position: str(b[`${s}Position`]) ?? '', username: str(b[`${s}Username`]) ?? '' }
   return { input, itaText: str(b.itaIndicators) ?? '', itaBadLine: ita.badLine, salvageText: str(b.salvageRates) ?? '', salvageBadLine: salvage.badLine }
 }
 

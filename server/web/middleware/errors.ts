@@ -66,11 +66,14 @@ export function errorHandler(ctx: AppContext) {
     const message = error.code === 'internal' ? t('error.internal') : t(error.messageKey, error.params)
 
     if (req.isApi) {
-      const body: { error: { code: string; message: string; details?: Array<{ field: string; message: string }> } } = {
+      const body: { error: { code: string; message: string; details?: Array<{ field: string; message: string } | { rule: string; message: string }> } } = {
         error: { code: error.code, message },
       }
       if (error.details && error.code !== 'internal') {
         body.error.details = error.details.map((d) => ({ field: d.field, message: t(d.message, d.params) }))
+      } else if (error.rule) {
+        // SPEC §1: a refusal by a rule names it.
+        body.error.details = [{ rule: error.rule, message }]
       }
       if (error.code === 'internal') res.set('X-Request-Id', req.requestId)
       res.status(status).json(body)

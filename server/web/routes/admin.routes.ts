@@ -232,6 +232,8 @@ export function adminRoutes(ctx: AppContext): Router {
       signatories: SIGNATORY_KEYS,
       layouts: LABEL_LAYOUTS,
       publicBaseUrl: ctx.config.publicBaseUrl,
+      // A signatory may be linked to an account: their paper approvals then wait for them to confirm.
+      accountChoices: (await listUsers(ctx, { active: true, page: 1, pageSize: 1000 })).items.map(({ user }) => ({ username: user.username, name: user.name })),
     })
   }
 
@@ -254,7 +256,9 @@ export function adminRoutes(ctx: AppContext): Router {
       await updateSettings(ctx, actorOf(req.user!), input)
     } catch (e) {
       const err = validationOnly(e)
-      await renderSettings(req, res, 422, input, texts, fieldErrors(err.details, req.t))
+      // A signatory's account is one field of the form: «mayor.username» → «mayorUsername».
+      const details = err.details?.map((d) => ({ ...d, field: d.field.replace(/^(\w+)\.username$/, '$1Username') }))
+      await renderSettings(req, res, 422, input, texts, fieldErrors(details, req.t))
       return
     }
     flash(req, 'success', 'settings.saved')

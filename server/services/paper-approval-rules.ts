@@ -1,0 +1,107 @@
+import type { LoanKind } from './loan-rules.js'
+import type { PolicyRule } from './loan-policy.js'
+
+/*
+ * Who may be named as the approver of a paper approval (SPEC §1, ข้อ 208). Pure: no I/O.
+ *
+ * The approver is chosen from a list: the signatories of the settings (each perhaps linked to an
+ * account) and the active users holding `executive`. By the loan's level:
+ *  - in the premises: the หัวหน้าหน่วยพัสดุ (ผอ.กองคลัง) or higher — the ผอ.กองคลัง, the ปลัด, the นายก;
+ *  - off the premises or between agencies: the นายก, or the ปลัด with the delegation line.
+ * Active executives are on both lists. Never the เจ้าหน้าที่พัสดุ who records it (the supplies-officer
+ * signatory is never an approver), never the recorder, never the borrower.
+ */
+
+export type ApproverSource = 'mayor' | 'chiefAdministrator' | 'financeDirector' | 'executive'
+
+export interface ApproverChoice {
+  name: string
+  position: string
+  source: ApproverSource
+  /** The account the approval reaches for confirmation; null for an approver without one. */
+  userId: number | null
+}
+
+export interface SignatoryIn {
+  name: string
+  position: string
+  username?: string
+}
+
+export interface ApproverInputs {
+  signatories: { mayor: SignatoryIn; chiefAdministrator: SignatoryIn; financeDirector: SignatoryIn }
+  /** Accounts by username, for the signatories linked to one. */
+  accounts: ReadonlyMap<string, { id: number; name: string; active: boolean }>
+  /** Active users holding `executive`. */
+  executives: ReadonlyArray<{ id: number; name: string; position: string }>
+}
+
+/** Names compare after trim, NFC and collapsed spaces (a name typed twice the same way is one name). */
+export function approverKey(name: string): string {
+  return name.normalize('NFC').trim().replace(/\s+/g, ' ')
+}
+
+const LEVELS: Record<LoanKind, ApproverSource[]> = {
+  in_premises: ['financeDirector', 'chiefAdministrator', 'mayor', 'executive'],
+  off_premises: ['mayor', 'chiefAdministrator', 'executive'],
+  inter_agency: ['mayor', 'chiefAdministrator', 'executive'],
+}
+
+/** Everyone who could approve some loan: the linkable signatories with a name, and the executives (one entry a name). */
+export function allApprovers(inputs: ApproverInputs): ApproverChoice[] {
+  const out: ApproverChoice[] = []
+  const seen = new Map<string, ApproverChoice>()
+  const add = (c: ApproverChoice) => {
+    const key = approverKey(c.name)
+    if (!key) return
+    const same = seen.get(key)
+    if (same) {
+      // A signatory who is also an executive user: one choice, linked to the account.
+      same.userId ??= c.userId
+      return
+    }
+    seen.set(key, c)
+    out.push(c)
+  }
+  for (const source of ['mayor', 'chiefAdministrator', 'financeDirector'] as const) {
+    const s = inputs.signatories[source]
+    const account = s.username ? inputs.accounts.get(s.username) : undefined
+    add({ name: approverKey(s.name), position: s.position, source, userId: account && account.active ? account.id : null })
+  }
+  for (const e of inputs.executives) add({ name: approverKey(e.name), position: e.position, source: 'executive', userId: e.id })
+  return out
+}
+
+/** The list offered for a loan of this kind. */
+export function approverChoices(inputs: ApproverInputs, kind: LoanKind): ApproverChoice[] {
+  const level = LEVELS[kind]
+  return allApprovers(inputs).filter((c) => level.includes(c.source))
+}
+
+export type ApproverCheck =
+  | { ok: true; choice: ApproverChoice }
+  | { ok: false; kind: 'rule'; rule: Extract<PolicyRule, 'approver_is_recorder' | 'approver_is_borrower'> }
+  | { ok: false; kind: 'field'; message: 'loan.paper.approverNotListed' | 'loan.paper.approverLevel' }
+
+/**
+ * The approver named on a paper approval, checked against the list for the loan's kind, the person
+ * recording it and the borrower. Self-dealing is a rule (403); a name off the list is the field's
+ * mistake (422).
+ */
+export function checkPaperApprover(
+  typedName: string,
+  inputs: ApproverInputs,
+  kind: LoanKind,
+  parties: { recorder: { id: number; name: string }; borrower: { userId: number | null; name: string } },
+): ApproverCheck {
+  const key = approverKey(typedName)
+  const all = allApprovers(inputs)
+  const choice = all.find((c) => c.name === key)
+  if (choice?.userId === parties.recorder.id || key === approverKey(parties.recorder.name)) return { ok: false, kind: 'rule', rule: 'approver_is_recorder' }
+  if ((choice && choice.userId !== null && choice.userId === parties.borrower.userId) || key === approverKey(parties.borrower.name)) {
+    return { ok: false, kind: 'rule', rule: 'approver_is_borrower' }
+  }
+  if (!choice) return { ok: false, kind: 'field', message: 'loan.paper.approverNotListed' }
+  if (!LEVELS[kind].includes(choice.source)) return { ok: false, kind: 'field', message: 'loan.paper.approverLevel' }
+  return { ok: true, choice }
+}
