@@ -55,6 +55,29 @@ export function attachmentsModel(
   }
 }
 
+export type MissingStep = 'approval' | 'paperDisputed' | 'handOver' | 'scan' | 'confirmation'
+
+/** The loan's standing paper approval: the latest approval on paper not voided. */
+export function standingPaper(v: LoanView): LoanView['approvals'][number] | undefined {
+  return [...v.approvals].reverse().find((a) => a.step === 'approve' && a.on_paper === 1 && a.voided_at === null)
+}
+
+/**
+ * What a loan entered in one sitting still lacks, in the order the officer deals with it: an approval,
+ * the hand-over, the signed slip's scan, the approver's confirmation (SPEC §1). Empty when done.
+ */
+export function stillMissing(v: LoanView): MissingStep[] {
+  const out: MissingStep[] = []
+  const paper = standingPaper(v)
+  if (v.loan.status === 'pending') out.push('approval')
+  if (paper?.disputed_at) out.push('paperDisputed')
+  if (v.loan.status === 'approved') out.push('handOver')
+  const open = ['pending', 'approved', 'on_loan', 'returned'].includes(v.loan.status)
+  if (open && paper && paper.evidence_id === null) out.push('scan')
+  if (open && paper && paper.by_user_id !== null && paper.confirmed_at === null && paper.disputed_at === null) out.push('confirmation')
+  return out
+}
+
 /** For the loan page: one object, so that the page's route needs one line. */
 export async function loanPageExtras(ctx: AppContext, req: Request, res: Response, v: LoanView) {
   const user = req.user!
@@ -65,7 +88,7 @@ export async function loanPageExtras(ctx: AppContext, req: Request, res: Respons
   const flash = (res.locals.flash ?? []) as Array<{ key: string }>
   return {
     borrowerWarning: standing && standing.overdueLoans.length > 0 ? warningModel(standing, { name: v.borrower.name, historyHref }) : null,
-    justLent: flash.some((f) => f.key === 'counter.created'),
+    justLent: flash.some((f) => f.key === 'counter.created') ? { missing: stillMissing(v) } : null,
     attachments: attachmentsModel(await listAttachments(ctx, user, v.loan.id), v.loan.id, hasRole(user, 'finance')),
   }
 }

@@ -21,6 +21,12 @@ export interface CounterValues {
   dueDate: string
   /** The person confirmed that a new borrower is not one already on record with the same phone. */
   confirmNew: boolean
+  /** The named approver's paper approval, recorded in the same sitting (SPEC §1). */
+  'paperApproval.approverName': string
+  'paperApproval.date': string
+  'paperApproval.note': string
+  /** Hand over at once (today), once the paper approval is recorded. */
+  handOverNow: boolean
 }
 
 export const COUNTER_BORROWER_TYPES = ['public', 'agency'] as const
@@ -47,6 +53,10 @@ export function counterValues(b: FormBody): CounterValues {
     startDate: s('startDate'),
     dueDate: s('dueDate'),
     confirmNew: s('confirmNew') === '1',
+    'paperApproval.approverName': s('paperApproval.approverName'),
+    'paperApproval.date': s('paperApproval.date'),
+    'paperApproval.note': s('paperApproval.note'),
+    handOverNow: s('handOverNow') === '1',
   }
 }
 
@@ -65,5 +75,7 @@ export function counterField(field: string): string {
   if (f === 'externalBorrower.letterNumber') return 'letterNumber'
   if (f === 'externalBorrower.letterDate') return 'letterDate'
   if (f === 'externalBorrowerId') return 'borrower'
+  if (f === 'paperApproval') return 'paperApproval.approverName'
+  if (f === 'paperApproval.scan') return 'scan'
   return f
 }

@@ -101,9 +101,12 @@ export function financeEntryValues(b: FormBody): FinanceEntryValues {
   }
 }
 
-/** The service's input; the paper fields count only when the loan is recorded after the fact. */
+/**
+ * The service's input. A paper approval counts once an approver is chosen (a new loan or one recorded
+ * after the fact alike); the hand-over date needs it, and the service says so.
+ */
 export function financeEntryInput(v: FinanceEntryValues, borrowerUsername: string | undefined) {
-  const paperGiven = v.afterTheFact && (v['paperApproval.approverName'] !== '' || v['paperApproval.date'] !== '')
+  const paperGiven = v['paperApproval.approverName'] !== ''
   return {
     ...requestInput(v),
     assetCodes: codesFromText(v.assetCodes),
@@ -126,7 +129,7 @@ export function financeEntryInput(v: FinanceEntryValues, borrowerUsername: strin
     paperApproval: paperGiven
       ? { approverName: v['paperApproval.approverName'], date: v['paperApproval.date'], note: v['paperApproval.note'] }
       : undefined,
-    handedOverOn: v.afterTheFact && v.handedOverOn ? v.handedOverOn : undefined,
+    handedOverOn: v.handedOverOn || undefined,
   }
 }
 
@@ -140,6 +143,7 @@ export function pageFields(details: Detail[] | undefined, values: { kind: string
   return (details ?? []).map((d) => {
     let field = d.field.replace(/\.\d+$/, '')
     if (field === 'paperApproval') field = 'paperApproval.approverName'
+    if (field === 'paperApproval.scan') field = 'scan'
     const message = field === 'kind' && values.kind === '' ? 'cart.kindRequired' : d.message
     return { ...d, field, message }
   })
@@ -160,5 +164,6 @@ export function conflictMessage(req: Request, e: AppError): string {
 
 /** A refusal the page shows in place (409: an overlapping loan, an asset not available) rather than as an error page. */
 export function isShownInPlace(e: unknown): e is AppError {
-  return isAppError(e) && (e.code === 'conflict' || e.code === 'invalid_state')
+  // A refusal by a rule of the loan policy (self-dealing) is said on the form, with its 403.
+  return isAppError(e) && (e.code === 'conflict' || e.code === 'invalid_state' || (e.code === 'forbidden' && e.rule !== undefined))
 }

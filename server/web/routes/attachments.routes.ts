@@ -12,6 +12,8 @@ import { bodyOf, fieldErrors, idParam, str } from '../forms/common.form.js'
 import { attachmentsModel } from '../loan-extras.js'
 
 const UPLOAD_PATH = /^\/loans\/\d{1,12}\/attachments$/
+const SCAN_FORM_PATHS = [/^\/loans\/new$/, /^\/counter$/, /^\/loans\/\d{1,12}\/approve-paper$/]
+
 
 /**
  * Parses the upload of POST /loans/:id/attachments. Mounted before the CSRF check (as the register
@@ -27,12 +29,21 @@ export function attachmentUpload(ctx: AppContext): RequestHandler {
     // Browsers send the file name as UTF-8 (a Thai file name stays readable).
     defParamCharset: 'utf8',
   }).single('file')
+  // The forms that record a paper approval carry the signed slip's scan in the same step (SPEC §1):
+  // the loan-entry form, the counter and the loan page's paper-approval form. They have more fields.
+  const scanUpload = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: ATTACHMENT_MAX_BYTES, files: 1, fields: 120, fieldSize: 100_000, parts: 121 },
+    defParamCharset: 'utf8',
+  }).single('scan')
   return async (req: Request, res: Response, next: NextFunction) => {
-    if (req.method !== 'POST' || !UPLOAD_PATH.test(req.path) || !req.is('multipart/form-data')) return next()
+    if (req.method !== 'POST' || !req.is('multipart/form-data')) return next()
+    const isScanForm = SCAN_FORM_PATHS.some((p) => p.test(req.path))
+    if (!isScanForm && !UPLOAD_PATH.test(req.path)) return next()
     const userId = req.session?.userId
     const user = userId === undefined ? undefined : await getCurrentUser(ctx, userId)
     if (!user || !hasRole(user, 'finance')) return next()
-    upload(req, res, (err?: unknown) => {
+    ;(isScanForm ? scanUpload : upload)(req, res, (err?: unknown) => {
       if (!err) return next()
       if (err instanceof multer.MulterError) {
         if (err.code === 'LIMIT_FILE_SIZE') {

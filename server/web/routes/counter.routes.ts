@@ -22,6 +22,9 @@ import { COUNTER_BORROWER_TYPES, counterField, counterValues, withoutUnits, type
 import { conflictMessage, isShownInPlace } from '../forms/loan-request.form.js'
 import { typedLines } from '../forms/stock-lines.form.js'
 import { warningModel, type BorrowerWarning } from '../loan-extras.js'
+import { paperApproverChoices } from '../../services/loan-paper.service.js'
+import { approverOptions } from '../paper-views.js'
+import { scanOf } from '../forms/scan.form.js'
 
 /** Suggestions for the purpose field: what the community borrows for, most often. */
 const PURPOSES = ['funeral', 'ordination', 'villageFair', 'merit', 'wedding', 'meeting', 'sports'] as const
@@ -57,7 +60,7 @@ export function counterRoutes(ctx: AppContext): Router {
     const t = today()
     // A three-day event is the usual case: today to the day after tomorrow, within the agency's maximum.
     const days = Math.max(1, Math.min(3, settings.maxLoanDays))
-    return { ...counterValues({}), kind: 'off_premises', startDate: t, dueDate: addDays(t, days - 1), ...over }
+    return { ...counterValues({}), kind: 'off_premises', startDate: t, dueDate: addDays(t, days - 1), 'paperApproval.date': t, ...over }
   }
 
   async function warningFor(b: ExternalBorrowerRow): Promise<BorrowerWarning | null> {
@@ -103,6 +106,7 @@ export function counterRoutes(ctx: AppContext): Router {
       purposes: PURPOSES.map((p) => t(`counter.purpose.${p}`)),
       places: m.borrower ? [m.borrower.organisation, m.borrower.address].filter(Boolean) : [],
       choices: await choices(),
+      approvers: approverOptions(t, await paperApproverChoices(ctx)),
       today: today(),
     })
   }
@@ -197,12 +201,21 @@ export function counterRoutes(ctx: AppContext): Router {
               },
             }),
       }
+      if (values['paperApproval.approverName']) {
+        // One officer, one sitting: the named approver's signature on the slip, and the hand-over now.
+        Object.assign(input, {
+          paperApproval: { approverName: values['paperApproval.approverName'], date: values['paperApproval.date'], note: values['paperApproval.note'] },
+          ...(values.handOverNow ? { handedOverOn: today() } : {}),
+        })
+      } else if (values.handOverNow) {
+        itemErrors.push({ field: 'handedOverOn', message: 'loan.paper.handoverNeedsPaper' })
+      }
       if (itemErrors.length > 0) {
         // Say everything at once: the items' mistakes and whatever else the form has wrong.
         const r = createLoanSchema.safeParse({ ...input, assetCodes: ['-'] })
         throw new AppError('validation_failed', 'validation.failed', {}, [...itemErrors, ...(r.success ? [] : (validationError(r.error).details ?? []))])
       }
-      const loan = await createLoan(ctx, user, input)
+      const loan = await createLoan(ctx, user, input, { scan: scanOf(req, res, 'paperApproval') })
       flash(req, 'success', 'counter.created', { number: loan.number })
       res.redirect(303, `/loans/${loan.loan.id}`)
     } catch (e) {

@@ -15,6 +15,9 @@ import { conflictMessage, financeEntryInput, financeEntryValues, isShownInPlace,
 import { expandScanned } from '../../services/stock.service.js'
 import { MAX_LINE_QUANTITY, typedLines } from '../forms/stock-lines.form.js'
 import { cartAsText, cartWithout, readCart, writeCart } from '../cart-state.js'
+import { paperApproverChoices } from '../../services/loan-paper.service.js'
+import { approverOptions } from '../paper-views.js'
+import { scanOf } from '../forms/scan.form.js'
 
 const USER_CHOICES = 1000
 
@@ -27,6 +30,7 @@ export function loanEntryRoutes(ctx: AppContext): Router {
   const router = Router()
 
   async function render(req: Request, res: Response, status: number, model: { values: FinanceEntryValues; errors?: Record<string, string>; message?: string }) {
+    const approvers = approverOptions(req.t, await paperApproverChoices(ctx))
     const users = (await listUsers(ctx, { active: true, page: 1, pageSize: USER_CHOICES })).items.map(({ user }) => ({ username: user.username, name: user.name, position: user.position }))
     res.status(status).render('loans/new', {
       title: req.t('loanEntry.title'),
@@ -34,6 +38,7 @@ export function loanEntryRoutes(ctx: AppContext): Router {
       errors: model.errors ?? {},
       message: model.message ?? null,
       users,
+      approvers,
       borrowerTypes: BORROWER_TYPES,
       kinds: LOAN_KINDS,
       today: bangkokDate(ctx.clock.now()),
@@ -54,7 +59,7 @@ export function loanEntryRoutes(ctx: AppContext): Router {
     const today = bangkokDate(ctx.clock.now())
     const blank = financeEntryValues({})
     await render(req, res, 200, {
-      values: { ...blank, startDate: today, dueDate: addDays(today, Math.max(1, settings.defaultLoanDays) - 1), assetCodes: cartAsText(readCart(req.session)) },
+      values: { ...blank, startDate: today, dueDate: addDays(today, Math.max(1, settings.defaultLoanDays) - 1), assetCodes: cartAsText(readCart(req.session)), 'paperApproval.date': today },
     })
   })
 
@@ -95,7 +100,7 @@ export function loanEntryRoutes(ctx: AppContext): Router {
           ...(r.success ? [] : (validationError(r.error).details ?? [])).filter((d) => !(itemErrors.length > 0 && d.field === 'assetCodes')),
         ])
       }
-      const loan = await createLoan(ctx, req.user!, input)
+      const loan = await createLoan(ctx, req.user!, input, { scan: scanOf(req, res, 'paperApproval') })
       writeCart(req.session, cartWithout(readCart(req.session), { assetCodes: loan.items.map((i) => i.asset_code), stockCodes: loan.stock.map((l) => l.code) }))
       flash(req, 'success', 'loanEntry.created', { number: loan.number })
       res.redirect(303, `/loans/${loan.loan.id}`)
