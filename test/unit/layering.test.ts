@@ -45,6 +45,11 @@ describe('layering (ARCHITECTURE.md)', () => {
     expect([...violations('server/web', bad), ...violations('server/api', bad)]).to.deep.equal([])
   })
 
+  it('when a route file imports, then it never imports another route file', () => {
+    // What two routers share (a page both render, a view-model) lives in server/web/, beside them.
+    expect(violations('server/web/routes', (i) => isProject(i, 'server/web/routes/'))).to.deep.equal([])
+  })
+
   it('when any server module but main.ts and config.ts is read, then it does not touch process.env', () => {
     const offenders = filesUnder('server')
       .filter((f) => !['server/main.ts', 'server/config.ts'].includes(f))

@@ -5,7 +5,7 @@ import { ROLES } from '../../../db/schema.js'
 import { expireLoansIfDue, listLoans, loanActionCounts, loanQueues } from '../../services/loan.service.js'
 import { hasRole } from '../../services/user.service.js'
 import { bangkokDate } from '../../i18n/calendar.js'
-import { loanRow, queueModel } from './loans.routes.js'
+import { loanRow, queueModel } from '../loan-page-views.js'
 
 /** How many lines each dashboard list shows; the queue page has the rest. */
 const DASHBOARD_LIMIT = 5

@@ -21,7 +21,7 @@ import type { CurrentUser } from '../../services/user.service.js'
 import { requireRole } from '../middleware/auth.js'
 import { flash } from '../middleware/locals.js'
 import type { PublicationForm } from '../publication-view.js'
-import { renderReportPage } from './reports.routes.js'
+import { renderReportPage } from '../report-page.js'
 
 /*
  * Publication of a fiscal period's statistics report through the pages (SPEC §6; the rules are in

@@ -9,7 +9,7 @@ import { hashSnapshot, listPublications, publicReport, publishedReport, type Pub
 import { REPORT_PERIODS, type ReportPeriod } from '../../services/report.service.js'
 import { getSettings, type AgencySettings } from '../../services/settings.service.js'
 import { flowchart } from '../flowchart.js'
-import { charts, headlines, monthLabel, reportCsv, shownValue, tables, type Headline, type Tr } from './reports.routes.js'
+import { charts, headlines, monthLabel, reportCsv, shownValue, tables, type Headline, type Tr } from '../report-views.js'
 
 /*
  * The public transparency pages (SPEC §4, §5, §6) — no sign-in, mounted before the session, so a
