@@ -31,6 +31,7 @@ import { labelRoutes } from './web/routes/labels.routes.js'
 import { categoryRoutes } from './web/routes/categories.routes.js'
 import { loanRoutes } from './web/routes/loans.routes.js'
 import { loanHandoverRoutes } from './web/routes/loan-handover.routes.js'
+import { paperApprovalRoutes } from './web/routes/paper-approvals.routes.js'
 import { counterRoutes } from './web/routes/counter.routes.js'
 import { borrowerRoutes } from './web/routes/borrowers.routes.js'
 import { attachmentRoutes, attachmentUpload } from './web/routes/attachments.routes.js'
@@ -193,6 +194,7 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
   app.use(reportRoutes(ctx))
   app.use(publicationRoutes(ctx))
   app.use(loanRoutes(ctx)) // after loan-entry and documents: /loans/new and /loans/:id/slip are theirs
+  app.use(paperApprovalRoutes(ctx)) // the committee's list of paper approvals
   app.use(loanHandoverRoutes(ctx)) // /loans/:id/handover and /loans/:id/return: after loan-entry and documents, as the loan routes
 
   app.use(notFound())

@@ -259,6 +259,42 @@ export function decide(action: LoanAction, user: PolicyUser, facts: PolicyFacts,
   }
 }
 
+/** The roles whose holders take each action at all: a refusal is worth telling only to them (the page's notes). */
+export const ACTION_ROLES: Record<LoanAction, readonly Role[]> = {
+  check: ['finance'],
+  approve: ['finance', 'executive'],
+  recordPaper: ['finance'],
+  confirmPaper: ['finance', 'executive'],
+  disputePaper: ['finance', 'executive'],
+  voidPaper: ['finance'],
+  reject: ['finance', 'executive'],
+  cancel: ['staff', 'finance'],
+  handOver: ['finance'],
+  receive: ['finance'],
+  askExtension: ['staff', 'finance'],
+  decideExtension: ['finance', 'executive'],
+  decideExtensionOnPaper: ['finance'],
+  followUp: ['finance'],
+  compensate: ['finance'],
+}
+
+/** The rules a page explains beside the actions it does not offer: who may not act, and why not yet. */
+const EXPLAINED: readonly PolicyRule[] = ['borrower_approves', 'borrower_hands_over', 'borrower_follows_up', 'requester_approves', 'approver_hands_over', 'paper_disputed']
+
+/**
+ * The rules that keep this person from actions their roles would otherwise let them take on this
+ * loan now, once each, for the page's notes.
+ */
+export function explainedRefusals(user: PolicyUser, answers: PolicyAnswers): PolicyRule[] {
+  const out: PolicyRule[] = []
+  for (const a of LOAN_ACTIONS) {
+    const d = answers[a]
+    if (d.ok || !EXPLAINED.includes(d.rule) || out.includes(d.rule)) continue
+    if (ACTION_ROLES[a].some((r) => user.roles.includes(r))) out.push(d.rule)
+  }
+  return out
+}
+
 /** The message of each rule, from the catalogues. */
 export const RULE_MESSAGE: Record<PolicyRule, string> = {
   borrower_approves: 'loan.sod.borrower_approves',

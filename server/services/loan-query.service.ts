@@ -1,6 +1,7 @@
 import type { LoanAttachmentRow, LoanRow } from '../../db/schema.js'
 import * as loans from '../repositories/loan.repository.js'
 import * as attachmentRepo from '../repositories/attachment.repository.js'
+import type { PolicyFacts } from './loan-policy.js'
 import { versionedMemo } from '../repositories/data-version.repository.js'
 import * as assets from '../repositories/asset.repository.js'
 import * as departments from '../repositories/department.repository.js'
@@ -140,6 +141,12 @@ export async function viewsOf(ctx: AppContext, rows: LoanRow[], opts: { competin
     })
   }
   return out
+}
+
+/** The loan policy's facts from a loan's view (its standing paper approval, its waiting extension). */
+export function policyFactsOfView(v: LoanView): PolicyFacts {
+  const paper = [...v.approvals].reverse().find((a) => a.step === 'approve' && a.on_paper === 1 && a.voided_at === null) ?? null
+  return { loan: v.loan as PolicyFacts['loan'], paper, pendingExtension: v.extensions.find((e) => e.status === 'pending') ?? null }
 }
 
 /** Whether the person may see this loan: staff only their own (as borrower or requester); others all. */

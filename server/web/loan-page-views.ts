@@ -1,6 +1,8 @@
 import type { Request } from 'express'
 import { DUE_SOON_DAYS, type LoanView, type QueueSection } from '../services/loan.service.js'
-import { checkApprover, checkHandler, COMPENSATION_METHODS, FOLLOW_UP_METHODS, LOAN_STATUSES, roleForStep, type LoanKind, type LoanStatus } from '../services/loan-rules.js'
+import { COMPENSATION_METHODS, FOLLOW_UP_METHODS, LOAN_STATUSES, type LoanStatus } from '../services/loan-rules.js'
+import { explainedRefusals, loanPolicy, RULE_MESSAGE, type LoanAction } from '../services/loan-policy.js'
+import { policyFactsOfView } from '../services/loan-query.service.js'
 import type { AgencySettings } from '../services/settings.service.js'
 import type { StockReturnEvent } from '../services/loan-stock-events.service.js'
 import { hasRole, type CurrentUser } from '../services/user.service.js'
@@ -8,7 +10,8 @@ import { addDays, bangkokDate, daysBetween, loanDays } from '../i18n/calendar.js
 import { formatDate, formatSatang, type Locale } from '../i18n/format.js'
 import type { Translate } from '../i18n/index.js'
 import { pageParam } from './forms/common.form.js'
-import type { loanPageExtras } from './loan-extras.js'
+import { standingPaper, stillMissing, type loanPageExtras } from './loan-extras.js'
+import type { ApproverOption } from './paper-views.js'
 
 /*
  * The view-models of the loan pages: the list's filter, one line of a list or queue (also on the
@@ -144,6 +147,9 @@ function timeline(t: Translate, locale: Locale, v: LoanView, compUpdates: Array<
         detail: [t('loanPages.tl.paperDetail', { name: a.by_name, date: a.paper_date ? fmtDate(a.paper_date) : '' }), a.note].filter(Boolean).join(' — '),
         tone: 'ok',
       })
+      if (a.confirmed_at) out.push({ at: a.confirmed_at, what: t('paperPage.tl.confirmed'), actor: a.by_name, detail: '', tone: 'ok' })
+      if (a.disputed_at) out.push({ at: a.disputed_at, what: t('paperPage.tl.disputed'), actor: a.by_name, detail: a.dispute_reason, tone: 'danger' })
+      if (a.voided_at) out.push({ at: a.voided_at, what: t('paperPage.tl.voided'), actor: who(a.voided_by), detail: a.void_reason, tone: 'warn' })
     } else {
       out.push({ at: a.at, what: t('loanPages.tl.approved'), actor: who(a.by_user_id) || a.by_name, detail: a.note, tone: 'ok' })
     }
@@ -238,43 +244,30 @@ function timeline(t: Translate, locale: Locale, v: LoanView, compUpdates: Array<
 /** What this person may do with this loan now: decisions for the view, from roles, state and the rules. */
 export function loanDecisions(user: CurrentUser, v: LoanView, settings: AgencySettings, todayDate: string) {
   const l = v.loan
-  const finance = hasRole(user, 'finance')
+  // Every button and note comes from the loan policy's answers: the same ones the services enforce.
+  const can = loanPolicy(user, policyFactsOfView(v), settings, todayDate)
+  const ok = (a: LoanAction) => can[a].ok
   const own = l.borrower_user_id === user.id || l.requested_by === user.id
-  const approverCheck = checkApprover(user.id, l)
-  const stepRole = v.nextStep ? roleForStep(l.kind as LoanKind, v.nextStep) : null
-  const hasStepRole = stepRole !== null && hasRole(user, stepRole)
-  const handler = checkHandler(user.id, l, 'handover', settings.twoPersonRule)
-  const receiver = checkHandler(user.id, l, 'return', settings.twoPersonRule)
-  const pendingExt = v.extensions.find((e) => e.status === 'pending')
-  const open = l.status === 'approved' || l.status === 'on_loan'
-  const notes: string[] = []
-  if (v.nextStep && hasStepRole && !approverCheck.ok) notes.push(`loan.sod.${approverCheck.reason}`)
-  if (l.status === 'approved' && finance && !handler.ok) notes.push(`loan.sod.${handler.reason}`)
-  if (l.status === 'on_loan' && finance && !receiver.ok) notes.push(`loan.sod.${receiver.reason}`)
-
-  const extDecider = (ext: { requested_by: number }) => {
-    if (!approverCheck.ok || ext.requested_by === user.id) return { approve: false, paper: false }
-    const approve = l.kind === 'in_premises' ? finance : hasRole(user, 'executive')
-    return { approve, paper: finance && l.kind !== 'in_premises' }
-  }
   return {
-    canCheck: v.nextStep === 'check' && hasStepRole && approverCheck.ok,
-    canApprove: v.nextStep === 'approve' && hasStepRole && approverCheck.ok,
-    canReject: l.status === 'pending' && hasRole(user, 'finance', 'executive') && approverCheck.ok,
-    // Finance records the executive's signature on the paper slip once it has checked (or, in the premises, at once).
-    canPaperApprove: l.status === 'pending' && finance && approverCheck.ok && (l.kind === 'in_premises' || l.checked_at !== null),
-    executiveFirstNote: v.nextStep === 'check' && hasRole(user, 'executive') && !finance,
-    canCancel: (l.status === 'pending' || l.status === 'approved') && (own || finance),
+    canCheck: ok('check'),
+    canApprove: ok('approve'),
+    canReject: ok('reject'),
+    canPaperApprove: ok('recordPaper'),
+    canConfirmPaper: ok('confirmPaper'),
+    canDisputePaper: ok('disputePaper'),
+    canVoidPaper: ok('voidPaper'),
+    executiveFirstNote: !can.approve.ok && can.approve.rule === 'check_first',
+    canCancel: ok('cancel'),
     cancelNeedsReason: !own,
-    canHandOver: l.status === 'approved' && finance && handler.ok && l.start_on <= todayDate,
-    notStartedYet: l.status === 'approved' && finance && l.start_on > todayDate,
-    canReceive: l.status === 'on_loan' && finance && receiver.ok,
-    canAskExtension: open && (own || finance) && todayDate <= l.due_on && !pendingExt,
-    extensionDecider: pendingExt ? extDecider(pendingExt) : { approve: false, paper: false },
-    canFollowUp: finance && l.status === 'on_loan' && v.overdue,
-    canCompensate: finance,
+    canHandOver: ok('handOver'),
+    notStartedYet: !can.handOver.ok && can.handOver.rule === 'not_started',
+    canReceive: ok('receive'),
+    canAskExtension: ok('askExtension'),
+    extensionDecider: { approve: ok('decideExtension'), paper: ok('decideExtensionOnPaper') && !ok('decideExtension') },
+    canFollowUp: ok('followUp') && v.overdue,
+    canCompensate: ok('compensate'),
     seesCompeting: l.status === 'pending' && hasRole(user, 'finance', 'executive'),
-    segregationNotes: notes,
+    segregationNotes: explainedRefusals(user, can).map((r) => RULE_MESSAGE[r]),
   }
 }
 
@@ -332,6 +325,26 @@ export interface LoanPageInputs {
   /** The form refused by the last POST, if any: its values, errors and message. */
   state: FormState
   extras: Awaited<ReturnType<typeof loanPageExtras>>
+  /** The approvers the paper-approval form offers (only drawn when this person may record one). */
+  approvers: ApproverOption[]
+}
+
+/** The loan's standing paper approval as the page shows it: who signed, what became of it, its scan, what is missing. */
+function paperModel(v: LoanView) {
+  const a = standingPaper(v)
+  if (!a) return null
+  const scan = a.evidence_id === null ? undefined : v.attachments.find((x) => x.id === a.evidence_id)
+  return {
+    approverName: a.by_name,
+    hasAccount: a.by_user_id !== null,
+    paperDate: a.paper_date,
+    recordedBy: v.people.get(a.recorded_by)?.name ?? '',
+    recordedAt: a.at,
+    confirmedAt: a.confirmed_at,
+    disputedAt: a.disputed_at,
+    disputeReason: a.dispute_reason,
+    scan: scan ? { href: `/loans/${v.loan.id}/attachments/${scan.id}`, name: scan.file_name, sha256: scan.sha256 } : null,
+  }
 }
 
 /** The model of views/loans/show.ejs. */
@@ -411,6 +424,11 @@ export function loanPageModel(input: LoanPageInputs) {
     compensations: compensationModel(v),
     timeline: timeline(t, input.locale, v, input.compensationUpdates, input.stockEvents),
     can: loanDecisions(input.user, v, input.settings, todayDate),
+    paper: paperModel(v),
+    // What the officer still has to do or collect (SPEC §1: "หลักฐานยังไม่ครบ"), for finance on an open loan.
+    missing: hasRole(input.user, 'finance') && ['pending', 'approved', 'on_loan'].includes(l.status) ? stillMissing(v) : [],
+    approvers: input.approvers,
+    twoPersonRule: input.settings.twoPersonRule,
     followUpMethods: FOLLOW_UP_METHODS,
     compensationMethods: COMPENSATION_METHODS,
     todayDate,

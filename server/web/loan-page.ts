@@ -9,6 +9,9 @@ import type { Translate } from '../i18n/index.js'
 import { fieldErrors, idParam } from './forms/common.form.js'
 import { loanPageExtras } from './loan-extras.js'
 import { loanPageModel, NO_FORM, type FormState } from './loan-page-views.js'
+import { paperApproverChoices } from '../services/loan-paper.service.js'
+import { hasRole } from '../services/user.service.js'
+import { approverOptions } from './paper-views.js'
 
 /*
  * The loan page (GET /loans/:id), rendered here rather than in a route file because two routers show
@@ -42,8 +45,9 @@ export async function renderLoanPage(ctx: AppContext, req: Request, res: Respons
   const compUpdates = await compensationUpdates(ctx, view)
   const stockEvents = await stockReturnEvents(ctx, view)
   const extras = await loanPageExtras(ctx, req, res, view)
+  const approvers = view.loan.status === 'pending' && hasRole(user, 'finance') ? approverOptions(req.t, await paperApproverChoices(ctx)) : []
   res.status(status).render(
     'loans/show',
-    loanPageModel({ t: req.t, locale: req.locale, user, view, settings, today, compensationUpdates: compUpdates, stockEvents, state, extras }),
+    loanPageModel({ t: req.t, locale: req.locale, user, view, settings, today, compensationUpdates: compUpdates, stockEvents, state, extras, approvers }),
   )
 }

@@ -7,8 +7,9 @@ import type { Role } from '../../db/schema.js'
  * here or listed here without existing — so a new route must be added to this table, with its
  * access, before the suite is green again.
  *
- * The checks themselves live in the routes (requireRole) and the services (own-loan and
- * segregation-of-duties rules); this table is the contract they are tested against.
+ * The role checks live in the routes (requireRole); who may do what to a particular loan is decided
+ * by the loan policy (server/services/loan-policy.ts), which every loan service enforces and every
+ * loan page renders its buttons from. This table is the contract they are tested against.
  *
  * Outcomes for those not allowed:
  *  - pages: anonymous → 303 to /login?next=<path>; signed in without the role → 403 page naming
@@ -160,7 +161,11 @@ export const PERMISSIONS: readonly RoutePermission[] = [
   route('GET', '/loans/queue', APPROVERS, 'Each sees the steps that are theirs.'),
   route('GET', '/loans/:id', OWN_LOAN),
   route('POST', '/loans/:id/approve', APPROVERS, 'Finance: the check, or the approval of an in-premises loan; executive: the final approval of an off-premises or inter-agency loan after the check (before it → 409). Nobody approves a loan they borrow or entered (403).'),
-  route('POST', '/loans/:id/approve-paper', FINANCE, 'Records an approval the executive gave on paper.'),
+  route('POST', '/loans/:id/approve-paper', FINANCE, 'Records an approval given on paper, the approver chosen from the list for the loan’s level (before or after the check; the check is recorded with it), with the signed slip’s scan (multipart). Never by the borrower; the recorder and the borrower are never the approver (403).'),
+  route('POST', '/loans/:id/paper/confirm', APPROVERS, 'Only the approver named on the loan’s paper approval (else 403 `not_named_approver`).'),
+  route('POST', '/loans/:id/paper/dispute', APPROVERS, 'Only the named approver; a reason is required. A disputed loan is not handed over (409).'),
+  route('POST', '/loans/:id/paper/void', FINANCE, 'A disputed or unconfirmed paper approval before hand-over, with a reason: the loan waits for an approval again.'),
+  route('GET', '/paper-approvals', READERS, 'The committee’s printable list: unconfirmed after 7 days, disputed, without a scan, one user entered + recorded + handed over.'),
   route('POST', '/loans/:id/reject', APPROVERS, 'A reason is required.'),
   route('POST', '/loans/:id/cancel', BORROWER_OR_FINANCE, 'The borrower before hand-over; finance with a reason.'),
   route('POST', '/loans/:id/extensions', BORROWER_OR_FINANCE, 'Asked before the due date.'),
@@ -211,11 +216,14 @@ export const PERMISSIONS: readonly RoutePermission[] = [
   route('GET', '/api/v1/assets/*code', ANYONE),
   route('POST', '/api/v1/stock', FINANCE),
   route('GET', '/api/v1/stock/*code', ANYONE),
-  route('POST', '/api/v1/loans', REQUESTERS, 'Staff for themselves; finance may name a borrower or an external borrower.'),
+  route('POST', '/api/v1/loans', REQUESTERS, 'Staff for themselves; finance may name a borrower or an external borrower, and record a paper approval (`paperApproval`, with `scan` as base64) and the hand-over (`handedOverOn`) — never on a loan they borrow themselves (403).'),
   route('GET', '/api/v1/loans', OWN_LOAN, 'Staff: the list holds only their own loans.'),
   route('GET', '/api/v1/loans/:id', OWN_LOAN),
   route('POST', '/api/v1/loans/:id/approve', APPROVERS, 'As the page: finance checks or approves in-premises; executive approves after the check.'),
   route('POST', '/api/v1/loans/:id/reject', APPROVERS),
+  route('POST', '/api/v1/loans/:id/paper-approval/confirm', APPROVERS, 'Only the approver named on the paper approval.'),
+  route('POST', '/api/v1/loans/:id/paper-approval/dispute', APPROVERS, 'Only the named approver; `{reason}`.'),
+  route('POST', '/api/v1/loans/:id/paper-approval/void', FINANCE, '`{reason}`; before hand-over.'),
   route('POST', '/api/v1/loans/:id/cancel', BORROWER_OR_FINANCE),
   route('POST', '/api/v1/loans/:id/handover', FINANCE),
   route('POST', '/api/v1/loans/:id/return', FINANCE),

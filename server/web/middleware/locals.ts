@@ -33,6 +33,7 @@ export function navFor(roles: Role[], counts: { cart?: number; loans?: number } 
   // The admin hub links the audit log too; the committee reaches it directly.
   if (has('admin')) items.push({ href: '/admin', key: 'nav.admin' })
   else if (has('committee')) items.push({ href: '/audit', key: 'nav.audit' })
+  if (has('committee')) items.push({ href: '/paper-approvals', key: 'nav.paperReview' })
   return items
 }
 

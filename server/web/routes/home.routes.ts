@@ -6,6 +6,8 @@ import { expireLoansIfDue, listLoans, loanActionCounts, loanQueues } from '../..
 import { hasRole } from '../../services/user.service.js'
 import { bangkokDate } from '../../i18n/calendar.js'
 import { loanRow, queueModel } from '../loan-page-views.js'
+import { getSettings } from '../../services/settings.service.js'
+import { paperApprovalReview } from '../../services/loan-paper.service.js'
 
 /** How many lines each dashboard list shows; the queue page has the rest. */
 const DASHBOARD_LIMIT = 5
@@ -20,8 +22,12 @@ export function homeRoutes(ctx: AppContext): Router {
     const finance = hasRole(user, 'finance')
     const executive = hasRole(user, 'executive')
     const counts = await loanActionCounts(ctx, user)
+    const settings = await getSettings(ctx)
+    // SPEC §1: the executive and the committee see that the two-person rule is off, and what to review.
+    const overseer = executive || hasRole(user, 'committee')
+    const review = overseer ? await paperApprovalReview(ctx) : []
     const mine = hasRole(user, 'staff') || counts.myOpen > 0 ? await listLoans(ctx, user, { mine: true, open: true, page: 1, pageSize: 20 }) : { items: [], total: 0 }
-    const sections = finance || executive ? queueModel(await loanQueues(ctx, user, { limit: DASHBOARD_LIMIT }), today) : []
+    const sections = finance || executive || counts.toConfirm > 0 ? queueModel(await loanQueues(ctx, user, { limit: DASHBOARD_LIMIT }), today) : []
     const section = (key: string) => sections.find((s) => s.key === key)
     res.render('home/index', {
       title: req.t('nav.home'),
@@ -29,6 +35,8 @@ export function homeRoutes(ctx: AppContext): Router {
       counts,
       finance,
       executive,
+      twoPersonOff: overseer && !settings.twoPersonRule,
+      paperReviewCount: overseer ? review.length : null,
       showMine: mine.total > 0 || hasRole(user, 'staff'),
       myLoans: mine.items.map((v) => loanRow(v, today)),
       myTotal: mine.total,
@@ -37,6 +45,7 @@ export function homeRoutes(ctx: AppContext): Router {
         ...(finance ? ['toCheck', 'toApprove'] : []),
         ...(executive ? ['awaitingExecutive'] : []),
         ...(finance || executive ? ['extensions'] : []),
+        'toConfirm',
       ].flatMap((k) => (section(k) ? [section(k)!] : [])),
       handOverToday: section('toHandOver'),
       // One list for "overdue and past the follow-up deadline": the past-deadline ones carry their own mark.

@@ -22,6 +22,8 @@ import { flash } from '../middleware/locals.js'
 import { loanId, refusal, renderLoanPage } from '../loan-page.js'
 import { listFilter, loanRow, parseNumber, queueModel } from '../loan-page-views.js'
 import { bodyOf, idParam, str, type FormBody } from '../forms/common.form.js'
+import { scanOf } from '../forms/scan.form.js'
+import { confirmPaperApproval, disputePaperApproval, voidPaperApproval } from '../../services/loan-paper.service.js'
 
 /*
  * The loan list, the queues, the loan page and its actions (approve, reject, cancel, extensions,
@@ -99,12 +101,12 @@ export function loanRoutes(ctx: AppContext): Router {
   })
 
   /** A POST on the loan page: run the action, then PRG with a flash; a refusal re-renders the page with its status. */
-  function action(form: string, run: (req: Request, id: number, b: FormBody) => Promise<string | { key: string; params?: Record<string, string | number> }>) {
+  function action(form: string, run: (req: Request, id: number, b: FormBody, res: Response) => Promise<string | { key: string; params?: Record<string, string | number> }>) {
     return async (req: Request, res: Response) => {
       const id = loanId(req)
       const b = bodyOf(req)
       try {
-        const done = await run(req, id, b)
+        const done = await run(req, id, b, res)
         const msg = typeof done === 'string' ? { key: done } : done
         flash(req, 'success', msg.key, msg.params)
         res.redirect(303, `/loans/${id}`)
@@ -129,9 +131,37 @@ export function loanRoutes(ctx: AppContext): Router {
   router.post(
     '/loans/:id/approve-paper',
     requireRole('finance'),
-    action('paper', async (req, id, b) => {
-      await approveLoan(ctx, req.user!, id, { onPaper: { approverName: text(b, 'approverName'), date: text(b, 'date'), note: text(b, 'note') } })
+    action('paper', async (req, id, b, res) => {
+      await approveLoan(ctx, req.user!, id, { onPaper: { approverName: text(b, 'approverName'), date: text(b, 'date'), note: text(b, 'note') } }, { scan: scanOf(req, res, 'onPaper') })
       return 'loanPages.done.paperApproved'
+    }),
+  )
+
+  // The named approver answers a paper approval recorded in their name; finance voids a disputed one.
+  router.post(
+    '/loans/:id/paper/confirm',
+    requireRole('finance', 'executive'),
+    action('paperConfirm', async (req, id, b) => {
+      await confirmPaperApproval(ctx, req.user!, id, { note: text(b, 'note') })
+      return 'paperPage.done.confirmed'
+    }),
+  )
+
+  router.post(
+    '/loans/:id/paper/dispute',
+    requireRole('finance', 'executive'),
+    action('paperDispute', async (req, id, b) => {
+      await disputePaperApproval(ctx, req.user!, id, { reason: text(b, 'reason') })
+      return 'paperPage.done.disputed'
+    }),
+  )
+
+  router.post(
+    '/loans/:id/paper/void',
+    requireRole('finance'),
+    action('paperVoid', async (req, id, b) => {
+      await voidPaperApproval(ctx, req.user!, id, { reason: text(b, 'reason') })
+      return 'paperPage.done.voided'
     }),
   )
 
