@@ -1,7 +1,7 @@
 import type { LoanAttachmentRow, LoanRow } from '../../db/schema.js'
 import * as loans from '../repositories/loan.repository.js'
 import * as attachmentRepo from '../repositories/attachment.repository.js'
-import type { PolicyFacts } from './loan-policy.js'
+import { pendingStep, type PolicyFacts } from './loan-policy.js'
 import { versionedMemo } from '../repositories/data-version.repository.js'
 import * as assets from '../repositories/asset.repository.js'
 import * as departments from '../repositories/department.repository.js'
@@ -14,7 +14,7 @@ import { addDays } from '../i18n/calendar.js'
 import { normalizeCode } from '../i18n/format.js'
 import { hasRole, type CurrentUser } from './user.service.js'
 import { getSettings, type AgencySettings } from './settings.service.js'
-import { followUpDeadline, isOverdue, nextApprovalStep, type LoanStatus } from './loan-rules.js'
+import { followUpDeadline, isOverdue, type LoanStatus } from './loan-rules.js'
 import { loanNumber, today } from './loan-common.js'
 
 // ---------------------------------------------------------------- reading
@@ -51,7 +51,7 @@ export interface LoanView {
   people: Map<number, UserBrief>
   overdue: boolean
   followUpDeadline: string
-  nextStep: ReturnType<typeof nextApprovalStep>
+  nextStep: ReturnType<typeof pendingStep>
   competing: Conflict[]
   /** Counted items lent by quantity, with what went out and what came back in each condition. */
   stock: StockLineView[]
@@ -133,7 +133,7 @@ export async function viewsOf(ctx: AppContext, rows: LoanRow[], opts: { competin
       people,
       overdue: isOverdue(loan, t),
       followUpDeadline: followUpDeadline(loan.due_on, settings.followUpDays),
-      nextStep: nextApprovalStep(loan),
+      nextStep: pendingStep(loan),
       competing:
         opts.competing && loan.status === 'pending'
           ? await loans.pendingCompeting(ctx.db, loanItems.map((i) => i.asset_id), loan.start_on, loan.due_on, loan.id)
@@ -143,10 +143,14 @@ export async function viewsOf(ctx: AppContext, rows: LoanRow[], opts: { competin
   return out
 }
 
+/** The loan's standing paper approval: the latest approval on paper not voided (as the repository's standingPaperApproval). */
+export function standingPaperOf(v: Pick<LoanView, 'approvals'>): LoanView['approvals'][number] | undefined {
+  return [...v.approvals].reverse().find((a) => a.step === 'approve' && a.on_paper === 1 && a.voided_at === null)
+}
+
 /** The loan policy's facts from a loan's view (its standing paper approval, its waiting extension). */
 export function policyFactsOfView(v: LoanView): PolicyFacts {
-  const paper = [...v.approvals].reverse().find((a) => a.step === 'approve' && a.on_paper === 1 && a.voided_at === null) ?? null
-  return { loan: v.loan as PolicyFacts['loan'], paper, pendingExtension: v.extensions.find((e) => e.status === 'pending') ?? null }
+  return { loan: v.loan as PolicyFacts['loan'], paper: standingPaperOf(v) ?? null, pendingExtension: v.extensions.find((e) => e.status === 'pending') ?? null }
 }
 
 /** Whether the person may see this loan: staff only their own (as borrower or requester); others all. */

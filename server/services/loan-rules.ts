@@ -1,4 +1,3 @@
-import type { Role } from '../../db/schema.js'
 import { addDays, daysBetween, loanDays } from '../i18n/calendar.js'
 import type { Check } from './asset-rules.js'
 
@@ -41,53 +40,6 @@ export function checkLoanDates(start: string, due: string, limits: DateLimits): 
 /** The smallest of the agency's maximum and each asset's own. */
 export function maxLoanDaysFor(agencyMax: number, assetMaxes: Array<number | null>): number {
   return Math.min(agencyMax, ...assetMaxes.filter((m): m is number => m !== null))
-}
-
-export type ApprovalStep = 'check' | 'approve'
-
-/**
- * ข้อ 208: in the premises → one approval by finance (หัวหน้าหน่วยพัสดุ); outside the premises
- * and between agencies → finance checks, then the head of the agency approves.
- */
-export function nextApprovalStep(loan: { status: LoanStatus; kind: LoanKind; checked_at: string | null }): ApprovalStep | null {
-  if (loan.status !== 'pending') return null
-  if (loan.kind === 'in_premises') return 'approve'
-  return loan.checked_at === null ? 'check' : 'approve'
-}
-
-/** Who takes the step: finance checks (and approves in-premises loans), the executive approves the rest. */
-export function roleForStep(kind: LoanKind, step: ApprovalStep): Role {
-  if (step === 'check' || kind === 'in_premises') return 'finance'
-  return 'executive'
-}
-
-export interface LoanParties {
-  borrower_user_id: number | null
-  requested_by: number
-  approved_by: number | null
-  approved_on_paper: number
-  kind: LoanKind
-}
-
-export type SegregationRule = 'borrower_approves' | 'requester_approves' | 'borrower_hands_over' | 'approver_hands_over'
-
-/** SPEC §1: nobody checks or approves a loan they borrow or entered. */
-export function checkApprover(actorId: number, loan: LoanParties): Check<SegregationRule> {
-  if (loan.borrower_user_id === actorId) return { ok: false, reason: 'borrower_approves' }
-  if (loan.requested_by === actorId) return { ok: false, reason: 'requester_approves' }
-  return { ok: true }
-}
-
-/**
- * SPEC §1: nobody hands over or receives a loan they borrow; the finance user who approved an
- * in-premises loan does not also hand it over (an agency setting).
- */
-export function checkHandler(actorId: number, loan: LoanParties, action: 'handover' | 'return', separateApprover: boolean): Check<SegregationRule> {
-  if (loan.borrower_user_id === actorId) return { ok: false, reason: 'borrower_hands_over' }
-  if (action === 'handover' && separateApprover && loan.kind === 'in_premises' && loan.approved_on_paper === 0 && loan.approved_by === actorId) {
-    return { ok: false, reason: 'approver_hands_over' }
-  }
-  return { ok: true }
 }
 
 export function isOverdue(loan: { status: LoanStatus; due_on: string }, today: string): boolean {

@@ -3,6 +3,7 @@ import type { AppContext } from '../context.js'
 import { ATTACHMENT_KINDS, ATTACHMENT_MAX_MB, ATTACHMENT_MAX_PER_LOAN, listAttachments } from '../services/attachment.service.js'
 import { standingForLoan, standingOfUsername, type Standing } from '../services/borrower.service.js'
 import type { LoanView } from '../services/loan.service.js'
+import { standingPaperOf } from '../services/loan-query.service.js'
 import { hasRole } from '../services/user.service.js'
 
 /**
@@ -57,18 +58,13 @@ export function attachmentsModel(
 
 export type MissingStep = 'approval' | 'paperDisputed' | 'handOver' | 'scan' | 'confirmation'
 
-/** The loan's standing paper approval: the latest approval on paper not voided. */
-export function standingPaper(v: LoanView): LoanView['approvals'][number] | undefined {
-  return [...v.approvals].reverse().find((a) => a.step === 'approve' && a.on_paper === 1 && a.voided_at === null)
-}
-
 /**
  * What a loan entered in one sitting still lacks, in the order the officer deals with it: an approval,
  * the hand-over, the signed slip's scan, the approver's confirmation (SPEC §1). Empty when done.
  */
 export function stillMissing(v: LoanView): MissingStep[] {
   const out: MissingStep[] = []
-  const paper = standingPaper(v)
+  const paper = standingPaperOf(v)
   if (v.loan.status === 'pending') out.push('approval')
   if (paper?.disputed_at) out.push('paperDisputed')
   if (v.loan.status === 'approved') out.push('handOver')

@@ -2,7 +2,7 @@ import type { Request } from 'express'
 import { DUE_SOON_DAYS, type LoanView, type QueueSection } from '../services/loan.service.js'
 import { COMPENSATION_METHODS, FOLLOW_UP_METHODS, LOAN_STATUSES, type LoanStatus } from '../services/loan-rules.js'
 import { explainedRefusals, loanPolicy, RULE_MESSAGE, type LoanAction } from '../services/loan-policy.js'
-import { policyFactsOfView } from '../services/loan-query.service.js'
+import { policyFactsOfView, standingPaperOf } from '../services/loan-query.service.js'
 import type { AgencySettings } from '../services/settings.service.js'
 import type { StockReturnEvent } from '../services/loan-stock-events.service.js'
 import { hasRole, type CurrentUser } from '../services/user.service.js'
@@ -10,7 +10,7 @@ import { addDays, bangkokDate, daysBetween, loanDays } from '../i18n/calendar.js
 import { formatDate, formatSatang, type Locale } from '../i18n/format.js'
 import type { Translate } from '../i18n/index.js'
 import { pageParam } from './forms/common.form.js'
-import { standingPaper, stillMissing, type loanPageExtras } from './loan-extras.js'
+import { stillMissing, type loanPageExtras } from './loan-extras.js'
 import type { ApproverOption } from './paper-views.js'
 
 /*
@@ -331,7 +331,7 @@ export interface LoanPageInputs {
 
 /** The loan's standing paper approval as the page shows it: who signed, what became of it, its scan, what is missing. */
 function paperModel(v: LoanView) {
-  const a = standingPaper(v)
+  const a = standingPaperOf(v)
   if (!a) return null
   const scan = a.evidence_id === null ? undefined : v.attachments.find((x) => x.id === a.evidence_id)
   return {
