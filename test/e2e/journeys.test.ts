@@ -10,6 +10,7 @@ import { makeAsset } from '../helpers/assets.js'
 import { makeStock } from '../helpers/stock.js'
 import { buildReportHistory } from '../helpers/report-history.js'
 import { CHROMIUM, launchChromium } from '../helpers/browser.js'
+import { TINY_PNG } from '../helpers/approvers.js'
 import { PDFTOTEXT, pdfWords } from '../helpers/pdf.js'
 import { axeViolations, blocking, type AxeFinding } from '../helpers/axe.js'
 import { updateSettings } from '../../server/services/settings.service.js'
@@ -36,6 +37,7 @@ const AMP = { code: '416-67-0101', name: 'เครื่องขยายเ�
 const SPEAKER = { code: 'กค.0501/67-0002', name: 'ลำโพงเคลื่อนที่ ขนาด ๑๕ นิ้ว' }
 const CHAIRS = { code: 'CHAIR-BLUE', name: 'เก้าอี้พลาสติก สีน้ำเงิน', unit: 'ตัว', quantity: 200 }
 const TEMPLE = { name: 'พระครูวิมลธรรมรัต', organisation: 'วัดป่าศรีสว่าง', phone: '089 765 4321', village: '7' }
+const VILLAGE = { name: 'นายบุญมี ผู้ใหญ่บ้าน', organisation: 'บ้านโนนสะอาด หมู่ 4', phone: '081 222 3344', village: '4' }
 
 const qrPath = (code: string) => `/q/${encodeURIComponent(code)}`
 
@@ -296,6 +298,46 @@ describe('e2e: journeys through the pages at phone and desktop size (headless Ch
       expect(loan.stock.map((s) => [s.code, s.quantity])).to.deep.equal([[CHAIRS.code, 80]])
       expect(loan.items).to.have.length(0)
     })
+
+    it('when one officer lends 50 chairs to a village in one sitting, recording the นายก’s signature with the slip’s photo and handing over, then it is on loan and the นายก confirms it from their phone', async () => {
+      const J = 'counter'
+      const page = await signedIn(people.checker, PHONE)
+      await page.goto(`${base}/counter?new=1`)
+      await page.selectOption('#ext-type', 'public')
+      await page.fill('#ext-name', VILLAGE.name)
+      await page.fill('#ext-org', VILLAGE.organisation)
+      await page.fill('#ext-phone', VILLAGE.phone)
+      await page.fill('#ext-village', VILLAGE.village)
+      await page.fill('#items', `${CHAIRS.code} x50`)
+      await page.fill('#purpose', 'งานประชุมประชาคมหมู่บ้าน')
+      await page.fill('#place', `ศาลาประชาคม ${VILLAGE.organisation}`)
+      // The นายก signed the slip at the counter: chosen from the list, the photo taken with the phone.
+      await page.selectOption('#paper-approver', people.chief.name)
+      await page.setInputFiles('#paper-scan', { name: 'slip.png', mimeType: 'image/png', buffer: TINY_PNG })
+      await page.check('input[name=handOverNow]')
+      await snap(page, J, 'one-sitting-filled')
+      await go(page, '.actions button[type=submit].primary', /\/loans\/\d+$/)
+      const id = Number(/\/loans\/(\d+)$/.exec(page.url())![1])
+      await snap(page, J, 'one-sitting-lent')
+      const loan = await loanOf(id)
+      expect(loan.status).to.equal('on_loan')
+      const paper = loan.approvals.find((a) => a.step === 'approve')!
+      expect(paper).to.include({ onPaper: true, by: people.chief.name, recordedBy: people.checker.username })
+      expect(paper.evidence?.sha256).to.match(/^[0-9a-f]{64}$/)
+      // What is still missing is said on the saved page: only the นายก's confirmation.
+      expect(await page.textContent('.counter-done')).to.include('รอผู้อนุมัติยืนยัน')
+      await audit(page, 'loan page (one sitting)')
+
+      const chief = await signedIn(people.chief, PHONE)
+      await snap(chief, J, 'chief-dashboard')
+      await go(chief, `a[href="/loans/queue#q-toConfirm"]`, /\/loans\/queue/)
+      await go(chief, `#q-toConfirm a[href="/loans/${id}"]`, `/loans/${id}`)
+      await audit(chief, 'loan page (paper approval to confirm)')
+      await snap(chief, J, 'chief-confirms')
+      await go(chief, `form[action="/loans/${id}/paper/confirm"] button[type=submit]`, `/loans/${id}`)
+      expect((await loanOf(id)).approvals.find((a) => a.step === 'approve')!.confirmedAt).to.be.a('string')
+      expect(await chief.textContent('.paper-status')).to.include('ยืนยันแล้ว')
+    })
   })
 
   describe('at desktop size (1280×900)', () => {
@@ -334,6 +376,14 @@ describe('e2e: journeys through the pages at phone and desktop size (headless Ch
       const committee = await signedIn(people.committee, DESK)
       await snap(committee, J, 'committee-dashboard')
       await audit(committee, 'dashboard (committee)')
+      // The committee's list of paper approvals: the village's loan is confirmed and has its scan, but one
+      // officer entered it, recorded the approval and handed it over — so it is listed for that alone.
+      await menu(committee, '/paper-approvals')
+      await snap(committee, J, 'paper-approvals')
+      await audit(committee, 'paper approvals to review')
+      const rows = await committee.locator('table.paper-review tbody tr').allTextContents()
+      expect(rows).to.have.length(1)
+      expect(rows[0]).to.include('ผู้ใช้คนเดียวบันทึก').and.include('ยืนยันแล้ว').and.not.include('ไม่มีภาพสแกน')
       const admin = await signedIn(people.admin, DESK)
       await audit(admin, 'dashboard (admin)')
       await menu(admin, '/admin')
@@ -386,6 +436,7 @@ describe('e2e: journeys through the pages at phone and desktop size (headless Ch
       'sign-in', 'dashboard (staff)', 'dashboard (finance)', 'dashboard (executive)', 'dashboard (committee)', 'dashboard (admin)',
       'asset page', 'QR page (staff)', 'cart', 'cart (with mistakes)', 'scan', 'loan page (staff)', 'loan page (executive)', 'loan page (finance)',
       'hand-over', 'return', 'register', 'labels', 'reports', 'reports (publication panel)', 'counter (find the borrower)', 'counter (lend)', 'admin hub', 'transparency (public report)',
+      'loan page (one sitting)', 'loan page (paper approval to confirm)', 'paper approvals to review',
     ]
     it('when axe-core checks each main page, then none has a serious or critical violation', () => {
       expect(PAGES.filter((p) => !audited.has(p)), 'pages the journeys did not reach').to.deep.equal([])
