@@ -391,18 +391,17 @@ export function loansApi(ctx: AppContext): Router {
 
   // The approver named on a paper approval answers it: {note?} to confirm, {reason} to dispute.
   // Finance voids a disputed or unconfirmed one before hand-over ({reason}); the loan waits for an approval again.
-  router.post('/loans/:id/paper-approval/confirm', requireRole('finance', 'executive'), async (req, res) => {
-    const id = await visibleLoanId(ctx, req)
-    res.json(toApiLoan(await confirmPaperApproval(ctx, req.user!, id, bodyObject(req))))
-  })
-  router.post('/loans/:id/paper-approval/dispute', requireRole('finance', 'executive'), async (req, res) => {
-    const id = await visibleLoanId(ctx, req)
-    res.json(toApiLoan(await disputePaperApproval(ctx, req.user!, id, bodyObject(req))))
-  })
-  router.post('/loans/:id/paper-approval/void', requireRole('finance'), async (req, res) => {
-    const id = await visibleLoanId(ctx, req)
-    res.json(toApiLoan(await voidPaperApproval(ctx, req.user!, id, bodyObject(req))))
-  })
+  const paperAnswers = [
+    ['confirm', ['finance', 'executive'], confirmPaperApproval],
+    ['dispute', ['finance', 'executive'], disputePaperApproval],
+    ['void', ['finance'], voidPaperApproval],
+  ] as const
+  for (const [answer, roles, run] of paperAnswers) {
+    router.post(`/loans/:id/paper-approval/${answer}`, requireRole(...roles), async (req, res) => {
+      const id = await visibleLoanId(ctx, req)
+      res.json(toApiLoan(await run(ctx, req.user!, id, bodyObject(req))))
+    })
+  }
 
   // {reason}
   router.post('/loans/:id/reject', requireRole('finance', 'executive'), async (req, res) => {

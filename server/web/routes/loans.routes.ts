@@ -138,32 +138,21 @@ export function loanRoutes(ctx: AppContext): Router {
   )
 
   // The named approver answers a paper approval recorded in their name; finance voids a disputed one.
-  router.post(
-    '/loans/:id/paper/confirm',
-    requireRole('finance', 'executive'),
-    action('paperConfirm', async (req, id, b) => {
-      await confirmPaperApproval(ctx, req.user!, id, { note: text(b, 'note') })
-      return 'paperPage.done.confirmed'
-    }),
-  )
-
-  router.post(
-    '/loans/:id/paper/dispute',
-    requireRole('finance', 'executive'),
-    action('paperDispute', async (req, id, b) => {
-      await disputePaperApproval(ctx, req.user!, id, { reason: text(b, 'reason') })
-      return 'paperPage.done.disputed'
-    }),
-  )
-
-  router.post(
-    '/loans/:id/paper/void',
-    requireRole('finance'),
-    action('paperVoid', async (req, id, b) => {
-      await voidPaperApproval(ctx, req.user!, id, { reason: text(b, 'reason') })
-      return 'paperPage.done.voided'
-    }),
-  )
+  const paperAnswers = [
+    ['confirm', 'paperConfirm', ['finance', 'executive'], confirmPaperApproval],
+    ['dispute', 'paperDispute', ['finance', 'executive'], disputePaperApproval],
+    ['void', 'paperVoid', ['finance'], voidPaperApproval],
+  ] as const
+  for (const [answer, form, roles, run] of paperAnswers) {
+    router.post(
+      `/loans/:id/paper/${answer}`,
+      requireRole(...roles),
+      action(form, async (req, id, b) => {
+        await run(ctx, req.user!, id, { note: text(b, 'note'), reason: text(b, 'reason') })
+        return `paperPage.done.${answer}`
+      }),
+    )
+  }
 
   router.post(
     '/loans/:id/reject',
