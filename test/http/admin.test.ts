@@ -495,7 +495,7 @@ describe('admin pages', () => {
   })
 
   describe('settings', () => {
-    it('when an admin opens the settings, then the seeded defaults show: follow-up 7 days, Thai digits on, segregation on, the ข้อ 209 undertaking', async () => {
+    it('when an admin opens the settings, then the seeded defaults show: follow-up 7 days, Thai digits on, the two-person rule on, the ข้อ 209 undertaking', async () => {
       const { agent } = await signedInAs(t, ['admin'])
       const page = await agent.get('/admin/settings').expect(200)
       const form = parseForm(page.text, '/admin/settings')
@@ -503,7 +503,8 @@ describe('admin pages', () => {
       expect(form.get('defaultLoanDays')).to.equal('7')
       expect(form.get('maxLoanDays')).to.equal('30')
       expect(form.get('thaiDigits')).to.equal('1')
-      expect(form.get('separateApproverAndHandover')).to.equal('1')
+      expect(form.get('twoPersonRule')).to.equal('1')
+      expect(form.has('separateApproverAndHandover')).to.equal(false)
       expect(form.get('undertakingText')).to.match(/^ข้าพเจ้าจะส่งคืนในสภาพที่ใช้การได้เรียบร้อย/)
       expect(form.get('rulesSummary')).to.include('ข้อ ๒๐๙')
       expect(page.text).to.include('https://yk.example.go.th')
@@ -581,23 +582,53 @@ describe('admin pages', () => {
       })
     }
 
-    it('when an admin turns off the approver/hand-over separation, then the audit log page shows that change', async () => {
+    it('when an admin turns off the two-person rule, then the audit log page shows that change', async () => {
       const { agent } = await signedInAs(t, ['admin'])
       const page = await agent.get('/admin/settings').expect(200)
-      const form = parseForm(page.text, '/admin/settings').remove('separateApproverAndHandover')
+      const form = parseForm(page.text, '/admin/settings').remove('twoPersonRule')
       expect((await agent.post('/admin/settings').type('form').send(form.encode())).status).to.equal(303)
 
       const entries = auditOf(t, 'settings.updated')
       expect(entries).to.have.length(1)
-      expect(entries[0]!.parsed).to.deep.equal({ changed: { separateApproverAndHandover: { from: true, to: false } } })
+      expect(entries[0]!.parsed).to.deep.equal({ changed: { twoPersonRule: { from: true, to: false } } })
       const saved = parseForm((await agent.get('/admin/settings').expect(200)).text, '/admin/settings')
-      expect(saved.has('separateApproverAndHandover')).to.equal(false)
+      expect(saved.has('twoPersonRule')).to.equal(false)
 
       const audit = await agent.get('/audit?action=settings.updated').expect(200)
       const row = /<tr[^>]*>\s*<td data-label="ลำดับ">(\d+)<\/td>[\s\S]*?<\/tr>/.exec(audit.text)
       expect(row, 'a settings.updated row').to.not.equal(null)
       expect(Number(row![1])).to.equal(entries[0]!.id)
-      expect(decodeEntities(row![0])).to.include('settings.updated').and.include('"separateApproverAndHandover":{"from":true,"to":false}')
+      expect(decodeEntities(row![0])).to.include('settings.updated').and.include('"twoPersonRule":{"from":true,"to":false}')
+    })
+
+    it('when an admin links the mayor to an account, then the choice is saved and audited; an unknown account is 422 at that field and nothing changes', async () => {
+      const { agent } = await signedInAs(t, ['admin'])
+      const mayor = await makeUser(t.ctx, ['executive'], { username: 'nayok.link', name: 'นายสมปอง ใจดี' })
+      const page = await agent.get('/admin/settings').expect(200)
+      const form = parseForm(page.text, '/admin/settings')
+      // No signatory is linked yet; the supplies officer (who records, never approves) has no account choice at all.
+      expect(form.get('mayorUsername')).to.equal('')
+      expect(form.has('suppliesOfficerUsername')).to.equal(false)
+      expect(page.text).to.include('<option value="nayok.link"')
+
+      const audit = count(t, 'audit_log')
+      const tampered = await agent.post('/admin/settings').type('form').send(form.set('mayorUsername', 'nobody.here').encode())
+      expect(tampered.status).to.equal(422)
+      expect(fieldError(tampered.text, 'mayorUsername')).to.be.a('string').and.not.equal('')
+      expect(count(t, 'audit_log')).to.equal(audit)
+
+      form.set('mayorName', mayor.name).set('mayorUsername', 'nayok.link')
+      expect((await agent.post('/admin/settings').type('form').send(form.encode())).status).to.equal(303)
+      const entries = auditOf(t, 'settings.updated')
+      expect(entries).to.have.length(1)
+      expect(entries[0]!.parsed).to.deep.equal({
+        changed: {
+          mayor: { from: { name: '', position: 'นายกองค์การบริหารส่วนตำบล', username: '' }, to: { name: 'นายสมปอง ใจดี', position: 'นายกองค์การบริหารส่วนตำบล', username: 'nayok.link' } },
+        },
+      })
+      const saved = parseForm((await agent.get('/admin/settings').expect(200)).text, '/admin/settings')
+      expect(saved.get('mayorUsername')).to.equal('nayok.link')
+      expect(saved.get('mayorName')).to.equal('นายสมปอง ใจดี')
     })
   })
 

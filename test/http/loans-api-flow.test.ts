@@ -4,6 +4,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js'
 import { makeAsset } from '../helpers/assets.js'
 import { makeUser } from '../helpers/builders.js'
 import { apiAs, count, errorOf, loanBody, withToken } from '../helpers/loans.js'
+import { withApprovers } from '../helpers/approvers.js'
 
 interface Loan {
   id: number
@@ -22,7 +23,22 @@ interface Loan {
   overdue: boolean
   dueDate: string
   items: Array<{ assetCode: string; assetName: string; handedOverAt: string | null; returnedAt: string | null; condition: string | null; note: string | null; receivedBy: string | null; returnedBy: string | null }>
-  approvals: Array<{ step: string; by: string; at: string; note: string | null; onPaper: boolean; paperDate: string | null }>
+  approvals: Array<{
+    step: string
+    by: string
+    at: string
+    note: string | null
+    onPaper: boolean
+    recordedBy: string | null
+    paperDate: string | null
+    confirmedAt: string | null
+    disputedAt: string | null
+    evidence: { attachmentId: number; fileName: string; sha256: string; uploadedAt: string } | null
+    approverUsername: string | null
+    disputeReason: string | null
+    voidedAt: string | null
+    voidReason: string | null
+  }>
   enteredAfterFact: boolean
   dueDateOriginal: string
   handedOverOn: string | null
@@ -54,10 +70,11 @@ describe('loans API: the off-premises journey, end to end', () => {
     expect(loan.items.map((i) => i.assetCode)).to.deep.equal(['AMP-1', 'MIC-1'])
     const base = `/api/v1/loans/${loan.id}`
 
-    // The executive before finance's check: a matter of order, 409 invalid_state.
+    // The executive before finance's check: a matter of order, 409 invalid_state naming the rule.
     const early = await apiAs(t, exec.token).post(`${base}/approve`, {})
     expect(early.status).to.equal(409)
-    expect(early.body).to.deep.equal({ error: { code: 'invalid_state', message: 'ต้องให้กองคลังตรวจสอบก่อน ผู้บริหารจึงอนุมัติได้' } })
+    const checkFirst = 'ต้องให้กองคลังตรวจสอบก่อน ผู้บริหารจึงอนุมัติได้'
+    expect(early.body).to.deep.equal({ error: { code: 'invalid_state', message: checkFirst, details: [{ rule: 'check_first', message: checkFirst }] } })
 
     const checked = loanOf(await apiAs(t, finance.token).post(`${base}/approve`, { note: 'ตรวจสอบแล้ว' }).expect(200))
     expect(checked.status).to.equal('pending')
@@ -68,6 +85,7 @@ describe('loans API: the off-premises journey, end to end', () => {
     const notTheirs = await apiAs(t, finance2.token).post(`${base}/approve`, {})
     expect(notTheirs.status).to.equal(403)
     expect(errorOf(notTheirs).message).to.equal('ขั้นตอนนี้ต้องได้รับอนุมัติจากผู้บริหาร (นายก หรือปลัดที่ได้รับมอบอำนาจ)')
+    expect(errorOf(notTheirs).details).to.deep.equal([{ rule: 'needs_executive', message: 'ขั้นตอนนี้ต้องได้รับอนุมัติจากผู้บริหาร (นายก หรือปลัดที่ได้รับมอบอำนาจ)' }])
 
     const approved = loanOf(await apiAs(t, exec.token).post(`${base}/approve`, {}).expect(200))
     expect(approved.status).to.equal('approved')
@@ -124,6 +142,8 @@ describe('loans API: the off-premises journey, end to end', () => {
   it('when finance enters a community group’s loan and an already-running paper loan, then the borrower, the paper approval and the after-the-fact flag show', async () => {
     const finance = await withToken(t, ['finance'], { username: 'kanya.f' })
     const staff = await withToken(t, ['staff'], { username: 'somchai.s' })
+    // The นายก signs off-premises loans (ข้อ 208); linked to his account, the approval waits for him to confirm.
+    await withApprovers(t.ctx, { mayor: { name: 'นายสมปอง ผู้ใหญ่', account: 'nayok' } })
     await makeAsset(t.ctx, { code: 'TENT-1', name: 'เต็นท์' })
     await makeAsset(t.ctx, { code: 'CHAIR-1', name: 'เก้าอี้' })
 
@@ -154,10 +174,12 @@ describe('loans API: the off-premises journey, end to end', () => {
     const p = loanOf(paper)
     expect(p).to.include({ status: 'on_loan', enteredAfterFact: true, handedOverOn: '2025-01-10', requestedBy: 'kanya.f' })
     expect(p.borrower).to.deep.equal({ type: 'employee', username: 'somchai.s', name: p.borrower.name })
-    expect(p.approvals.map((a) => ({ step: a.step, by: a.by, onPaper: a.onPaper, paperDate: a.paperDate }))).to.deep.equal([
-      { step: 'check', by: 'kanya.f', onPaper: false, paperDate: null },
-      { step: 'approve', by: 'นายสมปอง ผู้ใหญ่', onPaper: true, paperDate: '2025-01-09' },
+    // Recording the paper approval on an unchecked loan records the check with it: the officer's signature on the slip.
+    expect(p.approvals.map((a) => ({ step: a.step, onPaper: a.onPaper, recordedBy: a.recordedBy, paperDate: a.paperDate }))).to.deep.equal([
+      { step: 'check', onPaper: true, recordedBy: 'kanya.f', paperDate: '2025-01-09' },
+      { step: 'approve', onPaper: true, recordedBy: 'kanya.f', paperDate: '2025-01-09' },
     ])
+    expect(p.approvals[1]).to.include({ by: 'นายสมปอง ผู้ใหญ่', approverUsername: 'nayok', confirmedAt: null, disputedAt: null, evidence: null, voidedAt: null })
 
     // Staff may do none of this.
     for (const extra of [{ borrower: 'kanya.f' }, { externalBorrower: { name: 'ใครสักคน' } }, { afterTheFact: true, startDate: '2025-01-10' }]) {
@@ -231,18 +253,35 @@ describe('loans API: the off-premises journey, end to end', () => {
     const staff = await withToken(t, ['staff'])
     const finance = await withToken(t, ['finance'], { username: 'kanya.f' })
     const finance2 = await withToken(t, ['finance'], { username: 'malee.f' })
+    await withApprovers(t.ctx, { mayor: { name: 'นายสมปอง ผู้ใหญ่', account: 'nayok' } })
     await makeAsset(t.ctx, { code: 'GEN-1' })
+    await makeAsset(t.ctx, { code: 'GEN-2' })
     const loan = loanOf(await apiAs(t, staff.token).post('/api/v1/loans', loanBody(['GEN-1'], { kind: 'inter_agency' })).expect(201))
     const base = `/api/v1/loans/${loan.id}`
-    const tooEarly = await apiAs(t, finance.token).post(`${base}/approve`, { onPaper: { approverName: 'นายสมปอง', date: '2025-01-14' } })
-    expect(tooEarly.status).to.equal(409)
     await apiAs(t, finance.token).post(`${base}/approve`, {}).expect(200)
     const bad = await apiAs(t, finance2.token).post(`${base}/approve`, { onPaper: { date: '2568-01-14' } })
     expect(bad.status).to.equal(422)
     expect(errorOf(bad).details!.map((d) => d.field).sort()).to.deep.equal(['onPaper.approverName', 'onPaper.date'])
+    // A name off the approver list is the field's mistake; the list is named in the message.
+    const unlisted = await apiAs(t, finance2.token).post(`${base}/approve`, { onPaper: { approverName: 'นายสมปอง', date: '2025-01-14' } })
+    expect(unlisted.status).to.equal(422)
+    expect(errorOf(unlisted).details).to.deep.equal([{ field: 'onPaper.approverName', message: 'ผู้อนุมัติต้องเป็นผู้มีอำนาจตามรายชื่อ: นายสมปอง ผู้ใหญ่' }])
     const paper = loanOf(await apiAs(t, finance2.token).post(`${base}/approve`, { onPaper: { approverName: 'นายสมปอง ผู้ใหญ่', date: '2025-01-14' } }).expect(200))
     expect(paper.status).to.equal('approved')
-    expect(paper.approvals[1]).to.deep.include({ step: 'approve', by: 'นายสมปอง ผู้ใหญ่', onPaper: true, paperDate: '2025-01-14' })
+    expect(paper.approvals.map((a) => [a.step, a.onPaper, a.recordedBy])).to.deep.equal([
+      ['check', false, 'kanya.f'],
+      ['approve', true, 'malee.f'],
+    ])
+    expect(paper.approvals[1]).to.deep.include({ step: 'approve', by: 'นายสมปอง ผู้ใหญ่', onPaper: true, paperDate: '2025-01-14', approverUsername: 'nayok' })
+
+    // Before the check it is no longer too early: the officer's recording is the check too, in one step.
+    const unchecked = loanOf(await apiAs(t, staff.token).post('/api/v1/loans', loanBody(['GEN-2'], { kind: 'inter_agency' })).expect(201))
+    const both = loanOf(await apiAs(t, finance.token).post(`/api/v1/loans/${unchecked.id}/approve`, { onPaper: { approverName: 'นายสมปอง ผู้ใหญ่', date: '2025-01-14' } }).expect(200))
+    expect(both.status).to.equal('approved')
+    expect(both.approvals.map((a) => [a.step, a.onPaper, a.recordedBy, a.paperDate])).to.deep.equal([
+      ['check', true, 'kanya.f', '2025-01-14'],
+      ['approve', true, 'kanya.f', '2025-01-14'],
+    ])
   })
 })
 
@@ -289,7 +328,8 @@ describe('loans API: refusals', () => {
     const refused = async (p: Promise<{ status: number; body: unknown }>, what: string) => {
       const res = await p
       expect(res.status, what).to.equal(409)
-      expect(errorOf(res), what).to.deep.equal({ code: 'invalid_state', message: 'ทำรายการนี้กับใบยืมในสถานะปัจจุบันไม่ได้' })
+      const message = 'ทำรายการนี้กับใบยืมในสถานะปัจจุบันไม่ได้'
+      expect(errorOf(res), what).to.deep.equal({ code: 'invalid_state', message, details: [{ rule: 'wrong_state', message }] })
     }
     await refused(f2.post(`${base}/handover`, {}), 'hand-over before approval')
     await refused(f2.post(`${base}/return`, { items: [{ assetCode: 'CAM-1', condition: 'good' }] }), 'return before hand-over')
@@ -573,7 +613,29 @@ describe('loans API: numbering, the Loan object, languages', () => {
       expect(Object.keys(item)).to.deep.equal(['assetCode', 'assetName', 'handedOverAt', 'returnedAt', 'condition', 'note', 'receivedBy', 'returnedBy'])
     }
     expect(body.stock).to.deep.equal([])
-    expect(body.approvals).to.deep.equal([{ step: 'approve', by: 'kanya.f', at: '2025-01-15T03:05:00.000Z', note: 'อนุมัติ', onPaper: false, paperDate: null }])
+    expect(body.approvals).to.deep.equal([
+      {
+        step: 'approve',
+        by: 'kanya.f',
+        at: '2025-01-15T03:05:00.000Z',
+        note: 'อนุมัติ',
+        onPaper: false,
+        recordedBy: 'kanya.f',
+        paperDate: null,
+        confirmedAt: null,
+        disputedAt: null,
+        evidence: null,
+        approverUsername: null,
+        disputeReason: null,
+        voidedAt: null,
+        voidReason: null,
+      },
+    ])
+    // SPEC §5's approval keys first, then ours.
+    expect(Object.keys((body.approvals as object[])[0]!)).to.deep.equal([
+      'step', 'by', 'at', 'note', 'onPaper',
+      'recordedBy', 'paperDate', 'confirmedAt', 'disputedAt', 'evidence', 'approverUsername', 'disputeReason', 'voidedAt', 'voidReason',
+    ])
     expect(body.enteredAfterFact).to.equal(false)
     expect(body.dueDateOriginal).to.equal('2025-01-17')
     expect(body.handedOverOn).to.equal('2025-01-15')
@@ -619,9 +681,11 @@ describe('loans API: numbering, the Loan object, languages', () => {
 
     const loan = loanOf(await apiAs(t, staffTh.token).post('/api/v1/loans', loanBody(['LANG-1'])).expect(201))
     const early = await apiAs(t, execEn.token).post(`/api/v1/loans/${loan.id}/approve`, {})
-    expect(early.body).to.deep.equal({ error: { code: 'invalid_state', message: 'Finance must check the loan before the executive approves it' } })
+    const checkFirstEn = 'Finance must check the loan before the executive approves it'
+    expect(early.body).to.deep.equal({ error: { code: 'invalid_state', message: checkFirstEn, details: [{ rule: 'check_first', message: checkFirstEn }] } })
     const earlyTh = await apiAs(t, execTh.token).post(`/api/v1/loans/${loan.id}/approve`, {})
-    expect(earlyTh.body).to.deep.equal({ error: { code: 'invalid_state', message: 'ต้องให้กองคลังตรวจสอบก่อน ผู้บริหารจึงอนุมัติได้' } })
+    const checkFirstTh = 'ต้องให้กองคลังตรวจสอบก่อน ผู้บริหารจึงอนุมัติได้'
+    expect(earlyTh.body).to.deep.equal({ error: { code: 'invalid_state', message: checkFirstTh, details: [{ rule: 'check_first', message: checkFirstTh }] } })
     const hidden = await apiAs(t, staffEn.token).get(`/api/v1/loans/${loan.id}`)
     expect(hidden.body).to.deep.equal({ error: { code: 'not_found', message: 'No such loan' } })
     const filter = await apiAs(t, staffEn.token).get('/api/v1/loans?status=lent')

@@ -16,7 +16,7 @@ import { apiAs, errorOf, loanBody, withToken } from '../helpers/loans.js'
 type Who = 'anonymous' | 'owner' | 'staff' | 'finance' | 'executive' | 'committee' | 'admin'
 const WHO: Who[] = ['anonymous', 'owner', 'staff', 'finance', 'executive', 'committee', 'admin']
 
-type State = 'none' | 'pending_in' | 'pending_out' | 'approved_in' | 'on_loan' | 'extension_out'
+type State = 'none' | 'pending_in' | 'pending_out' | 'approved_in' | 'on_loan' | 'extension_out' | 'paper_out'
 
 interface Route {
   method: 'get' | 'post'
@@ -49,12 +49,18 @@ const ROUTES: Route[] = [
     body: (who) => (who === 'finance' ? { approve: true, onPaper: true, note: 'นายกอนุมัติในบันทึกข้อความ' } : { approve: true }),
   },
   { method: 'post', path: '/api/v1/loans/:id/follow-ups', state: 'on_loan', expect: only({ finance: 201 }), body: () => ({ method: 'phone', note: 'โทรแจ้งแล้ว' }) },
+  // A paper approval naming the executive under test: only the named approver answers it (finance,
+  // who holds an allowed role, is refused by the rule `not_named_approver`); finance voids it.
+  { method: 'post', path: '/api/v1/loans/:id/paper-approval/confirm', state: 'paper_out', expect: only({ executive: 200 }), body: () => ({ note: 'ลงนามจริง' }) },
+  { method: 'post', path: '/api/v1/loans/:id/paper-approval/dispute', state: 'paper_out', expect: only({ executive: 200 }), body: () => ({ reason: 'ไม่ได้ลงนามในใบยืมนี้' }) },
+  { method: 'post', path: '/api/v1/loans/:id/paper-approval/void', state: 'paper_out', expect: only({ finance: 200 }), body: () => ({ reason: 'บันทึกผิดคน' }) },
 ]
 
 describe('loans API: every route × every role', () => {
   let t: TestApp
   let tokens: Record<Exclude<Who, 'anonymous'>, string>
   let owner: CurrentUser
+  let executive: CurrentUser
   let setupFinance: CurrentUser
   let setupExec: CurrentUser
 
@@ -66,6 +72,7 @@ describe('loans API: every route × every role', () => {
       const { user, token } = await withToken(t, [role], { username: `lr.${who}` })
       tokens[who] = token
       if (who === 'owner') owner = user
+      if (who === 'executive') executive = user
     }
     // Others prepare each case's loan, so the person under test never meets a segregation rule.
     setupFinance = await makeUser(t.ctx, ['finance'], { username: 'lr.setup.finance' })
@@ -78,10 +85,15 @@ describe('loans API: every route × every role', () => {
     const asset = await makeAsset(t.ctx)
     const code = asset.code
     if (state === 'none') return { id: 0, extId: 0, code }
-    const outside = state === 'pending_out' || state === 'extension_out'
+    const outside = state === 'pending_out' || state === 'extension_out' || state === 'paper_out'
     const loan = await createLoan(t.ctx, owner, loanBody([code], { kind: outside ? 'off_premises' : 'in_premises' }))
     const id = loan.loan.id
     if (state === 'pending_in' || state === 'pending_out') return { id, extId: 0, code }
+    if (state === 'paper_out') {
+      // The executive under test signed the slip; the setup officer records it (and the check with it).
+      await approveLoan(t.ctx, setupFinance, id, { onPaper: { approverName: executive.name, date: '2025-01-15' } })
+      return { id, extId: 0, code }
+    }
     await approveLoan(t.ctx, setupFinance, id, {})
     if (outside) await approveLoan(t.ctx, setupExec, id, {})
     if (state === 'approved_in') return { id, extId: 0, code }
@@ -112,6 +124,8 @@ describe('loans API: every route × every role', () => {
         if (codeFor[expected]) {
           expect(errorOf(res).code).to.equal(codeFor[expected])
           if (expected === 404) expect(res.body).to.deep.equal({ error: { code: 'not_found', message: 'ไม่พบใบยืมนี้' } })
+          // Finance holds a role the confirm and dispute routes accept, so the refusal is the policy's, naming its rule.
+          if (who === 'finance' && /confirm|dispute/.test(route.path)) expect((res.body as { error: { details: Array<{ rule: string }> } }).error.details[0]!.rule).to.equal('not_named_approver')
           return
         }
         const b = res.body as { id?: number; loanId?: number; items?: unknown[]; total?: number }
@@ -140,7 +154,10 @@ describe('loans API: every route × every role', () => {
   it('when a path id is not a positive integer, or names no loan, then 404 not_found on every route (never 400 or 500)', async () => {
     const { id, extId } = await prepare('extension_out')
     const bad = ['0', '-1', 'abc', '1.5', '1e3', '0x10', '007', '99999999999999999999', `${id}x`, '%20' + String(id), '999999']
-    const paths = ['', '/approve', '/reject', '/cancel', '/handover', '/return', '/extensions', `/extensions/${extId}/decision`, '/follow-ups']
+    const paths = [
+      '', '/approve', '/reject', '/cancel', '/handover', '/return', '/extensions', `/extensions/${extId}/decision`, '/follow-ups',
+      '/paper-approval/confirm', '/paper-approval/dispute', '/paper-approval/void',
+    ]
     for (const raw of bad) {
       for (const p of paths) {
         const url = `/api/v1/loans/${raw}${p}`
