@@ -247,7 +247,8 @@ export function toApiLoan(v: LoanView): ApiLoan {
     })),
     approvals: v.approvals.map((a) => ({
       step: a.step,
-      by: a.on_paper === 1 || a.by_user_id === null ? a.by_name : (username(a.by_user_id) ?? a.by_name),
+      // A paper approval's `by` is the name written on the paper; a check (even one recorded with it) is the officer's username.
+      by: (a.on_paper === 1 && a.step === 'approve') || a.by_user_id === null ? a.by_name : (username(a.by_user_id) ?? a.by_name),
       at: timestamp(a.at),
       note: textOrNull(a.note),
       onPaper: a.on_paper === 1,
@@ -257,7 +258,7 @@ export function toApiLoan(v: LoanView): ApiLoan {
       disputedAt: timestamp(a.disputed_at),
       evidence: evidenceOf(a.evidence_id),
       // Ours: a voided paper approval stays in the history with when and why.
-      approverUsername: a.on_paper === 1 ? username(a.by_user_id) : null,
+      approverUsername: a.on_paper === 1 && a.step === 'approve' ? username(a.by_user_id) : null,
       disputeReason: textOrNull(a.dispute_reason),
       voidedAt: timestamp(a.voided_at),
       voidReason: textOrNull(a.void_reason),

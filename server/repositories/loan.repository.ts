@@ -337,6 +337,7 @@ export async function list(db: Db, f: LoanListFilter): Promise<{ rows: LoanRow[]
       eb
         .selectFrom('loan_approval')
         .select('loan_id')
+        .where('step', '=', 'approve')
         .where('by_user_id', '=', me)
         .where('on_paper', '=', 1)
         .where('voided_at', 'is', null)
@@ -499,6 +500,7 @@ async function readActionCounts(db: Db, c: ActionCountsInput): Promise<ActionCou
         eb
           .selectFrom('loan_approval as pa')
           .innerJoin('loan', 'loan.id', 'pa.loan_id')
+          .where('pa.step', '=', 'approve')
           .where('pa.by_user_id', '=', me)
           .where('pa.on_paper', '=', 1)
           .where('pa.voided_at', 'is', null)

@@ -134,8 +134,8 @@ export function pendingStep(loan: Pick<PolicyLoan, 'status' | 'kind' | 'checked_
 
 /**
  * Every action at once, for a page that shows buttons. Each answer is the same as `decide` for that
- * action: the first rule that refuses it, in a fixed order — the borrower rule, then state and order,
- * then role, then the two-person rule.
+ * action: the first rule that refuses it, in a fixed order — the state the loan is in, then the
+ * borrower rule, then the role (and order of steps), then the two-person rule.
  */
 export function loanPolicy(user: PolicyUser, facts: PolicyFacts, settings: PolicySettings, today: string): PolicyAnswers {
   const out = {} as PolicyAnswers
@@ -216,7 +216,9 @@ export function decide(action: LoanAction, user: PolicyUser, facts: PolicyFacts,
       if (!finance) return no('needs_finance')
       if (paper && paper.disputed_at !== null) return no('paper_disputed')
       if (today < loan.start_on) return no('not_started')
-      if (twoPerson && loan.kind === 'in_premises' && loan.approved_on_paper === 0 && loan.approved_by === user.id) return no('approver_hands_over')
+      // The in-premises approver — in the app, or named on the paper — does not also hand it over.
+      const approver = loan.approved_on_paper === 0 ? loan.approved_by === user.id : paper?.by_user_id === user.id
+      if (twoPerson && loan.kind === 'in_premises' && approver) return no('approver_hands_over')
       return OK
     }
     case 'receive': {

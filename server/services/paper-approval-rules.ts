@@ -17,7 +17,10 @@ export type ApproverSource = 'mayor' | 'chiefAdministrator' | 'financeDirector' 
 export interface ApproverChoice {
   name: string
   position: string
+  /** The list entry that gives the authority for the loan at hand (the first of `sources` at its level). */
   source: ApproverSource
+  /** Every entry this person stands on: a ผอ.กองคลัง who is also an executive user approves any loan. */
+  sources: ApproverSource[]
   /** The account the approval reaches for confirmation; null for an approver without one. */
   userId: number | null
 }
@@ -41,8 +44,9 @@ export function approverKey(name: string): string {
   return name.normalize('NFC').trim().replace(/\s+/g, ' ')
 }
 
+/** Who may approve each kind of loan, the highest first (a name on two entries counts at the higher). */
 const LEVELS: Record<LoanKind, ApproverSource[]> = {
-  in_premises: ['financeDirector', 'chiefAdministrator', 'mayor', 'executive'],
+  in_premises: ['mayor', 'chiefAdministrator', 'executive', 'financeDirector'],
   off_premises: ['mayor', 'chiefAdministrator', 'executive'],
   inter_agency: ['mayor', 'chiefAdministrator', 'executive'],
 }
@@ -56,8 +60,9 @@ export function allApprovers(inputs: ApproverInputs): ApproverChoice[] {
     if (!key) return
     const same = seen.get(key)
     if (same) {
-      // A signatory who is also an executive user: one choice, linked to the account.
+      // A signatory who is also an executive user: one choice, linked to the account, on every list either is on.
       same.userId ??= c.userId
+      same.sources.push(...c.sources)
       return
     }
     seen.set(key, c)
@@ -66,16 +71,24 @@ export function allApprovers(inputs: ApproverInputs): ApproverChoice[] {
   for (const source of ['mayor', 'chiefAdministrator', 'financeDirector'] as const) {
     const s = inputs.signatories[source]
     const account = s.username ? inputs.accounts.get(s.username) : undefined
-    add({ name: approverKey(s.name), position: s.position, source, userId: account && account.active ? account.id : null })
+    add({ name: approverKey(s.name), position: s.position, source, sources: [source], userId: account && account.active ? account.id : null })
   }
-  for (const e of inputs.executives) add({ name: approverKey(e.name), position: e.position, source: 'executive', userId: e.id })
+  for (const e of inputs.executives) add({ name: approverKey(e.name), position: e.position, source: 'executive', sources: ['executive'], userId: e.id })
   return out
 }
 
 /** The list offered for a loan of this kind. */
 export function approverChoices(inputs: ApproverInputs, kind: LoanKind): ApproverChoice[] {
-  const level = LEVELS[kind]
-  return allApprovers(inputs).filter((c) => level.includes(c.source))
+  return allApprovers(inputs).flatMap((c) => {
+    const at = atLevel(c, kind)
+    return at ? [at] : []
+  })
+}
+
+/** The choice with the entry that gives it authority for this kind of loan, or undefined when none does. */
+function atLevel(c: ApproverChoice, kind: LoanKind): ApproverChoice | undefined {
+  const source = LEVELS[kind].find((s) => c.sources.includes(s))
+  return source ? { ...c, source } : undefined
 }
 
 export type ApproverCheck =
@@ -102,6 +115,7 @@ export function checkPaperApprover(
     return { ok: false, kind: 'rule', rule: 'approver_is_borrower' }
   }
   if (!choice) return { ok: false, kind: 'field', message: 'loan.paper.approverNotListed' }
-  if (!LEVELS[kind].includes(choice.source)) return { ok: false, kind: 'field', message: 'loan.paper.approverLevel' }
-  return { ok: true, choice }
+  const at = atLevel(choice, kind)
+  if (!at) return { ok: false, kind: 'field', message: 'loan.paper.approverLevel' }
+  return { ok: true, choice: at }
 }

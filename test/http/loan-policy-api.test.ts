@@ -230,7 +230,7 @@ describe('loan policy through the API', () => {
         expect(l).to.include({ status: 'on_loan', handedOverOn: TODAY, requestedBy: 'phatsadu', enteredAfterFact: false })
         expect(l.approvals.map((a) => [a.step, a.onPaper, a.recordedBy, a.paperDate, a.approverUsername])).to.deep.equal([
           // The officer's signature on the slip is the check: his own, recorded with the approval.
-          ['check', true, 'phatsadu', TODAY, 'phatsadu'],
+          ['check', true, 'phatsadu', TODAY, null],
           ['approve', true, 'phatsadu', TODAY, 'nayok'],
         ])
         expect(l.approvals[1]).to.include({ by: NAYOK, note: 'นายกลงนามที่หน้าเคาน์เตอร์', confirmedAt: null, evidence: null })

@@ -175,13 +175,14 @@ function expected(action: LoanAction, s: Scenario): Expected {
       if (!pending && !approved) return 'wrong_state'
       if (iBorrow || iEnteredForAnother) return 'ok'
       return finance ? 'ok' : 'not_yours'
-    // §3 Hand-over by finance when approved; §1 a disputed paper blocks it; the in-app in-premises approver does not hand over.
+    // §3 Hand-over by finance when approved; §1 a disputed paper blocks it; the in-premises approver
+    // (in the app, or named on the paper) does not hand over while the two-person rule is on.
     case 'handOver':
       if (!approved) return 'wrong_state'
       if (iBorrow) return 'borrower_hands_over'
       if (!finance) return 'needs_finance'
       if (s.state === 'approvedDisputed') return 'paper_disputed'
-      if (twoPerson && !outside && iApprovedInApp) return 'approver_hands_over'
+      if (twoPerson && !outside && (iApprovedInApp || myPaper)) return 'approver_hands_over'
       return 'ok'
     case 'receive':
       if (!onLoan) return 'wrong_state'
@@ -467,7 +468,7 @@ describe('loan policy: dates', () => {
 // counts an approver in the app (`approved_on_paper === 0`), so a finance user named on an in-premises
 // paper approval (a linked ผอ.กองคลัง) may hand the loan over with the two-person rule on.
 describe('loan policy: open questions', () => {
-  it.skip('when the named paper approver of an in-premises loan hands it over with the two-person rule on, then approver_hands_over', () => {
+  it('when the named paper approver of an in-premises loan hands it over with the two-person rule on, then approver_hands_over', () => {
     const s: Scenario = { roles: 'finance', relation: 'paperApprover', kind: 'in_premises', state: 'approved', twoPersonRule: true }
     expect(answer(ask('handOver', s))).to.equal('approver_hands_over')
   })

@@ -130,7 +130,7 @@ describe('paper approval rules: the approver list (ข้อ 208)', () => {
   // BUG (reported): the first source wins the merge, so an executive user whose name is also the
   // ผอ.กองคลัง signatory's is listed only as the ผอ.กองคลัง — and vanishes from the off-premises list,
   // although SPEC §1 puts every active executive on it.
-  it.skip('when an active executive has the same name as the ผอ.กองคลัง signatory, then they stay on the off-premises list', () => {
+  it('when an active executive has the same name as the ผอ.กองคลัง signatory, then they stay on the off-premises list', () => {
     const i = inputs({ mayor: { name: '', position: 'นายก', username: '' }, chiefAdministrator: { name: '', position: 'ปลัด', username: '' }, financeDirector: { name: EXEC_A, position: 'ผอ.', username: '' } })
     expect(approverChoices(i, 'off_premises').map((c) => c.name)).to.include(EXEC_A)
   })
@@ -170,7 +170,7 @@ describe('paper approval rules: matching the typed name', () => {
       expect(checkPaperApprover(DIRECTOR, inputs(), kind, parties), kind).to.deep.equal({ ok: false, kind: 'field', message: 'loan.paper.approverLevel' })
     }
     const r = checkPaperApprover(DIRECTOR, inputs(), 'in_premises', parties)
-    expect(r).to.deep.equal({ ok: true, choice: { name: DIRECTOR, position: 'ผู้อำนวยการกองคลัง', source: 'financeDirector', userId: 12 } })
+    expect(r).to.deep.equal({ ok: true, choice: { name: DIRECTOR, position: 'ผู้อำนวยการกองคลัง', source: 'financeDirector', sources: ['financeDirector'], userId: 12 } })
   })
 })
 
@@ -207,6 +207,6 @@ describe('paper approval rules: never the recorder, never the borrower', () => {
 
   it('when neither recorder nor borrower is named, then the listed choice is returned with its account', () => {
     const r = checkPaperApprover(MAYOR, inputs(), 'inter_agency', parties)
-    expect(r).to.deep.equal({ ok: true, choice: { name: MAYOR, position: 'นายกองค์การบริหารส่วนตำบล', source: 'mayor', userId: 10 } })
+    expect(r).to.deep.equal({ ok: true, choice: { name: MAYOR, position: 'นายกองค์การบริหารส่วนตำบล', source: 'mayor', sources: ['mayor'], userId: 10 } })
   })
 })
