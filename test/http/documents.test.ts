@@ -1,3 +1,4 @@
+import { TINY_PNG } from '../helpers/approvers.js'
 import { expect } from 'chai'
 import supertest from 'supertest'
 import type { Role } from '../../db/schema.js'
@@ -235,7 +236,7 @@ describe('printed documents: the borrow slip and the follow-up letters', () => {
       afterTheFact: true,
       paperApproval: { approverName: 'นางสาวมาลี  ศรีสุข', date: '2025-01-09' },
       handedOverOn: '2025-01-10',
-    })
+    }, { scan: { kind: 'signed_slip', fileName: 'slip.png', data: TINY_PNG } })
     const paper = paperOf((await financeAgent.get(`/loans/${loan.loan.id}/slip`).expect(200)).text)
     expect(paper).to.include('บันทึกย้อนหลัง')
     expect(paper).to.include('อนุมัติในเอกสาร')

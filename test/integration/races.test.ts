@@ -1,3 +1,4 @@
+import { TINY_PNG } from '../helpers/approvers.js'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -52,7 +53,11 @@ describe('races: concurrent requests against the server process', function () {
     // fifty loans of one asset on fifty past days can all be waiting for their hand-over.
     const h = openDb(file)
     await migrateToLatest(h.db)
-    await updateSettings({ db: h.db, clock: systemClock, config: loadConfig({ DATABASE_PATH: file }), logger: pino({ level: 'silent' }) }, { id: null, label: 'test' }, { expiryDays: 60 })
+    await updateSettings({ db: h.db, clock: systemClock, config: loadConfig({ DATABASE_PATH: file }), logger: pino({ level: 'silent' }) }, { id: null, label: 'test' }, {
+      expiryDays: 60,
+      // The paper approvals below name the ผอ.กองคลัง (no account: each comes with the slip's scan).
+      financeDirector: { name: 'นายสมศักดิ์ ผู้อำนวยการกองคลัง', position: 'ผู้อำนวยการกองคลัง', username: '' },
+    })
     await h.close()
 
     server = await startServer(file)
@@ -135,7 +140,7 @@ describe('races: concurrent requests against the server process', function () {
       dueDate: day,
       borrower: 'somchai.s',
       afterTheFact: true,
-      paperApproval: { approverName: 'นายสมศักดิ์ ผู้อำนวยการกองคลัง', date: day },
+      paperApproval: { approverName: 'นายสมศักดิ์ ผู้อำนวยการกองคลัง', date: day, scan: { fileName: 'slip.png', data: TINY_PNG.toString('base64') } },
     })
   }
 
