@@ -135,8 +135,15 @@ export async function updateSettings(ctx: AppContext, actor: Actor, input: unkno
   const next = parseOrThrow(settingsSchema, { ...current, ...(input as object) })
   for (const key of LINKABLE_SIGNATORIES) {
     const username = next[key].username
-    if (username && !(await users.findByUsername(ctx.db, username))) {
+    if (!username) continue
+    const user = await users.findByUsername(ctx.db, username)
+    if (!user || user.active !== 1) {
       throw new AppError('validation_failed', 'validation.failed', {}, [{ field: `${key}.username`, message: 'settings.unknownUser', params: { username } }])
+    }
+    // The account answers the paper approvals in its name from the loan pages, which finance and executives open.
+    const roles = await users.rolesOf(ctx.db, user.id)
+    if (!roles.includes('finance') && !roles.includes('executive')) {
+      throw new AppError('validation_failed', 'validation.failed', {}, [{ field: `${key}.username`, message: 'settings.signatoryRole', params: { username } }])
     }
   }
   await writeTransaction(ctx.db, async (trx) => {
