@@ -2,11 +2,16 @@
  * The demo agency: a made-up อบต. with departments, people, assets, counted stock, kits, community
  * borrowers and three fiscal years of loans with every outcome — all created through the real
  * services while a fixed clock walks through time, so that every date, number and audit entry is
- * consistent and the audit chain verifies. Seeded: the same seed (and the same `now`) gives the
+ * consistent and the audit chain verifies. Paper approvals (SPEC §1) name approvers from the list —
+ * the นายก and the ผอ.กองคลัง linked to their accounts, the ปลัด without one (so with the slip's
+ * scan) — and stand confirmed, unconfirmed, disputed, voided and recorded again, or were made in one
+ * sitting at the counter. Seeded: the same seed (and the same `now`) gives the
  * same data. `scale` multiplies assets, users, stock and loans (benchmarks use large scales).
  *
  * Every name here is invented (no real agency, person, temple or school is meant).
  */
+import { deflateSync, crc32 } from 'node:zlib'
+import type { Db } from '../db/connection.js'
 import type { Role } from '../db/schema.js'
 import { fixedClock } from '../server/clock.js'
 import type { AppContext } from '../server/context.js'
@@ -31,6 +36,8 @@ import {
   updateCompensation,
   type LoanView,
 } from '../server/services/loan.service.js'
+import { confirmPaperApproval, disputePaperApproval, voidPaperApproval } from '../server/services/loan-paper.service.js'
+import type { NewAttachment } from '../server/services/attachment.service.js'
 import { hashCost, setHashCostForTests } from '../server/services/password.js'
 import { getSettings, updateSettings } from '../server/services/settings.service.js'
 import { createKit, createStock, expandScanned, moveStock } from '../server/services/stock.service.js'
@@ -54,6 +61,30 @@ export interface DemoSignIn {
   username: string
   password: string
   name: string
+  position: string
+  /** What this person does in the demo, in one short line. */
+  does: string
+}
+
+/** The paper approvals the demo made (SPEC §1), by where they stand now. */
+export interface DemoPaperCounts {
+  /** Standing paper approvals (not voided). */
+  total: number
+  confirmed: number
+  /** Named approver has an account and has not answered yet. */
+  unconfirmed: number
+  /** Of those, recorded at least 7 Bangkok days ago: on the committee's list. */
+  unconfirmedOverAWeek: number
+  disputed: number
+  /** Disputed and still `approved`: the hand-over is blocked until finance voids it or cancels the loan. */
+  disputedBlocked: number
+  voided: number
+  /** Named approver without an account (the scan is their evidence). */
+  noAccount: number
+  withoutScan: number
+  /** Entered, paper-approved and handed over by one officer in one sitting, at the counter. */
+  counter: number
+  afterTheFact: number
 }
 
 export interface DemoSummary {
@@ -61,6 +92,7 @@ export interface DemoSummary {
   signIns: DemoSignIn[]
   fiscalYears: number[]
   counts: { departments: number; users: number; assets: number; stock: number; kits: number; loans: number; skippedRequests: number }
+  paperApprovals: DemoPaperCounts
 }
 
 // ---------------------------------------------------------------- seeded randomness
@@ -118,6 +150,141 @@ const AGENCY = {
   province: 'สุวรรณเขต',
   phone: '0 4499 1234',
   letterPrefix: 'สข 71502',
+}
+
+/**
+ * The fixed people. The นายก and the ผอ.กองคลัง are signatories linked to their accounts (paper
+ * approvals in their name reach them to confirm); the ปลัด signs on paper only and has no account,
+ * so a paper approval in her name comes with the signed slip's scan.
+ */
+const PEOPLE = {
+  admin: { name: 'นายอนุชา นามวงศ์', position: 'นักวิชาการคอมพิวเตอร์' },
+  suppliesOfficer: { name: 'นายธนากร พรหมวงศ์', position: 'เจ้าพนักงานพัสดุชำนาญงาน' },
+  financeDirector: { name: 'นางสาวกาญจนา แก้วมณี', position: 'ผู้อำนวยการกองคลัง' },
+  mayor: { name: 'นายประเสริฐ บุญเรือง', position: 'นายกองค์การบริหารส่วนตำบลหนองน้ำใส' },
+  deputyMayor: { name: 'นายสุรชัย คำแสน', position: 'รองนายกองค์การบริหารส่วนตำบลหนองน้ำใส' },
+  chiefAdministrator: { name: 'นางวิไลวรรณ ศรีสุข', position: 'ปลัดองค์การบริหารส่วนตำบลหนองน้ำใส' },
+  committee: { name: 'นางสมศรี ชัยมงคล', position: 'นักวิเคราะห์นโยบายและแผน' },
+  staff: { name: 'นายวีระพงษ์ ทองคำ', position: 'นักวิชาการศึกษา' },
+} as const
+
+/** The printed sign-ins, in order, and what each one does in the demo. */
+const SIGN_INS: ReadonlyArray<{ username: string; role: Role; does: string }> = [
+  { username: 'admin', role: 'admin', does: 'ผู้ดูแลระบบ: ผู้ใช้ การตั้งค่า ผู้ลงนาม สำรองข้อมูล (users, settings and signatories, backups)' },
+  {
+    username: 'finance',
+    role: 'finance',
+    does: 'เจ้าหน้าที่พัสดุ: เคาน์เตอร์ ส่งมอบ รับคืน บันทึกการอนุมัติในกระดาษ (counter, hand-over, returns, records paper approvals, voids disputed ones)',
+  },
+  {
+    username: 'finance2',
+    role: 'finance',
+    does: 'ผอ.กองคลัง: อนุมัติการยืมใช้ในสถานที่ ยืนยัน/โต้แย้งการอนุมัติในกระดาษในนามตน (approves in-premises loans, confirms paper approvals in their name)',
+  },
+  {
+    username: 'executive',
+    role: 'executive',
+    does: 'นายก: อนุมัติการยืมนอกสถานที่ ยืนยัน/โต้แย้งการอนุมัติในกระดาษ อนุมัติเผยแพร่รายงาน (approves off-premises loans, confirms/disputes paper approvals)',
+  },
+  { username: 'committee', role: 'committee', does: 'กรรมการตรวจสอบ: สถิติ รายงาน และ /paper-approvals (reviews statistics, the report and /paper-approvals)' },
+  { username: 'staff', role: 'staff', does: 'บุคลากร: ขอยืมพัสดุให้ตนเอง (asks to borrow for themselves)' },
+]
+
+/**
+ * The sign-ins as they stand in the database (names from the users table), for the table the demo
+ * prints — after generating and when serving a kept demo database. Accounts missing or switched off
+ * are left out.
+ */
+export async function demoSignIns(db: Db): Promise<DemoSignIn[]> {
+  const rows = await db
+    .selectFrom('app_user')
+    .select(['username', 'name', 'position'])
+    .where('username', 'in', SIGN_INS.map((s) => s.username))
+    .where('active', '=', 1)
+    .execute()
+  const out: DemoSignIn[] = []
+  for (const s of SIGN_INS) {
+    const u = rows.find((r) => r.username === s.username)
+    if (u) out.push({ role: s.role, username: u.username, password: DEMO_PASSWORD, name: u.name, position: u.position, does: s.does })
+  }
+  return out
+}
+
+/** The paper approvals of a demo database, by where they stand (for the summary and its tests). */
+export async function demoPaperCounts(db: Db, now: Date): Promise<DemoPaperCounts> {
+  // Recorded on a Bangkok day at least 7 days before today (as the committee's list counts them).
+  const weekAgo = new Date(`${addDays(bangkokDate(now), -6)}T00:00:00+07:00`).toISOString()
+  const rows = await db
+    .selectFrom('loan_approval as pa')
+    .innerJoin('loan as l', 'l.id', 'pa.loan_id')
+    .select(['pa.by_user_id', 'pa.recorded_by', 'pa.at', 'pa.confirmed_at', 'pa.disputed_at', 'pa.voided_at', 'pa.evidence_id', 'l.status', 'l.requested_by', 'l.handed_over_by', 'l.handed_over_at', 'l.entered_after_fact'])
+    .where('pa.step', '=', 'approve')
+    .where('pa.on_paper', '=', 1)
+    .execute()
+  const standing = rows.filter((r) => r.voided_at === null)
+  const unconfirmed = standing.filter((r) => r.by_user_id !== null && r.confirmed_at === null && r.disputed_at === null)
+  const disputed = standing.filter((r) => r.disputed_at !== null)
+  return {
+    total: standing.length,
+    confirmed: standing.filter((r) => r.confirmed_at !== null).length,
+    unconfirmed: unconfirmed.length,
+    unconfirmedOverAWeek: unconfirmed.filter((r) => r.at < weekAgo).length,
+    disputed: disputed.length,
+    disputedBlocked: disputed.filter((r) => r.status === 'approved').length,
+    voided: rows.length - standing.length,
+    noAccount: standing.filter((r) => r.by_user_id === null).length,
+    withoutScan: standing.filter((r) => r.evidence_id === null).length,
+    // One sitting: the hand-over written in the same step as the approval it follows.
+    counter: standing.filter((r) => r.entered_after_fact === 0 && r.requested_by === r.recorded_by && r.handed_over_by === r.recorded_by && r.handed_over_at === r.at).length,
+    afterTheFact: standing.filter((r) => r.entered_after_fact === 1).length,
+  }
+}
+
+// ---------------------------------------------------------------- the signed slip's scan
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4)
+  len.writeUInt32BE(data.length)
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
+  const crc = Buffer.alloc(4)
+  crc.writeUInt32BE(crc32(body))
+  return Buffer.concat([len, body, crc])
+}
+
+/**
+ * A small greyscale PNG that looks a little like a scanned slip: a heading, lines of "text" and a
+ * signature over its line, the lines and the signature varying with `n` (each scan its own hash).
+ */
+export function slipScan(n: number): Buffer {
+  const w = 120
+  const h = 84
+  const stride = w + 1
+  const raw = Buffer.alloc(stride * h, 0xff)
+  for (let y = 0; y < h; y++) raw[y * stride] = 0 // filter: none
+  const px = (x: number, y: number, v: number) => {
+    if (x >= 0 && x < w && y >= 0 && y < h) raw[y * stride + 1 + x] = v
+  }
+  for (let y = 6; y < 9; y++) for (let x = 35; x < 85; x++) px(x, y, 40)
+  for (let row = 0; row < 5; row++) {
+    const y = 18 + row * 8
+    const len = 50 + ((n * 7 + row * 13) % 50)
+    for (let x = 8; x < 8 + len; x++) px(x, y, 120)
+  }
+  const f = 3 + (n % 4)
+  for (let x = 62; x < 108; x++) {
+    const y = Math.round(68 + 5 * Math.sin((x + n) / f))
+    px(x, y, 20)
+    px(x, y + 1, 20)
+  }
+  for (let x = 55; x < 115; x++) px(x, 76, 150)
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(w, 0)
+  ihdr.writeUInt32BE(h, 4)
+  ihdr[8] = 8 // bit depth
+  ihdr[9] = 0 // greyscale
+  return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(raw)), pngChunk('IEND', Buffer.alloc(0))])
 }
 
 const DEPARTMENTS = [
@@ -215,17 +382,21 @@ type Outcome =
   | 'never_returned'
   | 'after_fact'
   | 'partial'
+  /** At the counter: entered, approved on paper (the approver signed the slip there) and handed over in one sitting. */
+  | 'counter'
+  /** Approved on paper, the named approver disputes it, finance voids it and records the ปลัด's signed slip instead. */
+  | 'paper_voided'
 
 /** Forced first in each fiscal year, so that even a tiny scale shows every outcome. */
 const FORCED: Outcome[] = [
   'on_time', 'never_returned', 'late', 'late_followed', 'extended', 'extension_refused', 'damaged', 'lost', 'rejected',
-  'cancelled_pending', 'cancelled_approved', 'expired', 'after_fact', 'partial',
+  'cancelled_pending', 'cancelled_approved', 'expired', 'after_fact', 'partial', 'counter', 'paper_voided',
 ]
 
 const WEIGHTS: ReadonlyArray<readonly [Outcome, number]> = [
   ['on_time', 48], ['late', 9], ['late_followed', 5], ['extended', 6], ['extension_refused', 1], ['damaged', 4], ['lost', 2],
   ['rejected', 5], ['cancelled_pending', 4], ['cancelled_approved', 3], ['expired', 3], ['after_fact', 7], ['partial', 3],
-  ['never_returned', 0.4],
+  ['never_returned', 0.4], ['counter', 3], ['paper_voided', 0.5],
 ]
 
 type BorrowerKind = 'staff' | 'community' | 'agency'
@@ -269,18 +440,17 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
 
   await settingsRepo.put(ctx.db, DEMO_MARK_KEY, JSON.stringify({ seed, scale }), clock.now().toISOString())
 
-  // ---- settings and departments
-  const mayor = 'นายประเสริฐ บุญเรือง'
+  // ---- settings and departments (the signatories are linked to their accounts once these exist)
   await updateSettings(ctx, CLI_ACTOR, {
     ...(await getSettings(ctx)),
     agencyName: AGENCY.name,
     agencyAddress: AGENCY.address,
     province: AGENCY.province,
     agencyPhone: AGENCY.phone,
-    mayor: { name: mayor, position: 'นายกองค์การบริหารส่วนตำบลหนองน้ำใส' },
-    chiefAdministrator: { name: 'นางวิไลวรรณ ศรีสุข', position: 'ปลัดองค์การบริหารส่วนตำบลหนองน้ำใส' },
-    financeDirector: { name: 'นางสาวกาญจนา แก้วมณี', position: 'ผู้อำนวยการกองคลัง' },
-    suppliesOfficer: { name: 'นายธนากร พรหมวงศ์', position: 'เจ้าพนักงานพัสดุชำนาญงาน' },
+    mayor: { ...PEOPLE.mayor, username: '' },
+    chiefAdministrator: { ...PEOPLE.chiefAdministrator, username: '' },
+    financeDirector: { ...PEOPLE.financeDirector, username: '' },
+    suppliesOfficer: { ...PEOPLE.suppliesOfficer, username: '' },
     delegationLine: 'ปฏิบัติราชการแทนนายกองค์การบริหารส่วนตำบลหนองน้ำใส',
   })
   // The usual departments come with the first migration; add any that are missing.
@@ -293,17 +463,19 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
 
   // ---- people
   const usedNames = new Set<string>()
+  // Nobody else bears a fixed person's name: a borrower named like an approver could not be approved by them.
+  const reserved = new Set<string>(Object.values(PEOPLE).map((p) => p.name))
   const personName = (female = rng.chance(0.5)): string => {
     for (;;) {
       const title = female ? rng.pick(['นาง', 'นางสาว']) : 'นาย'
       const n = `${title}${rng.pick(female ? GIVEN_F : GIVEN_M)} ${rng.pick(FAMILY)}`
+      if (reserved.has(n)) continue
       if (!usedNames.has(n) || usedNames.size > 500) {
         usedNames.add(n)
         return n
       }
     }
   }
-  const signIns: DemoSignIn[] = []
   const toCurrent = (row: Awaited<ReturnType<typeof createUser>>, roles: Role[]): CurrentUser => ({
     id: row.id,
     username: row.username,
@@ -325,22 +497,23 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
     )
     return toCurrent(row, roles)
   }
-  // The printed sign-ins (one per role) keep the full password cost.
-  const admin = await makePerson('admin', ['admin'], 'นายอนุชา นามวงศ์', 'นักวิชาการคอมพิวเตอร์', 'office')
-  const finance = [await makePerson('finance', ['finance'], 'นายธนากร พรหมวงศ์', 'เจ้าพนักงานพัสดุชำนาญงาน', 'finance')]
-  const executives = [await makePerson('executive', ['executive'], mayor, 'นายกองค์การบริหารส่วนตำบลหนองน้ำใส', 'office')]
-  const committee = [await makePerson('committee', ['committee'], 'นางสมศรี ชัยมงคล', 'นักวิเคราะห์นโยบายและแผน', 'office')]
-  const staff = [await makePerson('staff', ['staff'], 'นายวีระพงษ์ ทองคำ', 'นักวิชาการศึกษา', 'education')]
-  for (const [role, u] of [['admin', admin], ['finance', finance[0]!], ['executive', executives[0]!], ['committee', committee[0]!], ['staff', staff[0]!]] as const) {
-    signIns.push({ role, username: u.username, password: DEMO_PASSWORD, name: u.name })
-  }
+  // The printed sign-ins keep the full password cost.
+  await makePerson('admin', ['admin'], PEOPLE.admin.name, PEOPLE.admin.position, 'office')
+  // finance: the supplies officer at the counter; finance2: the ผอ.กองคลัง, who approves in the premises.
+  const finance = [
+    await makePerson('finance', ['finance'], PEOPLE.suppliesOfficer.name, PEOPLE.suppliesOfficer.position, 'finance'),
+    await makePerson('finance2', ['finance'], PEOPLE.financeDirector.name, PEOPLE.financeDirector.position, 'finance'),
+  ]
+  const executives = [await makePerson('executive', ['executive'], PEOPLE.mayor.name, PEOPLE.mayor.position, 'office')]
+  const committee = [await makePerson('committee', ['committee'], PEOPLE.committee.name, PEOPLE.committee.position, 'office')]
+  const staff = [await makePerson('staff', ['staff'], PEOPLE.staff.name, PEOPLE.staff.position, 'education')]
   // The rest of the people: a cheaper hash (demo only; stored hashes carry their own cost).
   const cost = hashCost()
   setHashCostForTests(Math.min(cost, 1024))
   try {
     const k = Math.max(1, Math.round(scale))
-    for (let i = 2; i <= 1 + 2 * k; i++) finance.push(await makePerson(`finance${i}`, ['finance'], personName(), rng.pick(['นักวิชาการพัสดุ', 'เจ้าพนักงานการเงินและบัญชี', 'ผู้ช่วยเจ้าพนักงานพัสดุ']), 'finance'))
-    executives.push(await makePerson('executive2', ['executive'], 'นางวิไลวรรณ ศรีสุข', 'ปลัดองค์การบริหารส่วนตำบลหนองน้ำใส', 'office'))
+    for (let i = 3; i <= 1 + 2 * k; i++) finance.push(await makePerson(`finance${i}`, ['finance'], personName(), rng.pick(['นักวิชาการพัสดุ', 'เจ้าพนักงานการเงินและบัญชี', 'ผู้ช่วยเจ้าพนักงานพัสดุ']), 'finance'))
+    executives.push(await makePerson('executive2', ['executive'], PEOPLE.deputyMayor.name, PEOPLE.deputyMayor.position, 'office'))
     for (let i = 2; i <= 1 + 2 * k; i++) committee.push(await makePerson(`committee${i}`, ['committee', 'staff'], personName(), rng.pick(['นักจัดการงานทั่วไป', 'นายช่างโยธา', 'นักพัฒนาชุมชน']), rng.pick(DEPARTMENTS)[0]))
     const nStaff = Math.max(4, Math.round(20 * scale))
     const types: ReadonlyArray<readonly [CurrentUser['borrowerType'], number]> = [['employee', 10], ['contract', 5], ['teacher', 3], ['volunteer', 2], ['council', 2]]
@@ -355,6 +528,13 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
     setHashCostForTests(cost)
   }
   const userCount = 1 + finance.length + executives.length + committee.length + staff.length
+  // The นายก and the ผอ.กองคลัง are linked to their accounts; the ปลัด has none.
+  step()
+  await updateSettings(ctx, CLI_ACTOR, {
+    mayor: { ...PEOPLE.mayor, username: executives[0]!.username },
+    chiefAdministrator: { ...PEOPLE.chiefAdministrator, username: '' },
+    financeDirector: { ...PEOPLE.financeDirector, username: finance[1]!.username },
+  })
 
   // ---- the register
   const categories = new Map((await listCategories(ctx)).map((c) => [c.code, c.id]))
@@ -479,6 +659,66 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
     const ok = pool.filter((u) => !not.includes(u.id))
     return rng.pick(ok)
   }
+  // ---- who may be named on a paper approval (the list of the settings' signatories and the executives)
+  interface PaperApprover {
+    name: string
+    /** The account a paper approval in their name reaches; null for one who signs on paper only. */
+    user: CurrentUser | null
+  }
+  const MAYOR: PaperApprover = { name: PEOPLE.mayor.name, user: executives[0]! }
+  const DEPUTY: PaperApprover = { name: PEOPLE.deputyMayor.name, user: executives[1]! }
+  const DIRECTOR: PaperApprover = { name: PEOPLE.financeDirector.name, user: finance[1]! }
+  const CHIEF: PaperApprover = { name: PEOPLE.chiefAdministrator.name, user: null }
+  /** In the premises: the ผอ.กองคลัง or higher; outside: the นายก, the ปลัด (delegated) or another executive. */
+  const pickApprover = (kind: string): PaperApprover =>
+    kind === 'in_premises'
+      ? rng.weighted([[DIRECTOR, 6], [CHIEF, 2], [MAYOR, 1]] as const)
+      : rng.weighted([[MAYOR, 6], [CHIEF, 3], [DEPUTY, 1]] as const)
+  let scans = 0
+  const slip = (): NewAttachment => {
+    scans++
+    return { kind: 'signed_slip', fileName: `ใบยืมลงนาม-${scans}.png`, data: slipScan(scans) }
+  }
+  // An approver without an account always comes with the scan; one with an account mostly does, and
+  // the first of each fiscal year does not (the committee's list has a "no scan" entry to show).
+  const noScanShown = new Set<number>()
+  const scanFor = (fy: number, a: PaperApprover): NewAttachment | undefined => {
+    if (a.user === null) return slip()
+    if (!noScanShown.has(fy)) {
+      noScanShown.add(fy)
+      return undefined
+    }
+    return rng.chance(0.75) ? slip() : undefined
+  }
+  type Answer = 'confirm' | 'none' | 'dispute'
+  // Each fiscal year shows every answer first (a dispute only where the items are already out: after
+  // the fact or at the counter); then mostly confirmed, some never answered, a few disputed.
+  const answersLeft = new Map<number, Answer[]>()
+  const answersOf = (fy: number): Answer[] => {
+    if (!answersLeft.has(fy)) answersLeft.set(fy, ['confirm', 'none', 'dispute'])
+    return answersLeft.get(fy)!
+  }
+  /** Until a fiscal year has shown every answer, its paper loans entered by finance name an approver with an account. */
+  const approverFor = (fy: number, kind: string): PaperApprover =>
+    answersOf(fy).length > 0 ? (kind === 'in_premises' ? DIRECTOR : MAYOR) : pickApprover(kind)
+  const answerFor = (fy: number, mayDispute: boolean): Answer => {
+    const left = answersOf(fy)
+    const i = left.findIndex((a) => mayDispute || a !== 'dispute')
+    if (i >= 0) return left.splice(i, 1)[0]!
+    return rng.weighted<Answer>(mayDispute ? [['confirm', 80], ['none', 15], ['dispute', 5]] : [['confirm', 85], ['none', 15]])
+  }
+  const DISPUTES = ['ข้าพเจ้าไม่ได้ลงนามในใบยืมฉบับนี้', 'ลายมือชื่อในใบยืมไม่ใช่ของข้าพเจ้า', 'ไม่ได้อนุมัติ เนื่องจากพัสดุต้องใช้ในราชการ']
+  /** The named approver answers in the app, some days later (nothing for one without an account). */
+  const answerLater = (a: PaperApprover, loanId: number, when: string, answer: Answer) => {
+    const who = a.user
+    if (!who || answer === 'none') return
+    on(when, async () => {
+      step()
+      if (answer === 'confirm') await confirmPaperApproval(ctx, who, loanId, { note: rng.chance(0.3) ? 'ลงนามอนุมัติจริง' : '' })
+      else await disputePaperApproval(ctx, who, loanId, { reason: rng.pick(DISPUTES) })
+    })
+  }
+
   let letterNo = 100
   let orderNo = 1
   let skipped = 0
@@ -504,14 +744,30 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
   }
 
   /** One request, and every later step of its life put on the agenda. */
-  const request = async (d: string, open?: 'pending' | 'unchecked' | 'checked' | 'approved'): Promise<void> => {
+  /**
+   * Today's open work (`open`): waiting for a check or an approval, approved in the app, approved on
+   * paper and waiting for the named approver (the นายก; the ผอ.กองคลัง in the premises), approved on
+   * paper and disputed (left `approved`, its hand-over blocked), and a loan at the counter.
+   */
+  type Open = 'pending' | 'unchecked' | 'checked' | 'approved' | 'paper_unconfirmed' | 'paper_unconfirmed_in' | 'paper_disputed' | 'counter'
+  /** True when the loan was made (a request with nothing free to lend is skipped). */
+  const request = async (d: string, open?: Open): Promise<boolean> => {
     const fy = fiscalYearOf(d)
-    let outcome = open ? 'on_time' : outcomeFor(fy)
+    let outcome: Outcome = open === 'counter' ? 'counter' : open ? 'on_time' : outcomeFor(fy)
     // Items out for years are unusual: never-returned loans only in the last and the current fiscal year.
     if (outcome === 'never_returned' && d < fiscalYearRange(currentFy - 1).from) outcome = 'late_followed'
-    const kindOf: BorrowerKind = open === 'checked' ? 'community' : open ? 'staff' : rng.weighted([['staff', 55], ['community', 35], ['agency', 10]] as const)
+    const paperOpen = open === 'paper_unconfirmed' || open === 'paper_unconfirmed_in' || open === 'paper_disputed'
+    const kindOf: BorrowerKind =
+      open === 'checked' || open === 'paper_unconfirmed' || open === 'paper_disputed' || open === 'counter'
+        ? 'community'
+        : open
+          ? 'staff'
+          : rng.weighted([['staff', 55], ['community', 35], ['agency', 10]] as const)
     const afterFact = outcome === 'after_fact'
-    const lead = open ? (open === 'approved' ? 0 : rng.int(1, 3)) : afterFact ? -rng.int(2, 6) : kindOf === 'staff' ? rng.int(0, 3) : rng.int(2, 7)
+    const atCounter = outcome === 'counter'
+    const lead = open
+      ? open === 'approved' || open === 'counter' ? 0 : rng.int(1, 3)
+      : afterFact ? -rng.int(2, 6) : atCounter ? 0 : kindOf === 'staff' ? rng.int(0, 3) : rng.int(2, 7)
     const start = addDays(d, lead)
     const length = kindOf === 'staff' ? rng.int(1, 7) : rng.int(2, 5)
     let due = addDays(start, length - 1)
@@ -568,13 +824,35 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
     }
     if (scanned.assetCodes.length === 0 && stockFinal.length === 0) {
       skipped++
-      return
+      return false
     }
 
-    // Who asks
+    // How it is approved: on paper after the fact, at the counter, or in the usual course (some loans).
+    const paperWay: 'none' | 'entered' | 'course' =
+      afterFact || atCounter
+        ? 'entered'
+        : paperOpen || outcome === 'paper_voided' || (!open && outcome !== 'rejected' && outcome !== 'cancelled_pending' && rng.chance(0.1))
+          ? 'course'
+          : 'none'
+    // Who signed it: the นายก or the ผอ.กองคลัง where their answer in the app is the point (waiting,
+    // disputed), else someone from the list for the loan's level.
+    const signer: PaperApprover | null =
+      paperWay === 'none'
+        ? null
+        : open === 'paper_unconfirmed_in'
+          ? DIRECTOR
+          : paperOpen
+            ? MAYOR
+            : outcome === 'paper_voided'
+              ? kind === 'in_premises' ? DIRECTOR : MAYOR
+              : paperWay === 'entered'
+                ? approverFor(fy, kind)
+                : pickApprover(kind)
+
+    // Who asks (never the one named on its paper approval)
     const borrowerUser = kindOf === 'staff' ? rng.pick(staff) : undefined
-    const selfService = borrowerUser !== undefined && !afterFact && rng.chance(0.7)
-    const requester = selfService ? borrowerUser! : rng.pick(finance)
+    const selfService = borrowerUser !== undefined && !afterFact && !atCounter && rng.chance(0.7)
+    const requester = selfService ? borrowerUser! : other(finance, signer?.user?.id)
     let ext: ExternalRef | undefined
     if (kindOf === 'community') ext = rng.pick(community)
     if (kindOf === 'agency') ext = rng.pick(agencies)
@@ -604,20 +882,30 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
         input.externalBorrower = { ...ext.input, ...(kindOf === 'agency' ? { letterNumber: `${rng.int(1000, 9999)}/${letterNo++}`, letterDate: addDays(d, -rng.int(1, 5)) } : {}) }
       }
     }
+    let scan: NewAttachment | undefined
     if (afterFact) {
       input.afterTheFact = true
-      input.paperApproval = { approverName: kind === 'in_premises' ? finance[0]!.name : mayor, date: addDays(start, -1), note: 'อนุมัติในบันทึกข้อความ (ฉบับกระดาษ)' }
+      input.paperApproval = { approverName: signer!.name, date: addDays(start, -1), note: 'อนุมัติในบันทึกข้อความ (ฉบับกระดาษ)' }
       input.handedOverOn = start
+      scan = scanFor(fy, signer!)
+    }
+    if (atCounter) {
+      // One sitting: the approver signs the slip at the counter, the officer records it and hands over.
+      input.paperApproval = { approverName: signer!.name, date: start, note: 'ลงนามอนุมัติในใบยืมที่จุดบริการ' }
+      input.handedOverOn = start
+      scan = scanFor(fy, signer!)
     }
 
     step()
     let view: LoanView
     try {
-      view = await createLoan(ctx, requester, input)
+      view = await createLoan(ctx, requester, input, scan ? { scan } : {})
     } catch (e) {
-      if (isAppError(e) && (e.code === 'conflict' || e.code === 'validation_failed')) {
+      // Dates or stock that do not fit are skipped; a paper approval the services refuse is the demo's own mistake.
+      const paperField = isAppError(e) && (e.details ?? []).some((x) => x.field.startsWith('paperApproval'))
+      if (isAppError(e) && (e.code === 'conflict' || (e.code === 'validation_failed' && !paperField))) {
         skipped++
-        return
+        return false
       }
       throw e
     }
@@ -634,13 +922,14 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
     const borrowerId = view.loan.borrower_user_id
     const release = (when: string) => endHolds(holdsOf, when)
 
-    if (afterFact) {
+    if (afterFact || atCounter) {
+      answerLater(signer!, id, addDays(d, rng.int(0, 3)), answerFor(fy, true))
       scheduleReturn(id, view, due, borrowerId, lentAssets, stockFinal, 'on_time', release)
-      return
+      return true
     }
 
     // Approval
-    const approveDay = kind === 'in_premises' ? d : d < start ? addDays(d, 1) : d
+    const approveDay = kind === 'in_premises' || open ? d : d < start ? addDays(d, 1) : d
     const checker = other(finance, requester.id, borrowerId)
     if (outcome === 'rejected') {
       on(approveDay, async () => {
@@ -649,7 +938,7 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
         await rejectLoan(ctx, by, id, { reason: rng.pick(['พัสดุต้องใช้ในราชการในวันดังกล่าว', 'เป็นการยืมเพื่อประโยชน์ส่วนตัว ไม่เป็นไปตามข้อ ๒๐๗', 'ผู้ยืมยังค้างส่งคืนพัสดุครั้งก่อน']) })
         release(approveDay)
       })
-      return
+      return true
     }
     if (outcome === 'cancelled_pending') {
       on(d, async () => {
@@ -658,18 +947,39 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
         await cancelLoan(ctx, by, id, { reason: 'ผู้ยืมแจ้งเลื่อนกำหนดการจัดงาน' })
         release(d)
       })
-      return
+      return true
     }
-    if (open === 'pending' || open === 'unchecked') return
-    let approver = checker
+    if (open === 'pending' || open === 'unchecked') return true
     if (open === 'checked') {
       on(d, async () => {
         step()
         await approveLoan(ctx, checker, id, { note: 'ตรวจสอบแล้ว พัสดุว่าง' })
       })
-      return
+      return true
     }
-    if (kind === 'in_premises') {
+    if (paperWay === 'course') {
+      // The approver signed the slip; a finance officer records it (the check with it, outside the premises).
+      const a = signer!
+      const recorder = other(finance, borrowerId, a.user?.id)
+      const disputed = outcome === 'paper_voided' || open === 'paper_disputed'
+      const firstScan = scanFor(fy, a)
+      on(approveDay, async () => {
+        step()
+        await approveLoan(ctx, recorder, id, { onPaper: { approverName: a.name, date: approveDay, note: 'อนุมัติในใบยืม (ฉบับกระดาษ)' } }, firstScan ? { scan: firstScan } : {})
+        if (!disputed) return
+        step()
+        await disputePaperApproval(ctx, a.user!, id, { reason: rng.pick(DISPUTES) })
+        // Left as it is today: finance sees it blocked on its queue, the committee on its list.
+        if (open) return
+        // Finance voids it and records the ปลัด's signed slip instead, before the hand-over.
+        step()
+        await voidPaperApproval(ctx, other(finance, borrowerId), id, { reason: 'ผู้อนุมัติแจ้งว่าไม่ได้ลงนาม เสนอปลัดลงนามอนุมัติใหม่' })
+        step()
+        await approveLoan(ctx, other(finance, borrowerId), id, { onPaper: { approverName: CHIEF.name, date: day, note: 'ปลัดลงนามอนุมัติแทนตามคำสั่งมอบอำนาจ' } }, { scan: slip() })
+      })
+      if (!disputed) answerLater(a, id, addDays(approveDay, rng.int(0, 2)), open ? 'none' : answerFor(fy, false))
+      if (open) return true
+    } else if (kind === 'in_premises') {
       on(approveDay, async () => {
         step()
         await approveLoan(ctx, checker, id, { note: '' })
@@ -679,33 +989,34 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
         step()
         await approveLoan(ctx, checker, id, { note: 'ตรวจสอบแล้ว พัสดุว่าง' })
       })
-      approver = other(executives, requester.id, borrowerId)
+      const approver = other(executives, requester.id, borrowerId)
       on(approveDay, async () => {
         step()
         await approveLoan(ctx, approver, id, { note: 'อนุมัติ' })
       })
     }
-    if (open === 'approved') return
+    if (open === 'approved') return true
     if (outcome === 'cancelled_approved') {
       on(start, async () => {
         step()
         await cancelLoan(ctx, other(finance, borrowerId), id, { reason: 'ผู้ยืมแจ้งยกเลิกงาน ไม่มารับพัสดุ' })
         release(start)
       })
-      return
+      return true
     }
     if (outcome === 'expired') {
       // Nobody comes to collect: the daily expiry run closes it.
       release(addDays(start, 4))
-      return
+      return true
     }
-    // Hand-over on the first day
-    const hander = other(finance, borrowerId, kind === 'in_premises' ? checker.id : undefined)
+    // Hand-over on the first day (in the premises, never by its approver — in the app or named on the paper)
+    const hander = kind === 'in_premises' ? other(finance, borrowerId, checker.id, signer?.user?.id) : other(finance, borrowerId)
     on(start, async () => {
       step()
       await handOver(ctx, hander, id, {})
     })
     scheduleReturn(id, view, due, borrowerId, lentAssets, stockFinal, outcome, release, { late, extendTo, requester, kind })
+    return true
   }
 
   const scheduleReturn = (
@@ -824,8 +1135,11 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
         }
       }
       if (damagedAsset) {
-        damagedAsset.holds.push({ from: firstDay, until: addDays(firstDay, 21), qty: 0 })
-        on(addDays(firstDay, 21), async () => {
+        // Three weeks in repair — or less, when it was already booked again (the repair is hurried for it).
+        const booked = damagedAsset.holds.filter((h) => h.from > firstDay).map((h) => h.from).sort()[0]
+        const repaired = booked !== undefined && booked <= addDays(firstDay, 21) ? addDays(booked, -1) : addDays(firstDay, 21)
+        damagedAsset.holds.push({ from: firstDay, until: repaired, qty: 0 })
+        on(repaired, async () => {
           step()
           await changeAssetStatus(ctx, actorOf(r), damagedAsset.id, { status: 'available', reason: 'ซ่อมแซมเรียบร้อย ใช้งานได้ตามปกติ' })
         })
@@ -897,7 +1211,10 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
     }
   }
   // Today's open work, so that every queue has something to show.
-  for (const open of ['pending', 'unchecked', 'checked', 'approved', 'approved'] as const) await request(today, open)
+  // (A request with nothing free to lend is tried again with other items.)
+  for (const open of ['pending', 'unchecked', 'checked', 'approved', 'approved', 'paper_unconfirmed', 'paper_unconfirmed_in', 'paper_disputed', 'counter'] as const) {
+    for (let tries = 0; tries < 5; tries++) if (await request(today, open)) break
+  }
   await runAgendaOf(today)
   const due = await ctx.db
     .selectFrom('loan')
@@ -920,7 +1237,8 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
 
   return {
     agencyName: AGENCY.name,
-    signIns,
+    signIns: await demoSignIns(ctx.db),
+    paperApprovals: await demoPaperCounts(ctx.db, realNow),
     fiscalYears: [currentFy - 2, currentFy - 1, currentFy],
     counts: { departments: deps.size, users: userCount, assets: assetsList.length, stock: stockList.length, kits: kits.length, loans: loansMade, skippedRequests: skipped },
   }

@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import supertest from 'supertest'
 import { DEMO_PASSWORD, generateDemo } from '../../scripts/demo-data.js'
+import { paperApprovalReview } from '../../server/services/loan-paper.service.js'
 import { computeReport } from '../../server/services/report.service.js'
 import { csrfFrom, createTestApp, signIn, type TestApp } from '../helpers/app.js'
 
@@ -64,4 +65,56 @@ describe('demo agency: last fiscal year is published through the pages', functio
     const res = await supertest(t.app).get('/transparency/2569.json').expect(200)
     expect(res.body).to.include({ fiscalYear: 2569, period: 'year' })
   })
+})
+
+describe('demo agency: paper approvals through the pages, as the printed sign-ins', function () {
+  this.timeout(90_000)
+  const NOW = '2026-11-20T05:00:00.000Z'
+  let t: TestApp
+
+  before(async () => {
+    t = await createTestApp({ now: NOW })
+    await generateDemo(t.ctx, { seed: 3, scale: 0.1, now: NOW })
+    t.ctx.clock.set(NOW)
+  })
+  after(() => t.close())
+
+  const standingPaper = (approver: string) =>
+    t.ctx.db
+      .selectFrom('loan_approval as pa')
+      .innerJoin('app_user as u', 'u.id', 'pa.by_user_id')
+      .select(['pa.id', 'pa.loan_id'])
+      .where('u.username', '=', approver)
+      .where('pa.on_paper', '=', 1)
+      .where('pa.voided_at', 'is', null)
+      .where('pa.confirmed_at', 'is', null)
+      .where('pa.disputed_at', 'is', null)
+      .orderBy('pa.id')
+      .execute()
+
+  it('when the committee opens /paper-approvals, then it lists the unconfirmed, disputed, unscanned and one-officer paper approvals of the demo', async () => {
+    const review = await paperApprovalReview(t.ctx)
+    const committee = await signIn(t.app, 'committee', DEMO_PASSWORD)
+    const page = await committee.get('/paper-approvals').expect(200)
+    for (const reason of ['unconfirmed', 'disputed', 'noScan', 'oneHand'] as const) {
+      const e = review.find((x) => x.reasons.includes(reason))
+      expect(e, reason).to.not.equal(undefined)
+      expect(page.text, reason).to.include(`href="/loans/${e!.loanId}"`)
+    }
+  })
+
+  for (const approver of ['executive', 'finance2'] as const) {
+    it(`when ${approver} signs in with the printed password, then a paper approval in their name waits on /loans/queue and they confirm it from the loan's page`, async () => {
+      const waiting = await standingPaper(approver)
+      expect(waiting.length, 'paper approvals waiting for them').to.be.greaterThan(0)
+      const agent = await signIn(t.app, approver, DEMO_PASSWORD)
+      const queue = await agent.get('/loans/queue').expect(200)
+      expect(queue.text).to.include(`/loans/${waiting[0]!.loan_id}`)
+      const page = await agent.get(`/loans/${waiting[0]!.loan_id}`).expect(200)
+      const res = await agent.post(`/loans/${waiting[0]!.loan_id}/paper/confirm`).type('form').send({ _csrf: csrfFrom(page.text), note: 'ลงนามจริง' })
+      expect(res.status, res.text.slice(0, 200)).to.equal(303)
+      const row = await t.ctx.db.selectFrom('loan_approval').select('confirmed_at').where('id', '=', waiting[0]!.id).executeTakeFirstOrThrow()
+      expect(row.confirmed_at).to.not.equal(null)
+    })
+  }
 })

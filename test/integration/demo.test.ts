@@ -4,10 +4,16 @@ import os from 'node:os'
 import path from 'node:path'
 import { expect } from 'chai'
 import { sql } from 'kysely'
-import { DEMO_MARK_KEY, generateDemo, mulberry32, type DemoSummary } from '../../scripts/demo-data.js'
-import { clearDemoDatabase, isDemoDatabase, NotADemoDatabase } from '../../scripts/demo.js'
+import { inflateSync, crc32 } from 'node:zlib'
+import { DEMO_MARK_KEY, DEMO_PASSWORD, demoSignIns, generateDemo, mulberry32, slipScan, type DemoSummary } from '../../scripts/demo-data.js'
+import { clearDemoAttachments, clearDemoDatabase, isDemoDatabase, NotADemoDatabase, signInTable } from '../../scripts/demo.js'
+import { sniffMime } from '../../server/services/attachment.service.js'
 import { verifyChain } from '../../server/services/audit.service.js'
-import { verifyCredentials } from '../../server/services/user.service.js'
+import { handOver, loanQueues } from '../../server/services/loan.service.js'
+import { approverInputs, paperApprovalReview } from '../../server/services/loan-paper.service.js'
+import { approverChoices, approverKey } from '../../server/services/paper-approval-rules.js'
+import { getSettings } from '../../server/services/settings.service.js'
+import { getCurrentUser, verifyCredentials, type CurrentUser } from '../../server/services/user.service.js'
 import { createTestContext, createTestDb, type TestContext } from '../helpers/db.js'
 
 const NOW = '2026-11-20T05:00:00.000Z' // 20 Nov 2026: fiscal year 2570 has begun
@@ -29,7 +35,21 @@ async function loansHash(ctx: TestContext): Promise<string> {
     .orderBy('id')
     .execute()
   const lines = await ctx.db.selectFrom('loan_stock_line').select(['loan_id', 'stock_id', 'quantity', 'returned_good', 'returned_damaged', 'returned_lost']).orderBy('id').execute()
-  return createHash('sha256').update(JSON.stringify([rows, lines])).digest('hex')
+  // The approvals (paper ones with who recorded, confirmed, disputed, voided) and the scans (by content: their stored names are random).
+  const approvals = await ctx.db
+    .selectFrom('loan_approval')
+    .select(['loan_id', 'step', 'by_user_id', 'by_name', 'recorded_by', 'at', 'on_paper', 'paper_date', 'confirmed_at', 'disputed_at', 'voided_at', 'voided_by', 'evidence_id'])
+    .orderBy('id')
+    .execute()
+  const scans = await ctx.db.selectFrom('loan_attachment').select(['loan_id', 'kind', 'file_name', 'sha256', 'uploaded_by', 'uploaded_at']).orderBy('id').execute()
+  return createHash('sha256').update(JSON.stringify([rows, lines, approvals, scans])).digest('hex')
+}
+
+const n = (r: { n: unknown } | undefined) => Number(r?.n ?? 0)
+
+async function userNamed(ctx: TestContext, username: string): Promise<CurrentUser> {
+  const row = await ctx.db.selectFrom('app_user').select('id').where('username', '=', username).executeTakeFirstOrThrow()
+  return (await getCurrentUser(ctx, row.id))!
 }
 
 describe('the demo agency (scripts/demo-data.ts)', function () {
@@ -122,6 +142,195 @@ describe('the demo agency (scripts/demo-data.ts)', function () {
     }
   })
 
+  it('when generated, then the นายก and the ผอ.กองคลัง are signatories linked to the executive and the second finance account, and the ปลัด has none', async () => {
+    const settings = await getSettings(a.ctx)
+    expect(settings.mayor.username).to.equal('executive')
+    expect(settings.financeDirector.username).to.equal('finance2')
+    expect(settings.chiefAdministrator.username).to.equal('')
+    expect(settings.twoPersonRule).to.equal(true)
+    const executive = await userNamed(a.ctx, 'executive')
+    const director = await userNamed(a.ctx, 'finance2')
+    expect(executive.name).to.equal(settings.mayor.name)
+    expect(executive.roles).to.deep.equal(['executive'])
+    expect(director.name).to.equal(settings.financeDirector.name)
+    expect(director.roles).to.deep.equal(['finance'])
+    const nobody = await a.ctx.db.selectFrom('app_user').select('id').where('name', '=', settings.chiefAdministrator.name).execute()
+    expect(nobody, 'the ปลัด has no account').to.have.length(0)
+  })
+
+  it('when generated, then every paper approval names an approver on the list for its loan, who is neither its recorder nor its borrower, and one without an account has its scan', async () => {
+    const db = a.ctx.db
+    const inputs = await approverInputs(db, await getSettings(a.ctx))
+    const papers = await db
+      .selectFrom('loan_approval as pa')
+      .innerJoin('loan as l', 'l.id', 'pa.loan_id')
+      .innerJoin('app_user as r', 'r.id', 'pa.recorded_by')
+      .leftJoin('app_user as b', 'b.id', 'l.borrower_user_id')
+      .leftJoin('external_borrower as e', 'e.id', 'l.external_borrower_id')
+      .leftJoin('loan_attachment as f', 'f.id', 'pa.evidence_id')
+      .select(['pa.by_name', 'pa.by_user_id', 'pa.recorded_by', 'pa.voided_at', 'pa.evidence_id', 'l.kind', 'l.borrower_user_id', 'b.name as borrower', 'e.name as outsider', 'r.name as recorder', 'f.stored_name', 'f.sha256'])
+      .where('pa.step', '=', 'approve')
+      .where('pa.on_paper', '=', 1)
+      .execute()
+    expect(papers.length, 'paper approvals').to.be.greaterThan(5)
+    for (const p of papers) {
+      const listed = approverChoices(inputs, p.kind).find((c) => c.name === approverKey(p.by_name))
+      expect(listed, `${p.by_name} on the ${p.kind} list`).to.not.equal(undefined)
+      expect(p.by_user_id).to.equal(listed!.userId)
+      expect(p.by_user_id).to.not.equal(p.recorded_by)
+      expect(p.by_name).to.not.equal(p.recorder)
+      if (p.borrower_user_id !== null) expect(p.by_user_id).to.not.equal(p.borrower_user_id)
+      expect(p.by_name).to.not.equal(p.borrower ?? p.outsider)
+      if (p.by_user_id === null) expect(p.evidence_id, `${p.by_name} has no account: the scan`).to.not.equal(null)
+    }
+    const scanned = papers.filter((p) => p.stored_name !== null)
+    expect(scanned.length).to.be.greaterThan(0)
+    expect(papers.filter((p) => p.by_user_id === null).length, 'approvers without an account').to.be.greaterThan(0)
+    // The scans are on disk under the attachments folder, as the service stored them.
+    for (const p of scanned) {
+      const data = fs.readFileSync(path.join(a.ctx.config.attachmentsDir, p.stored_name!))
+      expect(sniffMime(data)).to.equal('image/png')
+      expect(createHash('sha256').update(data).digest('hex')).to.equal(p.sha256)
+    }
+  })
+
+  it('when generated, then paper approvals stand confirmed by their approver, unconfirmed (some over a week: on the committee\'s list), disputed, without a scan, voided and recorded again', async () => {
+    const db = a.ctx.db
+    const paper = () => db.selectFrom('loan_approval').where('step', '=', 'approve').where('on_paper', '=', 1)
+    const count = async (q: ReturnType<typeof paper>) => n(await q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst())
+    const standing = () => paper().where('voided_at', 'is', null)
+    const confirmed = await count(standing().where('confirmed_at', 'is not', null))
+    const unconfirmed = await count(standing().where('by_user_id', 'is not', null).where('confirmed_at', 'is', null).where('disputed_at', 'is', null))
+    const disputed = await count(standing().where('disputed_at', 'is not', null))
+    const noScan = await count(standing().where('evidence_id', 'is', null))
+    const voided = await count(paper().where('voided_at', 'is not', null))
+    expect({ confirmed, unconfirmed, disputed, noScan, voided }).to.deep.equal({
+      confirmed: a.summary.paperApprovals.confirmed,
+      unconfirmed: a.summary.paperApprovals.unconfirmed,
+      disputed: a.summary.paperApprovals.disputed,
+      noScan: a.summary.paperApprovals.withoutScan,
+      voided: a.summary.paperApprovals.voided,
+    })
+    for (const [what, k] of Object.entries({ confirmed, unconfirmed, disputed, noScan, voided })) expect(k, what).to.be.greaterThan(0)
+
+    // Each confirmation and dispute is the named approver's own, in the app.
+    const answers = await db
+      .selectFrom('audit_log as x')
+      .innerJoin('loan_approval as pa', (j) => j.on(sql`pa.id`, '=', sql`json_extract(x.data, '$.approvalId')`))
+      .select(['x.action', 'x.actor_id', 'pa.by_user_id'])
+      .where('x.action', 'in', ['loan.paper_confirmed', 'loan.paper_disputed'])
+      .execute()
+    expect(answers.filter((x) => x.action === 'loan.paper_confirmed')).to.have.length(confirmed)
+    expect(answers.filter((x) => x.action === 'loan.paper_disputed')).to.have.length(disputed + voided)
+    for (const x of answers) expect(x.actor_id, x.action).to.equal(x.by_user_id)
+
+    // A voided one was followed by another paper approval on the same loan, and the loan went out.
+    const redone = await sql<{ status: string; later: number }>`
+      SELECT l.status, (SELECT count(*) FROM loan_approval b WHERE b.loan_id = v.loan_id AND b.step = 'approve' AND b.on_paper = 1 AND b.id > v.id AND b.voided_at IS NULL) AS later
+      FROM loan_approval v JOIN loan l ON l.id = v.loan_id WHERE v.voided_at IS NOT NULL AND v.disputed_at IS NOT NULL`.execute(db)
+    expect(redone.rows.some((r) => r.later === 1 && ['on_loan', 'returned'].includes(r.status)), 'voided, recorded again, handed over').to.equal(true)
+
+    // The committee's list (as of the demo's today) shows each kind of entry.
+    a.ctx.clock.set(NOW)
+    const review = await paperApprovalReview(a.ctx)
+    const reasons = (r: string) => review.filter((e) => (e.reasons as string[]).includes(r)).length
+    expect(reasons('unconfirmed'), 'unconfirmed over a week').to.equal(a.summary.paperApprovals.unconfirmedOverAWeek)
+    for (const r of ['unconfirmed', 'disputed', 'noScan', 'oneHand']) expect(reasons(r), r).to.be.greaterThan(0)
+  })
+
+  it('when generated, then a disputed paper approval leaves its loan approved and its hand-over refused, and the approvers have paper approvals waiting in their queues', async () => {
+    const db = a.ctx.db
+    const blocked = await db
+      .selectFrom('loan as l')
+      .innerJoin('loan_approval as pa', 'pa.loan_id', 'l.id')
+      .select(['l.id', 'l.status'])
+      .where('l.status', '=', 'approved')
+      .where('pa.on_paper', '=', 1)
+      .where('pa.voided_at', 'is', null)
+      .where('pa.disputed_at', 'is not', null)
+      .execute()
+    expect(blocked.length, 'approved, disputed, not voided').to.be.greaterThan(0)
+    a.ctx.clock.set(NOW)
+    const officer = await userNamed(a.ctx, 'finance')
+    try {
+      await handOver(a.ctx, officer, blocked[0]!.id, {})
+      expect.fail('a loan with a disputed paper approval was handed over')
+    } catch (e) {
+      expect(e).to.include({ code: 'invalid_state', rule: 'paper_disputed' })
+    }
+    const section = async (who: CurrentUser, key: string) => (await loanQueues(a.ctx, who)).find((q) => q.key === key)?.total ?? 0
+    expect(await section(officer, 'paperDisputed'), 'finance sees the blocked loan').to.be.greaterThan(0)
+    expect(await section(await userNamed(a.ctx, 'executive'), 'toConfirm'), 'the นายก has paper approvals to confirm').to.be.greaterThan(0)
+    expect(await section(await userNamed(a.ctx, 'finance2'), 'toConfirm'), 'the ผอ.กองคลัง has paper approvals to confirm').to.be.greaterThan(0)
+  })
+
+  it('when generated, then one officer entered, recorded the paper approval of and handed over a loan in one sitting at the counter', async () => {
+    const counter = await sql<{ n: number }>`
+      SELECT count(*) AS n FROM loan l JOIN loan_approval pa ON pa.loan_id = l.id AND pa.step = 'approve' AND pa.on_paper = 1 AND pa.voided_at IS NULL
+      WHERE l.entered_after_fact = 0 AND l.requested_by = pa.recorded_by AND l.handed_over_by = pa.recorded_by AND l.handed_over_at = pa.at
+        AND l.requested_on = l.handed_over_on`.execute(a.ctx.db)
+    expect(Number(counter.rows[0]!.n)).to.equal(a.summary.paperApprovals.counter)
+    expect(a.summary.paperApprovals.counter).to.be.greaterThan(0)
+  })
+
+  it('when the sign-ins are printed, then the table names admin, both finance users (the supplies officer and the ผอ.กองคลัง), the executive, the committee and a staff member, each with what they do', async () => {
+    const settings = await getSettings(a.ctx)
+    const s = a.summary.signIns
+    expect(s.map((x) => [x.username, x.role])).to.deep.equal([
+      ['admin', 'admin'],
+      ['finance', 'finance'],
+      ['finance2', 'finance'],
+      ['executive', 'executive'],
+      ['committee', 'committee'],
+      ['staff', 'staff'],
+    ])
+    for (const x of s) {
+      expect(x.password).to.equal(DEMO_PASSWORD)
+      expect(x.does, x.username).to.have.length.greaterThan(10)
+      const roles = (await a.ctx.db.selectFrom('user_role').innerJoin('app_user', 'app_user.id', 'user_role.user_id').select('role').where('username', '=', x.username).execute()).map((r) => r.role)
+      expect(roles, x.username).to.include(x.role)
+    }
+    const by = (u: string) => s.find((x) => x.username === u)!
+    expect(by('finance').name).to.equal(settings.suppliesOfficer.name)
+    expect(by('finance2')).to.include({ name: settings.financeDirector.name, position: settings.financeDirector.position })
+    expect(by('executive')).to.include({ name: settings.mayor.name, position: settings.mayor.position })
+    expect(by('finance').does).to.match(/hand-over/)
+    expect(by('finance2').does).to.match(/in-premises/)
+    expect(by('executive').does).to.match(/off-premises/)
+    expect(by('committee').does).to.include('/paper-approvals')
+
+    const table = signInTable(s, 'http://localhost:3000')
+    for (const x of s) {
+      const line = table.split('\n').findIndex((l) => l.includes(` ${x.username} `) && l.includes(x.password) && l.includes(x.name) && l.trimStart().startsWith(x.role))
+      expect(line, `${x.username} in the table`).to.be.greaterThan(-1)
+      expect(table.split('\n')[line + 1]!.trim(), `what ${x.username} does, under it`).to.equal(x.does)
+    }
+    expect(table).to.include('http://localhost:3000/paper-approvals')
+    // `npm run demo -- --keep` prints the same table, read back from the database.
+    expect(await demoSignIns(a.ctx.db)).to.deep.equal(s)
+  })
+
+  it('when a slip is scanned, then it is a valid PNG (chunks with their CRCs, the image data inflating to its size), different for each slip', () => {
+    const png = slipScan(7)
+    expect(sniffMime(png)).to.equal('image/png')
+    let at = 8
+    const chunks: Array<{ type: string; data: Buffer }> = []
+    while (at < png.length) {
+      const len = png.readUInt32BE(at)
+      const type = png.toString('latin1', at + 4, at + 8)
+      const data = png.subarray(at + 8, at + 8 + len)
+      expect(png.readUInt32BE(at + 8 + len), `${type} CRC`).to.equal(crc32(png.subarray(at + 4, at + 8 + len)))
+      chunks.push({ type, data })
+      at += 12 + len
+    }
+    expect(chunks.map((c) => c.type)).to.deep.equal(['IHDR', 'IDAT', 'IEND'])
+    const w = chunks[0]!.data.readUInt32BE(0)
+    const h = chunks[0]!.data.readUInt32BE(4)
+    expect(inflateSync(chunks[1]!.data).length).to.equal((w + 1) * h)
+    expect(slipScan(8).equals(png)).to.equal(false)
+    expect(slipScan(7).equals(png)).to.equal(true)
+  })
+
   it('when mulberry32 is seeded, then it repeats its sequence', () => {
     const x = mulberry32(42)
     const y = mulberry32(42)
@@ -154,5 +363,15 @@ describe('npm run demo (scripts/demo.ts)', () => {
     clearDemoDatabase(demo)
     expect(fs.existsSync(demo)).to.equal(false)
     expect(isDemoDatabase(path.join(dir, 'none.db'))).to.equal(true)
+  })
+
+  it('when the demo is generated again, then the scans of the earlier one go from its attachments folder, and nothing else there', () => {
+    const scans = path.join(dir, 'demo-attachments')
+    fs.mkdirSync(scans)
+    const old = ['0123456789abcdef0123456789abcdef.png', '.fedcba9876543210fedcba9876543210.jpg.part']
+    for (const f of [...old, 'notes.txt', 'abc.png']) fs.writeFileSync(path.join(scans, f), 'x')
+    clearDemoAttachments(scans)
+    expect(fs.readdirSync(scans).sort()).to.deep.equal(['abc.png', 'notes.txt'])
+    clearDemoAttachments(path.join(dir, 'none'))
   })
 })
