@@ -6,12 +6,14 @@ import type { App } from '../../server/app.js'
 import { approveLoan, createLoan, handOver, receiveReturn, requestExtension } from '../../server/services/loan.service.js'
 import { issueToken } from '../../server/services/token.service.js'
 import { startImport } from '../../server/services/asset-import.service.js'
+import { disputePaperApproval } from '../../server/services/loan-paper.service.js'
 import { apiToken, createTestApp, csrfFrom, signIn, type TestApp } from '../helpers/app.js'
 import { makeAsset } from '../helpers/assets.js'
 import { makeUser } from '../helpers/builders.js'
 import { formFields, formsFor, type FieldType } from '../helpers/forms.js'
 import { fillPath, listRoutes, type AppRoute } from '../helpers/routes.js'
 import { makeKit, makeStock } from '../helpers/stock.js'
+import { withApprovers } from '../helpers/approvers.js'
 
 /*
  * Bad input, every route: each POST/PUT/PATCH/DELETE route of createApp (read from the router
@@ -79,6 +81,10 @@ interface Ids {
   out2: number
   out3: number
   returned: number
+  /** Approved on paper in the boss's name (an executive), not yet answered: the boss confirms or disputes it. */
+  paperMine: number
+  /** Approved on paper in the นายก's name and disputed by him: finance (the boss) voids it. */
+  paperDisputed: number
   ext: number
   comp: number
   token: number
@@ -195,6 +201,10 @@ function restoreSnapshot(t: TestApp, snap: Snapshot): void {
 // ---------------------------------------------------------------- the fixture: one of everything, in every state
 
 const PURPOSE = 'ใช้ในการประชุมประจำเดือน'
+/** The นายก on the approver list, linked to an executive account. */
+const NAYOK = 'นายนายก ใจดี'
+/** The ปลัด on the approver list, without an account: a paper approval in her name needs the slip's scan. */
+const PALAD = 'นางปลัด ไม่มีบัญชี'
 const PLACE = 'ห้องประชุม อบต.'
 
 async function buildFixture(): Promise<Fixture> {
@@ -204,10 +214,13 @@ async function buildFixture(): Promise<Fixture> {
   const boss = await makeUser(ctx, ['admin', 'finance', 'executive', 'committee', 'staff'], { name: 'นางหัวหน้า ทุกบทบาท' })
   const staff = await makeUser(ctx, ['staff'], { name: 'นายยืม ของใช้' })
   const fin2 = await makeUser(ctx, ['finance'], { name: 'นางตรวจ สอบ' })
+  // The approver list: the นายก linked to his account, the ปลัด without one (her paper approvals need the scan).
+  const nayok = await makeUser(ctx, ['executive'], { name: NAYOK })
+  await withApprovers(ctx, { mayor: { name: NAYOK, account: nayok.username }, chiefAdministrator: PALAD })
   const raw = ctx.handle.raw
   const dept = raw.prepare('SELECT id, code FROM department ORDER BY id LIMIT 1').get() as { id: number; code: string }
   const category = raw.prepare(`SELECT id FROM category WHERE code = 'electrical'`).get() as { id: number }
-  const codes = { asset: '416-66-9001', approved: '416-66-9002', out1: '416-66-9003', out2: '416-66-9004', ret: '416-66-9005', free: '416-66-9006', cart: '416-66-9007', pendOff: '416-66-9008', out3: '416-66-9009' }
+  const codes = { asset: '416-66-9001', approved: '416-66-9002', out1: '416-66-9003', out2: '416-66-9004', ret: '416-66-9005', free: '416-66-9006', cart: '416-66-9007', pendOff: '416-66-9008', out3: '416-66-9009', paperMine: '416-66-9010', paperDisputed: '416-66-9011' }
   const assets: Record<string, number> = {}
   for (const [k, code] of Object.entries(codes)) assets[k] = (await makeAsset(ctx, { code })).id
   const stock = await makeStock(ctx, { code: 'CHAIR-POOL', quantity: 100 })
@@ -238,6 +251,11 @@ async function buildFixture(): Promise<Fixture> {
   await handOver(ctx, boss, returned.loan.id, { confirmedCodes: [codes.ret] })
   await receiveReturn(ctx, boss, returned.loan.id, { items: [{ assetCode: codes.ret, condition: 'damaged', note: 'ขาตั้งหัก' }] })
   const comp = raw.prepare('SELECT id FROM compensation ORDER BY id LIMIT 1').get() as { id: number }
+  const paperMine = await loan([codes.paperMine], { kind: 'off_premises' })
+  await approveLoan(ctx, fin2, paperMine.loan.id, { onPaper: { approverName: boss.name, date: '2025-01-15' } })
+  const paperDisputed = await loan([codes.paperDisputed], { kind: 'off_premises' })
+  await approveLoan(ctx, fin2, paperDisputed.loan.id, { onPaper: { approverName: NAYOK, date: '2025-01-15' } })
+  await disputePaperApproval(ctx, nayok, paperDisputed.loan.id, { reason: 'ข้าพเจ้าไม่ได้ลงนาม' })
   const { row: tokenRow } = await issueToken(ctx, boss, { name: 'เครื่องเดิม' })
   const csv = Buffer.from('หมายเลขครุภัณฑ์,ชื่อ,ประเภท\n416-66-7001,โต๊ะพับ,office\n', 'utf8')
   const batch = await startImport(ctx, boss.id, { name: 'register.csv', data: csv })
@@ -272,6 +290,8 @@ async function buildFixture(): Promise<Fixture> {
       out2: out2.loan.id,
       out3: out3.loan.id,
       returned: returned.loan.id,
+      paperMine: paperMine.loan.id,
+      paperDisputed: paperDisputed.loan.id,
       ext: extId,
       comp: comp.id,
       token: tokenRow.id,
@@ -357,7 +377,7 @@ const PAGE_CASES: Record<string, RouteCase> = {
   },
   'POST /admin/users/:id': { params: (f) => ({ id: f.ids.staff }), from: (f) => `/admin/users/${f.ids.staff}`, set: () => ({ name: 'นายยืม ของใช้ดี' }), optional: ['position', 'phone', 'departmentId', 'borrowerType', 'locale', 'active', 'roles'] },
   'POST /admin/users/:id/reset-password': { params: (f) => ({ id: f.ids.staff }), from: (f) => `/admin/users/${f.ids.staff}`, optional: ['password'], emptyOk: true },
-  'POST /admin/departments': { from: () => '/admin/departments', set: () => ({ name: 'กองสวัสดิการสังคม', code: 'welfare' }), types: { code: 'code' }, optional: ['sortOrder'] },
+  'POST /admin/departments': { from: () => '/admin/departments', set: () => ({ name: 'กองการท่องเที่ยว', code: 'tourism' }), types: { code: 'code' }, optional: ['sortOrder'] },
   'POST /admin/departments/:id': { params: (f) => ({ id: f.ids.dept }), from: (f) => `/admin/departments/${f.ids.dept}`, set: () => ({ name: 'สำนักปลัด อบต.' }), types: { code: 'code' }, optional: ['sortOrder', 'active'] },
   // The form saves what it is sent: a text left out reads as cleared (allowed), a number left out as its default.
   'POST /admin/settings': { from: () => '/admin/settings', set: () => ({ agencyName: 'องค์การบริหารส่วนตำบลหนองบัว' }), optional: [/^(?!agencyName$)/] },
@@ -403,14 +423,16 @@ const PAGE_CASES: Record<string, RouteCase> = {
   'POST /cart/remove': { set: (f) => ({ code: f.codes.cart }), types: { code: 'code' }, sessionOnly: true },
   'POST /cart/clear': { anything: true, sessionOnly: true },
   'POST /cart': { from: () => '/cart', set: () => ({ purpose: PURPOSE, place: PLACE, kind: 'in_premises', startDate: '2025-01-16', dueDate: '2025-01-18', intent: 'send' }), optional: ['intent'] },
-  // A user borrower: the external borrower's and the paper loan's fields are not read.
+  // A user borrower: the external borrower's fields are not read. Without an approver chosen the loan
+  // is a pending request: the paper approval's date and note are not read then, and the approver and
+  // the hand-over date may be left blank (a name off the list, or a hand-over without an approval, is refused).
   'POST /loans/new': {
     from: () => '/loans/new',
     set: (f) => ({ borrowerKind: 'user', borrower: f.ids.staffUsername, assetCodes: f.codes.free, purpose: PURPOSE, place: PLACE, kind: 'in_premises', startDate: '2025-01-16', dueDate: '2025-01-18' }),
     types: { borrower: 'code' },
-    optional: ['afterTheFact'],
+    optional: ['afterTheFact', 'paperApproval.approverName', 'handedOverOn', 'scan'],
     // borrowerKind: anything but «external» is a user borrower (the radio's default).
-    ignored: [/^externalBorrower\./, /^paperApproval\./, 'handedOverOn', 'borrowerKind'],
+    ignored: [/^externalBorrower\./, 'paperApproval.date', 'paperApproval.note', 'borrowerKind'],
   },
   'POST /counter': {
     from: () => '/counter?new=1',
@@ -426,9 +448,13 @@ const PAGE_CASES: Record<string, RouteCase> = {
       startDate: '2025-01-16',
       dueDate: '2025-01-18',
     }),
-    // The counter lends to the public or to an agency: any other type reads as the public.
-    ignored: ['externalBorrower.type'],
-    optional: ['borrowerId', 'externalBorrower.organisation', 'externalBorrower.address', 'externalBorrower.idNumber', 'letterNumber', 'letterDate', 'confirmNew', 'op', 'externalBorrower.villageNo', 'externalBorrower.phone'],
+    // The counter lends to the public or to an agency: any other type reads as the public. Without an
+    // approver chosen the loan is a pending request: the paper approval's date and note are not read.
+    ignored: ['externalBorrower.type', 'paperApproval.date', 'paperApproval.note'],
+    optional: [
+      'borrowerId', 'externalBorrower.organisation', 'externalBorrower.address', 'externalBorrower.idNumber', 'letterNumber', 'letterDate', 'confirmNew', 'op', 'externalBorrower.villageNo', 'externalBorrower.phone',
+      'paperApproval.approverName', 'handOverNow', 'scan',
+    ],
   },
   'POST /loans/:id/attachments': {
     params: loanParam('out2'),
@@ -444,7 +470,25 @@ const PAGE_CASES: Record<string, RouteCase> = {
     ],
   },
   'POST /loans/:id/approve': { params: loanParam('pending'), from: (f) => `/loans/${f.ids.pending}`, optional: ['note'], emptyOk: true },
-  'POST /loans/:id/approve-paper': { params: loanParam('pendingOff'), from: (f) => `/loans/${f.ids.pendingOff}`, set: () => ({ approverName: 'นายนายก ใจดี', date: '2025-01-15' }), optional: ['note'] },
+  // The นายก has an account: the scan is optional for him (sent anyway, as the form does); the ปลัด has none.
+  'POST /loans/:id/approve-paper': {
+    params: loanParam('pendingOff'),
+    from: (f) => `/loans/${f.ids.pendingOff}`,
+    set: () => ({ approverName: NAYOK, date: '2025-01-15' }),
+    optional: ['note'],
+    multipart: { field: 'scan', name: 'slip.png', type: 'image/png', data: PNG },
+    extra: () => [
+      { label: 'the ปลัด (no account) without the scan', body: { approverName: PALAD, date: '2025-01-15', __file: '', __fileName: 'slip.png', __fileType: 'image/png' } },
+      { label: 'the ปลัด with a text file named .png', body: { approverName: PALAD, date: '2025-01-15', __file: 'not an image', __fileName: 'slip.png', __fileType: 'image/png' } },
+      { label: 'the ปลัด with the scan', body: { approverName: PALAD, date: '2025-01-15', __file: PNG(), __fileName: 'slip.png', __fileType: 'image/png' }, accept: true },
+      { label: 'the approver named as the recorder', body: { approverName: 'นางหัวหน้า ทุกบทบาท', date: '2025-01-15', __file: PNG(), __fileName: 'slip.png', __fileType: 'image/png' } },
+      { label: 'a date in the future', body: { approverName: NAYOK, date: '2025-01-16', __file: PNG(), __fileName: 'slip.png', __fileType: 'image/png' } },
+    ],
+  },
+  // The approver named on a paper approval answers it (the boss is the executive named on paperMine); finance voids a disputed one.
+  'POST /loans/:id/paper/confirm': { params: loanParam('paperMine'), from: (f) => `/loans/${f.ids.paperMine}`, set: () => ({ note: 'ลงนามจริง' }), optional: ['note'], emptyOk: true },
+  'POST /loans/:id/paper/dispute': { params: loanParam('paperMine'), from: (f) => `/loans/${f.ids.paperMine}`, set: () => ({ reason: 'ข้าพเจ้าไม่ได้ลงนามในใบยืมนี้' }) },
+  'POST /loans/:id/paper/void': { params: loanParam('paperDisputed'), from: (f) => `/loans/${f.ids.paperDisputed}`, set: () => ({ reason: 'ผู้อนุมัติโต้แย้ง จะบันทึกการอนุมัติใหม่' }) },
   'POST /loans/:id/reject': { params: loanParam('pending'), from: (f) => `/loans/${f.ids.pending}`, set: () => ({ reason: 'ครุภัณฑ์ต้องใช้ในราชการวันเดียวกัน' }) },
   'POST /loans/:id/cancel': { params: loanParam('pending'), from: (f) => `/loans/${f.ids.pending}`, set: () => ({ reason: 'ผู้ยืมแจ้งยกเลิก' }) },
   'POST /loans/:id/extensions': { params: loanParam('out3'), from: (f) => `/loans/${f.ids.out3}`, set: () => ({ dueDate: '2025-01-23', reason: 'งานเลื่อนออกไป' }) },
@@ -515,8 +559,65 @@ const PAGE_VARIANTS: Record<string, RouteCase[]> = {
       }),
       types: { 'externalBorrower.letterDate': 'date' },
       // The type defaults to the public (ประชาชน/ชุมชน), the commonest outside borrower.
-      optional: [/^externalBorrower\.(type|organisation|phone|villageNo|address|idNumber|letterNumber|letterDate)$/, 'afterTheFact'],
-      ignored: ['borrower', /^paperApproval\./, 'handedOverOn'],
+      optional: [/^externalBorrower\.(type|organisation|phone|villageNo|address|idNumber|letterNumber|letterDate)$/, 'afterTheFact', 'paperApproval.approverName', 'handedOverOn', 'scan'],
+      ignored: ['borrower', 'paperApproval.date', 'paperApproval.note'],
+    },
+    // One officer, one sitting: the ปลัด's signed slip (scanned) and the hand-over today. Now the paper fields are read.
+    {
+      from: () => '/loans/new',
+      set: (f) => ({
+        borrowerKind: 'user',
+        borrower: f.ids.staffUsername,
+        assetCodes: f.codes.free,
+        purpose: PURPOSE,
+        place: PLACE,
+        kind: 'off_premises',
+        startDate: '2025-01-15',
+        dueDate: '2025-01-18',
+        'paperApproval.approverName': PALAD,
+        'paperApproval.date': '2025-01-15',
+        handedOverOn: '2025-01-15',
+      }),
+      types: { borrower: 'code' },
+      multipart: { field: 'scan', name: 'slip.png', type: 'image/png', data: PNG },
+      // Without the hand-over date the loan is approved on paper and waits to be handed over.
+      optional: ['afterTheFact', 'paperApproval.note', 'handedOverOn'],
+      ignored: [/^externalBorrower\./, 'borrowerKind'],
+      extra: (f) => [
+        { label: 'the scan missing', body: { borrowerKind: 'user', borrower: f.ids.staffUsername, assetCodes: f.codes.free, purpose: PURPOSE, place: PLACE, kind: 'off_premises', startDate: '2025-01-15', dueDate: '2025-01-18', 'paperApproval.approverName': PALAD, 'paperApproval.date': '2025-01-15', handedOverOn: '2025-01-15', __file: '', __fileName: 'slip.png', __fileType: 'image/png' } },
+        { label: 'the borrower named as the approver', body: { borrowerKind: 'user', borrower: f.ids.staffUsername, assetCodes: f.codes.free, purpose: PURPOSE, place: PLACE, kind: 'off_premises', startDate: '2025-01-15', dueDate: '2025-01-18', 'paperApproval.approverName': 'นายยืม ของใช้', 'paperApproval.date': '2025-01-15', __file: PNG(), __fileName: 'slip.png', __fileType: 'image/png' } },
+      ],
+    },
+  ],
+  'POST /counter': [
+    // One officer, one sitting at the counter: the ปลัด's signed slip (scanned) and «hand over now».
+    {
+      from: () => '/counter?new=1',
+      set: () => ({
+        'externalBorrower.type': 'public',
+        'externalBorrower.name': 'นายมา ยืมของ',
+        'externalBorrower.phone': '081-234-5678',
+        'externalBorrower.villageNo': '3',
+        items: 'CHAIR-POOL 10',
+        purpose: PURPOSE,
+        place: 'ศาลาวัดบ้านหนองบัว',
+        kind: 'off_premises',
+        startDate: '2025-01-15',
+        dueDate: '2025-01-18',
+        'paperApproval.approverName': PALAD,
+        'paperApproval.date': '2025-01-15',
+        handOverNow: '1',
+      }),
+      types: { handOverNow: 'bool' },
+      multipart: { field: 'scan', name: 'slip.png', type: 'image/png', data: PNG },
+      ignored: ['externalBorrower.type'],
+      optional: ['borrowerId', 'externalBorrower.organisation', 'externalBorrower.address', 'externalBorrower.idNumber', 'letterNumber', 'letterDate', 'confirmNew', 'op', 'externalBorrower.villageNo', 'externalBorrower.phone', 'paperApproval.note'],
+      extra: () => [
+        {
+          label: 'the scan missing',
+          body: { 'externalBorrower.type': 'public', 'externalBorrower.name': 'นายมา ยืมของ', items: 'CHAIR-POOL 10', purpose: PURPOSE, place: 'ศาลาวัด', kind: 'off_premises', startDate: '2025-01-15', dueDate: '2025-01-18', 'paperApproval.approverName': PALAD, 'paperApproval.date': '2025-01-15', handOverNow: '1', __file: '', __fileName: 'slip.png', __fileType: 'image/png' },
+        },
+      ],
     },
   ],
 }
@@ -558,6 +659,9 @@ const API_CASES: Record<string, RouteCase> = {
   },
   'POST /api/v1/loans/:id/approve': { params: loanParam('pending'), set: () => ({ note: 'ตรวจแล้ว' }), optional: ['note'], emptyOk: true },
   'POST /api/v1/loans/:id/reject': { params: loanParam('pending'), set: () => ({ reason: 'ไม่ว่าง' }) },
+  'POST /api/v1/loans/:id/paper-approval/confirm': { params: loanParam('paperMine'), set: () => ({ note: 'ลงนามจริง' }), optional: ['note'], emptyOk: true },
+  'POST /api/v1/loans/:id/paper-approval/dispute': { params: loanParam('paperMine'), set: () => ({ reason: 'ข้าพเจ้าไม่ได้ลงนามในใบยืมนี้' }) },
+  'POST /api/v1/loans/:id/paper-approval/void': { params: loanParam('paperDisputed'), set: () => ({ reason: 'ผู้อนุมัติโต้แย้ง จะบันทึกการอนุมัติใหม่' }) },
   'POST /api/v1/loans/:id/cancel': { params: loanParam('pending'), set: () => ({ reason: 'ผู้ยืมแจ้งยกเลิก' }) },
   'POST /api/v1/loans/:id/handover': { params: loanParam('approved'), emptyOk: true, set: () => ({}) },
   'POST /api/v1/loans/:id/return': {
@@ -757,13 +861,20 @@ async function judge(f: Fixture, route: AppRoute, c: RouteCase, p: Payload, para
     if (echo) fail(`the page carries ${echo}`)
   }
   if (res.status >= 400 && res.status < 500) {
+    // A refused valid request would make every other payload's refusal prove nothing.
+    if (p.kind === 'control') {
+      const at = Math.max(0, res.text.search(/class="(?:flash flash-error|field-error|card narrow error-page)"/))
+      fail(`the valid request was refused: ${res.text.slice(at, at + 800).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 240)}`)
+    }
     if (changed) fail(`refused, yet data changed (${changedTables(before.counts, after.counts)})`)
     if (route.kind === 'api') {
       const e = (res.body as { error?: { code?: unknown; message?: unknown; details?: unknown } }).error
       if (!isJson || !e || typeof e.code !== 'string' || typeof e.message !== 'string') fail(`API error not in the {error:{code,message}} shape: ${res.text.slice(0, 120)}`)
       else {
         if (!THAI.test(e.message)) fail(`API message not in Thai: ${e.message}`)
-        if (e.details !== undefined && !(Array.isArray(e.details) && e.details.every((d: { field?: unknown; message?: unknown }) => typeof d.field === 'string' && typeof d.message === 'string' && THAI.test(d.message))))
+        // Each detail names its field, or (a refusal by a rule of the loan policy, SPEC §1) the rule.
+        const detailOk = (d: { field?: unknown; rule?: unknown; message?: unknown }) => (typeof d.field === 'string' || typeof d.rule === 'string') && typeof d.message === 'string' && THAI.test(d.message)
+        if (e.details !== undefined && !(Array.isArray(e.details) && e.details.every(detailOk)))
           fail(`API details malformed or untranslated: ${JSON.stringify(e.details).slice(0, 160)}`)
         if (p.kind === 'json' && p.label === 'invalid JSON' && (res.status !== 400 || e.code !== 'bad_request')) fail(`invalid JSON answered ${e.code}`)
         if (p.kind === 'huge' && (res.status !== 413 || e.code !== 'payload_too_large')) fail(`a 2 MB body answered ${e.code}`)

@@ -2,6 +2,7 @@ import { expect } from 'chai'
 import { createTestApp, csrfFrom, signedInAs, type TestApp } from '../helpers/app.js'
 import { makeAsset } from '../helpers/assets.js'
 import { approveLoan, createLoan, handOver, requestExtension } from '../../server/services/loan.service.js'
+import { TINY_PNG, withApprovers } from '../helpers/approvers.js'
 
 /** The number on the navigation's loans link, or null when it shows none. */
 function navBadge(html: string, href = '/loans'): number | null {
@@ -44,6 +45,8 @@ describe('dashboards per role and the navigation badge', () => {
     const finance2 = await signedInAs(t, ['finance'])
     const exec = await signedInAs(t, ['executive'])
     const committee = await signedInAs(t, ['committee'])
+    // The ผอ.กองคลัง signs on paper only (no account): L6's paper approval comes with the slip's scan.
+    await withApprovers(t.ctx, { financeDirector: 'นางผู้อำนวยการ กองคลัง' })
     for (const c of ['D-1', 'D-2', 'D-3', 'D-4', 'D-5', 'D-6']) await makeAsset(t.ctx, { code: c })
     const s = staff.user
     const l1 = await createLoan(t.ctx, s, { ...base, assetCodes: ['D-1'], kind: 'off_premises' })
@@ -56,17 +59,22 @@ describe('dashboards per role and the navigation badge', () => {
     await approveLoan(t.ctx, finance2.user, l5.loan.id, {})
     await handOver(t.ctx, finance1.user, l5.loan.id)
     await requestExtension(t.ctx, s, l5.loan.id, { dueDate: '2025-01-18', reason: 'ประชุมต่อเนื่อง' })
-    const l6 = await createLoan(t.ctx, finance2.user, {
-      ...base,
-      assetCodes: ['D-6'],
-      kind: 'in_premises',
-      borrower: s.username,
-      startDate: '2025-01-01',
-      dueDate: '2025-01-05',
-      afterTheFact: true,
-      paperApproval: { approverName: 'ผู้อำนวยการกองคลัง', date: '2025-01-01' },
-      handedOverOn: '2025-01-01',
-    })
+    const l6 = await createLoan(
+      t.ctx,
+      finance2.user,
+      {
+        ...base,
+        assetCodes: ['D-6'],
+        kind: 'in_premises',
+        borrower: s.username,
+        startDate: '2025-01-01',
+        dueDate: '2025-01-05',
+        afterTheFact: true,
+        paperApproval: { approverName: 'นางผู้อำนวยการ กองคลัง', date: '2025-01-01' },
+        handedOverOn: '2025-01-01',
+      },
+      { scan: { kind: 'signed_slip', fileName: 'slip.png', data: TINY_PNG } },
+    )
     return { staff, finance1, finance2, exec, committee, l1, l2, l3, l4, l5, l6 }
   }
 

@@ -3,6 +3,7 @@ import { createTestApp, csrfFrom, csrfOf, signedInAs, type TestApp } from '../he
 import { makeUser } from '../helpers/builders.js'
 import { makeAsset } from '../helpers/assets.js'
 import { verifyChain } from '../../server/services/audit.service.js'
+import { TINY_PNG, withApprovers } from '../helpers/approvers.js'
 
 describe('finance loan entry (pages)', () => {
   let t: TestApp
@@ -113,30 +114,41 @@ describe('finance loan entry (pages)', () => {
   })
 
   it('when finance brings in a running paper loan after the fact, then it is on loan at once, flagged, approved on paper and audited', async () => {
+    // The นายก signs on paper only: the approval in his name comes with the signed slip's scan (the form is multipart).
+    await withApprovers(t.ctx, { mayor: 'นายสมศักดิ์ รักษ์ถิ่น นายก อบต.' })
     const a = await makeAsset(t.ctx, { code: 'SPK-1' })
     const staff = await makeUser(t.ctx, ['staff'])
     const { agent } = await signedInAs(t, ['finance'])
-    const res = await agent
-      .post('/loans/new')
-      .type('form')
-      .send({
-        _csrf: await csrfOf(agent, '/loans/new'),
-        borrowerKind: 'user',
-        borrower: staff.username,
-        assetCodes: 'SPK-1',
-        ...details({ startDate: '2025-01-05', dueDate: '2025-01-25' }),
-        afterTheFact: '1',
-        'paperApproval.approverName': 'นายสมศักดิ์ รักษ์ถิ่น นายก อบต.',
-        'paperApproval.date': '2025-01-04',
-        handedOverOn: '2025-01-05',
-      })
-      .expect(303)
+    const form = await agent.get('/loans/new').expect(200)
+    expect(form.text).to.include('enctype="multipart/form-data"').and.include('<option value="นายสมศักดิ์ รักษ์ถิ่น นายก อบต."')
+    const fields = {
+      _csrf: csrfFrom(form.text),
+      borrowerKind: 'user',
+      borrower: staff.username,
+      assetCodes: 'SPK-1',
+      ...details({ startDate: '2025-01-05', dueDate: '2025-01-25' }),
+      afterTheFact: '1',
+      'paperApproval.approverName': 'นายสมศักดิ์ รักษ์ถิ่น นายก อบต.',
+      'paperApproval.date': '2025-01-04',
+      handedOverOn: '2025-01-05',
+    }
+    const post = (withScan: boolean) => {
+      const req = agent.post('/loans/new')
+      for (const [k, v] of Object.entries(fields)) req.field(k, v)
+      return withScan ? req.attach('scan', TINY_PNG, { filename: 'slip.png', contentType: 'image/png' }) : req
+    }
+    // Without the scan: refused on the scan field, nothing written.
+    const noScan = await post(false).expect(422)
+    expect(noScan.text).to.include('id="scan-error"').and.include('จึงต้องแนบภาพสแกนใบยืมที่ลงนามแล้วในขั้นตอนนี้')
+    expect(await t.ctx.db.selectFrom('loan').selectAll().execute()).to.have.length(0)
+    const res = await post(true).expect(303)
     const loan = await t.ctx.db.selectFrom('loan').selectAll().executeTakeFirstOrThrow()
     expect(res.headers.location).to.equal(`/loans/${loan.id}`)
     expect(loan).to.include({ status: 'on_loan', entered_after_fact: 1, approved_on_paper: 1, start_on: '2025-01-05', handed_over_on: '2025-01-05' })
     expect((await t.ctx.db.selectFrom('asset').select('status').where('id', '=', a.id).executeTakeFirstOrThrow()).status).to.equal('on_loan')
     const approval = await t.ctx.db.selectFrom('loan_approval').selectAll().where('step', '=', 'approve').executeTakeFirstOrThrow()
-    expect(approval).to.include({ on_paper: 1, by_name: 'นายสมศักดิ์ รักษ์ถิ่น นายก อบต.', paper_date: '2025-01-04' })
+    expect(approval).to.include({ on_paper: 1, by_name: 'นายสมศักดิ์ รักษ์ถิ่น นายก อบต.', by_user_id: null, paper_date: '2025-01-04' })
+    expect(approval.evidence_id).to.be.a('number')
     const actions = (await t.ctx.db.selectFrom('audit_log').select('action').execute()).map((r) => r.action)
     expect(actions).to.include.members(['loan.requested', 'loan.approved_on_paper'])
     expect((await verifyChain(t.ctx.db)).ok).to.equal(true)
@@ -144,7 +156,9 @@ describe('finance loan entry (pages)', () => {
     expect((await agent.get(`/q/SPK-1`)).text).to.include(staff.name)
   })
 
-  it('when the paper fields are filled but the box is not ticked, then they are ignored; a past start without the box is refused', async () => {
+  it('when the paper fields are filled but the after-the-fact box is not ticked, then a past start is still refused and the form keeps the chosen approver', async () => {
+    // A paper approval now counts without the box (one officer, one sitting); the box alone allows a past start.
+    await withApprovers(t.ctx, { mayor: { name: 'นายก สมปอง ใจดี', account: 'nayok' } })
     await makeAsset(t.ctx, { code: 'SPK-2' })
     const staff = await makeUser(t.ctx, ['staff'])
     const { agent } = await signedInAs(t, ['finance'])
@@ -157,13 +171,14 @@ describe('finance loan entry (pages)', () => {
         borrower: staff.username,
         assetCodes: 'SPK-2',
         ...details({ startDate: '2025-01-05', dueDate: '2025-01-20' }),
-        'paperApproval.approverName': 'นายก',
+        'paperApproval.approverName': 'นายก สมปอง ใจดี',
         'paperApproval.date': '2025-01-04',
         handedOverOn: '2025-01-05',
       })
       .expect(422)
-    expect(res.text).to.include('วันเริ่มยืมต้องเป็นวันนี้หรือหลังจากนี้').and.include('value="นายก"')
+    expect(res.text).to.include('วันเริ่มยืมต้องเป็นวันนี้หรือหลังจากนี้').and.include('<option value="นายก สมปอง ใจดี" selected>')
     expect(await t.ctx.db.selectFrom('loan').selectAll().execute()).to.have.length(0)
+    expect(await t.ctx.db.selectFrom('loan_approval').selectAll().execute()).to.have.length(0)
   })
 
   it('when no borrower is given or fields are wrong, then it answers 422 naming every field, keeps the values and writes nothing', async () => {

@@ -6,6 +6,7 @@ import { makeAsset } from '../helpers/assets.js'
 import { approveLoan, createLoan, handOver } from '../../server/services/loan.service.js'
 import { verifyChain } from '../../server/services/audit.service.js'
 import { updateSettings } from '../../server/services/settings.service.js'
+import { TINY_PNG, withApprovers } from '../helpers/approvers.js'
 
 type Agent = supertest.Agent
 
@@ -13,6 +14,15 @@ type Agent = supertest.Agent
 async function postForm(agent: Agent, from: string, path: string, body: Record<string, string | string[]>) {
   const page = await agent.get(from)
   return agent.post(path).type('form').send({ _csrf: csrfFrom(page.text), ...body })
+}
+
+/** Posts the loan page's multipart form (the paper-approval form carries the slip's scan), with that page's CSRF token. */
+async function postMultipart(agent: Agent, from: string, path: string, fields: Record<string, string>, scan?: Buffer) {
+  const page = await agent.get(from)
+  const req = agent.post(path).field('_csrf', csrfFrom(page.text))
+  for (const [k, v] of Object.entries(fields)) req.field(k, v)
+  if (scan) req.attach('scan', scan, { filename: 'slip.png', contentType: 'image/png' })
+  return req
 }
 
 /** The text of a page without tags, spaces collapsed: what a person reads. */
@@ -405,22 +415,41 @@ describe('loan pages: the loan page, its actions and the queues', () => {
 
   it('when finance records the executive’s paper approval, then the loan is approved and flagged with the approver’s name and date', async () => {
     const { staff, finance, finance2 } = await cast()
+    // The นายก signs on paper only (no account): the approval in his name needs the signed slip's scan.
+    await withApprovers(t.ctx, { mayor: 'นายสมปอง ใจงาม นายก อบต.' })
     await makeAsset(t.ctx, { code: 'SND-1' })
     const loan = await loanFor(staff, ['SND-1'])
     const url = `/loans/${loan.loan.id}`
-    // Before the check there is no paper form; after it there is.
-    expect((await finance.agent.get(url)).text).to.not.include(`action="${url}/approve-paper"`)
+    // The paper form is offered before the check too (recording it records the check with it), and after it; the approver is chosen from the list.
+    const before = await finance.agent.get(url)
+    expect(before.text).to.include(`action="${url}/approve-paper"`).and.include('<select id="paper-name" name="approverName"')
+    expect(before.text).to.include('<option value="นายสมปอง ใจงาม นายก อบต."')
     await postForm(finance.agent, url, `${url}/approve`, {})
     const page = await finance2.agent.get(url)
-    expect(page.text).to.include(`action="${url}/approve-paper"`)
+    expect(page.text).to.include(`action="${url}/approve-paper"`).and.include('enctype="multipart/form-data"')
     const noName = await postForm(finance2.agent, url, `${url}/approve-paper`, { approverName: '', date: '2025-01-15' })
     expect(noName.status).to.equal(422)
     expect(noName.text).to.include('id="approverName-error"')
-    const ok = await postForm(finance2.agent, url, `${url}/approve-paper`, { approverName: 'นายสมปอง ใจงาม นายก อบต.', date: '2025-01-14' })
+    // A name off the list is the field's mistake, naming who may sign.
+    const offList = await postMultipart(finance2.agent, url, `${url}/approve-paper`, { approverName: 'นายใครก็ได้ ไม่มีชื่อ', date: '2025-01-14' }, TINY_PNG)
+    expect(offList.status).to.equal(422)
+    expect(offList.text).to.include('id="approverName-error"')
+    expect(textOf(offList.text)).to.include('ผู้อนุมัติต้องเป็นผู้มีอำนาจตามรายชื่อ: นายสมปอง ใจงาม นายก อบต.')
+    // An approver without an account: the scan in the same step.
+    const noScan = await postMultipart(finance2.agent, url, `${url}/approve-paper`, { approverName: 'นายสมปอง ใจงาม นายก อบต.', date: '2025-01-14' })
+    expect(noScan.status).to.equal(422)
+    expect(noScan.text).to.include('id="scan-error"')
+    expect(textOf(noScan.text)).to.include('ผู้อนุมัติไม่มีบัญชีผู้ใช้ในระบบ จึงต้องแนบภาพสแกนใบยืมที่ลงนามแล้วในขั้นตอนนี้')
+    expect((await t.ctx.db.selectFrom('loan').select('status').where('id', '=', loan.loan.id).executeTakeFirstOrThrow()).status).to.equal('pending')
+    const ok = await postMultipart(finance2.agent, url, `${url}/approve-paper`, { approverName: 'นายสมปอง ใจงาม นายก อบต.', date: '2025-01-14' }, TINY_PNG)
     expect(ok.status).to.equal(303)
     const text = textOf((await staff.agent.get(url)).text)
     expect(text).to.include('อนุมัติแล้ว รอรับของ').and.include('อนุมัติบนกระดาษ')
     expect(text).to.include('บันทึกการอนุมัติบนกระดาษ · ').and.include('ผู้อนุมัติ นายสมปอง ใจงาม นายก อบต. ลงวันที่ 14 ม.ค. 2568')
+    // The scan is the approval's evidence.
+    const approval = await t.ctx.db.selectFrom('loan_approval').selectAll().where('loan_id', '=', loan.loan.id).where('step', '=', 'approve').executeTakeFirstOrThrow()
+    expect(approval).to.include({ on_paper: 1, by_user_id: null, recorded_by: finance2.user.id, paper_date: '2025-01-14' })
+    expect(approval.evidence_id).to.be.a('number')
   })
 
   it('when an approved loan is not collected within the expiry days, then opening the queue expires it without anyone pressing a button', async () => {
@@ -482,6 +511,7 @@ describe('loan pages: the loan page, its actions and the queues', () => {
 
   it('when a community group’s loan is shown, then the organisation and หมู่ที่ appear, and the after-the-fact flag too', async () => {
     const { finance } = await cast()
+    await withApprovers(t.ctx, { mayor: { name: 'นายสมปอง นายก อบต.', account: 'nayok.sompong' } })
     await makeAsset(t.ctx, { code: 'CH-1' })
     const loan = await createLoan(t.ctx, finance.user, {
       assetCodes: ['CH-1'],

@@ -18,6 +18,8 @@ import { makeAsset } from '../helpers/assets.js'
 import { makeUser } from '../helpers/builders.js'
 import { csvText, THAI_HEADER } from '../helpers/register-files.js'
 import { makeKit, makeStock } from '../helpers/stock.js'
+import { withApprovers } from '../helpers/approvers.js'
+import { disputePaperApproval } from '../../server/services/loan-paper.service.js'
 
 const DOC = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'PERMISSIONS.md')
 
@@ -192,6 +194,9 @@ async function buildWorld(t: TestApp): Promise<World> {
     executive2: await makeUser(t.ctx, ['executive'], { username: 'perm.executive2' }),
     committee2: await makeUser(t.ctx, ['committee'], { username: 'perm.committee2' }),
   } as World
+  // The finance role's user is the ผอ.กองคลัง on the approver list (in-premises loans); the executive
+  // role's user is on it as an active executive: paper approvals can be recorded in either's name.
+  await withApprovers(t.ctx, { financeDirector: { name: users.finance.name, account: users.finance.username } })
   w.assetCode = await freshAsset(w)
   w.assetId = (await t.ctx.db.selectFrom('asset').select('id').where('code', '=', w.assetCode).executeTakeFirstOrThrow()).id
   const stock = await makeStock(t.ctx, { code: 'PERM-POOL', quantity: 50 })
@@ -235,6 +240,26 @@ async function buildWorld(t: TestApp): Promise<World> {
  */
 type Sample = (w: World, who: Who, mine: boolean) => string | Promise<string>
 
+/**
+ * A loan approved on paper, recorded by finance2. `named`: the approver is the user under test (the
+ * finance role's user as the ผอ.กองคลัง on an in-premises loan, the executive role's user on an
+ * off-premises one), so that their answer reaches the policy as the named approver; otherwise it is
+ * executive2's, disputed by them (what finance voids).
+ */
+async function paperLoan(w: World, who: Who, mine: boolean, named: boolean): Promise<number> {
+  const code = await freshAsset(w)
+  const asFinance = named && who === 'finance'
+  const approver = !named ? w.executive2 : asFinance ? w.users.finance : w.users.executive
+  const kind = asFinance ? 'in_premises' : 'off_premises'
+  const loan = await createLoan(w.t.ctx, borrowerFor(w, mine), { assetCodes: [code], purpose: 'ประชุมประจำเดือน', place: 'ห้องประชุม อบต.', kind, startDate: DAY, dueDate: '2025-01-20' })
+  await approveLoan(w.t.ctx, w.finance2, loan.loan.id, { onPaper: { approverName: approver.name, date: DAY } })
+  if (!named) await disputePaperApproval(w.t.ctx, w.executive2, loan.loan.id, { reason: 'ไม่ได้ลงนามในใบยืมนี้' })
+  return loan.loan.id
+}
+
+const paper = (suffix: string, named: boolean, api = false) => async (w: World, who: Who, mine: boolean) =>
+  `${api ? '/api/v1' : ''}/loans/${await paperLoan(w, who, mine, named)}${suffix}`
+
 const loanOf = (w: World, mine: boolean) => (mine ? w.own : w.other)
 const borrowerFor = (w: World, mine: boolean) => (mine ? w.users.staff : w.otherStaff)
 const fresh = (state: LoanState, suffix: string, api = false) => async (w: World, _who: Who, mine: boolean) =>
@@ -265,6 +290,9 @@ export const SAMPLES: Record<string, Sample> = {
   '/loans/:id/approve': fresh('pending', '/approve'),
   '/loans/:id/approve-paper': fresh('pending', '/approve-paper'),
   '/loans/:id/reject': fresh('pending', '/reject'),
+  '/loans/:id/paper/confirm': paper('/paper/confirm', true),
+  '/loans/:id/paper/dispute': paper('/paper/dispute', true),
+  '/loans/:id/paper/void': paper('/paper/void', false),
   '/loans/:id/cancel': fresh('pending', '/cancel'),
   '/loans/:id/extensions': fresh('on_loan', '/extensions'),
   '/loans/:id/extensions/:extId': async (w, who, mine) => {
@@ -284,6 +312,9 @@ export const SAMPLES: Record<string, Sample> = {
   '/api/v1/loans/:id': (w, _who, mine) => `/api/v1/loans/${loanOf(w, mine).id}`,
   '/api/v1/loans/:id/approve': fresh('pending', '/approve', true),
   '/api/v1/loans/:id/reject': fresh('pending', '/reject', true),
+  '/api/v1/loans/:id/paper-approval/confirm': paper('/paper-approval/confirm', true, true),
+  '/api/v1/loans/:id/paper-approval/dispute': paper('/paper-approval/dispute', true, true),
+  '/api/v1/loans/:id/paper-approval/void': paper('/paper-approval/void', false, true),
   '/api/v1/loans/:id/cancel': fresh('pending', '/cancel', true),
   '/api/v1/loans/:id/handover': fresh('approved', '/handover', true),
   '/api/v1/loans/:id/return': fresh('on_loan', '/return', true),
@@ -311,6 +342,22 @@ export const SAMPLES: Record<string, Sample> = {
   '/reports/publications/:fy/:period/memo': () => `/reports/publications/${PUBLISHED.fy}/${PUBLISHED.period}/memo`,
   '/reports/publications/:fy/:period/publish-request': () => `/reports/publications/${PUBLISHED.fy}/${PUBLISHED.period}/publish-request`,
 }
+
+/**
+ * A valid body for routes whose access is decided past the input check: without it a missing reason
+ * would answer 422 before the policy (named approver, state) is asked, and "allowed" would prove nothing.
+ */
+const BODIES: Record<string, Record<string, string>> = {
+  '/loans/:id/paper/confirm': { note: 'ลงนามจริง' },
+  '/loans/:id/paper/dispute': { reason: 'ข้าพเจ้าไม่ได้ลงนามในใบยืมนี้' },
+  '/loans/:id/paper/void': { reason: 'ผู้อนุมัติโต้แย้ง บันทึกการอนุมัติใหม่' },
+  '/api/v1/loans/:id/paper-approval/confirm': { note: 'ลงนามจริง' },
+  '/api/v1/loans/:id/paper-approval/dispute': { reason: 'ข้าพเจ้าไม่ได้ลงนามในใบยืมนี้' },
+  '/api/v1/loans/:id/paper-approval/void': { reason: 'ผู้อนุมัติโต้แย้ง บันทึกการอนุมัติใหม่' },
+}
+
+/** Routes whose allowed request must really succeed (a 303 back to the loan page, or the API's 200), not merely escape a 403. */
+const MUST_SUCCEED = new Set(Object.keys(BODIES))
 
 // ---------------------------------------------------------------- every route × every role
 
@@ -380,13 +427,14 @@ describe('permissions: every route × every role, as the table says', function (
     const caller = r.path !== '/logout' ? (who === 'anonymous' ? anonymous : callers[who]) : who === 'anonymous' ? await anonymousCaller() : await callerFor(w.users[who])
     const api = isApiPath(r.path)
     const method = r.method.toLowerCase() as Lowercase<Method>
+    const body = BODIES[r.path] ?? {}
     if (api) {
       const req = supertest(t.app)[method](url)
       if (who !== 'anonymous') req.set('Authorization', `Bearer ${caller.token}`)
-      return r.method === 'POST' ? req.send({}) : req
+      return r.method === 'POST' ? req.send(body) : req
     }
     if (r.method === 'GET') return caller.agent.get(url)
-    return caller.agent.post(url).type('form').send({ _csrf: caller.csrf })
+    return caller.agent.post(url).type('form').send({ _csrf: caller.csrf, ...body })
   }
 
   for (const r of PERMISSIONS) {
@@ -414,6 +462,10 @@ describe('permissions: every route × every role, as the table says', function (
         }
         if (grant === 'no') return expectRefused(r, res, what)
         expectAllowed(r, res, what)
+        if (MUST_SUCCEED.has(r.path)) {
+          expect(res.status, `${what}: ${(res.text ?? '').slice(0, 300)}`).to.equal(isApiPath(r.path) ? 200 : 303)
+          if (!isApiPath(r.path)) expect(String(res.headers.location), what).to.match(/^\/loans\/\d+$/)
+        }
         // A list ('own' without parameters) shows only their own: there is no one else's record to ask for.
         if (grant === 'own' && sample) {
           const otherUrl = await sample(w, who, false)
