@@ -33,7 +33,7 @@ export async function approveLoan(ctx: AppContext, actor: CurrentUser, id: numbe
       if (!loan || !canSeeLoan(actor, loan)) throw new AppError('not_found', 'loan.notFound')
       if (data.onPaper) {
         await enforce(trx, 'recordPaper', actor, loan, settings, t, { params: { status: loan.status } })
-        const choice = await resolvePaperApprover(trx, settings, loan.kind, data.onPaper.approverName, { recorder: actor, borrower: await borrowerOf(trx, loan) }, 'onPaper')
+        const choice = await resolvePaperApprover(trx, settings, loan.kind, data.onPaper.approverName, { recorder: actor, borrower: await borrowerOf(trx, loan), requesterId: loan.requested_by }, 'onPaper')
         await assertNoConflict(trx, loan, t)
         await recordPaperApproval(ctx, trx, actor, loan, data.onPaper, choice, settings, { scan, field: 'onPaper' })
         return

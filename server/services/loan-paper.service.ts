@@ -52,11 +52,16 @@ export async function resolvePaperApprover(
   settings: AgencySettings,
   kind: LoanKind,
   typedName: string,
-  parties: { recorder: CurrentUser; borrower: { userId: number | null; name: string } },
+  parties: { recorder: CurrentUser; borrower: { userId: number | null; name: string }; requesterId: number },
   field: string,
 ): Promise<ApproverChoice> {
   const inputs = await approverInputs(db, settings)
-  const r = checkPaperApprover(typedName, inputs, kind, { recorder: { id: parties.recorder.id, name: parties.recorder.name }, borrower: parties.borrower })
+  const r = checkPaperApprover(typedName, inputs, kind, {
+    recorder: { id: parties.recorder.id, name: parties.recorder.name },
+    borrower: parties.borrower,
+    // The two-person rule: whoever entered a loan for someone else is not its approver, in the app or on paper.
+    requester: settings.twoPersonRule ? { id: parties.requesterId } : undefined,
+  })
   if (r.ok) return r.choice
   if (r.kind === 'rule') throw refusal({ ok: false, code: 'forbidden', rule: r.rule })
   const names = approverChoices(inputs, kind).map((c) => c.name)

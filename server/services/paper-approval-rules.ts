@@ -93,7 +93,7 @@ function atLevel(c: ApproverChoice, kind: LoanKind): ApproverChoice | undefined 
 
 export type ApproverCheck =
   | { ok: true; choice: ApproverChoice }
-  | { ok: false; kind: 'rule'; rule: Extract<PolicyRule, 'approver_is_recorder' | 'approver_is_borrower'> }
+  | { ok: false; kind: 'rule'; rule: Extract<PolicyRule, 'approver_is_recorder' | 'approver_is_borrower' | 'requester_approves'> }
   | { ok: false; kind: 'field'; message: 'loan.paper.approverNotListed' | 'loan.paper.approverLevel' }
 
 /**
@@ -105,7 +105,12 @@ export function checkPaperApprover(
   typedName: string,
   inputs: ApproverInputs,
   kind: LoanKind,
-  parties: { recorder: { id: number; name: string }; borrower: { userId: number | null; name: string } },
+  parties: {
+    recorder: { id: number; name: string }
+    borrower: { userId: number | null; name: string }
+    /** Whoever entered the loan, while the two-person rule is on: they approve it neither in the app nor on paper. */
+    requester?: { id: number }
+  },
 ): ApproverCheck {
   const key = approverKey(typedName)
   const all = allApprovers(inputs)
@@ -114,6 +119,7 @@ export function checkPaperApprover(
   if ((choice && choice.userId !== null && choice.userId === parties.borrower.userId) || key === approverKey(parties.borrower.name)) {
     return { ok: false, kind: 'rule', rule: 'approver_is_borrower' }
   }
+  if (choice && parties.requester && choice.userId === parties.requester.id) return { ok: false, kind: 'rule', rule: 'requester_approves' }
   if (!choice) return { ok: false, kind: 'field', message: 'loan.paper.approverNotListed' }
   const at = atLevel(choice, kind)
   if (!at) return { ok: false, kind: 'field', message: 'loan.paper.approverLevel' }

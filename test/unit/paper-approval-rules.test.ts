@@ -205,6 +205,14 @@ describe('paper approval rules: never the recorder, never the borrower', () => {
     expect(off).to.deep.equal({ ok: false, kind: 'rule', rule: 'approver_is_borrower' })
   })
 
+  it('when a colleague records a paper approval naming the officer who entered the loan, then requester_approves while the two-person rule is on (the service passes the requester), and it is accepted when it is off', () => {
+    const requester = { id: 12 } // the ผอ.กองคลัง entered the loan for someone else
+    expect(checkPaperApprover(DIRECTOR, inputs(), 'in_premises', { ...parties, requester })).to.deep.equal({ ok: false, kind: 'rule', rule: 'requester_approves' })
+    expect(checkPaperApprover(DIRECTOR, inputs(), 'in_premises', parties).ok).to.equal(true)
+    // Another approver of the same loan is fine with the rule on.
+    expect(checkPaperApprover(MAYOR, inputs(), 'in_premises', { ...parties, requester }).ok).to.equal(true)
+  })
+
   it('when neither recorder nor borrower is named, then the listed choice is returned with its account', () => {
     const r = checkPaperApprover(MAYOR, inputs(), 'inter_agency', parties)
     expect(r).to.deep.equal({ ok: true, choice: { name: MAYOR, position: 'นายกองค์การบริหารส่วนตำบล', source: 'mayor', sources: ['mayor'], userId: 10 } })
