@@ -87,7 +87,8 @@ export async function dataset(scale: BenchScale, seed: number, log: (l: string) 
   const handle = openDb(tmp)
   try {
     await migrateToLatest(handle.db)
-    const config = loadConfig({ NODE_ENV: 'production', DATABASE_PATH: tmp, LOG_LEVEL: 'silent' })
+    // The demo's paper-approval scans go into a folder of this dataset's own, removed with it.
+    const config = loadConfig({ NODE_ENV: 'production', DATABASE_PATH: tmp, LOG_LEVEL: 'silent', ATTACHMENTS_DIR: `${file}.attachments` })
     const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger: pino({ level: 'silent' }) }
     log(`building the ${scale.name} dataset (seed ${seed}): demo agency at scale ${scale.demoScale}…`)
     await generateDemo(ctx, { seed, scale: scale.demoScale, now, log: () => undefined })
@@ -119,12 +120,12 @@ export async function dataset(scale: BenchScale, seed: number, log: (l: string) 
     fs.writeFileSync(meta, JSON.stringify(summary, null, 2) + '\n')
     // Older datasets of the same scale and seed are stale now.
     for (const f of fs.readdirSync(CACHE_DIR)) {
-      if (f.startsWith(`bench-${scale.name}-${seed}-`) && !f.startsWith(path.basename(file))) fs.rmSync(path.join(CACHE_DIR, f), { force: true })
+      if (f.startsWith(`bench-${scale.name}-${seed}-`) && !f.startsWith(path.basename(file))) fs.rmSync(path.join(CACHE_DIR, f), { force: true, recursive: true })
     }
     return { file, cached: false, buildSeconds: (Date.now() - t0) / 1000, summary }
   } catch (e) {
     await handle.close().catch(() => undefined)
-    for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) fs.rmSync(f, { force: true })
+    for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`, `${file}.attachments`]) fs.rmSync(f, { force: true, recursive: true })
     throw e
   }
 }
