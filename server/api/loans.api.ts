@@ -18,6 +18,7 @@ import {
 } from '../services/loan.service.js'
 import { confirmPaperApproval, disputePaperApproval, voidPaperApproval } from '../services/loan-paper.service.js'
 import type { NewAttachment } from '../services/attachment.service.js'
+import { hasRole } from '../services/user.service.js'
 import { LOAN_STATUSES, type LoanStatus } from '../services/loan-rules.js'
 import { requireRole, requireSignIn } from '../web/middleware/auth.js'
 import { bodyObject } from './json.js'
@@ -349,7 +350,9 @@ function scanOf(paper: unknown, field: string): NewAttachment | undefined {
   if (typeof s !== 'object' || typeof s.data !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(s.data.replace(/\s/g, ''))) {
     throw new AppError('validation_failed', 'validation.failed', {}, [{ field: `${field}.scan`, message: 'loan.paper.badScan' }])
   }
-  return { kind: 'signed_slip', fileName: typeof s.fileName === 'string' ? s.fileName : 'scan', data: Buffer.from(s.data, 'base64') }
+  const data = Buffer.from(s.data, 'base64')
+  if (data.length === 0) throw new AppError('validation_failed', 'validation.failed', {}, [{ field: `${field}.scan`, message: 'loan.paper.badScan' }])
+  return { kind: 'signed_slip', fileName: typeof s.fileName === 'string' ? s.fileName : 'scan', data }
 }
 
 export function loansApi(ctx: AppContext): Router {
@@ -367,7 +370,8 @@ export function loansApi(ctx: AppContext): Router {
    */
   router.post('/loans', requireRole('staff', 'finance'), async (req, res) => {
     const body = bodyObject(req)
-    const view = await createLoan(ctx, req.user!, body, { scan: scanOf(body.paperApproval, 'paperApproval') })
+    // Only finance records paper approvals: anyone else is refused for that (403) before the scan is looked at.
+    const view = await createLoan(ctx, req.user!, body, { scan: hasRole(req.user, 'finance') ? scanOf(body.paperApproval, 'paperApproval') : undefined })
     res.status(201).json(toApiLoan(view))
   })
 
@@ -387,7 +391,7 @@ export function loansApi(ctx: AppContext): Router {
   router.post('/loans/:id/approve', requireRole('finance', 'executive'), async (req, res) => {
     const id = await visibleLoanId(ctx, req)
     const body = bodyObject(req)
-    res.json(toApiLoan(await approveLoan(ctx, req.user!, id, body, { scan: scanOf(body.onPaper, 'onPaper') })))
+    res.json(toApiLoan(await approveLoan(ctx, req.user!, id, body, { scan: hasRole(req.user, 'finance') ? scanOf(body.onPaper, 'onPaper') : undefined })))
   })
 
   // The approver named on a paper approval answers it: {note?} to confirm, {reason} to dispute.

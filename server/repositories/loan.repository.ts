@@ -237,6 +237,22 @@ export async function decideApprovalIfOpen(
   return Number(r.numUpdatedRows) === 1
 }
 
+/**
+ * Voids the check recorded together with a paper approval (the officer's signature on the slip), if
+ * the loan has one still standing: a voided paper takes its check with it. True when there was one.
+ */
+export async function voidPaperCheck(db: Db, loanId: number, changes: { voided_at: string; voided_by: number; void_reason: string }): Promise<boolean> {
+  const r = await db
+    .updateTable('loan_approval')
+    .set(changes)
+    .where('loan_id', '=', loanId)
+    .where('step', '=', 'check')
+    .where('on_paper', '=', 1)
+    .where('voided_at', 'is', null)
+    .executeTakeFirst()
+  return Number(r.numUpdatedRows) > 0
+}
+
 /** Links a scan to the loan's standing paper approval that has none yet. */
 export async function linkEvidence(db: Db, approvalId: number, attachmentId: number): Promise<boolean> {
   const r = await db.updateTable('loan_approval').set({ evidence_id: attachmentId }).where('id', '=', approvalId).where('evidence_id', 'is', null).executeTakeFirst()
@@ -293,7 +309,7 @@ export interface LoanListFilter {
   notPartyOf?: number
   /** With a standing paper approval in this user's name that they have neither confirmed nor disputed. */
   paperToConfirmBy?: number
-  /** With a standing paper approval that its approver disputes. */
+  /** With a standing paper approval that its approver disputes (true), or without one (false). */
   paperDisputed?: boolean
   /** newest first (default), oldest first (work lists: longest waiting first), or by due date (overdue first). */
   order?: 'newest' | 'oldest' | 'due'
@@ -333,7 +349,7 @@ export async function list(db: Db, f: LoanListFilter): Promise<{ rows: LoanRow[]
   }
   if (f.paperToConfirmBy !== undefined) {
     const me = f.paperToConfirmBy
-    q = q.where('id', 'in', (eb) =>
+    q = q.where('status', 'not in', ['rejected', 'cancelled', 'expired']).where('id', 'in', (eb) =>
       eb
         .selectFrom('loan_approval')
         .select('loan_id')
@@ -345,9 +361,11 @@ export async function list(db: Db, f: LoanListFilter): Promise<{ rows: LoanRow[]
         .where('disputed_at', 'is', null),
     )
   }
-  if (f.paperDisputed) {
+  if (f.paperDisputed !== undefined) {
     // From the few disputed approvals (a partial index), not from every loan of the status.
-    q = q.where('id', 'in', (eb) => eb.selectFrom('loan_approval').select('loan_id').where('disputed_at', 'is not', null).where('voided_at', 'is', null))
+    const disputed = (eb: ExpressionBuilder<Database, 'loan'>) =>
+      eb.selectFrom('loan_approval').select('loan_approval.loan_id').where('loan_approval.disputed_at', 'is not', null).where('loan_approval.voided_at', 'is', null)
+    q = q.where('id', f.paperDisputed ? 'in' : 'not in', disputed)
   }
   const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
   const ordered = f.order === 'oldest' ? q.orderBy('id', 'asc') : f.order === 'due' ? q.orderBy('due_on', 'asc').orderBy('id', 'asc') : q.orderBy('id', 'desc')
@@ -377,6 +395,18 @@ export async function openLoansOfAsset(db: Db, assetId: number, limit = 50): Pro
 /** No follow-up recorded after the loan's (current) due date: ข้อ 211's chase has not happened. */
 function noFollowUpSinceDue(eb: ExpressionBuilder<Database, 'loan'>) {
   return eb.not(eb.exists(eb.selectFrom('follow_up').select('follow_up.id').whereRef('follow_up.loan_id', '=', 'loan.id').whereRef('follow_up.on_date', '>', 'loan.due_on')))
+}
+
+/** The loan's standing paper approval names this user. */
+function paperBy(eb: ExpressionBuilder<Database, 'loan'>, userId: number) {
+  return eb
+    .selectFrom('loan_approval')
+    .select('loan_approval.id')
+    .whereRef('loan_approval.loan_id', '=', 'loan.id')
+    .where('loan_approval.step', '=', 'approve')
+    .where('loan_approval.on_paper', '=', 1)
+    .where('loan_approval.voided_at', 'is', null)
+    .where('loan_approval.by_user_id', '=', userId)
 }
 
 /** The loan's standing paper approval is not disputed (a disputed one is not handed over, SPEC §1). */
@@ -467,7 +497,11 @@ async function readActionCounts(db: Db, c: ActionCountsInput): Promise<ActionCou
         notMine(loans().where('loan.status', '=', 'approved').where('loan.start_on', '<=', c.today))
           .where((w) =>
             c.twoPersonRule
-              ? w.or([w('loan.kind', '!=', 'in_premises'), w('loan.approved_by', 'is', null), w('loan.approved_by', '!=', me), w('loan.approved_on_paper', '=', 1)])
+              ? w.or([
+                  w('loan.kind', '!=', 'in_premises'),
+                  w.and([w('loan.approved_on_paper', '=', 0), w.or([w('loan.approved_by', 'is', null), w('loan.approved_by', '!=', me)])]),
+                  w.and([w('loan.approved_on_paper', '=', 1), w.not(w.exists(paperBy(w, me)))]),
+                ])
               : w.lit(true),
           )
           .where(notDisputed)
@@ -509,6 +543,7 @@ async function readActionCounts(db: Db, c: ActionCountsInput): Promise<ActionCou
           .where('pa.voided_at', 'is', null)
           .where('pa.confirmed_at', 'is', null)
           .where('pa.disputed_at', 'is', null)
+          .where('loan.status', 'not in', ['rejected', 'cancelled', 'expired'])
           .where((w) => w.or([w('loan.borrower_user_id', 'is', null), w('loan.borrower_user_id', '!=', me)]))
           .select(count('n'))
           .as('toConfirm'),

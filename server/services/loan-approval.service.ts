@@ -10,7 +10,7 @@ import type { NewAttachment } from './attachment.service.js'
 import { pendingStep } from './loan-policy.js'
 import { assertNoConflict, enforce, nowIso, paperApprovalSchema, stepData, text, today } from './loan-common.js'
 import { canSeeLoan, getLoan, type LoanView } from './loan-query.service.js'
-import { borrowerOf, recordPaperApproval, resolvePaperApprover, stageScan, withScan } from './loan-paper.service.js'
+import { borrowerOf, recordPaperApproval, requesterOf, resolvePaperApprover, stageScan, withScan } from './loan-paper.service.js'
 
 const approveSchema = z.object({
   note: z.string().trim().max(1000, { error: 'validation.tooLong' }).default(''),
@@ -33,7 +33,7 @@ export async function approveLoan(ctx: AppContext, actor: CurrentUser, id: numbe
       if (!loan || !canSeeLoan(actor, loan)) throw new AppError('not_found', 'loan.notFound')
       if (data.onPaper) {
         await enforce(trx, 'recordPaper', actor, loan, settings, t, { params: { status: loan.status } })
-        const choice = await resolvePaperApprover(trx, settings, loan.kind, data.onPaper.approverName, { recorder: actor, borrower: await borrowerOf(trx, loan), requesterId: loan.requested_by }, 'onPaper')
+        const choice = await resolvePaperApprover(trx, settings, loan.kind, data.onPaper.approverName, { recorder: actor, borrower: await borrowerOf(trx, loan), requester: await requesterOf(trx, loan) }, 'onPaper')
         await assertNoConflict(trx, loan, t)
         await recordPaperApproval(ctx, trx, actor, loan, data.onPaper, choice, settings, { scan, field: 'onPaper' })
         return

@@ -59,7 +59,8 @@ export interface LoanFacts extends PolicyFacts {
 export async function policyFacts(db: Db, loan: LoanRow): Promise<LoanFacts> {
   const paper = await loans.standingPaperApproval(db, loan.id)
   const ext = (await loans.extensionsOf(db, [loan.id])).find((e) => e.status === 'pending')
-  return { loan: loan as PolicyFacts['loan'], paper: paper ?? null, pendingExtension: ext ?? null }
+  const outside = loan.external_borrower_id === null ? undefined : (await loans.externalBorrowersByIds(db, [loan.external_borrower_id]))[0]
+  return { loan: loan as PolicyFacts['loan'], paper: paper ?? null, pendingExtension: ext ?? null, externalBorrowerName: outside?.name ?? null }
 }
 
 /** The error a refused decision answers: 403 naming the rule, or 409 for order and state (SPEC §1). */

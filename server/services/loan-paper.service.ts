@@ -52,7 +52,7 @@ export async function resolvePaperApprover(
   settings: AgencySettings,
   kind: LoanKind,
   typedName: string,
-  parties: { recorder: CurrentUser; borrower: { userId: number | null; name: string }; requesterId: number },
+  parties: { recorder: CurrentUser; borrower: { userId: number | null; name: string }; requester: { id: number; name: string } },
   field: string,
 ): Promise<ApproverChoice> {
   const inputs = await approverInputs(db, settings)
@@ -60,7 +60,7 @@ export async function resolvePaperApprover(
     recorder: { id: parties.recorder.id, name: parties.recorder.name },
     borrower: parties.borrower,
     // The two-person rule: whoever entered a loan for someone else is not its approver, in the app or on paper.
-    requester: settings.twoPersonRule ? { id: parties.requesterId } : undefined,
+    requester: settings.twoPersonRule ? parties.requester : undefined,
   })
   if (r.ok) return r.choice
   if (r.kind === 'rule') throw refusal({ ok: false, code: 'forbidden', rule: r.rule })
@@ -74,6 +74,11 @@ export async function borrowerOf(db: Db, loan: Pick<LoanRow, 'borrower_user_id' 
   if (loan.borrower_user_id !== null) return { userId: loan.borrower_user_id, name: (await users.findById(db, loan.borrower_user_id))?.name ?? '' }
   const ext = loan.external_borrower_id === null ? undefined : (await loans.externalBorrowersByIds(db, [loan.external_borrower_id]))[0]
   return { userId: null, name: ext?.name ?? '' }
+}
+
+/** Whoever entered the loan, by account and name. */
+export async function requesterOf(db: Db, loan: Pick<LoanRow, 'requested_by'>): Promise<{ id: number; name: string }> {
+  return { id: loan.requested_by, name: (await users.findById(db, loan.requested_by))?.name ?? '' }
 }
 
 /**
@@ -165,17 +170,19 @@ async function decidePaper(ctx: AppContext, actor: CurrentUser, id: number, answ
           ? { disputed_at: at, dispute_reason: note }
           : { voided_at: at, voided_by: actor.id, void_reason: note }
     if (!(await loans.decideApprovalIfOpen(trx, paper.id, changes, { allowDisputed: answer === 'void' }))) throw new AppError('invalid_state', 'loan.paper.alreadyDecided', {}, undefined, 'paper_decided')
+    let checkVoided = false
     if (answer === 'void') {
       // Back to waiting for an approval: finance records it again (perhaps another approver) or cancels the loan.
-      if (!(await loans.updateIfStatus(trx, id, 'approved', { status: 'pending', approved_at: null, approved_by: null, approved_on_paper: 0, updated_at: at }))) {
-        throw new AppError('invalid_state', 'loan.invalidState')
-      }
+      // A check recorded with the paper (the officer's signature on the slip) goes with it: the loan is checked again.
+      checkVoided = await loans.voidPaperCheck(trx, id, { voided_at: at, voided_by: actor.id, void_reason: note })
+      const back = { status: 'pending' as const, approved_at: null, approved_by: null, approved_on_paper: 0, updated_at: at, ...(checkVoided ? { checked_at: null, checked_by: null } : {}) }
+      if (!(await loans.updateIfStatus(trx, id, 'approved', back))) throw new AppError('invalid_state', 'loan.invalidState')
     }
     await append(trx, ctx.clock, actorOf(actor), {
       action: answer === 'confirm' ? 'loan.paper_confirmed' : answer === 'dispute' ? 'loan.paper_disputed' : 'loan.paper_voided',
       entity: 'loan',
       entityId: id,
-      data: stepData(loan, settings, { approvalId: paper.id, approverName: paper.by_name, ...(note ? { [answer === 'confirm' ? 'note' : 'reason']: note } : {}) }),
+      data: stepData(loan, settings, { approvalId: paper.id, approverName: paper.by_name, ...(note ? { [answer === 'confirm' ? 'note' : 'reason']: note } : {}), ...(checkVoided ? { checkVoided } : {}) }),
     })
   })
   return getLoan(ctx, actor, id)

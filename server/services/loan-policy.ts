@@ -1,5 +1,6 @@
 import type { Role } from '../../db/schema.js'
 import type { LoanKind, LoanStatus } from './loan-rules.js'
+import { samePerson } from '../i18n/person-names.js'
 
 /*
  * THE loan policy (SPEC §1, §3; issue 12): for a person, a loan, the agency settings and today,
@@ -84,6 +85,8 @@ export function codeOf(rule: PolicyRule): RefusalCode {
 export interface PolicyUser {
   id: number
   roles: readonly Role[]
+  /** Their name: an outside borrower or a paper approver without an account is told apart by name. */
+  name?: string
 }
 
 export interface PolicyLoan {
@@ -101,6 +104,7 @@ export interface PolicyLoan {
 /** The loan's standing paper approval (the latest one not voided), if any. */
 export interface PolicyPaper {
   by_user_id: number | null
+  by_name?: string
   confirmed_at: string | null
   disputed_at: string | null
 }
@@ -110,6 +114,8 @@ export interface PolicyFacts {
   paper: PolicyPaper | null
   /** The extension waiting for a decision, if any. */
   pendingExtension: { requested_by: number } | null
+  /** The name of an outside borrower (null for a user borrower): an officer typed in as one is still the borrower. */
+  externalBorrowerName?: string | null
 }
 
 export interface PolicySettings {
@@ -145,7 +151,10 @@ export function loanPolicy(user: PolicyUser, facts: PolicyFacts, settings: Polic
 
 export function decide(action: LoanAction, user: PolicyUser, facts: PolicyFacts, settings: PolicySettings, today: string): Decision {
   const { loan, paper, pendingExtension } = facts
-  const borrower = loan.borrower_user_id === user.id
+  // Never switchable: by account, or — for a borrower typed in from outside — by name, however typed.
+  const borrower = loan.borrower_user_id === user.id || (loan.borrower_user_id === null && samePerson(user.name, facts.externalBorrowerName))
+  // The approver named on the paper: by account, or by name for one without an account.
+  const namedOnPaper = paper !== null && (paper.by_user_id === null ? samePerson(user.name, paper.by_name) : paper.by_user_id === user.id)
   // "Entered it for someone else": the requester of a loan whose borrower is another person or an outsider.
   const enteredForOther = loan.requested_by === user.id && !borrower
   const twoPerson = settings.twoPersonRule
@@ -217,7 +226,7 @@ export function decide(action: LoanAction, user: PolicyUser, facts: PolicyFacts,
       if (paper && paper.disputed_at !== null) return no('paper_disputed')
       if (today < loan.start_on) return no('not_started')
       // The in-premises approver — in the app, or named on the paper — does not also hand it over.
-      const approver = loan.approved_on_paper === 0 ? loan.approved_by === user.id : paper?.by_user_id === user.id
+      const approver = loan.approved_on_paper === 0 ? loan.approved_by === user.id : namedOnPaper
       if (twoPerson && loan.kind === 'in_premises' && approver) return no('approver_hands_over')
       return OK
     }
@@ -241,10 +250,12 @@ export function decide(action: LoanAction, user: PolicyUser, facts: PolicyFacts,
       if (borrower) return no('borrower_approves')
       // At the loan's level: finance in the premises, the executive outside — or finance recording the executive's decision on paper.
       const onPaper = action === 'decideExtensionOnPaper'
+      // On paper is the executive's decision outside the premises, recorded by finance; in the premises finance decides in the app.
+      if (onPaper && loan.kind === 'in_premises') return no('wrong_state')
       const needed: Role = loan.kind === 'in_premises' || onPaper ? 'finance' : 'executive'
       if (!has(user, needed)) return no(needed === 'finance' ? 'needs_finance' : 'needs_executive')
-      // Recording the executive's signed decision is not deciding: the two-person rule is about deciding in the app.
-      if (!onPaper && twoPerson && (pendingExtension.requested_by === user.id || enteredForOther)) return no('requester_approves')
+      // An extension's paper decision names no approver who could confirm it: the two-person rule holds for it as for deciding.
+      if (twoPerson && (pendingExtension.requested_by === user.id || enteredForOther)) return no('requester_approves')
       return OK
     }
     case 'followUp': {

@@ -1,7 +1,7 @@
 import type { LoanAttachmentRow, LoanRow } from '../../db/schema.js'
 import * as loans from '../repositories/loan.repository.js'
 import * as attachmentRepo from '../repositories/attachment.repository.js'
-import { pendingStep, type PolicyFacts } from './loan-policy.js'
+import { decide, pendingStep, type Decision, type LoanAction, type PolicyFacts } from './loan-policy.js'
 import { versionedMemo } from '../repositories/data-version.repository.js'
 import * as assets from '../repositories/asset.repository.js'
 import * as departments from '../repositories/department.repository.js'
@@ -13,7 +13,7 @@ import type { AppContext } from '../context.js'
 import { addDays } from '../i18n/calendar.js'
 import { normalizeCode } from '../i18n/format.js'
 import { hasRole, type CurrentUser } from './user.service.js'
-import { getSettings, type AgencySettings } from './settings.service.js'
+import { getSettings, sharedSettings, type AgencySettings } from './settings.service.js'
 import { followUpDeadline, isOverdue, type LoanStatus } from './loan-rules.js'
 import { loanNumber, today } from './loan-common.js'
 
@@ -150,7 +150,17 @@ export function standingPaperOf(v: Pick<LoanView, 'approvals'>): LoanView['appro
 
 /** The loan policy's facts from a loan's view (its standing paper approval, its waiting extension). */
 export function policyFactsOfView(v: LoanView): PolicyFacts {
-  return { loan: v.loan as PolicyFacts['loan'], paper: standingPaperOf(v) ?? null, pendingExtension: v.extensions.find((e) => e.status === 'pending') ?? null }
+  return {
+    loan: v.loan as PolicyFacts['loan'],
+    paper: standingPaperOf(v) ?? null,
+    pendingExtension: v.extensions.find((e) => e.status === 'pending') ?? null,
+    externalBorrowerName: v.borrower.kind === 'external' ? v.borrower.name : null,
+  }
+}
+
+/** The loan policy's answer for one action of this person on a loan they are looking at (a screen that offers it). */
+export async function loanDecision(ctx: AppContext, user: CurrentUser, v: LoanView, action: LoanAction): Promise<Decision> {
+  return decide(action, user, policyFactsOfView(v), await sharedSettings(ctx), today(ctx))
 }
 
 /** Whether the person may see this loan: staff only their own (as borrower or requester); others all. */
@@ -318,7 +328,8 @@ export async function loanQueues(ctx: AppContext, user: CurrentUser, opts: { lim
   }
   if (finance || executive) filters.push(['awaitingExecutive', { pendingStep: 'approve_out', order: 'oldest' }])
   if (finance) {
-    filters.push(['toHandOver', { status: 'approved', startOnOrBefore: t, order: 'oldest' }], ['toReceive', { status: 'on_loan', order: 'due' }])
+    // A disputed paper approval blocks the hand-over (SPEC §1): such a loan is on the disputed list instead.
+    filters.push(['toHandOver', { status: 'approved', startOnOrBefore: t, paperDisputed: false, order: 'oldest' }], ['toReceive', { status: 'on_loan', order: 'due' }])
   }
   if (finance || executive) {
     filters.push(['overdue', { overdueOn: t, order: 'due' }], ['pastDeadline', { noFollowUpDueBefore: addDays(t, -settings.followUpDays), order: 'due' }])

@@ -225,7 +225,7 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
     if (data.paperApproval) {
       await enforce(trx, 'recordPaper', actor, loan, settings, t)
       const borrower = borrowerUser ? { userId: borrowerUser.id, name: borrowerUser.name } : { userId: null, name: onRecord?.name ?? data.externalBorrower?.name ?? '' }
-      const choice = await resolvePaperApprover(trx, settings, loan.kind, data.paperApproval.approverName, { recorder: actor, borrower, requesterId: actor.id }, 'paperApproval')
+      const choice = await resolvePaperApprover(trx, settings, loan.kind, data.paperApproval.approverName, { recorder: actor, borrower, requester: actor }, 'paperApproval')
       await recordPaperApproval(ctx, trx, actor, loan, data.paperApproval, choice, settings, { scan, field: 'paperApproval' })
     }
     if (data.handedOverOn) await handOverIn(ctx, trx, actor, loan.id, settings, { on: data.handedOverOn, paper: data.afterTheFact })

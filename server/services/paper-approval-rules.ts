@@ -1,5 +1,6 @@
 import type { LoanKind } from './loan-rules.js'
 import type { PolicyRule } from './loan-policy.js'
+import { cleanName, samePerson } from '../i18n/person-names.js'
 
 /*
  * Who may be named as the approver of a paper approval (SPEC §1, ข้อ 208). Pure: no I/O.
@@ -39,9 +40,9 @@ export interface ApproverInputs {
   executives: ReadonlyArray<{ id: number; name: string; position: string }>
 }
 
-/** Names compare after trim, NFC and collapsed spaces (a name typed twice the same way is one name). */
+/** Names on the list compare after trim, NFC, invisible characters dropped and collapsed spaces. */
 export function approverKey(name: string): string {
-  return name.normalize('NFC').trim().replace(/\s+/g, ' ')
+  return cleanName(name)
 }
 
 /** Who may approve each kind of loan, the highest first (a name on two entries counts at the higher). */
@@ -109,17 +110,18 @@ export function checkPaperApprover(
     recorder: { id: number; name: string }
     borrower: { userId: number | null; name: string }
     /** Whoever entered the loan, while the two-person rule is on: they approve it neither in the app nor on paper. */
-    requester?: { id: number }
+    requester?: { id: number; name: string }
   },
 ): ApproverCheck {
   const key = approverKey(typedName)
   const all = allApprovers(inputs)
   const choice = all.find((c) => c.name === key)
-  if (choice?.userId === parties.recorder.id || key === approverKey(parties.recorder.name)) return { ok: false, kind: 'rule', rule: 'approver_is_recorder' }
-  if ((choice && choice.userId !== null && choice.userId === parties.borrower.userId) || key === approverKey(parties.borrower.name)) {
-    return { ok: false, kind: 'rule', rule: 'approver_is_borrower' }
-  }
-  if (choice && parties.requester && choice.userId === parties.requester.id) return { ok: false, kind: 'rule', rule: 'requester_approves' }
+  // One person however the name is typed (a title dropped, a zero-width space): by account where there is one, else by name.
+  const is = (who: { id?: number | null; name: string }) =>
+    (choice !== undefined && choice.userId !== null && choice.userId === who.id) || samePerson(key, who.name)
+  if (is(parties.recorder)) return { ok: false, kind: 'rule', rule: 'approver_is_recorder' }
+  if (is({ id: parties.borrower.userId, name: parties.borrower.name })) return { ok: false, kind: 'rule', rule: 'approver_is_borrower' }
+  if (parties.requester && is(parties.requester)) return { ok: false, kind: 'rule', rule: 'requester_approves' }
   if (!choice) return { ok: false, kind: 'field', message: 'loan.paper.approverNotListed' }
   const at = atLevel(choice, kind)
   if (!at) return { ok: false, kind: 'field', message: 'loan.paper.approverLevel' }

@@ -139,6 +139,7 @@ function timeline(t: Translate, locale: Locale, v: LoanView, compUpdates: Array<
   for (const a of v.approvals) {
     if (a.step === 'check') {
       out.push({ at: a.at, what: t('loanPages.tl.checked'), actor: a.by_user_id ? who(a.by_user_id) || a.by_name : a.by_name, detail: a.note, tone: 'ok' })
+      if (a.voided_at) out.push({ at: a.voided_at, what: t('paperPage.tl.checkVoided'), actor: who(a.voided_by), detail: a.void_reason, tone: 'warn' })
     } else if (a.on_paper) {
       out.push({
         at: a.at,

@@ -394,4 +394,83 @@ describe('loan policy through the API', () => {
       ['loan.rejected', false],
     ])
   })
+
+  // ---------------------------------------------------------------- found in review: ways around the rules
+
+  describe('ways around the rules, closed', () => {
+    it('when the officer types himself in as an outside borrower (his name with a zero-width space, other spacing or without his title), then the paper approval and the hand-over are his own: 403 and nothing written', async () => {
+      const f = apiAs(t, officer.token)
+      for (const name of ['นายพัสดุ ขยัน', 'นายพัสดุ\u200bขยัน', 'พัสดุ  ขยัน']) {
+        const code = await asset()
+        await refused(
+          () => f.post('/api/v1/loans', loanBody([code], { externalBorrower: { type: 'employee', name }, paperApproval: { approverName: NAYOK, date: TODAY }, handedOverOn: TODAY })),
+          'borrower_approves',
+        )
+      }
+    })
+
+    it('when the นายก is typed in as an outside borrower with a zero-width space or without his title, then naming him as the approver is refused (approver_is_borrower)', async () => {
+      const f = apiAs(t, officer.token)
+      for (const name of ['นายสมปอง ใจดี\u200b', 'นายสมปอง\u200cใจดี', 'สมปอง ใจดี']) {
+        const code = await asset()
+        await refused(() => f.post('/api/v1/loans', loanBody([code], { externalBorrower: { type: 'public', name }, paperApproval: { approverName: NAYOK, date: TODAY }, handedOverOn: TODAY })), 'approver_is_borrower')
+      }
+    })
+
+    it('when a finance user records the paper approval of a signatory without an account who is himself under another spelling, then approver_is_recorder, and he may not hand over what a colleague recorded in his name', async () => {
+      const code = await asset()
+      // The ผอ.กองคลัง signatory is not linked; the finance user's own name lacks the title.
+      await withApprovers(t.ctx, { financeDirector: KONGKLANG })
+      const self = await withToken(t, ['finance'], { username: 'kk.unlinked', name: 'กองคลัง มั่นคง' })
+      const body = loanBody([code], { kind: 'in_premises', externalBorrower: { type: 'public', name: 'นายมาขอ ยืม' }, paperApproval: { approverName: KONGKLANG, date: TODAY, scan: scan() } })
+      await refused(() => apiAs(t, self.token).post('/api/v1/loans', { ...body, handedOverOn: TODAY }), 'approver_is_recorder')
+      // A colleague records it; the one named on it (by name) does not hand it over while the two-person rule is on.
+      const made = await apiAs(t, officer.token).post('/api/v1/loans', body)
+      expect(made.status, JSON.stringify(made.body)).to.equal(201)
+      await refused(() => apiAs(t, self.token).post(`/api/v1/loans/${loanOf(made).id}/handover`, {}), 'approver_hands_over', loanOf(made).id)
+    })
+
+    it('when the officer who entered an off-premises loan records a paper approval and it is disputed and voided, then its check goes with it: the loan waits for a check again, and he may not check it himself', async () => {
+      const code = await asset()
+      const f = apiAs(t, officer.token)
+      const made = await f.post('/api/v1/loans', loanBody([code], { borrower: 'somchai.s', paperApproval: { approverName: NAYOK, date: TODAY } }))
+      expect(made.status, JSON.stringify(made.body)).to.equal(201)
+      const id = loanOf(made).id
+      expect((await apiAs(t, nayok.token).post(`/api/v1/loans/${id}/paper-approval/dispute`, { reason: 'ไม่ได้ลงนาม' })).status).to.equal(200)
+      const voided = await apiAs(t, officer2.token).post(`/api/v1/loans/${id}/paper-approval/void`, { reason: 'ผู้อนุมัติโต้แย้ง' })
+      expect(voided.status, JSON.stringify(voided.body)).to.equal(200)
+      expect(loanOf(voided).status).to.equal('pending')
+      expect(loanOf(voided).approvals.map((a) => [a.step, a.onPaper, a.voidedAt !== null])).to.deep.equal([
+        ['check', true, true],
+        ['approve', true, true],
+      ])
+      // An executive approving now is out of order: the loan needs its check first.
+      await refused(() => apiAs(t, exec2.token).post(`/api/v1/loans/${id}/approve`, {}), 'check_first', id, 409)
+      await refused(() => f.post(`/api/v1/loans/${id}/approve`, {}), 'requester_approves', id)
+    })
+
+    it('when the officer who entered an in-premises loan (or asked for its extension) records the extension "on paper", then it is refused: on paper is only the executive’s decision outside the premises, and the two-person rule holds for it', async () => {
+      const code = await asset()
+      const made = await apiAs(t, officer.token).post('/api/v1/loans', loanBody([code], { kind: 'in_premises', borrower: 'somchai.s' }))
+      const id = loanOf(made).id
+      expect((await apiAs(t, officer2.token).post(`/api/v1/loans/${id}/approve`, {})).status).to.equal(200)
+      expect((await apiAs(t, officer.token).post(`/api/v1/loans/${id}/handover`, {})).status).to.equal(200)
+      const asked = await apiAs(t, officer.token).post(`/api/v1/loans/${id}/extensions`, { dueDate: '2025-01-20', reason: 'งานเลื่อนออกไป' })
+      expect(asked.status, JSON.stringify(asked.body)).to.equal(200)
+      const extId = (asked.body as { extensions: Array<{ id: number }> }).extensions[0]!.id
+      await refused(() => apiAs(t, officer.token).post(`/api/v1/loans/${id}/extensions/${extId}/decision`, { approve: true, onPaper: true }), 'wrong_state', id, 409)
+      await refused(() => apiAs(t, officer.token).post(`/api/v1/loans/${id}/extensions/${extId}/decision`, { approve: true }), 'requester_approves', id)
+    })
+
+    it('when a scan is sent that decodes to nothing, then 422 on the scan; when staff send one, then 403 for the paper approval itself', async () => {
+      const code = await asset()
+      const before = loans()
+      const bad = await apiAs(t, officer.token).post('/api/v1/loans', loanBody([code], { borrower: 'somchai.s', paperApproval: { approverName: PALAD, date: TODAY, scan: { data: 'A' } } }))
+      expect(bad.status).to.equal(422)
+      expect(errOf(bad).details?.[0]).to.include({ field: 'paperApproval.scan' })
+      const fromStaff = await apiAs(t, staff.token).post('/api/v1/loans', loanBody([code], { paperApproval: { approverName: PALAD, date: TODAY, scan: { data: 'A' } } }))
+      expect(fromStaff.status).to.equal(403)
+      expect(loans()).to.equal(before)
+    })
+  })
 })

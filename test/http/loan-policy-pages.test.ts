@@ -362,7 +362,9 @@ describe('the loan policy through the pages', () => {
       expect(page.text).to.not.include(`href="${url}/handover"`)
       expect(textOf(page.text)).to.include('ผู้อนุมัติโต้แย้งเมื่อ').and.include('ข้าพเจ้าไม่ได้ลงนามในใบยืมนี้').and.include(MSG.disputedNoHandover)
       const before = { loan: loanRow(id), audits: audits() }
-      const blocked = await postForm(finance2.agent, `${url}/handover`, `${url}/handover`, { confirmedCodes: String((await t.ctx.db.selectFrom('loan_item as i').innerJoin('asset as a', 'a.id', 'i.asset_id').select('a.code').where('i.loan_id', '=', id).executeTakeFirstOrThrow()).code) })
+      // The hand-over screen is not offered either: it sends finance back to the loan page.
+      expect((await finance2.agent.get(`${url}/handover`)).status).to.equal(303)
+      const blocked = await postForm(finance2.agent, url, `${url}/handover`, { confirmedCodes: String((await t.ctx.db.selectFrom('loan_item as i').innerJoin('asset as a', 'a.id', 'i.asset_id').select('a.code').where('i.loan_id', '=', id).executeTakeFirstOrThrow()).code) })
       expect(blocked.status).to.equal(409)
       expect(textOf(blocked.text)).to.include(MSG.disputedNoHandover)
       expect({ loan: loanRow(id), audits: audits() }).to.deep.equal(before)
@@ -533,6 +535,39 @@ describe('the loan policy through the pages', () => {
       await postForm(finance2.agent, `/loans/${id2}`, `/loans/${id2}/approve`, {}).then((r) => expect(r.status).to.equal(303))
       const approved = JSON.parse((await t.ctx.db.selectFrom('audit_log').select('data').where('action', '=', 'loan.approved').where('entity_id', '=', String(id2)).executeTakeFirstOrThrow()).data) as Record<string, unknown>
       expect(approved).to.include({ twoPersonRule: true })
+    })
+  })
+
+  describe('found in review', () => {
+    it('when a finance user sends a cut-short or boundary-less multipart body to a form that records a paper approval, then 400 with a message, never a 500, and nothing is written', async () => {
+      const page = await officer.agent.get('/counter?new=1')
+      const token = csrfFrom(page.text)
+      const before = { loans: loans(), audits: audits() }
+      for (const path of ['/counter', '/loans/new']) {
+        const cut = await officer.agent
+          .post(path)
+          .set('Content-Type', 'multipart/form-data; boundary=XYZ')
+          .send(`--XYZ\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${token}\r\n--XYZ\r\nContent-Disposition: form-data; name="scan"; filename="s.png"\r\nContent-Type: image/png\r\n\r\nabc`)
+        expect(cut.status, `${path} cut short`).to.equal(400)
+        const noBoundary = await officer.agent.post(path).set('Content-Type', 'multipart/form-data').send('x')
+        expect(noBoundary.status, `${path} without a boundary`).to.be.within(400, 403)
+      }
+      expect({ loans: loans(), audits: audits() }).to.deep.equal(before)
+    })
+
+    it('when a paper approval is disputed, then the loan leaves finance’s "to hand over" list for the disputed one, as the dashboard count does', async () => {
+      await withApprovers(t.ctx, { mayor: { name: NAYOK, account: 'nayok' } })
+      const nayok = (await getCurrentUser(t.ctx, (await t.ctx.db.selectFrom('app_user').select('id').where('username', '=', 'nayok').executeTakeFirstOrThrow()).id))!
+      const code = await asset()
+      const staffUser = await makeUser(t.ctx, ['staff'])
+      const v = await createLoan(t.ctx, officer.user, serviceRequest([code], { borrower: staffUser.username, paperApproval: { approverName: NAYOK, date: TODAY } }))
+      const other = await signedInAs(t, ['finance'])
+      const queueBefore = textOf((await other.agent.get('/loans/queue')).text)
+      expect(queueBefore).to.include(v.number)
+      await disputePaperApproval(t.ctx, nayok, v.loan.id, { reason: 'ข้าพเจ้าไม่ได้ลงนาม' })
+      const html = (await other.agent.get('/loans/queue')).text
+      expect(textOf(/<section[^>]*id="q-toHandOver"[\s\S]*?<\/section>/.exec(html)![0])).to.not.include(v.number)
+      expect(textOf(/<section[^>]*id="q-paperDisputed"[\s\S]*?<\/section>/.exec(html)![0])).to.include(v.number)
     })
   })
 })

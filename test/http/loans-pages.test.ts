@@ -259,7 +259,9 @@ describe('loan pages: the loan page, its actions and the queues', () => {
     const insideUrl = `/loans/${inside.loan.id}`
     await postForm(finance.agent, insideUrl, `${insideUrl}/approve`, {}).then((r) => expect(r.status).to.equal(303))
     expect((await finance.agent.get(insideUrl)).text).to.not.include(`href="${insideUrl}/handover"`)
-    const approverHands = await postForm(finance.agent, `${insideUrl}/handover`, `${insideUrl}/handover`, { op: 'handover', confirmedCodes: 'A-3' })
+    // Nor is the hand-over screen offered (back to the loan page); a post anyway is refused with the rule.
+    expect((await finance.agent.get(`${insideUrl}/handover`)).status).to.equal(303)
+    const approverHands = await postForm(finance.agent, insideUrl, `${insideUrl}/handover`, { op: 'handover', confirmedCodes: 'A-3' })
     expect(approverHands.status).to.equal(403)
     expect(textOf(approverHands.text)).to.include('แบ่งแยกหน้าที่: ผู้อนุมัติการยืมในสถานที่ต้องไม่เป็นผู้ส่งมอบพัสดุเอง')
     // Staff are not even shown the hand-over screen.

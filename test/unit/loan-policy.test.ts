@@ -201,8 +201,11 @@ function expected(action: LoanAction, s: Scenario): Expected {
       if (!extensionAsked) return 'no_extension'
       if (iBorrow) return 'borrower_approves'
       const onPaper = action === 'decideExtensionOnPaper'
+      // On paper is the executive's decision outside the premises, recorded by finance.
+      if (onPaper && !outside) return 'wrong_state'
       if (!outside || onPaper ? !finance : !executive) return !outside || onPaper ? 'needs_finance' : 'needs_executive'
-      if (!onPaper && twoPerson && iEnteredForAnother) return 'requester_approves'
+      // Recording it on paper names no approver who could confirm it: the two-person rule holds for it too.
+      if (twoPerson && iEnteredForAnother) return 'requester_approves'
       return 'ok'
     }
     case 'followUp':
@@ -353,7 +356,9 @@ const ROWS: Row[] = [
   ['finance', 'requester', 'off_premises', 'pendingChecked', 'on', 'recordPaper', 'ok'],
   ['finance', 'requester', 'in_premises', 'pending', 'on', 'recordPaper', 'ok'],
   ['finance', 'requester', 'in_premises', 'approved', 'on', 'handOver', 'ok'],
-  ['finance', 'requester', 'off_premises', 'onLoanExtension', 'on', 'decideExtensionOnPaper', 'ok'],
+  ['finance', 'requester', 'off_premises', 'onLoanExtension', 'on', 'decideExtensionOnPaper', 'requester_approves'],
+  ['finance', 'requester', 'off_premises', 'onLoanExtension', 'off', 'decideExtensionOnPaper', 'ok'],
+  ['finance', 'unrelated', 'in_premises', 'onLoanExtension', 'on', 'decideExtensionOnPaper', 'wrong_state'],
   // The in-premises approver (in the app) does not also hand it over; off the premises the hander is not the approver anyway.
   ['finance', 'approver', 'in_premises', 'approved', 'on', 'handOver', 'approver_hands_over'],
   ['finance', 'approver', 'in_premises', 'approved', 'off', 'handOver', 'ok'],

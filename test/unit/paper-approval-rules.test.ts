@@ -206,7 +206,7 @@ describe('paper approval rules: never the recorder, never the borrower', () => {
   })
 
   it('when a colleague records a paper approval naming the officer who entered the loan, then requester_approves while the two-person rule is on (the service passes the requester), and it is accepted when it is off', () => {
-    const requester = { id: 12 } // the ผอ.กองคลัง entered the loan for someone else
+    const requester = { id: 12, name: DIRECTOR } // the ผอ.กองคลัง entered the loan for someone else
     expect(checkPaperApprover(DIRECTOR, inputs(), 'in_premises', { ...parties, requester })).to.deep.equal({ ok: false, kind: 'rule', rule: 'requester_approves' })
     expect(checkPaperApprover(DIRECTOR, inputs(), 'in_premises', parties).ok).to.equal(true)
     // Another approver of the same loan is fine with the rule on.

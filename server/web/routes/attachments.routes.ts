@@ -52,6 +52,9 @@ export function attachmentUpload(ctx: AppContext): RequestHandler {
         }
         return next(new AppError('bad_request', 'attachment.unreadable'))
       }
+      // busboy's own complaints about the body (no boundary, cut short, malformed parts) are the sender's
+      // mistake: 400, never a 500. Anything else is ours.
+      if (err instanceof Error && /multipart|boundary|unexpected end|malformed/i.test(err.message)) return next(new AppError('bad_request', 'attachment.unreadable'))
       next(err)
     })
   }

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express'
 import type { AppContext } from '../../context.js'
 import type { AppError } from '../../errors.js'
 import { expireLoansIfDue, getLoan, handOver, receiveReturn, type LoanView } from '../../services/loan.service.js'
+import { loanDecision } from '../../services/loan-query.service.js'
 import { ITEM_CONDITIONS } from '../../services/loan-rules.js'
 import { resolveScan } from '../../services/label.service.js'
 import { bangkokDate, daysBetween } from '../../i18n/calendar.js'
@@ -55,7 +56,9 @@ export function loanHandoverRoutes(ctx: AppContext): Router {
 
   async function renderHandover(req: Request, res: Response, status: number, id: number, state: HandoverState) {
     const v = await getLoan(ctx, req.user!, id)
-    if (v.loan.status !== 'approved') {
+    // The screen is offered only to whom the loan policy would let hand it over (a day too early is said on the screen's POST).
+    const may = await loanDecision(ctx, req.user!, v, 'handOver')
+    if (v.loan.status !== 'approved' || (!may.ok && may.rule !== 'not_started')) {
       res.redirect(303, `/loans/${id}`)
       return
     }
@@ -139,7 +142,7 @@ export function loanHandoverRoutes(ctx: AppContext): Router {
     form: { picked: string[]; values: Record<string, string>; message?: string; errors?: Record<string, string>; focus?: string },
   ) {
     const v = await getLoan(ctx, req.user!, id)
-    if (v.loan.status !== 'on_loan') {
+    if (v.loan.status !== 'on_loan' || !(await loanDecision(ctx, req.user!, v, 'receive')).ok) {
       res.redirect(303, `/loans/${id}`)
       return
     }
