@@ -18,6 +18,8 @@ export function cleanName(name: string): string {
 /** The key two spellings of one person share: the clean name without its title and without spaces, in lower case. */
 export function personKey(name: string): string {
   let s = cleanName(name).toLowerCase()
+  // A title alone names nobody.
+  if (TITLES.includes(s)) return ''
   for (const t of TITLES) {
     if (s.startsWith(t) && s.length > t.length) {
       s = s.slice(t.length)
