@@ -45,7 +45,7 @@ export async function renderLoanPage(ctx: AppContext, req: Request, res: Respons
   const compUpdates = await compensationUpdates(ctx, view)
   const stockEvents = await stockReturnEvents(ctx, view)
   const extras = await loanPageExtras(ctx, req, res, view)
-  const approvers = view.loan.status === 'pending' && hasRole(user, 'finance') ? approverOptions(req.t, await paperApproverChoices(ctx)) : []
+  const approvers = view.loan.status === 'pending' && hasRole(user, 'finance') ? approverOptions(req.t, await paperApproverChoices(ctx), user) : []
   res.status(status).render(
     'loans/show',
     loanPageModel({ t: req.t, locale: req.locale, user, view, settings, today, compensationUpdates: compUpdates, stockEvents, state, extras, approvers }),

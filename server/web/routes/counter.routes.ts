@@ -106,7 +106,7 @@ export function counterRoutes(ctx: AppContext): Router {
       purposes: PURPOSES.map((p) => t(`counter.purpose.${p}`)),
       places: m.borrower ? [m.borrower.organisation, m.borrower.address].filter(Boolean) : [],
       choices: await choices(),
-      approvers: approverOptions(t, await paperApproverChoices(ctx)),
+      approvers: approverOptions(t, await paperApproverChoices(ctx), req.user),
       today: today(),
     })
   }

@@ -30,7 +30,7 @@ export function loanEntryRoutes(ctx: AppContext): Router {
   const router = Router()
 
   async function render(req: Request, res: Response, status: number, model: { values: FinanceEntryValues; errors?: Record<string, string>; message?: string }) {
-    const approvers = approverOptions(req.t, await paperApproverChoices(ctx))
+    const approvers = approverOptions(req.t, await paperApproverChoices(ctx), req.user)
     const users = (await listUsers(ctx, { active: true, page: 1, pageSize: USER_CHOICES })).items.map(({ user }) => ({ username: user.username, name: user.name, position: user.position }))
     res.status(status).render('loans/new', {
       title: req.t('loanEntry.title'),
