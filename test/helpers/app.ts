@@ -59,3 +59,18 @@ export async function apiToken(app: App, username: string, password: string): Pr
   if (res.status !== 201) throw new Error(`token failed: ${res.status} ${JSON.stringify(res.body)}`)
   return (res.body as { token: string }).token
 }
+
+/** Posts an urlencoded form with the CSRF token of the page `from` (the loan page, another page). */
+export async function postForm(agent: supertest.Agent, from: string, path: string, body: Record<string, string | string[]>) {
+  const page = await agent.get(from)
+  return agent.post(path).type('form').send({ _csrf: csrfFrom(page.text), ...body })
+}
+
+/** Posts a multipart form (the forms that record a paper approval) as a browser sends it, with the slip's scan when given. */
+export async function postMultipart(agent: supertest.Agent, from: string, path: string, fields: Record<string, string>, scan?: Buffer) {
+  const page = await agent.get(from)
+  const req = agent.post(path).field('_csrf', csrfFrom(page.text))
+  for (const [k, v] of Object.entries(fields)) req.field(k, v)
+  if (scan) req.attach('scan', scan, { filename: 'slip.png', contentType: 'image/png' })
+  return req
+}

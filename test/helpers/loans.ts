@@ -46,3 +46,21 @@ export function errorOf(res: { body: unknown }): ErrorBody['error'] {
 export function count(t: TestApp, sql: string, ...params: unknown[]): number {
   return (t.ctx.handle.raw.prepare(sql).get(...params) as { n: number }).n
 }
+
+/** One entry of a Loan's `approvals` as the API answers it (SPEC §5, with our keys), read from outside. */
+export interface ApprovalBody {
+  step: 'check' | 'approve'
+  by: string
+  at: string
+  note: string | null
+  onPaper: boolean
+  recordedBy: string | null
+  paperDate: string | null
+  confirmedAt: string | null
+  disputedAt: string | null
+  evidence: { attachmentId: number; fileName: string; sha256: string; uploadedAt: string } | null
+  approverUsername: string | null
+  disputeReason: string | null
+  voidedAt: string | null
+  voidReason: string | null
+}

@@ -4,7 +4,7 @@ import { updateSettings } from '../../server/services/settings.service.js'
 import { createTestApp, type TestApp } from '../helpers/app.js'
 import { makeAsset } from '../helpers/assets.js'
 import { TINY_PNG, withApprovers } from '../helpers/approvers.js'
-import { apiAs, count, loanBody, withToken } from '../helpers/loans.js'
+import { apiAs, count, loanBody, withToken, type ApprovalBody } from '../helpers/loans.js'
 
 /*
  * The loan policy through the JSON API (SPEC §1, §5): every self-dealing path is refused with 403
@@ -13,22 +13,7 @@ import { apiAs, count, loanBody, withToken } from '../helpers/loans.js'
  * audit entry of every loan step telling whether the two-person rule was on.
  */
 
-interface Approval {
-  step: 'check' | 'approve'
-  by: string
-  at: string
-  note: string | null
-  onPaper: boolean
-  recordedBy: string | null
-  paperDate: string | null
-  confirmedAt: string | null
-  disputedAt: string | null
-  evidence: { attachmentId: number; fileName: string; sha256: string; uploadedAt: string } | null
-  approverUsername: string | null
-  disputeReason: string | null
-  voidedAt: string | null
-  voidReason: string | null
-}
+type Approval = ApprovalBody
 interface Loan {
   id: number
   status: string

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import { expect } from 'chai'
 import type supertest from 'supertest'
-import { createTestApp, csrfFrom, signIn, signedInAs, type TestApp } from '../helpers/app.js'
+import { createTestApp, csrfFrom, postForm, postMultipart, signIn, signedInAs, type TestApp } from '../helpers/app.js'
 import { makeUser, TEST_PASSWORD } from '../helpers/builders.js'
 import { makeAsset } from '../helpers/assets.js'
 import { makeStock } from '../helpers/stock.js'
@@ -51,21 +51,6 @@ function textOf(html: string): string {
     .replace(/&quot;/g, '"')
     .replace(/&amp;/g, '&')
     .replace(/\s+/g, ' ')
-}
-
-/** Posts an urlencoded form with the CSRF token of the page `from`. */
-async function postForm(agent: Agent, from: string, path: string, body: Record<string, string>) {
-  const page = await agent.get(from)
-  return agent.post(path).type('form').send({ _csrf: csrfFrom(page.text), ...body })
-}
-
-/** Posts a multipart form (the forms that record a paper approval), with the scan attached when given, as a browser sends it. */
-async function postMultipart(agent: Agent, from: string, path: string, fields: Record<string, string>, scan?: Buffer) {
-  const page = await agent.get(from)
-  const req = agent.post(path).field('_csrf', csrfFrom(page.text))
-  for (const [k, v] of Object.entries(fields)) req.field(k, v)
-  if (scan) req.attach('scan', scan, 'slip.png')
-  return req
 }
 
 describe('the loan policy through the pages', () => {

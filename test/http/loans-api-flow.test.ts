@@ -3,7 +3,7 @@ import { approveLoan, createLoan } from '../../server/services/loan.service.js'
 import { createTestApp, type TestApp } from '../helpers/app.js'
 import { makeAsset } from '../helpers/assets.js'
 import { makeUser } from '../helpers/builders.js'
-import { apiAs, count, errorOf, loanBody, withToken } from '../helpers/loans.js'
+import { apiAs, count, errorOf, loanBody, withToken, type ApprovalBody } from '../helpers/loans.js'
 import { withApprovers } from '../helpers/approvers.js'
 
 interface Loan {
@@ -23,22 +23,7 @@ interface Loan {
   overdue: boolean
   dueDate: string
   items: Array<{ assetCode: string; assetName: string; handedOverAt: string | null; returnedAt: string | null; condition: string | null; note: string | null; receivedBy: string | null; returnedBy: string | null }>
-  approvals: Array<{
-    step: string
-    by: string
-    at: string
-    note: string | null
-    onPaper: boolean
-    recordedBy: string | null
-    paperDate: string | null
-    confirmedAt: string | null
-    disputedAt: string | null
-    evidence: { attachmentId: number; fileName: string; sha256: string; uploadedAt: string } | null
-    approverUsername: string | null
-    disputeReason: string | null
-    voidedAt: string | null
-    voidReason: string | null
-  }>
+  approvals: ApprovalBody[]
   enteredAfterFact: boolean
   dueDateOriginal: string
   handedOverOn: string | null

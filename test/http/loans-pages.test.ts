@@ -1,29 +1,11 @@
 import { expect } from 'chai'
-import type supertest from 'supertest'
-import { createTestApp, csrfFrom, signIn, signedInAs, type TestApp } from '../helpers/app.js'
+import { createTestApp, csrfFrom, postForm, postMultipart, signIn, signedInAs, type TestApp } from '../helpers/app.js'
 import { makeUser } from '../helpers/builders.js'
 import { makeAsset } from '../helpers/assets.js'
 import { approveLoan, createLoan, handOver } from '../../server/services/loan.service.js'
 import { verifyChain } from '../../server/services/audit.service.js'
 import { updateSettings } from '../../server/services/settings.service.js'
 import { TINY_PNG, withApprovers } from '../helpers/approvers.js'
-
-type Agent = supertest.Agent
-
-/** Posts a form from the loan page (or another page) with that page's CSRF token. */
-async function postForm(agent: Agent, from: string, path: string, body: Record<string, string | string[]>) {
-  const page = await agent.get(from)
-  return agent.post(path).type('form').send({ _csrf: csrfFrom(page.text), ...body })
-}
-
-/** Posts the loan page's multipart form (the paper-approval form carries the slip's scan), with that page's CSRF token. */
-async function postMultipart(agent: Agent, from: string, path: string, fields: Record<string, string>, scan?: Buffer) {
-  const page = await agent.get(from)
-  const req = agent.post(path).field('_csrf', csrfFrom(page.text))
-  for (const [k, v] of Object.entries(fields)) req.field(k, v)
-  if (scan) req.attach('scan', scan, { filename: 'slip.png', contentType: 'image/png' })
-  return req
-}
 
 /** The text of a page without tags, spaces collapsed: what a person reads. */
 function textOf(html: string): string {
