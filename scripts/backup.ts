@@ -58,6 +58,8 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (s: strin
 
 // Run only as a program, not when a test imports run().
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '')) {
+  // Files this command creates (backups, a restored database) are the owner's only.
+  process.umask(0o077)
   run(process.argv.slice(2), process.env, (s) => process.stdout.write(`${s}\n`)).then(
     (code) => process.exit(code),
     (e: unknown) => {

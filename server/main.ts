@@ -1,4 +1,6 @@
+import fs from 'node:fs'
 import type { Server } from 'node:http'
+import path from 'node:path'
 import { pino } from 'pino'
 import { loadConfig } from './config.js'
 import { openDb, type OpenDb } from '../db/connection.js'
@@ -7,9 +9,29 @@ import { createApp } from './app.js'
 import { systemClock } from './clock.js'
 import type { AppContext } from './context.js'
 import { ensureFirstAdmin } from './services/user.service.js'
-import { getOrCreateSecret } from './services/secret.service.js'
+import { secretFromKeyFile } from './services/secret.service.js'
 import { expireLoans } from './services/loan.service.js'
 import { backupBeforeMigrating, startBackupTimer } from './services/backup.service.js'
+
+/** The session-signing key from `<data folder>/session.key`, created on first start. */
+function sessionKeyFromFile(ctx: AppContext): string {
+  const folder = ctx.config.databasePath === ':memory:' ? path.resolve('data') : path.dirname(path.resolve(ctx.config.databasePath))
+  const key = secretFromKeyFile(folder, 'session')
+  if (key.created) ctx.logger.info({ file: path.join(folder, 'session.key') }, 'session key created (back it up apart from the database)')
+  return key.value
+}
+
+/**
+ * Files this process creates are its owner's only (the database, its WAL, backups, attachments, key
+ * files): a copy readable by others is a copy of everyone's loans. Existing database files are narrowed too.
+ */
+export function ownerOnlyFiles(databasePath: string): void {
+  process.umask(0o077)
+  if (databasePath === ':memory:') return
+  for (const f of [databasePath, `${databasePath}-wal`, `${databasePath}-shm`]) {
+    if (fs.existsSync(f) && (fs.statSync(f).mode & 0o077) !== 0) fs.chmodSync(f, 0o600)
+  }
+}
 
 /** How often uncollected approved loans are checked for expiry. */
 const EXPIRY_INTERVAL_MS = 10 * 60_000
@@ -18,6 +40,7 @@ const EXPIRY_INTERVAL_MS = 10 * 60_000
 async function main(): Promise<void> {
   const config = loadConfig(process.env)
   const logger = pino({ level: config.logLevel })
+  ownerOnlyFiles(config.databasePath)
   const handle = openDb(config.databasePath)
   const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger }
 
@@ -47,7 +70,8 @@ async function main(): Promise<void> {
  */
 export async function serve(ctx: AppContext, handle: OpenDb, opts: { label?: string; onListening?: (url: string) => void }): Promise<void> {
   const { config, logger } = ctx
-  const sessionSecret = config.sessionSecret ?? (await getOrCreateSecret(ctx, 'session'))
+  // The cookie-signing key: SESSION_SECRET, or a key file beside the data (0600), never the database.
+  const sessionSecret = config.sessionSecret ?? sessionKeyFromFile(ctx)
   const app = createApp(ctx, { sessionSecret, pruneSessions: true })
   const server: Server = app.listen(config.port, config.host ?? '0.0.0.0', () => {
     const addr = server.address()

@@ -109,8 +109,9 @@ export async function stageAttachment(ctx: AppContext, input: NewAttachment): Pr
   const dir = ctx.config.attachmentsDir
   const finalPath = path.join(dir, storedName)
   const tempPath = path.join(dir, `.${storedName}.part`)
-  await fs.promises.mkdir(dir, { recursive: true, mode: 0o750 })
-  const fh = await fs.promises.open(tempPath, 'wx', 0o640)
+  // Evidence with personal data: the folder and its files are the owner's only.
+  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 })
+  const fh = await fs.promises.open(tempPath, 'wx', 0o600)
   try {
     await fh.writeFile(data)
     await fh.sync()

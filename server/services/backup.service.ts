@@ -250,7 +250,7 @@ async function sha256Of(file: string): Promise<string> {
 
 function writeJsonAtomically(file: string, data: unknown): void {
   const tmp = `${file}.${process.pid}.tmp`
-  fs.writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`)
+  fs.writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 })
   fs.renameSync(tmp, file)
 }
 
@@ -289,12 +289,14 @@ function linkIntoPlace(tmp: string, target: BackupTarget, at: Date, kind: Backup
  * faithful copy of what the database holds, and the caller reports the problem.
  */
 export async function createBackup(source: OpenDb, target: BackupTarget, kind: BackupKind, opts: { offThread?: boolean } = {}): Promise<BackupResult> {
-  fs.mkdirSync(target.dir, { recursive: true })
+  // A backup is a copy of everyone's loans: the folder and every file in it are the owner's only.
+  fs.mkdirSync(target.dir, { recursive: true, mode: 0o700 })
   const at = target.clock.now()
   const prefix = backupPrefix(target.databasePath)
   const tmp = path.join(target.dir, `.${prefix}-${stampOf(at)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.tmp`)
   try {
     await sqliteFile.onlineBackup(source, tmp)
+    fs.chmodSync(tmp, 0o600)
     sqliteFile.useRollbackJournal(tmp)
     const check = await checkDatabaseFile(tmp, opts)
     await sqliteFile.fsyncFile(tmp)
@@ -550,6 +552,7 @@ export async function restoreDatabase(file: string, target: BackupTarget): Promi
   const tmp = `${db}.restoring-${process.pid}.tmp`
   try {
     fs.copyFileSync(source, tmp)
+    fs.chmodSync(tmp, 0o600)
     try {
       sqliteFile.useRollbackJournal(tmp)
     } catch (e) {

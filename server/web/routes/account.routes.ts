@@ -7,6 +7,7 @@ import { getDepartment } from '../../services/department.service.js'
 import { requireSignIn } from '../middleware/auth.js'
 import { flash } from '../middleware/locals.js'
 import { bodyOf, fieldErrors, idParam, str } from '../forms/common.form.js'
+import { sessionKey } from '../../services/session.service.js'
 
 export function accountRoutes(ctx: AppContext): Router {
   const router = Router()
@@ -71,7 +72,7 @@ export function accountRoutes(ctx: AppContext): Router {
         ctx,
         req.user!,
         { currentPassword: str(b.currentPassword) ?? '', newPassword: str(b.newPassword) ?? '', confirmPassword: str(b.confirmPassword) ?? '' },
-        req.sessionID,
+        sessionKey(req.sessionID),
       )
     } catch (e) {
       if (isAppError(e) && e.code === 'validation_failed') {
