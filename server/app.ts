@@ -42,7 +42,7 @@ import { transparencyRoutes } from './web/routes/transparency.routes.js'
 import { apiRouter } from './api/index.js'
 
 export interface AppOptions {
-  /** The session secret: from SESSION_SECRET, or one kept in the database (see secret.service). */
+  /** The session-signing key: from SESSION_SECRET, or the key file beside the data (secret.service); never the database. */
   sessionSecret: string
   signInLimits?: SignInLimits
   /** main.ts prunes expired sessions on a timer; tests do not. */
