@@ -13,7 +13,7 @@ export interface TestApp {
 
 export async function createTestApp(opts: { now?: string; env?: Record<string, string>; signInLimits?: SignInLimits } = {}): Promise<TestApp> {
   const ctx = await createTestContext(opts)
-  const app = createApp(ctx, { sessionSecret: 'test-secret-test-secret', signInLimits: opts.signInLimits ?? { perAccount: 1000, perAddress: 1000 } })
+  const app = createApp(ctx, { sessionSecret: 'test-secret-test-secret', signInLimits: opts.signInLimits ?? { perAccountAndAddress: 1000, perAddress: 1000 } })
   return {
     ctx,
     app,

@@ -374,8 +374,8 @@ describe('http: security', () => {
       return agent.post('/login').type('form').send({ _csrf: token, username, password, next: '/' })
     }
 
-    it('when one account has had N failed sign-ins, then the next attempt — even with the right password — gets 429 in Thai with Retry-After', async () => {
-      t = await createTestApp({ signInLimits: { perAccount: 3, perAddress: 10 } })
+    it('when one account has had N failed sign-ins from one address, then the next attempt from there — even with the right password — gets 429 in Thai with Retry-After', async () => {
+      t = await createTestApp({ signInLimits: { perAccountAndAddress: 3, perAddress: 10 } })
       const victim = await makeUser(t.ctx, ['staff'])
       const other = await makeUser(t.ctx, ['staff'])
       const agent = supertest.agent(t.app)
@@ -400,7 +400,7 @@ describe('http: security', () => {
     })
 
     it('when one address has had too many failed sign-ins across accounts, then it gets 429', async () => {
-      t = await createTestApp({ signInLimits: { perAccount: 3, perAddress: 10 } })
+      t = await createTestApp({ signInLimits: { perAccountAndAddress: 3, perAddress: 10 } })
       const user = await makeUser(t.ctx, ['staff'])
       const agent = supertest.agent(t.app)
       for (let i = 0; i < 10; i++) {
@@ -414,7 +414,7 @@ describe('http: security', () => {
     })
 
     it('when a client rotates X-Forwarded-For without TRUST_PROXY, then it is still the same address', async () => {
-      t = await createTestApp({ signInLimits: { perAccount: 100, perAddress: 3 } })
+      t = await createTestApp({ signInLimits: { perAccountAndAddress: 100, perAddress: 3 } })
       const agent = supertest.agent(t.app)
       for (let i = 0; i < 3; i++) {
         const page = await agent.get('/login')
@@ -426,19 +426,21 @@ describe('http: security', () => {
       expect(res.status).to.equal(429)
     })
 
-    it('when sign-ins succeed, then they do not count towards the limits', async () => {
-      t = await createTestApp({ signInLimits: { perAccount: 3, perAddress: 4 } })
+    // Changed with issue 13: a successful sign-in now clears that account's failures from that address
+    // (it used to give back only its own slot, so earlier failures still counted).
+    it('when a sign-in succeeds, then it does not count and it clears that account’s failures from that address', async () => {
+      t = await createTestApp({ signInLimits: { perAccountAndAddress: 3, perAddress: 10 } })
       const user = await makeUser(t.ctx, ['staff'])
       const agent = supertest.agent(t.app)
       for (let i = 0; i < 2; i++) expect((await attempt(agent, user.username, 'wrong-password-1')).status).to.equal(401)
       for (let i = 0; i < 6; i++) await signIn(t.app, user.username, user.password)
-      // Two failures so far: a third is still a plain 401, the fourth attempt is blocked.
-      expect((await attempt(agent, user.username, 'wrong-password-1')).status).to.equal(401)
+      // Cleared: three more failures are plain 401s, the fourth attempt is blocked.
+      for (let i = 0; i < 3; i++) expect((await attempt(agent, user.username, 'wrong-password-1')).status, `failure ${i + 1}`).to.equal(401)
       expect((await attempt(agent, user.username, user.password)).status).to.equal(429)
     })
 
-    it('when POST /api/v1/tokens fails N times for one account, then 429 rate_limited JSON with Retry-After; another account still gets a token', async () => {
-      t = await createTestApp({ signInLimits: { perAccount: 3, perAddress: 10 } })
+    it('when POST /api/v1/tokens fails N times for one account from one address, then 429 rate_limited JSON with Retry-After; another account still gets a token', async () => {
+      t = await createTestApp({ signInLimits: { perAccountAndAddress: 3, perAddress: 10 } })
       const victim = await makeUser(t.ctx, ['staff'])
       const other = await makeUser(t.ctx, ['staff'])
       for (let i = 0; i < 3; i++) {
@@ -459,7 +461,7 @@ describe('http: security', () => {
     })
 
     it('when POST /api/v1/tokens fails too often from one address, then 429 rate_limited', async () => {
-      t = await createTestApp({ signInLimits: { perAccount: 3, perAddress: 10 } })
+      t = await createTestApp({ signInLimits: { perAccountAndAddress: 3, perAddress: 10 } })
       const user = await makeUser(t.ctx, ['staff'])
       for (let i = 0; i < 10; i++) {
         const res = await supertest(t.app).post('/api/v1/tokens').send({ username: `guess${i}`, password: 'wrong-password-1' })
@@ -472,7 +474,7 @@ describe('http: security', () => {
     })
 
     it('when tokens are issued successfully, then they do not count towards the limits', async () => {
-      t = await createTestApp({ signInLimits: { perAccount: 2, perAddress: 3 } })
+      t = await createTestApp({ signInLimits: { perAccountAndAddress: 2, perAddress: 3 } })
       const user = await makeUser(t.ctx, ['staff'])
       for (let i = 0; i < 6; i++) await apiToken(t.app, user.username, user.password)
       const failed = await supertest(t.app).post('/api/v1/tokens').send({ username: user.username, password: 'wrong-password-1' })
