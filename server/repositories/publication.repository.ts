@@ -69,3 +69,14 @@ export async function updateIfStatus(db: Db, id: number, from: PublicationStatus
   const r = await db.updateTable('report_publication').set(changes).where('id', '=', id).where('status', 'in', from).executeTakeFirst()
   return Number(r.numUpdatedRows) === 1
 }
+
+/** Every frozen snapshot with its stored hash (submitted, reviewed, returned after submission, published), for the audit's verification. */
+export async function frozenSnapshots(db: Db): Promise<Array<{ id: number; fiscal_year: number; period: string; status: PublicationStatus; snapshot: string; snapshot_hash: string }>> {
+  const rows = await db
+    .selectFrom('report_publication')
+    .select(['id', 'fiscal_year', 'period', 'status', 'snapshot', 'snapshot_hash'])
+    .where('snapshot_hash', 'is not', null)
+    .orderBy('id')
+    .execute()
+  return rows.map((r) => ({ ...r, snapshot: r.snapshot ?? '', snapshot_hash: r.snapshot_hash ?? '' }))
+}

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { AuditRow } from '../../db/schema.js'
 import type { Db } from '../../db/connection.js'
 import * as auditRepo from '../repositories/audit.repository.js'
+import * as publications from '../repositories/publication.repository.js'
 import type { Clock } from '../clock.js'
 
 export const GENESIS_HASH = '0'.repeat(64)
@@ -93,6 +94,51 @@ export async function verifyChain(db: Db, chunkSize = 2000): Promise<VerifyResul
     if (rows.length < chunkSize) return { ok: true, entries }
     await new Promise((resolve) => setImmediate(resolve))
   }
+}
+
+/** What the verification finds outside the chain itself (SPEC §5). */
+export interface AuditProblem {
+  code: 'report_hash_mismatch' | 'report_hash_not_audited'
+  /** «2568/year»: the report's fiscal year and period. */
+  report: string
+  stored: string
+  /** The hashes the report's audit entries recorded (none for `report_hash_not_audited`). */
+  recorded: string[]
+}
+
+export interface AuditVerification extends VerifyResult {
+  problems: AuditProblem[]
+}
+
+/**
+ * The chain (as verifyChain), and every frozen report checked against it: its snapshot must still hash
+ * to the stored hash, and that hash must be the one its audit entries recorded at submission, review
+ * and approval. A published report rewritten in the database together with its hash — the triggers
+ * dropped and re-created — is found here (issue 13). `ok` is false on any problem.
+ */
+export async function verifyAudit(db: Db): Promise<AuditVerification> {
+  const chain = await verifyChain(db)
+  const problems: AuditProblem[] = []
+  for (const p of await publications.frozenSnapshots(db)) {
+    const report = `${p.fiscal_year}/${p.period}`
+    const entries = await auditRepo.list(db, { entity: 'report_publication', entityId: String(p.id), limit: 200, offset: 0 })
+    const recorded = [
+      ...new Set(
+        entries.rows.flatMap((r) => {
+          try {
+            const sha = (JSON.parse(r.data) as { sha256?: unknown }).sha256
+            return typeof sha === 'string' ? [sha] : []
+          } catch {
+            return []
+          }
+        }),
+      ),
+    ]
+    const contentHash = createHash('sha256').update(p.snapshot, 'utf8').digest('hex')
+    if (recorded.length === 0) problems.push({ code: 'report_hash_not_audited', report, stored: p.snapshot_hash, recorded })
+    else if (contentHash !== p.snapshot_hash || recorded.some((h) => h !== p.snapshot_hash)) problems.push({ code: 'report_hash_mismatch', report, stored: p.snapshot_hash, recorded })
+  }
+  return { ...chain, ok: chain.ok && problems.length === 0, problems }
 }
 
 export interface AuditEntryView {

@@ -1,6 +1,6 @@
 import { Router } from 'express'
 import type { AppContext } from '../../context.js'
-import { listEntries, verifyChain } from '../../services/audit.service.js'
+import { listEntries, verifyAudit } from '../../services/audit.service.js'
 import { requireRole } from '../middleware/auth.js'
 import { pageParam } from '../forms/common.form.js'
 
@@ -12,7 +12,7 @@ export function auditRoutes(ctx: AppContext): Router {
     const entity = typeof req.query.entity === 'string' ? req.query.entity.slice(0, 50) : ''
     const action = typeof req.query.action === 'string' ? req.query.action.slice(0, 80) : ''
     const page = pageParam(req.query.page)
-    const [verification, list] = [await verifyChain(ctx.db), await listEntries(ctx.db, { entity: entity || undefined, action: action || undefined, page, pageSize: PAGE_SIZE })]
+    const [verification, list] = [await verifyAudit(ctx.db), await listEntries(ctx.db, { entity: entity || undefined, action: action || undefined, page, pageSize: PAGE_SIZE })]
     res.render('audit/index', {
       title: req.t('audit.title'),
       verification,
