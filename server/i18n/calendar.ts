@@ -16,10 +16,17 @@ export const BUDDHIST_ERA_OFFSET = 543
 /** A typed year above this is taken to be a Buddhist-era year. */
 export const BUDDHIST_YEAR_THRESHOLD = 2300
 
+/**
+ * The earliest Common-Era year a typed date may have. Nothing this office records (an asset bought,
+ * a loan, a letter) is older, and a year like 0999 is a typing slip; refusing it here keeps every
+ * date input (pages, API, imports) inside the range the fiscal-year arithmetic understands.
+ */
+export const MIN_DATE_YEAR = 1900
+
 /** Fiscal years are named in the Buddhist era; anything below this is assumed to be a CE year passed by mistake. */
 const MIN_FISCAL_YEAR = 2400
 
-export type DateParseFailure = 'format' | 'invalid' | 'buddhist_year'
+export type DateParseFailure = 'format' | 'invalid' | 'buddhist_year' | 'out_of_range'
 export type DateParseResult = { ok: true; value: string } | { ok: false; reason: DateParseFailure }
 export type DateRange = { from: string; to: string }
 export type FiscalQuarter = 1 | 2 | 3 | 4
@@ -178,14 +185,23 @@ function checkCivil(value: CivilDate): DateParseResult {
 
 /**
  * Strict 'YYYY-MM-DD' (Common Era). A year above 2300 is rejected with reason
- * 'buddhist_year' (someone typed พ.ศ.), before the day itself is checked.
+ * 'buddhist_year' (someone typed พ.ศ.), one below 1900 with 'out_of_range', before the day
+ * itself is checked.
  */
 export function parseIsoDate(input: string): DateParseResult {
   const match = typeof input === 'string' ? ISO_DATE.exec(input) : null
   if (!match) return { ok: false, reason: 'format' }
   const year = Number(match[1])
   if (year > BUDDHIST_YEAR_THRESHOLD) return { ok: false, reason: 'buddhist_year' }
+  if (year < MIN_DATE_YEAR) return { ok: false, reason: 'out_of_range' }
   return checkCivil({ year, month: Number(match[2]), day: Number(match[3]) })
+}
+
+/** The catalogue key that explains a refused date to the person who typed it. */
+export function dateMessageKey(reason: DateParseFailure): string {
+  if (reason === 'buddhist_year') return 'loan.buddhistYear'
+  if (reason === 'out_of_range') return 'loan.yearOutOfRange'
+  return 'loan.badDate'
 }
 
 function thaiDigitsToAscii(s: string): string {
@@ -204,5 +220,6 @@ export function parseThaiDate(input: string): DateParseResult {
   const year = typedYear >= BUDDHIST_YEAR_THRESHOLD ? toCommonEraYear(typedYear) : typedYear
   // Keep the result acceptable to parseIsoDate.
   if (year > BUDDHIST_YEAR_THRESHOLD) return { ok: false, reason: 'invalid' }
+  if (year < MIN_DATE_YEAR) return { ok: false, reason: 'out_of_range' }
   return checkCivil({ year, month: Number(match[2]), day: Number(match[1]) })
 }

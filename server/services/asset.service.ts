@@ -8,7 +8,7 @@ import * as stockRepo from '../repositories/stock.repository.js'
 import * as departments from '../repositories/department.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
-import { bangkokDate, parseIsoDate } from '../i18n/calendar.js'
+import { bangkokDate, dateMessageKey, parseIsoDate } from '../i18n/calendar.js'
 import { normalizeCode, parseBahtToSatang } from '../i18n/format.js'
 import { append, listEntries, type Actor, type AuditEntryView } from './audit.service.js'
 import { parseOrThrow } from './user.service.js'
@@ -34,7 +34,7 @@ export const assetCodeSchema = z
 const isoDate = z.string({ error: 'asset.badDate' }).superRefine((s, c) => {
   const r = parseIsoDate(s)
   // A Buddhist-era year (2569-01-01) gets the hint to type the Common Era year.
-  if (!r.ok) c.addIssue({ code: 'custom', message: r.reason === 'buddhist_year' ? 'loan.buddhistYear' : 'loan.badDate' })
+  if (!r.ok) c.addIssue({ code: 'custom', message: dateMessageKey(r.reason) })
 })
 const optionalText = (max: number) => z.string({ error: 'validation.invalid' }).trim().max(max, { error: 'validation.tooLong' }).default('')
 

@@ -7,7 +7,7 @@ import { availabilityFrom } from './stock.service.js'
 import type { Conflict } from '../repositories/loan.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
-import { bangkokDate, parseIsoDate } from '../i18n/calendar.js'
+import { bangkokDate, dateMessageKey, parseIsoDate } from '../i18n/calendar.js'
 import { decide, RULE_MESSAGE, type Decision, type LoanAction, type PolicyFacts, type PolicyRule, type PolicySettings, type PolicyUser } from './loan-policy.js'
 
 export function loanNumber(loan: Pick<LoanRow, 'seq' | 'fiscal_year'>): string {
@@ -27,7 +27,7 @@ export function nowIso(ctx: AppContext): string {
 export const calendarDate = z.string({ error: 'validation.required' }).transform((s, c) => {
   const r = parseIsoDate(s.trim())
   if (!r.ok) {
-    c.addIssue({ code: 'custom', message: r.reason === 'buddhist_year' ? 'loan.buddhistYear' : 'loan.badDate' })
+    c.addIssue({ code: 'custom', message: dateMessageKey(r.reason) })
     return z.NEVER
   }
   return r.value

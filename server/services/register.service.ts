@@ -7,7 +7,7 @@ import * as departments from '../repositories/department.repository.js'
 import type { AppContext } from '../context.js'
 import { AppError } from '../errors.js'
 import { translate } from '../i18n/index.js'
-import { bangkokDate, daysBetween, fiscalHalfRange, fiscalQuarterRange, fiscalYearOf, fiscalYearRange, parseIsoDate, type DateRange } from '../i18n/calendar.js'
+import { bangkokDate, daysBetween, fiscalHalfRange, fiscalQuarterRange, fiscalYearOf, fiscalYearRange, dateMessageKey, parseIsoDate, type DateRange } from '../i18n/calendar.js'
 import { formatDate } from '../i18n/format.js'
 import { neutraliseCell } from './asset-export.service.js'
 import { LOAN_KINDS, LOAN_STATUSES } from './loan-rules.js'
@@ -49,7 +49,7 @@ const isoDate = z
   .transform((s, c) => {
     const r = parseIsoDate(s)
     if (!r.ok) {
-      c.addIssue({ code: 'custom', message: r.reason === 'buddhist_year' ? 'loan.buddhistYear' : 'loan.badDate' })
+      c.addIssue({ code: 'custom', message: dateMessageKey(r.reason) })
       return z.NEVER
     }
     return r.value

@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js'
 import * as reports from '../repositories/report.repository.js'
 import * as publications from '../repositories/publication.repository.js'
 import * as keptFigures from '../repositories/report-kept.repository.js'
-import { bangkokDate, fiscalHalfRange, fiscalQuarterRange, fiscalYearOf, fiscalYearRange, parseIsoDate, type FiscalQuarter } from '../i18n/calendar.js'
+import { bangkokDate, fiscalHalfRange, fiscalQuarterRange, fiscalYearOf, fiscalYearRange, dateMessageKey, parseIsoDate, type FiscalQuarter } from '../i18n/calendar.js'
 import { getSettings } from './settings.service.js'
 
 /*
@@ -135,8 +135,10 @@ export function periodRange(fiscalYear: number, period: ReportPeriod): { from: s
 }
 
 function checkRange(from: string, to: string): void {
-  if (!parseIsoDate(from).ok) throw badParam('from', 'loan.badDate')
-  if (!parseIsoDate(to).ok) throw badParam('to', 'loan.badDate')
+  const f = parseIsoDate(from)
+  if (!f.ok) throw badParam('from', dateMessageKey(f.reason))
+  const t = parseIsoDate(to)
+  if (!t.ok) throw badParam('to', dateMessageKey(t.reason))
   if (from > to) throw badParam('to', 'report.badRange')
 }
 

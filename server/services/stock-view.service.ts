@@ -3,7 +3,7 @@ import * as stock from '../repositories/stock.repository.js'
 import type { HeldLine } from '../repositories/stock.repository.js'
 import { AppError, type FieldError } from '../errors.js'
 import type { AppContext } from '../context.js'
-import { addDays, bangkokDate, daysBetween, parseIsoDate } from '../i18n/calendar.js'
+import { addDays, bangkokDate, daysBetween, dateMessageKey, parseIsoDate } from '../i18n/calendar.js'
 import { availabilityFrom } from './stock.service.js'
 
 /**
@@ -90,7 +90,7 @@ export function parseStockRange(ctx: AppContext, input: { from?: string; to?: st
     if (!s) return undefined
     const r = parseIsoDate(s)
     if (r.ok) return r.value
-    details.push({ field, message: r.reason === 'buddhist_year' ? 'loan.buddhistYear' : 'loan.badDate' })
+    details.push({ field, message: dateMessageKey(r.reason) })
     return undefined
   }
   const fromIn = read('from', input.from)

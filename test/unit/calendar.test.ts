@@ -9,6 +9,7 @@ import {
   fiscalYearRange,
   loanDays,
   parseIsoDate,
+  dateMessageKey,
   parseThaiDate,
   toBuddhistYear,
   toCommonEraYear,
@@ -191,7 +192,7 @@ describe('calendar', () => {
     })
 
     it('when the day does not exist, then the reason is invalid', () => {
-      for (const input of ['2025-02-29', '2100-02-29', '2024-13-01', '2024-00-10', '2024-04-31', '2024-10-00', '2024-12-32', '0000-01-01']) {
+      for (const input of ['2025-02-29', '2100-02-29', '2024-13-01', '2024-00-10', '2024-04-31', '2024-10-00', '2024-12-32']) {
         expect(parseIsoDate(input), input).to.deep.equal({ ok: false, reason: 'invalid' })
       }
     })
@@ -211,6 +212,15 @@ describe('calendar', () => {
     it('when the year is exactly 2300, then it is still Common Era', () => {
       expect(parseIsoDate('2300-01-01')).to.deep.equal({ ok: true, value: '2300-01-01' })
     })
+
+    it('when the year is below 1900, then the reason is out_of_range (a typing slip; no office record is that old)', () => {
+      for (const input of ['0000-01-01', '0001-01-01', '0999-12-31', '1000-01-01', '1899-12-31']) {
+        expect(parseIsoDate(input), input).to.deep.equal({ ok: false, reason: 'out_of_range' })
+      }
+      expect(parseIsoDate('1900-01-01')).to.deep.equal({ ok: true, value: '1900-01-01' })
+      expect(dateMessageKey('out_of_range')).to.equal('loan.yearOutOfRange')
+      expect(dateMessageKey('buddhist_year')).to.equal('loan.buddhistYear')
+    })
   })
 
   describe('parseThaiDate', () => {
@@ -222,6 +232,11 @@ describe('calendar', () => {
 
     it('when the year is below 2300, then it is taken as Common Era', () => {
       expect(parseThaiDate('15/10/2024')).to.deep.equal({ ok: true, value: '2024-10-15' })
+    })
+
+    it('when the year is below 1900 (Common Era or a Buddhist year that converts below it), then the reason is out_of_range', () => {
+      expect(parseThaiDate('15/10/0999')).to.deep.equal({ ok: false, reason: 'out_of_range' })
+      expect(parseThaiDate('15/10/1899')).to.deep.equal({ ok: false, reason: 'out_of_range' })
     })
 
     it('when day and month have one digit or are in Thai digits, then they are accepted', () => {
