@@ -24,8 +24,9 @@ import { actorOf, hasRole, parseOrThrow, type CurrentUser } from './user.service
  * submission and again at approval. A published row cannot be changed or deleted (database triggers);
  * later edits to old loans do not change it, and the next year's comparison is taken from it.
  *
- * Segregation: the person who submitted may not review or approve it; a report is submitted only after
- * its period has ended. Free date ranges are reports, not publications (no stable period to publish).
+ * Segregation: the person who submitted may not review or approve it, and one person may not both
+ * review (committee) and approve (executive) it, whatever roles they hold (SPEC §1); a report is
+ * submitted only after its period has ended. Free date ranges are reports, not publications (no stable period to publish).
  */
 
 export type PublicationPeriod = ReportPeriod
@@ -163,16 +164,37 @@ export async function listPublications(ctx: AppContext, filter: { status?: Publi
   return (await pubs.list(ctx.db, filter)).map(toPublication)
 }
 
+/** Who has taken the steps of one report so far (user ids). */
+export interface PublicationSteps {
+  submittedBy: number | null
+  reviewedBy: number | null
+  approvedBy: number | null
+}
+
+/** The segregation rule (SPEC §1) that keeps `userId` from reviewing or approving a report: its rule name and message. */
+export function publicationSodRefusal(userId: number, steps: PublicationSteps, step: 'review' | 'approve'): { rule: string; messageKey: string } | null {
+  if (steps.submittedBy === userId) return { rule: 'submitter_reviews', messageKey: 'publication.sod.submitter' }
+  // One person holding committee and executive may take either step, never both: the review is the
+  // check on the approval. (An approval comes after the review, so the second half guards the order.)
+  if (step === 'approve' && steps.reviewedBy === userId) return { rule: 'reviewer_approves', messageKey: 'publication.sod.reviewer_approves' }
+  if (step === 'review' && steps.approvedBy === userId) return { rule: 'reviewer_approves', messageKey: 'publication.sod.reviewer_approves' }
+  return null
+}
+
+function stepsOf(pub: Publication | null): PublicationSteps {
+  return { submittedBy: pub?.submittedBy?.id ?? null, reviewedBy: pub?.reviewedBy?.id ?? null, approvedBy: pub?.approvedBy?.id ?? null }
+}
+
 /** What `user` may do with the publication of a period now (the pages show only these buttons). */
 export function publicationActions(user: CurrentUser, pub: Publication | null, periodEnded: boolean): PublicationActions {
   const status = pub?.status ?? null
   const editable = status === null || status === 'draft' || status === 'returned'
-  const notSubmitter = pub?.submittedBy?.id !== user.id
+  const steps = stepsOf(pub)
   return {
     editNarrative: editable && hasRole(user, 'finance'),
     submit: editable && periodEnded && hasRole(user, 'finance'),
-    review: status === 'submitted' && hasRole(user, 'committee') && !hasRole(user, 'finance') && notSubmitter, // SPEC §1
-    approve: status === 'reviewed' && hasRole(user, 'executive') && notSubmitter,
+    review: status === 'submitted' && hasRole(user, 'committee') && !hasRole(user, 'finance') && publicationSodRefusal(user.id, steps, 'review') === null, // SPEC §1
+    approve: status === 'reviewed' && hasRole(user, 'executive') && publicationSodRefusal(user.id, steps, 'approve') === null,
     sendBack: (status === 'submitted' && hasRole(user, 'committee', 'executive')) || (status === 'reviewed' && hasRole(user, 'executive')),
   }
 }
@@ -279,7 +301,11 @@ async function step(
     const row = await pubs.find(trx, p.fiscalYear, p.period)
     if (!row) throw new AppError('not_found', 'publication.notFound')
     if (!opts.from.includes(row.status)) throw new AppError('invalid_state', opts.wrongState, { status: row.status })
-    if (opts.action !== 'report.returned' && row.submitted_by === actor.id) throw new AppError('forbidden', 'publication.sod.submitter')
+    if (opts.action !== 'report.returned') {
+      const steps = { submittedBy: row.submitted_by, reviewedBy: row.reviewed_by, approvedBy: row.approved_by }
+      const refusal = publicationSodRefusal(actor.id, steps, opts.action === 'report.reviewed' ? 'review' : 'approve')
+      if (refusal) throw new AppError('forbidden', refusal.messageKey, {}, undefined, refusal.rule)
+    }
     // SPEC §1: whoever holds finance (which prepares the report) cannot record the committee's review, submitter or not.
     if (opts.action === 'report.reviewed' && hasRole(actor, 'finance')) throw new AppError('forbidden', 'permissions.sod.financeReviews')
     const at = ctx.clock.now().toISOString()

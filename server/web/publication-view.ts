@@ -4,12 +4,13 @@ import {
   listPublications,
   periodEnded,
   publicationActions,
+  publicationSodRefusal,
   type Narrative,
   type Publication,
   type PublicationActions,
 } from '../services/publication.service.js'
 import { REPORT_PERIODS, type Report, type ReportFigures } from '../services/report.service.js'
-import type { CurrentUser } from '../services/user.service.js'
+import { hasRole, type CurrentUser } from '../services/user.service.js'
 
 /*
  * What the report pages show of a fiscal period's publication (SPEC §6): the narrative (the frozen
@@ -44,6 +45,8 @@ export interface PublicationView {
   /** For submitted / reviewed: the headline figures whose live value differs from the snapshot's. */
   differences: FigureDifference[] | null
   publicPath: string
+  /** Why an executive is not offered the approval of a reviewed report (they recorded its review, or submitted it), or null. */
+  approveRefusal: string | null
 }
 
 const EMPTY: Narrative = { summary: '', problems: '', suggestions: '' }
@@ -92,7 +95,14 @@ export async function publicationView(ctx: AppContext, user: CurrentUser, report
     frozen: isFrozen(pub),
     differences: waiting ? figureDifferences(pub.snapshot!.report, report) : null,
     publicPath: `/transparency/${report.fiscalYear}/${report.period}`,
+    approveRefusal: approveRefusal(user, pub),
   }
+}
+
+function approveRefusal(user: CurrentUser, pub: Publication | null): string | null {
+  if (pub?.status !== 'reviewed' || !hasRole(user, 'executive')) return null
+  const steps = { submittedBy: pub.submittedBy?.id ?? null, reviewedBy: pub.reviewedBy?.id ?? null, approvedBy: pub.approvedBy?.id ?? null }
+  return publicationSodRefusal(user.id, steps, 'approve')?.messageKey ?? null
 }
 
 export interface PublicationListItem {

@@ -244,6 +244,27 @@ describe('report publication pages (SPEC §6)', function () {
       await t.ctx.db.updateTable('loan').set({ handed_over_on: '2024-12-01' }).where('handed_over_on', '=', '2025-01-15').execute()
     })
 
+    it('when one person holds committee and executive and has reviewed a report, then no approve button, a note saying why, and the approval POST is refused; another executive approves', async () => {
+      const both = await person(['committee', 'executive'], 'นายสองหมวก ทดสอบ')
+      await follow(finance, await post(finance, 2568, 'q2', 'submit', { memoNumber: 'อบ 73301/030' }))
+      const reviewed = await follow(both, await post(both, 2568, 'q2', 'review', { note: 'ถูกต้อง' }))
+      expect(statusOf(reviewed.text)).to.equal('reviewed')
+      expect(reviewed.text).to.not.include('action="/reports/publications/2568/q2/approve"')
+      expect(reviewed.text).to.include('id="approve-refusal"')
+      expect(reviewed.text).to.include('แบ่งแยกหน้าที่: บุคคลเดียวกันบันทึกผลการพิจารณา (คณะกรรมการ) และอนุมัติให้เผยแพร่ (ผู้บริหาร) รายงานฉบับเดียวกันไม่ได้')
+
+      const refused = await follow(both, await post(both, 2568, 'q2', 'approve', { note: 'อนุมัติเอง' }))
+      expect(refused.text).to.include('แบ่งแยกหน้าที่: บุคคลเดียวกันบันทึกผลการพิจารณา')
+      expect((await storedSnapshot(2568, 'q2')).status).to.equal('reviewed')
+      expect(await auditOf('report.published')).to.have.length(1) // FY 2568's year only
+
+      const other = await page(executive, 2568, 'q2')
+      expect(other.text).to.include('action="/reports/publications/2568/q2/approve"')
+      expect(other.text).to.not.include('id="approve-refusal"')
+      const published = await follow(executive, await post(executive, 2568, 'q2', 'approve', { note: 'อนุมัติ' }))
+      expect(statusOf(published.text)).to.equal('published')
+    })
+
     it('when a URL names an unknown period or year, then 404', async () => {
       const csrf = csrfFrom((await page(finance, 2568, 'year')).text)
       expect((await finance.agent.post('/reports/publications/2568/h2/narrative').type('form').send({ _csrf: csrf })).status).to.equal(404)
@@ -337,6 +358,18 @@ describe('report publication pages (SPEC §6)', function () {
       expect(reversed.status).to.equal(422)
       expect(reversed.text).to.include('ช่วงวันที่ไม่ถูกต้อง (วันเริ่มต้องไม่หลังวันสิ้นสุด)')
       expect((await finance.agent.get('/reports.csv?from=2024-12-31&to=2024-11-01')).status).to.equal(422)
+    })
+
+    it('when the range is before 1900 or after 2300, then 422 with the translated message, never 500', async () => {
+      for (const q of ['period=range&from=0999-01-01&to=0999-12-31', 'period=range&from=1000-01-01&to=1000-12-31', 'from=1899-12-31&to=2024-01-01', 'from=2024-01-01&to=2301-01-01']) {
+        const res = await finance.agent.get(`/reports?${q}`)
+        expect(res.status, q).to.equal(422)
+        expect(res.text, q).to.include('class="field-error"')
+        expect(res.text, q).to.match(/ปีของวันที่ต้องอยู่ระหว่าง ค\.ศ\. ๑๙๐๐ ถึง ๒๓๐๐|ดูเหมือนเป็นปี พ\.ศ\./)
+      }
+      for (const path of ['/reports.csv', '/reports.xlsx', '/reports/print']) {
+        expect((await finance.agent.get(`${path}?period=range&from=0999-01-01&to=0999-12-31`)).status, path).to.equal(422)
+      }
     })
 
     it('when the range is printed and downloaded, then the print has the range and no narrative, the CSV is named report-<from>-<to>', async () => {

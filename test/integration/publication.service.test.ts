@@ -11,6 +11,7 @@ import {
   saveNarrative,
   submitReport,
 } from '../../server/services/publication.service.js'
+import { AppError } from '../../server/errors.js'
 import { computeReport } from '../../server/services/report.service.js'
 import { makeUser } from '../helpers/builders.js'
 import { createTestContext, type TestContext } from '../helpers/db.js'
@@ -113,6 +114,27 @@ describe('report publication: the frozen snapshot (SPEC §6)', function () {
       expect((JSON.parse(r.data) as { sha256: string }).sha256, r.action).to.equal(published.hash)
     }
     expect((await verifyChain(ctx.db)).ok).to.equal(true)
+  })
+
+  it('when one person holding committee and executive reviewed a report, then their approval is refused (403, rule reviewer_approves) and another executive’s is not', async () => {
+    ctx.clock.set('2025-10-10T03:00:00.000Z')
+    const both = await makeUser(ctx, ['committee', 'executive'])
+    await submitReport(ctx, h.finance, 2568, 'q3', { memoNumber: 'อบ 3/2568' })
+    await reviewReport(ctx, both, 2568, 'q3', { note: 'ตรวจแล้ว' })
+    let err: unknown
+    try {
+      await approvePublication(ctx, both, 2568, 'q3', { note: 'อนุมัติเอง' })
+    } catch (e) {
+      err = e
+    }
+    expect(err).to.be.instanceOf(AppError)
+    expect(err).to.include({ code: 'forbidden', messageKey: 'publication.sod.reviewer_approves', rule: 'reviewer_approves' })
+    expect((err as AppError).status).to.equal(403)
+    expect((await getPublication(ctx, 2568, 'q3'))!.status).to.equal('reviewed')
+    const done = await approvePublication(ctx, h.executive, 2568, 'q3', {})
+    expect(done.status).to.equal('published')
+    expect(done.reviewedBy!.id).to.equal(both.id)
+    expect(done.approvedBy!.id).to.equal(h.executive.id)
   })
 
   it('when the same period is submitted again after publication, then it is refused and the publication is unchanged', async () => {

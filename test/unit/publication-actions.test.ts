@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import type { Role } from '../../db/schema.js'
-import { publicationActions, type Publication } from '../../server/services/publication.service.js'
+import { publicationActions, publicationSodRefusal, type Publication } from '../../server/services/publication.service.js'
 import type { CurrentUser } from '../../server/services/user.service.js'
 
 /* Which buttons the report page offers: the same rules the service enforces (SPEC §1, §6). */
@@ -27,6 +27,21 @@ describe('publicationActions', () => {
     expect(publicationActions(user(4, ['executive']), pub('reviewed'), true)).to.include({ approve: true, sendBack: true })
     expect(publicationActions(user(1, ['executive']), pub('reviewed'), true)).to.include({ approve: false })
     expect(publicationActions(user(2, ['committee']), pub('reviewed'), true)).to.include({ sendBack: false })
+  })
+
+  it('when the executive who approves is the one who recorded the committee review, then no approve button; another executive has it', () => {
+    const reviewedBy5 = { ...pub('reviewed'), reviewedBy: { id: 5, name: '' } } as Publication
+    expect(publicationActions(user(5, ['committee', 'executive']), reviewedBy5, true)).to.include({ approve: false, sendBack: true })
+    expect(publicationActions(user(4, ['committee', 'executive']), reviewedBy5, true)).to.include({ approve: true })
+  })
+
+  it('when one person would take both steps of a report, then the rule named is reviewer_approves (either order); the submitter’s is submitter_reviews', () => {
+    const steps = { submittedBy: 1, reviewedBy: 5, approvedBy: null }
+    expect(publicationSodRefusal(5, steps, 'approve')).to.deep.equal({ rule: 'reviewer_approves', messageKey: 'publication.sod.reviewer_approves' })
+    expect(publicationSodRefusal(6, { submittedBy: 1, reviewedBy: null, approvedBy: 6 }, 'review')).to.deep.equal({ rule: 'reviewer_approves', messageKey: 'publication.sod.reviewer_approves' })
+    expect(publicationSodRefusal(1, steps, 'approve')).to.deep.equal({ rule: 'submitter_reviews', messageKey: 'publication.sod.submitter' })
+    expect(publicationSodRefusal(4, steps, 'approve')).to.equal(null)
+    expect(publicationSodRefusal(5, { submittedBy: 1, reviewedBy: null, approvedBy: null }, 'review')).to.equal(null)
   })
 
   it('when published, then nobody can act on it', () => {
