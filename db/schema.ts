@@ -52,6 +52,7 @@ export interface ApiTokenTable {
   created_at: string
   last_used_at: string | null
   revoked_at: string | null
+  expires_at: string | null // ISO-8601 UTC; null: no expiry
 }
 
 export interface SessionTable {

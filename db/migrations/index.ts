@@ -8,6 +8,7 @@ import * as m20261129_0900 from './2026_11_29_0900_report_indexes.js'
 import * as m20261130_0900 from './2026_11_30_0900_report_publication.js'
 import * as m20261201_0900 from './2026_12_01_0900_report_kept.js'
 import * as m20261206_0900 from './2026_12_06_0900_loan_policy.js'
+import * as m20261206_1000 from './2026_12_06_1000_token_expiry.js'
 
 /**
  * Every migration, by its date-prefixed name. A static list rather than a folder scan, so that
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_30_0900_report_publication': m20261130_0900,
   '2026_12_01_0900_report_kept': m20261201_0900,
   '2026_12_06_0900_loan_policy': m20261206_0900,
+  '2026_12_06_1000_token_expiry': m20261206_1000,
 }
