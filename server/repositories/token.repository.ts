@@ -5,7 +5,7 @@ type Db = Kysely<Database>
 
 export async function insert(
   db: Db,
-  row: { user_id: number; name: string; token_hash: string; prefix: string; created_at: string },
+  row: { user_id: number; name: string; token_hash: string; prefix: string; created_at: string; expires_at: string | null },
 ): Promise<ApiTokenRow> {
   return db.insertInto('api_token').values(row).returningAll().executeTakeFirstOrThrow()
 }
@@ -26,8 +26,27 @@ export async function revoke(db: Db, id: number, at: string): Promise<void> {
   await db.updateTable('api_token').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).execute()
 }
 
-export async function revokeAllForUser(db: Db, userId: number, at: string): Promise<void> {
-  await db.updateTable('api_token').set({ revoked_at: at }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute()
+/** Revokes the user's live tokens (neither revoked nor expired at `at`) and returns them. */
+export async function revokeAllForUser(db: Db, userId: number, at: string): Promise<Array<Pick<ApiTokenRow, 'id' | 'name' | 'prefix'>>> {
+  return db
+    .updateTable('api_token')
+    .set({ revoked_at: at })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at)]))
+    .returning(['id', 'name', 'prefix'])
+    .execute()
+}
+
+export async function countLiveForUser(db: Db, userId: number, at: string): Promise<number> {
+  const row = await db
+    .selectFrom('api_token')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at)]))
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
 }
 
 export async function touch(db: Db, id: number, at: string): Promise<void> {

@@ -9,6 +9,7 @@ import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { append, type Actor } from './audit.service.js'
 import { dummyHash, generatePassword, hashPassword, verifyPassword } from './password.js'
+import { revokeAllTokensInTransaction } from './token-revocation.js'
 
 /** The signed-in person as every layer above the repositories sees them. */
 export interface CurrentUser {
@@ -224,6 +225,8 @@ export async function updateUser(ctx: AppContext, actor: Actor, id: number, inpu
     if (before.active === 1 && !data.active) {
       await sessions.destroyForUser(trx, id)
       await append(trx, ctx.clock, actor, { action: 'user.deactivated', entity: 'user', entityId: id, data: { username: before.username } })
+      // Revoked, not merely refused while inactive: a reactivation must not bring old tokens back.
+      await revokeAllTokensInTransaction(trx, ctx.clock, actor, before, 'deactivated')
     } else if (before.active === 0 && data.active) {
       await append(trx, ctx.clock, actor, { action: 'user.reactivated', entity: 'user', entityId: id, data: { username: before.username } })
     }
@@ -231,8 +234,8 @@ export async function updateUser(ctx: AppContext, actor: Actor, id: number, inpu
 }
 
 /**
- * Sets a new password chosen by an admin (or generated) and ends the person's sessions; they
- * must change it at their next sign-in. Returns the password so that it can be shown once.
+ * Sets a new password chosen by an admin (or generated) and ends the person's sessions and API
+ * tokens; they must change it at their next sign-in. Returns the password so that it can be shown once.
  */
 export async function resetPassword(ctx: AppContext, actor: Actor, id: number, newPassword?: string): Promise<string> {
   const password = newPassword === undefined || newPassword === '' ? generatePassword() : parseOrThrow(z.object({ password: passwordSchema }), { password: newPassword }).password
@@ -244,6 +247,7 @@ export async function resetPassword(ctx: AppContext, actor: Actor, id: number, n
     await users.update(trx, id, { password_hash: hash, must_change_password: actor.id === id ? 0 : 1, password_changed_at: now, updated_at: now })
     await sessions.destroyForUser(trx, id)
     await append(trx, ctx.clock, actor, { action: 'user.password_reset', entity: 'user', entityId: id, data: { username: user.username } })
+    await revokeAllTokensInTransaction(trx, ctx.clock, actor, user, 'password_reset')
   })
   return password
 }
@@ -257,7 +261,7 @@ export const changePasswordSchema = z
   .refine((d) => d.newPassword === d.confirmPassword, { path: ['confirmPassword'], error: 'user.passwordsDiffer' })
   .refine((d) => d.newPassword !== d.currentPassword, { path: ['newPassword'], error: 'user.passwordUnchanged' })
 
-/** A person changes their own password; their other sessions end, this one stays. */
+/** A person changes their own password; their other sessions and all their API tokens end, this session stays. */
 export async function changeOwnPassword(ctx: AppContext, user: CurrentUser, input: unknown, keepSid?: string): Promise<void> {
   const data = parseOrThrow(changePasswordSchema, input)
   const row = await users.findById(ctx.db, user.id)
@@ -273,6 +277,8 @@ export async function changeOwnPassword(ctx: AppContext, user: CurrentUser, inpu
     await users.update(trx, user.id, { password_hash: hash, must_change_password: 0, password_changed_at: now, updated_at: now })
     await sessions.destroyForUser(trx, user.id, keepSid)
     await append(trx, ctx.clock, actorOf(user), { action: 'user.password_changed', entity: 'user', entityId: user.id, data: { username: row.username } })
+    // Unlike the sessions, no token is kept: each was made with the old password, so it dies with it.
+    await revokeAllTokensInTransaction(trx, ctx.clock, actorOf(user), row, 'password_changed')
   })
 }
 

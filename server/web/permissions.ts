@@ -101,6 +101,7 @@ export const PERMISSIONS: readonly RoutePermission[] = [
   route('GET', '/admin/users/:id', ADMIN),
   route('POST', '/admin/users/:id', ADMIN),
   route('POST', '/admin/users/:id/reset-password', ADMIN),
+  route('POST', '/admin/users/:id/revoke-tokens', ADMIN, 'Revokes every API token of the person; audited.'),
   route('GET', '/admin/departments', ADMIN),
   route('POST', '/admin/departments', ADMIN),
   route('GET', '/admin/departments/:id', ADMIN),

@@ -168,8 +168,10 @@ describe('JSON API v1', () => {
       const created = t.ctx.handle.raw.prepare("SELECT actor_id FROM audit_log WHERE action = 'user.created' AND entity_id = ?").all(String(body.id)) as Array<{ actor_id: number }>
       expect(created).to.deep.equal([{ actor_id: admin.id }])
 
-      // The new person can get a token of their own with that password.
-      await apiToken(t.app, 'wichai.p', 'Welcome-2568')
+      // The password is the admin's, so temporary: the person's first token waits until they choose their own (issue 13).
+      const first = await api().post('/api/v1/tokens').send({ username: 'wichai.p', password: 'Welcome-2568' })
+      expect(first.status).to.equal(403)
+      expect((first.body as ErrorBody).error.code).to.equal('password_change_required')
     })
 
     it('when the body carries fields the API does not know, then they are ignored', async () => {

@@ -363,7 +363,7 @@ const PAGE_CASES: Record<string, RouteCase> = {
   'POST /login': { as: 'anon', from: () => '/login', set: (f) => ({ username: f.boss.username, password: f.boss.password }), types: { username: 'code' }, optional: ['next'] },
   'POST /logout': { anything: true },
   'POST /language': { anything: true, set: () => ({ locale: 'th', next: '/' }) },
-  'POST /account/tokens': { from: () => '/account', set: () => ({ name: 'แท็บเล็ตห้องพัสดุ' }) },
+  'POST /account/tokens': { from: () => '/account', set: () => ({ name: 'แท็บเล็ตห้องพัสดุ' }), optional: ['expiresInDays'] },
   'POST /account/tokens/:id/revoke': { params: (f) => ({ id: f.ids.token }), from: () => '/account', emptyOk: true },
   'POST /account/password': {
     from: () => '/account/password',
@@ -377,6 +377,7 @@ const PAGE_CASES: Record<string, RouteCase> = {
   },
   'POST /admin/users/:id': { params: (f) => ({ id: f.ids.staff }), from: (f) => `/admin/users/${f.ids.staff}`, set: () => ({ name: 'นายยืม ของใช้ดี' }), optional: ['position', 'phone', 'departmentId', 'borrowerType', 'locale', 'active', 'roles'] },
   'POST /admin/users/:id/reset-password': { params: (f) => ({ id: f.ids.staff }), from: (f) => `/admin/users/${f.ids.staff}`, optional: ['password'], emptyOk: true },
+  'POST /admin/users/:id/revoke-tokens': { params: (f) => ({ id: f.ids.staff }), from: (f) => `/admin/users/${f.ids.staff}`, emptyOk: true },
   'POST /admin/departments': { from: () => '/admin/departments', set: () => ({ name: 'กองการท่องเที่ยว', code: 'tourism' }), types: { code: 'code' }, optional: ['sortOrder'] },
   'POST /admin/departments/:id': { params: (f) => ({ id: f.ids.dept }), from: (f) => `/admin/departments/${f.ids.dept}`, set: () => ({ name: 'สำนักปลัด อบต.' }), types: { code: 'code' }, optional: ['sortOrder', 'active'] },
   // The form saves what it is sent: a text left out reads as cleared (allowed), a number left out as its default.
@@ -623,7 +624,17 @@ const PAGE_VARIANTS: Record<string, RouteCase[]> = {
 }
 
 const API_CASES: Record<string, RouteCase> = {
-  'POST /api/v1/tokens': { as: 'anon', set: (f) => ({ username: f.boss.username, password: f.boss.password }), types: { username: 'code', password: 'password' }, optional: ['name'] },
+  'POST /api/v1/tokens': {
+    as: 'anon',
+    set: (f) => ({ username: f.boss.username, password: f.boss.password, expiresInDays: 30 }),
+    types: { username: 'code', password: 'password', expiresInDays: 'int' },
+    optional: ['name', 'expiresInDays'],
+    extra: (f) => [
+      { label: 'expiresInDays = 0', body: { username: f.boss.username, password: f.boss.password, expiresInDays: 0 } },
+      { label: 'expiresInDays = 366', body: { username: f.boss.username, password: f.boss.password, expiresInDays: 366 } },
+      { label: 'expiresInDays = "30" (text, not a number)', body: { username: f.boss.username, password: f.boss.password, expiresInDays: '30' } },
+    ],
+  },
   'POST /api/v1/users': {
     set: (f) => ({ username: 'apiuser', password: 'temporary-pass-42', name: 'นางสาวเอ ทดสอบ', roles: ['staff'], department: f.ids.deptCode }),
     types: { username: 'code', password: 'password', department: 'code' },

@@ -269,6 +269,7 @@ export const SAMPLES: Record<string, Sample> = {
   '/account/tokens/:id/revoke': (w, who, mine) => `/account/tokens/${mine && who !== 'anonymous' ? w.spareToken[who] : w.otherToken}/revoke`,
   '/admin/users/:id': (w) => `/admin/users/${w.otherStaff.id}`,
   '/admin/users/:id/reset-password': (w) => `/admin/users/${w.otherStaff.id}/reset-password`,
+  '/admin/users/:id/revoke-tokens': (w) => `/admin/users/${w.otherStaff.id}/revoke-tokens`,
   '/admin/departments/:id': (w) => `/admin/departments/${w.departmentId}`,
   '/admin/categories/:id': (w) => `/admin/categories/${w.categoryId}`,
   '/assets/:id': (w) => `/assets/${w.assetId}`,

@@ -32,6 +32,12 @@ const th = {
   'account.tokenLastUsed': 'ใช้ล่าสุด',
   'account.tokenRevokedAt': 'เพิกถอนเมื่อ',
   'account.noTokens': 'ยังไม่มีโทเคน',
+  'account.tokenLife': 'อายุโทเคน',
+  'account.tokenLifeDays': '{days} วัน',
+  'account.tokenNoExpiry': 'ไม่มีกำหนด',
+  'account.tokenExpiresAt': 'หมดอายุ',
+  'account.tokenExpired': 'หมดอายุแล้ว',
+  'account.tokenLifeHint': 'โทเคนทุกอันของคุณถูกเพิกถอนเองเมื่อเปลี่ยนรหัสผ่าน เมื่อผู้ดูแลระบบตั้งรหัสผ่านใหม่ให้ หรือเมื่อบัญชีถูกปิด',
   'user.usernameFormat': 'ชื่อผู้ใช้ ๓–๓๒ ตัว ใช้ a–z ตัวเลข จุด ขีด หรือขีดล่าง',
   'user.passwordTooShort': 'รหัสผ่านต้องยาวอย่างน้อย ๘ ตัวอักษร',
   'user.passwordTooLong': 'รหัสผ่านยาวเกินไป',
@@ -47,6 +53,8 @@ const th = {
   'user.notFound': 'ไม่พบผู้ใช้',
   'user.lastAdmin': 'ต้องมีผู้ดูแลระบบที่ใช้งานอยู่อย่างน้อยหนึ่งคน จึงเอาสิทธิ์ผู้ดูแลระบบออกหรือปิดบัญชีนี้ไม่ได้',
   'token.notFound': 'ไม่พบโทเคน',
+  'token.passwordChangeRequired': 'บัญชีนี้ต้องเปลี่ยนรหัสผ่านก่อน: เข้าสู่ระบบทางหน้าเว็บเพื่อตั้งรหัสผ่านใหม่ แล้วจึงขอโทเคนใหม่',
+  'token.expiresInDaysRange': 'อายุโทเคนต้องเป็นจำนวนวันเต็ม ๑–๓๖๕ วัน หรือไม่กำหนด',
 } as const
 
 const en: Record<keyof typeof th, string> = {
@@ -83,6 +91,12 @@ const en: Record<keyof typeof th, string> = {
   'account.tokenLastUsed': 'Last used',
   'account.tokenRevokedAt': 'Revoked',
   'account.noTokens': 'No tokens yet',
+  'account.tokenLife': 'Expires after',
+  'account.tokenLifeDays': '{days} days',
+  'account.tokenNoExpiry': 'Never',
+  'account.tokenExpiresAt': 'Expires',
+  'account.tokenExpired': 'Expired',
+  'account.tokenLifeHint': 'All your tokens are revoked when you change your password, when an administrator resets it, and when the account is deactivated.',
   'user.usernameFormat': 'Usernames are 3–32 characters: a–z, digits, dot, dash or underscore',
   'user.passwordTooShort': 'The password must be at least 8 characters',
   'user.passwordTooLong': 'The password is too long',
@@ -98,6 +112,8 @@ const en: Record<keyof typeof th, string> = {
   'user.notFound': 'No such user',
   'user.lastAdmin': 'At least one active administrator must remain, so this account cannot lose the admin role or be deactivated',
   'token.notFound': 'No such token',
+  'token.passwordChangeRequired': 'This account must change its password first: sign in on the web page to choose a new one, then ask for a new token',
+  'token.expiresInDaysRange': 'A token lives a whole number of days from 1 to 365, or without expiry',
 }
 
 export const auth = { th, en }

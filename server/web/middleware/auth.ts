@@ -33,11 +33,14 @@ export function loadTokenUser(ctx: AppContext) {
     const header = req.get('authorization')
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
     if (match) {
-      const user = await authenticateToken(ctx, match[1]!)
-      if (!user) throw new AppError('unauthenticated', 'error.unauthenticated')
-      req.user = user
+      const check = await authenticateToken(ctx, match[1]!)
+      if (!check) throw new AppError('unauthenticated', 'error.unauthenticated')
+      const user = check.user
       req.locale = user.locale
       req.t = translator(user.locale)
+      // A temporary password must be replaced on the sign-in page before the API does anything.
+      if (!check.ok) throw new AppError(check.code, 'token.passwordChangeRequired')
+      req.user = user
     }
     next()
   }

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express'
 import type { AppContext } from '../../context.js'
 import { isAppError } from '../../errors.js'
 import { changeOwnPassword } from '../../services/user.service.js'
-import { issueToken, listTokens, revokeToken } from '../../services/token.service.js'
+import { isExpired, issueToken, listTokens, revokeToken, TOKEN_LIFE_CHOICES } from '../../services/token.service.js'
 import { getDepartment } from '../../services/department.service.js'
 import { requireSignIn } from '../middleware/auth.js'
 import { flash } from '../middleware/locals.js'
@@ -13,9 +13,19 @@ export function accountRoutes(ctx: AppContext): Router {
   const router = Router()
   router.use('/account', requireSignIn)
 
-  async function renderAccount(req: Request, res: Response, status = 200, tokenErrors: Record<string, string> = {}, tokenName = '') {
+  // The life a new token is offered with: a finite one, so that a forgotten token ends by itself.
+  const DEFAULT_LIFE = '90'
+
+  /** The form's choice of life: '' is no expiry; anything not a whole number goes to the service as typed, to be refused there. */
+  function lifeOf(raw: string | undefined): unknown {
+    if (raw === undefined || raw === '') return null
+    return /^\d{1,4}$/.test(raw) ? Number(raw) : raw
+  }
+
+  async function renderAccount(req: Request, res: Response, status = 200, tokenErrors: Record<string, string> = {}, tokenName = '', tokenLife = DEFAULT_LIFE) {
     const user = req.user!
     const tokens = await listTokens(ctx, user)
+    const now = ctx.clock.now()
     const department = user.departmentId ? await getDepartment(ctx, user.departmentId).catch(() => undefined) : undefined
     res.status(status).render('account/index', {
       title: req.t('account.title'),
@@ -26,9 +36,20 @@ export function accountRoutes(ctx: AppContext): Router {
         department: department?.name ?? '',
         roles: user.roles.map((r) => req.t(`role.${r}`)),
       },
-      tokens: tokens.map((tk) => ({ id: tk.id, name: tk.name, prefix: tk.prefix, createdAt: tk.created_at, lastUsedAt: tk.last_used_at, revokedAt: tk.revoked_at })),
+      tokens: tokens.map((tk) => ({
+        id: tk.id,
+        name: tk.name,
+        prefix: tk.prefix,
+        createdAt: tk.created_at,
+        lastUsedAt: tk.last_used_at,
+        revokedAt: tk.revoked_at,
+        expiresAt: tk.expires_at,
+        expired: !tk.revoked_at && isExpired(tk, now),
+      })),
       tokenErrors,
       tokenName,
+      tokenLife,
+      lifeChoices: [...TOKEN_LIFE_CHOICES.map((days) => ({ value: String(days), label: req.t('account.tokenLifeDays', { days }) })), { value: '', label: req.t('account.tokenNoExpiry') }],
     })
   }
 
@@ -36,12 +57,14 @@ export function accountRoutes(ctx: AppContext): Router {
 
   router.post('/account/tokens', async (req, res) => {
     try {
-      const { token } = await issueToken(ctx, req.user!, { name: str(bodyOf(req).name) ?? '' })
+      const { token } = await issueToken(ctx, req.user!, { name: str(bodyOf(req).name) ?? '', expiresInDays: lifeOf(str(bodyOf(req).expiresInDays)) })
       flash(req, 'success', 'account.tokenCreated', {}, token)
       res.redirect(303, '/account')
     } catch (e) {
       if (isAppError(e) && e.code === 'validation_failed') {
-        await renderAccount(req, res, 422, fieldErrors(e.details, req.t), str(bodyOf(req).name) ?? '')
+        const life = str(bodyOf(req).expiresInDays)
+        const offered = life === '' || TOKEN_LIFE_CHOICES.some((d) => String(d) === life)
+        await renderAccount(req, res, 422, fieldErrors(e.details, req.t), str(bodyOf(req).name) ?? '', offered ? life! : DEFAULT_LIFE)
         return
       }
       throw e

@@ -6,6 +6,7 @@ import { actorOf, createUser, getUser, listUsers, resetPassword, updateUser } fr
 import { createDepartment, getDepartment, listDepartments, updateDepartment } from '../../services/department.service.js'
 import { getSettings, LABEL_LAYOUTS, updateSettings } from '../../services/settings.service.js'
 import { listEntries } from '../../services/audit.service.js'
+import { countLiveTokens, revokeAllTokensOf } from '../../services/token.service.js'
 import { backupStatus, humanSize } from '../../services/backup.service.js'
 import { requireRole } from '../middleware/auth.js'
 import { flash } from '../middleware/locals.js'
@@ -78,6 +79,7 @@ export function adminRoutes(ctx: AppContext): Router {
   })
 
   async function renderUserForm(req: Request, res: Response, status: number, model: { id?: number; values: Record<string, unknown>; errors?: Record<string, string>; history?: unknown[] }) {
+    const liveTokens = model.id === undefined ? 0 : await countLiveTokens(ctx, model.id)
     res.status(status).render('admin/user-form', {
       title: req.t(model.id ? 'users.edit' : 'users.new'),
       id: model.id,
@@ -88,6 +90,7 @@ export function adminRoutes(ctx: AppContext): Router {
       borrowerTypes: BORROWER_TYPES.filter((b) => b !== 'public' && b !== 'agency'),
       locales: LOCALES,
       history: model.history ?? [],
+      liveTokens,
     })
   }
 
@@ -158,6 +161,14 @@ export function adminRoutes(ctx: AppContext): Router {
       flash(req, 'error', err.details?.[0]?.message ?? err.messageKey)
       res.redirect(303, `/admin/users/${id}`)
     }
+  })
+
+  router.post('/admin/users/:id/revoke-tokens', async (req, res) => {
+    const id = idParam(req.params.id)
+    if (id === undefined) throw new AppError('not_found', 'user.notFound')
+    const { username, revoked } = await revokeAllTokensOf(ctx, actorOf(req.user!), id)
+    flash(req, 'success', 'users.tokensRevoked', { username, count: revoked })
+    res.redirect(303, `/admin/users/${id}`)
   })
 
   // ---- departments
