@@ -112,6 +112,18 @@ describe('sign-in throttling (the limits in use)', function () {
     expect((await pageAttempt(HOME, user.username, user.password)).status).to.equal(303)
   })
 
+  it('when the right password meets 403 password_change_required on the API, then that is no failed guess: the page sign-in still works from there', async () => {
+    const user = await makeUser(t.ctx, ['staff'], { mustChangePassword: true })
+    for (let i = 0; i < 8; i++) {
+      const res = await apiAttempt(OFFICE, user.username, user.password)
+      expect(res.status, `attempt ${i + 1}`).to.equal(403)
+      expect(res.body.error.code).to.equal('password_change_required')
+    }
+    const page = await pageAttempt(OFFICE, user.username, user.password)
+    expect(page.status).to.equal(303)
+    expect(page.headers.location).to.equal('/account/password')
+  })
+
   it('when sign-ins fail, then each failure is written to the log with the account and the address', async () => {
     const user = await makeUser(t.ctx, ['staff'])
     const logged: unknown[] = []
