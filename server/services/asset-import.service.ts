@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { parse as parseCsv, CsvError } from 'csv-parse'
 import type ExcelJS from 'exceljs'
+import type { CentralDirectoryFile } from 'unzipper'
 import { loadExcelJS } from './exceljs-lazy.js'
 import { writeTransaction } from '../../db/connection.js'
 import type { CategoryRow, DepartmentRow, ImportBatchRow } from '../../db/schema.js'
@@ -63,6 +64,8 @@ export interface RegisterTable {
   kind: 'csv' | 'xlsx'
   encoding: TextEncoding | null
   rows: RawRow[]
+  /** The last line of the sheet, when rows without values are left out of `rows`. */
+  lastLine?: number
 }
 
 function fileError(messageKey: string, params: Record<string, string | number> = {}, details?: FieldError[]): AppError {
@@ -157,26 +160,162 @@ function plainCell(v: ExcelValue): Cell {
   return null
 }
 
+/**
+ * An XLSX is a ZIP, and a ZIP may say anything about its sizes: a 2 MB file can unpack to 2 GB.
+ * Bytes are counted as they are inflated (the sizes the file declares are only a first check),
+ * and reading stops at this bound, at the row limit, or at whichever comes first. A register at
+ * the row limit unpacks to some 20 MB (bench: 20,000 rows of 13 Thai columns).
+ */
+export const XLSX_MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+/**
+ * Spreadsheet XML compresses some 10 to 100 times; a part that compresses more than this is
+ * refused before a byte of it is inflated (deflate goes up to about 1,000).
+ */
+const XLSX_MAX_RATIO = 250
+/** Parts smaller than this are never refused for their ratio: a near-empty sheet compresses well. */
+const XLSX_RATIO_FLOOR = 1024 * 1024
+
+/** The parts of a workbook the import inflates; the others (images, themes, printer settings) it never opens. */
+const XLSX_PARTS_READ = /^xl\/(_rels\/workbook\.xml\.rels|workbook\.xml|sharedStrings\.xml|styles\.xml|worksheets\/sheet\d+\.xml)$/
+
+function unpackedTooLarge(): AppError {
+  return new AppError('payload_too_large', 'assetImport.unpackedTooLarge', { mb: XLSX_MAX_UNPACKED_BYTES / 1024 / 1024 })
+}
+
+/**
+ * exceljs's streaming WorkbookReader (4.x) parses each part of a workbook as the ZIP's entries
+ * come; a sheet that comes before the shared strings — as in every file Excel or our own export
+ * writes — is first inflated whole into a temporary file, before a row is read. Its parsers are
+ * therefore fed here in the order they need, straight from the central directory, so that the
+ * sheet streams into the row loop and the limits apply while it is read. These are the methods
+ * `WorkbookReader.parse()` itself calls; the XLSX import tests hold them.
+ */
+interface WorkbookReaderParts {
+  _parseRels(entry: Readable): Promise<void>
+  _parseWorkbook(entry: Readable): Promise<void>
+  _parseSharedStrings(entry: Readable): AsyncGenerator<unknown>
+  _parseStyles(entry: Readable): Promise<void>
+  _parseWorksheet(chunks: AsyncIterable<Buffer>, sheetNo: string): Generator<{ eventType: string; value: AsyncIterable<ExcelJS.Row> }>
+  model?: { sheets?: Array<{ rId?: string }> }
+  workbookRels?: Array<{ Id?: string; Target?: string }>
+}
+
+/** The inflated bytes of one entry, counted against the budget of the whole file. */
+async function* countedBytes(file: CentralDirectoryFile, budget: { left: number }): AsyncGenerator<Buffer> {
+  const stream = file.stream()
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      budget.left -= chunk.length
+      if (budget.left < 0) throw unpackedTooLarge()
+      yield chunk
+    }
+  } finally {
+    stream.destroy()
+  }
+}
+
+/**
+ * A register has a dozen columns; the import reads the first 256. A cell far to the right
+ * (column XFD is 16,384) would otherwise make every row that wide.
+ */
+const XLSX_MAX_COLUMNS = 256
+
+/** A row's cells from the first column, up to its last value within XLSX_MAX_COLUMNS. */
+function rowCells(row: ExcelJS.Row): Cell[] {
+  const cells: Cell[] = []
+  const values = row.values as ExcelValue[] // 1-based and sparse; index 0 is empty
+  if (!Array.isArray(values)) return cells
+  values.forEach((v, col) => {
+    if (col < 1 || col > XLSX_MAX_COLUMNS) return
+    const cell = plainCell(v)
+    if (cell === null) return
+    while (cells.length < col - 1) cells.push(null)
+    cells[col - 1] = cell
+  })
+  return cells
+}
+
+/** Sheets in the workbook's own order (its first sheet may be a cover), then any others by number. */
+function sheetFiles(files: CentralDirectoryFile[], reader: WorkbookReaderParts): CentralDirectoryFile[] {
+  const sheets = files.filter((f) => XLSX_PARTS_READ.test(f.path) && f.path.startsWith('xl/worksheets/'))
+  const byNumber = (f: CentralDirectoryFile) => Number(/(\d+)\.xml$/.exec(f.path)![1])
+  sheets.sort((a, b) => byNumber(a) - byNumber(b))
+  const ordered: CentralDirectoryFile[] = []
+  for (const sheet of reader.model?.sheets ?? []) {
+    const target = reader.workbookRels?.find((r) => r.Id === sheet.rId)?.Target?.replace(/^\/?(xl\/)?/, 'xl/')
+    const file = sheets.find((f) => f.path === target)
+    if (file && !ordered.includes(file)) ordered.push(file)
+  }
+  return [...ordered, ...sheets.filter((f) => !ordered.includes(f))]
+}
+
 async function readXlsx(buf: Buffer): Promise<RegisterTable> {
   const Excel = await loadExcelJS()
-  const wb = new Excel.Workbook()
+  const { default: unzipper } = await import('unzipper')
+  let files: CentralDirectoryFile[]
   try {
-    await wb.xlsx.load(buf as unknown as ArrayBuffer)
+    files = (await unzipper.Open.buffer(buf)).files
   } catch {
     throw fileError('assetImport.unreadable')
   }
-  // The first sheet with anything on it: a workbook may open on an empty cover sheet.
-  const sheet = wb.worksheets.find((ws) => ws.actualRowCount > 0)
-  if (!sheet) throw fileError('assetImport.empty')
-  if (sheet.actualRowCount > READ_LIMIT) throw tooManyRows()
-  const rows: RawRow[] = []
-  for (let n = 1; n <= sheet.rowCount; n++) {
-    const values = sheet.getRow(n).values as ExcelValue[] // 1-based; index 0 is empty
-    const cells = Array.isArray(values) ? values.slice(1).map(plainCell) : []
-    rows.push({ line: n, cells: isEmptyRow(cells) ? [] : cells })
-    if (n % 1000 === 0) await yieldToEventLoop()
+  // What the file declares of the parts read: one bigger than the bound, or compressed beyond
+  // reason, is a bomb. A sheet may declare more: it is read only up to the row limit.
+  for (const f of files) {
+    if (!XLSX_PARTS_READ.test(f.path)) continue
+    const sheet = f.path.startsWith('xl/worksheets/')
+    if (!sheet && f.uncompressedSize > XLSX_MAX_UNPACKED_BYTES) throw unpackedTooLarge()
+    if (f.uncompressedSize > XLSX_RATIO_FLOOR && f.uncompressedSize > XLSX_MAX_RATIO * Math.max(f.compressedSize, 1)) throw unpackedTooLarge()
   }
-  return { kind: 'xlsx', encoding: null, rows }
+  const part = (path: string) => files.find((f) => f.path === path)
+  const budget = { left: XLSX_MAX_UNPACKED_BYTES }
+  const reader = new Excel.stream.xlsx.WorkbookReader(Readable.from([]), {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    styles: 'cache', // a number styled as a date reads as a Date
+    hyperlinks: 'ignore',
+    entries: 'ignore',
+  }) as unknown as WorkbookReaderParts
+  const rows: RawRow[] = []
+  let lastLine = 0
+  try {
+    const rels = part('xl/_rels/workbook.xml.rels')
+    const book = part('xl/workbook.xml')
+    if (!rels || !book) throw fileError('assetImport.unreadable')
+    await reader._parseRels(Readable.from(countedBytes(rels, budget)))
+    await reader._parseWorkbook(Readable.from(countedBytes(book, budget)))
+    const shared = part('xl/sharedStrings.xml')
+    if (shared) for await (const _ of reader._parseSharedStrings(Readable.from(countedBytes(shared, budget))));
+    const styles = part('xl/styles.xml')
+    if (styles) await reader._parseStyles(Readable.from(countedBytes(styles, budget)))
+
+    // The first sheet with anything on it: a workbook may open on an empty cover sheet.
+    for (const file of sheetFiles(files, reader)) {
+      const sheetNo = /(\d+)\.xml$/.exec(file.path)![1]!
+      for (const { value: sheet } of reader._parseWorksheet(countedBytes(file, budget), sheetNo)) {
+        let filled = 0
+        for await (const row of sheet) {
+          // A row's number is optional in the format; one without follows the row before it.
+          const line = Number.isSafeInteger(row.number) && row.number > 0 ? row.number : lastLine + 1
+          lastLine = Math.max(lastLine, line)
+          const cells = rowCells(row)
+          if (isEmptyRow(cells)) continue
+          rows.push({ line, cells })
+          if (++filled > READ_LIMIT) throw tooManyRows()
+          if (filled % READ_CHUNK === 0) await yieldToEventLoop()
+        }
+      }
+      if (rows.length > 0) break
+      lastLine = 0
+    }
+  } catch (e) {
+    // exceljs may wrap what a part's stream threw; an exhausted budget is still the reason.
+    if (budget.left < 0) throw unpackedTooLarge()
+    if (e instanceof AppError) throw e
+    throw fileError('assetImport.unreadable')
+  }
+  if (rows.length === 0) throw fileError('assetImport.empty')
+  // Only rows with values are kept; the empty ones between and after them are counted by line.
+  return { kind: 'xlsx', encoding: null, rows, lastLine }
 }
 
 /** CSV or XLSX by content: an XLSX is a ZIP; an old binary .xls is refused with what to do instead. */
@@ -507,7 +646,7 @@ export async function previewImport(ctx: AppContext, file: { name: string; data:
       headers: map.columns[f]!.map((i) => cellText(table.rows[map.rowIndex]!.cells[i])),
     })),
     ignored: map.ignored,
-    emptyRows: body.length - filled.length,
+    emptyRows: (table.lastLine ?? table.rows.at(-1)!.line) - map.line - filled.length,
     rows,
     good,
     bad: rows.length - good,

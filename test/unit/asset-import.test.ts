@@ -1,4 +1,6 @@
 import { expect } from 'chai'
+import ExcelJS from 'exceljs'
+import JSZip from 'jszip'
 import { fieldOfHeader, parseRegisterDate, parseYesNo, cleanPriceText, categoryKey, dateFromCell, EXPORT_HEADERS } from '../../server/i18n/register-file.js'
 import { checkRow, decodeText, findHeaderRow, loadLookups, mapHeaders, previewImport, readRegisterFile, type HeaderMap } from '../../server/services/asset-import.service.js'
 import { neutraliseCell } from '../../server/services/asset-export.service.js'
@@ -6,6 +8,7 @@ import { createAsset } from '../../server/services/asset.service.js'
 import { isAppError } from '../../server/errors.js'
 import { createTestContext, type TestContext } from '../helpers/db.js'
 import { csvText, encodeWindows874, utf8Bom, xlsxOf } from '../helpers/register-files.js'
+import { zipBomb } from '../helpers/hostile-xlsx.js'
 
 describe('asset import: reading a register file', () => {
   it('when the bytes are UTF-8 with or without a BOM, Windows-874 or UTF-16, then the Thai text decodes the same', () => {
@@ -207,5 +210,77 @@ describe('asset import: checking rows', () => {
     const p = await previewImport(ctx, { name: 'x.xlsx', data })
     expect(p.rows[0]!.errors).to.deep.equal([])
     expect(p.rows[0]!.input).to.include({ name: 'เก้าอี้', acquiredOn: '2024-01-31', price: '1100.00' })
+  })
+})
+
+describe('asset import: reading XLSX as it streams (issue 13)', () => {
+  let ctx: TestContext
+  beforeEach(async () => {
+    ctx = await createTestContext()
+  })
+  afterEach(() => ctx.close())
+
+  async function refusal(data: Buffer): Promise<unknown> {
+    try {
+      await readRegisterFile(data, 'x.xlsx')
+    } catch (e) {
+      return e
+    }
+    return expect.fail('no error')
+  }
+
+  it('when a workbook opens on an empty cover sheet, its sheet stored before its shared strings, then the register sheet is read with Excel line numbers and its blank rows counted', async () => {
+    const wb = new ExcelJS.Workbook()
+    wb.addWorksheet('ปก').getCell('A1').fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFFFF00' } }
+    const ws = wb.addWorksheet('ทะเบียน')
+    ws.addRow(['ทะเบียนครุภัณฑ์'])
+    ws.addRow(['code', 'name', 'category', 'acquired'])
+    ws.addRow(['S-1', { richText: [{ text: 'เก้า' }, { text: 'อี้' }] }, 'office', new Date(Date.UTC(2024, 0, 31))])
+    ws.addRow([])
+    ws.addRow(['S-2', 'โต๊ะ', 'office', null])
+    ws.getCell('A9').fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFFFF00' } } // a formatted, empty row
+    const data = Buffer.from(await wb.xlsx.writeBuffer())
+    const order = Object.keys((await JSZip.loadAsync(data)).files)
+    expect(order.indexOf('xl/worksheets/sheet2.xml'), 'as Excel writes it').to.be.below(order.indexOf('xl/sharedStrings.xml'))
+
+    const p = await previewImport(ctx, { name: 'x.xlsx', data })
+    expect(p.headerLine).to.equal(2)
+    expect(p.rows.map((r) => [r.line, r.errors])).to.deep.equal([
+      [3, []],
+      [5, []],
+    ])
+    expect(p.rows[0]!.input).to.include({ code: 'S-1', name: 'เก้าอี้', acquiredOn: '2024-01-31' })
+    expect(p.emptyRows, 'line 4, and 6 to 9').to.equal(5)
+  })
+
+  it('when a row has a value in the last column Excel allows (XFD), then the row is read without being made 16,384 cells wide', async () => {
+    const wb = new ExcelJS.Workbook()
+    const ws = wb.addWorksheet('ทะเบียน')
+    ws.addRow(['code', 'name', 'category'])
+    ws.addRow(['W-1', 'โต๊ะ', 'office'])
+    ws.getCell('XFD2').value = 'far away'
+    const table = await readRegisterFile(Buffer.from(await wb.xlsx.writeBuffer()), 'x.xlsx')
+    expect(table.rows.map((r) => r.cells)).to.deep.equal([
+      ['code', 'name', 'category'],
+      ['W-1', 'โต๊ะ', 'office'],
+    ])
+  })
+
+  it('when a part unpacks to over a thousand times its size, then the file is refused as too large once unpacked, before it is inflated', async () => {
+    const e = await refusal(await zipBomb(4))
+    expect(isAppError(e) && [e.code, e.messageKey, e.params]).to.deep.equal(['payload_too_large', 'assetImport.unpackedTooLarge', { mb: 64 }])
+  })
+
+  it("when a ZIP holds no workbook, its sheet's bytes are damaged or it is cut short, then it is unreadable", async () => {
+    const zip = new JSZip()
+    zip.file('hello.txt', 'not a workbook')
+    const notBook = await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' })
+    expect((await refusal(notBook)) as object).to.include({ messageKey: 'assetImport.unreadable' })
+    const good = await xlsxOf([['code', 'name', 'category'], ['A-1', 'x', 'office']])
+    const damaged = Buffer.from(good)
+    const sheetData = good.indexOf('xl/worksheets/sheet1.xml') + 40 // past its local header
+    damaged.fill(0x55, sheetData, sheetData + 64)
+    expect((await refusal(damaged)) as object).to.include({ messageKey: 'assetImport.unreadable' })
+    expect((await refusal(good.subarray(0, good.length - 30))) as object, 'cut short').to.include({ messageKey: 'assetImport.unreadable' })
   })
 })
