@@ -123,11 +123,39 @@ export async function tokenFor(base: string, username: string, password: string)
   return r.body.token
 }
 
-/** An account made by the admin through POST /api/v1/users, and a bearer token for it. */
+/**
+ * A person signs in through the pages with the temporary password an admin gave them and chooses
+ * their own (a temporary password gets no API token: 403 password_change_required).
+ */
+export async function choosePassword(base: string, username: string, temporary: string, chosen: string): Promise<void> {
+  let cookie = ''
+  const send = async (urlPath: string, form?: Record<string, string>) => {
+    const res = await fetch(`${base}${urlPath}`, {
+      method: form ? 'POST' : 'GET',
+      redirect: 'manual',
+      headers: { cookie, ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      body: form ? new URLSearchParams(form).toString() : undefined,
+    })
+    const set = res.headers.get('set-cookie')
+    if (set) cookie = set.split(';')[0]!
+    return { status: res.status, text: await res.text() }
+  }
+  const csrf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? ''
+  const login = await send('/login')
+  const signedIn = await send('/login', { _csrf: csrf(login.text), username, password: temporary, next: '/' })
+  if (signedIn.status !== 303) throw new Error(`sign-in of ${username}: ${signedIn.status}`)
+  const page = await send('/account/password')
+  const changed = await send('/account/password', { _csrf: csrf(page.text), currentPassword: temporary, newPassword: chosen, confirmPassword: chosen })
+  if (changed.status !== 303) throw new Error(`password change of ${username}: ${changed.status}`)
+}
+
+/** An account made by the admin through POST /api/v1/users, its own password chosen, and a bearer token for it. */
 export async function userWithToken(base: string, adminToken: string, username: string, roles: Role[]): Promise<{ username: string; token: string }> {
+  const temporary = `tmp-${username}-long-enough`
   const password = `pw-${username}-long-enough`
-  const r = await call(base, 'POST', '/api/v1/users', { token: adminToken, body: { username, password, name: `ทดสอบ ${username}`, roles } })
+  const r = await call(base, 'POST', '/api/v1/users', { token: adminToken, body: { username, password: temporary, name: `ทดสอบ ${username}`, roles } })
   if (r.status !== 201) throw new Error(`user ${username}: ${r.status} ${JSON.stringify(r.body)}`)
+  await choosePassword(base, username, temporary, password)
   return { username, token: await tokenFor(base, username, password) }
 }
 
