@@ -51,7 +51,7 @@ export class RestoreRefused extends Error {
 // ---------------------------------------------------------------------------------------------
 // Checking a database file
 
-export type ProblemCode = 'missing' | 'not_sqlite' | 'unreadable' | 'integrity' | 'not_ours' | 'newer_schema' | 'audit_chain' | 'wal_present' | 'in_use' | 'same_file'
+export type ProblemCode = 'missing' | 'not_sqlite' | 'unreadable' | 'integrity' | 'not_ours' | 'newer_schema' | 'incomplete_schema' | 'audit_chain' | 'wal_present' | 'in_use' | 'same_file'
 
 export interface FileProblem {
   code: ProblemCode
@@ -109,6 +109,13 @@ export async function checkDatabaseFile(file: string, opts: { offThread?: boolea
       fail('newer_schema', `made by a newer version of Yuemkhuen (unknown migrations: ${unknown.join(', ')}); upgrade this copy first`)
     }
     result.pending = known.filter((m) => !executed.includes(m))
+    // A complete Yuemkhuen database of its schema version: every table its migrations make is there
+    // (a file with a migration table and an audit log but nothing else would pass the rest, then keep
+    // the server from starting — issue 13).
+    if (unknown.length === 0) {
+      const missingTables = (await tablesAt(executed[executed.length - 1]!)).filter((t) => !sqliteFile.tableNames(handle).includes(t))
+      if (missingTables.length > 0) return fail('incomplete_schema', `tables of its schema version are missing (${missingTables.join(', ')}): not a complete Yuemkhuen database`)
+    }
     try {
       // Smaller chunks in the server: each chunk holds the event loop for its rows (about 50 µs each).
       result.audit = await verifyChain(handle.db, opts.offThread ? 250 : undefined)
@@ -120,6 +127,18 @@ export async function checkDatabaseFile(file: string, opts: { offThread?: boolea
     return result
   } finally {
     await handle.close()
+  }
+}
+
+/** The tables a database has after the migrations up to `migration`: an empty in-memory database migrated that far (tens of ms). */
+async function tablesAt(migration: string): Promise<string[]> {
+  const h = openDb(':memory:')
+  try {
+    const r = await createMigrator(h.db).migrateTo(migration)
+    if (r.error) throw r.error
+    return sqliteFile.tableNames(h).filter((t) => !t.startsWith('sqlite_'))
+  } finally {
+    await h.close()
   }
 }
 

@@ -258,6 +258,25 @@ describe('restore (npm run restore)', () => {
     await expectRefused(file, 'not_ours')
   })
 
+  it('when a file has the migration table and the audit log of a Yuemkhuen database but its other tables are gone, then restore refuses it as incomplete and changes nothing', async () => {
+    const file = spoiled('two-tables.sqlite', (f) => {
+      const db = new BetterSqlite3(f)
+      try {
+        const keep = new Set(['kysely_migration', 'kysely_migration_lock', 'audit_log'])
+        db.pragma('foreign_keys = OFF')
+        for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>) {
+          if (!keep.has(name)) db.exec(`DROP TABLE "${name}"`)
+        }
+      } finally {
+        db.close()
+      }
+    })
+    const check = await checkDatabaseFile(file)
+    expect(check.problems.map((p) => p.code)).to.deep.equal(['incomplete_schema'])
+    expect(check.problems[0]!.detail).to.include('app_user').and.include('loan')
+    await expectRefused(file, 'incomplete_schema')
+  })
+
   it('when the database is open in another connection (the server), then restore refuses and changes nothing', async () => {
     let error: unknown
     try {
