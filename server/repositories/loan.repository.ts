@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
+import { sql, type ExpressionBuilder, type Insertable, type Kysely } from 'kysely'
 import { versionedMemo } from './data-version.repository.js'
 import type {
   CompensationRow,
@@ -6,6 +6,7 @@ import type {
   ExternalBorrowerRow,
   FollowUpRow,
   LoanApprovalRow,
+  LoanApprovalTable,
   LoanExtensionRow,
   LoanRow,
   LoanStatusCol,
@@ -192,19 +193,7 @@ export async function countOutstandingItems(db: Db, loanId: number): Promise<num
 
 export async function insertApproval(
   db: Db,
-  a: {
-    loan_id: number
-    step: 'check' | 'approve'
-    by_user_id: number | null
-    by_name: string
-    recorded_by: number
-    at: string
-    note: string
-    on_paper: number
-    paper_date: string | null
-    approver_source?: string
-    evidence_id?: number | null
-  },
+  a: Insertable<LoanApprovalTable> & Pick<LoanApprovalTable, 'by_user_id' | 'note' | 'on_paper' | 'paper_date'>,
 ): Promise<number> {
   const r = await db.insertInto('loan_approval').values(a).returning('id').executeTakeFirstOrThrow()
   return r.id
