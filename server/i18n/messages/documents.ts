@@ -124,6 +124,10 @@ const th = {
   'documents.external.regards': 'ขอแสดงความนับถือ',
   'documents.external.contactUnit': 'กองคลัง (งานพัสดุ)',
   'documents.external.contactPhone': 'โทร. {phone}',
+  // The audit log's chain head (SPEC §5), one small line at the foot of each official document and the public report page.
+  'documents.chainHead.printed': 'หลักฐานบันทึกการตรวจสอบ ณ วันพิมพ์: รายการที่ {seq}',
+  'documents.chainHead.shown': 'หลักฐานบันทึกการตรวจสอบ ณ เวลาที่แสดงหน้านี้: รายการที่ {seq}',
+  'documents.chainHead.hash': 'แฮช',
 } as const
 
 const en: Record<keyof typeof th, string> = {
@@ -237,6 +241,9 @@ const en: Record<keyof typeof th, string> = {
   'documents.external.regards': 'Yours faithfully',
   'documents.external.contactUnit': 'Finance division (supplies)',
   'documents.external.contactPhone': 'tel. {phone}',
+  'documents.chainHead.printed': 'Audit log evidence as printed: entry {seq}',
+  'documents.chainHead.shown': 'Audit log evidence as this page was shown: entry {seq}',
+  'documents.chainHead.hash': 'hash',
 }
 
 export const documents = { th, en }

@@ -3,6 +3,7 @@ import type { AppContext } from '../../context.js'
 import { AppError } from '../../errors.js'
 import { parseIsoDate } from '../../i18n/calendar.js'
 import { documentFormat } from '../../i18n/document-format.js'
+import { chainHead } from '../../services/audit.service.js'
 import { borrowSlip, executiveSignerParam, followUpLetter } from '../../services/loan-document.service.js'
 import { requireRole, requireSignIn } from '../middleware/auth.js'
 import { idParam, str } from '../forms/common.form.js'
@@ -35,6 +36,8 @@ export function documentRoutes(ctx: AppContext): Router {
       t: doc.t,
       doc,
       slip,
+      // Read after the document's data, so the head printed covers everything on the paper.
+      chainHead: await chainHead(ctx.db),
       backHref: `/loans/${id}`,
     })
   })
@@ -60,6 +63,7 @@ export function documentRoutes(ctx: AppContext): Router {
       t: doc.t,
       doc,
       letter,
+      chainHead: await chainHead(ctx.db),
       badDate,
       query: { number: number ?? '', date: rawDate ?? '', signer: signer ?? '' },
       backHref: `/loans/${id}`,

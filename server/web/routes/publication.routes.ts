@@ -5,6 +5,7 @@ import { AppError, isAppError } from '../../errors.js'
 import { bangkokDate } from '../../i18n/calendar.js'
 import { documentFormat } from '../../i18n/document-format.js'
 import { formatDate } from '../../i18n/format.js'
+import { chainHead } from '../../services/audit.service.js'
 import { executiveSignatory, sameName } from '../../services/loan-document.service.js'
 import {
   approvePublication,
@@ -144,6 +145,7 @@ export function publicationRoutes(ctx: AppContext): Router {
       head: headOfAgency(settings, pub),
       rate: r.onTimeRate === null ? doc.t('pubPages.memo.noRate') : doc.t('pubPages.memo.rate', { pct: (Math.round(r.onTimeRate * 1000) / 10).toFixed(1) }),
       publicUrl: `${ctx.config.publicBaseUrl}/transparency/${p.fiscalYear}/${p.period}`,
+      chainHead: await chainHead(ctx.db),
       backHref: backTo(p),
     }
   }

@@ -3,6 +3,7 @@ import type { AppContext } from '../../context.js'
 import { isAppError } from '../../errors.js'
 import { documentFormat } from '../../i18n/document-format.js'
 import { BORROWER_TYPES } from '../../../db/schema.js'
+import { chainHead } from '../../services/audit.service.js'
 import { LOAN_KINDS, LOAN_STATUSES } from '../../services/loan-rules.js'
 import { getSettings } from '../../services/settings.service.js'
 import {
@@ -102,6 +103,8 @@ export function registerRoutes(ctx: AppContext): Router {
       doc,
       reg,
       settings,
+      // Read after the register, so the head printed covers every line of it.
+      chainHead: await chainHead(ctx.db),
       backHref: `/register${linkQuery(req)}`,
     })
   })

@@ -4,6 +4,7 @@ import { bangkokDate } from '../../i18n/calendar.js'
 import { documentFormat } from '../../i18n/document-format.js'
 import { formatDate, formatNumber } from '../../i18n/format.js'
 import { translate } from '../../i18n/index.js'
+import { chainHead } from '../../services/audit.service.js'
 import { computeReport, type Report } from '../../services/report.service.js'
 import { getPublication, type Narrative } from '../../services/publication.service.js'
 import { narrativeOf } from '../publication-view.js'
@@ -60,6 +61,8 @@ export function reportRoutes(ctx: AppContext): Router {
       tables: tables(report, doc.t, monthName),
       charts: charts(report, doc.t, monthName, (n) => num(n)),
       shown: (h: Headline, v: number | null) => shownValue(h, v, num, '–'),
+      // Read after the figures, so the head printed covers them.
+      chainHead: await chainHead(ctx.db),
       backHref: `/reports${linkQuery(report)}`,
     })
   })

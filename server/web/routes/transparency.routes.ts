@@ -5,6 +5,7 @@ import { bangkokDate } from '../../i18n/calendar.js'
 import { formatDate, formatNumber, type Locale } from '../../i18n/format.js'
 import { translate } from '../../i18n/index.js'
 import { documentFormat } from '../../i18n/document-format.js'
+import { chainHead } from '../../services/audit.service.js'
 import { hashSnapshot, listPublications, publicReport, publishedReport, type Publication } from '../../services/publication.service.js'
 import { REPORT_PERIODS, type ReportPeriod } from '../../services/report.service.js'
 import { getSettings, type AgencySettings } from '../../services/settings.service.js'
@@ -74,6 +75,12 @@ function publicLocals(req: Request, res: Response, settings: AgencySettings): vo
     },
   })
   res.set('Cache-Control', DATA_CACHE)
+}
+
+/** The audit log's head as the public may see it (SPEC §5): the entry number and the short hash, nothing more. */
+async function publicChainHead(ctx: AppContext): Promise<{ seq: number; short: string }> {
+  const { seq, short } = await chainHead(ctx.db)
+  return { seq, short }
 }
 
 /** The Bangkok calendar day of the executive's approval (the publication date), for «เผยแพร่เมื่อ …». */
@@ -278,6 +285,10 @@ export function transparencyRoutes(ctx: AppContext): Router {
       shown: (h: Pick<Headline, 'kind'>, v: number | null) => shownValue(h, v, num, req.t('reportPages.none')),
       periodName: periodName(req.t, p.publication.period),
       links: { json: `${base}.json`, csv: `${base}.csv`, snapshot: `${base}.snapshot.json` },
+      // Read on every request (the snapshot is frozen, the log is not); only the number and the
+      // short hash reach the public. A proxy may keep the page for DATA_CACHE's five minutes:
+      // a head that old is still one the log must run through.
+      chainHead: await publicChainHead(ctx),
     })
   })
 
