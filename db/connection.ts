@@ -93,6 +93,20 @@ function withStatementCache(raw: BetterSqlite3.Database): SqliteDatabase {
  */
 const inTransaction = new WeakSet<Db>()
 
+/** Work run after each write transaction commits, on its connection (the audit anchor, issue 13). */
+export type CommitHook = (conn: Db) => Promise<void>
+const commitHooks = new WeakMap<Db, CommitHook>()
+
+/**
+ * Runs `hook` after every writeTransaction on `db` commits, before the connection is handed to the
+ * next query: it sees exactly what was committed. The hook must not throw (the change is already
+ * committed; a failure there is the hook's to report). One hook per database handle.
+ */
+export function afterCommit(db: Db, hook: CommitHook | undefined): void {
+  if (hook) commitHooks.set(db, hook)
+  else commitHooks.delete(db)
+}
+
 export async function writeTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
   // A service called from inside another's transaction joins it rather than nesting BEGIN.
   if (inTransaction.has(db)) return fn(db)
@@ -102,6 +116,8 @@ export async function writeTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): 
     try {
       const result = await fn(conn)
       await sql`COMMIT`.execute(conn)
+      const hook = commitHooks.get(db)
+      if (hook) await hook(conn).catch(() => undefined)
       return result
     } catch (e) {
       await sql`ROLLBACK`.execute(conn).catch(() => undefined)

@@ -98,6 +98,17 @@ export function tableNames(handle: OpenDb): string[] {
   return rows.map((r) => r.name)
 }
 
+/** The newest audit entry's sequence number in a database file (0 when empty), read-only. */
+export function auditHeadSeq(file: string): number {
+  const raw = new BetterSqlite3(file, { readonly: true, fileMustExist: true })
+  try {
+    const row = raw.prepare('SELECT max(id) AS id FROM audit_log').get() as { id: number | null }
+    return row.id ?? 0
+  } finally {
+    raw.close()
+  }
+}
+
 /** Names of the migrations the database has run, or undefined when it has no migration table. */
 export function executedMigrations(handle: OpenDb): string[] | undefined {
   if (!tableNames(handle).includes(MIGRATION_TABLE)) return undefined

@@ -20,6 +20,7 @@ import { serve } from '../server/main.js'
 import { systemClock } from '../server/clock.js'
 import { loadConfig } from '../server/config.js'
 import type { AppContext } from '../server/context.js'
+import { anchorFromConfig, startAnchoring } from '../server/services/audit-anchor.service.js'
 import { DEMO_MARK_KEY, DEMO_PASSWORD, demoSignIns, generateDemo, type DemoSignIn } from './demo-data.js'
 import { bangkokDate, fiscalYearOf } from '../server/i18n/calendar.js'
 
@@ -52,9 +53,14 @@ export function clearDemoAttachments(dir: string): void {
 }
 
 /** Removes an earlier demo database (and its WAL files); refuses anything else. */
+/** The demo's audit anchor sits beside its database and goes with it, never into the real one's. */
+export function demoAnchorPath(file: string): string {
+  return `${file}.audit-anchor.log`
+}
+
 export function clearDemoDatabase(file: string): void {
   if (!isDemoDatabase(file)) throw new NotADemoDatabase(`${file} exists and is not a demo database; refusing to overwrite it (set DEMO_DATABASE_PATH to another file)`)
-  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) fs.rmSync(f, { force: true })
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`, demoAnchorPath(file)]) fs.rmSync(f, { force: true })
 }
 
 /**
@@ -97,10 +103,10 @@ async function main(): Promise<void> {
   const ownFolder = path.join(path.dirname(file), 'demo-attachments')
   const attachmentsDir = process.env.DEMO_ATTACHMENTS_DIR || ownFolder
   if (!keep && attachmentsDir === ownFolder) clearDemoAttachments(attachmentsDir)
-  const config = loadConfig({ ...process.env, DATABASE_PATH: file, ATTACHMENTS_DIR: attachmentsDir })
+  const config = loadConfig({ ...process.env, DATABASE_PATH: file, ATTACHMENTS_DIR: attachmentsDir, AUDIT_ANCHOR_PATH: demoAnchorPath(file) })
   const logger = pino({ level: config.logLevel })
   const handle = openDb(config.databasePath)
-  const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger }
+  const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger, anchor: anchorFromConfig(config, logger) }
   await migrateToLatest(handle.db)
 
   let signIns: DemoSignIn[] = []
@@ -122,6 +128,7 @@ async function main(): Promise<void> {
     signIns = summary.signIns
   }
 
+  if (ctx.anchor) await startAnchoring(ctx.db, ctx.anchor, ctx.clock, logger)
   await serve(ctx, handle, { label: 'Yuemkhuen demo', onListening: (url) => process.stdout.write(signInTable(signIns, url)) })
 }
 

@@ -20,6 +20,7 @@ import type { AppContext } from '../server/context.js'
 import { AppError, isAppError } from '../server/errors.js'
 import { translate } from '../server/i18n/index.js'
 import { CLI_ACTOR } from '../server/services/audit.service.js'
+import { anchorFromConfig, startAnchoring } from '../server/services/audit-anchor.service.js'
 import { findDepartmentByCode } from '../server/services/department.service.js'
 import { generatePassword } from '../server/services/password.js'
 import { createUser, findUserByUsername, getUser, listUsers, resetPassword, updateUser } from '../server/services/user.service.js'
@@ -79,9 +80,11 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (s: strin
   }
   const config = loadConfig(env)
   const handle = openDb(config.databasePath)
-  const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger: pino({ level: 'silent' }) }
+  const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger: pino({ level: 'silent' }), anchor: anchorFromConfig(config) }
   try {
     await migrateToLatest(handle.db)
+    // The CLI's changes are anchored like the server's (issue 13).
+    if (ctx.anchor) await startAnchoring(ctx.db, ctx.anchor, ctx.clock)
     switch (command) {
       case 'add': {
         if (!username) throw new UsageError('a username is required')

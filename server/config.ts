@@ -12,6 +12,8 @@ const envSchema = z.object({
   ADMIN_PASSWORD: z.string().min(1).optional(),
   TRUST_PROXY: z.string().optional(),
   SESSION_SECRET: z.string().min(16).optional(),
+  AUDIT_ANCHOR_KEY: z.string().min(16).optional(),
+  AUDIT_ANCHOR_PATH: z.string().min(1).optional(),
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BACKUP_DIR: z.string().min(1).optional(),
@@ -32,6 +34,10 @@ export interface Config {
   /** Express "trust proxy" value: false, true, a hop count, or a list of addresses. */
   readonly trustProxy: boolean | number | string
   readonly sessionSecret: string | undefined
+  /** The key of the audit anchor's MACs (else the key file `audit-anchor.key` beside the data). */
+  readonly auditAnchorKey: string | undefined
+  /** The append-only anchor log (else `audit-anchor.log` beside the data); keep it off the database's disk if you can. */
+  readonly auditAnchorPath: string | undefined
   readonly sessionIdleMinutes: number
   readonly logLevel: string
   /** Verified copies of the database (npm run backup, the daily timer, before migrations and restores). */
@@ -70,6 +76,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     admin: Object.freeze({ username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD }),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     sessionSecret: e.SESSION_SECRET,
+    auditAnchorKey: e.AUDIT_ANCHOR_KEY,
+    auditAnchorPath: e.AUDIT_ANCHOR_PATH,
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
     logLevel: e.LOG_LEVEL,
     backupDir: e.BACKUP_DIR ?? path.join(path.dirname(e.DATABASE_PATH), 'backups'),

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { Db } from '../db/connection.js'
 import type { Clock } from './clock.js'
 import type { Config } from './config.js'
+import type { AuditAnchor } from './services/audit-anchor.service.js'
 
 /** What every service and router gets: no globals, so tests build their own. */
 export interface AppContext {
@@ -9,4 +10,6 @@ export interface AppContext {
   clock: Clock
   config: Config
   logger: Logger
+  /** The audit chain's anchor outside the database (none for an in-memory database). */
+  anchor?: AuditAnchor
 }

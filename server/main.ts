@@ -10,12 +10,13 @@ import { systemClock } from './clock.js'
 import type { AppContext } from './context.js'
 import { ensureFirstAdmin } from './services/user.service.js'
 import { secretFromKeyFile } from './services/secret.service.js'
+import { anchorFromConfig, dataFolder, startAnchoring } from './services/audit-anchor.service.js'
 import { expireLoans } from './services/loan.service.js'
 import { backupBeforeMigrating, startBackupTimer } from './services/backup.service.js'
 
 /** The session-signing key from `<data folder>/session.key`, created on first start. */
 function sessionKeyFromFile(ctx: AppContext): string {
-  const folder = ctx.config.databasePath === ':memory:' ? path.resolve('data') : path.dirname(path.resolve(ctx.config.databasePath))
+  const folder = dataFolder(ctx.config)
   const key = secretFromKeyFile(folder, 'session')
   if (key.created) ctx.logger.info({ file: path.join(folder, 'session.key') }, 'session key created (back it up apart from the database)')
   return key.value
@@ -42,12 +43,14 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.logLevel })
   ownerOnlyFiles(config.databasePath)
   const handle = openDb(config.databasePath)
-  const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger }
+  const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger, anchor: anchorFromConfig(config, logger) }
 
   // An upgrade that changes the schema first takes a verified copy (npm run restore undoes it).
   await backupBeforeMigrating(ctx, handle)
   const migrated = await migrateToLatest(handle.db)
   for (const r of migrated.results ?? []) logger.info({ migration: r.migrationName, status: r.status }, 'migration')
+  // From here on every commit's chain head is written outside the database (issue 13).
+  if (ctx.anchor) await startAnchoring(ctx.db, ctx.anchor, ctx.clock, logger)
 
   const admin = await ensureFirstAdmin(ctx, config.admin)
   if (admin.created) {

@@ -6,7 +6,7 @@ import { requireRole } from '../web/middleware/auth.js'
 export function auditApi(ctx: AppContext): Router {
   const router = Router()
   router.get('/audit/verify', requireRole('committee', 'admin'), async (_req, res) => {
-    const r = await verifyAudit(ctx.db)
+    const r = await verifyAudit(ctx.db, ctx.anchor)
     res.json(
       r.ok
         ? { ok: true, entries: r.entries }

@@ -8,6 +8,10 @@ export async function head(db: Db): Promise<Pick<AuditRow, 'id' | 'hash'> | unde
   return db.selectFrom('audit_log').select(['id', 'hash']).orderBy('id', 'desc').limit(1).executeTakeFirst()
 }
 
+export async function byId(db: Db, id: number): Promise<AuditRow | undefined> {
+  return db.selectFrom('audit_log').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
 export async function insert(db: Db, row: NewAuditRow & { id: number }): Promise<void> {
   await db.insertInto('audit_log').values(row).execute()
 }

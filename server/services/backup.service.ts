@@ -25,7 +25,10 @@ import * as sqliteFile from '../../db/sqlite-file.js'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import type { AppContext } from '../context.js'
-import { verifyChain, type VerifyResult } from './audit.service.js'
+import { append, CLI_ACTOR, shortHash, verifyChain, type VerifyResult } from './audit.service.js'
+import { currentEpoch, findAnchored, type AnchorLog, type AuditAnchor, type RestoreNote } from './audit-anchor.service.js'
+import * as auditRepo from '../repositories/audit.repository.js'
+import { writeTransaction } from '../../db/connection.js'
 
 export type BackupKind = 'daily' | 'manual' | 'pre-migration' | 'pre-restore'
 type NamedKind = 'regular' | 'pre-migration' | 'pre-restore'
@@ -51,7 +54,7 @@ export class RestoreRefused extends Error {
 // ---------------------------------------------------------------------------------------------
 // Checking a database file
 
-export type ProblemCode = 'missing' | 'not_sqlite' | 'unreadable' | 'integrity' | 'not_ours' | 'newer_schema' | 'incomplete_schema' | 'audit_chain' | 'wal_present' | 'in_use' | 'same_file'
+export type ProblemCode = 'anchor_mismatch' | 'anchor_unreadable' | 'missing' | 'not_sqlite' | 'unreadable' | 'integrity' | 'not_ours' | 'newer_schema' | 'incomplete_schema' | 'audit_chain' | 'wal_present' | 'in_use' | 'same_file'
 
 export interface FileProblem {
   code: ProblemCode
@@ -509,6 +512,8 @@ export function backupStatus(ctx: AppContext): BackupStatus {
 // Restore
 
 export interface RestoreResult {
+  /** What the restore did to the audit chain (absent when no anchor is kept). */
+  anchor?: RestoreNote & { matchedAt?: string }
   restoredFrom: string
   databasePath: string
   safetyBackup?: string
@@ -551,7 +556,53 @@ async function safetyCopy(target: BackupTarget): Promise<{ path: string; verifie
  * checked (checkDatabaseFile), no process may hold the database open, and a safety backup of the
  * current database is taken. Then the copy is renamed into place and stale -wal/-shm removed.
  */
-export async function restoreDatabase(file: string, target: BackupTarget): Promise<RestoreResult> {
+export interface RestoreOptions {
+  /** The installation's audit anchor: the file must be a state its chain passed through (issue 13). */
+  anchor?: AuditAnchor
+  /** Restore a file that matches no anchor line anyway; the reason is audited. */
+  override?: string
+}
+
+/** The head of the database about to be replaced, when it can still be read (it may be the damaged one). */
+function liveHead(db: string): number | undefined {
+  if (!fs.existsSync(db) || !sqliteFile.hasSqliteHeader(db)) return undefined
+  try {
+    return sqliteFile.auditHeadSeq(db)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Where the file stands against the anchor: the line that anchored exactly its head (a state the chain
+ * really passed through, of this or an earlier epoch), and the entries the restore loses.
+ */
+function matchAnchor(anchor: AuditAnchor, head: { seq: number; hash: string }, db: string): { log: AnchorLog; matched?: { at: string }; lostFrom: number; lostTo: number } {
+  const log = anchor.read()
+  const matched = findAnchored(log, head.seq, head.hash)
+  const anchoredTop = Math.max(0, ...currentEpoch(log.records).map((r) => r.seq))
+  return { log, matched, lostFrom: head.seq + 1, lostTo: Math.max(anchoredTop, liveHead(db) ?? 0) }
+}
+
+/** After the file is in place: the restore is audited in it and a restore line starts a new anchor epoch. */
+async function recordRestore(db: string, clock: Clock, anchor: AuditAnchor, note: RestoreNote, extra: { file: string; matchedAt?: string; reason?: string }): Promise<void> {
+  const handle = openDb(db)
+  try {
+    const head = await writeTransaction(handle.db, async (trx) => {
+      await append(trx, clock, CLI_ACTOR, {
+        action: 'database.restore',
+        entity: 'database',
+        data: { file: extra.file, fileSeq: note.fileSeq, fileHash: note.fileHash, lostFrom: note.lostFrom, lostTo: note.lostTo, override: note.override, ...(extra.matchedAt ? { matchedAnchorAt: extra.matchedAt } : {}), ...(extra.reason ? { reason: extra.reason } : {}) },
+      })
+      return auditRepo.head(trx)
+    })
+    anchor.append({ kind: 'restore', seq: head!.id, hash: head!.hash, at: clock.now().toISOString(), restore: note })
+  } finally {
+    await handle.close()
+  }
+}
+
+export async function restoreDatabase(file: string, target: BackupTarget, opts: RestoreOptions = {}): Promise<RestoreResult> {
   const source = path.resolve(file)
   const db = path.resolve(target.databasePath)
   const refuse = (problems: FileProblem[]): never => {
@@ -582,6 +633,31 @@ export async function restoreDatabase(file: string, target: BackupTarget): Promi
     const check = await checkDatabaseFile(tmp)
     if (!check.ok) refuse(check.problems.map((p) => ({ code: p.code, detail: p.detail.split(tmp).join(source) })))
 
+    // The file's chain against the anchor kept outside the database: an honest backup ends at an
+    // anchored head; a file rewritten and re-hashed, or from elsewhere, matches none (issue 13).
+    let note: (RestoreNote & { matchedAt?: string }) | undefined
+    if (opts.anchor) {
+      const head = check.audit!.head
+      let m: ReturnType<typeof matchAnchor>
+      try {
+        m = matchAnchor(opts.anchor, head, db)
+      } catch (e) {
+        if (!opts.override) refuse([{ code: 'anchor_unreadable', detail: `the audit anchor ${opts.anchor.file} cannot be read (${messageOf(e)}); restore with --override "<reason>" if you trust this file` }])
+        m = { log: { exists: false, records: [], forged: [], damaged: [] }, lostFrom: head.seq + 1, lostTo: Math.max(head.seq, liveHead(db) ?? 0) }
+      }
+      if (!m.matched && !opts.override) {
+        refuse([
+          {
+            code: 'anchor_mismatch',
+            detail: m.log.records.length
+              ? `its last audit entry #${head.seq} (hash ${shortHash(head.hash)}) matches no line of the audit anchor ${opts.anchor.file}: this database never was in that state (rewritten, or from another installation); restore with --override "<reason>" only if you know why`
+              : `there is no audit anchor at ${opts.anchor.file} to match it against (a new machine?); restore with --override "<reason>" if you trust this file`,
+          },
+        ])
+      }
+      note = { fileSeq: head.seq, fileHash: head.hash, lostFrom: m.lostFrom, lostTo: m.lostTo, override: !m.matched, ...(m.matched ? { matchedAt: m.matched.at } : {}) }
+    }
+
     const safety = await safetyCopy(target)
     if (inUse().length) refuse(inUse())
     const removed: string[] = []
@@ -594,8 +670,12 @@ export async function restoreDatabase(file: string, target: BackupTarget): Promi
     await sqliteFile.fsyncFile(tmp)
     fs.renameSync(tmp, db)
     fsyncDir(path.dirname(db))
+    if (opts.anchor && note) {
+      const { matchedAt, ...restoreNote } = note
+      await recordRestore(db, target.clock, opts.anchor, restoreNote, { file: path.basename(source), matchedAt, reason: note.override ? opts.override : undefined })
+    }
     pruneBackups(target)
-    return { restoredFrom: source, databasePath: db, safetyBackup: safety?.path, safetyVerified: safety?.verified, removed, check }
+    return { restoredFrom: source, databasePath: db, safetyBackup: safety?.path, safetyVerified: safety?.verified, removed, check, ...(note ? { anchor: note } : {}) }
   } finally {
     fs.rmSync(tmp, { force: true })
   }

@@ -126,6 +126,47 @@ describe('backup and restore commands (npm run backup / npm run restore)', funct
     expect(usernames(safety)).to.deep.equal(['first', 'later'])
   })
 
+  it('when npm run restore gets a backup whose audit chain was rewritten, then it refuses (matches no anchor line); with --override and a reason it restores and audits the override', async () => {
+    const b = await runScript('scripts/backup.ts', [], env)
+    const file = /backup written: (\S+)\n/.exec(b.out)![1]!
+    // The attacker's copy: an entry edited and re-hashed (the chain itself verifies again).
+    const raw = new BetterSqlite3(file)
+    const { hashEntry } = await import('../../server/services/audit.service.js')
+    const rows = raw.prepare('SELECT * FROM audit_log ORDER BY id').all() as Array<Parameters<typeof hashEntry>[0]>
+    raw.prepare("UPDATE audit_log SET hash = 'x' || id, prev_hash = 'y' || id").run()
+    let prev = '0'.repeat(64)
+    for (const r of rows) {
+      const row = { ...r, prev_hash: prev, actor_label: r.id === 1 ? 'someone-else' : r.actor_label }
+      const hash = hashEntry(row)
+      raw.prepare('UPDATE audit_log SET actor_label = ?, prev_hash = ?, hash = ? WHERE id = ?').run(row.actor_label, prev, hash, r.id)
+      prev = hash
+    }
+    raw.close()
+    const before = fs.readFileSync(dbFile)
+
+    const refused = await runScript('scripts/restore.ts', [file, '--yes'], env)
+    expect(refused.code, refused.out).to.equal(1)
+    expect(refused.out).to.include('matches no line of the audit anchor').and.include('--override').and.include('nothing was changed')
+    expect(fs.readFileSync(dbFile).equals(before)).to.equal(true)
+
+    const short = await runScript('scripts/restore.ts', [file, '--yes', '--override', 'ok'], env)
+    expect(short.code).to.equal(2)
+    expect(short.out).to.include('at least 10 characters')
+
+    const done = await runScript('scripts/restore.ts', [file, '--yes', '--override', 'copy checked against the paper register'], env)
+    expect(done.code, done.out).to.equal(0)
+    expect(done.out).to.include('restored on your override (audited)')
+    const db = new BetterSqlite3(dbFile, { readonly: true })
+    const last = db.prepare('SELECT action, data FROM audit_log ORDER BY id DESC LIMIT 1').get() as { action: string; data: string }
+    db.close()
+    expect(last.action).to.equal('database.restore')
+    expect(JSON.parse(last.data)).to.deep.include({ override: true, reason: 'copy checked against the paper register' })
+    const anchorFile = path.join(path.dirname(dbFile), 'audit-anchor.log')
+    expect(fs.statSync(anchorFile).mode & 0o777).to.equal(0o600)
+    expect(fs.statSync(path.join(path.dirname(dbFile), 'audit-anchor.key')).mode & 0o777).to.equal(0o600)
+    expect(fs.readFileSync(anchorFile, 'utf8').trim().split('\n').at(-1)).to.include('"kind":"restore"')
+  })
+
   it('when npm run restore gets a file that is not a database, then it exits 1, says why and changes nothing', async () => {
     const file = path.join(dir, 'holiday-photo.sqlite')
     fs.writeFileSync(file, Buffer.alloc(4096, 7))

@@ -88,7 +88,7 @@ describe('secrets outside the database', () => {
 
   describe('the server process', function () {
     this.timeout(60_000)
-    it('when the server starts without SESSION_SECRET, then its key file is created 0600 beside the data, the database and its WAL are its owner’s only, and the database holds no secret', async () => {
+    it('when the server starts without SESSION_SECRET, then its key file and the audit anchor key and log are created 0600 beside the data, the database and its WAL are its owner’s only, and the database holds no secret', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yk-files-'))
       const db = path.join(dir, 'yk.db')
       const server = await startServer(db, { SESSION_SECRET: undefined as unknown as string })
@@ -97,6 +97,12 @@ describe('secrets outside the database', () => {
         expect(res.status).to.equal(200)
         const mode = (f: string) => fs.statSync(f).mode & 0o777
         expect(mode(path.join(dir, 'session.key'))).to.equal(0o600)
+        // The audit anchor: its key and its log beside the data, owner-only, the first admin's entry anchored.
+        expect(mode(path.join(dir, 'audit-anchor.key'))).to.equal(0o600)
+        expect(mode(path.join(dir, 'audit-anchor.log'))).to.equal(0o600)
+        const anchorLines = fs.readFileSync(path.join(dir, 'audit-anchor.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; seq: number })
+        expect(anchorLines[0]).to.deep.include({ kind: 'start', seq: 0 })
+        expect(anchorLines.at(-1)!.seq).to.be.greaterThan(0)
         expect(mode(db)).to.equal(0o600)
         if (fs.existsSync(`${db}-wal`)) expect(mode(`${db}-wal`)).to.equal(0o600)
         const raw = new Database(db, { readonly: true })
