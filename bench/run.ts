@@ -28,12 +28,14 @@ import autocannon from 'autocannon'
 import BetterSqlite3 from 'better-sqlite3'
 import QRCode from 'qrcode'
 import { pino } from 'pino'
-import { openDb } from '../db/connection.js'
+import { openDb, writeTransaction } from '../db/connection.js'
 import { systemClock } from '../server/clock.js'
 import { loadConfig } from '../server/config.js'
 import type { AppContext } from '../server/context.js'
 import { bangkokDate, fiscalYearOf } from '../server/i18n/calendar.js'
 import { computeReport } from '../server/services/report.service.js'
+import { append as appendAudit, CLI_ACTOR, verifyAudit, verifyChain } from '../server/services/audit.service.js'
+import { AuditAnchor, startAnchoring, stopAnchoring } from '../server/services/audit-anchor.service.js'
 import { labelSheet, QR_ERROR_CORRECTION, QR_QUIET_ZONE, qrUrl } from '../server/services/label.service.js'
 import { BENCH_USER, CACHE_DIR, dataset, parseScale } from './dataset.js'
 
@@ -83,6 +85,11 @@ export interface BenchResult {
    */
   report: { fiscalYear: number; loanItems: number; computeReportMs: number; countScanMs: number; ratio: number; recomputeMs: number; recomputeRatio: number; runs: number }
   labels: { count: number; serviceMs: number; bareLibraryMs: number; ratio: number; runs: number }
+  /**
+   * The audit anchor (issue 13): a write transaction with its audit entry, committed with and without the
+   * anchor line written after it; and verifying the whole chain against the anchor log ÷ the chain alone.
+   */
+  anchor: { commits: number; plainCommitMs: number; anchoredCommitMs: number; commitRatio: number; entries: number; anchorLines: number; chainVerifyMs: number; anchoredVerifyMs: number; verifyRatio: number }
   peakRssMb: number
   memorySource: 'VmHWM' | 'sampled'
   targets: Array<{ name: string; value: number; limit: string; met: boolean }>
@@ -310,6 +317,62 @@ async function labelTiming(file: string, runs: number) {
   return { count: ids.length, serviceMs: round(median(service), 1), bareLibraryMs: round(median(bare), 1), ratio: round(median(service) / median(bare), 2), runs }
 }
 
+/**
+ * The anchor's cost on a copy of the benchmark database: `commits` write transactions (each one audit
+ * entry) alternately without and with the anchor, then a full verification with the anchor log those
+ * writes and the start line made ÷ the chain walk alone.
+ */
+async function anchorTiming(file: string, rounds: number, commits: number) {
+  const copy = `${file}.anchor.db`
+  fs.copyFileSync(file, copy)
+  const anchor = new AuditAnchor(`${copy}.audit-anchor.log`, 'bench-anchor-key-0123456789abcdef')
+  const { ctx, close } = ctxFor(copy)
+  const commitMs = async (): Promise<number> => {
+    const t = performance.now()
+    for (let i = 0; i < commits; i++) {
+      await writeTransaction(ctx.db, (trx) => appendAudit(trx, ctx.clock, CLI_ACTOR, { action: 'bench.write', entity: 'bench', entityId: i, data: { i } }))
+    }
+    return (performance.now() - t) / commits
+  }
+  const plain: number[] = []
+  const anchored: number[] = []
+  await commitMs() // warm-up
+  await startAnchoring(ctx.db, anchor, ctx.clock)
+  for (let r = 0; r < rounds; r++) {
+    stopAnchoring(ctx.db)
+    plain.push(await commitMs())
+    await startAnchoring(ctx.db, anchor, ctx.clock)
+    anchored.push(await commitMs())
+  }
+  stopAnchoring(ctx.db)
+  const chainRuns: number[] = []
+  const fullRuns: number[] = []
+  let entries = 0
+  for (let r = 0; r < Math.max(2, rounds); r++) {
+    let t = performance.now()
+    entries = (await verifyChain(ctx.db)).entries
+    chainRuns.push(performance.now() - t)
+    t = performance.now()
+    const v = await verifyAudit(ctx.db, anchor)
+    fullRuns.push(performance.now() - t)
+    if (v.problems.some((p) => p.code !== 'report_hash_not_audited' && p.code !== 'report_hash_mismatch')) throw new Error(`anchor verification found ${JSON.stringify(v.problems)}`)
+  }
+  const anchorLines = anchor.read().records.length
+  await close()
+  for (const f of [copy, `${copy}-wal`, `${copy}-shm`, anchor.file]) fs.rmSync(f, { force: true })
+  return {
+    commits,
+    plainCommitMs: round(median(plain), 3),
+    anchoredCommitMs: round(median(anchored), 3),
+    commitRatio: round(median(anchored) / median(plain), 2),
+    entries,
+    anchorLines,
+    chainVerifyMs: round(median(chainRuns), 1),
+    anchoredVerifyMs: round(median(fullRuns), 1),
+    verifyRatio: round(median(fullRuns) / median(chainRuns), 2),
+  }
+}
+
 // ---------------------------------------------------------------- the run
 
 function targetTable(r: BenchResult): BenchResult['targets'] {
@@ -318,6 +381,7 @@ function targetTable(r: BenchResult): BenchResult['targets'] {
     ...(qr ? [{ name: 'QR page throughput ÷ /healthz', value: qr.ratioToHealthz, limit: '≥ 0.5', met: qr.ratioToHealthz >= 0.5 }] : []),
     { name: 'year statistics ÷ count(*) scan', value: r.report.ratio, limit: '≤ 3', met: r.report.ratio <= 3 },
     { name: '1,000 labels ÷ bare qrcode', value: r.labels.ratio, limit: '≤ 2', met: r.labels.ratio <= 2 },
+    { name: 'commit with audit anchor ÷ without', value: r.anchor.commitRatio, limit: '≤ 1.5', met: r.anchor.commitRatio <= 1.5 },
     { name: 'server peak memory (MB)', value: r.peakRssMb, limit: '≤ 200', met: r.peakRssMb <= 200 },
   ]
 }
@@ -431,6 +495,9 @@ async function main(): Promise<void> {
   say('  year statistics and labels…')
   const report = await reportTiming(file, reportFy, small ? 3 : 5)
   const labels = await labelTiming(file, small ? 2 : 5)
+  say('  audit anchor…')
+  const anchor = await anchorTiming(file, small ? 2 : 5, small ? 300 : 2000)
+  say(`  commit ${anchor.plainCommitMs} ms, with anchor ${anchor.anchoredCommitMs} ms (×${anchor.commitRatio}); verify ${anchor.entries} entries ${anchor.chainVerifyMs} ms, against ${anchor.anchorLines} anchor lines ${anchor.anchoredVerifyMs} ms (×${anchor.verifyRatio})`)
   fs.rmSync(work, { recursive: true, force: true })
 
   const result: BenchResult = {
@@ -449,6 +516,7 @@ async function main(): Promise<void> {
     http,
     report,
     labels,
+    anchor,
     peakRssMb: round(peakRss / 1024 / 1024, 1),
     memorySource,
     targets: [],

@@ -13,14 +13,17 @@ import { systemClock } from '../server/clock.js'
 import { loadConfig } from '../server/config.js'
 import type { AppContext } from '../server/context.js'
 import { serve } from '../server/main.js'
+import { anchorFromConfig, startAnchoring } from '../server/services/audit-anchor.service.js'
 
 type Ask = { type: 'memory'; reset?: boolean; gc?: boolean } | { type: 'stop' }
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env)
   const handle = openDb(config.databasePath)
-  const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger: pino({ level: config.logLevel }) }
+  const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger: pino({ level: config.logLevel }), anchor: anchorFromConfig(config) }
   await migrateToLatest(handle.db)
+  // As npm start does: every commit's chain head goes to the anchor log (its cost is part of what is measured).
+  if (ctx.anchor) await startAnchoring(ctx.db, ctx.anchor, ctx.clock)
 
   // RSS sampled here as well, for systems without /proc (the parent prefers VmHWM).
   let peak = process.memoryUsage().rss

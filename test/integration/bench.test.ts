@@ -55,6 +55,14 @@ describe('npm run bench at the small scale (bench/run.ts)', function () {
     expect(result.http[4]!.path).to.match(/^\/api\/v1\/reports\/fiscal-years\/25\d\d$/)
   })
 
+  it('when run, then the audit anchor is timed: commits with and without it, and verification against it', () => {
+    const a = result.anchor
+    expect(a.commits).to.be.greaterThan(0)
+    for (const k of ['plainCommitMs', 'anchoredCommitMs', 'commitRatio', 'chainVerifyMs', 'anchoredVerifyMs', 'verifyRatio'] as const) expect(a[k], k).to.be.greaterThan(0)
+    expect(a.anchorLines, 'one line per anchored commit and the start line').to.be.greaterThan(a.commits)
+    expect(result.targets.map((t) => t.name)).to.include('commit with audit anchor ÷ without')
+  })
+
   it('when run, then the year statistics, the count(*) scan, the labels and the bare library are all timed', () => {
     expect(result.report.loanItems).to.be.at.least(10_000)
     for (const k of ['computeReportMs', 'countScanMs', 'ratio', 'recomputeMs', 'recomputeRatio'] as const) expect(result.report[k], k).to.be.greaterThan(0)
@@ -62,7 +70,7 @@ describe('npm run bench at the small scale (bench/run.ts)', function () {
     for (const k of ['serviceMs', 'bareLibraryMs', 'ratio'] as const) expect(result.labels[k], k).to.be.greaterThan(0)
     expect(result.peakRssMb).to.be.greaterThan(0)
     expect(result.peakRssMb).to.equal(Math.max(...result.http.map((h) => h.peakRssMb)))
-    expect(result.targets.map((t) => t.name)).to.have.length(4)
+    expect(result.targets.map((t) => t.name)).to.have.length(5)
     for (const t of result.targets) expect(t.value, t.name).to.be.greaterThan(0)
   })
 
