@@ -1,7 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import fs from 'node:fs'
 import path from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
-import { Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely'
+import { Kysely, SqliteDialect, sql, type DatabaseConnection, type Driver, type SqliteDatabase, type SqliteDialectConfig, type TransactionSettings } from 'kysely'
 import type { Database } from './schema.js'
 
 export type Db = Kysely<Database>
@@ -25,7 +26,10 @@ export function openDb(file: string): OpenDb {
   raw.pragma('synchronous = NORMAL')
   raw.pragma('foreign_keys = ON')
   raw.pragma('busy_timeout = 5000')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) })
+  const held = new AsyncLocalStorage<Held>()
+  const dialect = new JoiningSqliteDialect({ database: withStatementCache(raw) }, held)
+  const db = new Kysely<Database>({ dialect })
+  joining.set(db, { held, driver: () => dialect.driver })
   const token = raw.prepare('SELECT total_changes() AS c, (SELECT data_version FROM pragma_data_version) AS v')
   changeTokens.set(db, () => {
     const row = token.get() as { c: number; v: number }
@@ -45,6 +49,80 @@ export function openDb(file: string): OpenDb {
 }
 
 const changeTokens = new WeakMap<Db, () => string>()
+
+/**
+ * The write transaction the current async call chain is inside, if any (issue 14: no hidden deadlock).
+ * Kysely's SQLite driver has one connection behind a mutex; a service that, inside writeTransaction,
+ * queried through the outer `ctx.db` used to wait for that mutex — held by its own transaction —
+ * forever. Now such a query joins the transaction: it runs on the held connection (and sees what the
+ * transaction wrote), and a nested writeTransaction on the outer handle joins too. Other requests'
+ * queries, outside this call chain, still wait their turn.
+ */
+interface Held {
+  connection: DatabaseConnection
+  trx: Db
+  open: boolean
+}
+
+const joining = new WeakMap<Db, { held: AsyncLocalStorage<Held>; driver: () => JoiningDriver | undefined }>()
+
+class JoiningDriver implements Driver {
+  /** SQLite's one connection, known once acquired. */
+  connection: DatabaseConnection | undefined
+
+  constructor(
+    private readonly inner: Driver,
+    private readonly held: AsyncLocalStorage<Held>,
+  ) {}
+
+  private joined(): Held | undefined {
+    const h = this.held.getStore()
+    return h?.open ? h : undefined
+  }
+
+  init(): Promise<void> {
+    return this.inner.init()
+  }
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const h = this.joined()
+    if (h) return h.connection
+    this.connection = await this.inner.acquireConnection()
+    return this.connection
+  }
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    if (this.joined()?.connection === connection) return
+    return this.inner.releaseConnection(connection)
+  }
+  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    if (this.joined()) throw new Error('a transaction is already open in this call chain: use its handle (writeTransaction joins it)')
+    return this.inner.beginTransaction(connection, settings)
+  }
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.inner.commitTransaction(connection)
+  }
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.inner.rollbackTransaction(connection)
+  }
+  destroy(): Promise<void> {
+    return this.inner.destroy()
+  }
+}
+
+class JoiningSqliteDialect extends SqliteDialect {
+  driver: JoiningDriver | undefined
+
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly held: AsyncLocalStorage<Held>,
+  ) {
+    super(config)
+  }
+
+  override createDriver(): Driver {
+    this.driver = new JoiningDriver(super.createDriver(), this.held)
+    return this.driver
+  }
+}
 
 /**
  * The connection's change token, read synchronously: `total_changes()` (rows this connection has
@@ -85,12 +163,6 @@ function withStatementCache(raw: BetterSqlite3.Database): SqliteDatabase {
   }
 }
 
-/**
- * Runs `fn` in one write transaction opened with BEGIN IMMEDIATE, on the single connection that
- * Kysely's SQLite driver keeps behind its mutex: every other query waits until it ends, and a
- * second process gets a clean busy wait rather than a failed lock upgrade. Keep it short: no
- * password hashing, file work or rendering inside.
- */
 const inTransaction = new WeakSet<Db>()
 
 /** Work run after each write transaction commits, on its connection (the audit anchor, issue 13). */
@@ -107,23 +179,44 @@ export function afterCommit(db: Db, hook: CommitHook | undefined): void {
   else commitHooks.delete(db)
 }
 
+/**
+ * Runs `fn` in one write transaction opened with BEGIN IMMEDIATE, on the single connection that
+ * Kysely's SQLite driver keeps behind its mutex: every other query waits until it ends, and a
+ * second process gets a clean busy wait rather than a failed lock upgrade. Keep it short: no
+ * password hashing, file work or rendering inside. Inside `fn`, queries through the outer handle
+ * join the transaction (see Held) instead of waiting for it forever.
+ */
 export async function writeTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
-  // A service called from inside another's transaction joins it rather than nesting BEGIN.
+  // A service called from inside another's transaction joins it rather than nesting BEGIN: called
+  // with the transaction's handle, or with the outer handle from inside the transaction's call chain.
   if (inTransaction.has(db)) return fn(db)
+  const j = joining.get(db)
+  const open = j?.held.getStore()
+  if (open?.open) return fn(open.trx)
   return db.connection().execute(async (conn) => {
     inTransaction.add(conn)
-    await sql`BEGIN IMMEDIATE`.execute(conn)
+    const connection = j?.driver()?.connection
+    const held: Held | undefined = connection ? { connection, trx: conn, open: true } : undefined
+    const body = () => transactionBody(db, conn, fn)
     try {
-      const result = await fn(conn)
-      await sql`COMMIT`.execute(conn)
-      const hook = commitHooks.get(db)
-      if (hook) await hook(conn).catch(() => undefined)
-      return result
-    } catch (e) {
-      await sql`ROLLBACK`.execute(conn).catch(() => undefined)
-      throw e
+      return await (held && j ? j.held.run(held, body) : body())
     } finally {
+      if (held) held.open = false
       inTransaction.delete(conn)
     }
   })
+}
+
+async function transactionBody<T>(db: Db, conn: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
+  await sql`BEGIN IMMEDIATE`.execute(conn)
+  try {
+    const result = await fn(conn)
+    await sql`COMMIT`.execute(conn)
+    const hook = commitHooks.get(db)
+    if (hook) await hook(conn).catch(() => undefined)
+    return result
+  } catch (e) {
+    await sql`ROLLBACK`.execute(conn).catch(() => undefined)
+    throw e
+  }
 }
