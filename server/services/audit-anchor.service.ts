@@ -115,11 +115,35 @@ export class AuditAnchor {
     return createHmac('sha256', this.key).update(canonical(r), 'utf8').digest('hex')
   }
 
+  /** The file kept open for appending, and which file it is (a log moved aside is reopened, not written on). */
+  private fd: number | undefined
+  private ino = -1
+
   /** Appends one line (O_APPEND: lines from several processes never tear each other). */
   append(r: AnchorRecord): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 })
     const line = JSON.stringify({ kind: r.kind, seq: r.seq, hash: r.hash, at: r.at, ...(r.restore ? { restore: r.restore } : {}), mac: this.mac(r) })
-    fs.appendFileSync(this.file, `${line}\n`, { mode: 0o600 })
+    fs.writeSync(this.openForAppend(), `${line}\n`)
+  }
+
+  private openForAppend(): number {
+    let ino = -2
+    try {
+      ino = fs.statSync(this.file).ino
+    } catch {
+      // not there (yet, or any more): opened afresh below
+    }
+    if (this.fd !== undefined && ino === this.ino) return this.fd
+    this.close()
+    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 })
+    this.fd = fs.openSync(this.file, 'a', 0o600)
+    this.ino = fs.fstatSync(this.fd).ino
+    return this.fd
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd)
+    this.fd = undefined
+    this.ino = -1
   }
 
   read(): AnchorLog {
@@ -266,6 +290,7 @@ export async function startAnchoring(db: Db, anchor: AuditAnchor, clock: Clock, 
   })
 }
 
-export function stopAnchoring(db: Db): void {
+export function stopAnchoring(db: Db, anchor?: AuditAnchor): void {
   afterCommit(db, undefined)
+  anchor?.close()
 }
