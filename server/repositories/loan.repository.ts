@@ -111,14 +111,23 @@ export interface Conflict {
   fiscal_year: number
   seq: number
   status: LoanStatusCol
+  /** The first day the loan holds the asset: its start, or its hand-over day when that came earlier (SPEC §3). */
   start_on: string
   due_on: string
   asset_code: string
 }
 
 /**
+ * The first day an open loan (aliased `l`) holds what it lends (SPEC §3): its start, or — handed over
+ * early — its hand-over day; only a loan on loan has one. Plain CASE, the same on PostgreSQL.
+ */
+export const heldFrom = sql<string>`CASE WHEN ${sql.ref('l.handed_over_on')} < ${sql.ref('l.start_on')} THEN ${sql.ref('l.handed_over_on')} ELSE ${sql.ref('l.start_on')} END`
+
+/**
  * Open loans (approved or on loan) holding any of the assets on a day of [from, to]. An item on
- * loan holds its asset until it actually comes back, even past due: its range runs at least to today.
+ * loan holds its asset from the earlier of the loan's start and its hand-over day until it actually
+ * comes back, even past due: its range runs at least to today. `start_on` of each answer is that
+ * first day held, so that a refusal names the days the other loan really holds.
  */
 export async function openConflicts(db: Db, assetIds: number[], from: string, to: string, today: string, excludeLoanId?: number): Promise<Conflict[]> {
   if (assetIds.length === 0) return []
@@ -126,11 +135,12 @@ export async function openConflicts(db: Db, assetIds: number[], from: string, to
     .selectFrom('loan_item as li')
     .innerJoin('loan as l', 'l.id', 'li.loan_id')
     .innerJoin('asset as a', 'a.id', 'li.asset_id')
-    .select(['l.id as loan_id', 'l.fiscal_year', 'l.seq', 'l.status', 'l.start_on', 'l.due_on', 'a.code as asset_code'])
+    .select(['l.id as loan_id', 'l.fiscal_year', 'l.seq', 'l.status', heldFrom.as('start_on'), 'l.due_on', 'a.code as asset_code'])
     .where('li.asset_id', 'in', assetIds)
     .where('li.returned_at', 'is', null)
     .where('l.status', 'in', ['approved', 'on_loan'])
-    .where('l.start_on', '<=', to)
+    // Held from its start, or from its hand-over day when that came first.
+    .where((eb) => eb.or([eb('l.start_on', '<=', to), eb('l.handed_over_on', '<=', to)]))
     // An unreturned item of a loan on loan reaches at least today, so it reaches the range when today does.
     .where((eb) => (today >= from ? eb.or([eb('l.due_on', '>=', from), eb('l.status', '=', 'on_loan')]) : eb('l.due_on', '>=', from)))
   if (excludeLoanId !== undefined) q = q.where('l.id', '!=', excludeLoanId)
@@ -426,6 +436,11 @@ export interface ActionCountsInput {
   dueSoonTo: string
   /** The two-person rule (SPEC §1): whoever entered a loan does not approve it; the in-premises approver does not hand it over. */
   twoPersonRule: boolean
+  /**
+   * Approved loans starting on or before this may be collected today (today + the early hand-over
+   * days, SPEC §3): they count as to hand over and as the borrower's to collect. Today when not given.
+   */
+  collectBy?: string
 }
 
 export interface ActionCounts {
@@ -465,6 +480,7 @@ const countsMemo = versionedMemo<ActionCounts>(512)
 
 async function readActionCounts(db: Db, c: ActionCountsInput): Promise<ActionCounts> {
   const me = c.userId
+  const collectBy = c.collectBy ?? c.today
   const row = await db
     .selectNoFrom((eb) => {
       const count = (alias: string) => eb.fn.countAll<number>().as(alias)
@@ -483,7 +499,7 @@ async function readActionCounts(db: Db, c: ActionCountsInput): Promise<ActionCou
         notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '!=', 'in_premises').where('loan.checked_at', 'is', null)).select(count('n')).as('toCheck'),
         notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '=', 'in_premises')).select(count('n')).as('toApproveIn'),
         notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '!=', 'in_premises').where('loan.checked_at', 'is not', null)).select(count('n')).as('toApproveOut'),
-        notMine(loans().where('loan.status', '=', 'approved').where('loan.start_on', '<=', c.today))
+        notMine(loans().where('loan.status', '=', 'approved').where('loan.start_on', '<=', collectBy))
           .where((w) =>
             c.twoPersonRule
               ? w.or([
@@ -514,7 +530,7 @@ async function readActionCounts(db: Db, c: ActionCountsInput): Promise<ActionCou
         pendingExt(false).select(count('n')).as('extensionsFinance'),
         pendingExt(true).select(count('n')).as('extensionsExecutive'),
         loans().where('loan.borrower_user_id', '=', me).where('loan.status', 'in', ['pending', 'approved', 'on_loan']).select(count('n')).as('myOpen'),
-        loans().where('loan.borrower_user_id', '=', me).where('loan.status', '=', 'approved').where('loan.start_on', '<=', c.today).select(count('n')).as('myToCollect'),
+        loans().where('loan.borrower_user_id', '=', me).where('loan.status', '=', 'approved').where('loan.start_on', '<=', collectBy).select(count('n')).as('myToCollect'),
         loans().where('loan.borrower_user_id', '=', me).where('loan.status', '=', 'on_loan').where('loan.due_on', '<', c.today).select(count('n')).as('myOverdue'),
         loans()
           .where('loan.borrower_user_id', '=', me)

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { StockMovementTable, Database, KitPartRow, KitRow, LoanStockLineRow, StockItemRow } from '../../db/schema.js'
 import { containsText } from './sql-helpers.js'
+import { heldFrom } from './loan.repository.js'
 
 type Db = Kysely<Database>
 
@@ -82,6 +83,7 @@ export interface HeldLine {
   seq: number
   fiscal_year: number
   status: string
+  /** The first day the loan holds units: its start, or its hand-over day when that came earlier (SPEC §3). */
   start_on: string
   due_on: string
   stock_id: number
@@ -90,7 +92,7 @@ export interface HeldLine {
   returned: number
 }
 
-/** Lines of open loans (approved or on loan) of these items that may hold units on a day of [from, to]. */
+/** Lines of open loans (approved or on loan) of these items that may hold units on a day of [from, to], from the earlier of start and hand-over day. */
 export async function heldLines(db: Db, stockIds: number[], from: string, to: string, today: string, excludeLoanId?: number): Promise<HeldLine[]> {
   if (stockIds.length === 0) return []
   let q = db
@@ -101,7 +103,7 @@ export async function heldLines(db: Db, stockIds: number[], from: string, to: st
       'l.seq',
       'l.fiscal_year',
       'l.status',
-      'l.start_on',
+      heldFrom.as('start_on'),
       'l.due_on',
       's.stock_id',
       's.quantity',
@@ -110,7 +112,8 @@ export async function heldLines(db: Db, stockIds: number[], from: string, to: st
     ])
     .where('s.stock_id', 'in', stockIds)
     .where('l.status', 'in', ['approved', 'on_loan'])
-    .where('l.start_on', '<=', to)
+    // Units handed over early are held from the hand-over day (SPEC §3).
+    .where((eb) => eb.or([eb('l.start_on', '<=', to), eb('l.handed_over_on', '<=', to)]))
     // Units on loan stay held until they come back, even past due: such a line reaches at least today.
     .where((eb) => (today >= from ? eb.or([eb('l.due_on', '>=', from), eb('l.status', '=', 'on_loan')]) : eb('l.due_on', '>=', from)))
   if (excludeLoanId !== undefined) q = q.where('l.id', '!=', excludeLoanId)

@@ -10,10 +10,10 @@ import { normalizeCode } from '../i18n/format.js'
 import { append } from './audit.service.js'
 import { actorOf, parseOrThrow, type CurrentUser } from './user.service.js'
 import { getSettings } from './settings.service.js'
-import type { PolicySettings } from './loan-policy.js'
-import { assertNoConflict, enforce, fieldError, nowIso, stepData, today } from './loan-common.js'
+import { collectableFrom, type PolicySettings } from './loan-policy.js'
+import { assertNoConflict, assertStockFits, conflictError, enforce, fieldError, nowIso, stepData, today } from './loan-common.js'
+import { addDays } from '../i18n/calendar.js'
 import { getLoan, type LoanView } from './loan-query.service.js'
-import { expireLoansIfDue } from './loan-cancel.service.js'
 
 const handoverSchema = z.object({
   confirmedCodes: z.array(z.string().transform(normalizeCode)).max(100).optional(),
@@ -35,11 +35,14 @@ export async function handOverIn(
 ): Promise<LoanRow> {
   const loan = await loans.findById(trx, id)
   if (!loan) throw new AppError('not_found', 'loan.notFound')
-  // Every path to a hand-over (the screen, the API, a paper loan brought in, the counter) asks the policy.
-  if (!opts.policyChecked) await enforce(trx, 'handOver', actor, loan, settings, today(ctx), { params: { status: loan.status, date: loan.start_on } })
-  const items = await loans.itemsOf(trx, [id])
   const t = today(ctx)
+  const on = opts.on ?? t
+  // Every path to a hand-over (the screen, the API, a paper loan brought in, the counter) asks the
+  // policy — about the day the items change hands, which for a paper loan is the day on the paper.
+  if (!opts.policyChecked) await enforce(trx, 'handOver', actor, loan, settings, on, { params: notStartedParams(loan, settings) })
+  const items = await loans.itemsOf(trx, [id])
   await assertNoConflict(trx, loan, t)
+  if (on < loan.start_on) await assertFreeBeforeStart(trx, loan, on, t)
   const at = nowIso(ctx)
   for (const item of items) {
     if (!(await assets.setStatus(trx, item.asset_id, 'available', 'on_loan', at, t))) {
@@ -60,7 +63,6 @@ export async function handOverIn(
     }
     if (!(await stockRepo.markLineHandedOver(trx, line.id, line.quantity, at))) throw new AppError('invalid_state', 'loan.invalidState')
   }
-  const on = opts.on ?? t
   if (!(await loans.updateIfStatus(trx, id, 'approved', { status: 'on_loan', handed_over_at: at, handed_over_by: actor.id, handed_over_on: on, updated_at: at }))) {
     throw new AppError('invalid_state', 'loan.invalidState')
   }
@@ -73,15 +75,32 @@ export async function handOverIn(
   return loan
 }
 
+/** What a refused hand-over says: «รับได้ตั้งแต่วันที่ …» (the first day it may be collected) and the start. */
+function notStartedParams(loan: LoanRow, settings: PolicySettings): Record<string, string> {
+  return { status: loan.status, date: collectableFrom(loan.start_on, settings.handOverEarlyDays), start: loan.start_on }
+}
+
+/**
+ * An early hand-over holds the items from the hand-over day (SPEC §3), days the loan's approval did
+ * not reserve: another open loan may hold an asset, or counted units, between then and the start.
+ */
+async function assertFreeBeforeStart(trx: Db, loan: LoanRow, on: string, t: string): Promise<void> {
+  const dayBefore = addDays(loan.start_on, -1)
+  const items = await loans.itemsOf(trx, [loan.id])
+  const conflicts = await loans.openConflicts(trx, items.map((i) => i.asset_id), on, dayBefore, t, loan.id)
+  if (conflicts.length > 0) throw conflictError(conflicts[0]!)
+  const lines = await stockRepo.linesOf(trx, [loan.id])
+  const stockItems = await stockRepo.byIds(trx, lines.map((l) => l.stock_id))
+  await assertStockFits(trx, lines.map((l) => ({ item: stockItems.find((i) => i.id === l.stock_id)!, quantity: l.quantity })), on, dayBefore, t, loan.id)
+}
+
 export async function handOver(ctx: AppContext, actor: CurrentUser, id: number, input: unknown = {}): Promise<LoanView> {
   const data = parseOrThrow(handoverSchema, input ?? {})
-  // An approved loan past its collection deadline is expired first, whichever way the hand-over comes.
-  await expireLoansIfDue(ctx)
   const settings = await getSettings(ctx)
   await writeTransaction(ctx.db, async (trx) => {
     const loan = await loans.findById(trx, id)
     if (!loan) throw new AppError('not_found', 'loan.notFound')
-    await enforce(trx, 'handOver', actor, loan, settings, today(ctx), { params: { status: loan.status, date: loan.start_on } })
+    await enforce(trx, 'handOver', actor, loan, settings, today(ctx), { params: notStartedParams(loan, settings) })
     if (data.confirmedCodes) {
       const expected = new Set((await loans.itemsOf(trx, [id])).map((i) => i.asset_code))
       const got = new Set(data.confirmedCodes)

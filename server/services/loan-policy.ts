@@ -1,6 +1,7 @@
 import type { Role } from '../../db/schema.js'
 import type { LoanKind, LoanStatus } from './loan-rules.js'
 import { samePerson } from '../i18n/person-names.js'
+import { addDays } from '../i18n/calendar.js'
 
 /*
  * THE loan policy (SPEC §1, §3; issue 12): for a person, a loan, the agency settings and today,
@@ -120,6 +121,13 @@ export interface PolicyFacts {
 
 export interface PolicySettings {
   twoPersonRule: boolean
+  /** SPEC §3: an approved loan may be handed over from this many days before its start (0: from the start only). */
+  handOverEarlyDays: number
+}
+
+/** The first day an approved loan may be collected: its start less the agency's early hand-over days. */
+export function collectableFrom(startOn: string, handOverEarlyDays: number): string {
+  return addDays(startOn, -Math.max(0, Math.trunc(handOverEarlyDays)))
 }
 
 export type PolicyAnswers = Record<LoanAction, Decision>
@@ -224,7 +232,8 @@ export function decide(action: LoanAction, user: PolicyUser, facts: PolicyFacts,
       if (borrower) return no('borrower_hands_over')
       if (!finance) return no('needs_finance')
       if (paper && paper.disputed_at !== null) return no('paper_disputed')
-      if (today < loan.start_on) return no('not_started')
+      // People collect on Friday for a Saturday event (SPEC §3): from the start less the early days.
+      if (today < collectableFrom(loan.start_on, settings.handOverEarlyDays)) return no('not_started')
       // The in-premises approver — in the app, or named on the paper — does not also hand it over.
       const approver = loan.approved_on_paper === 0 ? loan.approved_by === user.id : namedOnPaper
       if (twoPerson && loan.kind === 'in_premises' && approver) return no('approver_hands_over')

@@ -31,6 +31,7 @@ import { viewsOf, type LoanView } from './loan-query.service.js'
 import { recordPaperApproval, resolvePaperApprover, stageScan, withScan } from './loan-paper.service.js'
 import type { NewAttachment } from './attachment.service.js'
 import { handOverIn } from './loan-handover.service.js'
+import { collectableFrom } from './loan-policy.js'
 
 const externalBorrowerSchema = z.object({
   type: z.enum(BORROWER_TYPES, { error: 'loan.unknownBorrowerType' }).default('public'),
@@ -153,7 +154,11 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
   const maxDays = maxLoanDaysFor(settings.maxLoanDays, found.map((a) => a.max_loan_days))
   const dates = checkLoanDates(data.startDate, data.dueDate, { today: t, maxDays, afterTheFact: data.afterTheFact })
   if (!dates.ok) throw fieldError(dates.reason === 'due_before_start' || dates.reason === 'too_long' ? 'dueDate' : 'startDate', `loan.dates.${dates.reason}`, { max: maxDays })
-  if (data.handedOverOn && (data.handedOverOn < data.startDate || data.handedOverOn > t)) throw fieldError('handedOverOn', 'loan.badHandoverDate')
+  // The same window as any hand-over (SPEC §3): from the start less the early days, never in the future.
+  const firstDay = collectableFrom(data.startDate, settings.handOverEarlyDays)
+  if (data.handedOverOn && (data.handedOverOn < firstDay || data.handedOverOn > t)) {
+    throw fieldError('handedOverOn', 'loan.badHandoverDate', { from: firstDay, days: settings.handOverEarlyDays })
+  }
 
   const scan = data.paperApproval ? await stageScan(ctx, opts.scan, 'paperApproval') : undefined
   const id = await withScan(scan, () => writeTransaction(ctx.db, async (trx) => {

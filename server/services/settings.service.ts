@@ -53,6 +53,17 @@ export const settingsSchema = z
     maxLoanDays: days(365).default(30),
     followUpDays: days(60).default(7),
     expiryDays: days(60).default(3),
+    /**
+     * SPEC §3: how many days before its start an approved loan may be collected (people collect on
+     * Friday for a Saturday event); 0 keeps the old rule, from the start date only. Up to 30: beyond a
+     * month early the request should say the real start.
+     */
+    handOverEarlyDays: z
+      .number({ error: 'validation.number' })
+      .int({ error: 'validation.integer' })
+      .min(0, { error: 'settings.negativeDays' })
+      .max(30, { error: 'settings.tooManyDays' })
+      .default(3),
     thaiDigits: z.boolean().default(true),
     labelLayout: z.enum(LABEL_LAYOUTS).default('3x8'),
     /**

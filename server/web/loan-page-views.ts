@@ -1,7 +1,7 @@
 import type { Request } from 'express'
 import { DUE_SOON_DAYS, type LoanView, type QueueSection } from '../services/loan.service.js'
 import { COMPENSATION_METHODS, FOLLOW_UP_METHODS, LOAN_STATUSES, type LoanStatus } from '../services/loan-rules.js'
-import { explainedRefusals, loanPolicy, RULE_MESSAGE, type LoanAction } from '../services/loan-policy.js'
+import { collectableFrom, explainedRefusals, loanPolicy, RULE_MESSAGE, type LoanAction } from '../services/loan-policy.js'
 import { policyFactsOfView, standingPaperOf } from '../services/loan-query.service.js'
 import type { AgencySettings } from '../services/settings.service.js'
 import type { StockReturnEvent } from '../services/loan-stock-events.service.js'
@@ -262,6 +262,8 @@ export function loanDecisions(user: CurrentUser, v: LoanView, settings: AgencySe
     cancelNeedsReason: !own,
     canHandOver: ok('handOver'),
     notStartedYet: !can.handOver.ok && can.handOver.rule === 'not_started',
+    /** The first day it may be collected (SPEC §3: up to handOverEarlyDays before the start). */
+    collectableFrom: collectableFrom(l.start_on, settings.handOverEarlyDays),
     canReceive: ok('receive'),
     canAskExtension: ok('askExtension'),
     extensionDecider: { approve: ok('decideExtension'), paper: ok('decideExtensionOnPaper') && !ok('decideExtension') },

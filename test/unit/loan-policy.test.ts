@@ -2,6 +2,7 @@ import { expect } from 'chai'
 import type { Role } from '../../db/schema.js'
 import {
   codeOf,
+  collectableFrom,
   decide,
   FORBIDDING_RULES,
   LOAN_ACTIONS,
@@ -236,7 +237,10 @@ function scenarios(filter: Partial<Scenario> = {}): Scenario[] {
 }
 
 const label = (s: Scenario) => `${s.roles} ${s.relation} ${s.kind} ${s.state} twoPersonRule=${s.twoPersonRule ? 'on' : 'off'}`
-const ask = (action: LoanAction, s: Scenario, today = TODAY) => decide(action, { id: ME, roles: ROLE_SETS[s.roles] }, factsOf(s), { twoPersonRule: s.twoPersonRule }, today)
+/** The agency settings of a scenario: the early hand-over days at their default (3) unless a test says otherwise. */
+const settingsOf = (twoPersonRule: boolean, handOverEarlyDays = 3) => ({ twoPersonRule, handOverEarlyDays })
+const ask = (action: LoanAction, s: Scenario, today = TODAY, handOverEarlyDays = 3) =>
+  decide(action, { id: ME, roles: ROLE_SETS[s.roles] }, factsOf(s), settingsOf(s.twoPersonRule, handOverEarlyDays), today)
 
 // ---------------------------------------------------------------- the table
 
@@ -265,9 +269,9 @@ describe('loan policy: the table of role × relation × state × kind × two-per
     for (const s of scenarios()) {
       const facts = factsOf(s)
       const user = { id: ME, roles: ROLE_SETS[s.roles] }
-      const all = loanPolicy(user, facts, { twoPersonRule: s.twoPersonRule }, TODAY)
+      const all = loanPolicy(user, facts, settingsOf(s.twoPersonRule), TODAY)
       expect(Object.keys(all), label(s)).to.deep.equal([...LOAN_ACTIONS])
-      for (const action of LOAN_ACTIONS) expect(all[action], `${label(s)} ${action}`).to.deep.equal(decide(action, user, facts, { twoPersonRule: s.twoPersonRule }, TODAY))
+      for (const action of LOAN_ACTIONS) expect(all[action], `${label(s)} ${action}`).to.deep.equal(decide(action, user, facts, settingsOf(s.twoPersonRule), TODAY))
     }
   })
 })
@@ -428,15 +432,35 @@ describe('loan policy: dates', () => {
   const approvedIn: Scenario = { roles: 'finance', relation: 'unrelated', kind: 'in_premises', state: 'approved', twoPersonRule: true }
   const onLoanOf = (relation: Relation): Scenario => ({ roles: 'staff', relation, kind: 'in_premises', state: 'onLoan', twoPersonRule: true })
 
-  it('when the hand-over is asked before the start date, then not_started (409); on the start date it is allowed', () => {
-    expect(ask('handOver', approvedIn, '2025-01-14')).to.deep.equal({ ok: false, code: 'invalid_state', rule: 'not_started' })
-    expect(ask('handOver', approvedIn, '2025-01-15')).to.deep.equal({ ok: true })
-    expect(ask('handOver', approvedIn, '2025-01-20')).to.deep.equal({ ok: true })
+  it('when the early hand-over days are 0 and the hand-over is asked before the start date, then not_started (409); on the start date it is allowed', () => {
+    expect(ask('handOver', approvedIn, '2025-01-14', 0)).to.deep.equal({ ok: false, code: 'invalid_state', rule: 'not_started' })
+    expect(ask('handOver', approvedIn, '2025-01-15', 0)).to.deep.equal({ ok: true })
+    expect(ask('handOver', approvedIn, '2025-01-20', 0)).to.deep.equal({ ok: true })
+  })
+
+  it('when the hand-over is asked within the early days before the start (default 3), then it is allowed; one day earlier, then not_started (409)', () => {
+    // Start 2025-01-15 (a Wednesday): collectable from Sunday the 12th.
+    expect(ask('handOver', approvedIn, '2025-01-12')).to.deep.equal({ ok: true })
+    expect(ask('handOver', approvedIn, '2025-01-14')).to.deep.equal({ ok: true })
+    expect(ask('handOver', approvedIn, '2025-01-11')).to.deep.equal({ ok: false, code: 'invalid_state', rule: 'not_started' })
+  })
+
+  it('when the early days are 1 (Friday for a Saturday event), then Friday is allowed and Thursday is not_started', () => {
+    const saturday = (today: string) =>
+      decide('handOver', { id: ME, roles: ['finance'] }, { ...factsOf(approvedIn), loan: { ...factsOf(approvedIn).loan, start_on: '2025-01-18', due_on: '2025-01-19' } }, settingsOf(true, 1), today)
+    expect(saturday('2025-01-17')).to.deep.equal({ ok: true })
+    expect(saturday('2025-01-16')).to.deep.include({ rule: 'not_started' })
+  })
+
+  it('when the first collectable day is asked, then it is the start less the early days (across a month end; 0 is the start itself)', () => {
+    expect(collectableFrom('2025-03-02', 3)).to.equal('2025-02-27')
+    expect(collectableFrom('2024-03-02', 3)).to.equal('2024-02-28')
+    expect(collectableFrom('2025-01-15', 0)).to.equal('2025-01-15')
   })
 
   it('when a disputed paper and an early day meet, then the dispute is named first; the borrower rule before both', () => {
-    expect(ask('handOver', { ...approvedIn, state: 'approvedDisputed' }, '2025-01-14')).to.deep.include({ rule: 'paper_disputed' })
-    expect(ask('handOver', { ...approvedIn, relation: 'borrower', state: 'approvedDisputed' }, '2025-01-14')).to.deep.include({ rule: 'borrower_hands_over', code: 'forbidden' })
+    expect(ask('handOver', { ...approvedIn, state: 'approvedDisputed' }, '2025-01-11')).to.deep.include({ rule: 'paper_disputed' })
+    expect(ask('handOver', { ...approvedIn, relation: 'borrower', state: 'approvedDisputed' }, '2025-01-11')).to.deep.include({ rule: 'borrower_hands_over', code: 'forbidden' })
   })
 
   it('when more days are asked after the due date, then past_due (409); on the due date itself it is allowed', () => {
@@ -451,11 +475,11 @@ describe('loan policy: dates', () => {
     const inter = { ...facts, loan: { ...facts.loan, kind: 'inter_agency' as const } }
     const exec = { id: ME, roles: ['executive'] as Role[] }
     const fin = { id: ME, roles: ['finance'] as Role[] }
-    expect(decide('approve', exec, inter, { twoPersonRule: true }, TODAY)).to.deep.include({ rule: 'check_first' })
-    expect(decide('check', fin, inter, { twoPersonRule: true }, TODAY)).to.deep.equal({ ok: true })
+    expect(decide('approve', exec, inter, settingsOf(true), TODAY)).to.deep.include({ rule: 'check_first' })
+    expect(decide('check', fin, inter, settingsOf(true), TODAY)).to.deep.equal({ ok: true })
     const checked = { ...inter, loan: { ...inter.loan, checked_at: AT } }
-    expect(decide('approve', fin, checked, { twoPersonRule: true }, TODAY)).to.deep.include({ rule: 'needs_executive' })
-    expect(decide('approve', exec, checked, { twoPersonRule: true }, TODAY)).to.deep.equal({ ok: true })
+    expect(decide('approve', fin, checked, settingsOf(true), TODAY)).to.deep.include({ rule: 'needs_executive' })
+    expect(decide('approve', exec, checked, settingsOf(true), TODAY)).to.deep.equal({ ok: true })
   })
 
   it('when the loan has ended (rejected, cancelled, expired), then no step but compensation is open', () => {
@@ -463,7 +487,7 @@ describe('loan policy: dates', () => {
     const fin = { id: ME, roles: ['finance', 'executive'] as Role[] }
     for (const status of ['rejected', 'cancelled', 'expired'] as const) {
       const facts = { ...base, loan: { ...base.loan, status } }
-      const open = LOAN_ACTIONS.filter((a) => decide(a, fin, facts, { twoPersonRule: true }, TODAY).ok)
+      const open = LOAN_ACTIONS.filter((a) => decide(a, fin, facts, settingsOf(true), TODAY).ok)
       expect(open, status).to.deep.equal(['compensate'])
     }
   })

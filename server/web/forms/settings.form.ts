@@ -58,6 +58,7 @@ export function settingsForm(req: Request) {
     maxLoanDays: num(b.maxLoanDays),
     followUpDays: num(b.followUpDays),
     expiryDays: num(b.expiryDays),
+    handOverEarlyDays: num(b.handOverEarlyDays),
     thaiDigits: checkbox(b.thaiDigits),
     labelLayout: str(b.labelLayout),
     twoPersonRule: checkbox(b.twoPersonRule),
