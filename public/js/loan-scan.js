@@ -11,6 +11,9 @@
   // Counted lines (chairs, tent sets): scanning the pool's label puts the cursor in its count field.
   var counts = Array.prototype.slice.call(form.querySelectorAll('input[data-stock-code]'))
   if (!input || (boxes.length === 0 && counts.length === 0)) return
+  // A kit's label stands for its parts on this loan: { code: { name, assets: [codes], stock: { code: quantity } } }.
+  var kits = {}
+  try { kits = JSON.parse(form.getAttribute('data-kits') || '{}') || {} } catch (e) { kits = {} }
 
   function msg(name, values) {
     var text = form.getAttribute('data-msg-' + name) || ''
@@ -45,9 +48,51 @@
     status.classList.toggle('bad', !!bad)
   }
 
+  function flashRow(row) {
+    if (!row) return
+    row.classList.remove('flash-tick')
+    void row.offsetWidth
+    row.classList.add('flash-tick')
+  }
+
+  // Ticks the kit's items and fills an empty count of its counted parts (on the return screen the
+  // "good" count, when the line's three counts are all empty, at most what is still out).
+  function takeKit(code, kit) {
+    var n = 0
+    ;(kit.assets || []).forEach(function (c) {
+      var box = boxes.filter(function (b) { return b.getAttribute('data-code') === c })[0]
+      if (!box) return
+      box.checked = true
+      n++
+      flashRow(box.closest('li'))
+    })
+    Object.keys(kit.stock || {}).forEach(function (c) {
+      var field = counts.filter(function (f) { return f.getAttribute('data-stock-code') === c })[0]
+      if (!field) return
+      n++
+      var row = field.closest('li')
+      var all = row ? Array.prototype.slice.call(row.querySelectorAll('input[data-count]')) : [field]
+      if (all.some(function (f) { return f.value.trim() !== '' })) return
+      var q = Number(kit.stock[c])
+      var left = row && row.getAttribute('data-outstanding')
+      if (left !== null && left !== undefined && left !== '' && Number(left) < q) q = Number(left)
+      field.value = String(q)
+      field.dispatchEvent(new Event('input', { bubbles: true }))
+      flashRow(row)
+    })
+    refresh()
+    say(msg('kit', { code: code, name: kit.name || '', count: String(n) }) + (boxes.length ? ' · ' + progress() : ''), false)
+    input.value = ''
+    input.focus()
+  }
+
   function handle() {
     var code = codeOf(input.value)
     if (!code) return
+    if (Object.prototype.hasOwnProperty.call(kits, code) && !boxes.some(function (b) { return b.getAttribute('data-code') === code })) {
+      takeKit(code, kits[code])
+      return
+    }
     var box = boxes.filter(function (b) { return b.getAttribute('data-code') === code })[0]
     var count = counts.filter(function (c) { return c.getAttribute('data-stock-code') === code })[0]
     if (!box && count) {
@@ -87,7 +132,7 @@
     scanButton.addEventListener('click', function (e) {
       if (codeOf(input.value) === '') { e.preventDefault(); input.focus(); return }
       var code = codeOf(input.value)
-      if (boxes.some(function (b) { return b.getAttribute('data-code') === code }) || counts.some(function (c) { return c.getAttribute('data-stock-code') === code })) {
+      if (Object.prototype.hasOwnProperty.call(kits, code) || boxes.some(function (b) { return b.getAttribute('data-code') === code }) || counts.some(function (c) { return c.getAttribute('data-stock-code') === code })) {
         e.preventDefault()
         handle()
       }

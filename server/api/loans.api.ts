@@ -17,6 +17,7 @@ import {
   type LoanView,
 } from '../services/loan.service.js'
 import { confirmPaperApproval, disputePaperApproval, voidPaperApproval } from '../services/loan-paper.service.js'
+import { handoverBodyWithKits, returnBodyWithKits } from '../services/kit-parts.service.js'
 import type { NewAttachment } from '../services/attachment.service.js'
 import { hasRole } from '../services/user.service.js'
 import { LOAN_STATUSES, type LoanStatus } from '../services/loan-rules.js'
@@ -420,17 +421,19 @@ export function loansApi(ctx: AppContext): Router {
     res.json(toApiLoan(await cancelLoan(ctx, req.user!, id, bodyObject(req))))
   })
 
-  // {confirmedCodes?: []} — when given, every item's code must be scanned and nothing else.
+  // {confirmedCodes?: []} — when given, every item's code must be scanned and nothing else; a kit's
+  // code stands for its items on the loan (issue 14).
   router.post('/loans/:id/handover', requireRole('finance'), async (req, res) => {
     const id = await visibleLoanId(ctx, req)
-    res.json(toApiLoan(await handOver(ctx, req.user!, id, bodyObject(req))))
+    res.json(toApiLoan(await handOver(ctx, req.user!, id, await handoverBodyWithKits(ctx, req.user!, id, bodyObject(req)))))
   })
 
   // {items?: [{assetCode, condition, note?, returnedBy?}], stock?: [{code, good, damaged, lost, note?, returnedBy?}]}
-  // — at least one line; counts of a stock line add up over partial returns.
+  // — at least one line; counts of a stock line add up over partial returns; an item line naming a
+  // kit stands for each of its items still out, in that line's condition (issue 14).
   router.post('/loans/:id/return', requireRole('finance'), async (req, res) => {
     const id = await visibleLoanId(ctx, req)
-    res.json(toApiLoan(await receiveReturn(ctx, req.user!, id, bodyObject(req))))
+    res.json(toApiLoan(await receiveReturn(ctx, req.user!, id, await returnBodyWithKits(ctx, req.user!, id, bodyObject(req)))))
   })
 
   // {dueDate, reason} → the Loan with the pending extension in `extensions`.

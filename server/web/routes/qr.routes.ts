@@ -10,6 +10,7 @@ import { hasRole } from '../../services/user.service.js'
 import { requireSignIn } from '../middleware/auth.js'
 import { assetLoanView, availabilityFor, isRequestable } from '../loan-views.js'
 import { cartHasAsset } from '../cart-state.js'
+import { assetLoanTarget, kitLoanTargets, qrLoanActions } from '../qr-loan-actions.js'
 
 /** Today and the next week on a counted item's phone page. */
 const COMING_DAYS = 8
@@ -41,10 +42,13 @@ export function qrPage(ctx: AppContext): RequestHandler[] {
   async function renderKit(req: Request, res: Response, kit: KitView, registerView: boolean) {
     const t = today()
     const parts = []
+    const states = []
     for (const p of kit.parts) {
       if (p.kind === 'asset') {
         const asset = await findAssetByCode(ctx, p.code)
-        const availability = asset ? availabilityFor(asset, await assetLoanState(ctx, asset.id), { from: t, to: t }, t) : ({ kind: 'notLoanable' } as const)
+        const state = asset ? await assetLoanState(ctx, asset.id) : undefined
+        if (state) states.push(state)
+        const availability = asset && state ? availabilityFor(asset, state, { from: t, to: t }, t) : ({ kind: 'notLoanable' } as const)
         parts.push({ ...p, id: asset?.id ?? null, free: availability.kind === 'free', availability, available: null as number | null })
       } else {
         const item = await findStockByCode(ctx, p.code)
@@ -57,6 +61,8 @@ export function qrPage(ctx: AppContext): RequestHandler[] {
       kit: { id: kit.kit.id, code: kit.kit.code, name: kit.kit.name, active: kit.kit.active === 1 },
       parts,
       allFree: parts.every((p) => p.free),
+      // Finance: the loans holding or taking its assets, each with "receive" / "hand over" the whole kit.
+      loanActions: await qrLoanActions(ctx, req.user!, kitLoanTargets(states), kit.kit.code),
       registerView,
       canEdit: hasRole(req.user!, 'finance'),
       canRequest: hasRole(req.user!, 'staff', 'finance'),
@@ -89,6 +95,8 @@ export function qrPage(ctx: AppContext): RequestHandler[] {
       }
       const { asset } = found
       const loanView = await assetLoanView(ctx, user, asset.id, found.state)
+      const target = assetLoanTarget(found.state)
+      const loanActions = target ? await qrLoanActions(ctx, user, [target], asset.code) : []
       res.render(
         'qr/show',
         {
@@ -104,6 +112,7 @@ export function qrPage(ctx: AppContext): RequestHandler[] {
             loanable: asset.loanable === 1,
           },
           holder: loanView.holder,
+          loanActions,
           reservations: loanView.reservations,
           canRequest: isRequestable(asset) && hasRole(user, 'staff', 'finance'),
           inCart: cartHasAsset(req.session, asset.code),
