@@ -504,6 +504,8 @@ describe('admin pages', () => {
       expect(form.get('maxLoanDays')).to.equal('30')
       expect(form.get('thaiDigits')).to.equal('1')
       expect(form.get('twoPersonRule')).to.equal('1')
+      expect(form.get('handOverEarlyDays')).to.equal('3')
+      expect(page.text).to.include('รับของก่อนวันเริ่มยืมได้ไม่เกิน (วัน)')
       expect(form.has('separateApproverAndHandover')).to.equal(false)
       expect(form.get('undertakingText')).to.match(/^ข้าพเจ้าจะส่งคืนในสภาพที่ใช้การได้เรียบร้อย/)
       expect(form.get('rulesSummary')).to.include('ข้อ ๒๐๙')
@@ -539,7 +541,18 @@ describe('admin pages', () => {
       expect(count(t, 'audit_log')).to.equal(audit)
     })
 
+    it('when an admin sets the early hand-over days to 0 through the form, then it is saved and audited as the one change', async () => {
+      const { agent } = await signedInAs(t, ['admin'])
+      const page = await agent.get('/admin/settings').expect(200)
+      const res = await agent.post('/admin/settings').type('form').send(parseForm(page.text, '/admin/settings').set('handOverEarlyDays', '0').encode())
+      expect(res.status).to.equal(303)
+      expect(auditOf(t, 'settings.updated').map((e) => e.parsed)).to.deep.equal([{ changed: { handOverEarlyDays: { from: 3, to: 0 } } }])
+      expect(parseForm((await agent.get('/admin/settings')).text, '/admin/settings').get('handOverEarlyDays')).to.equal('0')
+    })
+
     const bad: Array<{ when: string; change: (f: Form) => void; field: string; message: string }> = [
+      { when: 'the early hand-over days are negative', change: (f) => f.set('handOverEarlyDays', '-1'), field: 'handOverEarlyDays', message: 'จำนวนวันติดลบไม่ได้' },
+      { when: 'the early hand-over days exceed 30', change: (f) => f.set('handOverEarlyDays', '31'), field: 'handOverEarlyDays', message: 'จำนวนวันมากเกินไป' },
       { when: 'the maximum loan days is not a number', change: (f) => f.set('maxLoanDays', 'abc'), field: 'maxLoanDays', message: 'กรุณากรอกตัวเลข' },
       { when: 'the default loan days exceed the maximum', change: (f) => f.set('defaultLoanDays', '45'), field: 'defaultLoanDays', message: 'จำนวนวันยืมตั้งต้นต้องไม่เกินจำนวนวันสูงสุด' },
       { when: 'an ITA line is not year|code|title', change: (f) => f.set('itaIndicators', '2568|O27|การเปิดเผยข้อมูล\n2569 O27'), field: 'itaIndicators', message: 'บรรทัดที่ 2 ไม่อยู่ในรูปแบบ ปี|รหัส|ชื่อ' },
