@@ -177,6 +177,20 @@ describe('early hand-over', () => {
     expect(ok.loan.handed_over_on).to.equal('2025-01-11')
   })
 
+  it('when an approved loan may be collected from today (start − early days), then the repository counts and lists it as to hand over with collectBy; without collectBy only from its start', async () => {
+    const people = await cast()
+    await makeAsset(ctx, { code: 'AMP-1' })
+    const id = await approved(people)
+    const input = { userId: people.finance.id, today: '2025-01-15', deadlineDueBefore: '2025-01-08', dueSoonTo: '2025-01-18', twoPersonRule: true }
+    expect((await loanRepo.actionCounts(ctx.db, input)).toHandOver, 'from the start only').to.equal(0)
+    const early = await loanRepo.actionCounts(ctx.db, { ...input, collectBy: '2025-01-18' })
+    expect(early.toHandOver).to.equal(1)
+    const borrower = await loanRepo.actionCounts(ctx.db, { ...input, userId: people.staff.id, collectBy: '2025-01-18' })
+    expect(borrower.myToCollect).to.equal(1)
+    const list = await loanRepo.list(ctx.db, { status: 'approved', startOnOrBefore: '2025-01-18', paperDisputed: false, limit: 10, offset: 0 })
+    expect(list.rows.map((r) => r.id)).to.deep.equal([id])
+  })
+
   it('when the early hand-over day is recorded, then the register shows it beside the later start date', async () => {
     const people = await cast()
     await makeAsset(ctx, { code: 'AMP-1' })
