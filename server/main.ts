@@ -11,7 +11,7 @@ import type { AppContext } from './context.js'
 import { ensureFirstAdmin } from './services/user.service.js'
 import { secretFromKeyFile } from './services/secret.service.js'
 import { anchorFromConfig, dataFolder, startAnchoring } from './services/audit-anchor.service.js'
-import { expireLoans } from './services/loan.service.js'
+import { startScheduler } from './services/scheduler.service.js'
 import { backupBeforeMigrating, startBackupTimer } from './services/backup.service.js'
 
 /** The session-signing key from `<data folder>/session.key`, created on first start. */
@@ -33,9 +33,6 @@ export function ownerOnlyFiles(databasePath: string): void {
     if (fs.existsSync(f) && (fs.statSync(f).mode & 0o077) !== 0) fs.chmodSync(f, 0o600)
   }
 }
-
-/** How often uncollected approved loans are checked for expiry. */
-const EXPIRY_INTERVAL_MS = 10 * 60_000
 
 /** The process edge: loadConfig → openDb → migrate → createApp → listen. */
 async function main(): Promise<void> {
@@ -83,18 +80,9 @@ export async function serve(ctx: AppContext, handle: OpenDb, opts: { label?: str
     opts.onListening?.(`http://localhost:${port}`)
   })
 
-  // Approved loans nobody collected expire without anyone pressing a button (the dashboards and
-  // queues also check before they are built).
-  const expire = () => {
-    expireLoans(ctx)
-      .then((n) => {
-        if (n > 0) logger.info({ expired: n }, 'uncollected approved loans expired')
-      })
-      .catch((err: unknown) => logger.error({ err }, 'loan expiry failed'))
-  }
-  expire()
-  const expiryTimer = setInterval(expire, EXPIRY_INTERVAL_MS)
-  expiryTimer.unref()
+  // The agency's one scheduler: approved loans nobody collected expire without anyone pressing a
+  // button, and no page or API read writes (issue 14).
+  const scheduler = startScheduler(ctx)
 
   // The server's own backups (BACKUP_EVERY_HOURS, default daily); paged, so requests keep flowing.
   const backupTimer = startBackupTimer(ctx, handle)
@@ -104,13 +92,11 @@ export async function serve(ctx: AppContext, handle: OpenDb, opts: { label?: str
     if (stopping) return
     stopping = true
     logger.info({ signal }, 'shutting down')
-    clearInterval(expiryTimer)
     app.shutdown()
     const force = setTimeout(() => process.exit(1), 10_000)
     force.unref()
     server.close(() => {
-      backupTimer
-        .stop()
+      Promise.all([backupTimer.stop(), scheduler.stop()])
         .then(() => handle.close())
         .then(() => process.exit(0))
         .catch(() => process.exit(1))

@@ -310,6 +310,12 @@ export interface LoanListFilter {
   paperToConfirmBy?: number
   /** With a standing paper approval that its approver disputes (true), or without one (false). */
   paperDisputed?: boolean
+  /**
+   * Approved loans starting before this (today − expiry days) are expired as of today (issue 14): a
+   * filter on `approved` leaves them out and one on `expired` takes them in, before the scheduler has
+   * written their status.
+   */
+  expiredBefore?: string
   /** newest first (default), oldest first (work lists: longest waiting first), or by due date (overdue first). */
   order?: 'newest' | 'oldest' | 'due'
   limit: number
@@ -318,8 +324,22 @@ export interface LoanListFilter {
 
 export async function list(db: Db, f: LoanListFilter): Promise<{ rows: LoanRow[]; total: number }> {
   let q = db.selectFrom('loan')
-  if (f.status) q = q.where('status', '=', f.status)
-  if (f.statuses) q = q.where('status', 'in', f.statuses)
+  const cutoff = f.expiredBefore
+  const wanted = f.status ? [f.status] : f.statuses
+  if (wanted && cutoff !== undefined) {
+    // The status as of today: `approved` without those past their collection deadline, `expired` with them.
+    const plain = wanted.filter((s) => s !== 'approved' && s !== 'expired')
+    q = q.where((w) =>
+      w.or([
+        ...(plain.length ? [w('status', 'in', plain)] : []),
+        ...(wanted.includes('approved') ? [w.and([w('status', '=', 'approved'), w('start_on', '>=', cutoff)])] : []),
+        ...(wanted.includes('expired') ? [w('status', '=', 'expired'), w.and([w('status', '=', 'approved'), w('start_on', '<', cutoff)])] : []),
+      ]),
+    )
+  } else {
+    if (f.status) q = q.where('status', '=', f.status)
+    if (f.statuses) q = q.where('status', 'in', f.statuses)
+  }
   if (f.overdueOn) q = q.where('status', '=', 'on_loan').where('due_on', '<', f.overdueOn)
   if (f.dueBetween) q = q.where('status', '=', 'on_loan').where('due_on', '>=', f.dueBetween.from).where('due_on', '<=', f.dueBetween.to)
   if (f.startOnOrBefore) q = q.where('start_on', '<=', f.startOnOrBefore)
@@ -441,6 +461,11 @@ export interface ActionCountsInput {
    * days, SPEC §3): they count as to hand over and as the borrower's to collect. Today when not given.
    */
   collectBy?: string
+  /**
+   * Approved loans starting before this were not collected in time (today − expiry days): they are
+   * expired as of today, scheduler or not (issue 14), and count nowhere as approved.
+   */
+  expiredBefore?: string
 }
 
 export interface ActionCounts {
@@ -481,6 +506,7 @@ const countsMemo = versionedMemo<ActionCounts>(512)
 async function readActionCounts(db: Db, c: ActionCountsInput): Promise<ActionCounts> {
   const me = c.userId
   const collectBy = c.collectBy ?? c.today
+  const expiredBefore = c.expiredBefore ?? '0000-00-00'
   const row = await db
     .selectNoFrom((eb) => {
       const count = (alias: string) => eb.fn.countAll<number>().as(alias)
@@ -499,7 +525,7 @@ async function readActionCounts(db: Db, c: ActionCountsInput): Promise<ActionCou
         notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '!=', 'in_premises').where('loan.checked_at', 'is', null)).select(count('n')).as('toCheck'),
         notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '=', 'in_premises')).select(count('n')).as('toApproveIn'),
         notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '!=', 'in_premises').where('loan.checked_at', 'is not', null)).select(count('n')).as('toApproveOut'),
-        notMine(loans().where('loan.status', '=', 'approved').where('loan.start_on', '<=', collectBy))
+        notMine(loans().where('loan.status', '=', 'approved').where('loan.start_on', '<=', collectBy).where('loan.start_on', '>=', expiredBefore))
           .where((w) =>
             c.twoPersonRule
               ? w.or([
@@ -529,8 +555,19 @@ async function readActionCounts(db: Db, c: ActionCountsInput): Promise<ActionCou
         loans().where('loan.status', '=', 'on_loan').where('loan.due_on', '>=', c.today).where('loan.due_on', '<=', c.dueSoonTo).select(count('n')).as('dueSoon'),
         pendingExt(false).select(count('n')).as('extensionsFinance'),
         pendingExt(true).select(count('n')).as('extensionsExecutive'),
-        loans().where('loan.borrower_user_id', '=', me).where('loan.status', 'in', ['pending', 'approved', 'on_loan']).select(count('n')).as('myOpen'),
-        loans().where('loan.borrower_user_id', '=', me).where('loan.status', '=', 'approved').where('loan.start_on', '<=', collectBy).select(count('n')).as('myToCollect'),
+        loans()
+          .where('loan.borrower_user_id', '=', me)
+          .where('loan.status', 'in', ['pending', 'approved', 'on_loan'])
+          .where((w) => w.or([w('loan.status', '!=', 'approved'), w('loan.start_on', '>=', expiredBefore)]))
+          .select(count('n'))
+          .as('myOpen'),
+        loans()
+          .where('loan.borrower_user_id', '=', me)
+          .where('loan.status', '=', 'approved')
+          .where('loan.start_on', '<=', collectBy)
+          .where('loan.start_on', '>=', expiredBefore)
+          .select(count('n'))
+          .as('myToCollect'),
         loans().where('loan.borrower_user_id', '=', me).where('loan.status', '=', 'on_loan').where('loan.due_on', '<', c.today).select(count('n')).as('myOverdue'),
         loans()
           .where('loan.borrower_user_id', '=', me)

@@ -3,7 +3,7 @@ import { writeTransaction } from '../../db/connection.js'
 import * as loans from '../repositories/loan.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
-import { addDays, bangkokDate } from '../i18n/calendar.js'
+import { bangkokDate } from '../i18n/calendar.js'
 import { append, SYSTEM_ACTOR } from './audit.service.js'
 import { actorOf, parseOrThrow, type CurrentUser } from './user.service.js'
 import { getSettings } from './settings.service.js'
@@ -31,7 +31,10 @@ export async function cancelLoan(ctx: AppContext, actor: CurrentUser, id: number
   return getLoan(ctx, actor, id)
 }
 
-/** Approved loans not collected within the setting's days after their start expire. */
+/**
+ * Approved loans not collected within the setting's days after their start expire. The scheduler's
+ * job (scheduler.service.ts), idempotent; nothing a reader does runs it (issue 14).
+ */
 export async function expireLoans(ctx: AppContext): Promise<number> {
   const settings = await getSettings(ctx)
   const t = today(ctx)
@@ -48,11 +51,4 @@ export async function expireLoans(ctx: AppContext): Promise<number> {
     }
     return n
   })
-}
-
-/** Runs the expiry only when some approved loan is past it: a cheap read on every dashboard. */
-export async function expireLoansIfDue(ctx: AppContext): Promise<number> {
-  const settings = await getSettings(ctx)
-  if ((await loans.expirable(ctx.db, addDays(today(ctx), -settings.expiryDays))).length === 0) return 0
-  return expireLoans(ctx)
 }

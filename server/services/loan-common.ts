@@ -8,6 +8,7 @@ import type { Conflict } from '../repositories/loan.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { bangkokDate, dateMessageKey, parseIsoDate } from '../i18n/calendar.js'
+import { asOfToday } from './loan-rules.js'
 import { decide, RULE_MESSAGE, type Decision, type LoanAction, type PolicyFacts, type PolicyRule, type PolicySettings, type PolicyUser } from './loan-policy.js'
 
 export function loanNumber(loan: Pick<LoanRow, 'seq' | 'fiscal_year'>): string {
@@ -77,11 +78,12 @@ export async function enforce(
   action: LoanAction,
   actor: PolicyUser,
   loan: LoanRow,
-  settings: PolicySettings,
+  settings: PolicySettings & { expiryDays?: number },
   todayDate: string,
   opts: { params?: Record<string, string | number>; messages?: Partial<Record<PolicyRule, string>> } = {},
 ): Promise<LoanFacts> {
-  const facts = await policyFacts(db, loan)
+  // An approved loan past its collection deadline is refused as expired, scheduler or not.
+  const facts = await policyFacts(db, settings.expiryDays === undefined ? loan : asOfToday(loan, todayDate, settings.expiryDays))
   const d = decide(action, actor, facts, settings, todayDate)
   if (!d.ok) throw refusal(d, opts.params, opts.messages?.[d.rule])
   return facts

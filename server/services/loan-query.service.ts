@@ -14,7 +14,7 @@ import { addDays } from '../i18n/calendar.js'
 import { normalizeCode } from '../i18n/format.js'
 import { hasRole, type CurrentUser } from './user.service.js'
 import { getSettings, sharedSettings, type AgencySettings } from './settings.service.js'
-import { followUpDeadline, isOverdue, type LoanStatus } from './loan-rules.js'
+import { asOfToday, followUpDeadline, isOverdue, type LoanStatus } from './loan-rules.js'
 import { loanNumber, today } from './loan-common.js'
 
 // ---------------------------------------------------------------- reading
@@ -82,7 +82,8 @@ export async function viewsOf(ctx: AppContext, rows: LoanRow[], opts: { competin
   const depCodes = new Map(allDeps.map((d) => [d.id, d.code]))
   const t = today(ctx)
   const out: LoanView[] = []
-  for (const loan of rows) {
+  for (const row of rows) {
+    const loan = asOfToday(row, t, settings.expiryDays)
     let borrower: BorrowerView
     if (loan.borrower_user_id !== null) {
       const u = people.get(loan.borrower_user_id)
@@ -189,6 +190,11 @@ export interface LoanListQuery {
   pageSize: number
 }
 
+/** Approved loans starting before this day were not collected in time: expired as of today (loan-rules.hasExpired). */
+async function expiredBefore(ctx: AppContext, known?: Pick<AgencySettings, 'expiryDays'>): Promise<string> {
+  return addDays(today(ctx), -(known ?? (await getSettings(ctx))).expiryDays)
+}
+
 export async function listLoans(ctx: AppContext, viewer: CurrentUser, q: LoanListQuery): Promise<{ items: LoanView[]; total: number }> {
   const ownOnly = q.mine || !hasRole(viewer, 'finance', 'executive', 'committee', 'admin')
   const { rows, total } = await loans.list(ctx.db, {
@@ -197,6 +203,7 @@ export async function listLoans(ctx: AppContext, viewer: CurrentUser, q: LoanLis
     fiscalYear: q.fiscalYear,
     seq: q.seq,
     statuses: q.open ? ['pending', 'approved', 'on_loan'] : undefined,
+    expiredBefore: await expiredBefore(ctx),
     borrowerUserId: ownOnly ? viewer.id : undefined,
     limit: q.pageSize,
     offset: (q.page - 1) * q.pageSize,
@@ -219,7 +226,8 @@ export async function assetLoanState(ctx: AppContext, assetId: number): Promise<
   const reservations: AssetLoanState['reservations'] = []
   for (const v of views) {
     const item = v.items.find((i) => i.asset_id === assetId)
-    if (!item || item.returned_at !== null) continue
+    // An approved loan nobody collected in time holds nothing (expired as of today).
+    if (!item || item.returned_at !== null || v.loan.status === 'expired') continue
     if (v.loan.status === 'on_loan' && item.handed_over_at !== null) {
       holder = { loanId: v.loan.id, number: v.number, name: v.borrower.organisation ? `${v.borrower.name} (${v.borrower.organisation})` : v.borrower.name, dueDate: v.loan.due_on, overdue: v.loan.due_on < t }
     } else if (v.loan.due_on >= t) {
@@ -272,7 +280,7 @@ export type ActionCounts = loans.ActionCounts & {
 export async function loanActionCounts(
   ctx: AppContext,
   user: CurrentUser,
-  known?: Pick<AgencySettings, 'followUpDays' | 'twoPersonRule'>,
+  known?: Pick<AgencySettings, 'followUpDays' | 'twoPersonRule' | 'handOverEarlyDays' | 'expiryDays'>,
   asOf?: string,
 ): Promise<ActionCounts> {
   const settings = known ?? (await getSettings(ctx))
@@ -285,6 +293,9 @@ export async function loanActionCounts(
       deadlineDueBefore: addDays(t, -settings.followUpDays),
       dueSoonTo: addDays(t, DUE_SOON_DAYS),
       twoPersonRule: settings.twoPersonRule,
+      // Ready to collect from the first day the hand-over is allowed (SPEC §3), until the loan expires.
+      collectBy: addDays(t, settings.handOverEarlyDays),
+      expiredBefore: await expiredBefore(ctx, settings),
     },
     asOf,
   )
@@ -329,7 +340,7 @@ export async function loanQueues(ctx: AppContext, user: CurrentUser, opts: { lim
   if (finance || executive) filters.push(['awaitingExecutive', { pendingStep: 'approve_out', order: 'oldest' }])
   if (finance) {
     // A disputed paper approval blocks the hand-over (SPEC §1): such a loan is on the disputed list instead.
-    filters.push(['toHandOver', { status: 'approved', startOnOrBefore: t, paperDisputed: false, order: 'oldest' }], ['toReceive', { status: 'on_loan', order: 'due' }])
+    filters.push(['toHandOver', { status: 'approved', startOnOrBefore: addDays(t, settings.handOverEarlyDays), paperDisputed: false, order: 'oldest' }], ['toReceive', { status: 'on_loan', order: 'due' }])
   }
   if (finance || executive) {
     filters.push(['overdue', { overdueOn: t, order: 'due' }], ['pastDeadline', { noFollowUpDueBefore: addDays(t, -settings.followUpDays), order: 'due' }])
@@ -338,7 +349,7 @@ export async function loanQueues(ctx: AppContext, user: CurrentUser, opts: { lim
   if (finance || executive) filters.push(['extensions', { pendingExtension: finance ? 'any' : 'executive', order: 'oldest' }])
   const found: Array<{ key: QueueKey; rows: LoanRow[]; total: number }> = []
   for (const [key, f] of filters) {
-    const { rows, total } = await loans.list(ctx.db, { ...f, limit, offset: 0 })
+    const { rows, total } = await loans.list(ctx.db, { ...f, expiredBefore: await expiredBefore(ctx, settings), limit, offset: 0 })
     found.push({ key, rows, total })
   }
   const unique = new Map<number, LoanRow>()

@@ -60,6 +60,14 @@ export function hasExpired(loan: { status: LoanStatus; start_on: string }, today
   return loan.status === 'approved' && addDays(loan.start_on, expiryDays) < today
 }
 
+/**
+ * The loan as everyone should see it today: an approved loan past its collection deadline is expired
+ * even before the scheduler has written that (reads never write, issue 14).
+ */
+export function asOfToday<L extends { status: LoanStatus; start_on: string }>(loan: L, today: string, expiryDays: number): L {
+  return hasExpired(loan, today, expiryDays) ? { ...loan, status: 'expired' } : loan
+}
+
 export type ExtensionProblem = 'not_on_loan' | 'past_due' | 'not_later' | 'too_long'
 
 /** Asked before the due date (the due day itself still counts), for a later date within the limit. */

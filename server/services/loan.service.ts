@@ -17,7 +17,7 @@ export {
 } from './loan-query.service.js'
 export { createLoan, createLoanSchema } from './loan-request.service.js'
 export { approveLoan, rejectLoan } from './loan-approval.service.js'
-export { cancelLoan, expireLoans, expireLoansIfDue } from './loan-cancel.service.js'
+export { cancelLoan, expireLoans } from './loan-cancel.service.js'
 export { handOver } from './loan-handover.service.js'
 export { receiveReturn, updateCompensation } from './loan-return.service.js'
 export { decideExtension, requestExtension } from './loan-extension.service.js'

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express'
 import type { AppContext } from '../context.js'
 import { AppError, isAppError } from '../errors.js'
-import { compensationUpdates, expireLoansIfDue, getLoan } from '../services/loan.service.js'
+import { compensationUpdates, getLoan } from '../services/loan.service.js'
 import { getSettings } from '../services/settings.service.js'
 import { stockReturnEvents } from '../services/loan-stock-events.service.js'
 import { bangkokDate } from '../i18n/calendar.js'
@@ -37,7 +37,6 @@ export function refusal(e: unknown, t: Translate, form: string, values: Record<s
 
 /** Renders the loan page with `status`; `state` is the form a refused POST re-shows. */
 export async function renderLoanPage(ctx: AppContext, req: Request, res: Response, status: number, id: number, state: FormState = NO_FORM): Promise<void> {
-  await expireLoansIfDue(ctx)
   const user = req.user!
   const view = await getLoan(ctx, user, id)
   const settings = await getSettings(ctx)

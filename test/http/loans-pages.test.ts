@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { startScheduler } from '../../server/services/scheduler.service.js'
 import { createTestApp, csrfFrom, postForm, postMultipart, signIn, signedInAs, type TestApp } from '../helpers/app.js'
 import { makeUser } from '../helpers/builders.js'
 import { makeAsset } from '../helpers/assets.js'
@@ -436,7 +437,7 @@ describe('loan pages: the loan page, its actions and the queues', () => {
     expect(approval.evidence_id).to.be.a('number')
   })
 
-  it('when an approved loan is not collected within the expiry days, then opening the queue expires it without anyone pressing a button', async () => {
+  it('when an approved loan is not collected within the expiry days, then the pages show it expired at once and the scheduler records the expiry without anyone pressing a button', async () => {
     const { staff, finance } = await cast()
     await makeAsset(t.ctx, { code: 'EXP-1' })
     const loan = await loanFor(staff, ['EXP-1'], { kind: 'in_premises' })
@@ -444,7 +445,12 @@ describe('loan pages: the loan page, its actions and the queues', () => {
     await updateSettings(t.ctx, { id: null, label: 'test' }, { expiryDays: 2 })
     t.ctx.clock.set('2025-01-18T03:00:00.000Z')
     const f = await again(finance)
-    await f.get('/loans/queue').expect(200)
+    const queue = await f.get('/loans/queue').expect(200)
+    expect(queue.text).to.not.include(`href="/loans/${loan.loan.id}"`)
+    expect(textOf((await f.get(`/loans/${loan.loan.id}`)).text)).to.include('หมดอายุ (ไม่มารับ)')
+    const scheduler = startScheduler(t.ctx, { runNow: false })
+    await scheduler.tick()
+    await scheduler.stop()
     const page = textOf((await f.get(`/loans/${loan.loan.id}`)).text)
     expect(page).to.include('หมดอายุ (ไม่มารับ)').and.include('หมดอายุ (ไม่มารับพัสดุตามกำหนด) · ระบบ')
   })

@@ -10,6 +10,7 @@ import {
   createLoan,
   decideExtension,
   expireLoans,
+  getLoan,
   handOver,
   receiveReturn,
   rejectLoan,
@@ -206,13 +207,16 @@ describe('loan service', () => {
     expect(loan.loan.requested_on).to.equal('2025-09-19')
   })
 
-  it('when an approved loan is past its collection deadline, then a hand-over finds it expired', async () => {
+  it('when an approved loan is past its collection deadline, then a hand-over is refused as expired and the loan reads as expired; only the scheduler writes it', async () => {
     const { staff, finance, finance2 } = await cast()
     await makeAsset(ctx, { code: 'LATE-1' })
     const loan = await createLoan(ctx, staff, req(['LATE-1'], { kind: 'in_premises' }))
     await approveLoan(ctx, finance, loan.loan.id, {})
     ctx.clock.set('2025-01-25T03:00:00.000Z')
     await rejects(handOver(ctx, finance2, loan.loan.id), 'invalid_state')
+    expect((await getLoan(ctx, finance, loan.loan.id)).loan.status).to.equal('expired')
+    expect((await ctx.db.selectFrom('loan').select('status').executeTakeFirstOrThrow()).status, 'reads never write').to.equal('approved')
+    expect(await expireLoans(ctx)).to.equal(1)
     expect((await ctx.db.selectFrom('loan').select('status').executeTakeFirstOrThrow()).status).to.equal('expired')
   })
 

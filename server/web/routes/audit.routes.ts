@@ -20,7 +20,7 @@ export function auditRoutes(ctx: AppContext): Router {
     let witness: Awaited<ReturnType<typeof checkWitness>> | 'invalid' | undefined
     if (witnessSeq !== '' || witnessHash !== '') {
       // As printed: Thai digits and thousands separators are fine.
-      const digits = witnessSeq.replace(/[๐-๙]/g, (d) => String(d.charCodeAt(0) - 0x0e50)).replace(/[,\s]/g, '')
+      const digits = witnessSeq.replace(/[\u0E50-\u0E59]/g, (d) => String(d.charCodeAt(0) - 0x0e50)).replace(/[,\s]/g, '')
       const seq = /^\d{1,12}$/.test(digits) ? Number(digits) : NaN
       witness = (await checkWitness(ctx.db, seq, witnessHash)) ?? 'invalid'
     }

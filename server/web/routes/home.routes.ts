@@ -2,7 +2,7 @@ import { Router } from 'express'
 import type { AppContext } from '../../context.js'
 import { requireSignIn } from '../middleware/auth.js'
 import { ROLES } from '../../../db/schema.js'
-import { expireLoansIfDue, listLoans, loanActionCounts, loanQueues } from '../../services/loan.service.js'
+import { listLoans, loanActionCounts, loanQueues } from '../../services/loan.service.js'
 import { hasRole } from '../../services/user.service.js'
 import { bangkokDate } from '../../i18n/calendar.js'
 import { loanRow, queueModel } from '../loan-page-views.js'
@@ -16,8 +16,6 @@ export function homeRoutes(ctx: AppContext): Router {
   const router = Router()
   router.get('/', requireSignIn, async (req, res) => {
     const user = req.user!
-    // An approved loan nobody collected expires without anyone pressing a button (also on a timer).
-    await expireLoansIfDue(ctx)
     const today = bangkokDate(ctx.clock.now())
     const finance = hasRole(user, 'finance')
     const executive = hasRole(user, 'executive')

@@ -6,7 +6,6 @@ import {
   approveLoan,
   cancelLoan,
   decideExtension,
-  expireLoansIfDue,
   listLoans,
   loanQueues,
   rejectLoan,
@@ -86,7 +85,6 @@ export function loanRoutes(ctx: AppContext): Router {
   })
 
   router.get('/loans/queue', requireRole('finance', 'executive'), async (req, res) => {
-    await expireLoansIfDue(ctx)
     const settings = await getSettings(ctx)
     const t = today(ctx)
     res.render('loans/queue', {
