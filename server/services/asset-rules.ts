@@ -1,8 +1,7 @@
 import type { AssetStatus } from '../../db/schema.js'
+import type { Check } from '../lib/check.js'
 
 /** Pure checks of the register; no I/O. */
-
-export type Check<R extends string> = { ok: true } | { ok: false; reason: R }
 
 /** Letters of any script (Thai included, with their marks), digits, '-', '/', '.'; e.g. 416-66-0001. */
 export const ASSET_CODE_PATTERN = /^[\p{L}\p{M}\p{N}][\p{L}\p{M}\p{N}\-/.]*$/u

@@ -1,5 +1,5 @@
 import { addDays, daysBetween, loanDays } from '../i18n/calendar.js'
-import type { Check } from './asset-rules.js'
+import type { Check } from '../lib/check.js'
 
 /** Pure rules of the loan lifecycle (SPEC §3); no I/O, dates as 'YYYY-MM-DD' in Asia/Bangkok. */
 
