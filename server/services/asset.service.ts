@@ -9,7 +9,8 @@ import * as departments from '../repositories/department.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { bangkokDate, dateMessageKey, parseIsoDate } from '../i18n/calendar.js'
-import { normalizeCode, parseBahtToSatang } from '../i18n/format.js'
+import { normalizeCode } from '../i18n/format.js'
+import { bahtAsSatangSchema } from '../lib/money.js'
 import { append, listEntries, type Actor, type AuditEntryView } from './audit.service.js'
 import { parseOrThrow } from './user.service.js'
 import { ASSET_CODE_MAX, ASSET_CODE_PATTERN, allowedRegisterMoves, checkRegisterStatusChange } from './asset-rules.js'
@@ -38,24 +39,6 @@ const isoDate = z.string({ error: 'asset.badDate' }).superRefine((s, c) => {
 })
 const optionalText = (max: number) => z.string({ error: 'validation.invalid' }).trim().max(max, { error: 'validation.tooLong' }).default('')
 
-/**
- * Price in baht: a JSON number or decimal text with at most two decimals, converted through its
- * decimal text (never float × 100). Empty means unknown.
- */
-const priceSchema = z
-  .union([z.string(), z.number()], { error: 'asset.badPrice' })
-  .nullable()
-  .optional()
-  .transform((v, c) => {
-    if (v === null || v === undefined || v === '') return null
-    const r = parseBahtToSatang(v)
-    if (!r.ok) {
-      c.addIssue({ code: 'custom', message: 'asset.badPrice' })
-      return z.NEVER
-    }
-    return r.value
-  })
-
 export const assetInputSchema = z.object({
   code: assetCodeSchema,
   name: z.string({ error: 'validation.required' }).trim().min(1, { error: 'validation.required' }).max(300, { error: 'validation.tooLong' }),
@@ -65,7 +48,7 @@ export const assetInputSchema = z.object({
   departmentId: z.number().int().positive().nullable().default(null),
   location: optionalText(200),
   acquiredOn: isoDate.nullable().default(null),
-  price: priceSchema,
+  price: bahtAsSatangSchema,
   usefulLifeYears: z.number({ error: 'validation.integer' }).int({ error: 'validation.integer' }).min(1, { error: 'validation.min1' }).max(100).nullable().default(null),
   fundingSource: optionalText(200),
   loanable: z.boolean().optional(),

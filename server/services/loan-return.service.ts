@@ -6,7 +6,8 @@ import * as users from '../repositories/user.repository.js'
 import * as stockRepo from '../repositories/stock.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
-import { normalizeCode, parseBahtToSatang } from '../i18n/format.js'
+import { normalizeCode } from '../i18n/format.js'
+import { bahtAsSatangSchema } from '../lib/money.js'
 import { append } from './audit.service.js'
 import { actorOf, parseOrThrow, type CurrentUser } from './user.service.js'
 import { getSettings } from './settings.service.js'
@@ -197,24 +198,10 @@ async function openCompensation(
   })
 }
 
-const money = z
-  .union([z.string(), z.number()])
-  .nullable()
-  .optional()
-  .transform((v, c) => {
-    if (v === null || v === undefined || v === '') return null
-    const r = parseBahtToSatang(v)
-    if (!r.ok) {
-      c.addIssue({ code: 'custom', message: 'asset.badPrice' })
-      return z.NEVER
-    }
-    return r.value
-  })
-
 const compensationSchema = z.object({
   method: z.enum(COMPENSATION_METHODS, { error: 'loan.unknownCompensationMethod' }),
-  currentPrice: money,
-  decidedAmount: money,
+  currentPrice: bahtAsSatangSchema,
+  decidedAmount: bahtAsSatangSchema,
   orderRef: z.string().trim().max(200, { error: 'validation.tooLong' }).default(''),
   policeRef: z.string().trim().max(200, { error: 'validation.tooLong' }).default(''),
   receiptRef: z.string().trim().max(200, { error: 'validation.tooLong' }).default(''),
