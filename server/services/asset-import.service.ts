@@ -30,7 +30,7 @@ import {
 } from '../i18n/register-file.js'
 import { append, type Actor } from './audit.service.js'
 import { assetColumns, assetInputSchema } from './asset.service.js'
-import { validationError } from './user.service.js'
+import { validationError } from '../lib/validation.js'
 
 export { REGISTER_FIELDS, REQUIRED_FIELDS, type RegisterField }
 

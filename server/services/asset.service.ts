@@ -12,7 +12,7 @@ import { bangkokDate, dateMessageKey, parseIsoDate } from '../i18n/calendar.js'
 import { normalizeCode } from '../i18n/format.js'
 import { bahtAsSatangSchema } from '../lib/money.js'
 import { append, listEntries, type Actor, type AuditEntryView } from './audit.service.js'
-import { parseOrThrow } from './user.service.js'
+import { parseOrThrow } from '../lib/validation.js'
 import { ASSET_CODE_MAX, ASSET_CODE_PATTERN, allowedRegisterMoves, checkRegisterStatusChange } from './asset-rules.js'
 
 export type { AssetListRow }

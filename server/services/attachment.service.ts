@@ -12,7 +12,8 @@ import type { AppContext } from '../context.js'
 import { append } from './audit.service.js'
 import { loanNumber } from './loan-common.js'
 import { canSeeLoan } from './loan-query.service.js'
-import { actorOf, hasRole, parseOrThrow, type CurrentUser } from './user.service.js'
+import { actorOf, hasRole, type CurrentUser } from './user.service.js'
+import { parseOrThrow } from '../lib/validation.js'
 
 /**
  * The paper trail of a loan: the signed slip's scan or photo, the executive's paper approval,

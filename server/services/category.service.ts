@@ -5,7 +5,7 @@ import * as categories from '../repositories/category.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { append, type Actor } from './audit.service.js'
-import { parseOrThrow } from './user.service.js'
+import { parseOrThrow } from '../lib/validation.js'
 
 export const categoryUpdateSchema = z.object({
   name: z.string({ error: 'validation.required' }).trim().min(1, { error: 'validation.required' }).max(200, { error: 'validation.tooLong' }),

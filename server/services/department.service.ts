@@ -5,7 +5,7 @@ import * as departments from '../repositories/department.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { append, type Actor } from './audit.service.js'
-import { parseOrThrow } from './user.service.js'
+import { parseOrThrow } from '../lib/validation.js'
 
 export const departmentSchema = z.object({
   code: z

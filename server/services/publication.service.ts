@@ -10,7 +10,8 @@ import { bangkokDate, parseIsoDate } from '../i18n/calendar.js'
 import { append } from './audit.service.js'
 import { computeReport, figuresOf, periodRange, REPORT_PERIODS, type Report, type ReportPeriod } from './report.service.js'
 import { getSettings } from './settings.service.js'
-import { actorOf, hasRole, parseOrThrow, type CurrentUser } from './user.service.js'
+import { actorOf, hasRole, type CurrentUser } from './user.service.js'
+import { parseOrThrow } from '../lib/validation.js'
 
 /*
  * Publication of a statistics report (SPEC §6), one per fiscal-year period (year, h1, q1 … q4):

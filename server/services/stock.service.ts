@@ -10,7 +10,7 @@ import type { AppContext } from '../context.js'
 import { addDays, bangkokDate, daysBetween } from '../i18n/calendar.js'
 import { normalizeCode } from '../i18n/format.js'
 import { append, type Actor } from './audit.service.js'
-import { parseOrThrow } from './user.service.js'
+import { parseOrThrow } from '../lib/validation.js'
 import { assetCodeSchema } from './asset.service.js'
 
 /** Counted items (chairs, tent sets, plates) lent by quantity, and kits (SPEC §2). */

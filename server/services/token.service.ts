@@ -8,7 +8,8 @@ import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { append, type Actor } from './audit.service.js'
 import { revokeAllTokensInTransaction } from './token-revocation.js'
-import { actorOf, getCurrentUser, parseOrThrow, type CurrentUser } from './user.service.js'
+import { actorOf, getCurrentUser, type CurrentUser } from './user.service.js'
+import { parseOrThrow } from '../lib/validation.js'
 
 const PREFIX = 'ykt_'
 
