@@ -7,7 +7,7 @@ import { createAsset, getAssetByCode, listAssets, type AssetListRow } from '../s
 import { findCategoryByCode } from '../services/category.service.js'
 import { findDepartmentByCode } from '../services/department.service.js'
 import { currentLoansOf } from '../services/loan.service.js'
-import { requireRole, requireSignIn } from '../web/middleware/auth.js'
+import { requireRole, requireSignIn } from '../http/middleware/auth.js'
 import { bodyObject } from './json.js'
 import { listParams } from './list-params.js'
 

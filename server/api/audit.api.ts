@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import type { AppContext } from '../context.js'
 import { verifyAudit } from '../services/audit.service.js'
-import { requireRole } from '../web/middleware/auth.js'
+import { requireRole } from '../http/middleware/auth.js'
 
 export function auditApi(ctx: AppContext): Router {
   const router = Router()

@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js'
 import { AppError } from '../errors.js'
 import { issueToken, parseTokenInput } from '../services/token.service.js'
 import { recordSignIn, verifyCredentials } from '../services/user.service.js'
-import { requireSignIn } from '../web/middleware/auth.js'
+import { requireSignIn } from '../http/middleware/auth.js'
 import { bodyObject } from './json.js'
 
 export function authApi(ctx: AppContext, opts: { signInLimiters: RequestHandler[] }): Router {

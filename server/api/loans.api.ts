@@ -21,7 +21,7 @@ import { handoverBodyWithKits, returnBodyWithKits } from '../services/kit-parts.
 import type { NewAttachment } from '../services/attachment.service.js'
 import { hasRole } from '../services/user.service.js'
 import { LOAN_STATUSES, type LoanStatus } from '../services/loan-rules.js'
-import { requireRole, requireSignIn } from '../web/middleware/auth.js'
+import { requireRole, requireSignIn } from '../http/middleware/auth.js'
 import { bodyObject } from './json.js'
 import { listParams } from './list-params.js'
 

@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js'
 import { AppError } from '../errors.js'
 import { computeReport, REPORT_PERIODS, type ReportPeriod } from '../services/report.service.js'
 import { getPublication } from '../services/publication.service.js'
-import { requireRole } from '../web/middleware/auth.js'
+import { requireRole } from '../http/middleware/auth.js'
 
 /*
  * Statistics of SPEC §5/§6:

@@ -5,7 +5,7 @@ import { findCategoryByCode } from '../services/category.service.js'
 import { createStock, getStockByCode, stockAvailability, toApiStock } from '../services/stock.service.js'
 import { parseStockRange } from '../services/stock-view.service.js'
 import { actorOf } from '../services/user.service.js'
-import { requireRole, requireSignIn } from '../web/middleware/auth.js'
+import { requireRole, requireSignIn } from '../http/middleware/auth.js'
 import { bodyObject } from './json.js'
 
 /*

@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js'
 import { AppError } from '../errors.js'
 import { actorOf, createUser, getUser } from '../services/user.service.js'
 import { findDepartmentByCode } from '../services/department.service.js'
-import { requireRole } from '../web/middleware/auth.js'
+import { requireRole } from '../http/middleware/auth.js'
 import { bodyObject } from './json.js'
 
 export function usersApi(ctx: AppContext): Router {

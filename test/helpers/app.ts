@@ -1,7 +1,7 @@
 import supertest from 'supertest'
 import type { Role } from '../../db/schema.js'
 import { createApp, type App } from '../../server/app.js'
-import type { SignInLimits } from '../../server/web/middleware/rate-limit.js'
+import type { SignInLimits } from '../../server/http/middleware/rate-limit.js'
 import { makeUser } from './builders.js'
 import { createTestContext, type TestContext } from './db.js'
 

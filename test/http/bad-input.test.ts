@@ -56,7 +56,7 @@ const UNICODE: Record<string, string> = {
   emoji: 'ชื่อ😀🇹🇭ทดสอบ',
   thaiSaraAmDecomposed: 'น\u0e4d\u0e32ประปา',
 }
-/** Refused in any field (server/web/middleware/input.ts): NUL, a text-direction override, half a surrogate pair. */
+/** Refused in any field (server/http/middleware/input.ts): NUL, a text-direction override, half a surrogate pair. */
 const UNTYPEABLE_UNICODE = new Set(['nul', 'rtlOverride', 'loneSurrogate'])
 /**
  * Odd Unicode that a code may carry: NFKC turns ํ + า into ordinary ำ, and combining marks are how

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import supertest from 'supertest'
-import { DEFAULT_SIGN_IN_LIMITS } from '../../server/web/middleware/rate-limit.js'
+import { DEFAULT_SIGN_IN_LIMITS } from '../../server/http/middleware/rate-limit.js'
 import { createTestApp, csrfFrom, type TestApp } from '../helpers/app.js'
 import { makeUser } from '../helpers/builders.js'
 

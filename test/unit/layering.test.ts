@@ -36,13 +36,27 @@ describe('layering (ARCHITECTURE.md)', () => {
 
   it('when a service imports, then it never imports express, the web layer, kysely or better-sqlite3', () => {
     expect(
-      violations('server/services', (i) => ['express', 'express-session', 'kysely', 'better-sqlite3'].includes(i) || isProject(i, 'server/web/') || isProject(i, 'server/api/')),
+      violations('server/services', (i) => ['express', 'express-session', 'kysely', 'better-sqlite3'].includes(i) || isProject(i, 'server/web/') || isProject(i, 'server/api/') || isProject(i, 'server/http/')),
     ).to.deep.equal([])
   })
 
   it('when web or api code imports, then it never imports repositories, kysely, better-sqlite3 or the db connection', () => {
     const bad = (i: string) => ['kysely', 'better-sqlite3'].includes(i) || isProject(i, 'server/repositories/') || i === 'db/connection.ts' || i === 'db/migrator.ts'
-    expect([...violations('server/web', bad), ...violations('server/api', bad)]).to.deep.equal([])
+    expect([...violations('server/web', bad), ...violations('server/api', bad), ...violations('server/http', bad)]).to.deep.equal([])
+  })
+
+  it('when API code imports, then it never imports the page layer (what both use lives in server/http/)', () => {
+    expect(violations('server/api', (i) => isProject(i, 'server/web/'))).to.deep.equal([])
+  })
+
+  it('when shared HTTP middleware imports, then it never imports pages, the API, repositories, kysely or better-sqlite3', () => {
+    const bad = (i: string) => ['kysely', 'better-sqlite3'].includes(i) || ['server/web/', 'server/api/', 'server/repositories/'].some((p) => isProject(i, p)) || i === 'db/connection.ts'
+    expect(violations('server/http', bad)).to.deep.equal([])
+  })
+
+  it('when a generic helper in server/lib imports, then it never imports services, repositories or the HTTP layers', () => {
+    const bad = (i: string) => ['express', 'kysely', 'better-sqlite3'].includes(i) || ['server/services/', 'server/repositories/', 'server/web/', 'server/api/', 'server/http/'].some((p) => isProject(i, p))
+    expect(violations('server/lib', bad)).to.deep.equal([])
   })
 
   it('when a route file imports, then it never imports another route file', () => {

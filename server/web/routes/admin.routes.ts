@@ -8,7 +8,7 @@ import { getSettings, LABEL_LAYOUTS, updateSettings } from '../../services/setti
 import { listEntries } from '../../services/audit.service.js'
 import { countLiveTokens, revokeAllTokensOf } from '../../services/token.service.js'
 import { backupStatus, humanSize } from '../../services/backup.service.js'
-import { requireRole } from '../middleware/auth.js'
+import { requireRole } from '../../http/middleware/auth.js'
 import { flash } from '../middleware/locals.js'
 import { bodyOf, checkbox, fieldErrors, idParam, num, pageParam, str } from '../forms/common.form.js'
 import { createUserForm, updateUserForm } from '../forms/user.form.js'

@@ -18,7 +18,7 @@ import {
 import { exportFileName, registerCsv, registerCsvHeader, writeRegisterXlsx, type ExportFilter } from '../../services/asset-export.service.js'
 import { actorOf, getCurrentUser, hasRole } from '../../services/user.service.js'
 import { formatNumber } from '../../i18n/format.js'
-import { requireRole } from '../middleware/auth.js'
+import { requireRole } from '../../http/middleware/auth.js'
 import { flash } from '../middleware/locals.js'
 import { pageParam } from '../forms/common.form.js'
 import { assetQuery } from '../forms/asset.form.js'

@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import type { AppContext } from '../../context.js'
 import { checkWitness, listEntries, verifyAudit } from '../../services/audit.service.js'
-import { requireRole } from '../middleware/auth.js'
+import { requireRole } from '../../http/middleware/auth.js'
 import { pageParam } from '../forms/common.form.js'
 
 const PAGE_SIZE = 50

@@ -11,7 +11,7 @@ import {
 } from '../../services/borrower.service.js'
 import { formatSatang } from '../../i18n/format.js'
 import { hasRole } from '../../services/user.service.js'
-import { requireRole, requireSignIn } from '../middleware/auth.js'
+import { requireRole, requireSignIn } from '../../http/middleware/auth.js'
 import { idParam, pageParam } from '../forms/common.form.js'
 import { warningModel } from '../loan-extras.js'
 

@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.js'
 import { AppError, isAppError } from '../../errors.js'
 import { getCategory, listCategories, updateCategory } from '../../services/category.service.js'
 import { actorOf } from '../../services/user.service.js'
-import { requireRole } from '../middleware/auth.js'
+import { requireRole } from '../../http/middleware/auth.js'
 import { flash } from '../middleware/locals.js'
 import { bodyOf, checkbox, fieldErrors, idParam, num, str } from '../forms/common.form.js'
 

@@ -5,7 +5,7 @@ import { parseIsoDate } from '../../i18n/calendar.js'
 import { documentFormat } from '../../i18n/document-format.js'
 import { chainHead } from '../../services/audit.service.js'
 import { borrowSlip, executiveSignerParam, followUpLetter } from '../../services/loan-document.service.js'
-import { requireRole, requireSignIn } from '../middleware/auth.js'
+import { requireRole, requireSignIn } from '../../http/middleware/auth.js'
 import { idParam, str } from '../forms/common.form.js'
 
 /**

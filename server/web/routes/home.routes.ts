@@ -1,6 +1,6 @@
 import { Router } from 'express'
 import type { AppContext } from '../../context.js'
-import { requireSignIn } from '../middleware/auth.js'
+import { requireSignIn } from '../../http/middleware/auth.js'
 import { ROLES } from '../../../db/schema.js'
 import { listLoans, loanActionCounts, loanQueues } from '../../services/loan.service.js'
 import { hasRole } from '../../services/user.service.js'

@@ -9,7 +9,7 @@ import { expandKitCodes, kitNamed, kitOfAsset, kitsInLoan, type KitInLoan } from
 import { findKitByCode } from '../../services/stock.service.js'
 import { bangkokDate, daysBetween } from '../../i18n/calendar.js'
 import { normalizeCode } from '../../i18n/format.js'
-import { requireRole } from '../middleware/auth.js'
+import { requireRole } from '../../http/middleware/auth.js'
 import { flash } from '../middleware/locals.js'
 import { loanId, refusal, renderLoanPage } from '../loan-page.js'
 import { bodyOf, list, str, type FormBody } from '../forms/common.form.js'

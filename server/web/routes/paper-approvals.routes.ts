@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.js'
 import { paperApprovalReview, UNCONFIRMED_DAYS } from '../../services/loan-paper.service.js'
 import { getSettings } from '../../services/settings.service.js'
 import { bangkokDate } from '../../i18n/calendar.js'
-import { requireRole } from '../middleware/auth.js'
+import { requireRole } from '../../http/middleware/auth.js'
 
 /**
  * The committee's list of paper approvals to look at (SPEC §1): unconfirmed after 7 Bangkok days,

@@ -19,7 +19,7 @@ import {
 import { REPORT_PERIODS, type ReportPeriod } from '../../services/report.service.js'
 import { getSettings, type AgencySettings } from '../../services/settings.service.js'
 import type { CurrentUser } from '../../services/user.service.js'
-import { requireRole } from '../middleware/auth.js'
+import { requireRole } from '../../http/middleware/auth.js'
 import { flash } from '../middleware/locals.js'
 import type { PublicationForm } from '../publication-view.js'
 import { renderReportPage } from '../report-page.js'

@@ -7,7 +7,7 @@ import { assetLoanState, findAssetWithLoanState } from '../../services/loan.serv
 import { findKitByCode, findStockByCode, stockAvailability, type KitView } from '../../services/stock.service.js'
 import { stockDaySeries } from '../../services/stock-view.service.js'
 import { hasRole } from '../../services/user.service.js'
-import { requireSignIn } from '../middleware/auth.js'
+import { requireSignIn } from '../../http/middleware/auth.js'
 import { assetLoanView, availabilityFor, isRequestable } from '../loan-views.js'
 import { cartHasAsset } from '../cart-state.js'
 import { assetLoanTarget, kitLoanTargets, qrLoanActions } from '../qr-loan-actions.js'

@@ -17,7 +17,7 @@ import {
   type LoanRegister,
   type LoanRegisterPage,
 } from '../../services/register.service.js'
-import { requireRole } from '../middleware/auth.js'
+import { requireRole } from '../../http/middleware/auth.js'
 import { pageParam } from '../forms/common.form.js'
 
 /** Loans per screen page; the print, CSV and XLSX always hold the whole period. */

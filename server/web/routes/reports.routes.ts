@@ -9,7 +9,7 @@ import { computeReport, type Report } from '../../services/report.service.js'
 import { getPublication, type Narrative } from '../../services/publication.service.js'
 import { narrativeOf } from '../publication-view.js'
 import { getSettings } from '../../services/settings.service.js'
-import { requireRole } from '../middleware/auth.js'
+import { requireRole } from '../../http/middleware/auth.js'
 import { parseQuery, renderReportPage } from '../report-page.js'
 import { charts, headlines, linkQuery, monthLabel, periodLine, reportCsv, shownValue, tables, writeReportXlsx, type Headline, type Tr } from '../report-views.js'
 

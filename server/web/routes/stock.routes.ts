@@ -20,7 +20,7 @@ import {
 } from '../../services/stock.service.js'
 import { parseStockRange, stockDaySeries, stockHoldings } from '../../services/stock-view.service.js'
 import { actorOf, hasRole, type CurrentUser } from '../../services/user.service.js'
-import { requireRole, requireSignIn } from '../middleware/auth.js'
+import { requireRole, requireSignIn } from '../../http/middleware/auth.js'
 import { flash } from '../middleware/locals.js'
 import { fieldErrors, idParam, pageParam } from '../forms/common.form.js'
 import { kitForm, moveForm, parseKitParts, stockForm } from '../forms/stock.form.js'
