@@ -5,6 +5,7 @@ import type { AppContext } from '../context.js'
 import { translate } from '../i18n/index.js'
 import { isAppError } from '../errors.js'
 import { bangkokDate } from '../i18n/calendar.js'
+import { excelCsv, type CsvCell } from '../lib/csv.js'
 import { formatDate, formatSatang } from '../i18n/format.js'
 import { EXPORT_HEADERS, EXPORT_ORDER, LOANABLE_WORDS } from '../i18n/register-file.js'
 import { eachAsset, listAssets, type AssetListRow } from './asset.service.js'
@@ -51,7 +52,7 @@ export async function* registerRows(ctx: AppContext, f: ExportFilter): AsyncGene
   }
 }
 
-type ExportCell = string | number | null
+type ExportCell = CsvCell
 
 /** One asset as the export's cells: Thai words, a BE date as text, the price as a number of baht. */
 function exportCells(a: AssetListRow): Record<(typeof EXPORT_ORDER)[number], ExportCell> {
@@ -74,31 +75,18 @@ function exportCells(a: AssetListRow): Record<(typeof EXPORT_ORDER)[number], Exp
   }
 }
 
-/**
- * A spreadsheet runs a cell that starts with = + - @ (or a tab or CR before one) as a formula:
- * such text gets a leading apostrophe, which Excel shows as text and the import takes off.
- */
-export function neutraliseCell(s: string): string {
-  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s
-}
+const PRICE_COLUMN = EXPORT_ORDER.indexOf('price')
 
-function csvField(v: ExportCell, key: string): string {
-  if (v === null) return ''
-  // Prices leave with two decimals and no grouping, so that Excel reads a number.
-  const s = typeof v === 'number' ? (key === 'price' ? formatSatang(Math.round(v * 100)).replace(/,/g, '') : String(v)) : neutraliseCell(v)
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-}
+/** Prices leave with two decimals and no grouping, so that Excel reads a number; other numbers as they are. */
+const csvNumber = (v: number, c: { column?: number | string }): string => (c.column === PRICE_COLUMN ? formatSatang(Math.round(v * 100)).replace(/,/g, '') : String(v))
 
-function csvLine(cells: ExportCell[], keys: readonly string[]): string {
-  return `${cells.map((c, i) => csvField(c, keys[i]!)).join(',')}\r\n`
+function csvRows(rows: readonly ExportCell[][], bom: boolean): string {
+  return excelCsv(rows, { bom, cast: { number: csvNumber } })
 }
 
 /** The BOM and the header line: also the import's template. */
 export function registerCsvHeader(): string {
-  return `\ufeff${csvLine(
-    EXPORT_ORDER.map((k) => EXPORT_HEADERS[k]),
-    EXPORT_ORDER,
-  )}`
+  return csvRows([EXPORT_ORDER.map((k) => EXPORT_HEADERS[k])], true)
 }
 
 /**
@@ -108,15 +96,13 @@ export function registerCsvHeader(): string {
 export async function* registerCsv(ctx: AppContext, f: ExportFilter): AsyncGenerator<string> {
   yield registerCsvHeader()
   for await (const rows of registerRows(ctx, f)) {
-    let out = ''
-    for (const a of rows) {
-      const cells = exportCells(a)
-      out += csvLine(
-        EXPORT_ORDER.map((k) => cells[k]),
-        EXPORT_ORDER,
-      )
-    }
-    yield out
+    yield csvRows(
+      rows.map((a) => {
+        const cells = exportCells(a)
+        return EXPORT_ORDER.map((k) => cells[k])
+      }),
+      false,
+    )
   }
 }
 

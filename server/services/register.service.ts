@@ -9,7 +9,7 @@ import { AppError } from '../errors.js'
 import { translate } from '../i18n/index.js'
 import { bangkokDate, daysBetween, fiscalHalfRange, fiscalQuarterRange, fiscalYearOf, fiscalYearRange, dateMessageKey, parseIsoDate, type DateRange } from '../i18n/calendar.js'
 import { formatDate } from '../i18n/format.js'
-import { neutraliseCell } from './asset-export.service.js'
+import { excelCsv } from '../lib/csv.js'
 import { LOAN_KINDS, LOAN_STATUSES } from './loan-rules.js'
 import { parseOrThrow } from './user.service.js'
 
@@ -392,16 +392,9 @@ export function registerHeaders(): string[] {
   return REGISTER_COLUMNS.map((c) => translate('th', `register.col.${c}`))
 }
 
-function csvField(v: Cell): string {
-  if (v === null) return ''
-  const s = typeof v === 'number' ? String(v) : neutraliseCell(v)
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-}
-
-/** UTF-8 with a BOM (Excel opens the Thai intact), CRLF, Thai headers; formula-like text neutralised. */
+/** UTF-8 with a BOM (Excel opens the Thai intact), CRLF, Thai headers; formula-like text neutralised (see excelCsv). */
 export function loanRegisterCsv(reg: LoanRegister): string {
-  const lines = [registerHeaders(), ...registerRows(reg)].map((r) => r.map(csvField).join(','))
-  return `\ufeff${lines.join('\r\n')}\r\n`
+  return excelCsv([registerHeaders(), ...registerRows(reg)])
 }
 
 const WIDTHS: Partial<Record<Column, number>> = { number: 10, borrower: 24, unit: 22, purpose: 30, code: 16, name: 28, receivedBy: 20, returnedBy: 20, followUps: 16 }

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream'
 import { loadExcelJS } from '../services/exceljs-lazy.js'
-import { neutraliseCell } from '../services/asset-export.service.js'
+import { excelCsv } from '../lib/csv.js'
 import type { Narrative } from '../services/publication.service.js'
 import type { Report } from '../services/report.service.js'
 import { barChart, hbarChart } from './charts.js'
@@ -148,12 +148,7 @@ export function reportRows(
 }
 
 export function reportCsv(r: Report, t: Tr, monthName: (m: string) => string, date: (d: string) => string, narrative: Narrative | null = null): string {
-  const cell = (v: string | number): string => {
-    const s = typeof v === 'number' ? String(v) : neutraliseCell(v)
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-  }
-  const lines = reportRows(r, t, monthName, date, narrative).map((l) => l.cells.map(cell).join(','))
-  return `\uFEFF${lines.join('\r\n')}\r\n`
+  return excelCsv(reportRows(r, t, monthName, date, narrative).map((l) => l.cells))
 }
 
 export async function writeReportXlsx(r: Report, t: Tr, monthName: (m: string) => string, date: (d: string) => string, narrative: Narrative | null, out: Writable): Promise<void> {
@@ -162,7 +157,8 @@ export async function writeReportXlsx(r: Report, t: Tr, monthName: (m: string) =
   const ws = wb.addWorksheet(t('nav.reports'), { pageSetup: { paperSize: 9, orientation: 'portrait' } })
   ws.columns = [{ width: 40 }, { width: 22 }, { width: 18 }, { width: 14 }]
   for (const l of reportRows(r, t, monthName, date, narrative)) {
-    const added = ws.addRow(l.cells.map((c) => (typeof c === 'number' ? c : neutraliseCell(c))))
+    // Text cells are never formulas in XLSX (exceljs writes them as strings), so they stay as typed.
+    const added = ws.addRow(l.cells)
     if (l.title) added.font = { bold: true }
   }
   await wb.xlsx.write(out)

@@ -3,7 +3,6 @@ import ExcelJS from 'exceljs'
 import JSZip from 'jszip'
 import { fieldOfHeader, parseRegisterDate, parseYesNo, cleanPriceText, categoryKey, dateFromCell, EXPORT_HEADERS } from '../../server/i18n/register-file.js'
 import { checkRow, decodeText, findHeaderRow, loadLookups, mapHeaders, previewImport, readRegisterFile, type HeaderMap } from '../../server/services/asset-import.service.js'
-import { neutraliseCell } from '../../server/services/asset-export.service.js'
 import { createAsset } from '../../server/services/asset.service.js'
 import { isAppError } from '../../server/errors.js'
 import { createTestContext, type TestContext } from '../helpers/db.js'
@@ -132,11 +131,6 @@ describe('asset import: Thai values', () => {
     expect(categoryKey('ครุภัณฑ์สำนักงาน')).to.equal(categoryKey('สำนักงาน'))
     expect(categoryKey('ครุภัณฑ์ สำนักงาน ')).to.equal(categoryKey('สำนักงาน'))
     expect(categoryKey('ครุภัณฑ์')).to.equal(categoryKey('ครุภัณฑ์'))
-  })
-
-  it('when text starts with = + - @, a tab or CR, then the export neutralises it with an apostrophe', () => {
-    for (const s of ['=1+1', '+66', '-ลบ', '@SUM(A1)', '\t=1', '\r=1']) expect(neutraliseCell(s), JSON.stringify(s)).to.equal(`'${s}`)
-    for (const s of ['416-66-0001', 'โต๊ะ', '']) expect(neutraliseCell(s)).to.equal(s)
   })
 })
 
