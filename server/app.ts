@@ -6,7 +6,7 @@ import helmet from 'helmet'
 import { csrfSync } from 'csrf-sync'
 import './web/types.js'
 import type { AppContext } from './context.js'
-import { FONTS_DIR, JSQR_FILE, PUBLIC_DIR, VIEWS_DIR } from './paths.js'
+import { VIEWS_DIR } from './paths.js'
 import { pickLocale, translator } from './i18n/index.js'
 import { loadSessionUser } from './http/middleware/auth.js'
 import { errorHandler, notFound } from './http/middleware/errors.js'
@@ -14,32 +14,9 @@ import { pageLocals } from './web/middleware/locals.js'
 import { refuseUntypeableInput } from './http/middleware/input.js'
 import { SqliteSessionStore } from './web/middleware/session-store.js'
 import { signInLimiters, type SignInLimits } from './http/middleware/rate-limit.js'
-import { healthRoutes } from './web/routes/health.routes.js'
-import { authRoutes } from './web/routes/auth.routes.js'
-import { homeRoutes } from './web/routes/home.routes.js'
-import { accountRoutes } from './web/routes/account.routes.js'
-import { adminRoutes } from './web/routes/admin.routes.js'
-import { auditRoutes } from './web/routes/audit.routes.js'
-import { assetRoutes } from './web/routes/assets.routes.js'
-import { assetImportRoutes, assetImportUpload } from './web/routes/asset-import.routes.js'
-import { qrPage } from './web/routes/qr.routes.js'
-import { stockRoutes } from './web/routes/stock.routes.js'
-import { cartRoutes } from './web/routes/cart.routes.js'
-import { loanEntryRoutes } from './web/routes/loan-entry.routes.js'
-import { documentRoutes } from './web/routes/documents.routes.js'
-import { labelRoutes } from './web/routes/labels.routes.js'
-import { categoryRoutes } from './web/routes/categories.routes.js'
-import { loanRoutes } from './web/routes/loans.routes.js'
-import { loanHandoverRoutes } from './web/routes/loan-handover.routes.js'
-import { paperApprovalRoutes } from './web/routes/paper-approvals.routes.js'
-import { counterRoutes } from './web/routes/counter.routes.js'
-import { borrowerRoutes } from './web/routes/borrowers.routes.js'
-import { attachmentRoutes, attachmentUpload } from './web/routes/attachments.routes.js'
-import { registerRoutes } from './web/routes/register.routes.js'
-import { reportRoutes } from './web/routes/reports.routes.js'
-import { publicationRoutes } from './web/routes/publication.routes.js'
-import { transparencyRoutes } from './web/routes/transparency.routes.js'
-import { apiRouter } from './api/index.js'
+import { assetImportUpload } from './web/routes/asset-import.routes.js'
+import { attachmentUpload } from './web/routes/attachments.routes.js'
+import { ROUTERS, type RouterDeps } from './routers.js'
 
 export interface AppOptions {
   /** The session-signing key: from SESSION_SECRET, or the key file beside the data (secret.service); never the database. */
@@ -154,48 +131,28 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
     pageLocals(ctx, (req) => csrf.generateToken(req)),
     refuseUntypeableInput(), // NUL, text-direction overrides: 422 before any route stores them
   ]
-  // The label resolver first (SPEC §5: what every printed QR code opens on a phone, bench/ "QR
-  // resolver page"): the same chain as every other page, without walking the public, API and other
-  // areas' routers before it. A GET reads no body, so the body parsers are left out.
-  app.get('/q/*code', sessions, afterBody, qrPage(ctx))
-
-  app.use(healthRoutes(ctx))
-  const staticOpts = { maxAge: ctx.config.env === 'production' ? '7d' : 0, index: false as const }
-  app.use('/css', express.static(`${PUBLIC_DIR}/css`, staticOpts))
-  app.use('/js', express.static(`${PUBLIC_DIR}/js`, staticOpts))
-  app.use('/img', express.static(`${PUBLIC_DIR}/img`, staticOpts))
-  app.use('/fonts', express.static(FONTS_DIR, { ...staticOpts, maxAge: '30d' }))
-  app.get('/vendor/jsqr.js', (_req, res) => res.sendFile(JSQR_FILE, { maxAge: staticOpts.maxAge }))
-  // Public, before the session: no sign-in, no cookie, cacheable (SPEC §5 stable pages).
-  app.use(transparencyRoutes(ctx))
-
-  const limiters = signInLimiters(opts.signInLimits)
-  app.use('/api/v1', apiRouter(ctx, { signInLimiters: limiters }))
-
-  app.use(sessions, bodyParsers, afterBody)
-
-  app.use(authRoutes(ctx, { signInLimiters: limiters, regenerateCsrf: (req) => csrf.generateToken(req, true) }))
-  app.use(homeRoutes(ctx))
-  app.use(accountRoutes(ctx))
-  app.use(adminRoutes(ctx))
-  app.use(auditRoutes(ctx))
-  app.use(assetImportRoutes(ctx)) // before assetRoutes: /assets/import and /assets/export.* are not asset ids
-  app.use(assetRoutes(ctx))
-  app.use(stockRoutes(ctx))
-  app.use(cartRoutes(ctx))
-  app.use(loanEntryRoutes(ctx)) // before the loan routes: /loans/new is not a loan id
-  app.use(documentRoutes(ctx)) // before the loan routes: /loans/:id/slip and /loans/:id/follow-up-letter are documents
-  app.use(labelRoutes(ctx))
-  app.use(categoryRoutes(ctx))
-  app.use(counterRoutes(ctx))
-  app.use(borrowerRoutes(ctx))
-  app.use(attachmentRoutes(ctx))
-  app.use(registerRoutes(ctx))
-  app.use(reportRoutes(ctx))
-  app.use(publicationRoutes(ctx))
-  app.use(loanRoutes(ctx)) // after loan-entry and documents: /loans/new and /loans/:id/slip are theirs
-  app.use(paperApprovalRoutes(ctx)) // the committee's list of paper approvals
-  app.use(loanHandoverRoutes(ctx)) // /loans/:id/handover and /loans/:id/return: after loan-entry and documents, as the loan routes
+  const deps: RouterDeps = {
+    signInLimiters: signInLimiters(opts.signInLimits),
+    regenerateCsrf: (req) => csrf.generateToken(req, true),
+  }
+  // One ordered list (server/routers.ts says why each constraint holds; test/unit/routers.test.ts
+  // keeps it so). The page chain is mounted once, just before the first page router.
+  let pageChainMounted = false
+  for (const entry of ROUTERS) {
+    const handler = entry.make(ctx, deps)
+    if (entry.stage === 'first') {
+      // A GET reads no body, so the body parsers are left out.
+      app.get(entry.at ?? '/', sessions, afterBody, handler)
+    } else if (entry.stage === 'page') {
+      if (!pageChainMounted) app.use(sessions, bodyParsers, afterBody)
+      pageChainMounted = true
+      app.use(handler)
+    } else if (entry.at) {
+      app.use(entry.at, handler)
+    } else {
+      app.use(handler)
+    }
+  }
 
   app.use(notFound())
   app.use(errorHandler(ctx))
