@@ -7,6 +7,8 @@ import { sharedSettings } from '../../services/settings.service.js'
 import { loanActionCounts } from '../../services/loan.service.js'
 import type { Role } from '../../../db/schema.js'
 import { cartLineCount } from '../cart-state.js'
+import { useLayouts } from '../layout.js'
+import { viewHelpers } from '../view-helpers.js'
 
 export interface NavItem {
   href: string
@@ -37,9 +39,13 @@ export function navFor(roles: Role[], counts: { cart?: number; loans?: number } 
   return items
 }
 
-/** What every page template may use: translation, formatting, the user, CSRF, flash, nav. */
+/**
+ * What every page template may use: translation, formatting, the user, CSRF, flash, nav and the
+ * view helpers (view-helpers.ts); res.render puts each page into its layout (layout.ts).
+ */
 export function pageLocals(ctx: AppContext, csrfToken: (req: Request) => string) {
   return async (req: Request, res: Response, next: NextFunction) => {
+    useLayouts(res)
     const locale = req.locale
     // Before any route has written: the version read with the user serves these kept reads too.
     const settings = await sharedSettings(ctx, req.dataVersion)
@@ -64,6 +70,7 @@ export function pageLocals(ctx: AppContext, csrfToken: (req: Request) => string)
         /** An amount of satang in Thai words: «หนึ่งหมื่นสองพันห้าร้อยบาทถ้วน». */
         bahtText: (satang: number) => bahtText(satang),
       },
+      ...viewHelpers,
     })
     next()
   }

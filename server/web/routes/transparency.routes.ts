@@ -10,6 +10,7 @@ import { hashSnapshot, listPublications, publicReport, publishedReport, type Pub
 import { REPORT_PERIODS, type ReportPeriod } from '../../services/report.service.js'
 import { getSettings, type AgencySettings } from '../../services/settings.service.js'
 import { flowchart } from '../flowchart.js'
+import { useLayouts } from '../layout.js'
 import { charts, headlines, monthLabel, reportCsv, shownValue, tables, type Headline, type Tr } from '../report-views.js'
 
 /*
@@ -63,6 +64,7 @@ function dataHeaders(res: Response, type: string): void {
 
 /** What the public templates need (they run without the signed-in page locals). */
 function publicLocals(req: Request, res: Response, settings: AgencySettings): void {
+  useLayouts(res) // mounted before the page locals: the public pages put themselves in their layout here
   const locale = req.locale
   Object.assign(res.locals, {
     t: req.t,
