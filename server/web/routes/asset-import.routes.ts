@@ -4,17 +4,9 @@ import { Router, type NextFunction, type Request, type RequestHandler, type Resp
 import multer from 'multer'
 import type { AppContext } from '../../context.js'
 import { AppError, isAppError } from '../../errors.js'
-import {
-  IMPORT_MAX_BYTES,
-  IMPORT_MAX_ROWS,
-  REGISTER_FIELDS,
-  confirmImport,
-  getImportBatch,
-  startImport,
-  type BatchView,
-  type RegisterField,
-  type RowError,
-} from '../../services/asset-import.service.js'
+import { REGISTER_FIELDS, confirmImport, getImportBatch, startImport, type BatchView, type RegisterField } from '../../services/asset-import.service.js'
+import { IMPORT_MAX_BYTES, IMPORT_MAX_ROWS } from '../../services/asset-import-file.js'
+import type { RowError } from '../../services/asset-import-rows.js'
 import { exportFileName, registerCsv, registerCsvHeader, writeRegisterXlsx, type ExportFilter } from '../../services/asset-export.service.js'
 import { actorOf, getCurrentUser, hasRole } from '../../services/user.service.js'
 import { formatNumber } from '../../i18n/format.js'
