@@ -30,11 +30,10 @@ export function openDb(file: string): OpenDb {
   const dialect = new JoiningSqliteDialect({ database: withStatementCache(raw) }, held)
   const db = new Kysely<Database>({ dialect })
   joining.set(db, { held, driver: () => dialect.driver })
-  const token = raw.prepare('SELECT total_changes() AS c, (SELECT data_version FROM pragma_data_version) AS v')
-  changeTokens.set(db, () => {
-    const row = token.get() as { c: number; v: number }
-    return `${row.c}:${row.v}`
-  })
+  const own = raw.prepare('SELECT total_changes()').pluck()
+  const others = raw.prepare('PRAGMA data_version').pluck()
+  const counters: ChangeCounters = { own: () => own.get() as number, others: () => others.get() as number }
+  changeTokens.set(db, () => (raw.inTransaction ? undefined : counters))
   let closed = false
   return {
     db,
@@ -48,7 +47,7 @@ export function openDb(file: string): OpenDb {
   }
 }
 
-const changeTokens = new WeakMap<Db, () => string>()
+const changeTokens = new WeakMap<Db, () => ChangeCounters | undefined>()
 
 /**
  * The write transaction the current async call chain is inside, if any (issue 14: no hidden deadlock).
@@ -125,13 +124,20 @@ class JoiningSqliteDialect extends SqliteDialect {
 }
 
 /**
- * The connection's change token, read synchronously: `total_changes()` (rows this connection has
- * written) and `PRAGMA data_version` (moves when another connection commits). Every signed-in page
- * reads it to know whether what it kept is still current (server/services/data-version.service.ts);
- * through Kysely that one pragma read was a seventh of the QR page's CPU (bench/, issue 7). Same
- * connection as Kysely's, so the same counters. Undefined for a transaction's handle.
+ * The connection's change counters, for server/lib/cache.ts (the one reader): `own` is
+ * `total_changes()`, rows this connection has written, committed or not (0.1 µs); `others` is
+ * `PRAGMA data_version`, which moves when another connection commits (~10 µs: it looks at the WAL).
+ * Equal counters mean no write anywhere in between. Read synchronously on the raw handle: through
+ * Kysely one read was a seventh of the QR page's CPU (bench/, issue 7). Undefined for a
+ * transaction's handle, and while a transaction is open on the connection (what is read then may
+ * still roll back, and the counters have already counted it).
  */
-export function changeToken(db: Db): string | undefined {
+export interface ChangeCounters {
+  own(): number
+  others(): number
+}
+
+export function changeCounters(db: Db): ChangeCounters | undefined {
   return changeTokens.get(db)?.()
 }
 

@@ -1,5 +1,4 @@
 import { sql, type ExpressionBuilder, type Insertable, type Kysely } from 'kysely'
-import { versionedMemo } from './data-version.repository.js'
 import type {
   CompensationRow,
   Database,
@@ -493,17 +492,7 @@ export interface ActionCounts {
  * an indexed column (loan(status, due_on), loan(borrower_user_id, id), loan_extension(loan_id, status)).
  * Counts of work exclude loans the user may not act on (they borrow or entered them).
  */
-/** `asOf`: a data version the caller's request read before writing anything (versionedMemo). */
-export async function actionCounts(db: Db, c: ActionCountsInput, asOf?: string): Promise<ActionCounts> {
-  // Every signed-in page shows the badge: the counts are kept until the next write to the database
-  // (any loan change, by this process or another), so they are never stale (bench/, issue 7).
-  const counts = await countsMemo(db, JSON.stringify(c), () => readActionCounts(db, c), asOf)
-  return { ...counts }
-}
-
-const countsMemo = versionedMemo<ActionCounts>(512)
-
-async function readActionCounts(db: Db, c: ActionCountsInput): Promise<ActionCounts> {
+export async function actionCounts(db: Db, c: ActionCountsInput): Promise<ActionCounts> {
   const me = c.userId
   const collectBy = c.collectBy ?? c.today
   const expiredBefore = c.expiredBefore ?? '0000-00-00'

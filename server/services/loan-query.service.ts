@@ -2,7 +2,7 @@ import type { LoanAttachmentRow, LoanRow } from '../../db/schema.js'
 import * as loans from '../repositories/loan.repository.js'
 import * as attachmentRepo from '../repositories/attachment.repository.js'
 import { decide, pendingStep, type Decision, type LoanAction, type PolicyFacts } from './loan-policy.js'
-import { versionedMemo } from '../repositories/data-version.repository.js'
+import { cached } from '../lib/cache.js'
 import * as assets from '../repositories/asset.repository.js'
 import * as departments from '../repositories/department.repository.js'
 import * as stockRepo from '../repositories/stock.repository.js'
@@ -238,27 +238,18 @@ export async function assetLoanState(ctx: AppContext, assetId: number): Promise<
   return { holder, reservations }
 }
 
-// A label is opened again and again between two writes: the asset and where it is are kept until
-// the next write to the database (any loan, asset or user change moves the data version) or the
-// next day (overdue and past reservations follow the calendar). Nothing of the viewer is kept here.
-const assetByCodeMemo = versionedMemo<{ asset: assets.AssetListRow; state: AssetLoanState } | null>(256)
-
 /**
  * The asset with this label code and its loan state, for the QR page; `undefined` when no asset has
- * the code. What it returns is shared with the next callers: read it, never change it.
+ * the code. A label is opened again and again between two writes (server/lib/cache.ts); nothing of
+ * the viewer is kept. What it returns is shared with the next callers: read it, never change it.
  */
-export async function findAssetWithLoanState(ctx: AppContext, rawCode: string, asOf?: string): Promise<{ asset: assets.AssetListRow; state: AssetLoanState } | undefined> {
+export async function findAssetWithLoanState(ctx: AppContext, rawCode: string): Promise<{ asset: assets.AssetListRow; state: AssetLoanState } | undefined> {
   const code = normalizeCode(rawCode)
   if (!code) return undefined
-  const found = await assetByCodeMemo(
-    ctx.db,
-    `${today(ctx)} ${code}`,
-    async () => {
-      const asset = await assets.findByCode(ctx.db, code)
-      return asset ? { asset, state: await assetLoanState(ctx, asset.id) } : null
-    },
-    asOf,
-  )
+  const found = await cached(ctx, `asset-by-code:${code}`, async () => {
+    const asset = await assets.findByCode(ctx.db, code)
+    return asset ? { asset, state: await assetLoanState(ctx, asset.id) } : null
+  })
   return found ?? undefined
 }
 
@@ -281,24 +272,21 @@ export async function loanActionCounts(
   ctx: AppContext,
   user: CurrentUser,
   known?: Pick<AgencySettings, 'followUpDays' | 'twoPersonRule' | 'handOverEarlyDays' | 'expiryDays'>,
-  asOf?: string,
 ): Promise<ActionCounts> {
   const settings = known ?? (await getSettings(ctx))
   const t = today(ctx)
-  const c = await loans.actionCounts(
-    ctx.db,
-    {
-      userId: user.id,
-      today: t,
-      deadlineDueBefore: addDays(t, -settings.followUpDays),
-      dueSoonTo: addDays(t, DUE_SOON_DAYS),
-      twoPersonRule: settings.twoPersonRule,
-      // Ready to collect from the first day the hand-over is allowed (SPEC §3), until the loan expires.
-      collectBy: addDays(t, settings.handOverEarlyDays),
-      expiredBefore: await expiredBefore(ctx, settings),
-    },
-    asOf,
-  )
+  const input: loans.ActionCountsInput = {
+    userId: user.id,
+    today: t,
+    deadlineDueBefore: addDays(t, -settings.followUpDays),
+    dueSoonTo: addDays(t, DUE_SOON_DAYS),
+    twoPersonRule: settings.twoPersonRule,
+    // Ready to collect from the first day the hand-over is allowed (SPEC §3), until the loan expires.
+    collectBy: addDays(t, settings.handOverEarlyDays),
+    expiredBefore: await expiredBefore(ctx, settings),
+  }
+  // Every signed-in page shows the badge (server/lib/cache.ts); a copy, since a caller may add to it.
+  const c = { ...(await cached(ctx, `loan-action-counts:${JSON.stringify(input)}`, () => loans.actionCounts(ctx.db, input))) }
   let awaiting = c.myToCollect + c.myOverdue + c.toConfirm
   if (hasRole(user, 'finance')) awaiting += c.toCheck + c.toApproveIn + c.toHandOver + c.needFollowUp + c.extensionsFinance
   if (hasRole(user, 'executive')) awaiting += c.toApproveOut + c.extensionsExecutive

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto'
 import { writeTransaction } from '../../db/connection.js'
 import * as sessions from '../repositories/session.repository.js'
-import { versionedMemo } from '../repositories/data-version.repository.js'
-import { readDataVersion } from './data-version.service.js'
+import { cached } from '../lib/cache.js'
 import type { AppContext } from '../context.js'
 
 /**
@@ -19,20 +18,11 @@ export function sessionKey(sid: string): string {
   return createHash('sha256').update(sid).digest('base64url')
 }
 
-// A signed-in person's every request reads their session: the row is kept until the next write to
-// the database (a session saved, touched or ended is one), and its deadline checked on every read.
-const sessionMemo = versionedMemo<{ data: string; expires_at: number } | null>(4096)
-
-/**
- * The session's data (none once its idle deadline has passed), with the data version it was read
- * under: read before the request wrote anything, so that the request's other kept reads may use it
- * (data-version.service.ts).
- */
-export async function readSessionWithVersion(ctx: AppContext, sid: string): Promise<{ data: string | undefined; version: string }> {
-  const version = await readDataVersion(ctx)
+/** The session's data; none once its idle deadline has passed (checked on every read, kept or not). */
+export async function readSession(ctx: AppContext, sid: string): Promise<string | undefined> {
   const key = sessionKey(sid)
-  const row = await sessionMemo(ctx.db, key, async () => (await sessions.getWithExpiry(ctx.db, key)) ?? null, version)
-  return { data: row && row.expires_at > ctx.clock.now().getTime() ? row.data : undefined, version }
+  const row = await cached(ctx, `session:${key}`, async () => (await sessions.getWithExpiry(ctx.db, key)) ?? null)
+  return row && row.expires_at > ctx.clock.now().getTime() ? row.data : undefined
 }
 
 export async function writeSession(ctx: AppContext, sid: string, userId: number | null, data: string, expiresAt: number): Promise<void> {

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { writeTransaction } from '../../db/connection.js'
 import * as settingsRepo from '../repositories/setting.repository.js'
-import { versionedMemo } from '../repositories/data-version.repository.js'
+import { cached } from '../lib/cache.js'
 import type { AppContext } from '../context.js'
 import { append, type Actor } from './audit.service.js'
 import { parseOrThrow } from '../lib/validation.js'
@@ -96,16 +96,13 @@ export function defaultSettings(): AgencySettings {
   return settingsSchema.parse({})
 }
 
-// Every page reads the settings: parsed once and kept until the next write to the database (by this
-// process or another), so a change shows on the very next request (bench/, issue 7).
-const settingsMemo = versionedMemo<AgencySettings>(1)
-
 /**
  * The same settings without the copy, for the many readers that only look (every page's header and
  * navigation badge): frozen, so that a change by mistake throws rather than leaks into other requests.
  */
-export async function sharedSettings(ctx: AppContext, asOf?: string): Promise<Readonly<AgencySettings>> {
-  return settingsMemo(ctx.db, 'settings', () => readSettings(ctx).then(deepFreeze), asOf)
+export async function sharedSettings(ctx: AppContext): Promise<Readonly<AgencySettings>> {
+  // Every page reads them (server/lib/cache.ts).
+  return cached(ctx, 'settings', () => readSettings(ctx).then(deepFreeze))
 }
 
 function deepFreeze<T>(value: T): T {

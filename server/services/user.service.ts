@@ -4,7 +4,7 @@ import { writeTransaction, type Db } from '../../db/connection.js'
 import * as users from '../repositories/user.repository.js'
 import * as departments from '../repositories/department.repository.js'
 import * as sessions from '../repositories/session.repository.js'
-import { versionedMemo } from '../repositories/data-version.repository.js'
+import { cached } from '../lib/cache.js'
 import { AppError } from '../errors.js'
 import { parseOrThrow } from '../lib/validation.js'
 import type { AppContext } from '../context.js'
@@ -96,22 +96,13 @@ async function checkDepartment(db: Db, departmentId: number | null): Promise<voi
   }
 }
 
-// Every signed-in request reads its user: kept until the next write to the database, so that a
-// deactivation, a role or a profile change (all writes) shows on the very next request.
-const currentUserMemo = versionedMemo<CurrentUser | undefined>(1024)
-
-/** `asOf`: a data version this request read before writing anything (data-version.service.ts). */
-export async function getCurrentUser(ctx: AppContext, id: number, asOf?: string): Promise<CurrentUser | undefined> {
-  const user = await currentUserMemo(
-    ctx.db,
-    String(id),
-    async () => {
-      const row = await users.findById(ctx.db, id)
-      if (!row || row.active !== 1) return undefined
-      return toCurrentUser(row, await users.rolesOf(ctx.db, id))
-    },
-    asOf,
-  )
+/** The signed-in user (undefined once deactivated). Every signed-in request reads it (server/lib/cache.ts). */
+export async function getCurrentUser(ctx: AppContext, id: number): Promise<CurrentUser | undefined> {
+  const user = await cached(ctx, `user:${id}`, async () => {
+    const row = await users.findById(ctx.db, id)
+    if (!row || row.active !== 1) return undefined
+    return toCurrentUser(row, await users.rolesOf(ctx.db, id))
+  })
   // A copy: a caller may change what it got without changing what the next request sees.
   return user && { ...user, roles: [...user.roles] }
 }

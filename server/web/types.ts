@@ -1,4 +1,5 @@
 import type { CurrentUser } from '../services/user.service.js'
+import type { AppContext } from '../context.js'
 import type { Locale, Translate } from '../i18n/index.js'
 
 declare global {
@@ -11,11 +12,8 @@ declare global {
       t: Translate
       /** A JSON API request: errors answer JSON, never redirects. */
       isApi: boolean
-      /**
-       * Pages: the data version read as the signed-in user was loaded, before this request wrote
-       * anything. Hand it only to reads made before the request writes (data-version.service.ts).
-       */
-      dataVersion?: string
+      /** Pages: this request's context, its kept reads pinned at the request's start (http/middleware/auth.ts contextOf). */
+      context?: AppContext
     }
   }
 }

@@ -5,16 +5,19 @@ import { AppError } from '../../errors.js'
 import { translator } from '../../i18n/index.js'
 import { authenticateToken } from '../../services/token.service.js'
 import { getCurrentUser, hasRole } from '../../services/user.service.js'
-import { readDataVersion } from '../../services/data-version.service.js'
+import { requestScope } from '../../lib/cache.js'
+
+/** This request's context (req.context): the app's, its kept reads pinned at the request's start (server/lib/cache.ts). */
+export function contextOf(ctx: AppContext, req: Request): AppContext {
+  return (req.context ??= requestScope(ctx))
+}
 
 /** Pages: the user of the session cookie; an account deactivated meanwhile is signed out. */
 export function loadSessionUser(ctx: AppContext) {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const id = req.session?.userId
     if (id !== undefined) {
-      // Usually read already with the session row (session-store.ts); before any write either way.
-      req.dataVersion ??= await readDataVersion(ctx)
-      const user = await getCurrentUser(ctx, id, req.dataVersion)
+      const user = await getCurrentUser(contextOf(ctx, req), id)
       if (user) {
         req.user = user
         req.locale = user.locale

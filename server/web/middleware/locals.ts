@@ -7,6 +7,7 @@ import { sharedSettings } from '../../services/settings.service.js'
 import { loanActionCounts } from '../../services/loan.service.js'
 import type { Role } from '../../../db/schema.js'
 import { cartLineCount } from '../cart-state.js'
+import { contextOf } from '../../http/middleware/auth.js'
 import { useLayouts } from '../layout.js'
 import { viewHelpers } from '../view-helpers.js'
 
@@ -47,11 +48,10 @@ export function pageLocals(ctx: AppContext, csrfToken: (req: Request) => string)
   return async (req: Request, res: Response, next: NextFunction) => {
     useLayouts(res)
     const locale = req.locale
-    // Before any route has written: the version read with the user serves these kept reads too.
-    const settings = await sharedSettings(ctx, req.dataVersion)
+    const settings = await sharedSettings(contextOf(ctx, req))
     const flash = req.session?.flash ?? []
     // One query of scalar counts per signed-in page request, for the navigation badge.
-    const loanCounts = req.user ? await loanActionCounts(ctx, req.user, settings, req.dataVersion) : undefined
+    const loanCounts = req.user ? await loanActionCounts(contextOf(ctx, req), req.user, settings) : undefined
     if (req.session?.flash) delete req.session.flash
     Object.assign(res.locals, {
       t: req.t,

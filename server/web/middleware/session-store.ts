@@ -1,10 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import session from 'express-session'
 import type { AppContext } from '../../context.js'
-import { destroySession, pruneSessions, readSessionWithVersion, touchSession, writeSession } from '../../services/session.service.js'
-
-/** The data version a session was read under, carried from get() to createSession() (never saved: a symbol). */
-const READ_AS_OF = Symbol('readAsOf')
+import { destroySession, pruneSessions, readSession, touchSession, writeSession } from '../../services/session.service.js'
 
 type Callback = (err?: unknown, data?: session.SessionData | null) => void
 
@@ -76,33 +73,19 @@ export class SqliteSessionStore extends session.Store {
   }
 
   override get(sid: string, cb: Callback): void {
-    readSessionWithVersion(this.ctx, sid).then(
-      ({ data, version }) => {
+    readSession(this.ctx, sid).then(
+      (data) => {
         if (!data) return cb(null, null)
-        let sess: session.SessionData & { [READ_AS_OF]?: string }
+        let sess: session.SessionData
         try {
           sess = JSON.parse(data) as session.SessionData
         } catch {
           return cb(null, null)
         }
-        sess[READ_AS_OF] = version
         cb(null, sess)
       },
       (e: unknown) => cb(e),
     )
-  }
-
-  /**
-   * express-session builds req.session here from what get() answered: the request also keeps the
-   * data version the session was read under, read before it wrote anything (req.dataVersion).
-   */
-  override createSession(req: Request, sess: session.SessionData & { [READ_AS_OF]?: string }): session.Session & session.SessionData {
-    const version = sess[READ_AS_OF]
-    if (version !== undefined) {
-      delete sess[READ_AS_OF]
-      req.dataVersion = version
-    }
-    return super.createSession(req, sess)
   }
 
   override set(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {

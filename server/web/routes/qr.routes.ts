@@ -7,7 +7,7 @@ import { assetLoanState, findAssetWithLoanState } from '../../services/loan.serv
 import { findKitByCode, findStockByCode, stockAvailability, type KitView } from '../../services/stock.service.js'
 import { stockDaySeries } from '../../services/stock-view.service.js'
 import { hasRole } from '../../services/user.service.js'
-import { requireSignIn } from '../../http/middleware/auth.js'
+import { contextOf, requireSignIn } from '../../http/middleware/auth.js'
 import { assetLoanView, availabilityFor, isRequestable } from '../loan-views.js'
 import { cartHasAsset } from '../cart-state.js'
 import { assetLoanTarget, kitLoanTargets, qrLoanActions } from '../qr-loan-actions.js'
@@ -75,7 +75,7 @@ export function qrPage(ctx: AppContext): RequestHandler[] {
       const raw = req.params.code as unknown
       const scanned = Array.isArray(raw) ? raw.join('/') : String(raw)
       // A GET that writes nothing: the data version read with the user still holds for this read.
-      const found = await findAssetWithLoanState(ctx, scanned, req.dataVersion)
+      const found = await findAssetWithLoanState(contextOf(ctx, req), scanned)
       const user = req.user!
       const registerView = hasRole(user, 'finance', 'executive', 'committee', 'admin')
       if (!found) {
