@@ -27,6 +27,8 @@ export interface AriaOptions {
   hint?: string | string[]
   /** The error message's id (default `${name}-error`, as views/partials/field-error.ejs writes it). */
   errorId?: string
+  /** A fieldset of choices: described by the message, not itself marked aria-invalid. */
+  group?: boolean
 }
 
 /**
@@ -37,7 +39,7 @@ export function fieldAria(errors: FieldErrors | undefined | null, name: string, 
   const hints = opts.hint === undefined ? [] : Array.isArray(opts.hint) ? opts.hint : [opts.hint]
   const invalid = Boolean(errors?.[name])
   const describedBy = invalid ? [...hints, opts.errorId ?? `${name}-error`] : hints
-  return htmlAttrs({ 'aria-invalid': invalid ? 'true' : undefined, 'aria-describedby': describedBy.length ? describedBy.join(' ') : undefined })
+  return htmlAttrs({ 'aria-invalid': invalid && !opts.group ? 'true' : undefined, 'aria-describedby': describedBy.length ? describedBy.join(' ') : undefined })
 }
 
 export interface FieldModel {
