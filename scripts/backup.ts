@@ -10,7 +10,8 @@
  */
 import { systemClock } from '../server/clock.js'
 import { ConfigError, loadConfig } from '../server/config.js'
-import { backupDatabaseFile, backupTarget, BackupError, humanSize, type FileCheck } from '../server/services/backup.service.js'
+import { backupDatabaseFile, backupTarget, BackupError, humanSize } from '../server/services/backup.service.js'
+import type { FileCheck } from '../server/services/backup-check.js'
 
 const USAGE = `usage: npm run backup
   copies DATABASE_PATH into BACKUP_DIR (default: backups/ beside the database), verifies the copy and prints its path`

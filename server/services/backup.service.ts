@@ -1,5 +1,6 @@
 /**
- * Backups and restores of the SQLite file (issue 7).
+ * Backups of the SQLite file (issue 7): making them, listing, retention, the timer and the admin
+ * page's status. Checking a file is backup-check.ts; restoring one, backup-restore.service.ts.
  *
  * A backup is SQLite's online backup of the live database into a hidden temporary file beside
  * the others, made self-contained (rollback journal, no -wal/-shm), checked (integrity_check, our
@@ -25,10 +26,7 @@ import * as sqliteFile from '../../db/sqlite-file.js'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import type { AppContext } from '../context.js'
-import { append, CLI_ACTOR, shortHash, verifyChain, type VerifyResult } from './audit.service.js'
-import { currentEpoch, findAnchored, type AnchorLog, type AuditAnchor, type RestoreNote } from './audit-anchor.service.js'
-import * as auditRepo from '../repositories/audit.repository.js'
-import { writeTransaction } from '../../db/connection.js'
+import { checkDatabaseFile, messageOf, type FileCheck, type FileProblem } from './backup-check.js'
 
 export type BackupKind = 'daily' | 'manual' | 'pre-migration' | 'pre-restore'
 type NamedKind = 'regular' | 'pre-migration' | 'pre-restore'
@@ -41,114 +39,6 @@ const DAY_MS = 24 * 3600_000
 
 export class BackupError extends Error {}
 
-/** Thrown by restoreDatabase when the file must not be restored; nothing has been changed. */
-export class RestoreRefused extends Error {
-  constructor(
-    message: string,
-    readonly problems: FileProblem[],
-  ) {
-    super(message)
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Checking a database file
-
-export type ProblemCode = 'anchor_mismatch' | 'anchor_unreadable' | 'missing' | 'not_sqlite' | 'unreadable' | 'integrity' | 'not_ours' | 'newer_schema' | 'incomplete_schema' | 'audit_chain' | 'wal_present' | 'in_use' | 'same_file'
-
-export interface FileProblem {
-  code: ProblemCode
-  detail: string
-}
-
-export interface FileCheck {
-  ok: boolean
-  problems: FileProblem[]
-  integrity: string[]
-  /** Migrations the file has run. */
-  migrations: string[]
-  /** Migrations this code knows and the file has not run yet (npm start runs them). */
-  pending: string[]
-  audit?: VerifyResult
-}
-
-/**
- * Everything a restore needs to trust a file, read-only: SQLite at all, integrity_check = ok, our
- * migration table with no migration this code does not know (a newer version made it), an audit
- * log whose chain verifies. An older schema is fine: startup migrates it (after a backup).
- */
-export async function checkDatabaseFile(file: string, opts: { offThread?: boolean } = {}): Promise<FileCheck> {
-  const result: FileCheck = { ok: false, problems: [], integrity: [], migrations: [], pending: [] }
-  const fail = (code: ProblemCode, detail: string) => {
-    result.problems.push({ code, detail })
-    return result
-  }
-  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return fail('missing', `${file} does not exist or is not a file`)
-  if (!sqliteFile.hasSqliteHeader(file)) return fail('not_sqlite', `${file} is not an SQLite database`)
-  let handle: OpenDb
-  try {
-    handle = sqliteFile.openReadOnly(file)
-  } catch (e) {
-    return fail('unreadable', `cannot open ${file}: ${messageOf(e)}`)
-  }
-  try {
-    try {
-      // One synchronous SQLite call (about a second for 30 MB): the running server does it on a worker thread.
-      result.integrity = opts.offThread ? await sqliteFile.integrityCheckOffThread(file) : sqliteFile.integrityCheck(handle)
-    } catch (e) {
-      return fail('integrity', `integrity_check failed: ${messageOf(e)}`)
-    }
-    if (result.integrity.length !== 1 || result.integrity[0] !== 'ok') {
-      return fail('integrity', `integrity_check: ${result.integrity.slice(0, 3).join('; ')}`)
-    }
-    const executed = sqliteFile.executedMigrations(handle)
-    if (!executed || executed.length === 0 || !sqliteFile.tableNames(handle).includes('audit_log')) {
-      return fail('not_ours', 'no Yuemkhuen migration table or audit log in it: not a Yuemkhuen database')
-    }
-    result.migrations = executed
-    const known = Object.keys(migrations)
-    const unknown = executed.filter((m) => !known.includes(m))
-    if (unknown.length > 0) {
-      fail('newer_schema', `made by a newer version of Yuemkhuen (unknown migrations: ${unknown.join(', ')}); upgrade this copy first`)
-    }
-    result.pending = known.filter((m) => !executed.includes(m))
-    // A complete Yuemkhuen database of its schema version: every table its migrations make is there
-    // (a file with a migration table and an audit log but nothing else would pass the rest, then keep
-    // the server from starting — issue 13).
-    if (unknown.length === 0) {
-      const missingTables = (await tablesAt(executed[executed.length - 1]!)).filter((t) => !sqliteFile.tableNames(handle).includes(t))
-      if (missingTables.length > 0) return fail('incomplete_schema', `tables of its schema version are missing (${missingTables.join(', ')}): not a complete Yuemkhuen database`)
-    }
-    try {
-      // Smaller chunks in the server: each chunk holds the event loop for its rows (about 50 µs each).
-      result.audit = await verifyChain(handle.db, opts.offThread ? 250 : undefined)
-    } catch (e) {
-      return fail('audit_chain', `the audit log cannot be read: ${messageOf(e)}`)
-    }
-    if (!result.audit.ok) fail('audit_chain', `the audit chain is broken at entry ${result.audit.brokenAt} (${result.audit.reason})`)
-    result.ok = result.problems.length === 0
-    return result
-  } finally {
-    await handle.close()
-  }
-}
-
-/** The tables a database has after the migrations up to `migration`: an empty in-memory database migrated that far (tens of ms). */
-async function tablesAt(migration: string): Promise<string[]> {
-  const h = openDb(':memory:')
-  try {
-    const r = await createMigrator(h.db).migrateTo(migration)
-    if (r.error) throw r.error
-    return sqliteFile.tableNames(h).filter((t) => !t.startsWith('sqlite_'))
-  } finally {
-    await h.close()
-  }
-}
-
-/**
- * checkDatabaseFile on a worker thread with its own read-only connection, so that a backup taken
- * by the running server does not stall its requests (ARCHITECTURE.md: long work off the loop).
- */
 // ---------------------------------------------------------------------------------------------
 // Names, listing and sidecars
 
@@ -199,7 +89,7 @@ function namePattern(prefix: string): RegExp {
   return new RegExp(`^${escapeRegExp(prefix)}-(\\d{8}T\\d{6}Z)(?:-(pre-migration|pre-restore))?(?:-(\\d+))?\\.sqlite$`)
 }
 
-function nameOf(prefix: string, at: Date, kind: BackupKind, seq: number): string {
+export function nameOf(prefix: string, at: Date, kind: BackupKind, seq: number): string {
   const suffix = kind === 'pre-migration' || kind === 'pre-restore' ? `-${kind}` : ''
   return `${prefix}-${stampOf(at)}${suffix}${seq > 0 ? `-${seq}` : ''}.sqlite`
 }
@@ -270,13 +160,13 @@ async function sha256Of(file: string): Promise<string> {
   return hash.digest('hex')
 }
 
-function writeJsonAtomically(file: string, data: unknown): void {
+export function writeJsonAtomically(file: string, data: unknown): void {
   const tmp = `${file}.${process.pid}.tmp`
   fs.writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 })
   fs.renameSync(tmp, file)
 }
 
-function fsyncDir(dir: string): void {
+export function fsyncDir(dir: string): void {
   try {
     const fd = fs.openSync(dir, 'r')
     try {
@@ -508,179 +398,6 @@ export function backupStatus(ctx: AppContext): BackupStatus {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Restore
-
-export interface RestoreResult {
-  /** What the restore did to the audit chain (absent when no anchor is kept). */
-  anchor?: RestoreNote & { matchedAt?: string }
-  restoredFrom: string
-  databasePath: string
-  safetyBackup?: string
-  safetyVerified?: boolean
-  removed: string[]
-  check: FileCheck
-}
-
-/**
- * The safety copy of the database about to be replaced. When SQLite cannot copy it (the reason
- * for restoring may be that it is damaged), its files are copied as they are, unverified.
- */
-async function safetyCopy(target: BackupTarget): Promise<{ path: string; verified: boolean } | undefined> {
-  const db = target.databasePath
-  if (!fs.existsSync(db)) return undefined
-  if (sqliteFile.hasSqliteHeader(db)) {
-    try {
-      const r = await backupDatabaseFile(target, 'pre-restore')
-      return { path: r.path, verified: r.verified }
-    } catch {
-      // fall through to a plain copy
-    }
-  }
-  fs.mkdirSync(target.dir, { recursive: true })
-  const at = target.clock.now()
-  const prefix = backupPrefix(db)
-  for (let seq = 0; ; seq++) {
-    const file = path.join(target.dir, nameOf(prefix, at, 'pre-restore', seq))
-    if (fs.existsSync(file)) continue
-    fs.copyFileSync(db, file, fs.constants.COPYFILE_EXCL)
-    if (fs.existsSync(`${db}-wal`)) fs.copyFileSync(`${db}-wal`, `${file}-wal`)
-    const sidecar: Partial<BackupSidecar> = { format: 1, name: path.basename(file), kind: 'pre-restore', createdAt: at.toISOString(), database: path.resolve(db), size: fs.statSync(file).size, verified: false, problems: [{ code: 'unreadable', detail: 'copied as it was; SQLite could not back it up' }] }
-    writeJsonAtomically(`${file}.json`, sidecar)
-    return { path: file, verified: false }
-  }
-}
-
-/**
- * Replaces the database with a checked copy of `file`. Before anything changes: the file is
- * checked (checkDatabaseFile), no process may hold the database open, and a safety backup of the
- * current database is taken. Then the copy is renamed into place and stale -wal/-shm removed.
- */
-export interface RestoreOptions {
-  /** The installation's audit anchor: the file must be a state its chain passed through (issue 13). */
-  anchor?: AuditAnchor
-  /** Restore a file that matches no anchor line anyway; the reason is audited. */
-  override?: string
-}
-
-/** The head of the database about to be replaced, when it can still be read (it may be the damaged one). */
-function liveHead(db: string): number | undefined {
-  if (!fs.existsSync(db) || !sqliteFile.hasSqliteHeader(db)) return undefined
-  try {
-    return sqliteFile.auditHeadSeq(db)
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * Where the file stands against the anchor: the line that anchored exactly its head (a state the chain
- * really passed through, of this or an earlier epoch), and the entries the restore loses.
- */
-function matchAnchor(anchor: AuditAnchor, head: { seq: number; hash: string }, db: string): { log: AnchorLog; matched?: { at: string }; lostFrom: number; lostTo: number } {
-  const log = anchor.read()
-  const matched = findAnchored(log, head.seq, head.hash)
-  const anchoredTop = Math.max(0, ...currentEpoch(log.records).map((r) => r.seq))
-  return { log, matched, lostFrom: head.seq + 1, lostTo: Math.max(anchoredTop, liveHead(db) ?? 0) }
-}
-
-/** After the file is in place: the restore is audited in it and a restore line starts a new anchor epoch. */
-async function recordRestore(db: string, clock: Clock, anchor: AuditAnchor, note: RestoreNote, extra: { file: string; matchedAt?: string; reason?: string }): Promise<void> {
-  const handle = openDb(db)
-  try {
-    const head = await writeTransaction(handle.db, async (trx) => {
-      await append(trx, clock, CLI_ACTOR, {
-        action: 'database.restore',
-        entity: 'database',
-        data: { file: extra.file, fileSeq: note.fileSeq, fileHash: note.fileHash, lostFrom: note.lostFrom, lostTo: note.lostTo, override: note.override, ...(extra.matchedAt ? { matchedAnchorAt: extra.matchedAt } : {}), ...(extra.reason ? { reason: extra.reason } : {}) },
-      })
-      return auditRepo.head(trx)
-    })
-    anchor.append({ kind: 'restore', seq: head!.id, hash: head!.hash, at: clock.now().toISOString(), restore: note })
-  } finally {
-    await handle.close()
-  }
-}
-
-export async function restoreDatabase(file: string, target: BackupTarget, opts: RestoreOptions = {}): Promise<RestoreResult> {
-  const source = path.resolve(file)
-  const db = path.resolve(target.databasePath)
-  const refuse = (problems: FileProblem[]): never => {
-    throw new RestoreRefused(`not restoring ${source}: ${problems.map((p) => p.detail).join('; ')}`, problems)
-  }
-  if (source === db) refuse([{ code: 'same_file', detail: 'that is the database itself' }])
-  if (!fs.existsSync(source) || !fs.statSync(source).isFile()) refuse([{ code: 'missing', detail: `${source} does not exist or is not a file` }])
-  if (!sqliteFile.hasSqliteHeader(source)) refuse([{ code: 'not_sqlite', detail: `${source} is not an SQLite database` }])
-  if (fs.existsSync(`${source}-wal`) && fs.statSync(`${source}-wal`).size > 0) {
-    refuse([{ code: 'wal_present', detail: `${source}-wal exists: that copy is still in use or was copied without a checkpoint; use a file made by npm run backup` }])
-  }
-  const inUse = (): FileProblem[] => (sqliteFile.isOpenElsewhere(db) ? [{ code: 'in_use', detail: `${db} is open in another process (is the server running?); stop it first` }] : [])
-  if (inUse().length) refuse(inUse())
-
-  // The copy that will become the database, checked as it will be installed.
-  fs.mkdirSync(path.dirname(db), { recursive: true })
-  const tmp = `${db}.restoring-${process.pid}.tmp`
-  try {
-    fs.copyFileSync(source, tmp)
-    fs.chmodSync(tmp, 0o600)
-    try {
-      sqliteFile.useRollbackJournal(tmp)
-    } catch (e) {
-      // Say what is wrong with it (a damaged file usually fails here) rather than only that it failed.
-      const found = (await checkDatabaseFile(source)).problems
-      refuse(found.length ? found : [{ code: 'unreadable', detail: `cannot open ${source}: ${messageOf(e)}` }])
-    }
-    const check = await checkDatabaseFile(tmp)
-    if (!check.ok) refuse(check.problems.map((p) => ({ code: p.code, detail: p.detail.split(tmp).join(source) })))
-
-    // The file's chain against the anchor kept outside the database: an honest backup ends at an
-    // anchored head; a file rewritten and re-hashed, or from elsewhere, matches none (issue 13).
-    let note: (RestoreNote & { matchedAt?: string }) | undefined
-    if (opts.anchor) {
-      const head = check.audit!.head
-      let m: ReturnType<typeof matchAnchor>
-      try {
-        m = matchAnchor(opts.anchor, head, db)
-      } catch (e) {
-        if (!opts.override) refuse([{ code: 'anchor_unreadable', detail: `the audit anchor ${opts.anchor.file} cannot be read (${messageOf(e)}); restore with --override "<reason>" if you trust this file` }])
-        m = { log: { exists: false, records: [], forged: [], damaged: [] }, lostFrom: head.seq + 1, lostTo: Math.max(head.seq, liveHead(db) ?? 0) }
-      }
-      if (!m.matched && !opts.override) {
-        refuse([
-          {
-            code: 'anchor_mismatch',
-            detail: m.log.records.length
-              ? `its last audit entry #${head.seq} (hash ${shortHash(head.hash)}) matches no line of the audit anchor ${opts.anchor.file}: this database never was in that state (rewritten, or from another installation); restore with --override "<reason>" only if you know why`
-              : `there is no audit anchor at ${opts.anchor.file} to match it against (a new machine?); restore with --override "<reason>" if you trust this file`,
-          },
-        ])
-      }
-      note = { fileSeq: head.seq, fileHash: head.hash, lostFrom: m.lostFrom, lostTo: m.lostTo, override: !m.matched, ...(m.matched ? { matchedAt: m.matched.at } : {}) }
-    }
-
-    const safety = await safetyCopy(target)
-    if (inUse().length) refuse(inUse())
-    const removed: string[] = []
-    for (const f of [`${db}-wal`, `${db}-shm`, `${db}-journal`]) {
-      if (fs.existsSync(f)) {
-        fs.rmSync(f, { force: true })
-        removed.push(f)
-      }
-    }
-    await sqliteFile.fsyncFile(tmp)
-    fs.renameSync(tmp, db)
-    fsyncDir(path.dirname(db))
-    if (opts.anchor && note) {
-      const { matchedAt, ...restoreNote } = note
-      await recordRestore(db, target.clock, opts.anchor, restoreNote, { file: path.basename(source), matchedAt, reason: note.override ? opts.override : undefined })
-    }
-    pruneBackups(target)
-    return { restoredFrom: source, databasePath: db, safetyBackup: safety?.path, safetyVerified: safety?.verified, removed, check, ...(note ? { anchor: note } : {}) }
-  } finally {
-    fs.rmSync(tmp, { force: true })
-  }
-}
-
 /** 385024 → '376.0 KB': for people reading a backup's size. */
 export function humanSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`
@@ -692,8 +409,4 @@ export function humanSize(bytes: number): string {
     i++
   }
   return `${n.toFixed(1)} ${units[i]}`
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e)
 }

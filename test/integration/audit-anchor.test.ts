@@ -6,7 +6,8 @@ import { expect } from 'chai'
 import { openDb, writeTransaction } from '../../db/connection.js'
 import { append, hashEntry, verifyAudit, verifyChain, GENESIS_HASH, type AuditProblem } from '../../server/services/audit.service.js'
 import { AuditAnchor, startAnchoring, stopAnchoring } from '../../server/services/audit-anchor.service.js'
-import { createBackup, restoreDatabase, RestoreRefused, type BackupTarget } from '../../server/services/backup.service.js'
+import { createBackup, type BackupTarget } from '../../server/services/backup.service.js'
+import { restoreDatabase, RestoreRefused } from '../../server/services/backup-restore.service.js'
 import { createTestContext, type TestContext } from '../helpers/db.js'
 
 const actor = { id: null, label: 'test' }

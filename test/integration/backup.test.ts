@@ -5,19 +5,9 @@ import BetterSqlite3 from 'better-sqlite3'
 import { expect } from 'chai'
 import { openDb } from '../../db/connection.js'
 import { createMigrator, migrateToLatest } from '../../db/migrator.js'
-import {
-  backupBeforeMigrating,
-  backupStatus,
-  backupTarget,
-  checkDatabaseFile,
-  createBackup,
-  listBackups,
-  pruneBackups,
-  restoreDatabase,
-  RestoreRefused,
-  startBackupTimer,
-  type BackupTarget,
-} from '../../server/services/backup.service.js'
+import { backupBeforeMigrating, backupStatus, backupTarget, createBackup, listBackups, pruneBackups, startBackupTimer, type BackupTarget } from '../../server/services/backup.service.js'
+import { checkDatabaseFile } from '../../server/services/backup-check.js'
+import { restoreDatabase, RestoreRefused } from '../../server/services/backup-restore.service.js'
 import { makeUser } from '../helpers/builders.js'
 import { createTestContext, type TestContext } from '../helpers/db.js'
 
