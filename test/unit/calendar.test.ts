@@ -1,8 +1,13 @@
 import { expect } from 'chai'
+import { format } from 'date-fns'
+import { tz } from '@date-fns/tz'
 import {
   addDays,
   bangkokDate,
+  bangkokDateByTz,
+  bangkokDayStart,
   daysBetween,
+  daysBetweenByDateFns,
   fiscalHalfRange,
   fiscalQuarterRange,
   fiscalYearOf,
@@ -269,6 +274,68 @@ describe('calendar', () => {
       expect(toBuddhistYear(2024)).to.equal(2567)
       expect(toCommonEraYear(2567)).to.equal(2024)
       expect(toCommonEraYear(toBuddhistYear(2028))).to.equal(2028)
+    })
+  })
+
+  describe('the fast paths agree with date-fns (run under TZ=UTC and TZ=America/New_York too)', () => {
+    it('when any instant from 1920 to 2100 is taken, then bangkokDate equals @date-fns/tz', () => {
+      const bangkok = tz('Asia/Bangkok')
+      const from = Date.UTC(1920, 3, 1)
+      const span = Date.UTC(2100, 0, 1) - from
+      const instants = [Date.UTC(2024, 8, 30, 16, 59, 59, 999), Date.UTC(2024, 8, 30, 17), Date.UTC(2024, 2, 9, 17), Date.UTC(2024, 10, 3, 6)]
+      for (let i = 0; i < 3000; i++) instants.push(from + Math.floor(((i * 2654435761) % 4294967296) / 4294967296 * span))
+      for (const ms of instants) {
+        const at = new Date(ms)
+        const expected = format(at, 'yyyy-MM-dd', { in: bangkok })
+        expect(bangkokDate(at), at.toISOString()).to.equal(expected)
+        expect(bangkokDateByTz(at), at.toISOString()).to.equal(expected)
+      }
+    })
+
+    it('when the instant is before 1920 (Bangkok Mean Time, +6:42:04), then the day follows the time zone data', () => {
+      // 17:10Z is 23:52 BMT, still the same day (a fixed +7 would have said the next).
+      expect(bangkokDate(new Date('1900-01-01T17:10:00Z'))).to.equal('1900-01-01')
+      expect(bangkokDate(new Date('1900-01-01T17:30:00Z'))).to.equal('1900-01-02')
+    })
+
+    it('when days are counted between any two dates, then daysBetween equals differenceInCalendarDays', () => {
+      const base = '2023-01-01'
+      for (let i = -400; i < 1200; i += 7) {
+        for (const j of [-366, -31, -1, 0, 1, 29, 365, 1461]) {
+          const a = addDays(base, i)
+          const b = addDays(a, j)
+          expect(daysBetween(a, b), `${a} → ${b}`).to.equal(j)
+          expect(daysBetweenByDateFns(a, b), `${a} → ${b}`).to.equal(j)
+        }
+      }
+    })
+
+    it('when days are added across the DST changes of other zones, then every Bangkok day is met exactly once', () => {
+      let d = '2024-01-01'
+      for (let i = 1; i <= 366; i++) {
+        const next = addDays(d, 1)
+        expect(daysBetween(d, next), d).to.equal(1)
+        expect(next > d, d).to.equal(true)
+        d = next
+      }
+      expect(d).to.equal('2025-01-01')
+      expect(addDays('2024-03-10', 1)).to.equal('2024-03-11')
+      expect(addDays('2024-11-03', -1)).to.equal('2024-11-02')
+      expect(addDays('2024-03-31', -31)).to.equal('2024-02-29')
+    })
+
+    it('when the server zone is whatever it is, then a fiscal quarter still ends on its last day', () => {
+      expect(fiscalQuarterRange(2567, 2)).to.deep.equal({ from: '2024-01-01', to: '2024-03-31' })
+      expect(fiscalQuarterRange(2568, 2).to).to.equal('2025-03-31')
+      expect(fiscalQuarterRange(2567, 1).to).to.equal('2023-12-31')
+      expect(fiscalQuarterRange(2567, 3).to).to.equal('2024-06-30')
+    })
+
+    it("when a Bangkok day's start is asked for, then it is its midnight at +07:00", () => {
+      expect(bangkokDayStart('2024-10-01').toISOString()).to.equal('2024-09-30T17:00:00.000Z')
+      expect(bangkokDate(bangkokDayStart('2024-10-01'))).to.equal('2024-10-01')
+      expect(bangkokDate(new Date(bangkokDayStart('2024-10-01').getTime() - 1))).to.equal('2024-09-30')
+      expect(() => bangkokDayStart('2024-02-30')).to.throw(RangeError)
     })
   })
 })
