@@ -8,7 +8,7 @@
  * @date-fns/tz. Two hot paths keep a cheaper equivalent, each said where and checked against
  * date-fns in test/unit/calendar.test.ts. The Buddhist era (CE + 543) and Thai digits are ours.
  */
-import { addDays as addDaysFns, differenceInCalendarDays, formatISO, isExists, lastDayOfMonth } from 'date-fns'
+import { addDays as addDaysFns, differenceInCalendarDays, formatISO, getISODay, isExists, lastDayOfMonth } from 'date-fns'
 import { TZDate, tzOffset } from '@date-fns/tz'
 
 export const BANGKOK_TIME_ZONE = 'Asia/Bangkok'
@@ -205,6 +205,11 @@ function utcMidnight({ year, month, day }: CivilDate): number {
 /** daysBetween through date-fns itself (the reference its fast path is tested against). */
 export function daysBetweenByDateFns(from: string, to: string): number {
   return differenceInCalendarDays(toDay(civil(to)), toDay(civil(from)))
+}
+
+/** 1 = Monday … 7 = Sunday. */
+export function isoWeekday(date: string): number {
+  return getISODay(toDay(civil(date)))
 }
 
 /** Number of days of a loan, counting both ends: a loan started and due the same day lasts 1 day. */

@@ -100,7 +100,7 @@ async function readCsv(buf: Buffer): Promise<RegisterTable> {
       // Async iteration alone never leaves the microtask queue: give other requests a turn.
       if (line % READ_CHUNK === 0) await yieldToEventLoop()
       // A cell that the export neutralised against formula injection ('=…) reads back as typed.
-      const cells = record.map((c) => (/^'[=+\-@\t\r]/.test(c) ? c.slice(1) : c))
+      const cells = record.map((c) => (/^'[=+\-@\t\r＝＋－＠]/.test(c) ? c.slice(1) : c))
       if (isEmptyRow(cells)) {
         rows.push({ line, cells: [] })
         continue

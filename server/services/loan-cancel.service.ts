@@ -3,7 +3,7 @@ import { writeTransaction } from '../../db/connection.js'
 import * as loans from '../repositories/loan.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
-import { bangkokDate } from '../i18n/calendar.js'
+import { addDays } from '../i18n/calendar.js'
 import { append, SYSTEM_ACTOR } from './audit.service.js'
 import { actorOf, type CurrentUser } from './user.service.js'
 import { parseOrThrow } from '../lib/validation.js'
@@ -42,7 +42,7 @@ export async function expireLoans(ctx: AppContext): Promise<number> {
   return writeTransaction(ctx.db, async (trx) => {
     let n = 0
     // start_on + expiryDays < today  ⟺  start_on < today − expiryDays
-    for (const loan of await loans.expirable(trx, bangkokDate(new Date(Date.parse(`${t}T00:00:00Z`) - settings.expiryDays * 86_400_000)))) {
+    for (const loan of await loans.expirable(trx, addDays(t, -settings.expiryDays))) {
       if (!hasExpired(loan, t, settings.expiryDays)) continue
       const at = nowIso(ctx)
       if (await loans.updateIfStatus(trx, loan.id, 'approved', { status: 'expired', expired_at: at, updated_at: at })) {

@@ -7,7 +7,7 @@ import { availabilityFrom } from './stock.service.js'
 import type { Conflict } from '../repositories/loan.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
-import { bangkokDate, dateMessageKey, parseIsoDate } from '../i18n/calendar.js'
+import { addDays, bangkokDate, dateMessageKey, parseIsoDate } from '../i18n/calendar.js'
 import { asOfToday } from './loan-rules.js'
 import { decide, RULE_MESSAGE, type Decision, type LoanAction, type PolicyFacts, type PolicyRule, type PolicySettings, type PolicyUser } from './loan-policy.js'
 
@@ -146,5 +146,5 @@ export async function assertStockFits(trx: Db, lines: StockRequest[], from: stri
 }
 
 export function nextDay(date: string): string {
-  return bangkokDate(new Date(Date.parse(`${date}T12:00:00+07:00`) + 86_400_000))
+  return addDays(date, 1)
 }

@@ -5,7 +5,7 @@ import * as loans from '../repositories/loan.repository.js'
 import * as users from '../repositories/user.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
-import { addDays } from '../i18n/calendar.js'
+import { addDays, bangkokDayStart } from '../i18n/calendar.js'
 import { append } from './audit.service.js'
 import { actorOf, type CurrentUser } from './user.service.js'
 import { parseOrThrow } from '../lib/validation.js'
@@ -239,7 +239,7 @@ export interface PaperReviewEntry {
 export async function paperApprovalReview(ctx: AppContext): Promise<PaperReviewEntry[]> {
   const t = today(ctx)
   // Recorded on a Bangkok day at least 7 days before today: before midnight (Bangkok) of today − 6.
-  const before = new Date(`${addDays(t, -(UNCONFIRMED_DAYS - 1))}T00:00:00+07:00`).toISOString()
+  const before = bangkokDayStart(addDays(t, -(UNCONFIRMED_DAYS - 1))).toISOString()
   const rows = await loans.paperApprovalsForReview(ctx.db, before)
   const people = new Map((await loans.usersByIds(ctx.db, rows.flatMap((r) => [r.recorded_by, r.requested_by, ...(r.handed_over_by ? [r.handed_over_by] : [])]))).map((u) => [u.id, u.name]))
   const ended = ['rejected', 'cancelled', 'expired']

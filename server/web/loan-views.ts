@@ -1,6 +1,6 @@
 import type { AppContext } from '../context.js'
 import type { Locale } from '../i18n/index.js'
-import { addDays, daysBetween } from '../i18n/calendar.js'
+import { addDays, daysBetween, isoWeekday } from '../i18n/calendar.js'
 import { isAppError } from '../errors.js'
 import { assetLoanState, getLoan, type AssetLoanState } from '../services/loan.service.js'
 import { rangesOverlap } from '../services/loan-rules.js'
@@ -121,13 +121,6 @@ export interface Calendar {
   to: string
   months: CalendarMonth[]
   hasBookings: boolean
-}
-
-/** 1 = Monday … 7 = Sunday. */
-function isoWeekday(date: string): number {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number]
-  const wd = new Date(Date.UTC(y, m - 1, d)).getUTCDay()
-  return wd === 0 ? 7 : wd
 }
 
 const headingFormats = new Map<Locale, Intl.DateTimeFormat>()

@@ -12,6 +12,7 @@ import {
   fiscalQuarterRange,
   fiscalYearOf,
   fiscalYearRange,
+  isoWeekday,
   loanDays,
   parseIsoDate,
   dateMessageKey,
@@ -329,6 +330,10 @@ describe('calendar', () => {
       expect(fiscalQuarterRange(2568, 2).to).to.equal('2025-03-31')
       expect(fiscalQuarterRange(2567, 1).to).to.equal('2023-12-31')
       expect(fiscalQuarterRange(2567, 3).to).to.equal('2024-06-30')
+    })
+
+    it('when a weekday is asked for, then Monday is 1 and Sunday 7', () => {
+      expect(['2024-10-14', '2024-10-19', '2024-10-20', '2024-03-10', '2024-11-03'].map(isoWeekday)).to.deep.equal([1, 6, 7, 7, 7])
     })
 
     it("when a Bangkok day's start is asked for, then it is its midnight at +07:00", () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { parse } from 'csv-parse/sync'
 import { excelCsv } from '../../server/lib/csv.js'
+import { readRegisterFile } from '../../server/services/asset-import-file.js'
 
 describe('CSV for Excel (csv-stringify)', () => {
   it('when rows are written, then the file has a BOM, CRLF after every record and RFC 4180 quoting', () => {
@@ -36,5 +37,11 @@ describe('CSV for Excel (csv-stringify)', () => {
 
   it('when a number is negative, then it stays a number (no apostrophe)', () => {
     expect(excelCsv([[-5, '-5']], { bom: false })).to.equal("-5,'-5\r\n")
+  })
+
+  it('when a neutralised file is read back by the asset import, then every cell is as typed', async () => {
+    const typed = ['=1+1', '+66', '-ลบ', '@SUM(A1)', '＝x', "'quoted", 'บรรทัดหนึ่ง\nบรรทัดสอง']
+    const table = await readRegisterFile(Buffer.from(excelCsv([['code', 'name', 'category'], ...typed.map((s, i) => [`A-${i}`, s, 'office'])]), 'utf8'), 'x.csv')
+    expect(table.rows.slice(1).map((r) => r.cells[1])).to.deep.equal(typed)
   })
 })
