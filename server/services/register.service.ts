@@ -11,7 +11,7 @@ import { bangkokDate, daysBetween, fiscalHalfRange, fiscalQuarterRange, fiscalYe
 import { formatDate } from '../i18n/format.js'
 import { excelCsv } from '../lib/csv.js'
 import { LOAN_KINDS, LOAN_STATUSES } from './loan-rules.js'
-import { parseOrThrow } from './user.service.js'
+import { parseOrThrow } from '../lib/validation.js'
 
 /**
  * The loan-return register (ทะเบียนคุมการยืม-คืน) of a period: every loan number given in it, in

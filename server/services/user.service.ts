@@ -25,8 +25,6 @@ export interface CurrentUser {
   mustChangePassword: boolean
 }
 
-// register.service.ts still imports parseOrThrow from here (its CSV work is under way elsewhere); new code imports ../lib/validation.js.
-export { parseOrThrow }
 
 export function actorOf(user: Pick<CurrentUser, 'id' | 'username'>): Actor {
   return { id: user.id, label: user.username }
