@@ -117,7 +117,7 @@ export async function dataset(scale: BenchScale, seed: number, log: (l: string) 
     await handle.close()
     fs.renameSync(tmp, file)
     for (const f of [`${tmp}-wal`, `${tmp}-shm`]) fs.rmSync(f, { force: true })
-    fs.writeFileSync(meta, JSON.stringify(summary, null, 2) + '\n')
+    fs.writeFileSync(meta, `${JSON.stringify(summary, null, 2)}\n`)
     // Older datasets of the same scale and seed are stale now.
     for (const f of fs.readdirSync(CACHE_DIR)) {
       if (f.startsWith(`bench-${scale.name}-${seed}-`) && !f.startsWith(path.basename(file))) fs.rmSync(path.join(CACHE_DIR, f), { force: true, recursive: true })

@@ -526,7 +526,7 @@ async function main(): Promise<void> {
   // A run narrowed by BENCH_ONLY lacks targets: it goes to bench/.cache/partial/, never over latest.json.
   const outDir = only.length > 0 ? path.join(CACHE_DIR, 'partial') : resultsDir
   fs.mkdirSync(outDir, { recursive: true })
-  const json = JSON.stringify(result, null, 2) + '\n'
+  const json = `${JSON.stringify(result, null, 2)}\n`
   const stamped = path.join(outDir, `${result.at.replace(/[:.]/g, '-')}.json`)
   fs.writeFileSync(stamped, json)
   if (only.length === 0) fs.writeFileSync(path.join(resultsDir, 'latest.json'), json)

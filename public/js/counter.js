@@ -1,7 +1,7 @@
 // The counter page: the letter fields follow the borrower type, and tapping an item in the list
 // adds its code as a new line of the items field (a counted item waits for its number). Without
 // this file every field shows and the codes in the list can be typed.
-(function () {
+(() => {
   var form = document.getElementById('counter-form')
   if (!form) return
 
@@ -20,12 +20,12 @@
   var items = document.getElementById('items')
   var chips = form.querySelectorAll('[data-add-code]')
   for (var j = 0; j < chips.length; j++) {
-    chips[j].addEventListener('click', function (ev) {
+    chips[j].addEventListener('click', (ev) => {
       if (!items) return
       var code = ev.currentTarget.getAttribute('data-add-code')
       var counted = ev.currentTarget.getAttribute('data-counted') === '1'
       var text = items.value.replace(/\s+$/, '')
-      items.value = (text ? text + '\n' : '') + code + (counted ? ' x' : '\n')
+      items.value = (text ? `${text}\n` : '') + code + (counted ? ' x' : '\n')
       items.focus()
       var end = items.value.length
       items.setSelectionRange(end, end)

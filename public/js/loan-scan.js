@@ -1,7 +1,7 @@
 // The hand-over and return screens: a scanner "types" a label (its URL or the bare code) into the
 // field and presses Enter; here that ticks the item's box without leaving the page. Without this
 // script the same Enter sends the form (op=scan) and the server ticks the box, so both work.
-(function () {
+(() => {
   var form = document.querySelector('form[data-scan-form]')
   if (!form) return
   var input = form.querySelector('#scan')
@@ -13,11 +13,11 @@
   if (!input || (boxes.length === 0 && counts.length === 0)) return
   // A kit's label stands for its parts on this loan: { code: { name, assets: [codes], stock: { code: quantity } } }.
   var kits = {}
-  try { kits = JSON.parse(form.getAttribute('data-kits') || '{}') || {} } catch (e) { kits = {} }
+  try { kits = JSON.parse(form.getAttribute('data-kits') || '{}') || {} } catch (_e) { kits = {} }
 
   function msg(name, values) {
-    var text = form.getAttribute('data-msg-' + name) || ''
-    Object.keys(values || {}).forEach(function (k) { text = text.split('{' + k + '}').join(values[k]) })
+    var text = form.getAttribute(`data-msg-${name}`) || ''
+    Object.keys(values || {}).forEach((k) => { text = text.split(`{${k}}`).join(values[k]) })
     return text
   }
 
@@ -25,20 +25,20 @@
     var text = String(raw).replace(/[\u0000-\u001f\u007f]/g, '').trim()
     var m = /\/q\/([^?#]+)/.exec(text)
     if (m) {
-      try { text = decodeURIComponent(m[1]) } catch (e) { text = m[1] }
+      try { text = decodeURIComponent(m[1]) } catch (_e) { text = m[1] }
     }
     return text.normalize ? text.normalize('NFKC').trim() : text.trim()
   }
 
   function refresh() {
-    boxes.forEach(function (b) {
+    boxes.forEach((b) => {
       var row = b.closest('li')
       if (row) row.classList.toggle('ticked', b.checked)
     })
   }
 
   function progress() {
-    var done = boxes.filter(function (b) { return b.checked }).length
+    var done = boxes.filter((b) => b.checked).length
     return msg('progress', { done: String(done), total: String(boxes.length) })
   }
 
@@ -59,29 +59,29 @@
   // "good" count, when the line's three counts are all empty, at most what is still out).
   function takeKit(code, kit) {
     var n = 0
-    ;(kit.assets || []).forEach(function (c) {
-      var box = boxes.filter(function (b) { return b.getAttribute('data-code') === c })[0]
+    ;(kit.assets || []).forEach((c) => {
+      var box = boxes.filter((b) => b.getAttribute('data-code') === c)[0]
       if (!box) return
       box.checked = true
       n++
       flashRow(box.closest('li'))
     })
-    Object.keys(kit.stock || {}).forEach(function (c) {
-      var field = counts.filter(function (f) { return f.getAttribute('data-stock-code') === c })[0]
+    Object.keys(kit.stock || {}).forEach((c) => {
+      var field = counts.filter((f) => f.getAttribute('data-stock-code') === c)[0]
       if (!field) return
       n++
       var row = field.closest('li')
       var all = row ? Array.prototype.slice.call(row.querySelectorAll('input[data-count]')) : [field]
-      if (all.some(function (f) { return f.value.trim() !== '' })) return
+      if (all.some((f) => f.value.trim() !== '')) return
       var q = Number(kit.stock[c])
-      var left = row && row.getAttribute('data-outstanding')
+      var left = row?.getAttribute('data-outstanding')
       if (left !== null && left !== undefined && left !== '' && Number(left) < q) q = Number(left)
       field.value = String(q)
       field.dispatchEvent(new Event('input', { bubbles: true }))
       flashRow(row)
     })
     refresh()
-    say(msg('kit', { code: code, name: kit.name || '', count: String(n) }) + (boxes.length ? ' · ' + progress() : ''), false)
+    say(msg('kit', { code: code, name: kit.name || '', count: String(n) }) + (boxes.length ? ` · ${progress()}` : ''), false)
     input.value = ''
     input.focus()
   }
@@ -89,12 +89,12 @@
   function handle() {
     var code = codeOf(input.value)
     if (!code) return
-    if (Object.prototype.hasOwnProperty.call(kits, code) && !boxes.some(function (b) { return b.getAttribute('data-code') === code })) {
+    if (Object.hasOwn(kits, code) && !boxes.some((b) => b.getAttribute('data-code') === code)) {
       takeKit(code, kits[code])
       return
     }
-    var box = boxes.filter(function (b) { return b.getAttribute('data-code') === code })[0]
-    var count = counts.filter(function (c) { return c.getAttribute('data-stock-code') === code })[0]
+    var box = boxes.filter((b) => b.getAttribute('data-code') === code)[0]
+    var count = counts.filter((c) => c.getAttribute('data-stock-code') === code)[0]
     if (!box && count) {
       input.value = ''
       say(msg('count', { code: code }), false)
@@ -117,22 +117,22 @@
       void row.offsetWidth
       row.classList.add('flash-tick')
     }
-    say((again ? msg('again', { code: code }) : msg('ok', { code: code })) + ' · ' + progress(), false)
+    say(`${again ? msg('again', { code: code }) : msg('ok', { code: code })} · ${progress()}`, false)
     input.value = ''
     input.focus()
   }
 
-  input.addEventListener('keydown', function (e) {
+  input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter') {
       e.preventDefault()
       handle()
     }
   })
   if (scanButton) {
-    scanButton.addEventListener('click', function (e) {
+    scanButton.addEventListener('click', (e) => {
       if (codeOf(input.value) === '') { e.preventDefault(); input.focus(); return }
       var code = codeOf(input.value)
-      if (Object.prototype.hasOwnProperty.call(kits, code) || boxes.some(function (b) { return b.getAttribute('data-code') === code }) || counts.some(function (c) { return c.getAttribute('data-stock-code') === code })) {
+      if (Object.hasOwn(kits, code) || boxes.some((b) => b.getAttribute('data-code') === code) || counts.some((c) => c.getAttribute('data-stock-code') === code)) {
         e.preventDefault()
         handle()
       }
@@ -140,8 +140,8 @@
   }
   // Enter in a count field goes on to the next count field (or back to the scan field), never sends the form.
   var countFields = Array.prototype.slice.call(form.querySelectorAll('input[data-count]'))
-  countFields.forEach(function (c, i) {
-    c.addEventListener('keydown', function (e) {
+  countFields.forEach((c, i) => {
+    c.addEventListener('keydown', (e) => {
       if (e.key !== 'Enter') return
       e.preventDefault()
       var next = countFields[i + 1] || input
@@ -149,8 +149,8 @@
       if (next.select) next.select()
     })
   })
-  boxes.forEach(function (b) {
-    b.addEventListener('change', function () {
+  boxes.forEach((b) => {
+    b.addEventListener('change', () => {
       refresh()
       say(progress(), false)
     })

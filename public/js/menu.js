@@ -1,5 +1,5 @@
 // On wide screens the navigation stands open in the top bar; on phones it is the "เมนู" button.
-(function () {
+(() => {
   var menu = document.querySelector('details.menu')
   if (!menu || !window.matchMedia) return
   var wide = window.matchMedia('(min-width: 64rem)')

@@ -2,7 +2,7 @@
 // the text field above, which a person types into and a USB scanner "types" into, ending with Enter.
 // Whatever is read goes into that field and the form is sent: the server decides where it leads
 // (GET /scan?code=…), so the page works the same with and without this script.
-(function () {
+(() => {
   var root = document.getElementById('scanner')
   var form = document.getElementById('scan-form')
   var input = document.getElementById('code')
@@ -14,7 +14,7 @@
   var stopButton = document.getElementById('camera-stop')
   var httpsNote = document.getElementById('https-note')
 
-  function msg(key) { return root.getAttribute('data-msg-' + key) || '' }
+  function msg(key) { return root.getAttribute(`data-msg-${key}`) || '' }
 
   // getUserMedia exists only in a secure context: HTTPS, or localhost.
   if (!window.isSecureContext) {
@@ -22,7 +22,7 @@
     return
   }
   root.hidden = false
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+  if (!navigator.mediaDevices?.getUserMedia) {
     status.textContent = msg('nocamera')
     return
   }
@@ -33,21 +33,21 @@
   var detectPromise = null
 
   function loadScript(src) {
-    return new Promise(function (resolve, reject) {
+    return new Promise((resolve, reject) => {
       if (window.jsQR) return resolve()
       var s = document.createElement('script')
       s.src = src
-      s.onload = function () { resolve() }
+      s.onload = () => { resolve() }
       s.onerror = reject
       document.head.appendChild(s)
     })
   }
 
   function jsqrDetector() {
-    return loadScript('/vendor/jsqr.js').then(function () {
+    return loadScript('/vendor/jsqr.js').then(() => {
       var canvas = document.createElement('canvas')
       var ctx = canvas.getContext('2d', { willReadFrequently: true })
-      return function () {
+      return () => {
         var w = video.videoWidth
         var h = video.videoHeight
         if (!w || !h) return Promise.resolve(null)
@@ -58,19 +58,17 @@
         ctx.drawImage(video, 0, 0, canvas.width, canvas.height)
         var img = ctx.getImageData(0, 0, canvas.width, canvas.height)
         var found = window.jsQR(img.data, img.width, img.height, { inversionAttempts: 'dontInvert' })
-        return Promise.resolve(found && found.data ? found.data : null)
+        return Promise.resolve(found?.data ? found.data : null)
       }
     })
   }
 
   function nativeDetector() {
     if (!('BarcodeDetector' in window)) return Promise.reject(new Error('no BarcodeDetector'))
-    return window.BarcodeDetector.getSupportedFormats().then(function (formats) {
+    return window.BarcodeDetector.getSupportedFormats().then((formats) => {
       if (formats.indexOf('qr_code') === -1) throw new Error('no qr_code')
       var detector = new window.BarcodeDetector({ formats: ['qr_code'] })
-      return function () {
-        return detector.detect(video).then(function (codes) { return codes.length > 0 ? codes[0].rawValue : null })
-      }
+      return () => detector.detect(video).then((codes) => codes.length > 0 ? codes[0].rawValue : null)
     })
   }
 
@@ -82,12 +80,12 @@
   function loop(detect) {
     if (!stream) return
     detect().then(
-      function (text) {
+      (text) => {
         if (!stream) return
         if (text) found(text)
-        else timer = setTimeout(function () { loop(detect) }, 120)
+        else timer = setTimeout(() => { loop(detect) }, 120)
       },
-      function () { timer = setTimeout(function () { loop(detect) }, 300) }
+      () => { timer = setTimeout(() => { loop(detect) }, 300) }
     )
   }
 
@@ -103,7 +101,7 @@
     status.textContent = ''
     navigator.mediaDevices
       .getUserMedia({ video: { facingMode: { ideal: 'environment' } }, audio: false })
-      .then(function (s) {
+      .then((s) => {
         stream = s
         video.srcObject = s
         view.hidden = false
@@ -113,13 +111,13 @@
         return video.play()
       })
       .then(detector)
-      .then(function (detect) {
+      .then((detect) => {
         status.textContent = msg('looking')
         loop(detect)
       })
-      .catch(function (err) {
+      .catch((err) => {
         stop()
-        var name = err && err.name
+        var name = err?.name
         status.textContent =
           name === 'NotAllowedError' || name === 'SecurityError' ? msg('denied')
             : name === 'NotFoundError' || name === 'OverconstrainedError' ? msg('nocamera')
@@ -130,7 +128,7 @@
   function stop() {
     if (timer) clearTimeout(timer)
     timer = null
-    if (stream) stream.getTracks().forEach(function (track) { track.stop() })
+    if (stream) stream.getTracks().forEach((track) => { track.stop() })
     stream = null
     video.srcObject = null
     view.hidden = true
@@ -139,11 +137,11 @@
   }
 
   startButton.addEventListener('click', start)
-  stopButton.addEventListener('click', function () { stop(); status.textContent = ''; input.focus() })
+  stopButton.addEventListener('click', () => { stop(); status.textContent = ''; input.focus() })
   window.addEventListener('pagehide', stop)
 
   // A kiosk that has already been allowed the camera starts it straight away.
-  if (navigator.permissions && navigator.permissions.query) {
-    navigator.permissions.query({ name: 'camera' }).then(function (p) { if (p.state === 'granted') start() }, function () {})
+  if (navigator.permissions?.query) {
+    navigator.permissions.query({ name: 'camera' }).then((p) => { if (p.state === 'granted') start() }, () => {})
   }
 })()

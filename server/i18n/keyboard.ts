@@ -11,7 +11,9 @@ const FROM_KEDMANEE = new Map<string, string>()
   const us = [...US_KEYS]
   const th = [...KEDMANEE]
   if (us.length !== th.length) throw new Error('keyboard tables differ in length')
-  th.forEach((c, i) => FROM_KEDMANEE.set(c, us[i]!))
+  th.forEach((c, i) => {
+    FROM_KEDMANEE.set(c, us[i]!)
+  })
 }
 
 /** What a person (or a scanner) keyed on a US keyboard, for text that came through the Thai layout. */

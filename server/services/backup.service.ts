@@ -20,7 +20,6 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { openDb, type OpenDb } from '../../db/connection.js'
-import { migrations } from '../../db/migrations/index.js'
 import { createMigrator } from '../../db/migrator.js'
 import * as sqliteFile from '../../db/sqlite-file.js'
 import type { Clock } from '../clock.js'
@@ -261,11 +260,11 @@ export function pruneBackups(target: BackupTarget): string[] {
   const keep = new Set<string>()
   const newestVerified = entries.find((e) => e.sidecar?.verified === true)
   if (newestVerified) keep.add(newestVerified.name)
-  entries.filter((e) => e.kind === 'regular').slice(0, target.keep).forEach((e) => keep.add(e.name))
+  for (const e of entries.filter((x) => x.kind === 'regular').slice(0, target.keep)) keep.add(e.name)
   for (const kind of ['pre-migration', 'pre-restore'] as const) {
     const ofKind = entries.filter((e) => e.kind === kind)
     if (ofKind[0]) keep.add(ofKind[0].name)
-    ofKind.filter((e) => now - e.at.getTime() <= SPECIAL_BACKUP_DAYS * DAY_MS).forEach((e) => keep.add(e.name))
+    for (const e of ofKind.filter((x) => now - x.at.getTime() <= SPECIAL_BACKUP_DAYS * DAY_MS)) keep.add(e.name)
   }
   const removed: string[] = []
   for (const e of entries) {

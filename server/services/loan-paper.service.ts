@@ -13,7 +13,7 @@ import { getSettings, type AgencySettings } from './settings.service.js'
 import { discardStaged, stageAttachment, storeStaged, type NewAttachment, type StagedAttachment } from './attachment.service.js'
 import { approverChoices, checkPaperApprover, type ApproverChoice, type ApproverInputs } from './paper-approval-rules.js'
 import type { LoanKind } from './loan-rules.js'
-import { enforce, fieldError, nowIso, paperApprovalSchema, refusal, stepData, text, today } from './loan-common.js'
+import { enforce, fieldError, nowIso, type paperApprovalSchema, refusal, stepData, text, today } from './loan-common.js'
 import { canSeeLoan, getLoan, type LoanView } from './loan-query.service.js'
 
 /*
@@ -130,7 +130,7 @@ export async function recordPaperApproval(
 
 /** Stages an upload for a step that records a paper approval; nothing when no file came. */
 export async function stageScan(ctx: AppContext, scan: NewAttachment | undefined, field: string): Promise<StagedAttachment | undefined> {
-  if (!scan || !scan.data || scan.data.length === 0) return undefined
+  if (!scan?.data || scan.data.length === 0) return undefined
   try {
     return await stageAttachment(ctx, { ...scan, kind: scan.kind || 'signed_slip' })
   } catch (e) {

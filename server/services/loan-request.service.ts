@@ -20,7 +20,6 @@ import {
   conflictError,
   enforce,
   fieldError,
-  loanNumber,
   nowIso,
   stepData,
   paperApprovalSchema,
@@ -135,7 +134,7 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
   if (data.externalBorrowerId !== undefined && !onRecord) throw fieldError('externalBorrowerId', 'loan.unknownBorrower')
   if (data.externalBorrower === undefined && onRecord === undefined) {
     const u = data.borrower ? await users.findByUsername(ctx.db, data.borrower) : await users.findById(ctx.db, actor.id)
-    if (!u || u.active !== 1) throw fieldError('borrower', 'loan.unknownBorrower')
+    if (u?.active !== 1) throw fieldError('borrower', 'loan.unknownBorrower')
     borrowerUser = u
   }
   if (borrowerUser?.id === actor.id && (data.afterTheFact || data.paperApproval || data.handedOverOn)) {

@@ -72,7 +72,7 @@ export function allApprovers(inputs: ApproverInputs): ApproverChoice[] {
   for (const source of ['mayor', 'chiefAdministrator', 'financeDirector'] as const) {
     const s = inputs.signatories[source]
     const account = s.username ? inputs.accounts.get(s.username) : undefined
-    add({ name: approverKey(s.name), position: s.position, source, sources: [source], userId: account && account.active ? account.id : null })
+    add({ name: approverKey(s.name), position: s.position, source, sources: [source], userId: account?.active ? account.id : null })
   }
   for (const e of inputs.executives) add({ name: approverKey(e.name), position: e.position, source: 'executive', sources: ['executive'], userId: e.id })
   return out

@@ -359,7 +359,7 @@ export async function sendBackReport(ctx: AppContext, actor: CurrentUser, fiscal
 /** The published snapshot of a period with its hash, or null (for the public page and the comparison). */
 export async function publishedReport(ctx: AppContext, fiscalYear: number, period: string): Promise<{ publication: Publication; snapshot: PublicationSnapshot; sha256: string } | null> {
   const pub = await getPublication(ctx, fiscalYear, period)
-  if (!pub || pub.status !== 'published' || !pub.snapshot || !pub.snapshotHash) return null
+  if (pub?.status !== 'published' || !pub.snapshot || !pub.snapshotHash) return null
   return { publication: pub, snapshot: pub.snapshot, sha256: pub.snapshotHash }
 }
 

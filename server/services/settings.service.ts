@@ -145,7 +145,7 @@ export async function updateSettings(ctx: AppContext, actor: Actor, input: unkno
     const username = next[key].username
     if (!username) continue
     const user = await users.findByUsername(ctx.db, username)
-    if (!user || user.active !== 1) {
+    if (user?.active !== 1) {
       throw new AppError('validation_failed', 'validation.failed', {}, [{ field: `${key}.username`, message: 'settings.unknownUser', params: { username } }])
     }
     // The account answers the paper approvals in its name from the loan pages, which finance and executives open.

@@ -98,7 +98,7 @@ async function checkDepartment(db: Db, departmentId: number | null): Promise<voi
 export async function getCurrentUser(ctx: AppContext, id: number): Promise<CurrentUser | undefined> {
   const user = await cached(ctx, `user:${id}`, async () => {
     const row = await users.findById(ctx.db, id)
-    if (!row || row.active !== 1) return undefined
+    if (row?.active !== 1) return undefined
     return toCurrentUser(row, await users.rolesOf(ctx.db, id))
   })
   // A copy: a caller may change what it got without changing what the next request sees.

@@ -76,6 +76,7 @@ const COMPARED: Array<{ key: string; pick: (r: ReportFigures) => number | null; 
 
 /** The headline figures that differ between the submitted snapshot and the live report. */
 export function figureDifferences(then: ReportFigures, now: ReportFigures): FigureDifference[] {
+  // biome-ignore lint/suspicious/noThenProperty: a comparison's «then» and «now», never awaited
   return COMPARED.map((c) => ({ key: c.key, then: c.pick(then), now: c.pick(now), rate: c.rate === true })).filter((d) => d.then !== d.now)
 }
 

@@ -31,5 +31,3 @@ declare module 'express-session' {
     flash?: Array<{ kind: 'success' | 'error' | 'info'; key: string; params?: Record<string, string | number>; secret?: string }>
   }
 }
-
-export {}

@@ -48,7 +48,7 @@ async function printedLayout(page: Page) {
   }, PX_PER_MM)
 }
 
-describe("e2e: counted items' pool labels and kit labels print on A4 (headless Chromium)", function () {
+describe("e2e: counted items' pool labels and kit labels print on A4 (headless Chromium)", () => {
   let t: TestApp
   let server: Server
   let browser: Browser

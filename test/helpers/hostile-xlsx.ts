@@ -49,7 +49,7 @@ const SHEET_TAIL = '</sheetData></worksheet>'
 
 /** A zip bomb: a sheet of `mb` MB of one repeated character, which deflates about a thousandfold. */
 export function zipBomb(mb: number): Promise<Buffer> {
-  return withSheet(repeated(SHEET_HEAD + '<row r="1"><c r="A1" t="inlineStr"><is><t>', 'A'.repeat(1024 * 1024), mb, `</t></is></c></row>${SHEET_TAIL}`))
+  return withSheet(repeated(`${SHEET_HEAD}<row r="1"><c r="A1" t="inlineStr"><is><t>`, 'A'.repeat(1024 * 1024), mb, `</t></is></c></row>${SHEET_TAIL}`))
 }
 
 /**

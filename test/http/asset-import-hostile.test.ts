@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { expect } from 'chai'
-import supertest from 'supertest'
+import type supertest from 'supertest'
 import { createTestApp, csrfFrom, signedInAs, type TestApp } from '../helpers/app.js'
 import { lyingAboutSize, writeHugeRegister, zipBomb } from '../helpers/hostile-xlsx.js'
 

@@ -119,7 +119,9 @@ describe('asset register import (pages)', () => {
       for (const b of file.bad) {
         const shown = bad.find((r) => r.line === b.line)!
         expect(shown.reasons, `row ${b.line}`).to.have.length(b.reasons.length)
-        b.reasons.forEach((reason, i) => expect(shown.reasons[i], `row ${b.line}`).to.include(reason))
+        b.reasons.forEach((reason, i) => {
+          expect(shown.reasons[i], `row ${b.line}`).to.include(reason)
+        })
       }
       expect(html).to.include('class="suspect"')
       expect(html).to.include('ยืนยันนำเข้า 195 รายการ')

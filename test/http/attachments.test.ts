@@ -9,7 +9,7 @@ import { makeAsset } from '../helpers/assets.js'
 import { createLoan } from '../../server/services/loan.service.js'
 import { addAttachment, ATTACHMENT_MAX_BYTES, ATTACHMENT_MAX_PER_LOAN, sniffMime } from '../../server/services/attachment.service.js'
 import { verifyChain } from '../../server/services/audit.service.js'
-import { AppError } from '../../server/errors.js'
+import type { AppError } from '../../server/errors.js'
 
 /** A real 1×1 PNG, a JPEG's and a PDF's first bytes with something after them. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64')

@@ -40,7 +40,6 @@ import { withApprovers } from '../helpers/approvers.js'
  */
 
 type Agent = supertest.Agent
-type Value = string | string[]
 type Kind = 'control' | 'empty' | 'missing' | 'array' | 'object' | 'number' | 'proto' | 'long' | 'script' | 'attr' | 'unicode' | 'date' | 'quantity' | 'enum' | 'param' | 'extra' | 'json' | 'huge'
 
 const SCRIPT = '<script>alert(1)</script>'

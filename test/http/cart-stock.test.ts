@@ -105,7 +105,7 @@ describe('loan cart with counted items and kits (pages)', () => {
     const { agent } = await signedInAs(t, ['staff'])
 
     await add(agent, { code: 'KIT-SOUND' })
-    let page = textOf((await agent.get('/cart')).text)
+    const page = textOf((await agent.get('/cart')).text)
     expect(page).to.include('บางรายการในชุด KIT-SOUND ขอยืมไม่ได้ในขณะนี้จึงไม่ได้เพิ่ม: AMP-9').and.include('1 รายการ')
     const says = async (body: Record<string, string>) => {
       await add(agent, body)
@@ -124,7 +124,7 @@ describe('loan cart with counted items and kits (pages)', () => {
     expect(html).to.include('ยังไม่มีรายการในตะกร้า')
 
     // Search finds counted items and kits too; each adds with a quantity.
-    const search = await agent.get('/cart?q=' + encodeURIComponent('ไมโครโฟน')).expect(200)
+    const search = await agent.get(`/cart?q=${encodeURIComponent('ไมโครโฟน')}`).expect(200)
     expect(search.text).to.include('id="sq-MIC-POOL"')
     const kits = await agent.get('/cart?q=KIT').expect(200)
     expect(kits.text).to.include('aria-label="เพิ่มชุด KIT-SOUND ในคำขอยืม"')

@@ -127,7 +127,7 @@ describe('loan cart (pages)', () => {
     const broken = await makeAsset(t.ctx, { code: 'MIC-3', name: 'ไมโครโฟนเสีย' })
     await changeAssetStatus(t.ctx, { id: null, label: 'test' }, broken.id, { status: 'in_repair', reason: 'สายขาดใน' })
     const { agent } = await signedInAs(t, ['staff'])
-    const res = await agent.get('/cart?q=' + encodeURIComponent('ไมโครโฟน')).expect(200)
+    const res = await agent.get(`/cart?q=${encodeURIComponent('ไมโครโฟน')}`).expect(200)
     expect(res.text).to.include('MIC-1').and.include('MIC-3').and.not.include('MIC-2')
     expect(res.text).to.include('value="/cart?q=%E0%B9%84')
     const csrf = csrfFrom(res.text)

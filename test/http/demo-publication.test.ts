@@ -39,7 +39,7 @@ describe('demo agency: last fiscal year is published through the pages', functio
 
   for (const period of ['year', 'h1'] as const) {
     it(`when finance submits FY 2569 ${period}, the committee reviews and the executive approves, then /transparency shows it with the report's figures`, async () => {
-      const before = await supertest(t.app).get('/transparency/2569/' + period)
+      const before = await supertest(t.app).get(`/transparency/2569/${period}`)
       expect(before.status, 'not public before approval').to.equal(404)
 
       await step(who.finance, period, 'narrative', { summary: 'ให้บริการยืม-คืนครบทุกรายการตามระเบียบ', problems: 'คืนเกินกำหนดบางราย', suggestions: 'ติดตามทวงคืนภายใน ๗ วัน' })

@@ -153,7 +153,7 @@ describe('loans API: every route × every role', () => {
 
   it('when a path id is not a positive integer, or names no loan, then 404 not_found on every route (never 400 or 500)', async () => {
     const { id, extId } = await prepare('extension_out')
-    const bad = ['0', '-1', 'abc', '1.5', '1e3', '0x10', '007', '99999999999999999999', `${id}x`, '%20' + String(id), '999999']
+    const bad = ['0', '-1', 'abc', '1.5', '1e3', '0x10', '007', '99999999999999999999', `${id}x`, `%20${String(id)}`, '999999']
     const paths = [
       '', '/approve', '/reject', '/cancel', '/handover', '/return', '/extensions', `/extensions/${extId}/decision`, '/follow-ups',
       '/paper-approval/confirm', '/paper-approval/dispute', '/paper-approval/void',

@@ -27,6 +27,7 @@ type Who = Role | 'anonymous'
 type User = CurrentUser & { password: string }
 
 /** Every route createApp serves, as `METHOD path` (mounted routers' prefixes joined), walking Express 5's router. */
+// biome-ignore lint/suspicious/noExportsInTest: scripts/permissions-doc.ts builds docs/PERMISSIONS.md from the same walk
 export function appRoutes(app: App): string[] {
   const out: string[] = []
   interface Layer {
@@ -57,11 +58,6 @@ const key = (r: { method: string; path: string }) => `${r.method} ${r.path}`
 
 describe('permissions: one table for every route', () => {
   let t: TestApp
-  async function anonymousCaller(): Promise<Caller> {
-    const agent = supertest.agent(t.app)
-    return { agent, csrf: csrfFrom((await agent.get('/login')).text), token: '' }
-  }
-
   before(async () => {
     t = await createTestApp()
   })
@@ -265,6 +261,7 @@ const borrowerFor = (w: World, mine: boolean) => (mine ? w.users.staff : w.other
 const fresh = (state: LoanState, suffix: string, api = false) => async (w: World, _who: Who, mine: boolean) =>
   `${api ? '/api/v1' : ''}/loans/${(await loanIn(w, borrowerFor(w, mine), state)).id}${suffix}`
 
+// biome-ignore lint/suspicious/noExportsInTest: the permissions document uses the same samples
 export const SAMPLES: Record<string, Sample> = {
   '/account/tokens/:id/revoke': (w, who, mine) => `/account/tokens/${mine && who !== 'anonymous' ? w.spareToken[who] : w.otherToken}/revoke`,
   '/admin/users/:id': (w) => `/admin/users/${w.otherStaff.id}`,

@@ -84,7 +84,7 @@ describe('statistics report pages (SPEC §6)', function () {
     expect(lines).to.include('จำแนกตามเดือน')
     expect(lines.some((l) => l.includes('1 ตุลาคม 2567'))).to.equal(true)
     expect(lines).to.include('ต.ค. 2567,0,1,1')
-    expect(lines).to.include('AMP-1,' + lines.find((l) => l.startsWith('AMP-1,'))!.split(',')[1] + ',3')
+    expect(lines).to.include(`AMP-1,${lines.find((l) => l.startsWith('AMP-1,'))!.split(',')[1]},3`)
   })
 
   it('when the XLSX is downloaded, then a workbook with the same figures', async () => {

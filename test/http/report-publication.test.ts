@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { expect } from 'chai'
-import supertest from 'supertest'
+import type supertest from 'supertest'
 import { updateSettings } from '../../server/services/settings.service.js'
 import { csrfFrom, createTestApp, signIn, type TestApp } from '../helpers/app.js'
 import { makeUser } from '../helpers/builders.js'

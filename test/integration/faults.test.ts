@@ -41,7 +41,11 @@ function writeStream(base: string, token: string, opts: { writers: number; prefi
         unexpected.push({ code, status: r.status, body: r.body })
         stopped = true // a wrong answer ends the stream, to be reported rather than waited past
       }
-      waiters = waiters.filter((x) => (acknowledged.length >= x.n ? (x.resolve(), false) : true))
+      waiters = waiters.filter((x) => {
+        if (acknowledged.length < x.n) return true
+        x.resolve()
+        return false
+      })
     }
   }
   const done = Promise.all(Array.from({ length: opts.writers }, (_, w) => loop(w + 1)))

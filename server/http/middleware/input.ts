@@ -19,7 +19,9 @@ function collect(value: unknown, path: string, depth: number, out: FieldError[])
     return
   }
   if (Array.isArray(value)) {
-    value.forEach((v, i) => collect(v, path ? `${path}.${i}` : String(i), depth + 1, out))
+    value.forEach((v, i) => {
+      collect(v, path ? `${path}.${i}` : String(i), depth + 1, out)
+    })
     return
   }
   if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {

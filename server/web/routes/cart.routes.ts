@@ -123,7 +123,7 @@ export function cartRoutes(ctx: AppContext): Router {
         kits: kits.slice(0, SEARCH_SIZE).map((k) => ({
           code: k.kit.code,
           name: k.kit.name,
-          parts: k.parts.map((p) => (p.kind === 'stock' ? `${p.name} ${p.quantity}${p.unit ? ' ' + p.unit : ''}` : p.name)).join(', '),
+          parts: k.parts.map((p) => (p.kind === 'stock' ? `${p.name} ${p.quantity}${p.unit ? ` ${p.unit}` : ''}` : p.name)).join(', '),
         })),
       }
     }
@@ -238,7 +238,7 @@ export function cartRoutes(ctx: AppContext): Router {
     let added = 0
     for (const code of parts.assetCodes) {
       const a = await findAssetByCode(ctx, code)
-      if (!a || a.loanable !== 1 || !isRequestable(a)) skipped.push(code)
+      if (a?.loanable !== 1 || !isRequestable(a)) skipped.push(code)
       else if (!cart.assets.includes(a.code)) {
         if (cart.assets.length + cart.stock.length >= MAX_CART_ITEMS) skipped.push(code)
         else {
@@ -249,7 +249,7 @@ export function cartRoutes(ctx: AppContext): Router {
     }
     for (const line of parts.stock) {
       const s = await findStockByCode(ctx, line.code)
-      if (!s || s.loanable !== 1) skipped.push(line.code)
+      if (s?.loanable !== 1) skipped.push(line.code)
       else if (addStock(req, cart, s.code, line.quantity).ok) added++
       else skipped.push(line.code)
     }

@@ -116,7 +116,7 @@ export function publicationRoutes(ctx: AppContext): Router {
   const documentArgs = async (req: Request) => {
     const p = periodParams(req)
     const pub = await getPublication(ctx, p.fiscalYear, p.period)
-    if (!pub || !pub.snapshot || !pub.snapshotHash || !['submitted', 'reviewed', 'published'].includes(pub.status)) {
+    if (!pub?.snapshot || !pub.snapshotHash || !['submitted', 'reviewed', 'published'].includes(pub.status)) {
       throw new AppError('not_found', 'pubPages.docs.notYet')
     }
     const settings = await getSettings(ctx)
