@@ -7,7 +7,8 @@ import { pathToFileURL } from 'node:url'
 import { resolve } from 'node:path'
 
 const path = resolve(process.argv[2] ?? 'server/i18n/calendar.ts')
-const cal = (await import(pathToFileURL(path).href)) as Partial<typeof import('../server/i18n/calendar.js')> & Omit<typeof import('../server/i18n/calendar.js'), 'bangkokDateByTz' | 'daysBetweenByDateFns'>
+const cal = (await import(pathToFileURL(path).href)) as Partial<typeof import('../server/i18n/calendar.js')> &
+  Omit<typeof import('../server/i18n/calendar.js'), 'bangkokDateByTz' | 'daysBetweenByDateFns'>
 const N = 1_000_000
 const instants = Array.from({ length: 1024 }, (_, i) => new Date(Date.UTC(2020, 0, 1) + i * 86_400_000 * 2.37 + i * 3_600_000))
 const dates = instants.map((d) => cal.bangkokDate(d))

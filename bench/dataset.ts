@@ -78,7 +78,8 @@ export async function dataset(scale: BenchScale, seed: number, log: (l: string) 
   const key = cacheKey(scale, seed, day)
   const file = path.join(CACHE_DIR, `bench-${scale.name}-${seed}-${key}.db`)
   const meta = `${file}.json`
-  if (fs.existsSync(file) && fs.existsSync(meta)) return { file, cached: true, buildSeconds: 0, summary: JSON.parse(fs.readFileSync(meta, 'utf8')) as DatasetSummary }
+  if (fs.existsSync(file) && fs.existsSync(meta))
+    return { file, cached: true, buildSeconds: 0, summary: JSON.parse(fs.readFileSync(meta, 'utf8')) as DatasetSummary }
 
   fs.mkdirSync(CACHE_DIR, { recursive: true })
   const tmp = `${file}.building-${process.pid}`
@@ -98,7 +99,12 @@ export async function dataset(scale: BenchScale, seed: number, log: (l: string) 
     const cost = hashCost()
     setHashCostForTests(1024)
     try {
-      await createUser(ctx, { id: null, label: 'bench' }, { username: BENCH_USER.username, password: BENCH_USER.password, name: 'ผู้ทดสอบสมรรถนะ', roles: ['finance', 'staff'] }, { mustChangePassword: false })
+      await createUser(
+        ctx,
+        { id: null, label: 'bench' },
+        { username: BENCH_USER.username, password: BENCH_USER.password, name: 'ผู้ทดสอบสมรรถนะ', roles: ['finance', 'staff'] },
+        { mustChangePassword: false },
+      )
     } finally {
       setHashCostForTests(cost)
     }
@@ -120,7 +126,8 @@ export async function dataset(scale: BenchScale, seed: number, log: (l: string) 
     fs.writeFileSync(meta, `${JSON.stringify(summary, null, 2)}\n`)
     // Older datasets of the same scale and seed are stale now.
     for (const f of fs.readdirSync(CACHE_DIR)) {
-      if (f.startsWith(`bench-${scale.name}-${seed}-`) && !f.startsWith(path.basename(file))) fs.rmSync(path.join(CACHE_DIR, f), { force: true, recursive: true })
+      if (f.startsWith(`bench-${scale.name}-${seed}-`) && !f.startsWith(path.basename(file)))
+        fs.rmSync(path.join(CACHE_DIR, f), { force: true, recursive: true })
     }
     return { file, cached: false, buildSeconds: (Date.now() - t0) / 1000, summary }
   } catch (e) {

@@ -83,13 +83,32 @@ export interface BenchResult {
    * computeReportMs: the year's report as the app answers it (an ended year's figures are kept, report.service
    * "KEPT FIGURES"); recomputeMs: the same after the kept figures were dropped, as after a write dated in that year.
    */
-  report: { fiscalYear: number; loanItems: number; computeReportMs: number; countScanMs: number; ratio: number; recomputeMs: number; recomputeRatio: number; runs: number }
+  report: {
+    fiscalYear: number
+    loanItems: number
+    computeReportMs: number
+    countScanMs: number
+    ratio: number
+    recomputeMs: number
+    recomputeRatio: number
+    runs: number
+  }
   labels: { count: number; serviceMs: number; bareLibraryMs: number; ratio: number; runs: number }
   /**
    * The audit anchor (issue 13): a write transaction with its audit entry, committed with and without the
    * anchor line written after it; and verifying the whole chain against the anchor log ÷ the chain alone.
    */
-  anchor: { commits: number; plainCommitMs: number; anchoredCommitMs: number; commitRatio: number; entries: number; anchorLines: number; chainVerifyMs: number; anchoredVerifyMs: number; verifyRatio: number }
+  anchor: {
+    commits: number
+    plainCommitMs: number
+    anchoredCommitMs: number
+    commitRatio: number
+    entries: number
+    anchorLines: number
+    chainVerifyMs: number
+    anchoredVerifyMs: number
+    verifyRatio: number
+  }
   peakRssMb: number
   memorySource: 'VmHWM' | 'sampled'
   targets: Array<{ name: string; value: number; limit: string; met: boolean }>
@@ -134,15 +153,30 @@ function buildServer(): Promise<string> {
 async function transpileServer(): Promise<string> {
   const { build } = await import('esbuild')
   const outdir = BUILD_DIR
-  const files = ['server', 'db'].flatMap((d) => (fs.readdirSync(path.join(ROOT, d), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => path.join(ROOT, d, f)))
+  const files = ['server', 'db'].flatMap((d) =>
+    (fs.readdirSync(path.join(ROOT, d), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => path.join(ROOT, d, f)),
+  )
   fs.rmSync(outdir, { recursive: true, force: true })
-  await build({ entryPoints: [...files, path.join(ROOT, 'bench', 'server.ts')], outdir, outbase: ROOT, format: 'esm', platform: 'node', target: 'node20', sourcemap: true, logLevel: 'error' })
+  await build({
+    entryPoints: [...files, path.join(ROOT, 'bench', 'server.ts')],
+    outdir,
+    outbase: ROOT,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: true,
+    logLevel: 'error',
+  })
   return path.join(outdir, 'bench', 'server.js')
 }
 
 async function startServer(dbFile: string, profileDir: string | undefined, useTsx: boolean): Promise<Server> {
   // esbuild comes with tsx; without it the server runs under tsx (and carries its loader's memory).
-  if (!useTsx) useTsx = !(await buildServer().then(() => true, () => false))
+  if (!useTsx)
+    useTsx = !(await buildServer().then(
+      () => true,
+      () => false,
+    ))
   const entry = useTsx ? path.join(import.meta.dirname, 'server.ts') : await buildServer()
   // BENCH_NODE_FLAGS: V8 flags for the server only; by default those `npm start` uses (README "Performance").
   const flags = serverNodeFlags()
@@ -279,7 +313,8 @@ async function reportTiming(file: string, fiscalYear: number, runs: number) {
     raw.close()
     const fresh = await timed(recompute)
     const kept = await timed(served)
-    if (JSON.stringify({ ...kept, generatedAt: '' }) !== JSON.stringify({ ...fresh, generatedAt: '' })) throw new Error('the kept report differs from the recomputed one')
+    if (JSON.stringify({ ...kept, generatedAt: '' }) !== JSON.stringify({ ...fresh, generatedAt: '' }))
+      throw new Error('the kept report differs from the recomputed one')
   }
   const m = median(scan)
   return {
@@ -314,7 +349,13 @@ async function labelTiming(file: string, runs: number) {
     if (sheet.count !== ids.length) throw new Error(`label sheet made ${sheet.count} labels, expected ${ids.length}`)
   }
   await close()
-  return { count: ids.length, serviceMs: round(median(service), 1), bareLibraryMs: round(median(bare), 1), ratio: round(median(service) / median(bare), 2), runs }
+  return {
+    count: ids.length,
+    serviceMs: round(median(service), 1),
+    bareLibraryMs: round(median(bare), 1),
+    ratio: round(median(service) / median(bare), 2),
+    runs,
+  }
 }
 
 /**
@@ -355,7 +396,8 @@ async function anchorTiming(file: string, rounds: number, commits: number) {
     t = performance.now()
     const v = await verifyAudit(ctx.db, anchor)
     fullRuns.push(performance.now() - t)
-    if (v.problems.some((p) => p.code !== 'report_hash_not_audited' && p.code !== 'report_hash_mismatch')) throw new Error(`anchor verification found ${JSON.stringify(v.problems)}`)
+    if (v.problems.some((p) => p.code !== 'report_hash_not_audited' && p.code !== 'report_hash_mismatch'))
+      throw new Error(`anchor verification found ${JSON.stringify(v.problems)}`)
   }
   const anchorLines = anchor.read().records.length
   await close()
@@ -396,7 +438,14 @@ function serverNodeFlags(): string[] {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
-    options: { scale: { type: 'string' }, seed: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' }, profile: { type: 'boolean', default: false }, tsx: { type: 'boolean', default: false } },
+    options: {
+      scale: { type: 'string' },
+      seed: { type: 'string' },
+      seconds: { type: 'string' },
+      rounds: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      tsx: { type: 'boolean', default: false },
+    },
   })
   const scale = parseScale(values.scale ?? process.env.BENCH_SCALE)
   const small = scale.name === 'small'
@@ -409,7 +458,9 @@ async function main(): Promise<void> {
   const say = (l: string) => process.stdout.write(`${l}\n`)
 
   const data = await dataset(scale, seed, say)
-  say(`dataset ${path.basename(data.file)}${data.cached ? ' (cached)' : ` (built in ${data.buildSeconds.toFixed(1)} s)`}: ${data.summary.assets} assets, ${data.summary.loans} loans, ${data.summary.loanItems} loan items`)
+  say(
+    `dataset ${path.basename(data.file)}${data.cached ? ' (cached)' : ` (built in ${data.buildSeconds.toFixed(1)} s)`}: ${data.summary.assets} assets, ${data.summary.loans} loans, ${data.summary.loanItems} loan items`,
+  )
 
   // A copy per run: sessions and tokens written by the run never reach the cache.
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'yk-bench-'))
@@ -421,7 +472,11 @@ async function main(): Promise<void> {
   const reportFy = currentFy - 1 // the last complete fiscal year
   const probe = new BetterSqlite3(file, { readonly: true })
   // The QR page of the asset lent most often: the longest history a label can open.
-  const qrCode = (probe.prepare('SELECT a.code FROM asset a JOIN loan_item li ON li.asset_id = a.id GROUP BY a.id ORDER BY count(*) DESC, a.id LIMIT 1').get() as { code: string }).code
+  const qrCode = (
+    probe.prepare('SELECT a.code FROM asset a JOIN loan_item li ON li.asset_id = a.id GROUP BY a.id ORDER BY count(*) DESC, a.id LIMIT 1').get() as {
+      code: string
+    }
+  ).code
   probe.close()
 
   const profileDir = profile ? path.join(CACHE_DIR, 'profiles') : undefined
@@ -478,14 +533,30 @@ async function main(): Promise<void> {
         p99Ms: round(mean(page.map((s) => s.p99)), 1),
         requests: page.reduce((s, x) => s + x.requests, 0),
         errors: page.reduce((s, x) => s + x.errors, 0),
-        cpuMsPerRequest: round(pageCpu / Math.max(1, page.reduce((s, x) => s + x.requests, 0)), 3),
-        healthzCpuMsPerRequest: round(healthCpu / Math.max(1, health.reduce((s, x) => s + x.requests, 0)), 3),
+        cpuMsPerRequest: round(
+          pageCpu /
+            Math.max(
+              1,
+              page.reduce((s, x) => s + x.requests, 0),
+            ),
+          3,
+        ),
+        healthzCpuMsPerRequest: round(
+          healthCpu /
+            Math.max(
+              1,
+              health.reduce((s, x) => s + x.requests, 0),
+            ),
+          3,
+        ),
         healthzRps: round(mean(health.map((s) => s.rps)), 1),
         ratioToHealthz: round(mean(page.map((s) => s.rps)) / mean(health.map((s) => s.rps))),
         peakRssMb: round(peak / 1024 / 1024, 1),
       }
       http.push(row)
-      say(`  ${t.name.padEnd(18)} ${String(row.rps).padStart(8)} req/s  p50 ${row.p50Ms} ms  p99 ${row.p99Ms} ms  ÷healthz ${row.ratioToHealthz}  cpu/req ${row.cpuMsPerRequest} ms (healthz ${row.healthzCpuMsPerRequest})  peak ${row.peakRssMb} MB`)
+      say(
+        `  ${t.name.padEnd(18)} ${String(row.rps).padStart(8)} req/s  p50 ${row.p50Ms} ms  p99 ${row.p99Ms} ms  ÷healthz ${row.ratioToHealthz}  cpu/req ${row.cpuMsPerRequest} ms (healthz ${row.healthzCpuMsPerRequest})  peak ${row.peakRssMb} MB`,
+      )
     } finally {
       await server.stop()
     }
@@ -497,7 +568,9 @@ async function main(): Promise<void> {
   const labels = await labelTiming(file, small ? 2 : 5)
   say('  audit anchor…')
   const anchor = await anchorTiming(file, small ? 2 : 5, small ? 300 : 2000)
-  say(`  commit ${anchor.plainCommitMs} ms, with anchor ${anchor.anchoredCommitMs} ms (×${anchor.commitRatio}); verify ${anchor.entries} entries ${anchor.chainVerifyMs} ms, against ${anchor.anchorLines} anchor lines ${anchor.anchoredVerifyMs} ms (×${anchor.verifyRatio})`)
+  say(
+    `  commit ${anchor.plainCommitMs} ms, with anchor ${anchor.anchoredCommitMs} ms (×${anchor.commitRatio}); verify ${anchor.entries} entries ${anchor.chainVerifyMs} ms, against ${anchor.anchorLines} anchor lines ${anchor.anchoredVerifyMs} ms (×${anchor.verifyRatio})`,
+  )
   fs.rmSync(work, { recursive: true, force: true })
 
   const result: BenchResult = {
@@ -508,7 +581,15 @@ async function main(): Promise<void> {
     cpuModel: os.cpus()[0]?.model ?? '',
     scale: scale.name,
     seed,
-    dataset: { assets: data.summary.assets, loans: data.summary.loans, loanItems: data.summary.loanItems, fiscalYears: data.summary.fiscalYears, cached: data.cached, buildSeconds: data.buildSeconds, day: data.summary.day },
+    dataset: {
+      assets: data.summary.assets,
+      loans: data.summary.loans,
+      loanItems: data.summary.loanItems,
+      fiscalYears: data.summary.fiscalYears,
+      cached: data.cached,
+      buildSeconds: data.buildSeconds,
+      day: data.summary.day,
+    },
     secondsPerRun: seconds,
     rounds,
     connections,
@@ -531,8 +612,21 @@ async function main(): Promise<void> {
   fs.writeFileSync(stamped, json)
   if (only.length === 0) fs.writeFileSync(path.join(resultsDir, 'latest.json'), json)
 
-  console.table(http.map((h) => ({ target: h.target, 'req/s': h.rps, 'p50 ms': h.p50Ms, 'p99 ms': h.p99Ms, errors: h.errors, 'cpu ms/req': h.cpuMsPerRequest, '÷ healthz': h.ratioToHealthz, 'peak MB': h.peakRssMb })))
-  say(`year ${report.fiscalYear} statistics: ${report.computeReportMs} ms as served (kept), ${report.recomputeMs} ms recomputed, vs count(*) over ${report.loanItems} loan items ${report.countScanMs} ms → ${report.ratio}× (recomputed ${report.recomputeRatio}×)`)
+  console.table(
+    http.map((h) => ({
+      target: h.target,
+      'req/s': h.rps,
+      'p50 ms': h.p50Ms,
+      'p99 ms': h.p99Ms,
+      errors: h.errors,
+      'cpu ms/req': h.cpuMsPerRequest,
+      '÷ healthz': h.ratioToHealthz,
+      'peak MB': h.peakRssMb,
+    })),
+  )
+  say(
+    `year ${report.fiscalYear} statistics: ${report.computeReportMs} ms as served (kept), ${report.recomputeMs} ms recomputed, vs count(*) over ${report.loanItems} loan items ${report.countScanMs} ms → ${report.ratio}× (recomputed ${report.recomputeRatio}×)`,
+  )
   say(`labels: ${labels.count} in ${labels.serviceMs} ms vs bare qrcode ${labels.bareLibraryMs} ms → ${labels.ratio}×`)
   say(`server peak memory: ${result.peakRssMb} MB (${result.memorySource})`)
   console.table(result.targets)

@@ -144,8 +144,23 @@ export const ASSET_STATUSES = ['available', 'on_loan', 'in_repair', 'lost', 'dis
 export type AssetStatus = (typeof ASSET_STATUSES)[number]
 
 export const CATEGORY_CODES = [
-  'office', 'education', 'vehicle', 'agriculture', 'construction', 'electrical', 'advertising', 'science',
-  'household', 'factory', 'sports', 'survey', 'music', 'computer', 'weapon', 'field', 'other',
+  'office',
+  'education',
+  'vehicle',
+  'agriculture',
+  'construction',
+  'electrical',
+  'advertising',
+  'science',
+  'household',
+  'factory',
+  'sports',
+  'survey',
+  'music',
+  'computer',
+  'weapon',
+  'field',
+  'other',
 ] as const
 
 export interface CategoryTable {

@@ -28,7 +28,21 @@ function header(): string[] {
 }
 
 function row(i: number): string[] {
-  return [String(i), `416-66-${String(i).padStart(5, '0')}`, `โต๊ะทำงานเหล็ก ${i}`, i % 2 ? 'ครุภัณฑ์สำนักงาน' : 'คอมพิวเตอร์', 'Acer', `SN${i}`, 'กองคลัง', `ห้อง ${i % 20}`, `${(i % 28) + 1}/${(i % 12) + 1}/2566`, '7,900.00', 'งบประมาณ', 'ได้', '']
+  return [
+    String(i),
+    `416-66-${String(i).padStart(5, '0')}`,
+    `โต๊ะทำงานเหล็ก ${i}`,
+    i % 2 ? 'ครุภัณฑ์สำนักงาน' : 'คอมพิวเตอร์',
+    'Acer',
+    `SN${i}`,
+    'กองคลัง',
+    `ห้อง ${i % 20}`,
+    `${(i % 28) + 1}/${(i % 12) + 1}/2566`,
+    '7,900.00',
+    'งบประมาณ',
+    'ได้',
+    '',
+  ]
 }
 
 async function buildFile(): Promise<Buffer> {
@@ -68,10 +82,27 @@ async function main() {
   const handle = openDb(path.join(dir, 'bench.db'))
   try {
     await migrateToLatest(handle.db)
-    const ctx: AppContext = { db: handle.db, clock: systemClock, config: loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: 'http://localhost' }), logger: pino({ level: 'silent' }) }
+    const ctx: AppContext = {
+      db: handle.db,
+      clock: systemClock,
+      config: loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: 'http://localhost' }),
+      logger: pino({ level: 'silent' }),
+    }
     const user = await handle.db
       .insertInto('app_user')
-      .values({ username: 'bench', name: 'bench', position: '', department_id: null, borrower_type: 'employee', phone: '', password_hash: 'x', locale: 'th', created_at: '', updated_at: '', password_changed_at: '' })
+      .values({
+        username: 'bench',
+        name: 'bench',
+        position: '',
+        department_id: null,
+        borrower_type: 'employee',
+        phone: '',
+        password_hash: 'x',
+        locale: 'th',
+        created_at: '',
+        updated_at: '',
+        password_changed_at: '',
+      })
       .returning('id')
       .executeTakeFirstOrThrow()
     // A first, small import warms the code up, as a running server already is.

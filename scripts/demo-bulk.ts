@@ -64,10 +64,26 @@ type Status = 'pending' | 'approved' | 'on_loan' | 'returned' | 'rejected' | 'ca
 type Outcome = 'on_time' | 'late' | 'very_late' | 'damaged' | 'lost' | 'rejected' | 'cancelled' | 'expired' | 'never_returned'
 
 const OUTCOMES: ReadonlyArray<readonly [Outcome, number]> = [
-  ['on_time', 74], ['late', 9], ['very_late', 3], ['damaged', 2], ['lost', 0.5], ['rejected', 5], ['cancelled', 4], ['expired', 2], ['never_returned', 0.05],
+  ['on_time', 74],
+  ['late', 9],
+  ['very_late', 3],
+  ['damaged', 2],
+  ['lost', 0.5],
+  ['rejected', 5],
+  ['cancelled', 4],
+  ['expired', 2],
+  ['never_returned', 0.05],
 ]
 
-const PURPOSES = ['ใช้ในการประชุมประชาคมหมู่บ้าน', 'ใช้ในโครงการอบรมผู้สูงอายุ', 'ออกหน่วยบริการเคลื่อนที่', 'ใช้ในงานบุญประจำปี', 'ใช้ในงานฌาปนกิจ', 'ใช้ในงานทอดกฐิน', 'ใช้ในการรณรงค์ป้องกันไข้เลือดออก']
+const PURPOSES = [
+  'ใช้ในการประชุมประชาคมหมู่บ้าน',
+  'ใช้ในโครงการอบรมผู้สูงอายุ',
+  'ออกหน่วยบริการเคลื่อนที่',
+  'ใช้ในงานบุญประจำปี',
+  'ใช้ในงานฌาปนกิจ',
+  'ใช้ในงานทอดกฐิน',
+  'ใช้ในการรณรงค์ป้องกันไข้เลือดออก',
+]
 
 interface Person {
   id: number
@@ -91,9 +107,15 @@ export async function generateBulk(ctx: AppContext, raw: BetterSqlite3.Database,
   const firstN = dayNum(fiscalYearRange(currentFy - years + 1).from)
 
   const q = <T>(s: string, ...p: unknown[]) => raw.prepare(s).all(...p) as T[]
-  const finance = q<Person>(`SELECT u.id, u.department_id, u.borrower_type FROM app_user u JOIN user_role r ON r.user_id = u.id AND r.role = 'finance' WHERE u.active = 1 ORDER BY u.id`)
-  const executives = q<Person>(`SELECT u.id, u.department_id, u.borrower_type FROM app_user u JOIN user_role r ON r.user_id = u.id AND r.role = 'executive' WHERE u.active = 1 ORDER BY u.id`)
-  const staff = q<Person>(`SELECT u.id, u.department_id, u.borrower_type FROM app_user u JOIN user_role r ON r.user_id = u.id AND r.role = 'staff' WHERE u.active = 1 ORDER BY u.id`)
+  const finance = q<Person>(
+    `SELECT u.id, u.department_id, u.borrower_type FROM app_user u JOIN user_role r ON r.user_id = u.id AND r.role = 'finance' WHERE u.active = 1 ORDER BY u.id`,
+  )
+  const executives = q<Person>(
+    `SELECT u.id, u.department_id, u.borrower_type FROM app_user u JOIN user_role r ON r.user_id = u.id AND r.role = 'executive' WHERE u.active = 1 ORDER BY u.id`,
+  )
+  const staff = q<Person>(
+    `SELECT u.id, u.department_id, u.borrower_type FROM app_user u JOIN user_role r ON r.user_id = u.id AND r.role = 'staff' WHERE u.active = 1 ORDER BY u.id`,
+  )
   const externals = q<{ id: number; type: string; organisation: string }>(`SELECT id, type, organisation FROM external_borrower ORDER BY id`)
   if (finance.length === 0 || executives.length === 0 || staff.length === 0) throw new Error('generateBulk needs the demo agency first (generateDemo)')
   const categories = new Map(q<{ id: number; code: string }>(`SELECT id, code FROM category`).map((c) => [c.code, c.id]))
@@ -174,8 +196,12 @@ export async function generateBulk(ctx: AppContext, raw: BetterSqlite3.Database,
   const insItem = raw.prepare(
     `INSERT INTO loan_item (loan_id, asset_id, handed_over_at, handed_over_by, returned_at, returned_on, received_by, returned_by_name, condition, note) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)`,
   )
-  const insApproval = raw.prepare(`INSERT INTO loan_approval (loan_id, step, by_user_id, by_name, recorded_by, at, note, on_paper, paper_date) VALUES (?, ?, ?, ?, ?, ?, ?, 0, NULL)`)
-  const insFollowUp = raw.prepare(`INSERT INTO follow_up (loan_id, on_date, method, letter_number, letter_date, note, created_by, created_at) VALUES (?, ?, 'phone', '', NULL, ?, ?, ?)`)
+  const insApproval = raw.prepare(
+    `INSERT INTO loan_approval (loan_id, step, by_user_id, by_name, recorded_by, at, note, on_paper, paper_date) VALUES (?, ?, ?, ?, ?, ?, ?, 0, NULL)`,
+  )
+  const insFollowUp = raw.prepare(
+    `INSERT INTO follow_up (loan_id, on_date, method, letter_number, letter_date, note, created_by, created_at) VALUES (?, ?, 'phone', '', NULL, ?, ?, ?)`,
+  )
   const insComp = raw.prepare(
     `INSERT INTO compensation (loan_id, loan_item_id, incident, incident_on, quantity, method, current_price_satang, proposed_satang, decided_satang, order_ref, police_ref, receipt_ref, settled_on, note, created_at, updated_at)
      VALUES (?, ?, ?, ?, 1, ?, ?, NULL, ?, ?, '', '', ?, '', ?, ?)`,
@@ -201,7 +227,11 @@ export async function generateBulk(ctx: AppContext, raw: BetterSqlite3.Database,
 
   const oneLoan = (d: number): number => {
     const outcome = rng.weighted(OUTCOMES)
-    const who = rng.weighted([['staff', 55], ['community', 35], ['agency', 10]] as const)
+    const who = rng.weighted([
+      ['staff', 55],
+      ['community', 35],
+      ['agency', 10],
+    ] as const)
     const lead = who === 'staff' ? rng.int(0, 3) : rng.int(2, 7)
     const start = d + lead
     const length = who === 'staff' ? rng.int(1, 7) : rng.int(2, 5)
@@ -219,7 +249,15 @@ export async function generateBulk(ctx: AppContext, raw: BetterSqlite3.Database,
 
     const nItems = who === 'staff' ? rng.int(1, 4) : rng.int(1, 5)
     const holdUntil =
-      status === 'on_loan' ? Infinity : status === 'returned' ? back + (outcome === 'damaged' ? 14 : 0) : status === 'approved' || status === 'pending' ? due : status === 'expired' ? start + 3 : start - 1
+      status === 'on_loan'
+        ? Infinity
+        : status === 'returned'
+          ? back + (outcome === 'damaged' ? 14 : 0)
+          : status === 'approved' || status === 'pending'
+            ? due
+            : status === 'expired'
+              ? start + 3
+              : start - 1
     const chosen: BulkAsset[] = []
     for (let tries = 0; chosen.length < nItems && tries < 30; tries++) {
       const a = loanable[Math.floor(rng.float() * loanable.length)]!
@@ -288,7 +326,8 @@ export async function generateBulk(ctx: AppContext, raw: BetterSqlite3.Database,
     if (approved) insApproval.run(loanId, 'approve', approver.id, names.get(approver.id) ?? '', approver.id, decidedAt, kind === 'in_premises' ? '' : 'อนุมัติ')
     const receiver = status === 'returned' ? other(finance, borrower?.id ?? null) : undefined
     for (const [i, a] of chosen.entries()) {
-      const condition = status !== 'returned' ? null : outcome === 'damaged' && i === 0 ? 'damaged' : outcome === 'lost' && i === chosen.length - 1 ? 'lost' : 'good'
+      const condition =
+        status !== 'returned' ? null : outcome === 'damaged' && i === 0 ? 'damaged' : outcome === 'lost' && i === chosen.length - 1 ? 'lost' : 'good'
       const r = insItem.run(
         loanId,
         a.id,
@@ -364,7 +403,9 @@ export async function generateBulk(ctx: AppContext, raw: BetterSqlite3.Database,
   // ---- final states: asset status, status history, loan numbers
   raw.transaction(() => {
     const setStatus = raw.prepare(`UPDATE asset SET status = ?, updated_at = ? WHERE id = ?`)
-    const ev = hasStatusEvents ? raw.prepare(`INSERT INTO asset_status_event (asset_id, from_status, to_status, on_date, at) VALUES (?, ?, ?, ?, ?)`) : undefined
+    const ev = hasStatusEvents
+      ? raw.prepare(`INSERT INTO asset_status_event (asset_id, from_status, to_status, on_date, at) VALUES (?, ?, ?, ?, ?)`)
+      : undefined
     const created = raw.prepare(`SELECT created_at FROM asset WHERE id = ?`)
     for (const a of assets) {
       const c = (created.get(a.id) as { created_at: string }).created_at
@@ -374,7 +415,9 @@ export async function generateBulk(ctx: AppContext, raw: BetterSqlite3.Database,
         ev?.run(a.id, 'available', a.status, bangkokDate(new Date(a.changedAt)), a.changedAt)
       }
     }
-    const seqUp = raw.prepare(`INSERT INTO loan_number (fiscal_year, last_seq) VALUES (?, ?) ON CONFLICT (fiscal_year) DO UPDATE SET last_seq = excluded.last_seq`)
+    const seqUp = raw.prepare(
+      `INSERT INTO loan_number (fiscal_year, last_seq) VALUES (?, ?) ON CONFLICT (fiscal_year) DO UPDATE SET last_seq = excluded.last_seq`,
+    )
     for (const [fy, s] of lastSeq) seqUp.run(fy, s)
   })()
   log(`  bulk: ${loans} loans, ${items} loan items (${((Date.now() - t1) / 1000).toFixed(1)} s)`)
@@ -384,7 +427,12 @@ export async function generateBulk(ctx: AppContext, raw: BetterSqlite3.Database,
   await writeTransaction(ctx.db, async (trx) => {
     await append(trx, ctx.clock, CLI_ACTOR, { action: 'demo.bulk_assets', entity: 'asset', entityId: null, data: { count: assets.length, seed: opts.seed } })
     for (const fy of fiscalYears) {
-      await append(trx, ctx.clock, CLI_ACTOR, { action: 'demo.bulk_loaded', entity: 'loan', entityId: null, data: { fiscalYear: fy, ...byYear.get(fy)!, seed: opts.seed } })
+      await append(trx, ctx.clock, CLI_ACTOR, {
+        action: 'demo.bulk_loaded',
+        entity: 'loan',
+        entityId: null,
+        data: { fiscalYear: fy, ...byYear.get(fy)!, seed: opts.seed },
+      })
     }
   })
   return { assets: assets.length, loans, loanItems: items, fiscalYears, byStatus }

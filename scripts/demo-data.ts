@@ -199,7 +199,11 @@ export async function demoSignIns(db: Db): Promise<DemoSignIn[]> {
   const rows = await db
     .selectFrom('app_user')
     .select(['username', 'name', 'position'])
-    .where('username', 'in', SIGN_INS.map((s) => s.username))
+    .where(
+      'username',
+      'in',
+      SIGN_INS.map((s) => s.username),
+    )
     .where('active', '=', 1)
     .execute()
   const out: DemoSignIn[] = []
@@ -217,7 +221,20 @@ export async function demoPaperCounts(db: Db, now: Date): Promise<DemoPaperCount
   const rows = await db
     .selectFrom('loan_approval as pa')
     .innerJoin('loan as l', 'l.id', 'pa.loan_id')
-    .select(['pa.by_user_id', 'pa.recorded_by', 'pa.at', 'pa.confirmed_at', 'pa.disputed_at', 'pa.voided_at', 'pa.evidence_id', 'l.status', 'l.requested_by', 'l.handed_over_by', 'l.handed_over_at', 'l.entered_after_fact'])
+    .select([
+      'pa.by_user_id',
+      'pa.recorded_by',
+      'pa.at',
+      'pa.confirmed_at',
+      'pa.disputed_at',
+      'pa.voided_at',
+      'pa.evidence_id',
+      'l.status',
+      'l.requested_by',
+      'l.handed_over_by',
+      'l.handed_over_at',
+      'l.entered_after_fact',
+    ])
     .where('pa.step', '=', 'approve')
     .where('pa.on_paper', '=', 1)
     .execute()
@@ -235,7 +252,9 @@ export async function demoPaperCounts(db: Db, now: Date): Promise<DemoPaperCount
     noAccount: standing.filter((r) => r.by_user_id === null).length,
     withoutScan: standing.filter((r) => r.evidence_id === null).length,
     // One sitting: the hand-over written in the same step as the approval it follows.
-    counter: standing.filter((r) => r.entered_after_fact === 0 && r.requested_by === r.recorded_by && r.handed_over_by === r.recorded_by && r.handed_over_at === r.at).length,
+    counter: standing.filter(
+      (r) => r.entered_after_fact === 0 && r.requested_by === r.recorded_by && r.handed_over_by === r.recorded_by && r.handed_over_at === r.at,
+    ).length,
     afterTheFact: standing.filter((r) => r.entered_after_fact === 1).length,
   }
 }
@@ -297,8 +316,18 @@ const DEPARTMENTS = [
 ] as const
 
 export const VILLAGES = [
-  'บ้านหนองน้ำใส', 'บ้านโคกสะอาด', 'บ้านดงเย็น', 'บ้านหนองบัวทอง', 'บ้านนาคำ', 'บ้านโนนสว่าง',
-  'บ้านห้วยทราย', 'บ้านป่าหวาย', 'บ้านคำเจริญ', 'บ้านโพธิ์ศรี', 'บ้านหนองแวง', 'บ้านสร้างแก้ว',
+  'บ้านหนองน้ำใส',
+  'บ้านโคกสะอาด',
+  'บ้านดงเย็น',
+  'บ้านหนองบัวทอง',
+  'บ้านนาคำ',
+  'บ้านโนนสว่าง',
+  'บ้านห้วยทราย',
+  'บ้านป่าหวาย',
+  'บ้านคำเจริญ',
+  'บ้านโพธิ์ศรี',
+  'บ้านหนองแวง',
+  'บ้านสร้างแก้ว',
 ]
 export const TEMPLES = ['วัดศรีสว่างอารมณ์', 'วัดป่าโพธิ์ทอง', 'วัดบ้านโคกสะอาด', 'วัดดงเย็นวนาราม', 'วัดสระแก้วคงคา']
 const SCHOOLS = ['โรงเรียนบ้านหนองน้ำใส', 'โรงเรียนบ้านโคกสะอาดวิทยา', 'โรงเรียนบ้านนาคำ', 'ศูนย์พัฒนาเด็กเล็ก อบต.หนองน้ำใส']
@@ -312,7 +341,26 @@ const AGENCIES = [
 ]
 const GIVEN_M = ['สมชาย', 'ประสิทธิ์', 'วีระพงษ์', 'อนุชา', 'ธนากร', 'สุรชัย', 'ณัฐพล', 'บุญมี', 'ทองดี', 'เกียรติศักดิ์', 'ชาญวิทย์', 'พงษ์ศักดิ์', 'อำนาจ', 'สมบัติ', 'วิชัย', 'จักรพันธ์']
 const GIVEN_F = ['สมศรี', 'มาลัย', 'กาญจนา', 'วิไลวรรณ', 'นงลักษณ์', 'สุภาพร', 'พิมพ์ชนก', 'อรุณี', 'บัวผัน', 'จันทร์เพ็ญ', 'ปราณี', 'รัตนา', 'ศิริพร', 'ดวงใจ', 'ลำดวน', 'เพ็ญศรี']
-const FAMILY = ['ใจดี', 'ศรีสุข', 'บุญเรือง', 'แก้วมณี', 'พรหมวงศ์', 'ทองคำ', 'สายสุวรรณ', 'ชัยมงคล', 'ภูมิสวัสดิ์', 'วงศ์ใหญ่', 'นามวงศ์', 'คำแสน', 'สีทา', 'พันธ์ดี', 'มูลมาตย์', 'จันทร์หอม', 'ดวงแก้ว', 'อินทร์แปลง']
+const FAMILY = [
+  'ใจดี',
+  'ศรีสุข',
+  'บุญเรือง',
+  'แก้วมณี',
+  'พรหมวงศ์',
+  'ทองคำ',
+  'สายสุวรรณ',
+  'ชัยมงคล',
+  'ภูมิสวัสดิ์',
+  'วงศ์ใหญ่',
+  'นามวงศ์',
+  'คำแสน',
+  'สีทา',
+  'พันธ์ดี',
+  'มูลมาตย์',
+  'จันทร์หอม',
+  'ดวงแก้ว',
+  'อินทร์แปลง',
+]
 
 export interface AssetTemplate {
   name: string
@@ -325,12 +373,36 @@ export interface AssetTemplate {
 }
 
 export const ASSET_TEMPLATES: AssetTemplate[] = [
-  { name: 'เครื่องขยายเสียงพร้อมลำโพง', category: 'advertising', prefix: '417', price: [8500, 25000], brands: ['NPE', 'Proplus', 'JBL'], weight: 12, loanable: true },
+  {
+    name: 'เครื่องขยายเสียงพร้อมลำโพง',
+    category: 'advertising',
+    prefix: '417',
+    price: [8500, 25000],
+    brands: ['NPE', 'Proplus', 'JBL'],
+    weight: 12,
+    loanable: true,
+  },
   { name: 'ลำโพงเคลื่อนที่', category: 'advertising', prefix: '417', price: [4500, 12000], brands: ['Soundmilan', 'JBL'], weight: 10, loanable: true },
   { name: 'ไมโครโฟนไร้สาย', category: 'advertising', prefix: '417', price: [2500, 6500], brands: ['Shure', 'Sherman'], weight: 12, loanable: true },
-  { name: 'โปรเจคเตอร์', category: 'advertising', prefix: '417', price: [14000, 32000], brands: ['Epson EB-X51', 'BenQ MX560', 'Optoma'], weight: 10, loanable: true },
+  {
+    name: 'โปรเจคเตอร์',
+    category: 'advertising',
+    prefix: '417',
+    price: [14000, 32000],
+    brands: ['Epson EB-X51', 'BenQ MX560', 'Optoma'],
+    weight: 10,
+    loanable: true,
+  },
   { name: 'จอรับภาพแบบขาตั้ง', category: 'advertising', prefix: '417', price: [2500, 6000], brands: ['Vertex', 'Apollo'], weight: 8, loanable: true },
-  { name: 'กล้องถ่ายภาพดิจิทัล', category: 'advertising', prefix: '417', price: [12000, 28000], brands: ['Canon EOS 250D', 'Nikon D3500'], weight: 8, loanable: true },
+  {
+    name: 'กล้องถ่ายภาพดิจิทัล',
+    category: 'advertising',
+    prefix: '417',
+    price: [12000, 28000],
+    brands: ['Canon EOS 250D', 'Nikon D3500'],
+    weight: 8,
+    loanable: true,
+  },
   { name: 'กล้องถ่ายวีดีโอ', category: 'advertising', prefix: '417', price: [15000, 35000], brands: ['Sony HDR', 'Panasonic'], weight: 4, loanable: true },
   { name: 'เต็นท์ผ้าใบโครงเหล็ก ขนาด 4x8 เมตร', category: 'household', prefix: '414', price: [9000, 16000], brands: [''], weight: 14, loanable: true },
   { name: 'โต๊ะพับอเนกประสงค์', category: 'office', prefix: '401', price: [1200, 2800], brands: ['Sure', 'Lucky'], weight: 16, loanable: true },
@@ -389,14 +461,41 @@ type Outcome =
 
 /** Forced first in each fiscal year, so that even a tiny scale shows every outcome. */
 const FORCED: Outcome[] = [
-  'on_time', 'never_returned', 'late', 'late_followed', 'extended', 'extension_refused', 'damaged', 'lost', 'rejected',
-  'cancelled_pending', 'cancelled_approved', 'expired', 'after_fact', 'partial', 'counter', 'paper_voided',
+  'on_time',
+  'never_returned',
+  'late',
+  'late_followed',
+  'extended',
+  'extension_refused',
+  'damaged',
+  'lost',
+  'rejected',
+  'cancelled_pending',
+  'cancelled_approved',
+  'expired',
+  'after_fact',
+  'partial',
+  'counter',
+  'paper_voided',
 ]
 
 const WEIGHTS: ReadonlyArray<readonly [Outcome, number]> = [
-  ['on_time', 48], ['late', 9], ['late_followed', 5], ['extended', 6], ['extension_refused', 1], ['damaged', 4], ['lost', 2],
-  ['rejected', 5], ['cancelled_pending', 4], ['cancelled_approved', 3], ['expired', 3], ['after_fact', 7], ['partial', 3],
-  ['never_returned', 0.4], ['counter', 3], ['paper_voided', 0.5],
+  ['on_time', 48],
+  ['late', 9],
+  ['late_followed', 5],
+  ['extended', 6],
+  ['extension_refused', 1],
+  ['damaged', 4],
+  ['lost', 2],
+  ['rejected', 5],
+  ['cancelled_pending', 4],
+  ['cancelled_approved', 3],
+  ['expired', 3],
+  ['after_fact', 7],
+  ['partial', 3],
+  ['never_returned', 0.4],
+  ['counter', 3],
+  ['paper_voided', 0.5],
 ]
 
 type BorrowerKind = 'staff' | 'community' | 'agency'
@@ -487,12 +586,28 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
     roles: [...roles].sort(),
     mustChangePassword: false,
   })
-  const makePerson = async (username: string, roles: Role[], name: string, position: string, dep: string, borrowerType: CurrentUser['borrowerType'] = 'employee') => {
+  const makePerson = async (
+    username: string,
+    roles: Role[],
+    name: string,
+    position: string,
+    dep: string,
+    borrowerType: CurrentUser['borrowerType'] = 'employee',
+  ) => {
     step()
     const row = await createUser(
       ctx,
       CLI_ACTOR,
-      { username, password: DEMO_PASSWORD, name, position, roles, departmentId: deps.get(dep) ?? null, borrowerType, phone: `08${rng.int(10000000, 99999999)}` },
+      {
+        username,
+        password: DEMO_PASSWORD,
+        name,
+        position,
+        roles,
+        departmentId: deps.get(dep) ?? null,
+        borrowerType,
+        phone: `08${rng.int(10000000, 99999999)}`,
+      },
       { mustChangePassword: false },
     )
     return toCurrent(row, roles)
@@ -512,15 +627,39 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
   setHashCostForTests(Math.min(cost, 1024))
   try {
     const k = Math.max(1, Math.round(scale))
-    for (let i = 3; i <= 1 + 2 * k; i++) finance.push(await makePerson(`finance${i}`, ['finance'], personName(), rng.pick(['นักวิชาการพัสดุ', 'เจ้าพนักงานการเงินและบัญชี', 'ผู้ช่วยเจ้าพนักงานพัสดุ']), 'finance'))
+    for (let i = 3; i <= 1 + 2 * k; i++)
+      finance.push(
+        await makePerson(`finance${i}`, ['finance'], personName(), rng.pick(['นักวิชาการพัสดุ', 'เจ้าพนักงานการเงินและบัญชี', 'ผู้ช่วยเจ้าพนักงานพัสดุ']), 'finance'),
+      )
     executives.push(await makePerson('executive2', ['executive'], PEOPLE.deputyMayor.name, PEOPLE.deputyMayor.position, 'office'))
-    for (let i = 2; i <= 1 + 2 * k; i++) committee.push(await makePerson(`committee${i}`, ['committee', 'staff'], personName(), rng.pick(['นักจัดการงานทั่วไป', 'นายช่างโยธา', 'นักพัฒนาชุมชน']), rng.pick(DEPARTMENTS)[0]))
+    for (let i = 2; i <= 1 + 2 * k; i++)
+      committee.push(
+        await makePerson(
+          `committee${i}`,
+          ['committee', 'staff'],
+          personName(),
+          rng.pick(['นักจัดการงานทั่วไป', 'นายช่างโยธา', 'นักพัฒนาชุมชน']),
+          rng.pick(DEPARTMENTS)[0],
+        ),
+      )
     const nStaff = Math.max(4, Math.round(20 * scale))
-    const types: ReadonlyArray<readonly [CurrentUser['borrowerType'], number]> = [['employee', 10], ['contract', 5], ['teacher', 3], ['volunteer', 2], ['council', 2]]
+    const types: ReadonlyArray<readonly [CurrentUser['borrowerType'], number]> = [
+      ['employee', 10],
+      ['contract', 5],
+      ['teacher', 3],
+      ['volunteer', 2],
+      ['council', 2],
+    ]
     for (let i = 2; i <= nStaff; i++) {
       const type = rng.weighted(types)
       const dep = type === 'teacher' ? 'education' : type === 'volunteer' ? 'health' : rng.pick(DEPARTMENTS)[0]
-      const positions: Record<string, string> = { employee: 'นักวิชาการ', contract: 'พนักงานจ้างตามภารกิจ', teacher: 'ครูผู้ดูแลเด็ก', volunteer: 'อาสาสมัครสาธารณสุข', council: 'สมาชิกสภา อบต.' }
+      const positions: Record<string, string> = {
+        employee: 'นักวิชาการ',
+        contract: 'พนักงานจ้างตามภารกิจ',
+        teacher: 'ครูผู้ดูแลเด็ก',
+        volunteer: 'อาสาสมัครสาธารณสุข',
+        council: 'สมาชิกสภา อบต.',
+      }
       const position = positions[type] ?? ''
       staff.push(await makePerson(`staff${i}`, i % 7 === 0 ? ['staff', 'admin'] : ['staff'], personName(), position, dep, type))
     }
@@ -558,9 +697,13 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
   const nAssets = Math.max(40, Math.round(300 * scale))
   const firstYearCe = Number(firstDay.slice(0, 4))
   const picks: AssetTemplate[] = []
-  for (let i = 0; i < nAssets; i++) picks.push(i < ASSET_TEMPLATES.length ? ASSET_TEMPLATES[i]! : rng.weighted(ASSET_TEMPLATES.map((t) => [t, t.weight] as const)))
+  for (let i = 0; i < nAssets; i++)
+    picks.push(i < ASSET_TEMPLATES.length ? ASSET_TEMPLATES[i]! : rng.weighted(ASSET_TEMPLATES.map((t) => [t, t.weight] as const)))
   const dated = picks
-    .map((t) => ({ t, acquired: `${rng.int(firstYearCe - 12, firstYearCe)}-${String(rng.int(1, 12)).padStart(2, '0')}-${String(rng.int(1, 28)).padStart(2, '0')}` }))
+    .map((t) => ({
+      t,
+      acquired: `${rng.int(firstYearCe - 12, firstYearCe)}-${String(rng.int(1, 12)).padStart(2, '0')}-${String(rng.int(1, 28)).padStart(2, '0')}`,
+    }))
     .sort((a, b) => (a.acquired < b.acquired ? -1 : a.acquired > b.acquired ? 1 : 0))
   setDay(addDays(firstDay, -10))
   for (const { t, acquired } of dated) {
@@ -596,7 +739,14 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
   for (const s of STOCK_ITEMS) {
     step()
     const quantity = Math.max(1, Math.round(s.quantity * Math.max(1, scale)))
-    const row = await createStock(ctx, actorOf(finance[0]!), { code: s.code, name: s.name, unit: s.unit, quantity, categoryId: categories.get(s.category) ?? null, location: 'โรงเก็บพัสดุ อบต.' })
+    const row = await createStock(ctx, actorOf(finance[0]!), {
+      code: s.code,
+      name: s.name,
+      unit: s.unit,
+      quantity,
+      categoryId: categories.get(s.category) ?? null,
+      location: 'โรงเก็บพัสดุ อบต.',
+    })
     stockList.push({ id: row.id, code: row.code, owned: quantity, inRepair: 0, price: s.price, holds: [] })
   }
   const byName = (n: string) => assetsList.filter((a) => a.name === n && a.loanable)
@@ -614,7 +764,11 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
   await createKit(ctx, actorOf(finance[0]!), {
     code: 'ชุด-002',
     name: 'ชุดจัดงานกลางแจ้ง (เต็นท์ 2 หลัง เก้าอี้ 50 ตัว โต๊ะ 6 ตัว)',
-    parts: [{ code: '490-66-0002', quantity: 2 }, { code: '490-66-0001', quantity: 50 }, { code: '490-66-0004', quantity: 6 }],
+    parts: [
+      { code: '490-66-0002', quantity: 2 },
+      { code: '490-66-0001', quantity: 50 },
+      { code: '490-66-0004', quantity: 6 },
+    ],
   })
   kits.push({ code: 'ชุด-002', assets: [] })
 
@@ -642,7 +796,14 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
     })
   }
   const agencies: ExternalRef[] = AGENCIES.map((org) => ({
-    input: { type: 'agency', name: personName(), organisation: org, phone: `0 4499 ${rng.int(1000, 9999)}`, address: `อำเภอโพธิ์งาม จังหวัด${AGENCY.province}`, villageNo: '' },
+    input: {
+      type: 'agency',
+      name: personName(),
+      organisation: org,
+      phone: `0 4499 ${rng.int(1000, 9999)}`,
+      address: `อำเภอโพธิ์งาม จังหวัด${AGENCY.province}`,
+      villageNo: '',
+    },
   }))
 
   // ---- the agenda: what happens on which day
@@ -672,8 +833,16 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
   /** In the premises: the ผอ.กองคลัง or higher; outside: the นายก, the ปลัด (delegated) or another executive. */
   const pickApprover = (kind: string): PaperApprover =>
     kind === 'in_premises'
-      ? rng.weighted([[DIRECTOR, 6], [CHIEF, 2], [MAYOR, 1]] as const)
-      : rng.weighted([[MAYOR, 6], [CHIEF, 3], [DEPUTY, 1]] as const)
+      ? rng.weighted([
+          [DIRECTOR, 6],
+          [CHIEF, 2],
+          [MAYOR, 1],
+        ] as const)
+      : rng.weighted([
+          [MAYOR, 6],
+          [CHIEF, 3],
+          [DEPUTY, 1],
+        ] as const)
   let scans = 0
   const slip = (): NewAttachment => {
     scans++
@@ -699,13 +868,23 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
     return answersLeft.get(fy)!
   }
   /** Until a fiscal year has shown every answer, its paper loans entered by finance name an approver with an account. */
-  const approverFor = (fy: number, kind: string): PaperApprover =>
-    answersOf(fy).length > 0 ? (kind === 'in_premises' ? DIRECTOR : MAYOR) : pickApprover(kind)
+  const approverFor = (fy: number, kind: string): PaperApprover => (answersOf(fy).length > 0 ? (kind === 'in_premises' ? DIRECTOR : MAYOR) : pickApprover(kind))
   const answerFor = (fy: number, mayDispute: boolean): Answer => {
     const left = answersOf(fy)
     const i = left.findIndex((a) => mayDispute || a !== 'dispute')
     if (i >= 0) return left.splice(i, 1)[0]!
-    return rng.weighted<Answer>(mayDispute ? [['confirm', 80], ['none', 15], ['dispute', 5]] : [['confirm', 85], ['none', 15]])
+    return rng.weighted<Answer>(
+      mayDispute
+        ? [
+            ['confirm', 80],
+            ['none', 15],
+            ['dispute', 5],
+          ]
+        : [
+            ['confirm', 85],
+            ['none', 15],
+          ],
+    )
   }
   const DISPUTES = ['ข้าพเจ้าไม่ได้ลงนามในใบยืมฉบับนี้', 'ลายมือชื่อในใบยืมไม่ใช่ของข้าพเจ้า', 'ไม่ได้อนุมัติ เนื่องจากพัสดุต้องใช้ในราชการ']
   /** The named approver answers in the app, some days later (nothing for one without an account). */
@@ -731,13 +910,28 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
   }
 
   const freeAsset = (a: DemoAsset, from: string) => !a.gone && a.loanable && !kitAssetIds.has(a.id) && a.holds.every((h) => h.until < from)
-  const stockFree = (s: DemoStock, from: string, until: string) => s.owned - s.inRepair - s.holds.filter((h) => h.until >= from && h.from <= until).reduce((n, h) => n + h.qty, 0)
+  const stockFree = (s: DemoStock, from: string, until: string) =>
+    s.owned - s.inRepair - s.holds.filter((h) => h.until >= from && h.from <= until).reduce((n, h) => n + h.qty, 0)
 
   const PURPOSE_STAFF = [
-    'ใช้ในการประชุมประชาคมหมู่บ้าน', 'ใช้ในโครงการอบรมผู้สูงอายุ', 'ออกหน่วยบริการเคลื่อนที่', 'ใช้ในโครงการวันเด็กแห่งชาติ',
-    'ใช้ในการประชุมสภา อบต.', 'ใช้ถ่ายภาพกิจกรรมโครงการ', 'ตัดหญ้าริมทางสาธารณะ', 'ใช้ในการรณรงค์ป้องกันไข้เลือดออก',
+    'ใช้ในการประชุมประชาคมหมู่บ้าน',
+    'ใช้ในโครงการอบรมผู้สูงอายุ',
+    'ออกหน่วยบริการเคลื่อนที่',
+    'ใช้ในโครงการวันเด็กแห่งชาติ',
+    'ใช้ในการประชุมสภา อบต.',
+    'ใช้ถ่ายภาพกิจกรรมโครงการ',
+    'ตัดหญ้าริมทางสาธารณะ',
+    'ใช้ในการรณรงค์ป้องกันไข้เลือดออก',
   ]
-  const PURPOSE_COMMUNITY = ['ใช้ในงานบุญประจำปี', 'ใช้ในงานฌาปนกิจ', 'ใช้ในงานมงคลสมรส', 'ใช้ในงานทอดกฐิน', 'ใช้ในงานบุญบั้งไฟ', 'ใช้ในงานประเพณีสงกรานต์', 'ใช้ในการประชุมกลุ่มอาชีพ']
+  const PURPOSE_COMMUNITY = [
+    'ใช้ในงานบุญประจำปี',
+    'ใช้ในงานฌาปนกิจ',
+    'ใช้ในงานมงคลสมรส',
+    'ใช้ในงานทอดกฐิน',
+    'ใช้ในงานบุญบั้งไฟ',
+    'ใช้ในงานประเพณีสงกรานต์',
+    'ใช้ในการประชุมกลุ่มอาชีพ',
+  ]
 
   const endHolds = (holds: Hold[], d: string) => {
     for (const h of holds) h.until = d
@@ -762,12 +956,24 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
         ? 'community'
         : open
           ? 'staff'
-          : rng.weighted([['staff', 55], ['community', 35], ['agency', 10]] as const)
+          : rng.weighted([
+              ['staff', 55],
+              ['community', 35],
+              ['agency', 10],
+            ] as const)
     const afterFact = outcome === 'after_fact'
     const atCounter = outcome === 'counter'
     const lead = open
-      ? open === 'approved' || open === 'counter' ? 0 : rng.int(1, 3)
-      : afterFact ? -rng.int(2, 6) : atCounter ? 0 : kindOf === 'staff' ? rng.int(0, 3) : rng.int(2, 7)
+      ? open === 'approved' || open === 'counter'
+        ? 0
+        : rng.int(1, 3)
+      : afterFact
+        ? -rng.int(2, 6)
+        : atCounter
+          ? 0
+          : kindOf === 'staff'
+            ? rng.int(0, 3)
+            : rng.int(2, 7)
     const start = addDays(d, lead)
     const length = kindOf === 'staff' ? rng.int(1, 7) : rng.int(2, 5)
     let due = addDays(start, length - 1)
@@ -776,7 +982,20 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
     const extendTo = outcome === 'extended' ? addDays(due, rng.int(2, 7)) : null
     const holdUntil = addDays(extendTo ?? due, late + 2 + (outcome === 'never_returned' ? 100_000 : 0))
     const hold: Hold = { from: start, until: outcome === 'never_returned' ? '9999-12-31' : holdUntil, qty: 0 }
-    const kind = open === 'unchecked' ? 'off_premises' : open ? (kindOf === 'staff' ? 'in_premises' : 'off_premises') : kindOf === 'staff' ? (rng.chance(0.55) ? 'in_premises' : 'off_premises') : kindOf === 'community' ? 'off_premises' : 'inter_agency'
+    const kind =
+      open === 'unchecked'
+        ? 'off_premises'
+        : open
+          ? kindOf === 'staff'
+            ? 'in_premises'
+            : 'off_premises'
+          : kindOf === 'staff'
+            ? rng.chance(0.55)
+              ? 'in_premises'
+              : 'off_premises'
+            : kindOf === 'community'
+              ? 'off_premises'
+              : 'inter_agency'
 
     // What is lent
     const assetCodes: string[] = []
@@ -803,7 +1022,13 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
         const s = rng.pick(stockList.slice(0, 5))
         if (seen.has(s.code)) continue
         seen.add(s.code)
-        const want = s.code.endsWith('0001') ? rng.int(20, 120) : s.code.endsWith('0003') ? rng.int(50, 200) : s.code.endsWith('0002') ? rng.int(1, 4) : rng.int(4, 20)
+        const want = s.code.endsWith('0001')
+          ? rng.int(20, 120)
+          : s.code.endsWith('0003')
+            ? rng.int(50, 200)
+            : s.code.endsWith('0002')
+              ? rng.int(1, 4)
+              : rng.int(4, 20)
         stockLines.push({ code: s.code, quantity: want })
       }
     }
@@ -844,7 +1069,9 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
           : paperOpen
             ? MAYOR
             : outcome === 'paper_voided'
-              ? kind === 'in_premises' ? DIRECTOR : MAYOR
+              ? kind === 'in_premises'
+                ? DIRECTOR
+                : MAYOR
               : paperWay === 'entered'
                 ? approverFor(fy, kind)
                 : pickApprover(kind)
@@ -859,7 +1086,10 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
     const input: Record<string, unknown> = {
       assetCodes: scanned.assetCodes,
       stock: stockFinal.map((l) => ({ code: l.code, quantity: l.quantity })),
-      purpose: kindOf === 'staff' ? `${rng.pick(PURPOSE_STAFF)} หมู่ ${rng.int(1, 12)}` : `${rng.pick(PURPOSE_COMMUNITY)} ${ext?.input.organisation || `หมู่ ${ext?.input.villageNo ?? 1}`}`,
+      purpose:
+        kindOf === 'staff'
+          ? `${rng.pick(PURPOSE_STAFF)} หมู่ ${rng.int(1, 12)}`
+          : `${rng.pick(PURPOSE_COMMUNITY)} ${ext?.input.organisation || `หมู่ ${ext?.input.villageNo ?? 1}`}`,
       place:
         kind === 'in_premises'
           ? rng.pick(['ห้องประชุม อบต.หนองน้ำใส', 'อาคารเอนกประสงค์ อบต.', 'ลานหน้าที่ทำการ อบต.'])
@@ -879,7 +1109,10 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
           input.letterDate = addDays(d, -rng.int(1, 5))
         }
       } else {
-        input.externalBorrower = { ...ext.input, ...(kindOf === 'agency' ? { letterNumber: `${rng.int(1000, 9999)}/${letterNo++}`, letterDate: addDays(d, -rng.int(1, 5)) } : {}) }
+        input.externalBorrower = {
+          ...ext.input,
+          ...(kindOf === 'agency' ? { letterNumber: `${rng.int(1000, 9999)}/${letterNo++}`, letterDate: addDays(d, -rng.int(1, 5)) } : {}),
+        }
       }
     }
     let scan: NewAttachment | undefined
@@ -965,7 +1198,13 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
       const firstScan = scanFor(fy, a)
       on(approveDay, async () => {
         step()
-        await approveLoan(ctx, recorder, id, { onPaper: { approverName: a.name, date: approveDay, note: 'อนุมัติในใบยืม (ฉบับกระดาษ)' } }, firstScan ? { scan: firstScan } : {})
+        await approveLoan(
+          ctx,
+          recorder,
+          id,
+          { onPaper: { approverName: a.name, date: approveDay, note: 'อนุมัติในใบยืม (ฉบับกระดาษ)' } },
+          firstScan ? { scan: firstScan } : {},
+        )
         if (!disputed) return
         step()
         await disputePaperApproval(ctx, a.user!, id, { reason: rng.pick(DISPUTES) })
@@ -975,7 +1214,13 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
         step()
         await voidPaperApproval(ctx, other(finance, borrowerId), id, { reason: 'ผู้อนุมัติแจ้งว่าไม่ได้ลงนาม เสนอปลัดลงนามอนุมัติใหม่' })
         step()
-        await approveLoan(ctx, other(finance, borrowerId), id, { onPaper: { approverName: CHIEF.name, date: day, note: 'ปลัดลงนามอนุมัติแทนตามคำสั่งมอบอำนาจ' } }, { scan: slip() })
+        await approveLoan(
+          ctx,
+          other(finance, borrowerId),
+          id,
+          { onPaper: { approverName: CHIEF.name, date: day, note: 'ปลัดลงนามอนุมัติแทนตามคำสั่งมอบอำนาจ' } },
+          { scan: slip() },
+        )
       })
       if (!disputed) answerLater(a, id, addDays(approveDay, rng.int(0, 2)), open ? 'none' : answerFor(fy, false))
       if (open) return true
@@ -1028,21 +1273,36 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
     stockFinal: Array<{ code: string; quantity: number; item: DemoStock }>,
     outcome: Outcome,
     release: (d: string) => void,
-    more: { late: number; extendTo: string | null; requester: CurrentUser; kind: string } = { late: 0, extendTo: null, requester: finance[0]!, kind: 'in_premises' },
+    more: { late: number; extendTo: string | null; requester: CurrentUser; kind: string } = {
+      late: 0,
+      extendTo: null,
+      requester: finance[0]!,
+      kind: 'in_premises',
+    },
   ) => {
     let finalDue = due
     if (outcome === 'extended' || outcome === 'extension_refused') {
       const ask = addDays(due, -1) < view.loan.start_on ? due : addDays(due, -1)
       const to = more.extendTo ?? addDays(due, 3)
-      const asker = borrowerId !== null ? (view.loan.requested_by === borrowerId || rng.chance(0.5) ? staff.find((s) => s.id === borrowerId) ?? more.requester : more.requester) : other(finance, view.loan.requested_by)
+      const asker =
+        borrowerId !== null
+          ? view.loan.requested_by === borrowerId || rng.chance(0.5)
+            ? (staff.find((s) => s.id === borrowerId) ?? more.requester)
+            : more.requester
+          : other(finance, view.loan.requested_by)
       const decider =
-        more.kind === 'in_premises' ? other(finance, asker.id, view.loan.requested_by, borrowerId) : other(executives, asker.id, view.loan.requested_by, borrowerId)
+        more.kind === 'in_premises'
+          ? other(finance, asker.id, view.loan.requested_by, borrowerId)
+          : other(executives, asker.id, view.loan.requested_by, borrowerId)
       if (loanDays(view.loan.start_on, to) <= 30) {
         const approve = outcome === 'extended'
         if (approve) finalDue = to
         on(ask, async () => {
           step()
-          const v = await requestExtension(ctx, asker, id, { dueDate: to, reason: rng.pick(['งานเลื่อนออกไป', 'ยังใช้งานไม่แล้วเสร็จ', 'รอคณะกรรมการหมู่บ้านมาส่งคืนพร้อมกัน']) })
+          const v = await requestExtension(ctx, asker, id, {
+            dueDate: to,
+            reason: rng.pick(['งานเลื่อนออกไป', 'ยังใช้งานไม่แล้วเสร็จ', 'รอคณะกรรมการหมู่บ้านมาส่งคืนพร้อมกัน']),
+          })
           const extId = v.extensions[v.extensions.length - 1]!.id
           step()
           await decideExtension(ctx, decider, id, extId, { approve, note: approve ? 'อนุญาตขยายเวลา' : 'พัสดุมีผู้ขอยืมต่อ ไม่อนุญาต' })
@@ -1059,10 +1319,22 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
       }
     }
     if (outcome === 'never_returned') {
-      for (const [after, method] of [[2, 'phone'], [8, 'letter'], [30, 'letter'], [60, 'in_person']] as const) {
+      for (const [after, method] of [
+        [2, 'phone'],
+        [8, 'letter'],
+        [30, 'letter'],
+        [60, 'in_person'],
+      ] as const) {
         on(addDays(finalDue, after), async () => {
           step()
-          await addFollowUp(ctx, receiver(), id, method === 'letter' ? { method, letterNumber: `${AGENCY.letterPrefix}/${letterNo++}`, letterDate: addDays(finalDue, after), note: 'ทวงถามให้ส่งคืนพัสดุ' } : { method, note: 'ติดตามทวงถาม' })
+          await addFollowUp(
+            ctx,
+            receiver(),
+            id,
+            method === 'letter'
+              ? { method, letterNumber: `${AGENCY.letterPrefix}/${letterNo++}`, letterDate: addDays(finalDue, after), note: 'ทวงถามให้ส่งคืนพัสดุ' }
+              : { method, note: 'ติดตามทวงถาม' },
+          )
         })
       }
       return
@@ -1078,7 +1350,12 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
     if (late > 8) {
       on(addDays(finalDue, 8), async () => {
         step()
-        await followUp(id, { method: 'letter', letterNumber: `${AGENCY.letterPrefix}/${letterNo++}`, letterDate: addDays(finalDue, 8), note: 'หนังสือทวงถามครั้งที่ ๑' })
+        await followUp(id, {
+          method: 'letter',
+          letterNumber: `${AGENCY.letterPrefix}/${letterNo++}`,
+          letterDate: addDays(finalDue, 8),
+          note: 'หนังสือทวงถามครั้งที่ ๑',
+        })
       })
     }
     const damagedAsset = outcome === 'damaged' && lentAssets.length > 0 ? lentAssets[0] : undefined
@@ -1105,12 +1382,14 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
       })
       const unitsLeft = stockFinal.reduce((n, l, i) => n + l.quantity - stock[i]!.good - stock[i]!.damaged - stock[i]!.lost, 0)
       if (isPartial && unitsLeft === 0 && restAssets.length === 0 && view.items.length > 1) restAssets = view.items.slice(-1)
-      const items = view.items.filter((i) => !restAssets.some((x) => x.id === i.id)).map((i) => ({
-        assetCode: i.asset_code,
-        condition: damagedAsset?.id === i.asset_id ? 'damaged' : lostAsset?.id === i.asset_id ? 'lost' : 'good',
-        note: damagedAsset?.id === i.asset_id ? 'ชำรุด ใช้งานไม่ได้' : lostAsset?.id === i.asset_id ? 'สูญหายระหว่างการใช้งาน' : '',
-        ...(returnedBy ? { returnedBy } : {}),
-      }))
+      const items = view.items
+        .filter((i) => !restAssets.some((x) => x.id === i.id))
+        .map((i) => ({
+          assetCode: i.asset_code,
+          condition: damagedAsset?.id === i.asset_id ? 'damaged' : lostAsset?.id === i.asset_id ? 'lost' : 'good',
+          note: damagedAsset?.id === i.asset_id ? 'ชำรุด ใช้งานไม่ได้' : lostAsset?.id === i.asset_id ? 'สูญหายระหว่างการใช้งาน' : '',
+          ...(returnedBy ? { returnedBy } : {}),
+        }))
       const v = await receiveReturn(ctx, r, id, { items, stock: stock.filter((s) => s.good + s.damaged + s.lost > 0) })
       for (const l of v.stock) partialRest.set(l.code, l.handed_over_qty - l.returned_good - l.returned_damaged - l.returned_lost)
       for (const [n, l] of stockFinal.entries()) {
@@ -1136,7 +1415,10 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
       }
       if (damagedAsset) {
         // Three weeks in repair — or less, when it was already booked again (the repair is hurried for it).
-        const booked = damagedAsset.holds.filter((h) => h.from > firstDay).map((h) => h.from).sort()[0]
+        const booked = damagedAsset.holds
+          .filter((h) => h.from > firstDay)
+          .map((h) => h.from)
+          .sort()[0]
         const repaired = booked !== undefined && booked <= addDays(firstDay, 21) ? addDays(booked, -1) : addDays(firstDay, 21)
         damagedAsset.holds.push({ from: firstDay, until: repaired, qty: 0 })
         on(repaired, async () => {
@@ -1147,7 +1429,10 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
       if (lostAsset) lostAsset.gone = true
       for (const c of v.compensations) {
         const settle = addDays(firstDay, rng.int(5, 20))
-        const price = c.loan_stock_line_id !== null ? (stockFinal.find((l) => v.stock.some((s) => s.id === c.loan_stock_line_id && s.code === l.code))?.item.price ?? 100) : (lostAsset ?? damagedAsset)?.price ?? 1000
+        const price =
+          c.loan_stock_line_id !== null
+            ? (stockFinal.find((l) => v.stock.some((s) => s.id === c.loan_stock_line_id && s.code === l.code))?.item.price ?? 100)
+            : ((lostAsset ?? damagedAsset)?.price ?? 1000)
         on(settle, async () => {
           step()
           const lost = c.incident === 'lost'
@@ -1212,7 +1497,17 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
   }
   // Today's open work, so that every queue has something to show.
   // (A request with nothing free to lend is tried again with other items.)
-  for (const open of ['pending', 'unchecked', 'checked', 'approved', 'approved', 'paper_unconfirmed', 'paper_unconfirmed_in', 'paper_disputed', 'counter'] as const) {
+  for (const open of [
+    'pending',
+    'unchecked',
+    'checked',
+    'approved',
+    'approved',
+    'paper_unconfirmed',
+    'paper_unconfirmed_in',
+    'paper_disputed',
+    'counter',
+  ] as const) {
     for (let tries = 0; tries < 5; tries++) if (await request(today, open)) break
   }
   await runAgendaOf(today)
@@ -1240,7 +1535,14 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
     signIns: await demoSignIns(ctx.db),
     paperApprovals: await demoPaperCounts(ctx.db, realNow),
     fiscalYears: [currentFy - 2, currentFy - 1, currentFy],
-    counts: { departments: deps.size, users: userCount, assets: assetsList.length, stock: stockList.length, kits: kits.length, loans: loansMade, skippedRequests: skipped },
+    counts: {
+      departments: deps.size,
+      users: userCount,
+      assets: assetsList.length,
+      stock: stockList.length,
+      kits: kits.length,
+      loans: loansMade,
+      skippedRequests: skipped,
+    },
   }
 }
-

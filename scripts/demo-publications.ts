@@ -8,7 +8,11 @@ import type { CurrentUser } from '../server/services/user.service.js'
  * public page has something to show and last year's report compares with a frozen snapshot. Last fiscal
  * year's report is left for the person trying the demo to take down the same path.
  */
-export async function publishDemoReports(ctx: AppContext, fiscalYear: number, people: { finance: CurrentUser; committee: CurrentUser; executive: CurrentUser }): Promise<void> {
+export async function publishDemoReports(
+  ctx: AppContext,
+  fiscalYear: number,
+  people: { finance: CurrentUser; committee: CurrentUser; executive: CurrentUser },
+): Promise<void> {
   for (const period of ['h1', 'year'] as const) {
     await saveNarrative(ctx, people.finance, fiscalYear, period, {
       summary:

@@ -59,7 +59,8 @@ export function demoAnchorPath(file: string): string {
 }
 
 export function clearDemoDatabase(file: string): void {
-  if (!isDemoDatabase(file)) throw new NotADemoDatabase(`${file} exists and is not a demo database; refusing to overwrite it (set DEMO_DATABASE_PATH to another file)`)
+  if (!isDemoDatabase(file))
+    throw new NotADemoDatabase(`${file} exists and is not a demo database; refusing to overwrite it (set DEMO_DATABASE_PATH to another file)`)
   for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`, demoAnchorPath(file)]) fs.rmSync(f, { force: true })
 }
 
@@ -68,7 +69,10 @@ export function clearDemoDatabase(file: string): void {
  * a terminal, so each person takes two lines: the columns, then name, position and what they do.
  */
 export function signInTable(signIns: DemoSignIn[], url: string): string {
-  const lines = signIns.flatMap((s) => [`  ${s.role.padEnd(10)} ${s.username.padEnd(10)} ${s.password}   ${s.name}${s.position ? ` (${s.position})` : ''}`, `             ${s.does}`])
+  const lines = signIns.flatMap((s) => [
+    `  ${s.role.padEnd(10)} ${s.username.padEnd(10)} ${s.password}   ${s.name}${s.position ? ` (${s.position})` : ''}`,
+    `             ${s.does}`,
+  ])
   const lastFy = fiscalYearOf(bangkokDate(new Date())) - 1
   return [
     `\nDemo agency ready at ${url}`,

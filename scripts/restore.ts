@@ -34,7 +34,11 @@ export type Confirm = (question: string) => Promise<boolean>
 export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (s: string) => void, confirm?: Confirm): Promise<number> {
   let parsed
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { yes: { type: 'boolean', short: 'y', default: false }, override: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { yes: { type: 'boolean', short: 'y', default: false }, override: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    })
   } catch (e) {
     out(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`)
     return 2

@@ -38,7 +38,10 @@ class UsageError extends Error {}
 
 function rolesOf(raw: string | undefined): string[] {
   if (!raw) throw new UsageError('--roles is required')
-  return raw.split(',').map((r) => r.trim()).filter(Boolean)
+  return raw
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean)
 }
 
 async function existing(ctx: AppContext, username: string | undefined) {

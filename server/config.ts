@@ -14,11 +14,21 @@ const envSchema = z.object({
   SESSION_SECRET: z.string().min(16).optional(),
   AUDIT_ANCHOR_KEY: z.string().min(16).optional(),
   AUDIT_ANCHOR_PATH: z.string().min(1).optional(),
-  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BACKUP_DIR: z.string().min(1).optional(),
   BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(14),
-  BACKUP_EVERY_HOURS: z.coerce.number().int().min(0).max(24 * 365).default(24),
+  BACKUP_EVERY_HOURS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 365)
+    .default(24),
 })
 
 export interface Config {

@@ -52,7 +52,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('received_by', 'integer', (c) => c.references('app_user.id'))
     .addColumn('returned_by_name', 'text')
     .addColumn('note', 'text', (c) => c.notNull().defaultTo(''))
-    .addCheckConstraint('loan_stock_line_counts', sql`quantity > 0 AND handed_over_qty >= 0 AND handed_over_qty <= quantity AND returned_good + returned_damaged + returned_lost <= handed_over_qty`)
+    .addCheckConstraint(
+      'loan_stock_line_counts',
+      sql`quantity > 0 AND handed_over_qty >= 0 AND handed_over_qty <= quantity AND returned_good + returned_damaged + returned_lost <= handed_over_qty`,
+    )
     .execute()
   await db.schema.createIndex('loan_stock_line_loan_idx').on('loan_stock_line').columns(['loan_id', 'stock_id']).unique().execute()
   await db.schema.createIndex('loan_stock_line_stock_idx').on('loan_stock_line').columns(['stock_id', 'loan_id']).execute()
@@ -93,7 +96,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute()
   await db.schema.createIndex('loan_attachment_loan_idx').on('loan_attachment').column('loan_id').execute()
 
-  await db.schema.alterTable('compensation').addColumn('loan_stock_line_id', 'integer', (c) => c.references('loan_stock_line.id')).execute()
+  await db.schema
+    .alterTable('compensation')
+    .addColumn('loan_stock_line_id', 'integer', (c) => c.references('loan_stock_line.id'))
+    .execute()
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -13,14 +13,29 @@ import { sql, type Kysely } from 'kysely'
 // The agency setting "the approver of an in-premises loan does not hand it over" becomes the
 // two-person rule (twoPersonRule), keeping its stored value.
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('loan_approval').addColumn('approver_source', 'text', (c) => c.notNull().defaultTo('')).execute()
+  await db.schema
+    .alterTable('loan_approval')
+    .addColumn('approver_source', 'text', (c) => c.notNull().defaultTo(''))
+    .execute()
   await db.schema.alterTable('loan_approval').addColumn('confirmed_at', 'text').execute()
   await db.schema.alterTable('loan_approval').addColumn('disputed_at', 'text').execute()
-  await db.schema.alterTable('loan_approval').addColumn('dispute_reason', 'text', (c) => c.notNull().defaultTo('')).execute()
+  await db.schema
+    .alterTable('loan_approval')
+    .addColumn('dispute_reason', 'text', (c) => c.notNull().defaultTo(''))
+    .execute()
   await db.schema.alterTable('loan_approval').addColumn('voided_at', 'text').execute()
-  await db.schema.alterTable('loan_approval').addColumn('voided_by', 'integer', (c) => c.references('app_user.id')).execute()
-  await db.schema.alterTable('loan_approval').addColumn('void_reason', 'text', (c) => c.notNull().defaultTo('')).execute()
-  await db.schema.alterTable('loan_approval').addColumn('evidence_id', 'integer', (c) => c.references('loan_attachment.id')).execute()
+  await db.schema
+    .alterTable('loan_approval')
+    .addColumn('voided_by', 'integer', (c) => c.references('app_user.id'))
+    .execute()
+  await db.schema
+    .alterTable('loan_approval')
+    .addColumn('void_reason', 'text', (c) => c.notNull().defaultTo(''))
+    .execute()
+  await db.schema
+    .alterTable('loan_approval')
+    .addColumn('evidence_id', 'integer', (c) => c.references('loan_attachment.id'))
+    .execute()
   // The approver's queue: paper approvals in a user's name still waiting for them.
   await db.schema.createIndex('loan_approval_by_user_idx').on('loan_approval').columns(['by_user_id', 'on_paper']).execute()
   // Disputed paper approvals still standing: few, and looked for on every finance dashboard.

@@ -1,7 +1,7 @@
 // The counter page: the letter fields follow the borrower type, and tapping an item in the list
 // adds its code as a new line of the items field (a counted item waits for its number). Without
 // this file every field shows and the codes in the list can be typed.
-(() => {
+;(() => {
   var form = document.getElementById('counter-form')
   if (!form) return
 

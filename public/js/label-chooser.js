@@ -1,5 +1,5 @@
 // The label chooser: "select all on this page" and a running count of the ticked assets (or pools and kits).
-(() => {
+;(() => {
   var form = document.getElementById('label-chooser')
   if (!form) return
   var pickPage = document.getElementById('pick-page')
@@ -9,7 +9,7 @@
 
   function update() {
     var n = boxes.filter((b) => b.checked).length
-    if (count) count.textContent = n > 0 && !(all?.checked) ? count.getAttribute('data-template').replace('{count}', String(n)) : ''
+    if (count) count.textContent = n > 0 && !all?.checked ? count.getAttribute('data-template').replace('{count}', String(n)) : ''
     if (pickPage) {
       pickPage.checked = n > 0 && n === boxes.length
       pickPage.indeterminate = n > 0 && n < boxes.length
@@ -19,11 +19,15 @@
   if (pickPage && boxes.length > 0) {
     document.getElementById('pick-page-label').hidden = false
     pickPage.addEventListener('change', () => {
-      boxes.forEach((b) => { b.checked = pickPage.checked })
+      boxes.forEach((b) => {
+        b.checked = pickPage.checked
+      })
       update()
     })
   }
-  boxes.forEach((b) => { b.addEventListener('change', update) })
+  boxes.forEach((b) => {
+    b.addEventListener('change', update)
+  })
   if (all) all.addEventListener('change', update)
   update()
 })()

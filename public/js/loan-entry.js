@@ -1,7 +1,7 @@
 // Progressive disclosure on the loan entry form: without this file every field simply shows.
 // Parts follow a radio group (data-reveal-radio), a checkbox (data-reveal-check) or a select
 // (data-reveal-select); hidden parts keep their values, and the server ignores what does not apply.
-(() => {
+;(() => {
   var form = document.getElementById('loan-entry')
   if (!form) return
   var parts = form.querySelectorAll('[data-reveal-radio], [data-reveal-check], [data-reveal-select]')

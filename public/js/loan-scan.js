@@ -1,7 +1,7 @@
 // The hand-over and return screens: a scanner "types" a label (its URL or the bare code) into the
 // field and presses Enter; here that ticks the item's box without leaving the page. Without this
 // script the same Enter sends the form (op=scan) and the server ticks the box, so both work.
-(() => {
+;(() => {
   var form = document.querySelector('form[data-scan-form]')
   if (!form) return
   var input = form.querySelector('#scan')
@@ -13,19 +13,31 @@
   if (!input || (boxes.length === 0 && counts.length === 0)) return
   // A kit's label stands for its parts on this loan: { code: { name, assets: [codes], stock: { code: quantity } } }.
   var kits = {}
-  try { kits = JSON.parse(form.getAttribute('data-kits') || '{}') || {} } catch (_e) { kits = {} }
+  try {
+    kits = JSON.parse(form.getAttribute('data-kits') || '{}') || {}
+  } catch (_e) {
+    kits = {}
+  }
 
   function msg(name, values) {
     var text = form.getAttribute(`data-msg-${name}`) || ''
-    Object.keys(values || {}).forEach((k) => { text = text.split(`{${k}}`).join(values[k]) })
+    Object.keys(values || {}).forEach((k) => {
+      text = text.split(`{${k}}`).join(values[k])
+    })
     return text
   }
 
   function codeOf(raw) {
-    var text = String(raw).replace(/[\u0000-\u001f\u007f]/g, '').trim()
+    var text = String(raw)
+      .replace(/[\u0000-\u001f\u007f]/g, '')
+      .trim()
     var m = /\/q\/([^?#]+)/.exec(text)
     if (m) {
-      try { text = decodeURIComponent(m[1]) } catch (_e) { text = m[1] }
+      try {
+        text = decodeURIComponent(m[1])
+      } catch (_e) {
+        text = m[1]
+      }
     }
     return text.normalize ? text.normalize('NFKC').trim() : text.trim()
   }
@@ -130,9 +142,17 @@
   })
   if (scanButton) {
     scanButton.addEventListener('click', (e) => {
-      if (codeOf(input.value) === '') { e.preventDefault(); input.focus(); return }
+      if (codeOf(input.value) === '') {
+        e.preventDefault()
+        input.focus()
+        return
+      }
       var code = codeOf(input.value)
-      if (Object.hasOwn(kits, code) || boxes.some((b) => b.getAttribute('data-code') === code) || counts.some((c) => c.getAttribute('data-stock-code') === code)) {
+      if (
+        Object.hasOwn(kits, code) ||
+        boxes.some((b) => b.getAttribute('data-code') === code) ||
+        counts.some((c) => c.getAttribute('data-stock-code') === code)
+      ) {
         e.preventDefault()
         handle()
       }

@@ -2,7 +2,7 @@
 // the text field above, which a person types into and a USB scanner "types" into, ending with Enter.
 // Whatever is read goes into that field and the form is sent: the server decides where it leads
 // (GET /scan?code=…), so the page works the same with and without this script.
-(() => {
+;(() => {
   var root = document.getElementById('scanner')
   var form = document.getElementById('scan-form')
   var input = document.getElementById('code')
@@ -14,7 +14,9 @@
   var stopButton = document.getElementById('camera-stop')
   var httpsNote = document.getElementById('https-note')
 
-  function msg(key) { return root.getAttribute(`data-msg-${key}`) || '' }
+  function msg(key) {
+    return root.getAttribute(`data-msg-${key}`) || ''
+  }
 
   // getUserMedia exists only in a secure context: HTTPS, or localhost.
   if (!window.isSecureContext) {
@@ -37,7 +39,9 @@
       if (window.jsQR) return resolve()
       var s = document.createElement('script')
       s.src = src
-      s.onload = () => { resolve() }
+      s.onload = () => {
+        resolve()
+      }
       s.onerror = reject
       document.head.appendChild(s)
     })
@@ -68,7 +72,7 @@
     return window.BarcodeDetector.getSupportedFormats().then((formats) => {
       if (formats.indexOf('qr_code') === -1) throw new Error('no qr_code')
       var detector = new window.BarcodeDetector({ formats: ['qr_code'] })
-      return () => detector.detect(video).then((codes) => codes.length > 0 ? codes[0].rawValue : null)
+      return () => detector.detect(video).then((codes) => (codes.length > 0 ? codes[0].rawValue : null))
     })
   }
 
@@ -83,9 +87,16 @@
       (text) => {
         if (!stream) return
         if (text) found(text)
-        else timer = setTimeout(() => { loop(detect) }, 120)
+        else
+          timer = setTimeout(() => {
+            loop(detect)
+          }, 120)
       },
-      () => { timer = setTimeout(() => { loop(detect) }, 300) }
+      () => {
+        timer = setTimeout(() => {
+          loop(detect)
+        }, 300)
+      },
     )
   }
 
@@ -119,8 +130,10 @@
         stop()
         var name = err?.name
         status.textContent =
-          name === 'NotAllowedError' || name === 'SecurityError' ? msg('denied')
-            : name === 'NotFoundError' || name === 'OverconstrainedError' ? msg('nocamera')
+          name === 'NotAllowedError' || name === 'SecurityError'
+            ? msg('denied')
+            : name === 'NotFoundError' || name === 'OverconstrainedError'
+              ? msg('nocamera')
               : msg('error')
       })
   }
@@ -128,7 +141,10 @@
   function stop() {
     if (timer) clearTimeout(timer)
     timer = null
-    if (stream) stream.getTracks().forEach((track) => { track.stop() })
+    if (stream)
+      stream.getTracks().forEach((track) => {
+        track.stop()
+      })
     stream = null
     video.srcObject = null
     view.hidden = true
@@ -137,11 +153,20 @@
   }
 
   startButton.addEventListener('click', start)
-  stopButton.addEventListener('click', () => { stop(); status.textContent = ''; input.focus() })
+  stopButton.addEventListener('click', () => {
+    stop()
+    status.textContent = ''
+    input.focus()
+  })
   window.addEventListener('pagehide', stop)
 
   // A kiosk that has already been allowed the camera starts it straight away.
   if (navigator.permissions?.query) {
-    navigator.permissions.query({ name: 'camera' }).then((p) => { if (p.state === 'granted') start() }, () => {})
+    navigator.permissions.query({ name: 'camera' }).then(
+      (p) => {
+        if (p.state === 'granted') start()
+      },
+      () => {},
+    )
   }
 })()

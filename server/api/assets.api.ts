@@ -31,7 +31,8 @@ export function toApiAsset(a: AssetListRow, currentLoan: { id: number; number: s
 function queryString(req: Request, name: string): string | undefined {
   const v = req.query[name]
   if (v === undefined) return undefined
-  if (typeof v !== 'string') throw new AppError('validation_failed', 'validation.unknownFilter', { param: name }, [{ field: name, message: 'validation.invalid' }])
+  if (typeof v !== 'string')
+    throw new AppError('validation_failed', 'validation.unknownFilter', { param: name }, [{ field: name, message: 'validation.invalid' }])
   return v
 }
 
@@ -51,7 +52,10 @@ export function assetsApi(ctx: AppContext): Router {
       page,
       pageSize,
     })
-    const loans = await currentLoansOf(ctx, items.map((a) => a.id))
+    const loans = await currentLoansOf(
+      ctx,
+      items.map((a) => a.id),
+    )
     res.json({ items: items.map((a) => toApiAsset(a, loans.get(a.id) ?? null)), total, page, pageSize })
   })
 

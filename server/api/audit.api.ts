@@ -10,7 +10,12 @@ export function auditApi(ctx: AppContext): Router {
     res.json(
       r.ok
         ? { ok: true, entries: r.entries }
-        : { ok: false, entries: r.entries, ...(r.brokenAt !== undefined ? { brokenAt: r.brokenAt, reason: r.reason } : {}), ...(r.problems.length ? { problems: r.problems } : {}) },
+        : {
+            ok: false,
+            entries: r.entries,
+            ...(r.brokenAt !== undefined ? { brokenAt: r.brokenAt, reason: r.reason } : {}),
+            ...(r.problems.length ? { problems: r.problems } : {}),
+          },
     )
   })
   return router

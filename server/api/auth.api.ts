@@ -16,7 +16,10 @@ export function authApi(ctx: AppContext, opts: { signInLimiters: RequestHandler[
     const input = parseTokenInput({ name, expiresInDays: body.expiresInDays })
     const user = await verifyCredentials(ctx, body.username, body.password)
     if (!user) {
-      ctx.logger.warn({ username: typeof body.username === 'string' ? body.username.slice(0, 64) : null, ip: req.ip, requestId: req.requestId }, 'token sign-in failed')
+      ctx.logger.warn(
+        { username: typeof body.username === 'string' ? body.username.slice(0, 64) : null, ip: req.ip, requestId: req.requestId },
+        'token sign-in failed',
+      )
       throw new AppError('unauthenticated', 'auth.invalid')
     }
     // Only past the password check, so that the answer tells nothing to someone without it.

@@ -23,7 +23,8 @@ import { bodyObject } from './json.js'
 function queryValue(req: Request, name: string): string | undefined {
   const v = req.query[name]
   if (v === undefined) return undefined
-  if (typeof v !== 'string') throw new AppError('validation_failed', 'validation.unknownFilter', { param: name }, [{ field: name, message: 'validation.invalid' }])
+  if (typeof v !== 'string')
+    throw new AppError('validation_failed', 'validation.unknownFilter', { param: name }, [{ field: name, message: 'validation.invalid' }])
   return v
 }
 
@@ -53,7 +54,12 @@ export function stockApi(ctx: AppContext): Router {
     } catch (e) {
       // The service speaks of its own field names; the API's body names the category by code.
       if (isAppError(e) && e.details) {
-        throw new AppError(e.code, e.messageKey, e.params, e.details.map((d) => (d.field === 'categoryId' ? { ...d, field: 'category' } : d)))
+        throw new AppError(
+          e.code,
+          e.messageKey,
+          e.params,
+          e.details.map((d) => (d.field === 'categoryId' ? { ...d, field: 'category' } : d)),
+        )
       }
       throw e
     }

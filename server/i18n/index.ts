@@ -34,7 +34,36 @@ export type { Locale }
  * Each area keeps its Thai and English side by side (`{ th, en }`), the English typed to have
  * exactly the Thai keys; here they merge into one catalogue per language.
  */
-const areas = [common, auth, admin, audit, asset, labels, assetImport, loan, cart, loanApi, documents, loanPages, stock, loanStockPages, stockPages, counter, register, report, reportPages, publication, publicationPages, backup, transparency, input, permissions, a11y, loanPolicy, whereItem] as const
+const areas = [
+  common,
+  auth,
+  admin,
+  audit,
+  asset,
+  labels,
+  assetImport,
+  loan,
+  cart,
+  loanApi,
+  documents,
+  loanPages,
+  stock,
+  loanStockPages,
+  stockPages,
+  counter,
+  register,
+  report,
+  reportPages,
+  publication,
+  publicationPages,
+  backup,
+  transparency,
+  input,
+  permissions,
+  a11y,
+  loanPolicy,
+  whereItem,
+] as const
 
 type Merge<T extends readonly { th: object }[]> = T extends readonly [infer H extends { th: object }, ...infer R extends { th: object }[]]
   ? H['th'] & Merge<R>

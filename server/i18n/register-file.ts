@@ -88,8 +88,21 @@ export const EXPORT_HEADERS: Record<RegisterField | 'status', string> = {
 }
 
 export const EXPORT_ORDER: ReadonlyArray<RegisterField | 'status'> = [
-  'code', 'name', 'category', 'brandModel', 'serialNumber', 'department', 'location', 'acquiredOn', 'price',
-  'usefulLifeYears', 'fundingSource', 'status', 'loanable', 'maxLoanDays', 'notes',
+  'code',
+  'name',
+  'category',
+  'brandModel',
+  'serialNumber',
+  'department',
+  'location',
+  'acquiredOn',
+  'price',
+  'usefulLifeYears',
+  'fundingSource',
+  'status',
+  'loanable',
+  'maxLoanDays',
+  'notes',
 ]
 
 export const LOANABLE_WORDS = { yes: 'ได้', no: 'ไม่ได้' } as const
@@ -123,7 +136,10 @@ const CATEGORY_PREFIX = 'ครุภัณฑ์'
 
 /** Category and department names compare without spaces, case or form (NFKC unifies ำ and ํา). */
 export function nameKey(text: string): string {
-  return text.normalize('NFKC').toLowerCase().replace(/[\s\u200b\u200c\u200d\ufeff]/g, '')
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[\s\u200b\u200c\u200d\ufeff]/g, '')
 }
 
 /** «ครุภัณฑ์สำนักงาน» and «สำนักงาน» name the same category. */

@@ -39,7 +39,11 @@ export async function findById(db: Db, id: number): Promise<AssetListRow | undef
 export async function existingCodes(db: Db, codes: string[]): Promise<Set<string>> {
   const out = new Set<string>()
   for (let i = 0; i < codes.length; i += 500) {
-    const rows = await db.selectFrom('asset').select('code').where('code', 'in', codes.slice(i, i + 500)).execute()
+    const rows = await db
+      .selectFrom('asset')
+      .select('code')
+      .where('code', 'in', codes.slice(i, i + 500))
+      .execute()
     for (const r of rows) out.add(r.code)
   }
   return out
@@ -95,7 +99,10 @@ export async function list(db: Db, f: AssetFilter): Promise<{ rows: AssetListRow
   if (f.departmentId !== undefined) q = q.where('asset.department_id', '=', f.departmentId)
   if (f.status !== undefined) q = q.where('asset.status', '=', f.status)
   if (f.loanable !== undefined) q = q.where('asset.loanable', '=', f.loanable ? 1 : 0)
-  const total = await q.clearSelect().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+  const total = await q
+    .clearSelect()
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow()
   const rows = await q.orderBy('asset.code').limit(f.limit).offset(f.offset).execute()
   return { rows, total: Number(total.n) }
 }

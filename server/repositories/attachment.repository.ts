@@ -10,7 +10,11 @@ export async function insert(db: Db, row: Omit<LoanAttachmentRow, 'id'>): Promis
 }
 
 export async function countOf(db: Db, loanId: number): Promise<number> {
-  const r = await db.selectFrom('loan_attachment').select((eb) => eb.fn.countAll<number>().as('n')).where('loan_id', '=', loanId).executeTakeFirstOrThrow()
+  const r = await db
+    .selectFrom('loan_attachment')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('loan_id', '=', loanId)
+    .executeTakeFirstOrThrow()
   return Number(r.n)
 }
 

@@ -19,7 +19,11 @@ function phoneDigits(column: string): Expression<string> {
 
 function byBorrower(key: BorrowerKey) {
   return (eb: ExpressionBuilder<Database, 'loan'>) =>
-    'userId' in key ? eb('loan.borrower_user_id', '=', key.userId) : key.externalIds.length === 0 ? eb.val(false) : eb('loan.external_borrower_id', 'in', key.externalIds)
+    'userId' in key
+      ? eb('loan.borrower_user_id', '=', key.userId)
+      : key.externalIds.length === 0
+        ? eb.val(false)
+        : eb('loan.external_borrower_id', 'in', key.externalIds)
 }
 
 export async function findExternal(db: Db, id: number): Promise<ExternalBorrowerRow | undefined> {
@@ -81,14 +85,27 @@ export async function searchUsers(db: Db, f: { text: string; digits: string; lim
 }
 
 /** Per external borrower row: how many loans, how many overdue now, the latest request date. */
-export async function loanCountsByExternal(db: Db, ids: number[], today: string): Promise<Array<{ id: number; loans: number; overdue: number; lastOn: string | null }>> {
+export async function loanCountsByExternal(
+  db: Db,
+  ids: number[],
+  today: string,
+): Promise<Array<{ id: number; loans: number; overdue: number; lastOn: string | null }>> {
   if (ids.length === 0) return []
   const rows = await db
     .selectFrom('loan')
     .select((eb) => [
       'external_borrower_id as id',
       eb.fn.countAll<number>().as('loans'),
-      eb.fn.sum<number>(eb.case().when(eb.and([eb('status', '=', 'on_loan'), eb('due_on', '<', today)])).then(1).else(0).end()).as('overdue'),
+      eb.fn
+        .sum<number>(
+          eb
+            .case()
+            .when(eb.and([eb('status', '=', 'on_loan'), eb('due_on', '<', today)]))
+            .then(1)
+            .else(0)
+            .end(),
+        )
+        .as('overdue'),
       eb.fn.max('requested_on').as('lastOn'),
     ])
     .where('external_borrower_id', 'in', ids)
@@ -107,7 +124,16 @@ export async function loansOf(db: Db, key: BorrowerKey, page: { limit: number; o
 
 /** On loan past the due date, the most overdue first. */
 export async function overdueLoansOf(db: Db, key: BorrowerKey, today: string): Promise<LoanRow[]> {
-  return db.selectFrom('loan').selectAll().where(byBorrower(key)).where('status', '=', 'on_loan').where('due_on', '<', today).orderBy('due_on').orderBy('id').limit(100).execute()
+  return db
+    .selectFrom('loan')
+    .selectAll()
+    .where(byBorrower(key))
+    .where('status', '=', 'on_loan')
+    .where('due_on', '<', today)
+    .orderBy('due_on')
+    .orderBy('id')
+    .limit(100)
+    .execute()
 }
 
 export interface StandingCounts {

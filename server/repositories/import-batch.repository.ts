@@ -42,7 +42,12 @@ export async function goodLinesAfter(db: Db, batchId: string, afterLine: number,
 
 /** Marks the batch imported unless it already was; false when another confirm got there first. */
 export async function markImported(db: Db, id: string, at: string, count: number): Promise<boolean> {
-  const r = await db.updateTable('import_batch').set({ imported_at: at, imported_count: count }).where('id', '=', id).where('imported_at', 'is', null).executeTakeFirst()
+  const r = await db
+    .updateTable('import_batch')
+    .set({ imported_at: at, imported_count: count })
+    .where('id', '=', id)
+    .where('imported_at', 'is', null)
+    .executeTakeFirst()
   return Number(r.numUpdatedRows) === 1
 }
 

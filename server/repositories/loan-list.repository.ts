@@ -89,22 +89,28 @@ export async function list(db: Db, f: LoanListFilter): Promise<{ rows: LoanRow[]
   }
   if (f.paperToConfirmBy !== undefined) {
     const me = f.paperToConfirmBy
-    q = q.where('status', 'not in', ['rejected', 'cancelled', 'expired']).where('id', 'in', (eb) =>
-      eb
-        .selectFrom('loan_approval')
-        .select('loan_id')
-        .where('step', '=', 'approve')
-        .where('by_user_id', '=', me)
-        .where('on_paper', '=', 1)
-        .where('voided_at', 'is', null)
-        .where('confirmed_at', 'is', null)
-        .where('disputed_at', 'is', null),
-    )
+    q = q
+      .where('status', 'not in', ['rejected', 'cancelled', 'expired'])
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('loan_approval')
+          .select('loan_id')
+          .where('step', '=', 'approve')
+          .where('by_user_id', '=', me)
+          .where('on_paper', '=', 1)
+          .where('voided_at', 'is', null)
+          .where('confirmed_at', 'is', null)
+          .where('disputed_at', 'is', null),
+      )
   }
   if (f.paperDisputed !== undefined) {
     // From the few disputed approvals (a partial index), not from every loan of the status.
     const disputed = (eb: ExpressionBuilder<Database, 'loan'>) =>
-      eb.selectFrom('loan_approval').select('loan_approval.loan_id').where('loan_approval.disputed_at', 'is not', null).where('loan_approval.voided_at', 'is', null)
+      eb
+        .selectFrom('loan_approval')
+        .select('loan_approval.loan_id')
+        .where('loan_approval.disputed_at', 'is not', null)
+        .where('loan_approval.voided_at', 'is', null)
     q = q.where('id', f.paperDisputed ? 'in' : 'not in', disputed)
   }
   const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
@@ -134,7 +140,11 @@ export async function openLoansOfAsset(db: Db, assetId: number, limit = 50): Pro
 
 /** No follow-up recorded after the loan's (current) due date: ข้อ 211's chase has not happened. */
 function noFollowUpSinceDue(eb: ExpressionBuilder<Database, 'loan'>) {
-  return eb.not(eb.exists(eb.selectFrom('follow_up').select('follow_up.id').whereRef('follow_up.loan_id', '=', 'loan.id').whereRef('follow_up.on_date', '>', 'loan.due_on')))
+  return eb.not(
+    eb.exists(
+      eb.selectFrom('follow_up').select('follow_up.id').whereRef('follow_up.loan_id', '=', 'loan.id').whereRef('follow_up.on_date', '>', 'loan.due_on'),
+    ),
+  )
 }
 
 /** The loan's standing paper approval names this user. */
@@ -165,7 +175,13 @@ function notDisputed(eb: ExpressionBuilder<Database, 'loan'>) {
 
 /** An extension request of the loan still waiting for a decision (index loan_extension(loan_id, status)). */
 function hasPendingExtension(eb: ExpressionBuilder<Database, 'loan'>) {
-  return eb.exists(eb.selectFrom('loan_extension').select('loan_extension.id').whereRef('loan_extension.loan_id', '=', 'loan.id').where('loan_extension.status', '=', 'pending'))
+  return eb.exists(
+    eb
+      .selectFrom('loan_extension')
+      .select('loan_extension.id')
+      .whereRef('loan_extension.loan_id', '=', 'loan.id')
+      .where('loan_extension.status', '=', 'pending'),
+  )
 }
 
 export interface ActionCountsInput {
@@ -227,15 +243,26 @@ export async function actionCounts(db: Db, c: ActionCountsInput): Promise<Action
         // With the two-person rule off, whoever entered a loan for someone else may approve it.
         return (c.twoPersonRule ? notBorrower.where('loan.requested_by', '!=', me) : notBorrower) as Q
       }
-      const notMine = <Q extends ReturnType<typeof loans>>(q: Q) => q.where((w) => w.or([w('loan.borrower_user_id', 'is', null), w('loan.borrower_user_id', '!=', me)])) as Q
+      const notMine = <Q extends ReturnType<typeof loans>>(q: Q) =>
+        q.where((w) => w.or([w('loan.borrower_user_id', 'is', null), w('loan.borrower_user_id', '!=', me)])) as Q
       const pendingExt = (outside: boolean) =>
-        notParty(loans().where('loan.status', 'in', ['approved', 'on_loan']).where('loan.kind', outside ? '!=' : '=', 'in_premises'))
+        notParty(
+          loans()
+            .where('loan.status', 'in', ['approved', 'on_loan'])
+            .where('loan.kind', outside ? '!=' : '=', 'in_premises'),
+        )
           .innerJoin('loan_extension as e', (j) => j.onRef('e.loan_id', '=', 'loan.id').on('e.status', '=', 'pending'))
           .where('e.requested_by', '!=', me)
       return [
-        notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '!=', 'in_premises').where('loan.checked_at', 'is', null)).select(count('n')).as('toCheck'),
-        notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '=', 'in_premises')).select(count('n')).as('toApproveIn'),
-        notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '!=', 'in_premises').where('loan.checked_at', 'is not', null)).select(count('n')).as('toApproveOut'),
+        notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '!=', 'in_premises').where('loan.checked_at', 'is', null))
+          .select(count('n'))
+          .as('toCheck'),
+        notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '=', 'in_premises'))
+          .select(count('n'))
+          .as('toApproveIn'),
+        notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '!=', 'in_premises').where('loan.checked_at', 'is not', null))
+          .select(count('n'))
+          .as('toApproveOut'),
         notMine(loans().where('loan.status', '=', 'approved').where('loan.start_on', '<=', collectBy).where('loan.start_on', '>=', expiredBefore))
           .where((w) =>
             c.twoPersonRule
@@ -251,19 +278,19 @@ export async function actionCounts(db: Db, c: ActionCountsInput): Promise<Action
           .as('toHandOver'),
         loans().where('loan.status', '=', 'on_loan').select(count('n')).as('onLoan'),
         loans().where('loan.status', '=', 'on_loan').where('loan.due_on', '<', c.today).select(count('n')).as('overdue'),
-        loans()
-          .where('loan.status', '=', 'on_loan')
-          .where('loan.due_on', '<', c.today)
-          .where(noFollowUpSinceDue)
-          .select(count('n'))
-          .as('needFollowUp'),
+        loans().where('loan.status', '=', 'on_loan').where('loan.due_on', '<', c.today).where(noFollowUpSinceDue).select(count('n')).as('needFollowUp'),
         loans()
           .where('loan.status', '=', 'on_loan')
           .where('loan.due_on', '<', c.deadlineDueBefore)
           .where(noFollowUpSinceDue)
           .select(count('n'))
           .as('pastDeadline'),
-        loans().where('loan.status', '=', 'on_loan').where('loan.due_on', '>=', c.today).where('loan.due_on', '<=', c.dueSoonTo).select(count('n')).as('dueSoon'),
+        loans()
+          .where('loan.status', '=', 'on_loan')
+          .where('loan.due_on', '>=', c.today)
+          .where('loan.due_on', '<=', c.dueSoonTo)
+          .select(count('n'))
+          .as('dueSoon'),
         pendingExt(false).select(count('n')).as('extensionsFinance'),
         pendingExt(true).select(count('n')).as('extensionsExecutive'),
         loans()
@@ -279,7 +306,12 @@ export async function actionCounts(db: Db, c: ActionCountsInput): Promise<Action
           .where('loan.start_on', '>=', expiredBefore)
           .select(count('n'))
           .as('myToCollect'),
-        loans().where('loan.borrower_user_id', '=', me).where('loan.status', '=', 'on_loan').where('loan.due_on', '<', c.today).select(count('n')).as('myOverdue'),
+        loans()
+          .where('loan.borrower_user_id', '=', me)
+          .where('loan.status', '=', 'on_loan')
+          .where('loan.due_on', '<', c.today)
+          .select(count('n'))
+          .as('myOverdue'),
         loans()
           .where('loan.borrower_user_id', '=', me)
           .where('loan.status', '=', 'on_loan')

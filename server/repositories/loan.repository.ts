@@ -35,7 +35,10 @@ export async function insert(db: Db, loan: NewLoan): Promise<LoanRow> {
 
 export async function insertItems(db: Db, loanId: number, assetIds: number[]): Promise<void> {
   if (assetIds.length === 0) return
-  await db.insertInto('loan_item').values(assetIds.map((asset_id) => ({ loan_id: loanId, asset_id }))).execute()
+  await db
+    .insertInto('loan_item')
+    .values(assetIds.map((asset_id) => ({ loan_id: loanId, asset_id })))
+    .execute()
 }
 
 export async function findById(db: Db, id: number): Promise<LoanRow | undefined> {
@@ -256,7 +259,12 @@ export async function voidPaperCheck(db: Db, loanId: number, changes: { voided_a
 
 /** Links a scan to the loan's standing paper approval that has none yet. */
 export async function linkEvidence(db: Db, approvalId: number, attachmentId: number): Promise<boolean> {
-  const r = await db.updateTable('loan_approval').set({ evidence_id: attachmentId }).where('id', '=', approvalId).where('evidence_id', 'is', null).executeTakeFirst()
+  const r = await db
+    .updateTable('loan_approval')
+    .set({ evidence_id: attachmentId })
+    .where('id', '=', approvalId)
+    .where('evidence_id', 'is', null)
+    .executeTakeFirst()
   return Number(r.numUpdatedRows) === 1
 }
 
@@ -290,7 +298,10 @@ export async function usersByIds(db: Db, ids: number[]): Promise<UserBrief[]> {
 }
 
 /** Who changed each compensation record and when (its audit entries), for the loan's timeline. */
-export async function compensationChanges(db: Db, compensationIds: number[]): Promise<Array<{ at: string; actor_id: number | null; actor_label: string; entity_id: string | null; data: string }>> {
+export async function compensationChanges(
+  db: Db,
+  compensationIds: number[],
+): Promise<Array<{ at: string; actor_id: number | null; actor_label: string; entity_id: string | null; data: string }>> {
   if (compensationIds.length === 0) return []
   return db
     .selectFrom('audit_log')
@@ -355,14 +366,19 @@ export async function pastFollowUpDeadline(db: Db, deadlineBefore: string): Prom
     .where('status', '=', 'on_loan')
     .where('due_on', '<', deadlineBefore)
     .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('follow_up').select('follow_up.id').whereRef('follow_up.loan_id', '=', 'loan.id').whereRef('follow_up.on_date', '>', 'loan.due_on'))),
+      not(
+        exists(selectFrom('follow_up').select('follow_up.id').whereRef('follow_up.loan_id', '=', 'loan.id').whereRef('follow_up.on_date', '>', 'loan.due_on')),
+      ),
     )
     .orderBy('due_on')
     .execute()
 }
 
 /** The loan each asset is out on now (handed over, not back). */
-export async function outstandingByAssets(db: Db, assetIds: number[]): Promise<Array<{ asset_id: number; loan_id: number; seq: number; fiscal_year: number; due_on: string }>> {
+export async function outstandingByAssets(
+  db: Db,
+  assetIds: number[],
+): Promise<Array<{ asset_id: number; loan_id: number; seq: number; fiscal_year: number; due_on: string }>> {
   if (assetIds.length === 0) return []
   return db
     .selectFrom('loan_item as li')

@@ -58,7 +58,15 @@ export async function publishedSnapshot(db: Db, fiscalYear: number, period: stri
 export async function insertDraft(db: Db, row: { fiscal_year: number; period: string; from_on: string; to_on: string; at: string }): Promise<number> {
   const r = await db
     .insertInto('report_publication')
-    .values({ fiscal_year: row.fiscal_year, period: row.period, from_on: row.from_on, to_on: row.to_on, status: 'draft', created_at: row.at, updated_at: row.at })
+    .values({
+      fiscal_year: row.fiscal_year,
+      period: row.period,
+      from_on: row.from_on,
+      to_on: row.to_on,
+      status: 'draft',
+      created_at: row.at,
+      updated_at: row.at,
+    })
     .returning('id')
     .executeTakeFirstOrThrow()
   return r.id
@@ -71,7 +79,9 @@ export async function updateIfStatus(db: Db, id: number, from: PublicationStatus
 }
 
 /** Every frozen snapshot with its stored hash (submitted, reviewed, returned after submission, published), for the audit's verification. */
-export async function frozenSnapshots(db: Db): Promise<Array<{ id: number; fiscal_year: number; period: string; status: PublicationStatus; snapshot: string; snapshot_hash: string }>> {
+export async function frozenSnapshots(
+  db: Db,
+): Promise<Array<{ id: number; fiscal_year: number; period: string; status: PublicationStatus; snapshot: string; snapshot_hash: string }>> {
   const rows = await db
     .selectFrom('report_publication')
     .select(['id', 'fiscal_year', 'period', 'status', 'snapshot', 'snapshot_hash'])

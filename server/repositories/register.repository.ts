@@ -142,7 +142,16 @@ export async function itemLines(db: Db, f: LoanSet): Promise<RegisterItemRow[]> 
     .selectFrom('loan_item as li')
     .innerJoin('asset as a', 'a.id', 'li.asset_id')
     .leftJoin('app_user as r', 'r.id', 'li.received_by')
-    .select(['li.loan_id', 'a.code as asset_code', 'a.name as asset_name', 'li.handed_over_at', 'li.returned_on', 'r.name as received_by_name', 'li.returned_by_name', 'li.condition'])
+    .select([
+      'li.loan_id',
+      'a.code as asset_code',
+      'a.name as asset_name',
+      'li.handed_over_at',
+      'li.returned_on',
+      'r.name as received_by_name',
+      'li.returned_by_name',
+      'li.condition',
+    ])
     .where('li.loan_id', 'in', loanIds(db, f))
     .orderBy('li.loan_id')
     .orderBy('li.id')
@@ -193,13 +202,7 @@ export async function stockLines(db: Db, f: LoanSet): Promise<RegisterStockRow[]
 
 /** Follow-up dates of the period's loans (index follow_up(loan_id, on_date)). */
 export async function followUpDates(db: Db, f: LoanSet): Promise<Array<{ loan_id: number; on_date: string }>> {
-  return db
-    .selectFrom('follow_up')
-    .select(['loan_id', 'on_date'])
-    .where('loan_id', 'in', loanIds(db, f))
-    .orderBy('loan_id')
-    .orderBy('on_date')
-    .execute()
+  return db.selectFrom('follow_up').select(['loan_id', 'on_date']).where('loan_id', 'in', loanIds(db, f)).orderBy('loan_id').orderBy('on_date').execute()
 }
 
 /** The last number given in a fiscal year (the counter), to show that the year's list is complete. */

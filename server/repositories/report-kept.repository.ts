@@ -25,7 +25,11 @@ export async function read(db: Db, key: string): Promise<string | undefined> {
  * computing, keep the figures under it after, and a change in between leaves them unserved.
  */
 export async function epoch(db: Db, fiscalYear: number): Promise<number> {
-  await db.insertInto('report_epoch').values({ fiscal_year: fiscalYear, n: 0 }).onConflict((oc) => oc.column('fiscal_year').doNothing()).execute()
+  await db
+    .insertInto('report_epoch')
+    .values({ fiscal_year: fiscalYear, n: 0 })
+    .onConflict((oc) => oc.column('fiscal_year').doNothing())
+    .execute()
   const row = await db.selectFrom('report_epoch').select('n').where('fiscal_year', '=', fiscalYear).executeTakeFirstOrThrow()
   return row.n
 }
@@ -38,7 +42,12 @@ export async function keep(db: Db, row: { key: string; fiscalYear: number; epoch
     .onConflict((oc) =>
       oc
         .column('key')
-        .doUpdateSet((eb) => ({ fiscal_year: eb.ref('excluded.fiscal_year'), epoch: eb.ref('excluded.epoch'), figures: eb.ref('excluded.figures'), computed_at: eb.ref('excluded.computed_at') }))
+        .doUpdateSet((eb) => ({
+          fiscal_year: eb.ref('excluded.fiscal_year'),
+          epoch: eb.ref('excluded.epoch'),
+          figures: eb.ref('excluded.figures'),
+          computed_at: eb.ref('excluded.computed_at'),
+        }))
         .where('report_kept.epoch', '<=', row.epoch),
     )
     .execute()

@@ -191,7 +191,17 @@ function loanCells(db: Db, from: string, to: string): Promise<LoanCell[]> {
 }
 
 export async function loanTotals(db: Db, from: string, to: string): Promise<LoanTotals> {
-  const out: LoanTotals = { total: 0, assets: 0, units: 0, returnedOnTime: 0, returnedLate: 0, outstanding: 0, outstandingOverdue: 0, returnedCount: 0, returnedDays: 0 }
+  const out: LoanTotals = {
+    total: 0,
+    assets: 0,
+    units: 0,
+    returnedOnTime: 0,
+    returnedLate: 0,
+    outstanding: 0,
+    outstandingOverdue: 0,
+    returnedCount: 0,
+    returnedDays: 0,
+  }
   for (const c of await loanCells(db, from, to)) {
     for (const k of Object.keys(out) as Array<keyof LoanTotals>) out[k] += c[k]
   }
@@ -248,7 +258,16 @@ const TOP_KEPT = 50
 
 function itemCells(db: Db, from: string, to: string): Promise<ItemCells> {
   return sharedPass(db, `items|${from}|${to}`, async () => {
-    const r = await sql<{ part: string; key: string | null; name: string | null; category: string | null; loans: number; assets: number | null; units: number | null; sortOrder: number | null }>`
+    const r = await sql<{
+      part: string
+      key: string | null
+      name: string | null
+      category: string | null
+      loans: number
+      assets: number | null
+      units: number | null
+      sortOrder: number | null
+    }>`
       WITH x AS MATERIALIZED (
              SELECT li.loan_id AS loan_id, li.asset_id AS asset_id, a.category_id AS category_id
                FROM loan l JOIN loan_item li ON li.loan_id = l.id AND li.handed_over_at IS NOT NULL JOIN asset a ON a.id = li.asset_id
@@ -271,7 +290,15 @@ function itemCells(db: Db, from: string, to: string): Promise<ItemCells> {
          LIMIT ${TOP_KEPT})`.execute(db)
     const categories = r.rows
       .filter((x) => x.part === 'category')
-      .map((x) => ({ key: x.key, name: x.name, loans: n(x.loans), assets: n(x.assets), units: n(x.units), total: n(x.assets) + n(x.units), sortOrder: x.sortOrder }))
+      .map((x) => ({
+        key: x.key,
+        name: x.name,
+        loans: n(x.loans),
+        assets: n(x.assets),
+        units: n(x.units),
+        total: n(x.assets) + n(x.units),
+        sortOrder: x.sortOrder,
+      }))
     // The order of the one-query version: most items first, then the category's own order, then its code (NULLs first, as SQLite sorts).
     const nullsFirst = <T extends string | number>(a: T | null, b: T | null) => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1)
     categories.sort((a, b) => b.total - a.total || nullsFirst(a.sortOrder, b.sortOrder) || nullsFirst(a.key, b.key))
@@ -342,7 +369,13 @@ export async function incidentTotals(db: Db, from: string, to: string): Promise<
   const b = await sql<{ settled: number; satang: number | null }>`
     SELECT count(*) AS settled, sum(decided_satang) AS satang
       FROM compensation WHERE settled_on BETWEEN ${from} AND ${to}`.execute(db)
-  return { damaged: n(a.rows[0]!.damaged), lost: n(a.rows[0]!.lost), records: n(a.rows[0]!.records), settled: n(b.rows[0]!.settled), settledSatang: n(b.rows[0]!.satang) }
+  return {
+    damaged: n(a.rows[0]!.damaged),
+    lost: n(a.rows[0]!.lost),
+    records: n(a.rows[0]!.records),
+    settled: n(b.rows[0]!.settled),
+    settledSatang: n(b.rows[0]!.satang),
+  }
 }
 
 export interface OverdueTotals {

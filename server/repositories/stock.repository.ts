@@ -15,7 +15,11 @@ export async function findById(db: Db, id: number): Promise<StockItemRow | undef
 
 export async function byIds(db: Db, ids: number[]): Promise<StockItemRow[]> {
   if (ids.length === 0) return []
-  return db.selectFrom('stock_item').selectAll().where('id', 'in', [...new Set(ids)]).execute()
+  return db
+    .selectFrom('stock_item')
+    .selectAll()
+    .where('id', 'in', [...new Set(ids)])
+    .execute()
 }
 
 export async function list(db: Db, f: { q?: string; limit: number; offset: number }): Promise<{ rows: StockItemRow[]; total: number }> {
@@ -122,7 +126,10 @@ export async function heldLines(db: Db, stockIds: number[], from: string, to: st
 
 export async function insertLines(db: Db, loanId: number, lines: Array<{ stock_id: number; quantity: number }>): Promise<void> {
   if (lines.length === 0) return
-  await db.insertInto('loan_stock_line').values(lines.map((l) => ({ loan_id: loanId, stock_id: l.stock_id, quantity: l.quantity }))).execute()
+  await db
+    .insertInto('loan_stock_line')
+    .values(lines.map((l) => ({ loan_id: loanId, stock_id: l.stock_id, quantity: l.quantity })))
+    .execute()
 }
 
 export interface StockLineView extends LoanStockLineRow {
@@ -145,7 +152,12 @@ export async function linesOf(db: Db, loanIds: number[]): Promise<StockLineView[
 }
 
 export async function markLineHandedOver(db: Db, lineId: number, qty: number, at: string): Promise<boolean> {
-  const r = await db.updateTable('loan_stock_line').set({ handed_over_qty: qty, handed_over_at: at }).where('id', '=', lineId).where('handed_over_at', 'is', null).executeTakeFirst()
+  const r = await db
+    .updateTable('loan_stock_line')
+    .set({ handed_over_qty: qty, handed_over_at: at })
+    .where('id', '=', lineId)
+    .where('handed_over_at', 'is', null)
+    .executeTakeFirst()
   return Number(r.numUpdatedRows) === 1
 }
 
@@ -206,12 +218,25 @@ export async function updateKit(db: Db, id: number, changes: Partial<Omit<KitRow
   await db.updateTable('kit').set(changes).where('id', '=', id).execute()
 }
 
-export async function replaceKitParts(db: Db, kitId: number, parts: Array<{ asset_id: number | null; stock_id: number | null; quantity: number }>): Promise<void> {
+export async function replaceKitParts(
+  db: Db,
+  kitId: number,
+  parts: Array<{ asset_id: number | null; stock_id: number | null; quantity: number }>,
+): Promise<void> {
   await db.deleteFrom('kit_part').where('kit_id', '=', kitId).execute()
-  if (parts.length > 0) await db.insertInto('kit_part').values(parts.map((p) => ({ kit_id: kitId, ...p }))).execute()
+  if (parts.length > 0)
+    await db
+      .insertInto('kit_part')
+      .values(parts.map((p) => ({ kit_id: kitId, ...p })))
+      .execute()
 }
 
-export async function kitParts(db: Db, kitIds: number[]): Promise<Array<KitPartRow & { asset_code: string | null; asset_name: string | null; stock_code: string | null; stock_name: string | null; unit: string | null }>> {
+export async function kitParts(
+  db: Db,
+  kitIds: number[],
+): Promise<
+  Array<KitPartRow & { asset_code: string | null; asset_name: string | null; stock_code: string | null; stock_name: string | null; unit: string | null }>
+> {
   if (kitIds.length === 0) return []
   return db
     .selectFrom('kit_part as p')

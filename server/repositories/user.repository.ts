@@ -35,11 +35,18 @@ export async function rolesOfMany(db: Db, userIds: number[]): Promise<Map<number
 
 export async function setRoles(db: Db, userId: number, roles: readonly Role[]): Promise<void> {
   await db.deleteFrom('user_role').where('user_id', '=', userId).execute()
-  if (roles.length > 0) await db.insertInto('user_role').values(roles.map((role) => ({ user_id: userId, role }))).execute()
+  if (roles.length > 0)
+    await db
+      .insertInto('user_role')
+      .values(roles.map((role) => ({ user_id: userId, role })))
+      .execute()
 }
 
 export async function count(db: Db): Promise<number> {
-  const row = await db.selectFrom('app_user').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+  const row = await db
+    .selectFrom('app_user')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow()
   return Number(row.n)
 }
 

@@ -78,7 +78,8 @@ function exportCells(a: AssetListRow): Record<(typeof EXPORT_ORDER)[number], Exp
 const PRICE_COLUMN = EXPORT_ORDER.indexOf('price')
 
 /** Prices leave with two decimals and no grouping, so that Excel reads a number; other numbers as they are. */
-const csvNumber = (v: number, c: { column?: number | string }): string => (c.column === PRICE_COLUMN ? formatSatang(Math.round(v * 100)).replace(/,/g, '') : String(v))
+const csvNumber = (v: number, c: { column?: number | string }): string =>
+  c.column === PRICE_COLUMN ? formatSatang(Math.round(v * 100)).replace(/,/g, '') : String(v)
 
 function csvRows(rows: readonly ExportCell[][], bom: boolean): string {
   return excelCsv(rows, { bom, cast: { number: csvNumber } })
@@ -106,7 +107,16 @@ export async function* registerCsv(ctx: AppContext, f: ExportFilter): AsyncGener
   }
 }
 
-const COLUMN_WIDTHS: Partial<Record<(typeof EXPORT_ORDER)[number], number>> = { code: 18, name: 36, category: 24, department: 24, location: 20, acquiredOn: 12, price: 14, notes: 30 }
+const COLUMN_WIDTHS: Partial<Record<(typeof EXPORT_ORDER)[number], number>> = {
+  code: 18,
+  name: 36,
+  category: 24,
+  department: 24,
+  location: 20,
+  acquiredOn: 12,
+  price: 14,
+  notes: 30,
+}
 
 /**
  * The register as XLSX through exceljs's streaming writer: rows are committed as they come, so

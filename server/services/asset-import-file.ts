@@ -325,7 +325,12 @@ export function cellText(c: Cell | undefined): string {
 }
 
 /** Maps one row of headers; `missing` names the required fields no header stands for. */
-export function mapHeaders(cells: Cell[]): { columns: HeaderMap['columns']; ignored: string[]; missing: RegisterField[]; duplicate?: { field: RegisterField; headers: string[] } } {
+export function mapHeaders(cells: Cell[]): {
+  columns: HeaderMap['columns']
+  ignored: string[]
+  missing: RegisterField[]
+  duplicate?: { field: RegisterField; headers: string[] }
+} {
   const columns: HeaderMap['columns'] = {}
   const ignored: string[] = []
   let duplicate: { field: RegisterField; headers: string[] } | undefined
@@ -377,4 +382,3 @@ export function findHeaderRow(table: RegisterTable): HeaderMap {
     best.result.missing.map((f) => ({ field: f, message: `assetImport.col.${f}` })),
   )
 }
-

@@ -27,7 +27,6 @@ export interface PreviewRow {
   input?: Record<string, unknown>
 }
 
-
 export interface Lookups {
   category(text: string): { ok: true; row: CategoryRow } | { ok: false; ambiguous: boolean }
   department(text: string): { ok: true; row: DepartmentRow } | { ok: false; ambiguous: boolean }
@@ -134,7 +133,12 @@ export function checkRow(row: RawRow, map: HeaderMap, lookups: Lookups): Preview
   if (department) {
     const d = lookups.department(department)
     if (d.ok) input.departmentId = d.row.id
-    else errors.push({ field: 'department', message: d.ambiguous ? 'assetImport.row.ambiguousDepartment' : 'assetImport.row.unknownDepartment', params: { value: department } })
+    else
+      errors.push({
+        field: 'department',
+        message: d.ambiguous ? 'assetImport.row.ambiguousDepartment' : 'assetImport.row.unknownDepartment',
+        params: { value: department },
+      })
   }
 
   const dateCell = raw('acquiredOn')[0] ?? null

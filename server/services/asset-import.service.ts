@@ -40,7 +40,6 @@ export interface ImportPreview {
   bad: number
 }
 
-
 /** The code a row will be stored under, when the code itself passes the rules. */
 function codeOf(row: PreviewRow): string | undefined {
   if (row.errors.some((e) => e.field === 'code')) return undefined
@@ -158,7 +157,11 @@ export async function startImport(ctx: AppContext, userId: number, file: { name:
     ignored: preview.ignored,
     emptyRows: preview.emptyRows,
   }
-  const lines = preview.rows.map((r) => ({ line: r.line, ok: r.errors.length === 0, data: JSON.stringify({ values: r.values, errors: r.errors, input: r.input }) }))
+  const lines = preview.rows.map((r) => ({
+    line: r.line,
+    ok: r.errors.length === 0,
+    data: JSON.stringify({ values: r.values, errors: r.errors, input: r.input }),
+  }))
   await writeTransaction(ctx.db, async (trx) => {
     await batches.deleteExpired(trx, now.toISOString())
     await batches.insertBatch(trx, {
@@ -193,7 +196,12 @@ function parseLine(data: string): Pick<PreviewRow, 'values' | 'errors' | 'input'
   return JSON.parse(data) as Pick<PreviewRow, 'values' | 'errors' | 'input'>
 }
 
-export async function getImportBatch(ctx: AppContext, userId: number, id: string, opts: { onlyBad: boolean; page: number; pageSize: number }): Promise<BatchView> {
+export async function getImportBatch(
+  ctx: AppContext,
+  userId: number,
+  id: string,
+  opts: { onlyBad: boolean; page: number; pageSize: number },
+): Promise<BatchView> {
   const batch = await ownBatch(ctx.db, userId, id)
   const lines = await batches.listLines(ctx.db, id, { onlyBad: opts.onlyBad, limit: opts.pageSize, offset: (opts.page - 1) * opts.pageSize })
   return {
@@ -250,7 +258,11 @@ export async function confirmImport(ctx: AppContext, actor: Actor, id: string): 
       )
       if (taken.size > 0) throw new AppError('conflict', 'assetImport.codesTakenMeanwhile', { codes: [...taken].slice(0, 5).join(', ') })
       for (const r of rows) {
-        const row = await assets.insert(trx, { ...assetColumns(r.data, r.category), status: 'available', created_at: now, updated_at: now }, bangkokDate(ctx.clock.now()))
+        const row = await assets.insert(
+          trx,
+          { ...assetColumns(r.data, r.category), status: 'available', created_at: now, updated_at: now },
+          bangkokDate(ctx.clock.now()),
+        )
         const { id: assetId, created_at: _c, updated_at: _u, ...stored } = row
         await append(trx, ctx.clock, actor, { action: 'asset.imported', entity: 'asset', entityId: assetId, data: { ...stored, batch: id, line: r.line } })
         imported++

@@ -49,10 +49,22 @@ export const assetInputSchema = z.object({
   location: optionalText(200),
   acquiredOn: isoDate.nullable().default(null),
   price: bahtAsSatangSchema,
-  usefulLifeYears: z.number({ error: 'validation.integer' }).int({ error: 'validation.integer' }).min(1, { error: 'validation.min1' }).max(100).nullable().default(null),
+  usefulLifeYears: z
+    .number({ error: 'validation.integer' })
+    .int({ error: 'validation.integer' })
+    .min(1, { error: 'validation.min1' })
+    .max(100)
+    .nullable()
+    .default(null),
   fundingSource: optionalText(200),
   loanable: z.boolean().optional(),
-  maxLoanDays: z.number({ error: 'validation.integer' }).int({ error: 'validation.integer' }).min(1, { error: 'validation.min1' }).max(365).nullable().default(null),
+  maxLoanDays: z
+    .number({ error: 'validation.integer' })
+    .int({ error: 'validation.integer' })
+    .min(1, { error: 'validation.min1' })
+    .max(365)
+    .nullable()
+    .default(null),
   notes: optionalText(2000),
 })
 export type AssetInput = z.input<typeof assetInputSchema>
@@ -103,7 +115,11 @@ export async function createAsset(ctx: AppContext, actor: Actor, input: unknown)
       throw new AppError('conflict', 'asset.codeTaken', { code: data.code }, [{ field: 'code', message: 'asset.codeTaken', params: { code: data.code } }])
     }
     const now = ctx.clock.now().toISOString()
-    const row = await assets.insert(trx, { ...assetColumns(data, category), status: 'available', created_at: now, updated_at: now }, bangkokDate(ctx.clock.now()))
+    const row = await assets.insert(
+      trx,
+      { ...assetColumns(data, category), status: 'available', created_at: now, updated_at: now },
+      bangkokDate(ctx.clock.now()),
+    )
     await append(trx, ctx.clock, actor, { action: 'asset.created', entity: 'asset', entityId: row.id, data: { code: row.code, ...auditView(row) } })
     return row.id
   })
@@ -123,7 +139,8 @@ export async function updateAsset(ctx: AppContext, actor: Actor, id: number, inp
     const before = await assets.findById(trx, id)
     if (!before) throw new AppError('not_found', 'asset.notFound', { code: String(id) })
     const clash = await assets.findByCode(trx, data.code)
-    if ((clash && clash.id !== id) || (!clash && (await stockRepo.codeInUse(trx, data.code)))) throw new AppError('conflict', 'asset.codeTaken', { code: data.code }, [{ field: 'code', message: 'asset.codeTaken', params: { code: data.code } }])
+    if ((clash && clash.id !== id) || (!clash && (await stockRepo.codeInUse(trx, data.code))))
+      throw new AppError('conflict', 'asset.codeTaken', { code: data.code }, [{ field: 'code', message: 'asset.codeTaken', params: { code: data.code } }])
     const next = assetColumns(data, category)
     const changed: Record<string, { from: unknown; to: unknown }> = {}
     for (const [k, v] of Object.entries(next)) {
@@ -147,7 +164,8 @@ export async function changeAssetStatus(ctx: AppContext, actor: Actor, id: numbe
     if (!check.ok) throw new AppError('invalid_state', `asset.statusChange.${check.reason}`, { from: before.status, to: data.status })
     const at = ctx.clock.now().toISOString()
     // Conditional on the status read above, so that a concurrent hand-over cannot be overwritten.
-    if (!(await assets.setStatus(trx, id, before.status, data.status, at, bangkokDate(ctx.clock.now())))) throw new AppError('conflict', 'asset.changedMeanwhile')
+    if (!(await assets.setStatus(trx, id, before.status, data.status, at, bangkokDate(ctx.clock.now()))))
+      throw new AppError('conflict', 'asset.changedMeanwhile')
     await append(trx, ctx.clock, actor, {
       action: 'asset.status_changed',
       entity: 'asset',
@@ -192,12 +210,14 @@ export async function listAssets(ctx: AppContext, f: AssetListQuery): Promise<{ 
   let departmentId: number | undefined
   if (f.category) {
     const c = await categories.findByCode(ctx.db, f.category)
-    if (!c) throw new AppError('validation_failed', 'validation.unknownFilter', { param: 'category' }, [{ field: 'category', message: 'asset.unknownCategory' }])
+    if (!c)
+      throw new AppError('validation_failed', 'validation.unknownFilter', { param: 'category' }, [{ field: 'category', message: 'asset.unknownCategory' }])
     categoryId = c.id
   }
   if (f.department) {
     const d = await departments.findByCode(ctx.db, f.department)
-    if (!d) throw new AppError('validation_failed', 'validation.unknownFilter', { param: 'department' }, [{ field: 'department', message: 'user.unknownDepartment' }])
+    if (!d)
+      throw new AppError('validation_failed', 'validation.unknownFilter', { param: 'department' }, [{ field: 'department', message: 'user.unknownDepartment' }])
     departmentId = d.id
   }
   const { rows, total } = await assets.list(ctx.db, {

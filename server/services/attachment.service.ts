@@ -129,7 +129,8 @@ export async function stageAttachment(ctx: AppContext, input: NewAttachment): Pr
  * Call it last before COMMIT where you can; on any failure the caller runs `discardStaged`.
  */
 export async function storeStaged(ctx: AppContext, trx: Db, actor: CurrentUser, loan: LoanRow, staged: StagedAttachment): Promise<LoanAttachmentRow> {
-  if ((await attachments.countOf(trx, loan.id)) >= ATTACHMENT_MAX_PER_LOAN) throw new AppError('conflict', 'attachment.tooMany', { max: ATTACHMENT_MAX_PER_LOAN })
+  if ((await attachments.countOf(trx, loan.id)) >= ATTACHMENT_MAX_PER_LOAN)
+    throw new AppError('conflict', 'attachment.tooMany', { max: ATTACHMENT_MAX_PER_LOAN })
   const row = await attachments.insert(trx, {
     loan_id: loan.id,
     kind: staged.kind,
@@ -151,7 +152,16 @@ export async function storeStaged(ctx: AppContext, trx: Db, actor: CurrentUser, 
     action: 'loan.attachment_added',
     entity: 'loan',
     entityId: loan.id,
-    data: { number: loanNumber(loan), attachmentId: row.id, name: staged.fileName, kind: staged.kind, mime: staged.mime, size: staged.size, sha256: staged.sha256, ...(evidenceFor ? { evidenceFor } : {}) },
+    data: {
+      number: loanNumber(loan),
+      attachmentId: row.id,
+      name: staged.fileName,
+      kind: staged.kind,
+      mime: staged.mime,
+      size: staged.size,
+      sha256: staged.sha256,
+      ...(evidenceFor ? { evidenceFor } : {}),
+    },
   })
   await fs.promises.rename(staged.tempPath, staged.finalPath)
   return row
@@ -181,7 +191,8 @@ export async function addAttachment(ctx: AppContext, actor: CurrentUser, loanId:
   // Never switchable (SPEC §1): the borrower does not add the evidence of their own loan.
   if (loan.borrower_user_id === actor.id) throw new AppError('forbidden', 'loan.sod.borrower_approves', {}, undefined, 'borrower_approves')
   parseOrThrow(addSchema, { kind: input.kind || undefined, note: input.note ?? '' })
-  if ((await attachments.countOf(ctx.db, loanId)) >= ATTACHMENT_MAX_PER_LOAN) throw new AppError('conflict', 'attachment.tooMany', { max: ATTACHMENT_MAX_PER_LOAN })
+  if ((await attachments.countOf(ctx.db, loanId)) >= ATTACHMENT_MAX_PER_LOAN)
+    throw new AppError('conflict', 'attachment.tooMany', { max: ATTACHMENT_MAX_PER_LOAN })
   const staged = await stageAttachment(ctx, input)
   try {
     return await writeTransaction(ctx.db, async (trx) => {
@@ -206,7 +217,12 @@ export async function listAttachments(ctx: AppContext, viewer: CurrentUser, loan
  * The file of one attachment, for those who may see its loan; anyone else — and an attachment of
  * another loan — is "not found", which does not tell that it exists.
  */
-export async function openAttachment(ctx: AppContext, viewer: CurrentUser, loanId: number, attachmentId: number): Promise<{ row: LoanAttachmentRow; filePath: string }> {
+export async function openAttachment(
+  ctx: AppContext,
+  viewer: CurrentUser,
+  loanId: number,
+  attachmentId: number,
+): Promise<{ row: LoanAttachmentRow; filePath: string }> {
   const loan = await loans.findById(ctx.db, loanId)
   if (!loan || !canSeeLoan(viewer, loan)) throw new AppError('not_found', 'attachment.notFound')
   const row = await attachments.findById(ctx.db, attachmentId)

@@ -239,7 +239,8 @@ export async function verifyAudit(db: Db, anchor?: AuditAnchor): Promise<AuditVe
     ]
     const contentHash = createHash('sha256').update(p.snapshot, 'utf8').digest('hex')
     if (recorded.length === 0) problems.push({ code: 'report_hash_not_audited', report, stored: p.snapshot_hash, recorded })
-    else if (contentHash !== p.snapshot_hash || recorded.some((h) => h !== p.snapshot_hash)) problems.push({ code: 'report_hash_mismatch', report, stored: p.snapshot_hash, recorded })
+    else if (contentHash !== p.snapshot_hash || recorded.some((h) => h !== p.snapshot_hash))
+      problems.push({ code: 'report_hash_mismatch', report, stored: p.snapshot_hash, recorded })
   }
   return { ...chain, ok: chain.ok && problems.length === 0, problems, ...(fromAnchor ? { anchor: fromAnchor.summary } : {}) }
 }

@@ -10,7 +10,20 @@ import { createMigrator } from '../../db/migrator.js'
 import * as sqliteFile from '../../db/sqlite-file.js'
 import { verifyChain, type VerifyResult } from './audit.service.js'
 
-export type ProblemCode = 'anchor_mismatch' | 'anchor_unreadable' | 'missing' | 'not_sqlite' | 'unreadable' | 'integrity' | 'not_ours' | 'newer_schema' | 'incomplete_schema' | 'audit_chain' | 'wal_present' | 'in_use' | 'same_file'
+export type ProblemCode =
+  | 'anchor_mismatch'
+  | 'anchor_unreadable'
+  | 'missing'
+  | 'not_sqlite'
+  | 'unreadable'
+  | 'integrity'
+  | 'not_ours'
+  | 'newer_schema'
+  | 'incomplete_schema'
+  | 'audit_chain'
+  | 'wal_present'
+  | 'in_use'
+  | 'same_file'
 
 export interface FileProblem {
   code: ProblemCode
@@ -73,7 +86,8 @@ export async function checkDatabaseFile(file: string, opts: { offThread?: boolea
     // the server from starting — issue 13).
     if (unknown.length === 0) {
       const missingTables = (await tablesAt(executed[executed.length - 1]!)).filter((t) => !sqliteFile.tableNames(handle).includes(t))
-      if (missingTables.length > 0) return fail('incomplete_schema', `tables of its schema version are missing (${missingTables.join(', ')}): not a complete Yuemkhuen database`)
+      if (missingTables.length > 0)
+        return fail('incomplete_schema', `tables of its schema version are missing (${missingTables.join(', ')}): not a complete Yuemkhuen database`)
     }
     try {
       // Smaller chunks in the server: each chunk holds the event loop for its rows (about 50 µs each).

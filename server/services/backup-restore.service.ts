@@ -13,7 +13,16 @@ import { currentEpoch, findAnchored, type AnchorLog, type AuditAnchor, type Rest
 import * as auditRepo from '../repositories/audit.repository.js'
 import { writeTransaction } from '../../db/connection.js'
 import { checkDatabaseFile, messageOf, type FileCheck, type FileProblem } from './backup-check.js'
-import { backupDatabaseFile, backupPrefix, fsyncDir, nameOf, pruneBackups, writeJsonAtomically, type BackupSidecar, type BackupTarget } from './backup.service.js'
+import {
+  backupDatabaseFile,
+  backupPrefix,
+  fsyncDir,
+  nameOf,
+  pruneBackups,
+  writeJsonAtomically,
+  type BackupSidecar,
+  type BackupTarget,
+} from './backup.service.js'
 
 /** Thrown by restoreDatabase when the file must not be restored; nothing has been changed. */
 export class RestoreRefused extends Error {
@@ -62,7 +71,16 @@ async function safetyCopy(target: BackupTarget): Promise<{ path: string; verifie
     if (fs.existsSync(file)) continue
     fs.copyFileSync(db, file, fs.constants.COPYFILE_EXCL)
     if (fs.existsSync(`${db}-wal`)) fs.copyFileSync(`${db}-wal`, `${file}-wal`)
-    const sidecar: Partial<BackupSidecar> = { format: 1, name: path.basename(file), kind: 'pre-restore', createdAt: at.toISOString(), database: path.resolve(db), size: fs.statSync(file).size, verified: false, problems: [{ code: 'unreadable', detail: 'copied as it was; SQLite could not back it up' }] }
+    const sidecar: Partial<BackupSidecar> = {
+      format: 1,
+      name: path.basename(file),
+      kind: 'pre-restore',
+      createdAt: at.toISOString(),
+      database: path.resolve(db),
+      size: fs.statSync(file).size,
+      verified: false,
+      problems: [{ code: 'unreadable', detail: 'copied as it was; SQLite could not back it up' }],
+    }
     writeJsonAtomically(`${file}.json`, sidecar)
     return { path: file, verified: false }
   }
@@ -94,7 +112,11 @@ function liveHead(db: string): number | undefined {
  * Where the file stands against the anchor: the line that anchored exactly its head (a state the chain
  * really passed through, of this or an earlier epoch), and the entries the restore loses.
  */
-function matchAnchor(anchor: AuditAnchor, head: { seq: number; hash: string }, db: string): { log: AnchorLog; matched?: { at: string }; lostFrom: number; lostTo: number } {
+function matchAnchor(
+  anchor: AuditAnchor,
+  head: { seq: number; hash: string },
+  db: string,
+): { log: AnchorLog; matched?: { at: string }; lostFrom: number; lostTo: number } {
   const log = anchor.read()
   const matched = findAnchored(log, head.seq, head.hash)
   const anchoredTop = Math.max(0, ...currentEpoch(log.records).map((r) => r.seq))
@@ -102,14 +124,29 @@ function matchAnchor(anchor: AuditAnchor, head: { seq: number; hash: string }, d
 }
 
 /** After the file is in place: the restore is audited in it and a restore line starts a new anchor epoch. */
-async function recordRestore(db: string, clock: Clock, anchor: AuditAnchor, note: RestoreNote, extra: { file: string; matchedAt?: string; reason?: string }): Promise<void> {
+async function recordRestore(
+  db: string,
+  clock: Clock,
+  anchor: AuditAnchor,
+  note: RestoreNote,
+  extra: { file: string; matchedAt?: string; reason?: string },
+): Promise<void> {
   const handle = openDb(db)
   try {
     const head = await writeTransaction(handle.db, async (trx) => {
       await append(trx, clock, CLI_ACTOR, {
         action: 'database.restore',
         entity: 'database',
-        data: { file: extra.file, fileSeq: note.fileSeq, fileHash: note.fileHash, lostFrom: note.lostFrom, lostTo: note.lostTo, override: note.override, ...(extra.matchedAt ? { matchedAnchorAt: extra.matchedAt } : {}), ...(extra.reason ? { reason: extra.reason } : {}) },
+        data: {
+          file: extra.file,
+          fileSeq: note.fileSeq,
+          fileHash: note.fileHash,
+          lostFrom: note.lostFrom,
+          lostTo: note.lostTo,
+          override: note.override,
+          ...(extra.matchedAt ? { matchedAnchorAt: extra.matchedAt } : {}),
+          ...(extra.reason ? { reason: extra.reason } : {}),
+        },
       })
       return auditRepo.head(trx)
     })
@@ -129,9 +166,12 @@ export async function restoreDatabase(file: string, target: BackupTarget, opts: 
   if (!fs.existsSync(source) || !fs.statSync(source).isFile()) refuse([{ code: 'missing', detail: `${source} does not exist or is not a file` }])
   if (!sqliteFile.hasSqliteHeader(source)) refuse([{ code: 'not_sqlite', detail: `${source} is not an SQLite database` }])
   if (fs.existsSync(`${source}-wal`) && fs.statSync(`${source}-wal`).size > 0) {
-    refuse([{ code: 'wal_present', detail: `${source}-wal exists: that copy is still in use or was copied without a checkpoint; use a file made by npm run backup` }])
+    refuse([
+      { code: 'wal_present', detail: `${source}-wal exists: that copy is still in use or was copied without a checkpoint; use a file made by npm run backup` },
+    ])
   }
-  const inUse = (): FileProblem[] => (sqliteFile.isOpenElsewhere(db) ? [{ code: 'in_use', detail: `${db} is open in another process (is the server running?); stop it first` }] : [])
+  const inUse = (): FileProblem[] =>
+    sqliteFile.isOpenElsewhere(db) ? [{ code: 'in_use', detail: `${db} is open in another process (is the server running?); stop it first` }] : []
   if (inUse().length) refuse(inUse())
 
   // The copy that will become the database, checked as it will be installed.
@@ -159,7 +199,13 @@ export async function restoreDatabase(file: string, target: BackupTarget, opts: 
       try {
         m = matchAnchor(opts.anchor, head, db)
       } catch (e) {
-        if (!opts.override) refuse([{ code: 'anchor_unreadable', detail: `the audit anchor ${opts.anchor.file} cannot be read (${messageOf(e)}); restore with --override "<reason>" if you trust this file` }])
+        if (!opts.override)
+          refuse([
+            {
+              code: 'anchor_unreadable',
+              detail: `the audit anchor ${opts.anchor.file} cannot be read (${messageOf(e)}); restore with --override "<reason>" if you trust this file`,
+            },
+          ])
         m = { log: { exists: false, records: [], forged: [], damaged: [] }, lostFrom: head.seq + 1, lostTo: Math.max(head.seq, liveHead(db) ?? 0) }
       }
       if (!m.matched && !opts.override) {
@@ -172,7 +218,14 @@ export async function restoreDatabase(file: string, target: BackupTarget, opts: 
           },
         ])
       }
-      note = { fileSeq: head.seq, fileHash: head.hash, lostFrom: m.lostFrom, lostTo: m.lostTo, override: !m.matched, ...(m.matched ? { matchedAt: m.matched.at } : {}) }
+      note = {
+        fileSeq: head.seq,
+        fileHash: head.hash,
+        lostFrom: m.lostFrom,
+        lostTo: m.lostTo,
+        override: !m.matched,
+        ...(m.matched ? { matchedAt: m.matched.at } : {}),
+      }
     }
 
     const safety = await safetyCopy(target)
@@ -189,10 +242,22 @@ export async function restoreDatabase(file: string, target: BackupTarget, opts: 
     fsyncDir(path.dirname(db))
     if (opts.anchor && note) {
       const { matchedAt, ...restoreNote } = note
-      await recordRestore(db, target.clock, opts.anchor, restoreNote, { file: path.basename(source), matchedAt, reason: note.override ? opts.override : undefined })
+      await recordRestore(db, target.clock, opts.anchor, restoreNote, {
+        file: path.basename(source),
+        matchedAt,
+        reason: note.override ? opts.override : undefined,
+      })
     }
     pruneBackups(target)
-    return { restoredFrom: source, databasePath: db, safetyBackup: safety?.path, safetyVerified: safety?.verified, removed, check, ...(note ? { anchor: note } : {}) }
+    return {
+      restoredFrom: source,
+      databasePath: db,
+      safetyBackup: safety?.path,
+      safetyVerified: safety?.verified,
+      removed,
+      check,
+      ...(note ? { anchor: note } : {}),
+    }
   } finally {
     fs.rmSync(tmp, { force: true })
   }

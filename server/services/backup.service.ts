@@ -73,7 +73,10 @@ export function backupPrefix(databasePath: string): string {
 }
 
 function stampOf(at: Date): string {
-  return at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '')
+  return at
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '')
 }
 
 function dateOfStamp(s: string): Date {
@@ -122,7 +125,15 @@ export function listBackups(dir: string, databasePath: string): BackupEntry[] {
     } catch {
       continue
     }
-    entries.push({ name, path: file, at: dateOfStamp(m[1]!), kind: (m[2] as NamedKind | undefined) ?? 'regular', seq: Number(m[3] ?? 0), size, sidecar: readSidecar(file) })
+    entries.push({
+      name,
+      path: file,
+      at: dateOfStamp(m[1]!),
+      kind: (m[2] as NamedKind | undefined) ?? 'regular',
+      seq: Number(m[3] ?? 0),
+      size,
+      sidecar: readSidecar(file),
+    })
   }
   return entries.sort((a, b) => b.at.getTime() - a.at.getTime() || b.seq - a.seq)
 }
@@ -312,7 +323,9 @@ export async function backupBeforeMigrating(ctx: AppContext, handle: OpenDb): Pr
   if (pending.length === 0 || pending.length === all.length) return undefined
   const result = await createBackup(handle, backupTarget(ctx.config, ctx.clock), 'pre-migration')
   if (result.check.problems.some((p) => p.code !== 'audit_chain')) {
-    throw new BackupError(`the copy taken before migrating failed its check (${result.check.problems.map((p) => p.detail).join('; ')}); not migrating. The copy is ${result.path}`)
+    throw new BackupError(
+      `the copy taken before migrating failed its check (${result.check.problems.map((p) => p.detail).join('; ')}); not migrating. The copy is ${result.path}`,
+    )
   }
   ctx.logger.info({ backup: result.path, size: result.size, pending: pending.map((m) => m.name), verified: result.verified }, 'backup taken before migrating')
   if (!result.verified) ctx.logger.warn({ problems: result.check.problems }, 'the pre-migration backup is not verified')

@@ -76,7 +76,10 @@ export interface Standing {
   openCompensations: number
 }
 
-async function keyOf(ctx: AppContext, ref: { userId?: number; externalBorrowerId?: number }): Promise<{ key: BorrowerKey; external?: ExternalBorrowerRow; twins: ExternalBorrowerRow[] }> {
+async function keyOf(
+  ctx: AppContext,
+  ref: { userId?: number; externalBorrowerId?: number },
+): Promise<{ key: BorrowerKey; external?: ExternalBorrowerRow; twins: ExternalBorrowerRow[] }> {
   if (ref.userId !== undefined) return { key: { userId: ref.userId }, twins: [] }
   if (ref.externalBorrowerId === undefined) throw new AppError('not_found', 'borrower.notFound')
   const row = await borrowers.findExternal(ctx.db, ref.externalBorrowerId)
@@ -224,7 +227,17 @@ export interface HistoryLoan {
   /** Days after the due date that a returned loan came back (0: on time). */
   daysLate: number
   assets: Array<{ code: string; name: string; out: boolean; condition: string | null }>
-  stock: Array<{ code: string; name: string; unit: string; quantity: number; handedOver: number; good: number; damaged: number; lost: number; outstanding: number }>
+  stock: Array<{
+    code: string
+    name: string
+    unit: string
+    quantity: number
+    handedOver: number
+    good: number
+    damaged: number
+    lost: number
+    outstanding: number
+  }>
   outstandingItems: number
   outstandingUnits: number
 }
@@ -260,7 +273,11 @@ function maskId(id: string): string {
   return id.replace(/\d(?=(?:\D*\d){4})/g, '•')
 }
 
-async function historyOf(ctx: AppContext, key: BorrowerKey, page: { page: number; pageSize: number }): Promise<Omit<BorrowerHistory, 'profile' | 'otherRecords'>> {
+async function historyOf(
+  ctx: AppContext,
+  key: BorrowerKey,
+  page: { page: number; pageSize: number },
+): Promise<Omit<BorrowerHistory, 'profile' | 'otherRecords'>> {
   const t = today(ctx)
   const { rows, total } = await borrowers.loansOf(ctx.db, key, { limit: page.pageSize, offset: (page.page - 1) * page.pageSize })
   const ids = rows.map((r) => r.id)
@@ -313,7 +330,12 @@ async function historyOf(ctx: AppContext, key: BorrowerKey, page: { page: number
 }
 
 /** An external borrower's page: their details, standing, loans (every status) and open compensation. */
-export async function externalBorrowerHistory(ctx: AppContext, viewer: CurrentUser, id: number, page: { page: number; pageSize: number }): Promise<BorrowerHistory> {
+export async function externalBorrowerHistory(
+  ctx: AppContext,
+  viewer: CurrentUser,
+  id: number,
+  page: { page: number; pageSize: number },
+): Promise<BorrowerHistory> {
   if (!canSeeBorrowers(viewer)) throw new AppError('not_found', 'borrower.notFound')
   const { key, external, twins } = await keyOf(ctx, { externalBorrowerId: id })
   const b = external!
@@ -340,7 +362,12 @@ export async function externalBorrowerHistory(ctx: AppContext, viewer: CurrentUs
 }
 
 /** A user's borrowing history: for those who see all loans, and for the user themself. */
-export async function userBorrowerHistory(ctx: AppContext, viewer: CurrentUser, userId: number, page: { page: number; pageSize: number }): Promise<BorrowerHistory> {
+export async function userBorrowerHistory(
+  ctx: AppContext,
+  viewer: CurrentUser,
+  userId: number,
+  page: { page: number; pageSize: number },
+): Promise<BorrowerHistory> {
   // Another person's history is "not found" for staff, as their loans are.
   if (!canSeeBorrowers(viewer) && viewer.id !== userId) throw new AppError('not_found', 'borrower.notFound')
   const u = await users.findById(ctx.db, userId)

@@ -32,7 +32,9 @@ export async function createDepartment(ctx: AppContext, actor: Actor, input: unk
   const data = parseOrThrow(departmentSchema, input)
   return writeTransaction(ctx.db, async (trx) => {
     if (await departments.findByCode(trx, data.code)) {
-      throw new AppError('conflict', 'department.codeTaken', { code: data.code }, [{ field: 'code', message: 'department.codeTaken', params: { code: data.code } }])
+      throw new AppError('conflict', 'department.codeTaken', { code: data.code }, [
+        { field: 'code', message: 'department.codeTaken', params: { code: data.code } },
+      ])
     }
     const row = await departments.insert(trx, {
       code: data.code,
@@ -53,7 +55,9 @@ export async function updateDepartment(ctx: AppContext, actor: Actor, id: number
     if (!before) throw new AppError('not_found', 'department.notFound')
     const clash = await departments.findByCode(trx, data.code)
     if (clash && clash.id !== id) {
-      throw new AppError('conflict', 'department.codeTaken', { code: data.code }, [{ field: 'code', message: 'department.codeTaken', params: { code: data.code } }])
+      throw new AppError('conflict', 'department.codeTaken', { code: data.code }, [
+        { field: 'code', message: 'department.codeTaken', params: { code: data.code } },
+      ])
     }
     await departments.update(trx, id, { code: data.code, name: data.name, sort_order: data.sortOrder, active: data.active ? 1 : 0 })
     await append(trx, ctx.clock, actor, {

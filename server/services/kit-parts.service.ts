@@ -80,7 +80,12 @@ export function kitOfAsset(kits: readonly KitInLoan[]): Map<string, KitInLoan> {
  * loan, as the hand-over screen does; a body of another shape passes unchanged for the loan service
  * to refuse in its own words.
  */
-export async function handoverBodyWithKits(ctx: AppContext, viewer: CurrentUser, loanId: number, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function handoverBodyWithKits(
+  ctx: AppContext,
+  viewer: CurrentUser,
+  loanId: number,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const codes = body.confirmedCodes
   if (!Array.isArray(codes) || !codes.every((c): c is string => typeof c === 'string')) return body
   const v = await getLoan(ctx, viewer, loanId)
@@ -93,10 +98,16 @@ export async function handoverBodyWithKits(ctx: AppContext, viewer: CurrentUser,
  * the kit still out on the loan, each with the line's condition, note and bringer. A kit's counted
  * parts are not guessed: they are sent as `stock` lines with their counts.
  */
-export async function returnBodyWithKits(ctx: AppContext, viewer: CurrentUser, loanId: number, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function returnBodyWithKits(
+  ctx: AppContext,
+  viewer: CurrentUser,
+  loanId: number,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const items = body.items
   if (!Array.isArray(items)) return body
-  const named = (i: unknown) => (i && typeof i === 'object' && typeof (i as { assetCode?: unknown }).assetCode === 'string' ? (i as { assetCode: string }).assetCode : null)
+  const named = (i: unknown) =>
+    i && typeof i === 'object' && typeof (i as { assetCode?: unknown }).assetCode === 'string' ? (i as { assetCode: string }).assetCode : null
   if (items.every((i) => named(i) === null)) return body
   const v = await getLoan(ctx, viewer, loanId)
   const out = v.items.filter((i) => i.returned_at === null)

@@ -97,7 +97,9 @@ export function isLabelLayout(v: unknown): v is LabelLayout {
 export function parseLayout(raw: string | undefined, fallback: LabelLayout): LabelLayout {
   if (raw === undefined || raw === '') return fallback
   if (isLabelLayout(raw)) return raw
-  throw new AppError('validation_failed', 'labels.unknownLayout', { layouts: LABEL_LAYOUTS.join(', ') }, [{ field: 'layout', message: 'labels.unknownLayout', params: { layouts: LABEL_LAYOUTS.join(', ') } }])
+  throw new AppError('validation_failed', 'labels.unknownLayout', { layouts: LABEL_LAYOUTS.join(', ') }, [
+    { field: 'layout', message: 'labels.unknownLayout', params: { layouts: LABEL_LAYOUTS.join(', ') } },
+  ])
 }
 
 // ---- the label view-model
@@ -207,7 +209,8 @@ export async function labelSheet(ctx: AppContext, selection: LabelSelection, opt
     const ids = [...new Set(selection.ids)]
     const stockIds = [...new Set(selection.stockIds ?? [])]
     const kitIds = [...new Set(selection.kitIds ?? [])]
-    if (ids.length + stockIds.length + kitIds.length === 0) throw new AppError('validation_failed', 'labels.nothingChosen', {}, [{ field: 'ids', message: 'labels.nothingChosen' }])
+    if (ids.length + stockIds.length + kitIds.length === 0)
+      throw new AppError('validation_failed', 'labels.nothingChosen', {}, [{ field: 'ids', message: 'labels.nothingChosen' }])
     total = ids.length + stockIds.length + kitIds.length
     const assetIds = ids.slice(0, cap)
     const poolIds = stockIds.slice(0, Math.max(0, cap - assetIds.length))

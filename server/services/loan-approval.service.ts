@@ -34,7 +34,14 @@ export async function approveLoan(ctx: AppContext, actor: CurrentUser, id: numbe
       if (!loan || !canSeeLoan(actor, loan)) throw new AppError('not_found', 'loan.notFound')
       if (data.onPaper) {
         await enforce(trx, 'recordPaper', actor, loan, settings, t, { params: { status: loan.status } })
-        const choice = await resolvePaperApprover(trx, settings, loan.kind, data.onPaper.approverName, { recorder: actor, borrower: await borrowerOf(trx, loan), requester: await requesterOf(trx, loan) }, 'onPaper')
+        const choice = await resolvePaperApprover(
+          trx,
+          settings,
+          loan.kind,
+          data.onPaper.approverName,
+          { recorder: actor, borrower: await borrowerOf(trx, loan), requester: await requesterOf(trx, loan) },
+          'onPaper',
+        )
         await assertNoConflict(trx, loan, t)
         await recordPaperApproval(ctx, trx, actor, loan, data.onPaper, choice, settings, { scan, field: 'onPaper' })
         return
@@ -45,15 +52,45 @@ export async function approveLoan(ctx: AppContext, actor: CurrentUser, id: numbe
       if (step === 'check') {
         const ok = await loans.updateIfStatus(trx, id, 'pending', { checked_at: at, checked_by: actor.id, updated_at: at })
         if (!ok) throw new AppError('invalid_state', 'loan.invalidState')
-        await loans.insertApproval(trx, { loan_id: id, step: 'check', by_user_id: actor.id, by_name: actor.name, recorded_by: actor.id, at, note: data.note, on_paper: 0, paper_date: null })
-        await append(trx, ctx.clock, actorOf(actor), { action: 'loan.checked', entity: 'loan', entityId: id, data: stepData(loan, settings, { note: data.note }) })
+        await loans.insertApproval(trx, {
+          loan_id: id,
+          step: 'check',
+          by_user_id: actor.id,
+          by_name: actor.name,
+          recorded_by: actor.id,
+          at,
+          note: data.note,
+          on_paper: 0,
+          paper_date: null,
+        })
+        await append(trx, ctx.clock, actorOf(actor), {
+          action: 'loan.checked',
+          entity: 'loan',
+          entityId: id,
+          data: stepData(loan, settings, { note: data.note }),
+        })
         return
       }
       await assertNoConflict(trx, loan, t)
       const ok = await loans.updateIfStatus(trx, id, 'pending', { status: 'approved', approved_at: at, approved_by: actor.id, updated_at: at })
       if (!ok) throw new AppError('invalid_state', 'loan.invalidState')
-      await loans.insertApproval(trx, { loan_id: id, step: 'approve', by_user_id: actor.id, by_name: actor.name, recorded_by: actor.id, at, note: data.note, on_paper: 0, paper_date: null })
-      await append(trx, ctx.clock, actorOf(actor), { action: 'loan.approved', entity: 'loan', entityId: id, data: stepData(loan, settings, { note: data.note }) })
+      await loans.insertApproval(trx, {
+        loan_id: id,
+        step: 'approve',
+        by_user_id: actor.id,
+        by_name: actor.name,
+        recorded_by: actor.id,
+        at,
+        note: data.note,
+        on_paper: 0,
+        paper_date: null,
+      })
+      await append(trx, ctx.clock, actorOf(actor), {
+        action: 'loan.approved',
+        entity: 'loan',
+        entityId: id,
+        data: stepData(loan, settings, { note: data.note }),
+      })
     }),
   )
   return getLoan(ctx, actor, id)
@@ -69,7 +106,13 @@ export async function rejectLoan(ctx: AppContext, actor: CurrentUser, id: number
     if (!loan || !canSeeLoan(actor, loan)) throw new AppError('not_found', 'loan.notFound')
     await enforce(trx, 'reject', actor, loan, settings, today(ctx), { params: { status: loan.status } })
     const at = nowIso(ctx)
-    const ok = await loans.updateIfStatus(trx, id, 'pending', { status: 'rejected', rejected_at: at, rejected_by: actor.id, rejection_reason: reason, updated_at: at })
+    const ok = await loans.updateIfStatus(trx, id, 'pending', {
+      status: 'rejected',
+      rejected_at: at,
+      rejected_by: actor.id,
+      rejection_reason: reason,
+      updated_at: at,
+    })
     if (!ok) throw new AppError('invalid_state', 'loan.invalidState')
     await append(trx, ctx.clock, actorOf(actor), { action: 'loan.rejected', entity: 'loan', entityId: id, data: stepData(loan, settings, { reason }) })
   })

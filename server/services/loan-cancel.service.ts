@@ -25,9 +25,20 @@ export async function cancelLoan(ctx: AppContext, actor: CurrentUser, id: number
     const own = loan.borrower_user_id === actor.id || loan.requested_by === actor.id
     if (!own && reason.length < 3) throw fieldError('reason', 'loan.reasonRequired')
     const at = nowIso(ctx)
-    const ok = await loans.updateIfStatus(trx, id, loan.status, { status: 'cancelled', cancelled_at: at, cancelled_by: actor.id, cancel_reason: reason || null, updated_at: at })
+    const ok = await loans.updateIfStatus(trx, id, loan.status, {
+      status: 'cancelled',
+      cancelled_at: at,
+      cancelled_by: actor.id,
+      cancel_reason: reason || null,
+      updated_at: at,
+    })
     if (!ok) throw new AppError('invalid_state', 'loan.invalidState')
-    await append(trx, ctx.clock, actorOf(actor), { action: 'loan.cancelled', entity: 'loan', entityId: id, data: stepData(loan, settings, { reason, from: loan.status }) })
+    await append(trx, ctx.clock, actorOf(actor), {
+      action: 'loan.cancelled',
+      entity: 'loan',
+      entityId: id,
+      data: stepData(loan, settings, { reason, from: loan.status }),
+    })
   })
   return getLoan(ctx, actor, id)
 }
@@ -47,7 +58,12 @@ export async function expireLoans(ctx: AppContext): Promise<number> {
       const at = nowIso(ctx)
       if (await loans.updateIfStatus(trx, loan.id, 'approved', { status: 'expired', expired_at: at, updated_at: at })) {
         n++
-        await append(trx, ctx.clock, SYSTEM_ACTOR, { action: 'loan.expired', entity: 'loan', entityId: loan.id, data: { number: loanNumber(loan), startOn: loan.start_on } })
+        await append(trx, ctx.clock, SYSTEM_ACTOR, {
+          action: 'loan.expired',
+          entity: 'loan',
+          entityId: loan.id,
+          data: { number: loanNumber(loan), startOn: loan.start_on },
+        })
       }
     }
     return n

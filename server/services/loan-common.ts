@@ -96,10 +96,20 @@ export function stepData(loan: Pick<LoanRow, 'seq' | 'fiscal_year'>, settings: P
 
 export async function assertNoConflict(trx: Db, loan: LoanRow, t: string): Promise<void> {
   const items = await loans.itemsOf(trx, [loan.id])
-  const conflicts = await loans.openConflicts(trx, items.map((i) => i.asset_id), loan.start_on, loan.due_on, t, loan.id)
+  const conflicts = await loans.openConflicts(
+    trx,
+    items.map((i) => i.asset_id),
+    loan.start_on,
+    loan.due_on,
+    t,
+    loan.id,
+  )
   if (conflicts.length > 0) throw conflictError(conflicts[0]!)
   const lines = await stockRepo.linesOf(trx, [loan.id])
-  const stockItems = await stockRepo.byIds(trx, lines.map((l) => l.stock_id))
+  const stockItems = await stockRepo.byIds(
+    trx,
+    lines.map((l) => l.stock_id),
+  )
   await assertStockFits(
     trx,
     lines.map((l) => ({ item: stockItems.find((i) => i.id === l.stock_id)!, quantity: l.quantity })),
@@ -132,15 +142,32 @@ export async function resolveStock(db: Db, lines: Array<{ code: string; quantity
  */
 export async function assertStockFits(trx: Db, lines: StockRequest[], from: string, to: string, t: string, excludeLoanId?: number): Promise<void> {
   if (lines.length === 0) return
-  const held = await stockRepo.heldLines(trx, lines.map((l) => l.item.id), from, to, t, excludeLoanId)
+  const held = await stockRepo.heldLines(
+    trx,
+    lines.map((l) => l.item.id),
+    from,
+    to,
+    t,
+    excludeLoanId,
+  )
   for (const l of lines) {
-    const a = availabilityFrom(l.item, held.filter((h) => h.stock_id === l.item.id), from, to, t)
+    const a = availabilityFrom(
+      l.item,
+      held.filter((h) => h.stock_id === l.item.id),
+      from,
+      to,
+      t,
+    )
     if (l.quantity > a.available) {
-      throw new AppError(
-        'conflict',
-        a.busiest ? 'loan.stockNotEnough' : 'loan.stockNotEnoughOwned',
-        { code: l.item.code, name: l.item.name, asked: l.quantity, available: a.available, number: a.busiest?.number ?? '', from: a.busiest?.from ?? '', to: a.busiest?.to ?? '' },
-      )
+      throw new AppError('conflict', a.busiest ? 'loan.stockNotEnough' : 'loan.stockNotEnoughOwned', {
+        code: l.item.code,
+        name: l.item.name,
+        asked: l.quantity,
+        available: a.available,
+        number: a.busiest?.number ?? '',
+        from: a.busiest?.from ?? '',
+        to: a.busiest?.to ?? '',
+      })
     }
   }
 }

@@ -63,7 +63,8 @@ function matchExecutive(settings: AgencySettings, name: string, position: string
   if (sameName(name, settings.chiefAdministrator.name)) return signatory(settings.chiefAdministrator, settings.delegationLine)
   if (sameName(name, settings.mayor.name)) return signatory(settings.mayor)
   // A ปลัด whose account name differs from the settings (a new ปลัด, a typo): the position tells.
-  if (position.trim() !== '' && squash(position) === squash(settings.chiefAdministrator.position)) return { name, position, delegation: settings.delegationLine }
+  if (position.trim() !== '' && squash(position) === squash(settings.chiefAdministrator.position))
+    return { name, position, delegation: settings.delegationLine }
   return undefined
 }
 
@@ -277,7 +278,10 @@ export async function borrowSlip(ctx: AppContext, viewer: CurrentUser, id: numbe
       counts: allBack ? counts : null,
       returnedBy: allBack ? unique([...view.items.map((i) => i.returned_by_name), ...view.stock.map((s) => s.returned_by_name)]).join(', ') : '',
       receivedBy: allBack
-        ? unique([...view.items.map((i) => i.received_by_name), ...view.stock.map((s) => (s.received_by ? view.people.get(s.received_by)?.name : undefined))]).join(', ')
+        ? unique([
+            ...view.items.map((i) => i.received_by_name),
+            ...view.stock.map((s) => (s.received_by ? view.people.get(s.received_by)?.name : undefined)),
+          ]).join(', ')
         : '',
     },
     followUpDays: settings.followUpDays,
@@ -345,7 +349,8 @@ export async function followUpLetter(ctx: AppContext, viewer: CurrentUser, id: n
     addressee: {
       name: borrower.name,
       organisation: borrower.organisation,
-      line: borrower.organisation && !squash(borrower.name).includes(squash(borrower.organisation)) ? `${borrower.name} ${borrower.organisation}` : borrower.name,
+      line:
+        borrower.organisation && !squash(borrower.name).includes(squash(borrower.organisation)) ? `${borrower.name} ${borrower.organisation}` : borrower.name,
     },
     theirLetter: agency && (loan.letter_number || loan.letter_date) ? { number: loan.letter_number, date: loan.letter_date } : null,
     lines: (out.length > 0 ? out : all).map((l, n) => ({ ...l, no: n + 1 })),

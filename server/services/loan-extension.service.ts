@@ -29,7 +29,14 @@ export async function requestExtension(ctx: AppContext, actor: CurrentUser, id: 
       if (check.reason === 'not_on_loan' || check.reason === 'past_due') throw new AppError('invalid_state', `loan.extension.${check.reason}`)
       throw fieldError('dueDate', `loan.extension.${check.reason}`, { max: maxDays })
     }
-    const conflicts = await loans.openConflicts(trx, items.filter((i) => i.returned_at === null).map((i) => i.asset_id), nextDay(loan.due_on), data.dueDate, today(ctx), id)
+    const conflicts = await loans.openConflicts(
+      trx,
+      items.filter((i) => i.returned_at === null).map((i) => i.asset_id),
+      nextDay(loan.due_on),
+      data.dueDate,
+      today(ctx),
+      id,
+    )
     if (conflicts.length > 0) throw conflictError(conflicts[0]!)
     const at = nowIso(ctx)
     const ext = await loans.insertExtension(trx, {
@@ -85,11 +92,26 @@ export async function decideExtension(ctx: AppContext, actor: CurrentUser, id: n
       if (loan.status !== 'on_loan' && loan.status !== 'approved') throw new AppError('invalid_state', 'loan.invalidState', { status: loan.status })
       if (loan.due_on !== ext.from_due_on) throw new AppError('conflict', 'loan.extension.stale')
       const items = await loans.itemsOf(trx, [id])
-      const conflicts = await loans.openConflicts(trx, items.filter((i) => i.returned_at === null).map((i) => i.asset_id), nextDay(loan.due_on), ext.to_due_on, today(ctx), id)
+      const conflicts = await loans.openConflicts(
+        trx,
+        items.filter((i) => i.returned_at === null).map((i) => i.asset_id),
+        nextDay(loan.due_on),
+        ext.to_due_on,
+        today(ctx),
+        id,
+      )
       if (conflicts.length > 0) throw conflictError(conflicts[0]!)
       await loans.update(trx, id, { due_on: ext.to_due_on, updated_at: at })
     }
-    if (!(await loans.updateExtensionIfPending(trx, extensionId, { status: data.approve ? 'approved' : 'rejected', decided_at: at, decided_by: actor.id, decision_note: data.note, on_paper: data.onPaper ? 1 : 0 }))) {
+    if (
+      !(await loans.updateExtensionIfPending(trx, extensionId, {
+        status: data.approve ? 'approved' : 'rejected',
+        decided_at: at,
+        decided_by: actor.id,
+        decision_note: data.note,
+        on_paper: data.onPaper ? 1 : 0,
+      }))
+    ) {
       throw new AppError('invalid_state', 'loan.invalidState')
     }
     await append(trx, ctx.clock, actorOf(actor), {

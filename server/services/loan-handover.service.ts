@@ -64,14 +64,21 @@ export async function handOverIn(
     }
     if (!(await stockRepo.markLineHandedOver(trx, line.id, line.quantity, at))) throw new AppError('invalid_state', 'loan.invalidState')
   }
-  if (!(await loans.updateIfStatus(trx, id, 'approved', { status: 'on_loan', handed_over_at: at, handed_over_by: actor.id, handed_over_on: on, updated_at: at }))) {
+  if (
+    !(await loans.updateIfStatus(trx, id, 'approved', { status: 'on_loan', handed_over_at: at, handed_over_by: actor.id, handed_over_on: on, updated_at: at }))
+  ) {
     throw new AppError('invalid_state', 'loan.invalidState')
   }
   await append(trx, ctx.clock, actorOf(actor), {
     action: 'loan.handed_over',
     entity: 'loan',
     entityId: id,
-    data: stepData(loan, settings, { assets: items.map((i) => i.asset_code), stock: lines.map((l) => ({ code: l.code, quantity: l.quantity })), on, recordedFromPaper: opts.paper === true }),
+    data: stepData(loan, settings, {
+      assets: items.map((i) => i.asset_code),
+      stock: lines.map((l) => ({ code: l.code, quantity: l.quantity })),
+      on,
+      recordedFromPaper: opts.paper === true,
+    }),
   })
   return loan
 }
@@ -88,11 +95,28 @@ function notStartedParams(loan: LoanRow, settings: PolicySettings): Record<strin
 async function assertFreeBeforeStart(trx: Db, loan: LoanRow, on: string, t: string): Promise<void> {
   const dayBefore = addDays(loan.start_on, -1)
   const items = await loans.itemsOf(trx, [loan.id])
-  const conflicts = await loans.openConflicts(trx, items.map((i) => i.asset_id), on, dayBefore, t, loan.id)
+  const conflicts = await loans.openConflicts(
+    trx,
+    items.map((i) => i.asset_id),
+    on,
+    dayBefore,
+    t,
+    loan.id,
+  )
   if (conflicts.length > 0) throw conflictError(conflicts[0]!)
   const lines = await stockRepo.linesOf(trx, [loan.id])
-  const stockItems = await stockRepo.byIds(trx, lines.map((l) => l.stock_id))
-  await assertStockFits(trx, lines.map((l) => ({ item: stockItems.find((i) => i.id === l.stock_id)!, quantity: l.quantity })), on, dayBefore, t, loan.id)
+  const stockItems = await stockRepo.byIds(
+    trx,
+    lines.map((l) => l.stock_id),
+  )
+  await assertStockFits(
+    trx,
+    lines.map((l) => ({ item: stockItems.find((i) => i.id === l.stock_id)!, quantity: l.quantity })),
+    on,
+    dayBefore,
+    t,
+    loan.id,
+  )
 }
 
 export async function handOver(ctx: AppContext, actor: CurrentUser, id: number, input: unknown = {}): Promise<LoanView> {

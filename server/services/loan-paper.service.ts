@@ -34,14 +34,26 @@ export async function approverInputs(db: Db, settings: AgencySettings): Promise<
     const u = await users.findByUsername(db, username)
     if (u) accounts.set(username, { id: u.id, name: u.name, active: u.active === 1 })
   }
-  const executives = (await users.list(db, { role: 'executive', active: true, limit: 200, offset: 0 })).rows.map((u) => ({ id: u.id, name: u.name, position: u.position }))
-  return { signatories: { mayor: settings.mayor, chiefAdministrator: settings.chiefAdministrator, financeDirector: settings.financeDirector }, accounts, executives }
+  const executives = (await users.list(db, { role: 'executive', active: true, limit: 200, offset: 0 })).rows.map((u) => ({
+    id: u.id,
+    name: u.name,
+    position: u.position,
+  }))
+  return {
+    signatories: { mayor: settings.mayor, chiefAdministrator: settings.chiefAdministrator, financeDirector: settings.financeDirector },
+    accounts,
+    executives,
+  }
 }
 
 /** The approvers a form offers for each kind of loan (the entry form changes kind in place). */
 export async function paperApproverChoices(ctx: AppContext): Promise<Record<LoanKind, ApproverChoice[]>> {
   const inputs = await approverInputs(ctx.db, await getSettings(ctx))
-  return { in_premises: approverChoices(inputs, 'in_premises'), off_premises: approverChoices(inputs, 'off_premises'), inter_agency: approverChoices(inputs, 'inter_agency') }
+  return {
+    in_premises: approverChoices(inputs, 'in_premises'),
+    off_premises: approverChoices(inputs, 'off_premises'),
+    inter_agency: approverChoices(inputs, 'inter_agency'),
+  }
 }
 
 /**
@@ -102,9 +114,25 @@ export async function recordPaperApproval(
   const at = nowIso(ctx)
   if (loan.kind !== 'in_premises' && loan.checked_at === null) {
     await loans.update(trx, loan.id, { checked_at: at, checked_by: actor.id })
-    await loans.insertApproval(trx, { loan_id: loan.id, step: 'check', by_user_id: actor.id, by_name: actor.name, recorded_by: actor.id, at, note: '', on_paper: 1, paper_date: paper.date })
+    await loans.insertApproval(trx, {
+      loan_id: loan.id,
+      step: 'check',
+      by_user_id: actor.id,
+      by_name: actor.name,
+      recorded_by: actor.id,
+      at,
+      note: '',
+      on_paper: 1,
+      paper_date: paper.date,
+    })
   }
-  const ok = await loans.updateIfStatus(trx, loan.id, 'pending', { status: 'approved', approved_at: at, approved_by: null, approved_on_paper: 1, updated_at: at })
+  const ok = await loans.updateIfStatus(trx, loan.id, 'pending', {
+    status: 'approved',
+    approved_at: at,
+    approved_by: null,
+    approved_on_paper: 1,
+    updated_at: at,
+  })
   if (!ok) throw new AppError('invalid_state', 'loan.invalidState')
   const approvalId = await loans.insertApproval(trx, {
     loan_id: loan.id,
@@ -122,7 +150,14 @@ export async function recordPaperApproval(
     action: 'loan.approved_on_paper',
     entity: 'loan',
     entityId: loan.id,
-    data: stepData(loan, settings, { approvalId, approverName: choice.name, approverUserId: choice.userId, approverSource: choice.source, paperDate: paper.date, checkedWithIt: loan.kind !== 'in_premises' && loan.checked_at === null }),
+    data: stepData(loan, settings, {
+      approvalId,
+      approverName: choice.name,
+      approverUserId: choice.userId,
+      approverSource: choice.source,
+      paperDate: paper.date,
+      checkedWithIt: loan.kind !== 'in_premises' && loan.checked_at === null,
+    }),
   })
   // The scan last: its audit entry carries its hash and links it to this approval.
   if (opts.scan) await storeStaged(ctx, trx, actor, loan, opts.scan)
@@ -135,7 +170,13 @@ export async function stageScan(ctx: AppContext, scan: NewAttachment | undefined
     return await stageAttachment(ctx, { ...scan, kind: scan.kind || 'signed_slip' })
   } catch (e) {
     // The form's file field, not the attachment page's.
-    if (e instanceof AppError && e.details) throw new AppError(e.code, e.messageKey, e.params, e.details.map((d) => ({ ...d, field: `${field}.scan` })))
+    if (e instanceof AppError && e.details)
+      throw new AppError(
+        e.code,
+        e.messageKey,
+        e.params,
+        e.details.map((d) => ({ ...d, field: `${field}.scan` })),
+      )
     throw e
   }
 }
@@ -170,20 +211,33 @@ async function decidePaper(ctx: AppContext, actor: CurrentUser, id: number, answ
         : answer === 'dispute'
           ? { disputed_at: at, dispute_reason: note }
           : { voided_at: at, voided_by: actor.id, void_reason: note }
-    if (!(await loans.decideApprovalIfOpen(trx, paper.id, changes, { allowDisputed: answer === 'void' }))) throw new AppError('invalid_state', 'loan.paper.alreadyDecided', {}, undefined, 'paper_decided')
+    if (!(await loans.decideApprovalIfOpen(trx, paper.id, changes, { allowDisputed: answer === 'void' })))
+      throw new AppError('invalid_state', 'loan.paper.alreadyDecided', {}, undefined, 'paper_decided')
     let checkVoided = false
     if (answer === 'void') {
       // Back to waiting for an approval: finance records it again (perhaps another approver) or cancels the loan.
       // A check recorded with the paper (the officer's signature on the slip) goes with it: the loan is checked again.
       checkVoided = await loans.voidPaperCheck(trx, id, { voided_at: at, voided_by: actor.id, void_reason: note })
-      const back = { status: 'pending' as const, approved_at: null, approved_by: null, approved_on_paper: 0, updated_at: at, ...(checkVoided ? { checked_at: null, checked_by: null } : {}) }
+      const back = {
+        status: 'pending' as const,
+        approved_at: null,
+        approved_by: null,
+        approved_on_paper: 0,
+        updated_at: at,
+        ...(checkVoided ? { checked_at: null, checked_by: null } : {}),
+      }
       if (!(await loans.updateIfStatus(trx, id, 'approved', back))) throw new AppError('invalid_state', 'loan.invalidState')
     }
     await append(trx, ctx.clock, actorOf(actor), {
       action: answer === 'confirm' ? 'loan.paper_confirmed' : answer === 'dispute' ? 'loan.paper_disputed' : 'loan.paper_voided',
       entity: 'loan',
       entityId: id,
-      data: stepData(loan, settings, { approvalId: paper.id, approverName: paper.by_name, ...(note ? { [answer === 'confirm' ? 'note' : 'reason']: note } : {}), ...(checkVoided ? { checkVoided } : {}) }),
+      data: stepData(loan, settings, {
+        approvalId: paper.id,
+        approverName: paper.by_name,
+        ...(note ? { [answer === 'confirm' ? 'note' : 'reason']: note } : {}),
+        ...(checkVoided ? { checkVoided } : {}),
+      }),
     })
   })
   return getLoan(ctx, actor, id)
@@ -241,7 +295,14 @@ export async function paperApprovalReview(ctx: AppContext): Promise<PaperReviewE
   // Recorded on a Bangkok day at least 7 days before today: before midnight (Bangkok) of today − 6.
   const before = bangkokDayStart(addDays(t, -(UNCONFIRMED_DAYS - 1))).toISOString()
   const rows = await loans.paperApprovalsForReview(ctx.db, before)
-  const people = new Map((await loans.usersByIds(ctx.db, rows.flatMap((r) => [r.recorded_by, r.requested_by, ...(r.handed_over_by ? [r.handed_over_by] : [])]))).map((u) => [u.id, u.name]))
+  const people = new Map(
+    (
+      await loans.usersByIds(
+        ctx.db,
+        rows.flatMap((r) => [r.recorded_by, r.requested_by, ...(r.handed_over_by ? [r.handed_over_by] : [])]),
+      )
+    ).map((u) => [u.id, u.name]),
+  )
   const ended = ['rejected', 'cancelled', 'expired']
   const out: PaperReviewEntry[] = []
   for (const r of rows) {

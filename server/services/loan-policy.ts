@@ -301,7 +301,14 @@ export const ACTION_ROLES: Record<LoanAction, readonly Role[]> = {
 }
 
 /** The rules a page explains beside the actions it does not offer: who may not act, and why not yet. */
-const EXPLAINED: readonly PolicyRule[] = ['borrower_approves', 'borrower_hands_over', 'borrower_follows_up', 'requester_approves', 'approver_hands_over', 'paper_disputed']
+const EXPLAINED: readonly PolicyRule[] = [
+  'borrower_approves',
+  'borrower_hands_over',
+  'borrower_follows_up',
+  'requester_approves',
+  'approver_hands_over',
+  'paper_disputed',
+]
 
 /**
  * The rules that keep this person from actions their roles would otherwise let them take on this

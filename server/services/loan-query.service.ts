@@ -70,10 +70,25 @@ export async function viewsOf(ctx: AppContext, rows: LoanRow[], opts: { competin
     await loans.followUpsOf(ctx.db, ids),
     await loans.compensationsOf(ctx.db, ids),
   ]
-  const externals = new Map((await loans.externalBorrowersByIds(ctx.db, rows.flatMap((r) => (r.external_borrower_id ? [r.external_borrower_id] : [])))).map((b) => [b.id, b]))
-  const peopleIds = rows.flatMap((r) => [r.borrower_user_id, r.requested_by, r.checked_by, r.approved_by, r.handed_over_by, r.rejected_by, r.cancelled_by].filter((x): x is number => x !== null))
-  const evidence = await attachmentRepo.byIds(ctx.db, approvals.flatMap((a) => (a.evidence_id ? [a.evidence_id] : [])))
-  peopleIds.push(...items.flatMap((i) => (i.received_by ? [i.received_by] : [])), ...approvals.flatMap((a) => [a.recorded_by, ...(a.by_user_id ? [a.by_user_id] : []), ...(a.voided_by ? [a.voided_by] : [])]))
+  const externals = new Map(
+    (
+      await loans.externalBorrowersByIds(
+        ctx.db,
+        rows.flatMap((r) => (r.external_borrower_id ? [r.external_borrower_id] : [])),
+      )
+    ).map((b) => [b.id, b]),
+  )
+  const peopleIds = rows.flatMap((r) =>
+    [r.borrower_user_id, r.requested_by, r.checked_by, r.approved_by, r.handed_over_by, r.rejected_by, r.cancelled_by].filter((x): x is number => x !== null),
+  )
+  const evidence = await attachmentRepo.byIds(
+    ctx.db,
+    approvals.flatMap((a) => (a.evidence_id ? [a.evidence_id] : [])),
+  )
+  peopleIds.push(
+    ...items.flatMap((i) => (i.received_by ? [i.received_by] : [])),
+    ...approvals.flatMap((a) => [a.recorded_by, ...(a.by_user_id ? [a.by_user_id] : []), ...(a.voided_by ? [a.voided_by] : [])]),
+  )
   peopleIds.push(...stockLines.flatMap((l) => (l.received_by ? [l.received_by] : [])))
   peopleIds.push(...followUps.map((f) => f.created_by), ...extensions.flatMap((e) => [e.requested_by, ...(e.decided_by ? [e.decided_by] : [])]))
   const people = new Map((await loans.usersByIds(ctx.db, peopleIds)).map((u) => [u.id, u]))
@@ -137,7 +152,13 @@ export async function viewsOf(ctx: AppContext, rows: LoanRow[], opts: { competin
       nextStep: pendingStep(loan),
       competing:
         opts.competing && loan.status === 'pending'
-          ? await loans.pendingCompeting(ctx.db, loanItems.map((i) => i.asset_id), loan.start_on, loan.due_on, loan.id)
+          ? await loans.pendingCompeting(
+              ctx.db,
+              loanItems.map((i) => i.asset_id),
+              loan.start_on,
+              loan.due_on,
+              loan.id,
+            )
           : [],
     })
   }
@@ -229,7 +250,13 @@ export async function assetLoanState(ctx: AppContext, assetId: number): Promise<
     // An approved loan nobody collected in time holds nothing (expired as of today).
     if (!item || item.returned_at !== null || v.loan.status === 'expired') continue
     if (v.loan.status === 'on_loan' && item.handed_over_at !== null) {
-      holder = { loanId: v.loan.id, number: v.number, name: v.borrower.organisation ? `${v.borrower.name} (${v.borrower.organisation})` : v.borrower.name, dueDate: v.loan.due_on, overdue: v.loan.due_on < t }
+      holder = {
+        loanId: v.loan.id,
+        number: v.number,
+        name: v.borrower.organisation ? `${v.borrower.name} (${v.borrower.organisation})` : v.borrower.name,
+        dueDate: v.loan.due_on,
+        overdue: v.loan.due_on < t,
+      }
     } else if (v.loan.due_on >= t) {
       reservations.push({ loanId: v.loan.id, number: v.number, from: v.loan.start_on, to: v.loan.due_on, status: v.loan.status as LoanStatus })
     }
@@ -256,7 +283,8 @@ export async function findAssetWithLoanState(ctx: AppContext, rawCode: string): 
 /** The loan holding each asset now, for many assets at once (register lists and the API). */
 export async function currentLoansOf(ctx: AppContext, assetIds: number[]): Promise<Map<number, { id: number; number: string; dueDate: string }>> {
   const out = new Map<number, { id: number; number: string; dueDate: string }>()
-  for (const r of await loans.outstandingByAssets(ctx.db, assetIds)) out.set(r.asset_id, { id: r.loan_id, number: `${r.seq}/${r.fiscal_year}`, dueDate: r.due_on })
+  for (const r of await loans.outstandingByAssets(ctx.db, assetIds))
+    out.set(r.asset_id, { id: r.loan_id, number: `${r.seq}/${r.fiscal_year}`, dueDate: r.due_on })
   return out
 }
 
@@ -296,7 +324,19 @@ export async function loanActionCounts(
 /** "Due within 3 days" on the dashboards. */
 export const DUE_SOON_DAYS = 3
 
-export const QUEUE_KEYS = ['toConfirm', 'paperDisputed', 'toCheck', 'toApprove', 'awaitingExecutive', 'toHandOver', 'toReceive', 'overdue', 'pastDeadline', 'dueSoon', 'extensions'] as const
+export const QUEUE_KEYS = [
+  'toConfirm',
+  'paperDisputed',
+  'toCheck',
+  'toApprove',
+  'awaitingExecutive',
+  'toHandOver',
+  'toReceive',
+  'overdue',
+  'pastDeadline',
+  'dueSoon',
+  'extensions',
+] as const
 export type QueueKey = (typeof QUEUE_KEYS)[number]
 
 export interface QueueSection {
@@ -328,7 +368,10 @@ export async function loanQueues(ctx: AppContext, user: CurrentUser, opts: { lim
   if (finance || executive) filters.push(['awaitingExecutive', { pendingStep: 'approve_out', order: 'oldest' }])
   if (finance) {
     // A disputed paper approval blocks the hand-over (SPEC §1): such a loan is on the disputed list instead.
-    filters.push(['toHandOver', { status: 'approved', startOnOrBefore: addDays(t, settings.handOverEarlyDays), paperDisputed: false, order: 'oldest' }], ['toReceive', { status: 'on_loan', order: 'due' }])
+    filters.push(
+      ['toHandOver', { status: 'approved', startOnOrBefore: addDays(t, settings.handOverEarlyDays), paperDisputed: false, order: 'oldest' }],
+      ['toReceive', { status: 'on_loan', order: 'due' }],
+    )
   }
   if (finance || executive) {
     filters.push(['overdue', { overdueOn: t, order: 'due' }], ['pastDeadline', { noFollowUpDueBefore: addDays(t, -settings.followUpDays), order: 'due' }])
@@ -343,15 +386,27 @@ export async function loanQueues(ctx: AppContext, user: CurrentUser, opts: { lim
   const unique = new Map<number, LoanRow>()
   for (const f of found) for (const r of f.rows) unique.set(r.id, r)
   const views = new Map((await viewsOf(ctx, [...unique.values()])).map((v) => [v.loan.id, v]))
-  return found
-    // A finance officer who never approves on paper is not shown an always-empty list of their own.
-    .filter((f) => f.key !== 'toConfirm' || f.total > 0 || executive)
-    .map((f) => ({ key: f.key, total: f.total, loans: f.rows.map((r) => views.get(r.id)!) }))
+  return (
+    found
+      // A finance officer who never approves on paper is not shown an always-empty list of their own.
+      .filter((f) => f.key !== 'toConfirm' || f.total > 0 || executive)
+      .map((f) => ({ key: f.key, total: f.total, loans: f.rows.map((r) => views.get(r.id)!) }))
+  )
 }
 
 /** Who updated each compensation record and when, for the loan's timeline (from the audit log). */
 export async function compensationUpdates(ctx: AppContext, view: LoanView): Promise<Array<{ compensationId: number; at: string; actorName: string }>> {
-  const rows = await loans.compensationChanges(ctx.db, view.compensations.map((c) => c.id))
-  const names = new Map((await loans.usersByIds(ctx.db, rows.flatMap((r) => (r.actor_id ? [r.actor_id] : [])))).map((u) => [u.id, u.name]))
+  const rows = await loans.compensationChanges(
+    ctx.db,
+    view.compensations.map((c) => c.id),
+  )
+  const names = new Map(
+    (
+      await loans.usersByIds(
+        ctx.db,
+        rows.flatMap((r) => (r.actor_id ? [r.actor_id] : [])),
+      )
+    ).map((u) => [u.id, u.name]),
+  )
   return rows.map((r) => ({ compensationId: Number(r.entity_id), at: r.at, actorName: (r.actor_id ? names.get(r.actor_id) : undefined) ?? r.actor_label }))
 }

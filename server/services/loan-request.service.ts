@@ -82,7 +82,11 @@ export const createLoanSchema = z
     borrower: z.string().transform(normalizeUsername).optional(),
     externalBorrower: externalBorrowerSchema.optional(),
     /** An external borrower already on record (a returning borrower at the counter): no new row. */
-    externalBorrowerId: z.number({ error: 'loan.unknownBorrower' }).int({ error: 'loan.unknownBorrower' }).positive({ error: 'loan.unknownBorrower' }).optional(),
+    externalBorrowerId: z
+      .number({ error: 'loan.unknownBorrower' })
+      .int({ error: 'loan.unknownBorrower' })
+      .positive({ error: 'loan.unknownBorrower' })
+      .optional(),
     /** Another agency's letter for this loan, when the borrower is one on record (a new one carries it in externalBorrower). */
     letterNumber: z.string().trim().max(100, { error: 'validation.tooLong' }).optional(),
     letterDate: calendarDate.nullable().optional(),
@@ -121,11 +125,15 @@ async function resolveAssets(db: Db, codes: string[]) {
 export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unknown, opts: { scan?: NewAttachment } = {}): Promise<LoanView> {
   const data = parseOrThrow(createLoanSchema, input)
   const isFinance = hasRole(actor, 'finance')
-  if (!isFinance && (data.borrower || data.externalBorrower || data.externalBorrowerId !== undefined || data.afterTheFact || data.paperApproval || data.handedOverOn)) {
+  if (
+    !isFinance &&
+    (data.borrower || data.externalBorrower || data.externalBorrowerId !== undefined || data.afterTheFact || data.paperApproval || data.handedOverOn)
+  ) {
     throw new AppError('forbidden', 'loan.onlyFinanceForOthers')
   }
   if (data.handedOverOn && !data.paperApproval) throw fieldError('paperApproval', 'loan.handoverNeedsApproval')
-  if (data.paperApproval && data.handedOverOn && data.paperApproval.date > data.handedOverOn) throw fieldError('paperApproval.date', 'loan.paper.dateAfterHandover')
+  if (data.paperApproval && data.handedOverOn && data.paperApproval.date > data.handedOverOn)
+    throw fieldError('paperApproval.date', 'loan.paper.dateAfterHandover')
   const settings = await getSettings(ctx)
   const t = today(ctx)
 
@@ -151,9 +159,15 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
     if (a.status !== 'available' && a.status !== 'on_loan') throw new AppError('conflict', 'loan.assetUnavailable', { code: a.code, status: a.status })
   }
   const stockItems = await resolveStock(ctx.db, data.stock)
-  const maxDays = maxLoanDaysFor(settings.maxLoanDays, found.map((a) => a.max_loan_days))
+  const maxDays = maxLoanDaysFor(
+    settings.maxLoanDays,
+    found.map((a) => a.max_loan_days),
+  )
   const dates = checkLoanDates(data.startDate, data.dueDate, { today: t, maxDays, afterTheFact: data.afterTheFact })
-  if (!dates.ok) throw fieldError(dates.reason === 'due_before_start' || dates.reason === 'too_long' ? 'dueDate' : 'startDate', `loan.dates.${dates.reason}`, { max: maxDays })
+  if (!dates.ok)
+    throw fieldError(dates.reason === 'due_before_start' || dates.reason === 'too_long' ? 'dueDate' : 'startDate', `loan.dates.${dates.reason}`, {
+      max: maxDays,
+    })
   // The same window as any hand-over (SPEC §3): from the start less the early days, never in the future.
   const firstDay = collectableFrom(data.startDate, settings.handOverEarlyDays)
   if (data.handedOverOn && (data.handedOverOn < firstDay || data.handedOverOn > t)) {
@@ -161,80 +175,105 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
   }
 
   const scan = data.paperApproval ? await stageScan(ctx, opts.scan, 'paperApproval') : undefined
-  const id = await withScan(scan, () => writeTransaction(ctx.db, async (trx) => {
-    const conflicts = await loans.openConflicts(trx, found.map((a) => a.id), data.startDate, data.dueDate, t)
-    if (conflicts.length > 0) throw conflictError(conflicts[0]!)
-    await assertStockFits(trx, stockItems, data.startDate, data.dueDate, t)
-    let externalId: number | null = onRecord?.id ?? null
-    if (data.externalBorrower) {
-      const e = data.externalBorrower
-      const at = nowIso(ctx)
-      externalId = (
-        await loans.insertExternalBorrower(trx, {
-          type: e.type,
-          name: e.name,
-          organisation: e.organisation,
-          phone: e.phone,
-          address: e.address,
-          village_no: e.villageNo,
-          id_number: e.idNumber,
-          created_at: at,
-          updated_at: at,
-        })
-      ).id
-    }
-    const requestedAt = nowIso(ctx)
-    // A paper loan keyed in later keeps the number series of the day it was really asked for.
-    const requestedOn = data.afterTheFact ? [data.startDate, data.paperApproval?.date ?? data.startDate].sort()[0]! : t
-    const fiscalYear = fiscalYearOf(requestedOn)
-    const seq = await loans.nextNumber(trx, fiscalYear)
-    const loan = await loans.insert(trx, {
-      fiscal_year: fiscalYear,
-      seq,
-      status: 'pending',
-      kind: data.kind,
-      borrower_user_id: borrowerUser?.id ?? null,
-      external_borrower_id: externalId,
-      borrower_type: borrowerUser?.borrower_type ?? onRecord?.type ?? data.externalBorrower!.type,
-      department_id: borrowerUser?.department_id ?? null,
-      letter_number: data.externalBorrower?.letterNumber ?? data.letterNumber ?? '',
-      letter_date: data.externalBorrower?.letterDate ?? data.letterDate ?? null,
-      requested_by: actor.id,
-      requested_at: requestedAt,
-      requested_on: requestedOn,
-      purpose: data.purpose,
-      place: data.place,
-      start_on: data.startDate,
-      due_on: data.dueDate,
-      original_due_on: data.dueDate,
-      entered_after_fact: data.afterTheFact ? 1 : 0,
-      updated_at: requestedAt,
-    })
-    await loans.insertItems(trx, loan.id, found.map((a) => a.id))
-    await stockRepo.insertLines(trx, loan.id, stockItems.map((l) => ({ stock_id: l.item.id, quantity: l.quantity })))
-    await append(trx, ctx.clock, actorOf(actor), {
-      action: 'loan.requested',
-      entity: 'loan',
-      entityId: loan.id,
-      data: stepData(loan, settings, {
-        kind: loan.kind,
-        assets: found.map((a) => a.code),
-        stock: stockItems.map((l) => ({ code: l.item.code, quantity: l.quantity })),
-        startOn: loan.start_on,
-        dueOn: loan.due_on,
-        borrowerUserId: loan.borrower_user_id,
-        externalBorrowerId: externalId,
-        enteredAfterFact: data.afterTheFact,
-      }),
-    })
-    if (data.paperApproval) {
-      await enforce(trx, 'recordPaper', actor, loan, settings, t)
-      const borrower = borrowerUser ? { userId: borrowerUser.id, name: borrowerUser.name } : { userId: null, name: onRecord?.name ?? data.externalBorrower?.name ?? '' }
-      const choice = await resolvePaperApprover(trx, settings, loan.kind, data.paperApproval.approverName, { recorder: actor, borrower, requester: actor }, 'paperApproval')
-      await recordPaperApproval(ctx, trx, actor, loan, data.paperApproval, choice, settings, { scan, field: 'paperApproval' })
-    }
-    if (data.handedOverOn) await handOverIn(ctx, trx, actor, loan.id, settings, { on: data.handedOverOn, paper: data.afterTheFact })
-    return loan.id
-  }))
+  const id = await withScan(scan, () =>
+    writeTransaction(ctx.db, async (trx) => {
+      const conflicts = await loans.openConflicts(
+        trx,
+        found.map((a) => a.id),
+        data.startDate,
+        data.dueDate,
+        t,
+      )
+      if (conflicts.length > 0) throw conflictError(conflicts[0]!)
+      await assertStockFits(trx, stockItems, data.startDate, data.dueDate, t)
+      let externalId: number | null = onRecord?.id ?? null
+      if (data.externalBorrower) {
+        const e = data.externalBorrower
+        const at = nowIso(ctx)
+        externalId = (
+          await loans.insertExternalBorrower(trx, {
+            type: e.type,
+            name: e.name,
+            organisation: e.organisation,
+            phone: e.phone,
+            address: e.address,
+            village_no: e.villageNo,
+            id_number: e.idNumber,
+            created_at: at,
+            updated_at: at,
+          })
+        ).id
+      }
+      const requestedAt = nowIso(ctx)
+      // A paper loan keyed in later keeps the number series of the day it was really asked for.
+      const requestedOn = data.afterTheFact ? [data.startDate, data.paperApproval?.date ?? data.startDate].sort()[0]! : t
+      const fiscalYear = fiscalYearOf(requestedOn)
+      const seq = await loans.nextNumber(trx, fiscalYear)
+      const loan = await loans.insert(trx, {
+        fiscal_year: fiscalYear,
+        seq,
+        status: 'pending',
+        kind: data.kind,
+        borrower_user_id: borrowerUser?.id ?? null,
+        external_borrower_id: externalId,
+        borrower_type: borrowerUser?.borrower_type ?? onRecord?.type ?? data.externalBorrower!.type,
+        department_id: borrowerUser?.department_id ?? null,
+        letter_number: data.externalBorrower?.letterNumber ?? data.letterNumber ?? '',
+        letter_date: data.externalBorrower?.letterDate ?? data.letterDate ?? null,
+        requested_by: actor.id,
+        requested_at: requestedAt,
+        requested_on: requestedOn,
+        purpose: data.purpose,
+        place: data.place,
+        start_on: data.startDate,
+        due_on: data.dueDate,
+        original_due_on: data.dueDate,
+        entered_after_fact: data.afterTheFact ? 1 : 0,
+        updated_at: requestedAt,
+      })
+      await loans.insertItems(
+        trx,
+        loan.id,
+        found.map((a) => a.id),
+      )
+      await stockRepo.insertLines(
+        trx,
+        loan.id,
+        stockItems.map((l) => ({ stock_id: l.item.id, quantity: l.quantity })),
+      )
+      await append(trx, ctx.clock, actorOf(actor), {
+        action: 'loan.requested',
+        entity: 'loan',
+        entityId: loan.id,
+        data: stepData(loan, settings, {
+          kind: loan.kind,
+          assets: found.map((a) => a.code),
+          stock: stockItems.map((l) => ({ code: l.item.code, quantity: l.quantity })),
+          startOn: loan.start_on,
+          dueOn: loan.due_on,
+          borrowerUserId: loan.borrower_user_id,
+          externalBorrowerId: externalId,
+          enteredAfterFact: data.afterTheFact,
+        }),
+      })
+      if (data.paperApproval) {
+        await enforce(trx, 'recordPaper', actor, loan, settings, t)
+        const borrower = borrowerUser
+          ? { userId: borrowerUser.id, name: borrowerUser.name }
+          : { userId: null, name: onRecord?.name ?? data.externalBorrower?.name ?? '' }
+        const choice = await resolvePaperApprover(
+          trx,
+          settings,
+          loan.kind,
+          data.paperApproval.approverName,
+          { recorder: actor, borrower, requester: actor },
+          'paperApproval',
+        )
+        await recordPaperApproval(ctx, trx, actor, loan, data.paperApproval, choice, settings, { scan, field: 'paperApproval' })
+      }
+      if (data.handedOverOn) await handOverIn(ctx, trx, actor, loan.id, settings, { on: data.handedOverOn, paper: data.afterTheFact })
+      return loan.id
+    }),
+  )
   return (await viewsOf(ctx, [(await loans.findById(ctx.db, id))!]))[0]!
 }

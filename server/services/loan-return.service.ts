@@ -16,33 +16,35 @@ import { COMPENSATION_METHODS, ITEM_CONDITIONS, proposedCompensation } from './l
 import { calendarDate, enforce, fieldError, nowIso, stepData, today } from './loan-common.js'
 import { getLoan, type LoanView } from './loan-query.service.js'
 
-const returnSchema = z.object({
-  stock: z
-    .array(
-      z.object({
-        code: z.string({ error: 'validation.required' }).transform(normalizeCode),
-        good: z.number({ error: 'validation.integer' }).int({ error: 'validation.integer' }).min(0).default(0),
-        damaged: z.number({ error: 'validation.integer' }).int({ error: 'validation.integer' }).min(0).default(0),
-        lost: z.number({ error: 'validation.integer' }).int({ error: 'validation.integer' }).min(0).default(0),
-        note: z.string().trim().max(1000, { error: 'validation.tooLong' }).default(''),
-        returnedBy: z.string().trim().max(200, { error: 'validation.tooLong' }).optional(),
-      }),
-    )
-    .max(50)
-    .default([]),
-  items: z
-    .array(
-      z.object({
-        assetCode: z.string({ error: 'validation.required' }).transform(normalizeCode),
-        condition: z.enum(ITEM_CONDITIONS, { error: 'loan.unknownCondition' }),
-        note: z.string().trim().max(1000, { error: 'validation.tooLong' }).default(''),
-        returnedBy: z.string().trim().max(200, { error: 'validation.tooLong' }).optional(),
-      }),
-      { error: 'loan.noItems' },
-    )
-    .max(100)
-    .default([]),
-}).refine((d) => d.items.length > 0 || d.stock.length > 0, { path: ['items'], error: 'loan.noItems' })
+const returnSchema = z
+  .object({
+    stock: z
+      .array(
+        z.object({
+          code: z.string({ error: 'validation.required' }).transform(normalizeCode),
+          good: z.number({ error: 'validation.integer' }).int({ error: 'validation.integer' }).min(0).default(0),
+          damaged: z.number({ error: 'validation.integer' }).int({ error: 'validation.integer' }).min(0).default(0),
+          lost: z.number({ error: 'validation.integer' }).int({ error: 'validation.integer' }).min(0).default(0),
+          note: z.string().trim().max(1000, { error: 'validation.tooLong' }).default(''),
+          returnedBy: z.string().trim().max(200, { error: 'validation.tooLong' }).optional(),
+        }),
+      )
+      .max(50)
+      .default([]),
+    items: z
+      .array(
+        z.object({
+          assetCode: z.string({ error: 'validation.required' }).transform(normalizeCode),
+          condition: z.enum(ITEM_CONDITIONS, { error: 'loan.unknownCondition' }),
+          note: z.string().trim().max(1000, { error: 'validation.tooLong' }).default(''),
+          returnedBy: z.string().trim().max(200, { error: 'validation.tooLong' }).optional(),
+        }),
+        { error: 'loan.noItems' },
+      )
+      .max(100)
+      .default([]),
+  })
+  .refine((d) => d.items.length > 0 || d.stock.length > 0, { path: ['items'], error: 'loan.noItems' })
 
 /**
  * Receives items back, one or many: good → available; damaged → in repair and lost → lost, each
@@ -87,7 +89,13 @@ export async function receiveReturn(ctx: AppContext, actor: CurrentUser, id: num
         const proposal =
           item.price_satang === null
             ? null
-            : proposedCompensation({ currentPriceSatang: item.price_satang, acquiredOn: item.acquired_on, lossOn: on, lifeYears: life, rates: settings.salvageRates })
+            : proposedCompensation({
+                currentPriceSatang: item.price_satang,
+                acquiredOn: item.acquired_on,
+                lossOn: on,
+                lifeYears: life,
+                rates: settings.salvageRates,
+              })
         await openCompensation(ctx, trx, actor, {
           loanId: id,
           loanItemId: item.id,
@@ -112,20 +120,53 @@ export async function receiveReturn(ctx: AppContext, actor: CurrentUser, id: num
       if (n === 0) throw fieldError('stock', 'loan.stockCountRequired', { code: r.code })
       if (n > outstanding) throw fieldError('stock', 'loan.stockTooMany', { code: r.code, outstanding })
       const returnedBy = r.returnedBy || borrowerName
-      if (!(await stockRepo.addReturn(trx, line.id, { good: r.good, damaged: r.damaged, lost: r.lost, at, on, by: actor.id, returnedByName: returnedBy, note: r.note }))) {
+      if (
+        !(await stockRepo.addReturn(trx, line.id, {
+          good: r.good,
+          damaged: r.damaged,
+          lost: r.lost,
+          at,
+          on,
+          by: actor.id,
+          returnedByName: returnedBy,
+          note: r.note,
+        }))
+      ) {
         throw new AppError('invalid_state', 'loan.alreadyReturned', { code: r.code })
       }
       // Good units go back to the pool, damaged ones into repair, lost ones are written off.
-      if (!(await stockRepo.adjust(trx, line.stock_id, { out: -n, inRepair: r.damaged, quantity: -r.lost }, at))) throw new AppError('conflict', 'asset.changedMeanwhile')
-      if (r.damaged > 0) await stockRepo.insertMovement(trx, { stock_id: line.stock_id, kind: 'damaged_on_loan', quantity: r.damaged, reason: r.note, loan_id: id, at, by_user_id: actor.id })
-      if (r.lost > 0) await stockRepo.insertMovement(trx, { stock_id: line.stock_id, kind: 'lost_on_loan', quantity: r.lost, reason: r.note, loan_id: id, at, by_user_id: actor.id })
+      if (!(await stockRepo.adjust(trx, line.stock_id, { out: -n, inRepair: r.damaged, quantity: -r.lost }, at)))
+        throw new AppError('conflict', 'asset.changedMeanwhile')
+      if (r.damaged > 0)
+        await stockRepo.insertMovement(trx, {
+          stock_id: line.stock_id,
+          kind: 'damaged_on_loan',
+          quantity: r.damaged,
+          reason: r.note,
+          loan_id: id,
+          at,
+          by_user_id: actor.id,
+        })
+      if (r.lost > 0)
+        await stockRepo.insertMovement(trx, {
+          stock_id: line.stock_id,
+          kind: 'lost_on_loan',
+          quantity: r.lost,
+          reason: r.note,
+          loan_id: id,
+          at,
+          by_user_id: actor.id,
+        })
       await append(trx, ctx.clock, actorOf(actor), {
         action: 'loan.stock_returned',
         entity: 'loan',
         entityId: id,
         data: stepData(loan, settings, { code: r.code, good: r.good, damaged: r.damaged, lost: r.lost, note: r.note, returnedBy, late: on > loan.due_on }),
       })
-      for (const [incident, qty] of [['damaged', r.damaged], ['lost', r.lost]] as const) {
+      for (const [incident, qty] of [
+        ['damaged', r.damaged],
+        ['lost', r.lost],
+      ] as const) {
         if (qty === 0) continue
         await openCompensation(ctx, trx, actor, {
           loanId: id,
@@ -146,7 +187,12 @@ export async function receiveReturn(ctx: AppContext, actor: CurrentUser, id: num
       if (!(await loans.updateIfStatus(trx, id, 'on_loan', { status: 'returned', returned_at: at, returned_on: on, updated_at: at }))) {
         throw new AppError('invalid_state', 'loan.invalidState')
       }
-      await append(trx, ctx.clock, actorOf(actor), { action: 'loan.returned', entity: 'loan', entityId: id, data: stepData(loan, settings, { late: on > loan.due_on }) })
+      await append(trx, ctx.clock, actorOf(actor), {
+        action: 'loan.returned',
+        entity: 'loan',
+        entityId: id,
+        data: stepData(loan, settings, { late: on > loan.due_on }),
+      })
     }
   })
   return getLoan(ctx, actor, id)
@@ -229,13 +275,14 @@ export async function updateCompensation(ctx: AppContext, actor: CurrentUser, lo
     } else if (data.currentPrice !== null && comp.loan_item_id !== null) {
       const item = (await loans.itemsOf(trx, [loanId])).find((i) => i.id === comp.loan_item_id)
       if (item) {
-        proposed = proposedCompensation({
-          currentPriceSatang: data.currentPrice,
-          acquiredOn: item.acquired_on,
-          lossOn: comp.incident_on,
-          lifeYears: item.useful_life_years ?? item.category_life,
-          rates: settings.salvageRates,
-        }).amountSatang * comp.quantity
+        proposed =
+          proposedCompensation({
+            currentPriceSatang: data.currentPrice,
+            acquiredOn: item.acquired_on,
+            lossOn: comp.incident_on,
+            lifeYears: item.useful_life_years ?? item.category_life,
+            rates: settings.salvageRates,
+          }).amountSatang * comp.quantity
       }
     }
     const changes = {
@@ -251,7 +298,12 @@ export async function updateCompensation(ctx: AppContext, actor: CurrentUser, lo
       updated_at: nowIso(ctx),
     }
     await loans.updateCompensation(trx, compensationId, changes)
-    await append(trx, ctx.clock, actorOf(actor), { action: 'compensation.updated', entity: 'compensation', entityId: compensationId, data: { loanId, ...changes, twoPersonRule: settings.twoPersonRule } })
+    await append(trx, ctx.clock, actorOf(actor), {
+      action: 'compensation.updated',
+      entity: 'compensation',
+      entityId: compensationId,
+      data: { loanId, ...changes, twoPersonRule: settings.twoPersonRule },
+    })
   })
   return getLoan(ctx, actor, loanId)
 }

@@ -71,7 +71,12 @@ export function asOfToday<L extends { status: LoanStatus; start_on: string }>(lo
 export type ExtensionProblem = 'not_on_loan' | 'past_due' | 'not_later' | 'too_long'
 
 /** Asked before the due date (the due day itself still counts), for a later date within the limit. */
-export function checkExtension(loan: { status: LoanStatus; start_on: string; due_on: string }, newDue: string, today: string, maxDays: number): Check<ExtensionProblem> {
+export function checkExtension(
+  loan: { status: LoanStatus; start_on: string; due_on: string },
+  newDue: string,
+  today: string,
+  maxDays: number,
+): Check<ExtensionProblem> {
   if (loan.status !== 'on_loan' && loan.status !== 'approved') return { ok: false, reason: 'not_on_loan' }
   if (today > loan.due_on) return { ok: false, reason: 'past_due' }
   if (newDue <= loan.due_on) return { ok: false, reason: 'not_later' }

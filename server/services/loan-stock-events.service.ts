@@ -44,7 +44,10 @@ export const stockReturnedData = z.object({
 export type StockReturnedData = z.output<typeof stockReturnedData>
 
 /** Decodes audit entries, oldest first as given; an entry that is not JSON or does not decode is skipped and counted. */
-export function decodeStockReturns(rows: ReadonlyArray<Pick<AuditRow, 'at' | 'data'>>): { entries: Array<{ at: string; data: StockReturnedData; index: number }>; skipped: number } {
+export function decodeStockReturns(rows: ReadonlyArray<Pick<AuditRow, 'at' | 'data'>>): {
+  entries: Array<{ at: string; data: StockReturnedData; index: number }>
+  skipped: number
+} {
   const entries: Array<{ at: string; data: StockReturnedData; index: number }> = []
   let skipped = 0
   rows.forEach((row, index) => {
@@ -65,7 +68,14 @@ export function decodeStockReturns(rows: ReadonlyArray<Pick<AuditRow, 'at' | 'da
 export async function stockReturnEvents(ctx: AppContext, view: LoanView): Promise<StockReturnEvent[]> {
   if (view.stock.length === 0) return []
   const { rows } = await auditRepo.list(ctx.db, { entity: 'loan', entityId: String(view.loan.id), action: 'loan.stock_returned', limit: MAX_EVENTS, offset: 0 })
-  const names = new Map((await loans.usersByIds(ctx.db, rows.flatMap((r) => (r.actor_id ? [r.actor_id] : [])))).map((u) => [u.id, u.name]))
+  const names = new Map(
+    (
+      await loans.usersByIds(
+        ctx.db,
+        rows.flatMap((r) => (r.actor_id ? [r.actor_id] : [])),
+      )
+    ).map((u) => [u.id, u.name]),
+  )
   const oldestFirst = [...rows].reverse()
   const { entries, skipped } = decodeStockReturns(oldestFirst)
   // The page still shows every entry that decodes; one that does not is a fact for the log, not the borrower.

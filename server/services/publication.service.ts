@@ -84,7 +84,11 @@ export interface PublicationActions {
 
 const NARRATIVE_MAX = 5000
 
-const text = (max: number) => z.string({ error: 'validation.invalid' }).max(max, { error: 'validation.tooLong' }).transform((s) => s.replace(/\r\n/g, '\n').trim())
+const text = (max: number) =>
+  z
+    .string({ error: 'validation.invalid' })
+    .max(max, { error: 'validation.tooLong' })
+    .transform((s) => s.replace(/\r\n/g, '\n').trim())
 
 const narrativeSchema = z.object({
   summary: text(NARRATIVE_MAX).default(''),
@@ -223,8 +227,14 @@ export async function saveNarrative(ctx: AppContext, actor: CurrentUser, fiscalY
     const existing = await pubs.find(trx, p.fiscalYear, p.period)
     const id = existing?.id ?? (await pubs.insertDraft(trx, { fiscal_year: p.fiscalYear, period: p.period, from_on: p.from, to_on: p.to, at }))
     if (existing && existing.status !== 'draft' && existing.status !== 'returned') throw frozen(existing.status)
-    if (!(await pubs.updateIfStatus(trx, id, ['draft', 'returned'], { ...data, updated_at: at }))) throw new AppError('conflict', 'publication.changedMeanwhile')
-    await append(trx, ctx.clock, actorOf(actor), { action: 'report.narrative_saved', entity: 'report_publication', entityId: id, data: auditData(p, { ...data }) })
+    if (!(await pubs.updateIfStatus(trx, id, ['draft', 'returned'], { ...data, updated_at: at })))
+      throw new AppError('conflict', 'publication.changedMeanwhile')
+    await append(trx, ctx.clock, actorOf(actor), {
+      action: 'report.narrative_saved',
+      entity: 'report_publication',
+      entityId: id,
+      data: auditData(p, { ...data }),
+    })
   })
   return (await getPublication(ctx, p.fiscalYear, p.period))!
 }
@@ -310,8 +320,14 @@ async function step(
     // SPEC §1: whoever holds finance (which prepares the report) cannot record the committee's review, submitter or not.
     if (opts.action === 'report.reviewed' && hasRole(actor, 'finance')) throw new AppError('forbidden', 'permissions.sod.financeReviews')
     const at = ctx.clock.now().toISOString()
-    if (!(await pubs.updateIfStatus(trx, row.id, opts.from, { ...opts.changes(at), updated_at: at }))) throw new AppError('conflict', 'publication.changedMeanwhile')
-    await append(trx, ctx.clock, actorOf(actor), { action: opts.action, entity: 'report_publication', entityId: row.id, data: auditData(p, { sha256: row.snapshot_hash, ...opts.audit }) })
+    if (!(await pubs.updateIfStatus(trx, row.id, opts.from, { ...opts.changes(at), updated_at: at })))
+      throw new AppError('conflict', 'publication.changedMeanwhile')
+    await append(trx, ctx.clock, actorOf(actor), {
+      action: opts.action,
+      entity: 'report_publication',
+      entityId: row.id,
+      data: auditData(p, { sha256: row.snapshot_hash, ...opts.audit }),
+    })
   })
   return (await getPublication(ctx, p.fiscalYear, p.period))!
 }
@@ -357,7 +373,11 @@ export async function sendBackReport(ctx: AppContext, actor: CurrentUser, fiscal
 }
 
 /** The published snapshot of a period with its hash, or null (for the public page and the comparison). */
-export async function publishedReport(ctx: AppContext, fiscalYear: number, period: string): Promise<{ publication: Publication; snapshot: PublicationSnapshot; sha256: string } | null> {
+export async function publishedReport(
+  ctx: AppContext,
+  fiscalYear: number,
+  period: string,
+): Promise<{ publication: Publication; snapshot: PublicationSnapshot; sha256: string } | null> {
   const pub = await getPublication(ctx, fiscalYear, period)
   if (pub?.status !== 'published' || !pub.snapshot || !pub.snapshotHash) return null
   return { publication: pub, snapshot: pub.snapshot, sha256: pub.snapshotHash }

@@ -7,7 +7,17 @@ import * as departments from '../repositories/department.repository.js'
 import type { AppContext } from '../context.js'
 import { AppError } from '../errors.js'
 import { translate } from '../i18n/index.js'
-import { bangkokDate, daysBetween, fiscalHalfRange, fiscalQuarterRange, fiscalYearOf, fiscalYearRange, dateMessageKey, parseIsoDate, type DateRange } from '../i18n/calendar.js'
+import {
+  bangkokDate,
+  daysBetween,
+  fiscalHalfRange,
+  fiscalQuarterRange,
+  fiscalYearOf,
+  fiscalYearRange,
+  dateMessageKey,
+  parseIsoDate,
+  type DateRange,
+} from '../i18n/calendar.js'
 import { formatDate } from '../i18n/format.js'
 import { excelCsv } from '../lib/csv.js'
 import { LOAN_KINDS, LOAN_STATUSES } from './loan-rules.js'
@@ -58,7 +68,15 @@ const isoDate = z
 const blankToUndefined = (v: unknown) => (v === '' || v === null || Array.isArray(v) ? undefined : v)
 
 const querySchema = z.object({
-  fy: z.preprocess(blankToUndefined, z.coerce.number({ error: 'register.badYear' }).int({ error: 'register.badYear' }).min(2400, { error: 'register.badYear' }).max(2800, { error: 'register.badYear' }).optional()),
+  fy: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: 'register.badYear' })
+      .int({ error: 'register.badYear' })
+      .min(2400, { error: 'register.badYear' })
+      .max(2800, { error: 'register.badYear' })
+      .optional(),
+  ),
   period: z.preprocess(blankToUndefined, z.enum(REGISTER_PERIODS, { error: 'register.badPeriod' }).default('year')),
   from: z.preprocess(blankToUndefined, isoDate.optional()),
   to: z.preprocess(blankToUndefined, isoDate.optional()),
@@ -397,13 +415,26 @@ export function loanRegisterCsv(reg: LoanRegister): string {
   return excelCsv([registerHeaders(), ...registerRows(reg)])
 }
 
-const WIDTHS: Partial<Record<Column, number>> = { number: 10, borrower: 24, unit: 22, purpose: 30, code: 16, name: 28, receivedBy: 20, returnedBy: 20, followUps: 16 }
+const WIDTHS: Partial<Record<Column, number>> = {
+  number: 10,
+  borrower: 24,
+  unit: 22,
+  purpose: 30,
+  code: 16,
+  name: 28,
+  receivedBy: 20,
+  returnedBy: 20,
+  followUps: 16,
+}
 
 /** The same rows as an XLSX sheet (text cells are never formulas in XLSX, so they stay as typed). */
 export async function writeLoanRegisterXlsx(reg: LoanRegister, out: Writable): Promise<void> {
   const Excel = await loadExcelJS()
   const wb = new Excel.Workbook()
-  const ws = wb.addWorksheet(translate('th', 'register.sheet'), { views: [{ state: 'frozen', ySplit: 1 }], pageSetup: { paperSize: 9, orientation: 'landscape' } })
+  const ws = wb.addWorksheet(translate('th', 'register.sheet'), {
+    views: [{ state: 'frozen', ySplit: 1 }],
+    pageSetup: { paperSize: 9, orientation: 'landscape' },
+  })
   ws.columns = REGISTER_COLUMNS.map((c) => ({ key: c, width: WIDTHS[c] ?? 12 }))
   ws.addRow(registerHeaders()).font = { bold: true }
   for (const r of registerRows(reg)) ws.addRow(r)

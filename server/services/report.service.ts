@@ -3,7 +3,16 @@ import type { AppContext } from '../context.js'
 import * as reports from '../repositories/report.repository.js'
 import * as publications from '../repositories/publication.repository.js'
 import * as keptFigures from '../repositories/report-kept.repository.js'
-import { bangkokDate, fiscalHalfRange, fiscalQuarterRange, fiscalYearOf, fiscalYearRange, dateMessageKey, parseIsoDate, type FiscalQuarter } from '../i18n/calendar.js'
+import {
+  bangkokDate,
+  fiscalHalfRange,
+  fiscalQuarterRange,
+  fiscalYearOf,
+  fiscalYearRange,
+  dateMessageKey,
+  parseIsoDate,
+  type FiscalQuarter,
+} from '../i18n/calendar.js'
 import { getSettings } from './settings.service.js'
 import { cached } from '../lib/cache.js'
 
@@ -77,7 +86,16 @@ export interface ReportFigures {
   from: string
   to: string
   requests: { total: number; approved: number; rejected: number; cancelled: number; expired: number; pending: number }
-  loans: { total: number; items: number; assets: number; units: number; returnedOnTime: number; returnedLate: number; outstanding: number; outstandingOverdue: number }
+  loans: {
+    total: number
+    items: number
+    assets: number
+    units: number
+    returnedOnTime: number
+    returnedLate: number
+    outstanding: number
+    outstandingOverdue: number
+  }
   incidents: { damaged: number; lost: number; compensationRecords: number; compensationSettled: number; compensationSettledBaht: number }
   overdue: { cases: number; followedUpInTime: number; followUps: number }
   onTimeRate: number | null
@@ -377,7 +395,10 @@ export async function computeReport(ctx: AppContext, query: ReportQuery): Promis
   const settings = await getSettings(ctx)
   const now = ctx.clock.now()
   const today = bangkokDate(now)
-  const figures = fiscalYear !== null && period !== 'range' ? await periodFigures(ctx, fiscalYear, period, today, settings.followUpDays) : await computeFigures(ctx, from, to, today, settings.followUpDays)
+  const figures =
+    fiscalYear !== null && period !== 'range'
+      ? await periodFigures(ctx, fiscalYear, period, today, settings.followUpDays)
+      : await computeFigures(ctx, from, to, today, settings.followUpDays)
   const previousYear = await previousYearFigures(ctx, { fiscalYear, period, from, to }, today, settings.followUpDays)
   return {
     fiscalYear,
@@ -388,4 +409,3 @@ export async function computeReport(ctx: AppContext, query: ReportQuery): Promis
     generatedAt: now.toISOString(),
   }
 }
-

@@ -54,7 +54,13 @@ function heldOf(line: HeldLine): number {
 }
 
 /** Per-day peak of what open loans hold over [from, to]: two loans on different days do not add up. */
-export function availabilityFrom(item: Pick<StockItemRow, 'quantity' | 'in_repair' | 'out_qty'>, lines: HeldLine[], from: string, to: string, t: string): StockAvailability {
+export function availabilityFrom(
+  item: Pick<StockItemRow, 'quantity' | 'in_repair' | 'out_qty'>,
+  lines: HeldLine[],
+  from: string,
+  to: string,
+  t: string,
+): StockAvailability {
   let held = 0
   let busiest: StockAvailability['busiest']
   const days = Math.min(daysBetween(from, to), 366)
@@ -134,8 +140,14 @@ export async function createStock(ctx: AppContext, actor: Actor, input: unknown)
       created_at: at,
       updated_at: at,
     })
-    if (data.quantity > 0) await stock.insertMovement(trx, { stock_id: row.id, kind: 'stock_in', quantity: data.quantity, reason: '', loan_id: null, at, by_user_id: actor.id })
-    await append(trx, ctx.clock, actor, { action: 'stock.created', entity: 'stock', entityId: row.id, data: { code: row.code, name: row.name, unit: row.unit, quantity: row.quantity } })
+    if (data.quantity > 0)
+      await stock.insertMovement(trx, { stock_id: row.id, kind: 'stock_in', quantity: data.quantity, reason: '', loan_id: null, at, by_user_id: actor.id })
+    await append(trx, ctx.clock, actor, {
+      action: 'stock.created',
+      entity: 'stock',
+      entityId: row.id,
+      data: { code: row.code, name: row.name, unit: row.unit, quantity: row.quantity },
+    })
     return row
   })
 }
@@ -168,11 +180,20 @@ export async function moveStock(ctx: AppContext, actor: Actor, id: number, input
     if (!item) throw new AppError('not_found', 'stock.notFound', { code: String(id) })
     const at = ctx.clock.now().toISOString()
     if (!(await stock.adjust(trx, id, delta[data.move], at))) {
-      throw new AppError('conflict', 'stock.notEnoughOnHand', { code: item.code, onHand: item.quantity - item.in_repair - item.out_qty, inRepair: item.in_repair })
+      throw new AppError('conflict', 'stock.notEnoughOnHand', {
+        code: item.code,
+        onHand: item.quantity - item.in_repair - item.out_qty,
+        inRepair: item.in_repair,
+      })
     }
     // write_off_repair stays its own kind: the units in repair at a past date are summed from movements.
     await stock.insertMovement(trx, { stock_id: id, kind: data.move, quantity: n, reason: data.reason, loan_id: null, at, by_user_id: actor.id })
-    await append(trx, ctx.clock, actor, { action: `stock.${data.move}`, entity: 'stock', entityId: id, data: { code: item.code, quantity: n, reason: data.reason } })
+    await append(trx, ctx.clock, actor, {
+      action: `stock.${data.move}`,
+      entity: 'stock',
+      entityId: id,
+      data: { code: item.code, quantity: n, reason: data.reason },
+    })
   })
   return (await stock.findById(ctx.db, id))!
 }
@@ -183,7 +204,9 @@ const kitSchema = z.object({
   code: assetCodeSchema,
   name: z.string({ error: 'validation.required' }).trim().min(1, { error: 'validation.required' }).max(300, { error: 'validation.tooLong' }),
   parts: z
-    .array(z.object({ code: z.string({ error: 'validation.required' }).transform(normalizeCode), quantity: count(10_000).default(1) }), { error: 'kit.noParts' })
+    .array(z.object({ code: z.string({ error: 'validation.required' }).transform(normalizeCode), quantity: count(10_000).default(1) }), {
+      error: 'kit.noParts',
+    })
     .min(1, { error: 'kit.noParts' })
     .max(50),
   active: z.boolean().default(true),
@@ -230,7 +253,12 @@ export async function updateKit(ctx: AppContext, actor: Actor, id: number, input
     const parts = await resolveParts(trx, data.parts)
     await stock.updateKit(trx, id, { code: data.code, name: data.name, active: data.active ? 1 : 0, updated_at: ctx.clock.now().toISOString() })
     await stock.replaceKitParts(trx, id, parts)
-    await append(trx, ctx.clock, actor, { action: 'kit.updated', entity: 'kit', entityId: id, data: { code: data.code, name: data.name, parts: data.parts, active: data.active } })
+    await append(trx, ctx.clock, actor, {
+      action: 'kit.updated',
+      entity: 'kit',
+      entityId: id,
+      data: { code: data.code, name: data.name, parts: data.parts, active: data.active },
+    })
   })
   return (await stock.findKitById(ctx.db, id))!
 }
@@ -242,12 +270,19 @@ export interface KitView {
 
 export async function listKits(ctx: AppContext): Promise<KitView[]> {
   const kits = await stock.listKits(ctx.db)
-  const parts = await stock.kitParts(ctx.db, kits.map((k) => k.id))
+  const parts = await stock.kitParts(
+    ctx.db,
+    kits.map((k) => k.id),
+  )
   return kits.map((kit) => ({
     kit,
     parts: parts
       .filter((p) => p.kit_id === kit.id)
-      .map((p) => (p.asset_id ? { kind: 'asset' as const, code: p.asset_code!, name: p.asset_name!, quantity: 1, unit: '' } : { kind: 'stock' as const, code: p.stock_code!, name: p.stock_name!, quantity: p.quantity, unit: p.unit ?? '' })),
+      .map((p) =>
+        p.asset_id
+          ? { kind: 'asset' as const, code: p.asset_code!, name: p.asset_name!, quantity: 1, unit: '' }
+          : { kind: 'stock' as const, code: p.stock_code!, name: p.stock_name!, quantity: p.quantity, unit: p.unit ?? '' },
+      ),
   }))
 }
 
@@ -278,7 +313,10 @@ export interface ScannedLine {
  * with a quantity, kit codes — into a loan's asset codes and stock lines. A kit adds each of its
  * parts; quantities of the same counted item add up. Unknown codes are named.
  */
-export async function expandScanned(ctx: AppContext, lines: ScannedLine[]): Promise<{ assetCodes: string[]; stock: Array<{ code: string; quantity: number }> }> {
+export async function expandScanned(
+  ctx: AppContext,
+  lines: ScannedLine[],
+): Promise<{ assetCodes: string[]; stock: Array<{ code: string; quantity: number }> }> {
   const assetCodes: string[] = []
   const stockQty = new Map<string, number>()
   const addAsset = (code: string) => {

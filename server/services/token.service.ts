@@ -64,7 +64,12 @@ export async function issueToken(ctx: AppContext, user: CurrentUser, input: unkn
       created_at: now.toISOString(),
       expires_at: expiresAt,
     })
-    await append(trx, ctx.clock, actorOf(user), { action: 'token.issued', entity: 'api_token', entityId: row.id, data: { name, prefix: row.prefix, expiresAt } })
+    await append(trx, ctx.clock, actorOf(user), {
+      action: 'token.issued',
+      entity: 'api_token',
+      entityId: row.id,
+      data: { name, prefix: row.prefix, expiresAt },
+    })
     return row
   })
   return { token, row }

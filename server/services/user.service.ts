@@ -25,7 +25,6 @@ export interface CurrentUser {
   mustChangePassword: boolean
 }
 
-
 export function actorOf(user: Pick<CurrentUser, 'id' | 'username'>): Actor {
   return { id: user.id, label: user.username }
 }
@@ -58,10 +57,7 @@ export const usernameSchema = z
   .transform(normalizeUsername)
   .pipe(z.string().regex(/^[a-z0-9][a-z0-9._-]{2,31}$/, { error: 'user.usernameFormat' }))
 
-export const passwordSchema = z
-  .string({ error: 'validation.required' })
-  .min(8, { error: 'user.passwordTooShort' })
-  .max(200, { error: 'user.passwordTooLong' })
+export const passwordSchema = z.string({ error: 'validation.required' }).min(8, { error: 'user.passwordTooShort' }).max(200, { error: 'user.passwordTooLong' })
 
 // Checked as a whole so that a refusal names the field `roles` (not `roles.0`); SPEC §1: one or more.
 const rolesSchema = z
@@ -120,22 +116,22 @@ export async function listUsers(
   f: { q?: string; role?: Role; active?: boolean; page: number; pageSize: number },
 ): Promise<{ items: Array<{ user: UserRow; roles: Role[] }>; total: number }> {
   const { rows, total } = await users.list(ctx.db, { q: f.q, role: f.role, active: f.active, limit: f.pageSize, offset: (f.page - 1) * f.pageSize })
-  const roles = await users.rolesOfMany(ctx.db, rows.map((r) => r.id))
+  const roles = await users.rolesOfMany(
+    ctx.db,
+    rows.map((r) => r.id),
+  )
   return { total, items: rows.map((user) => ({ user, roles: roles.get(user.id) ?? [] })) }
 }
 
-export async function createUser(
-  ctx: AppContext,
-  actor: Actor,
-  input: unknown,
-  opts: { mustChangePassword?: boolean } = {},
-): Promise<UserRow> {
+export async function createUser(ctx: AppContext, actor: Actor, input: unknown, opts: { mustChangePassword?: boolean } = {}): Promise<UserRow> {
   const data = parseOrThrow(createUserSchema, input)
   // Hash before the transaction: it takes tens of milliseconds and would hold the connection.
   const passwordHash = await hashPassword(data.password)
   return writeTransaction(ctx.db, async (trx) => {
     if (await users.findByUsername(trx, data.username)) {
-      throw new AppError('conflict', 'user.usernameTaken', { username: data.username }, [{ field: 'username', message: 'user.usernameTaken', params: { username: data.username } }])
+      throw new AppError('conflict', 'user.usernameTaken', { username: data.username }, [
+        { field: 'username', message: 'user.usernameTaken', params: { username: data.username } },
+      ])
     }
     await checkDepartment(trx, data.departmentId)
     const now = ctx.clock.now().toISOString()
@@ -219,7 +215,10 @@ export async function updateUser(ctx: AppContext, actor: Actor, id: number, inpu
  * tokens; they must change it at their next sign-in. Returns the password so that it can be shown once.
  */
 export async function resetPassword(ctx: AppContext, actor: Actor, id: number, newPassword?: string): Promise<string> {
-  const password = newPassword === undefined || newPassword === '' ? generatePassword() : parseOrThrow(z.object({ password: passwordSchema }), { password: newPassword }).password
+  const password =
+    newPassword === undefined || newPassword === ''
+      ? generatePassword()
+      : parseOrThrow(z.object({ password: passwordSchema }), { password: newPassword }).password
   const hash = await hashPassword(password)
   await writeTransaction(ctx.db, async (trx) => {
     const user = await users.findById(trx, id)

@@ -33,19 +33,25 @@ export function barChart(opts: { title: string; bars: Bar[]; axisLabel?: string;
   const max = niceMax(Math.max(0, ...bars.map((b) => b.value)))
   const y = (v: number) => top + plotH - (v / max) * plotH
   const parts: string[] = []
-  parts.push(`<svg class="chart bar-chart" id="${esc(opts.id)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="${esc(opts.id)}-title">`)
+  parts.push(
+    `<svg class="chart bar-chart" id="${esc(opts.id)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="${esc(opts.id)}-title">`,
+  )
   parts.push(`<title id="${esc(opts.id)}-title">${esc(opts.title)}</title>`)
   for (const tick of [0, max / 2, max]) {
     const ty = y(tick)
     parts.push(`<line class="grid" x1="${left}" x2="${width - 6}" y1="${ty}" y2="${ty}"/>`)
-    parts.push(`<text class="tick" x="${left - 4}" y="${ty + 4}" text-anchor="end">${esc(fmt(Number.isInteger(tick) ? tick : Math.round(tick * 10) / 10))}</text>`)
+    parts.push(
+      `<text class="tick" x="${left - 4}" y="${ty + 4}" text-anchor="end">${esc(fmt(Number.isInteger(tick) ? tick : Math.round(tick * 10) / 10))}</text>`,
+    )
   }
   bars.forEach((b, i) => {
     const x = left + i * slot + 8
     const h = (Math.max(0, b.value) / max) * plotH
     const shown = b.shown ?? String(b.value)
     parts.push(`<g class="bar-group">`)
-    parts.push(`<rect class="bar" x="${x}" y="${top + plotH - h}" width="${slot - 16}" height="${h}" data-label="${esc(b.label)}" data-value="${b.value}"><title>${esc(b.label)}: ${esc(shown)}</title></rect>`)
+    parts.push(
+      `<rect class="bar" x="${x}" y="${top + plotH - h}" width="${slot - 16}" height="${h}" data-label="${esc(b.label)}" data-value="${b.value}"><title>${esc(b.label)}: ${esc(shown)}</title></rect>`,
+    )
     if (b.value > 0) parts.push(`<text class="bar-value" x="${x + (slot - 16) / 2}" y="${top + plotH - h - 3}" text-anchor="middle">${esc(shown)}</text>`)
     const cx = x + (slot - 16) / 2
     const [first, ...rest] = b.label.split(' ')
@@ -72,12 +78,16 @@ export function hbarChart(opts: { title: string; bars: Bar[]; axisLabel?: string
   const max = niceMax(Math.max(0, ...bars.map((b) => b.value)))
   const cut = (s: string) => ([...s].length > 30 ? `${[...s].slice(0, 29).join('')}…` : s)
   const parts: string[] = []
-  parts.push(`<svg class="chart hbar-chart" id="${esc(opts.id)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="${esc(opts.id)}-title">`)
+  parts.push(
+    `<svg class="chart hbar-chart" id="${esc(opts.id)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="${esc(opts.id)}-title">`,
+  )
   parts.push(`<title id="${esc(opts.id)}-title">${esc(opts.title)}</title>`)
   for (const tick of [0, max / 2, max]) {
     const tx = labelW + (tick / max) * plotW
     parts.push(`<line class="grid" x1="${tx}" x2="${tx}" y1="${top}" y2="${top + bars.length * row}"/>`)
-    parts.push(`<text class="tick" x="${tx}" y="${top + bars.length * row + 14}" text-anchor="middle">${esc(fmt(Number.isInteger(tick) ? tick : Math.round(tick * 10) / 10))}</text>`)
+    parts.push(
+      `<text class="tick" x="${tx}" y="${top + bars.length * row + 14}" text-anchor="middle">${esc(fmt(Number.isInteger(tick) ? tick : Math.round(tick * 10) / 10))}</text>`,
+    )
   }
   bars.forEach((b, i) => {
     const y = top + i * row
@@ -85,7 +95,9 @@ export function hbarChart(opts: { title: string; bars: Bar[]; axisLabel?: string
     const shown = b.shown ?? String(b.value)
     parts.push(`<g class="bar-group">`)
     parts.push(`<text class="bar-label" x="${labelW - 6}" y="${y + row / 2 + 4}" text-anchor="end">${esc(cut(b.label))}</text>`)
-    parts.push(`<rect class="bar" x="${labelW}" y="${y + 4}" width="${w}" height="${row - 8}" data-label="${esc(b.label)}" data-value="${b.value}"><title>${esc(b.label)}: ${esc(shown)}</title></rect>`)
+    parts.push(
+      `<rect class="bar" x="${labelW}" y="${y + 4}" width="${w}" height="${row - 8}" data-label="${esc(b.label)}" data-value="${b.value}"><title>${esc(b.label)}: ${esc(shown)}</title></rect>`,
+    )
     parts.push(`<text class="bar-value" x="${labelW + w + 4}" y="${y + row / 2 + 4}">${esc(shown)}</text>`)
     parts.push(`</g>`)
   })

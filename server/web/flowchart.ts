@@ -164,7 +164,9 @@ export function flowchart(opts: FlowchartOptions): string {
     `<svg class="flowchart" id="${esc(opts.id)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-labelledby="${esc(opts.id)}-title" font-size="${FONT}">`,
   )
   parts.push(`<title id="${esc(opts.id)}-title">${esc(opts.title)}</title>`)
-  parts.push(`<defs><marker id="flow-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="flow-arrowhead"/></marker></defs>`)
+  parts.push(
+    `<defs><marker id="flow-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="flow-arrowhead"/></marker></defs>`,
+  )
   for (const e of opts.edges) {
     const a = placed.get(e.from)
     const b = placed.get(e.to)

@@ -28,11 +28,7 @@ export function warningModel(s: Standing, who: { name: string; historyHref: stri
   return { ...who, ...s }
 }
 
-export function attachmentsModel(
-  items: Awaited<ReturnType<typeof listAttachments>>,
-  loanId: number,
-  canUpload: boolean,
-) {
+export function attachmentsModel(items: Awaited<ReturnType<typeof listAttachments>>, loanId: number, canUpload: boolean) {
   return {
     loanId,
     items: items.map((a) => ({

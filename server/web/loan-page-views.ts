@@ -124,7 +124,13 @@ interface TimelineEntry {
 }
 
 /** Every step of the loan with its actor and time, oldest first. */
-function timeline(t: Translate, locale: Locale, v: LoanView, compUpdates: Array<{ compensationId: number; at: string; actorName: string }>, stockEvents: StockReturnEvent[] = []): TimelineEntry[] {
+function timeline(
+  t: Translate,
+  locale: Locale,
+  v: LoanView,
+  compUpdates: Array<{ compensationId: number; at: string; actorName: string }>,
+  stockEvents: StockReturnEvent[] = [],
+): TimelineEntry[] {
   const fmtDate = (d: string) => formatDate(d, { locale })
   const who = (id: number | null | undefined) => (id ? (v.people.get(id)?.name ?? '') : '')
   const l = v.loan
@@ -155,16 +161,27 @@ function timeline(t: Translate, locale: Locale, v: LoanView, compUpdates: Array<
       out.push({ at: a.at, what: t('loanPages.tl.approved'), actor: who(a.by_user_id) || a.by_name, detail: a.note, tone: 'ok' })
     }
   }
-  if (l.rejected_at) out.push({ at: l.rejected_at, what: t('loanPages.tl.rejected'), actor: who(l.rejected_by), detail: l.rejection_reason ?? '', tone: 'danger' })
-  if (l.cancelled_at) out.push({ at: l.cancelled_at, what: t('loanPages.tl.cancelled'), actor: who(l.cancelled_by), detail: l.cancel_reason ?? '', tone: 'danger' })
+  if (l.rejected_at)
+    out.push({ at: l.rejected_at, what: t('loanPages.tl.rejected'), actor: who(l.rejected_by), detail: l.rejection_reason ?? '', tone: 'danger' })
+  if (l.cancelled_at)
+    out.push({ at: l.cancelled_at, what: t('loanPages.tl.cancelled'), actor: who(l.cancelled_by), detail: l.cancel_reason ?? '', tone: 'danger' })
   if (l.expired_at) out.push({ at: l.expired_at, what: t('loanPages.tl.expired'), actor: t('loanPages.system'), detail: '', tone: 'warn' })
   if (l.handed_over_at) {
-    const onDate = l.handed_over_on && l.handed_over_on !== bangkokDate(new Date(l.handed_over_at)) ? t('loanPages.tl.handedOverOn', { date: fmtDate(l.handed_over_on) }) : ''
+    const onDate =
+      l.handed_over_on && l.handed_over_on !== bangkokDate(new Date(l.handed_over_at))
+        ? t('loanPages.tl.handedOverOn', { date: fmtDate(l.handed_over_on) })
+        : ''
     const lines = [
       ...v.items.map((i) => i.asset_code),
       ...v.stock.map((s) => t('loanStock.tl.handedOverLine', { code: s.code, quantity: s.handed_over_at ? s.handed_over_qty : s.quantity, unit: s.unit })),
     ]
-    out.push({ at: l.handed_over_at, what: t('loanPages.tl.handedOver'), actor: who(l.handed_over_by), detail: [lines.join(', '), onDate].filter(Boolean).join(' — '), tone: 'ok' })
+    out.push({
+      at: l.handed_over_at,
+      what: t('loanPages.tl.handedOver'),
+      actor: who(l.handed_over_by),
+      detail: [lines.join(', '), onDate].filter(Boolean).join(' — '),
+      tone: 'ok',
+    })
   }
   for (const e of v.extensions) {
     out.push({
@@ -205,7 +222,11 @@ function timeline(t: Translate, locale: Locale, v: LoanView, compUpdates: Array<
       at: i.returned_at,
       what: t('loanPages.tl.itemReturned', { code: i.asset_code, condition: i.condition ? t(`loan.condition.${i.condition}`) : '' }),
       actor: i.received_by_name ?? '',
-      detail: [i.returned_by_name ? t('loanPages.tl.broughtBy', { name: i.returned_by_name }) : '', i.returned_on && i.returned_on > l.due_on ? t('loanPages.late', { days: daysBetween(l.due_on, i.returned_on) }) : '', i.note]
+      detail: [
+        i.returned_by_name ? t('loanPages.tl.broughtBy', { name: i.returned_by_name }) : '',
+        i.returned_on && i.returned_on > l.due_on ? t('loanPages.late', { days: daysBetween(l.due_on, i.returned_on) }) : '',
+        i.note,
+      ]
         .filter(Boolean)
         .join(' — '),
       tone: i.condition === 'good' ? 'ok' : 'danger',
@@ -218,7 +239,13 @@ function timeline(t: Translate, locale: Locale, v: LoanView, compUpdates: Array<
       at: e.at,
       what: t('loanStock.tl.returned', { code: e.code, good: e.good, damaged: e.damaged, lost: e.lost, unit: line?.unit ?? '' }),
       actor: e.actorName,
-      detail: [e.returnedBy ? t('loanPages.tl.broughtBy', { name: e.returnedBy }) : '', on > l.due_on ? t('loanPages.late', { days: daysBetween(l.due_on, on) }) : '', e.note].filter(Boolean).join(' — '),
+      detail: [
+        e.returnedBy ? t('loanPages.tl.broughtBy', { name: e.returnedBy }) : '',
+        on > l.due_on ? t('loanPages.late', { days: daysBetween(l.due_on, on) }) : '',
+        e.note,
+      ]
+        .filter(Boolean)
+        .join(' — '),
       tone: e.damaged + e.lost > 0 ? 'danger' : 'ok',
     })
   }
@@ -236,10 +263,19 @@ function timeline(t: Translate, locale: Locale, v: LoanView, compUpdates: Array<
   }
   for (const u of compUpdates) {
     const c = v.compensations.find((x) => x.id === u.compensationId)
-    out.push({ at: u.at, what: t('loanPages.tl.compensationUpdated', { code: c ? compensationSubject(t, v, c) : '' }), actor: u.actorName, detail: '', tone: '' })
+    out.push({
+      at: u.at,
+      what: t('loanPages.tl.compensationUpdated', { code: c ? compensationSubject(t, v, c) : '' }),
+      actor: u.actorName,
+      detail: '',
+      tone: '',
+    })
   }
   // Stable: steps recorded at the same instant keep the order in which they happen.
-  return out.map((e, i) => ({ e, i })).sort((a, b) => a.e.at.localeCompare(b.e.at) || a.i - b.i).map((x) => x.e)
+  return out
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => a.e.at.localeCompare(b.e.at) || a.i - b.i)
+    .map((x) => x.e)
 }
 
 /** What this person may do with this loan now: decisions for the view, from roles, state and the rules. */

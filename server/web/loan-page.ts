@@ -30,7 +30,17 @@ export function loanId(req: Request): number {
 export function refusal(e: unknown, t: Translate, form: string, values: Record<string, string>): FormState {
   if (!isAppError(e) || e.status >= 500 || e.code === 'not_found' || e.code === 'unauthenticated') throw e
   // Nested service fields (onPaper.approverName, items.0.condition) are one field of the page's form.
-  const errors = fieldErrors(e.details?.map((d) => ({ ...d, field: d.field.split('.').filter((p) => !/^\d+$/.test(p)).pop() ?? d.field })), t)
+  const errors = fieldErrors(
+    e.details?.map((d) => ({
+      ...d,
+      field:
+        d.field
+          .split('.')
+          .filter((p) => !/^\d+$/.test(p))
+          .pop() ?? d.field,
+    })),
+    t,
+  )
   const message = e.details && e.details.length > 0 ? Object.values(errors).join(' · ') : t(e.messageKey, e.params)
   return { form, message, errors, values }
 }
@@ -45,8 +55,10 @@ export async function renderLoanPage(ctx: AppContext, req: Request, res: Respons
   const stockEvents = await stockReturnEvents(ctx, view)
   const extras = await loanPageExtras(ctx, req, res, view)
   const approvers = view.loan.status === 'pending' && hasRole(user, 'finance') ? approverOptions(req.t, await paperApproverChoices(ctx), user) : []
-  res.status(status).render(
-    'loans/show',
-    loanPageModel({ t: req.t, locale: req.locale, user, view, settings, today, compensationUpdates: compUpdates, stockEvents, state, extras, approvers }),
-  )
+  res
+    .status(status)
+    .render(
+      'loans/show',
+      loanPageModel({ t: req.t, locale: req.locale, user, view, settings, today, compensationUpdates: compUpdates, stockEvents, state, extras, approvers }),
+    )
 }

@@ -56,7 +56,12 @@ async function openableLoans(ctx: AppContext, viewer: CurrentUser, ids: number[]
 }
 
 /** `known`: the asset's loan state when the caller already has it (the QR page). */
-export async function assetLoanView(ctx: AppContext, viewer: CurrentUser, assetId: number, known?: AssetLoanState): Promise<AssetLoanView & { state: AssetLoanState }> {
+export async function assetLoanView(
+  ctx: AppContext,
+  viewer: CurrentUser,
+  assetId: number,
+  known?: AssetLoanState,
+): Promise<AssetLoanView & { state: AssetLoanState }> {
   const state = known ?? (await assetLoanState(ctx, assetId))
   const ids = [...(state.holder ? [state.holder.loanId] : []), ...state.reservations.map((r) => r.loanId)]
   const openable = await openableLoans(ctx, viewer, ids)
@@ -129,7 +134,11 @@ const headingFormats = new Map<Locale, Intl.DateTimeFormat>()
 function monthHeading(date: string, locale: Locale): string {
   let f = headingFormats.get(locale)
   if (!f) {
-    f = new Intl.DateTimeFormat(locale === 'th' ? 'th-TH-u-ca-buddhist-nu-latn' : 'en-US-u-ca-gregory-nu-latn', { month: 'long', year: 'numeric', timeZone: 'UTC' })
+    f = new Intl.DateTimeFormat(locale === 'th' ? 'th-TH-u-ca-buddhist-nu-latn' : 'en-US-u-ca-gregory-nu-latn', {
+      month: 'long',
+      year: 'numeric',
+      timeZone: 'UTC',
+    })
     headingFormats.set(locale, f)
   }
   const [y, m] = date.split('-').map(Number) as [number, number]
@@ -148,7 +157,13 @@ export function buildCalendar(state: AssetLoanState, today: string, locale: Loca
   const to = addDays(from, weeks * 7 - 1)
   const bookings: Array<{ from: string; to: string; number: string; loanId: number; onLoan: boolean }> = []
   if (state.holder) {
-    bookings.push({ from: today, to: state.holder.dueDate > today ? state.holder.dueDate : today, number: state.holder.number, loanId: state.holder.loanId, onLoan: true })
+    bookings.push({
+      from: today,
+      to: state.holder.dueDate > today ? state.holder.dueDate : today,
+      number: state.holder.number,
+      loanId: state.holder.loanId,
+      onLoan: true,
+    })
   }
   for (const r of state.reservations) bookings.push({ from: r.from, to: r.to, number: r.number, loanId: r.loanId, onLoan: false })
 
@@ -175,7 +190,13 @@ export function buildCalendar(state: AssetLoanState, today: string, locale: Loca
     const past = date < today
     const b = past ? undefined : bookings.find((x) => x.from <= date && date <= x.to)
     if (b) hasBookings = true
-    current.week.push({ date, day: Number(date.slice(8)), past, today: date === today, booking: b ? { number: b.number, loanId: b.loanId, onLoan: b.onLoan } : null })
+    current.week.push({
+      date,
+      day: Number(date.slice(8)),
+      past,
+      today: date === today,
+      booking: b ? { number: b.number, loanId: b.loanId, onLoan: b.onLoan } : null,
+    })
   }
   if (current) {
     while (current.week.length < 7) current.week.push(null)

@@ -21,7 +21,12 @@ export function approverOptions(t: Translate, byKind: Record<LoanKind, ApproverC
     // The person recording is never the approver (SPEC §1): they are not offered themselves.
     if (recorder && (c.userId === recorder.id || samePerson(c.name, recorder.name))) continue
     const everywhere = byKind.off_premises.some((o) => o.name === c.name)
-    out.set(c.name, { name: c.name, position: c.position || t(`paper.source.${c.source}`), levels: t(everywhere ? 'paper.level.all' : 'paper.level.inPremises'), hasAccount: c.userId !== null })
+    out.set(c.name, {
+      name: c.name,
+      position: c.position || t(`paper.source.${c.source}`),
+      levels: t(everywhere ? 'paper.level.all' : 'paper.level.inPremises'),
+      hasAccount: c.userId !== null,
+    })
   }
   return [...out.values()]
 }

@@ -161,16 +161,41 @@ export const PERMISSIONS: readonly RoutePermission[] = [
   route('GET', '/loans', OWN_LOAN, 'Staff: the list shows only their own loans.'),
   route('GET', '/loans/queue', APPROVERS, 'Each sees the steps that are theirs.'),
   route('GET', '/loans/:id', OWN_LOAN),
-  route('POST', '/loans/:id/approve', APPROVERS, 'Finance: the check, or the approval of an in-premises loan; executive: the final approval of an off-premises or inter-agency loan after the check (before it → 409). Nobody approves a loan they borrow or entered (403).'),
-  route('POST', '/loans/:id/approve-paper', FINANCE, 'Records an approval given on paper, the approver chosen from the list for the loan’s level (before or after the check; the check is recorded with it), with the signed slip’s scan (multipart). Never by the borrower; the recorder and the borrower are never the approver (403).'),
+  route(
+    'POST',
+    '/loans/:id/approve',
+    APPROVERS,
+    'Finance: the check, or the approval of an in-premises loan; executive: the final approval of an off-premises or inter-agency loan after the check (before it → 409). Nobody approves a loan they borrow or entered (403).',
+  ),
+  route(
+    'POST',
+    '/loans/:id/approve-paper',
+    FINANCE,
+    'Records an approval given on paper, the approver chosen from the list for the loan’s level (before or after the check; the check is recorded with it), with the signed slip’s scan (multipart). Never by the borrower; the recorder and the borrower are never the approver (403).',
+  ),
   route('POST', '/loans/:id/paper/confirm', APPROVERS, 'Only the approver named on the loan’s paper approval (else 403 `not_named_approver`).'),
   route('POST', '/loans/:id/paper/dispute', APPROVERS, 'Only the named approver; a reason is required. A disputed loan is not handed over (409).'),
-  route('POST', '/loans/:id/paper/void', FINANCE, 'A disputed or unconfirmed paper approval before hand-over, with a reason: the loan waits for an approval again.'),
-  route('GET', '/paper-approvals', READERS, 'The committee’s printable list: unconfirmed after 7 days, disputed, without a scan, one user entered + recorded + handed over.'),
+  route(
+    'POST',
+    '/loans/:id/paper/void',
+    FINANCE,
+    'A disputed or unconfirmed paper approval before hand-over, with a reason: the loan waits for an approval again.',
+  ),
+  route(
+    'GET',
+    '/paper-approvals',
+    READERS,
+    'The committee’s printable list: unconfirmed after 7 days, disputed, without a scan, one user entered + recorded + handed over.',
+  ),
   route('POST', '/loans/:id/reject', APPROVERS, 'A reason is required.'),
   route('POST', '/loans/:id/cancel', BORROWER_OR_FINANCE, 'The borrower before hand-over; finance with a reason.'),
   route('POST', '/loans/:id/extensions', BORROWER_OR_FINANCE, 'Asked before the due date.'),
-  route('POST', '/loans/:id/extensions/:extId', APPROVERS, 'Decided at the loan’s level: finance in the premises, the executive outside (or finance recording it on paper).'),
+  route(
+    'POST',
+    '/loans/:id/extensions/:extId',
+    APPROVERS,
+    'Decided at the loan’s level: finance in the premises, the executive outside (or finance recording it on paper).',
+  ),
   route('POST', '/loans/:id/follow-ups', FINANCE),
   route('POST', '/loans/:id/compensations/:compId', FINANCE),
   route('GET', '/loans/:id/handover', FINANCE, 'Not by the borrower, nor by the approver of an in-premises loan while that setting is on (403).'),
@@ -203,7 +228,12 @@ export const PERMISSIONS: readonly RoutePermission[] = [
   route('POST', '/reports/publications/:fy/:period/submit', FINANCE, 'After the period has ended; freezes figures and narrative.'),
   route('POST', '/reports/publications/:fy/:period/review', grants(['committee']), 'A submitted report; not by whoever submitted it.'),
   route('POST', '/reports/publications/:fy/:period/approve', grants(['executive']), 'A reviewed report; not by whoever submitted it.'),
-  route('POST', '/reports/publications/:fy/:period/return', grants(['committee', 'executive']), 'Committee: a submitted report; executive: submitted or reviewed.'),
+  route(
+    'POST',
+    '/reports/publications/:fy/:period/return',
+    grants(['committee', 'executive']),
+    'Committee: a submitted report; executive: submitted or reviewed.',
+  ),
   route('GET', '/reports/publications/:fy/:period/memo', REPORT_READERS, 'The submission memo, once submitted.'),
   route('GET', '/reports/publications/:fy/:period/publish-request', REPORT_READERS, 'The request to publish, once submitted.'),
 
@@ -217,7 +247,12 @@ export const PERMISSIONS: readonly RoutePermission[] = [
   route('GET', '/api/v1/assets/*code', ANYONE),
   route('POST', '/api/v1/stock', FINANCE),
   route('GET', '/api/v1/stock/*code', ANYONE),
-  route('POST', '/api/v1/loans', REQUESTERS, 'Staff for themselves; finance may name a borrower or an external borrower, and record a paper approval (`paperApproval`, with `scan` as base64) and the hand-over (`handedOverOn`) — never on a loan they borrow themselves (403).'),
+  route(
+    'POST',
+    '/api/v1/loans',
+    REQUESTERS,
+    'Staff for themselves; finance may name a borrower or an external borrower, and record a paper approval (`paperApproval`, with `scan` as base64) and the hand-over (`handedOverOn`) — never on a loan they borrow themselves (403).',
+  ),
   route('GET', '/api/v1/loans', OWN_LOAN, 'Staff: the list holds only their own loans.'),
   route('GET', '/api/v1/loans/:id', OWN_LOAN),
   route('POST', '/api/v1/loans/:id/approve', APPROVERS, 'As the page: finance checks or approves in-premises; executive approves after the check.'),
@@ -253,7 +288,9 @@ export function renderPermissionsMarkdown(table: readonly RoutePermission[] = PE
   lines.push('- ✓ allowed; **own** allowed on their own records only (a loan they borrow or entered, their own token) — someone else’s answers **404**;')
   lines.push('- ✗ refused: a page answers **403** (a page naming the roles it needs); the API answers **403** `forbidden`;')
   lines.push('- anonymous: `public` allowed; otherwise a page redirects **303** to `/login?next=<path>`, the API answers **401** `unauthenticated`.')
-  lines.push('- Every state-changing page (POST) needs the form’s CSRF token (else **403**, nothing changed). The API takes `Authorization: Bearer` only, no cookies, so no CSRF.')
+  lines.push(
+    '- Every state-changing page (POST) needs the form’s CSRF token (else **403**, nothing changed). The API takes `Authorization: Bearer` only, no cookies, so no CSRF.',
+  )
   lines.push('- Segregation of duties (SPEC §1) and order of steps come on top: a refusal for those is **403** (the rule named) or **409**.')
   lines.push('')
   const sections: Array<[string, (r: RoutePermission) => boolean]> = [

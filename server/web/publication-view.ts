@@ -115,12 +115,14 @@ export interface PublicationListItem {
 export async function publicationList(ctx: AppContext, user: CurrentUser): Promise<PublicationListItem[]> {
   const all = (await listPublications(ctx)).filter((p) => p.status !== 'draft')
   const order = (p: Publication) => (REPORT_PERIODS as readonly string[]).indexOf(p.period)
-  return all
-    .map((pub) => {
-      const a = publicationActions(user, pub, periodEnded(ctx, pub.to))
-      const awaitsYou = a.review || a.approve || (pub.status === 'returned' && a.submit)
-      return { pub, awaitsYou }
-    })
-    // What awaits this person first; then newest fiscal year, its periods in their order (year, h1, q1 … q4).
-    .sort((x, y) => Number(y.awaitsYou) - Number(x.awaitsYou) || y.pub.fiscalYear - x.pub.fiscalYear || order(x.pub) - order(y.pub))
+  return (
+    all
+      .map((pub) => {
+        const a = publicationActions(user, pub, periodEnded(ctx, pub.to))
+        const awaitsYou = a.review || a.approve || (pub.status === 'returned' && a.submit)
+        return { pub, awaitsYou }
+      })
+      // What awaits this person first; then newest fiscal year, its periods in their order (year, h1, q1 … q4).
+      .sort((x, y) => Number(y.awaitsYou) - Number(x.awaitsYou) || y.pub.fiscalYear - x.pub.fiscalYear || order(x.pub) - order(y.pub))
+  )
 }

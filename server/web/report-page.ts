@@ -24,7 +24,8 @@ export function parseQuery(req: Request, today: string): ReportQuery {
   const fy = typeof req.query.fy === 'string' && req.query.fy !== '' ? req.query.fy : String(fiscalYearOf(today))
   if (!/^\d{4}$/.test(fy)) throw new AppError('validation_failed', 'validation.failed', {}, [{ field: 'fy', message: 'report.badFiscalYear' }])
   const period = typeof req.query.period === 'string' && req.query.period !== '' ? req.query.period : 'year'
-  if (!(REPORT_PERIODS as readonly string[]).includes(period)) throw new AppError('validation_failed', 'validation.failed', {}, [{ field: 'period', message: 'report.badPeriod' }])
+  if (!(REPORT_PERIODS as readonly string[]).includes(period))
+    throw new AppError('validation_failed', 'validation.failed', {}, [{ field: 'period', message: 'report.badPeriod' }])
   return { fiscalYear: Number(fy), period: period as ReportPeriod }
 }
 

@@ -63,18 +63,48 @@ export function monthLabel(month: string, date: (d: string) => string): string {
 export function tables(r: Report, t: Tr, monthName: (m: string) => string): Table[] {
   const loanCols = [t('reportPages.col.loans'), t('reportPages.col.items')]
   return [
-    { id: 'month', titleKey: 'reportPages.byMonth', head: [t('reportPages.col.month'), t('reportPages.col.requests'), ...loanCols], rows: r.byMonth.map((m) => [monthName(m.month), m.requests, m.loans, m.items]) },
+    {
+      id: 'month',
+      titleKey: 'reportPages.byMonth',
+      head: [t('reportPages.col.month'), t('reportPages.col.requests'), ...loanCols],
+      rows: r.byMonth.map((m) => [monthName(m.month), m.requests, m.loans, m.items]),
+    },
     {
       id: 'quarter',
       titleKey: 'reportPages.byQuarter',
       head: [t('reportPages.col.quarter'), t('reportPages.col.requests'), ...loanCols],
       rows: r.byQuarter.map((q) => [t('reportPages.quarterLabel', { quarter: q.quarter, year: q.fiscalYear }), q.requests, q.loans, q.items]),
     },
-    { id: 'category', titleKey: 'reportPages.byCategory', head: [t('reportPages.col.name'), ...loanCols], rows: r.byCategory.map((c) => [c.name ?? c.category ?? t('reportPages.noCategory'), c.loans, c.items]) },
-    { id: 'department', titleKey: 'reportPages.byDepartment', head: [t('reportPages.col.name'), ...loanCols], rows: r.byDepartment.map((d) => [d.name ?? t('reportPages.noDepartment'), d.loans, d.items]) },
-    { id: 'borrowerType', titleKey: 'reportPages.byBorrowerType', head: [t('reportPages.col.name'), ...loanCols], rows: r.byBorrowerType.map((b) => [t(`borrowerType.${b.borrowerType}`), b.loans, b.items]) },
-    { id: 'kind', titleKey: 'reportPages.byKind', head: [t('reportPages.col.name'), ...loanCols], rows: r.byKind.map((k) => [t(`loan.kind.${k.kind}`), k.loans, k.items]) },
-    { id: 'topAssets', titleKey: 'reportPages.topAssets', head: [t('reportPages.col.code'), t('reportPages.col.name'), t('reportPages.col.loans')], rows: r.topAssets.map((a) => [a.code, a.name, a.loans]) },
+    {
+      id: 'category',
+      titleKey: 'reportPages.byCategory',
+      head: [t('reportPages.col.name'), ...loanCols],
+      rows: r.byCategory.map((c) => [c.name ?? c.category ?? t('reportPages.noCategory'), c.loans, c.items]),
+    },
+    {
+      id: 'department',
+      titleKey: 'reportPages.byDepartment',
+      head: [t('reportPages.col.name'), ...loanCols],
+      rows: r.byDepartment.map((d) => [d.name ?? t('reportPages.noDepartment'), d.loans, d.items]),
+    },
+    {
+      id: 'borrowerType',
+      titleKey: 'reportPages.byBorrowerType',
+      head: [t('reportPages.col.name'), ...loanCols],
+      rows: r.byBorrowerType.map((b) => [t(`borrowerType.${b.borrowerType}`), b.loans, b.items]),
+    },
+    {
+      id: 'kind',
+      titleKey: 'reportPages.byKind',
+      head: [t('reportPages.col.name'), ...loanCols],
+      rows: r.byKind.map((k) => [t(`loan.kind.${k.kind}`), k.loans, k.items]),
+    },
+    {
+      id: 'topAssets',
+      titleKey: 'reportPages.topAssets',
+      head: [t('reportPages.col.code'), t('reportPages.col.name'), t('reportPages.col.loans')],
+      rows: r.topAssets.map((a) => [a.code, a.name, a.loans]),
+    },
     {
       id: 'topStock',
       titleKey: 'reportPages.topStock',
@@ -151,7 +181,14 @@ export function reportCsv(r: Report, t: Tr, monthName: (m: string) => string, da
   return excelCsv(reportRows(r, t, monthName, date, narrative).map((l) => l.cells))
 }
 
-export async function writeReportXlsx(r: Report, t: Tr, monthName: (m: string) => string, date: (d: string) => string, narrative: Narrative | null, out: Writable): Promise<void> {
+export async function writeReportXlsx(
+  r: Report,
+  t: Tr,
+  monthName: (m: string) => string,
+  date: (d: string) => string,
+  narrative: Narrative | null,
+  out: Writable,
+): Promise<void> {
   const Excel = await loadExcelJS()
   const wb = new Excel.Workbook()
   const ws = wb.addWorksheet(t('nav.reports'), { pageSetup: { paperSize: 9, orientation: 'portrait' } })

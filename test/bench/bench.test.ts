@@ -45,7 +45,17 @@ describe('npm run bench at the small scale (bench/run.ts)', function () {
   it('when run, then every page and the API has throughput, latency, CPU, memory and its ratio to /healthz, without errors', () => {
     expect(result.http.map((h) => h.target)).to.deep.equal(['QR resolver page', 'dashboard', 'register page', 'report page', 'report API'])
     for (const h of result.http) {
-      for (const k of ['rps', 'p50Ms', 'p99Ms', 'requests', 'cpuMsPerRequest', 'healthzRps', 'healthzCpuMsPerRequest', 'ratioToHealthz', 'peakRssMb'] as const) {
+      for (const k of [
+        'rps',
+        'p50Ms',
+        'p99Ms',
+        'requests',
+        'cpuMsPerRequest',
+        'healthzRps',
+        'healthzCpuMsPerRequest',
+        'ratioToHealthz',
+        'peakRssMb',
+      ] as const) {
         expect(h[k], `${h.target} ${k}`).to.be.a('number').and.greaterThan(0)
       }
       expect(h.errors, `${h.target} errors`).to.equal(0)
@@ -58,7 +68,8 @@ describe('npm run bench at the small scale (bench/run.ts)', function () {
   it('when run, then the audit anchor is timed: commits with and without it, and verification against it', () => {
     const a = result.anchor
     expect(a.commits).to.be.greaterThan(0)
-    for (const k of ['plainCommitMs', 'anchoredCommitMs', 'commitRatio', 'chainVerifyMs', 'anchoredVerifyMs', 'verifyRatio'] as const) expect(a[k], k).to.be.greaterThan(0)
+    for (const k of ['plainCommitMs', 'anchoredCommitMs', 'commitRatio', 'chainVerifyMs', 'anchoredVerifyMs', 'verifyRatio'] as const)
+      expect(a[k], k).to.be.greaterThan(0)
     expect(a.anchorLines, 'one line per anchored commit and the start line').to.be.greaterThan(a.commits)
     expect(result.targets.map((t) => t.name)).to.include('commit with audit anchor ÷ without')
   })
@@ -83,14 +94,24 @@ describe('npm run bench at the small scale (bench/run.ts)', function () {
     try {
       const one = (q: string) => Number(Object.values(handle.raw.prepare(q).get() as Record<string, unknown>)[0])
       // An asset is on loan exactly while some loan holds it.
-      expect(one(`SELECT count(*) FROM asset a WHERE (a.status = 'on_loan') <> EXISTS (SELECT 1 FROM loan_item li WHERE li.asset_id = a.id AND li.handed_over_at IS NOT NULL AND li.returned_at IS NULL)`)).to.equal(0)
+      expect(
+        one(
+          `SELECT count(*) FROM asset a WHERE (a.status = 'on_loan') <> EXISTS (SELECT 1 FROM loan_item li WHERE li.asset_id = a.id AND li.handed_over_at IS NOT NULL AND li.returned_at IS NULL)`,
+        ),
+      ).to.equal(0)
       // A returned loan's return date is its last item's; every loan number is below its year's counter.
-      expect(one(`SELECT count(*) FROM loan l WHERE l.status = 'returned' AND EXISTS (SELECT 1 FROM loan_item li WHERE li.loan_id = l.id) AND l.returned_on <> (SELECT max(returned_on) FROM loan_item WHERE loan_id = l.id)`)).to.equal(0)
+      expect(
+        one(
+          `SELECT count(*) FROM loan l WHERE l.status = 'returned' AND EXISTS (SELECT 1 FROM loan_item li WHERE li.loan_id = l.id) AND l.returned_on <> (SELECT max(returned_on) FROM loan_item WHERE loan_id = l.id)`,
+        ),
+      ).to.equal(0)
       expect(one(`SELECT count(*) FROM loan l JOIN loan_number n ON n.fiscal_year = l.fiscal_year WHERE l.seq > n.last_seq`)).to.equal(0)
       expect(one(`SELECT count(*) FROM loan l WHERE l.status IN ('on_loan', 'returned') AND (l.approved_at IS NULL OR l.handed_over_on IS NULL)`)).to.equal(0)
-      expect(one(`SELECT count(*) FROM loan_item li JOIN loan_item lj ON lj.asset_id = li.asset_id AND lj.id > li.id
+      expect(
+        one(`SELECT count(*) FROM loan_item li JOIN loan_item lj ON lj.asset_id = li.asset_id AND lj.id > li.id
                    WHERE li.handed_over_at IS NOT NULL AND lj.handed_over_at IS NOT NULL
-                     AND substr(lj.handed_over_at, 1, 10) < COALESCE(li.returned_on, '9999') AND substr(li.handed_over_at, 1, 10) < COALESCE(lj.returned_on, '9999')`)).to.equal(0)
+                     AND substr(lj.handed_over_at, 1, 10) < COALESCE(li.returned_on, '9999') AND substr(li.handed_over_at, 1, 10) < COALESCE(lj.returned_on, '9999')`),
+      ).to.equal(0)
       expect((await verifyChain(handle.db)).ok).to.equal(true)
     } finally {
       await handle.close()

@@ -40,7 +40,10 @@ async function tagUnbreakableBlocks(page: Page): Promise<number> {
     const blocks = Array.from(document.querySelectorAll<HTMLElement>('.paper .sig-row, .paper .notes'))
     blocks.forEach((b, i) => {
       b.style.position = 'relative'
-      for (const [edge, name] of [['top', 'BEGIN'], ['bottom', 'END']] as const) {
+      for (const [edge, name] of [
+        ['top', 'BEGIN'],
+        ['bottom', 'END'],
+      ] as const) {
         const tag = document.createElement('span')
         tag.textContent = `ZZ${name}${i}ZZ`
         tag.style.cssText = `position:absolute;left:0;${edge}:0;font:4px sans-serif;line-height:4px;color:#000;`
@@ -75,7 +78,10 @@ describe('e2e: the borrow slip prints on A4 (headless Chromium)', function () {
   const sweep: Array<{ items: number; id: number }> = []
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) { if (process.env.CI) throw new Error('CI must install chromium'); this.skip() }
+    if (!fs.existsSync(CHROMIUM)) {
+      if (process.env.CI) throw new Error('CI must install chromium')
+      this.skip()
+    }
     t = await createTestApp()
     const sys = { id: null, label: 'test' }
     await updateSettings(t.ctx, sys, {
@@ -110,7 +116,9 @@ describe('e2e: the borrow slip prints on A4 (headless Chromium)', function () {
     await handOver(t.ctx, issuer, full.loan.id)
     t.ctx.clock.set('2025-01-17T05:00:00.000Z')
     await receiveReturn(t.ctx, issuer, full.loan.id, {
-      items: codes.slice(0, 8).map((c, i) => ({ assetCode: c, condition: i === 2 ? 'damaged' : 'good', note: i === 2 ? 'ขาโต๊ะหัก' : '', returnedBy: 'นายสมหมาย ส่งของ' })),
+      items: codes
+        .slice(0, 8)
+        .map((c, i) => ({ assetCode: c, condition: i === 2 ? 'damaged' : 'good', note: i === 2 ? 'ขาโต๊ะหัก' : '', returnedBy: 'นายสมหมาย ส่งของ' })),
     })
     t.ctx.clock.set('2025-01-15T03:00:00.000Z')
     loans.staff8 = full.loan.id
@@ -118,7 +126,15 @@ describe('e2e: the borrow slip prints on A4 (headless Chromium)', function () {
     loans.community8 = (
       await createLoan(t.ctx, checker, {
         ...request(codes.slice(8, 16)),
-        externalBorrower: { type: 'public', name: 'นางบุญมี ศรัทธา', organisation: 'กลุ่มแม่บ้านบ้านหนองบัว', phone: '081 234 5678', address: '45 ถนนสายกลาง', villageNo: '3', idNumber: '3-3001-00123-45-6' },
+        externalBorrower: {
+          type: 'public',
+          name: 'นางบุญมี ศรัทธา',
+          organisation: 'กลุ่มแม่บ้านบ้านหนองบัว',
+          phone: '081 234 5678',
+          address: '45 ถนนสายกลาง',
+          villageNo: '3',
+          idNumber: '3-3001-00123-45-6',
+        },
       })
     ).loan.id
     const big = await createLoan(t.ctx, staff, request(codes.slice(16, 46), 'in_premises'))
@@ -168,7 +184,10 @@ describe('e2e: the borrow slip prints on A4 (headless Chromium)', function () {
   }
 
   it('when the slip of a thirty-item loan is printed, then it runs onto more pages with the table header repeated and no signature section split', async function () {
-    if (!fs.existsSync(PDFTOTEXT)) { if (process.env.CI) throw new Error('CI must install poppler-utils'); this.skip() } // poppler-utils reads the pages' text
+    if (!fs.existsSync(PDFTOTEXT)) {
+      if (process.env.CI) throw new Error('CI must install poppler-utils')
+      this.skip()
+    } // poppler-utils reads the pages' text
     const { pages, texts, spans } = await printTagged(loans.staff30)
     expect(pages).to.be.greaterThan(1)
     spans.forEach((s, i) => {
@@ -183,7 +202,10 @@ describe('e2e: the borrow slip prints on A4 (headless Chromium)', function () {
   })
 
   it('when slips of 10 to 24 items are printed, then wherever the page break falls, no signature section or the notes is cut in two', async function () {
-    if (!fs.existsSync(PDFTOTEXT)) { if (process.env.CI) throw new Error('CI must install poppler-utils'); this.skip() }
+    if (!fs.existsSync(PDFTOTEXT)) {
+      if (process.env.CI) throw new Error('CI must install poppler-utils')
+      this.skip()
+    }
     const moved = new Set<number>()
     for (const { items, id } of sweep) {
       const { pages, spans } = await printTagged(id)

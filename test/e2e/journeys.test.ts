@@ -58,18 +58,25 @@ describe('e2e: journeys through the pages at phone and desktop size (headless Ch
   const shotCount = new Map<string, number>()
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) { if (process.env.CI) throw new Error('CI must install chromium'); this.skip() }
+    if (!fs.existsSync(CHROMIUM)) {
+      if (process.env.CI) throw new Error('CI must install chromium')
+      this.skip()
+    }
     t = await createTestApp()
     // A year of history for the report (the clock ends at 2025-10-10, 10:00 Bangkok: FY 2569 has begun).
     await buildReportHistory(t.ctx)
-    await updateSettings(t.ctx, { id: null, label: 'test' }, {
-      agencyName: 'องค์การบริหารส่วนตำบลหนองบัวใหญ่',
-      agencyAddress: '99 หมู่ที่ 1 ตำบลหนองบัวใหญ่ อำเภอเมือง',
-      province: 'จังหวัดนครราชสีมา',
-      mayor: { name: 'นายสมศักดิ์ ใจดี', position: 'นายกองค์การบริหารส่วนตำบลหนองบัวใหญ่' },
-      financeDirector: { name: 'นางวันดี มีทรัพย์', position: 'ผู้อำนวยการกองคลัง' },
-      suppliesOfficer: { name: 'นายพัสดุ รักงาน', position: 'เจ้าพนักงานพัสดุชำนาญงาน' },
-    })
+    await updateSettings(
+      t.ctx,
+      { id: null, label: 'test' },
+      {
+        agencyName: 'องค์การบริหารส่วนตำบลหนองบัวใหญ่',
+        agencyAddress: '99 หมู่ที่ 1 ตำบลหนองบัวใหญ่ อำเภอเมือง',
+        province: 'จังหวัดนครราชสีมา',
+        mayor: { name: 'นายสมศักดิ์ ใจดี', position: 'นายกองค์การบริหารส่วนตำบลหนองบัวใหญ่' },
+        financeDirector: { name: 'นางวันดี มีทรัพย์', position: 'ผู้อำนวยการกองคลัง' },
+        suppliesOfficer: { name: 'นายพัสดุ รักงาน', position: 'เจ้าพนักงานพัสดุชำนาญงาน' },
+      },
+    )
     people.staff = await makeUser(t.ctx, ['staff'], { name: 'นายสมชาย ขยันยิ่ง' })
     people.checker = await makeUser(t.ctx, ['finance'], { name: 'นายตรวจ สอบดี' })
     people.chief = await makeUser(t.ctx, ['executive'], { name: 'นายสมศักดิ์ ใจดี' })
@@ -177,7 +184,10 @@ describe('e2e: journeys through the pages at phone and desktop size (headless Ch
       expect(await page.locator('.cart-items .code-line code').allTextContents()).to.deep.equal([AMP.code, SPEAKER.code])
 
       // Sent with nothing filled in: the page comes back with each field's mistake beside it.
-      await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === `${base}/cart`), page.click('button[name=intent][value=send]')])
+      await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === `${base}/cart`),
+        page.click('button[name=intent][value=send]'),
+      ])
       await page.waitForLoadState()
       expect(await page.getAttribute('#purpose', 'aria-invalid')).to.equal('true')
       await snap(page, J, 'request-not-filled')
@@ -227,7 +237,10 @@ describe('e2e: journeys through the pages at phone and desktop size (headless Ch
       await snap(chief, J, 'approved-by-executive')
       loan = await loanOf(loanId)
       expect(loan.status).to.equal('approved')
-      expect(loan.approvals.map((a) => [a.step, a.by])).to.deep.equal([['check', people.checker.username], ['approve', people.chief.username]])
+      expect(loan.approvals.map((a) => [a.step, a.by])).to.deep.equal([
+        ['check', people.checker.username],
+        ['approve', people.chief.username],
+      ])
     })
 
     it('when a second finance user scans each item to hand the loan over and later scans each one back, then it is on loan and then returned in good condition', async () => {
@@ -292,7 +305,9 @@ describe('e2e: journeys through the pages at phone and desktop size (headless Ch
       await go(page, '.actions button[type=submit].primary', /\/loans\/\d+$/)
       counterLoanId = Number(/\/loans\/(\d+)$/.exec(page.url())![1])
       await snap(page, J, 'lent')
-      expect(await page.textContent('main')).to.include(TEMPLE.name).and.include('80')
+      expect(await page.textContent('main'))
+        .to.include(TEMPLE.name)
+        .and.include('80')
       const loan = await loanOf(counterLoanId)
       expect(loan.borrower).to.include({ type: 'public', name: TEMPLE.name, organisation: TEMPLE.organisation })
       expect(loan.stock.map((s) => [s.code, s.quantity])).to.deep.equal([[CHAIRS.code, 80]])
@@ -348,7 +363,10 @@ describe('e2e: journeys through the pages at phone and desktop size (headless Ch
       await snap(page, J, 'register')
       await audit(page, 'register')
       const journeyLoan = await loanOf(loanId)
-      expect(await page.textContent('main')).to.include(journeyLoan.number).and.include(AMP.code).and.include(SPEAKER.code)
+      expect(await page.textContent('main'))
+        .to.include(journeyLoan.number)
+        .and.include(AMP.code)
+        .and.include(SPEAKER.code)
 
       await page.goto(`${base}/assets/${assetIds[AMP.code]}`)
       await snap(page, J, 'asset-page')
@@ -433,13 +451,39 @@ describe('e2e: journeys through the pages at phone and desktop size (headless Ch
 
   describe('accessibility (axe-core, run on each page above)', () => {
     const PAGES = [
-      'sign-in', 'dashboard (staff)', 'dashboard (finance)', 'dashboard (executive)', 'dashboard (committee)', 'dashboard (admin)',
-      'asset page', 'QR page (staff)', 'cart', 'cart (with mistakes)', 'scan', 'loan page (staff)', 'loan page (executive)', 'loan page (finance)',
-      'hand-over', 'return', 'register', 'labels', 'reports', 'reports (publication panel)', 'counter (find the borrower)', 'counter (lend)', 'admin hub', 'transparency (public report)',
-      'loan page (one sitting)', 'loan page (paper approval to confirm)', 'paper approvals to review',
+      'sign-in',
+      'dashboard (staff)',
+      'dashboard (finance)',
+      'dashboard (executive)',
+      'dashboard (committee)',
+      'dashboard (admin)',
+      'asset page',
+      'QR page (staff)',
+      'cart',
+      'cart (with mistakes)',
+      'scan',
+      'loan page (staff)',
+      'loan page (executive)',
+      'loan page (finance)',
+      'hand-over',
+      'return',
+      'register',
+      'labels',
+      'reports',
+      'reports (publication panel)',
+      'counter (find the borrower)',
+      'counter (lend)',
+      'admin hub',
+      'transparency (public report)',
+      'loan page (one sitting)',
+      'loan page (paper approval to confirm)',
+      'paper approvals to review',
     ]
     it('when axe-core checks each main page, then none has a serious or critical violation', () => {
-      expect(PAGES.filter((p) => !audited.has(p)), 'pages the journeys did not reach').to.deep.equal([])
+      expect(
+        PAGES.filter((p) => !audited.has(p)),
+        'pages the journeys did not reach',
+      ).to.deep.equal([])
       const found = PAGES.flatMap((p) => blocking(audited.get(p)!).map((f) => `${p}: ${f.impact} ${f.id} (${f.help}) at ${f.targets.slice(0, 3).join(', ')}`))
       expect(found).to.deep.equal([])
     })
@@ -468,9 +512,11 @@ describe('e2e: journeys through the pages at phone and desktop size (headless Ch
           const r = el.getBoundingClientRect()
           if (r.width <= 1 && r.height <= 1) continue // nothing shown, or text for screen readers only
           const name = `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`
-          if (r.right > edge.right + 1 || r.left < edge.left - 1) problems.push(`${name} reaches past the paper (${Math.round(r.left)}–${Math.round(r.right)} of ${Math.round(edge.left)}–${Math.round(edge.right)})`)
+          if (r.right > edge.right + 1 || r.left < edge.left - 1)
+            problems.push(`${name} reaches past the paper (${Math.round(r.left)}–${Math.round(r.right)} of ${Math.round(edge.left)}–${Math.round(edge.right)})`)
           const cs = getComputedStyle(el)
-          if ((cs.overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1) || (cs.overflowY !== 'visible' && el.scrollHeight > el.clientHeight + 1)) problems.push(`${name} cuts off its content`)
+          if ((cs.overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1) || (cs.overflowY !== 'visible' && el.scrollHeight > el.clientHeight + 1))
+            problems.push(`${name} cuts off its content`)
         }
         return { problems, text: paper.innerText, scrollWidth: document.documentElement.scrollWidth, width: document.documentElement.clientWidth }
       })
@@ -484,7 +530,10 @@ describe('e2e: journeys through the pages at phone and desktop size (headless Ch
       for (const [i, p] of read.pages.entries()) {
         expect([Math.round(p.width), Math.round(p.height)], `${docPath} page ${i + 1} is A4 portrait`).to.deep.equal([595, 842])
         const outside = p.words.filter((w) => w.xMin < 0 || w.yMin < 0 || w.xMax > p.width || w.yMax > p.height)
-        expect(outside.map((w) => w.text), `${docPath} page ${i + 1}: words off the page`).to.deep.equal([])
+        expect(
+          outside.map((w) => w.text),
+          `${docPath} page ${i + 1}: words off the page`,
+        ).to.deep.equal([])
       }
       const count = (s: string) => {
         const m = new Map<string, number>()
@@ -498,7 +547,10 @@ describe('e2e: journeys through the pages at phone and desktop size (headless Ch
     }
 
     before(function () {
-      if (!fs.existsSync(PDFTOTEXT)) { if (process.env.CI) throw new Error('CI must install poppler-utils'); this.skip() }
+      if (!fs.existsSync(PDFTOTEXT)) {
+        if (process.env.CI) throw new Error('CI must install poppler-utils')
+        this.skip()
+      }
     })
 
     it('when the slips of the journeys’ loans are printed, then each fits one A4 page with nothing clipped', async () => {

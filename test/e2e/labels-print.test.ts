@@ -57,7 +57,8 @@ async function printedLayout(page: Page) {
       const code = label.querySelector('.code')?.textContent ?? '?'
       const sheet = label.closest('.sheet')!.getBoundingClientRect()
       const box = label.getBoundingClientRect()
-      if (box.left < sheet.left - 0.5 || box.right > sheet.right + 0.5 || box.top < sheet.top - 0.5 || box.bottom > sheet.bottom + 0.5) problems.push(`${code}: outside its sheet`)
+      if (box.left < sheet.left - 0.5 || box.right > sheet.right + 0.5 || box.top < sheet.top - 0.5 || box.bottom > sheet.bottom + 0.5)
+        problems.push(`${code}: outside its sheet`)
       for (const part of Array.from(label.querySelectorAll<HTMLElement>('.label-text, .code, .agency, .name'))) {
         if (part.scrollHeight > part.clientHeight + 1 || part.scrollWidth > part.clientWidth + 1) problems.push(`${code}: ${part.className} overflows`)
       }
@@ -65,7 +66,7 @@ async function printedLayout(page: Page) {
       const r = qr.getBoundingClientRect()
       if (r.right > box.right + 0.5 || r.bottom > box.bottom + 0.5) problems.push(`${code}: QR outside the label`)
       const full = Number(qr.getAttribute('viewBox')!.split(' ')[2])
-      smallestSymbolMm = Math.min(smallestSymbolMm, ((r.width * (full - 8)) / full) / pxPerMm)
+      smallestSymbolMm = Math.min(smallestSymbolMm, (r.width * (full - 8)) / full / pxPerMm)
     }
     return { problems, smallestSymbolMm, labels: document.querySelectorAll('.label').length }
   }, PX_PER_MM)
@@ -82,11 +83,15 @@ describe('e2e: label sheets print on A4 (headless Chromium)', () => {
   let camera: string | undefined
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) { if (process.env.CI) throw new Error('CI must install chromium'); this.skip() }
+    if (!fs.existsSync(CHROMIUM)) {
+      if (process.env.CI) throw new Error('CI must install chromium')
+      this.skip()
+    }
     t = await createTestApp()
     await updateSettings(t.ctx, { id: null, label: 'test' }, { agencyName: 'องค์การบริหารส่วนตำบลหนองบัวใหญ่' })
     for (let i = 0; i < 30; i++) {
-      const code = i === 0 ? 'ครุภัณฑ์-๖๖/0001' : i === 1 ? 'กค.416-66-0001' : i === 2 ? 'ครุภัณฑ์สำนักงาน-๒๕๖๖/ทะเบียน/000123456' : `416-66-${String(i).padStart(4, '0')}`
+      const code =
+        i === 0 ? 'ครุภัณฑ์-๖๖/0001' : i === 1 ? 'กค.416-66-0001' : i === 2 ? 'ครุภัณฑ์สำนักงาน-๒๕๖๖/ทะเบียน/000123456' : `416-66-${String(i).padStart(4, '0')}`
       ids.push((await makeAsset(t.ctx, { code, name: NAMES[i % NAMES.length] })).id)
     }
     const user = await makeUser(t.ctx, ['finance'])
@@ -97,7 +102,13 @@ describe('e2e: label sheets print on A4 (headless Chromium)', () => {
     camera = fakeCameraShowing(qrUrl(t.ctx.config.publicBaseUrl, SCANNED))
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-video-capture=${camera}`,
+      ],
     })
     page = await (await browser.newContext({ permissions: ['camera'] })).newPage()
     await page.goto(`${base}/login`)

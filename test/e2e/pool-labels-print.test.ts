@@ -27,7 +27,8 @@ async function printedLayout(page: Page) {
       const code = label.querySelector('.code')?.textContent ?? '?'
       const sheet = label.closest('.sheet')!.getBoundingClientRect()
       const box = label.getBoundingClientRect()
-      if (box.left < sheet.left - 0.5 || box.right > sheet.right + 0.5 || box.top < sheet.top - 0.5 || box.bottom > sheet.bottom + 0.5) problems.push(`${code}: outside its sheet`)
+      if (box.left < sheet.left - 0.5 || box.right > sheet.right + 0.5 || box.top < sheet.top - 0.5 || box.bottom > sheet.bottom + 0.5)
+        problems.push(`${code}: outside its sheet`)
       for (const part of Array.from(label.querySelectorAll<HTMLElement>('.label-text, .code, .agency, .name, .kind'))) {
         if (part.scrollHeight > part.clientHeight + 1 || part.scrollWidth > part.clientWidth + 1) problems.push(`${code}: ${part.className} overflows`)
       }
@@ -42,7 +43,7 @@ async function printedLayout(page: Page) {
       const r = qr.getBoundingClientRect()
       if (r.right > box.right + 0.5 || r.bottom > box.bottom + 0.5) problems.push(`${code}: QR outside the label`)
       const full = Number(qr.getAttribute('viewBox')!.split(' ')[2])
-      smallestSymbolMm = Math.min(smallestSymbolMm, ((r.width * (full - 8)) / full) / pxPerMm)
+      smallestSymbolMm = Math.min(smallestSymbolMm, (r.width * (full - 8)) / full / pxPerMm)
     }
     return { problems, smallestSymbolMm, labels: document.querySelectorAll('.label').length }
   }, PX_PER_MM)
@@ -57,13 +58,21 @@ describe("e2e: counted items' pool labels and kit labels print on A4 (headless C
   let query = ''
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) { if (process.env.CI) throw new Error('CI must install chromium'); this.skip() }
+    if (!fs.existsSync(CHROMIUM)) {
+      if (process.env.CI) throw new Error('CI must install chromium')
+      this.skip()
+    }
     t = await createTestApp()
     await updateSettings(t.ctx, { id: null, label: 'test' }, { agencyName: 'องค์การบริหารส่วนตำบลหนองบัวใหญ่' })
     const stock = []
     for (const p of POOLS) stock.push((await makeStock(t.ctx, { code: p.code, name: p.name, unit: p.unit, quantity: 10 })).id)
     await makeAsset(t.ctx, { code: 'AMP-9' })
-    const kit = await makeKit(t.ctx, 'KIT-SOUND-MOBILE-2568', [{ code: 'AMP-9' }, { code: 'TENT', quantity: 2 }], 'ชุดเครื่องเสียงเคลื่อนที่พร้อมเต็นท์สำหรับงานกลางแจ้งของหมู่บ้านและงานพิธีต่าง ๆ')
+    const kit = await makeKit(
+      t.ctx,
+      'KIT-SOUND-MOBILE-2568',
+      [{ code: 'AMP-9' }, { code: 'TENT', quantity: 2 }],
+      'ชุดเครื่องเสียงเคลื่อนที่พร้อมเต็นท์สำหรับงานกลางแจ้งของหมู่บ้านและงานพิธีต่าง ๆ',
+    )
     query = `stock=${stock.join(',')}&kits=${kit.id}`
     const user = await makeUser(t.ctx, ['finance'])
     ;({ server, base, browser, page } = await signedInBrowser(t.app, user))

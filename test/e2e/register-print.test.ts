@@ -22,14 +22,24 @@ describe('e2e: the loan-return register prints on A4 landscape with repeated hea
   let username = ''
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) { if (process.env.CI) throw new Error('CI must install chromium'); this.skip() }
+    if (!fs.existsSync(CHROMIUM)) {
+      if (process.env.CI) throw new Error('CI must install chromium')
+      this.skip()
+    }
     t = await createTestApp()
     await updateSettings(t.ctx, { id: null, label: 'test' }, { agencyName: 'องค์การบริหารส่วนตำบลหนองบัวใหญ่', province: 'จังหวัดนครราชสีมา', thaiDigits: false })
     const staff = await makeUser(t.ctx, ['staff'], { name: 'นายช่าง ใจดี' })
     for (let i = 1; i <= 45; i++) {
       const code = `REG-${String(i).padStart(3, '0')}`
       await makeAsset(t.ctx, { code, name: `เครื่องตัดหญ้า แบบสะพายบ่า หมายเลข ${i}` })
-      await createLoan(t.ctx, staff, { assetCodes: [code], purpose: 'ตัดหญ้าริมถนนหมู่ 3', place: 'หมู่ 3', kind: 'off_premises', startDate: '2025-01-16', dueDate: '2025-01-18' })
+      await createLoan(t.ctx, staff, {
+        assetCodes: [code],
+        purpose: 'ตัดหญ้าริมถนนหมู่ 3',
+        place: 'หมู่ 3',
+        kind: 'off_premises',
+        startDate: '2025-01-16',
+        dueDate: '2025-01-18',
+      })
     }
     const fin = await makeUser(t.ctx, ['finance'])
     username = fin.username

@@ -10,7 +10,6 @@ import { updateSettings } from '../../server/services/settings.service.js'
 import { approveLoan, createLoan, handOver, receiveReturn } from '../../server/services/loan.service.js'
 import { CHROMIUM, closeBrowserSession, signedInBrowser } from '../helpers/browser.js'
 
-
 function pdfPages(pdf: Buffer): number {
   return (pdf.toString('latin1').match(/\/Type\s*\/Page(?![s\w])/g) ?? []).length
 }
@@ -30,7 +29,10 @@ describe('e2e: a borrow slip with counted items prints on one A4 page (headless 
   let partial = 0
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) { if (process.env.CI) throw new Error('CI must install chromium'); this.skip() }
+    if (!fs.existsSync(CHROMIUM)) {
+      if (process.env.CI) throw new Error('CI must install chromium')
+      this.skip()
+    }
     t = await createTestApp()
     const sys = { id: null, label: 'test' }
     await updateSettings(t.ctx, sys, {
@@ -44,7 +46,13 @@ describe('e2e: a borrow slip with counted items prints on one A4 page (headless 
     const counter = await makeUser(t.ctx, ['finance'], { name: 'นางสาวเคาน์เตอร์ พัสดุ' })
     const checker = await makeUser(t.ctx, ['finance'], { name: 'นายตรวจ สอบดี' })
     const exec = await makeUser(t.ctx, ['executive'], { name: 'นายสมศักดิ์ ใจดี' })
-    const assets = ['เครื่องขยายเสียงพร้อมลำโพงและไมโครโฟนไร้สาย ชุดใหญ่สำหรับงานกลางแจ้ง', 'เต็นท์ผ้าใบ ขนาด ๔×๘ เมตร', 'พัดลมอุตสาหกรรม ขนาด ๒๔ นิ้ว', 'ลำโพงเคลื่อนที่', 'เต็นท์ผ้าใบ ขนาด ๔×๘ เมตร']
+    const assets = [
+      'เครื่องขยายเสียงพร้อมลำโพงและไมโครโฟนไร้สาย ชุดใหญ่สำหรับงานกลางแจ้ง',
+      'เต็นท์ผ้าใบ ขนาด ๔×๘ เมตร',
+      'พัดลมอุตสาหกรรม ขนาด ๒๔ นิ้ว',
+      'ลำโพงเคลื่อนที่',
+      'เต็นท์ผ้าใบ ขนาด ๔×๘ เมตร',
+    ]
     for (const [i, name] of assets.entries()) await makeAsset(t.ctx, { code: `416-66-${String(i + 1).padStart(4, '0')}`, name })
     const pools = [
       ['CHAIR', 'เก้าอี้พลาสติก สีน้ำเงิน มีพนักพิง', 'ตัว', 300],
@@ -66,7 +74,15 @@ describe('e2e: a borrow slip with counted items prints on one A4 page (headless 
       kind: 'off_premises',
       startDate,
       dueDate,
-      externalBorrower: { type: 'public', name: 'พระครูสุนทรธรรมโกวิท', organisation: 'วัดบ้านหนองบัว', phone: '089 111 2222', address: '12 ถนนสายกลาง ตำบลหนองบัวใหญ่', villageNo: '3', idNumber: '3-3001-00123-45-6' },
+      externalBorrower: {
+        type: 'public',
+        name: 'พระครูสุนทรธรรมโกวิท',
+        organisation: 'วัดบ้านหนองบัว',
+        phone: '089 111 2222',
+        address: '12 ถนนสายกลาง ตำบลหนองบัวใหญ่',
+        villageNo: '3',
+        idNumber: '3-3001-00123-45-6',
+      },
     })
     const full = await createLoan(t.ctx, counter, request('2025-01-15', '2025-01-17'))
     const half = await createLoan(t.ctx, counter, request('2025-01-20', '2025-01-22', '416-66-0005')) // the first tent comes back torn
@@ -77,7 +93,12 @@ describe('e2e: a borrow slip with counted items prints on one A4 page (headless 
     await handOver(t.ctx, counter, full.loan.id)
     t.ctx.clock.set('2025-01-17T05:00:00.000Z')
     await receiveReturn(t.ctx, counter, full.loan.id, {
-      items: ['416-66-0001', '416-66-0002', '416-66-0003', '416-66-0004'].map((c, i) => ({ assetCode: c, condition: i === 1 ? 'damaged' : 'good', note: i === 1 ? 'ผ้าใบขาด' : '', returnedBy: 'นายสมหมาย ส่งของ' })),
+      items: ['416-66-0001', '416-66-0002', '416-66-0003', '416-66-0004'].map((c, i) => ({
+        assetCode: c,
+        condition: i === 1 ? 'damaged' : 'good',
+        note: i === 1 ? 'ผ้าใบขาด' : '',
+        returnedBy: 'นายสมหมาย ส่งของ',
+      })),
       stock: [
         { code: 'CHAIR', good: 114, damaged: 3, lost: 3, note: 'ขาหัก ๓ ตัว หาย ๓ ตัว', returnedBy: 'นายสมหมาย ส่งของ' },
         { code: 'TABLE', good: 18, damaged: 2, lost: 0, note: 'ขาโต๊ะงอ', returnedBy: 'นายสมหมาย ส่งของ' },

@@ -12,7 +12,6 @@ import { CHROMIUM, launchChromium } from '../helpers/browser.js'
 import { PDFTOTEXT, pdfWords, type PdfRead } from '../helpers/pdf.js'
 import { buildReportHistory } from '../helpers/report-history.js'
 
-
 /** The public report page and the procedure pack printed with headless Chromium: A4 portrait, nothing clipped. */
 describe('e2e: the published report and the procedure pack print on A4 portrait with nothing clipped (headless Chromium)', function () {
   this.timeout(90_000)
@@ -28,11 +27,15 @@ describe('e2e: the published report and the procedure pack print on A4 portrait 
     }
     t = await createTestApp()
     const h = await buildReportHistory(t.ctx)
-    await updateSettings(t.ctx, { id: null, label: 'test' }, {
-      agencyName: 'องค์การบริหารส่วนตำบลหนองบัวใหญ่',
-      province: 'จังหวัดนครราชสีมา',
-      agencyAddress: '99 หมู่ 1 ตำบลหนองบัว อำเภอเมือง',
-    })
+    await updateSettings(
+      t.ctx,
+      { id: null, label: 'test' },
+      {
+        agencyName: 'องค์การบริหารส่วนตำบลหนองบัวใหญ่',
+        province: 'จังหวัดนครราชสีมา',
+        agencyAddress: '99 หมู่ 1 ตำบลหนองบัว อำเภอเมือง',
+      },
+    )
     const committee = await makeUser(t.ctx, ['committee'])
     await saveNarrative(t.ctx, h.finance, 2568, 'year', {
       summary: 'ปีงบประมาณนี้ชุมชนยืมเต็นท์ โต๊ะ และเก้าอี้สำหรับงานประเพณีมากขึ้น ส่วนใหญ่คืนตรงเวลาและอยู่ในสภาพดี',
@@ -77,7 +80,10 @@ describe('e2e: the published report and the procedure pack print on A4 portrait 
             // Screen-reader text (the ☐ of a printed check box) is hidden from sight on purpose.
             if ((r.width === 0 && r.height === 0) || el.closest('.sr-only')) continue
             const name = `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`
-            if (r.right > edge.right + 1 || r.left < edge.left - 1) problems.push(`${name} reaches past the page (${Math.round(r.left)}–${Math.round(r.right)} of ${Math.round(edge.left)}–${Math.round(edge.right)})`)
+            if (r.right > edge.right + 1 || r.left < edge.left - 1)
+              problems.push(
+                `${name} reaches past the page (${Math.round(r.left)}–${Math.round(r.right)} of ${Math.round(edge.left)}–${Math.round(edge.right)})`,
+              )
             // (No helper functions in here: the bundler would wrap them in a name helper the page does not have.)
             const cs = getComputedStyle(el)
             const cutX = cs.overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1
@@ -92,7 +98,9 @@ describe('e2e: the published report and the procedure pack print on A4 portrait 
       const text = await page.evaluate((sel) => {
         for (const svg of Array.from(document.querySelectorAll<SVGElement>('svg'))) svg.style.display = 'none'
         for (const sr of Array.from(document.querySelectorAll<HTMLElement>('.sr-only'))) sr.style.display = 'none'
-        return Array.from(document.querySelectorAll<HTMLElement>(sel)).map((e) => e.innerText).join('\n')
+        return Array.from(document.querySelectorAll<HTMLElement>(sel))
+          .map((e) => e.innerText)
+          .join('\n')
       }, root)
       await page.evaluate(() => {
         for (const svg of Array.from(document.querySelectorAll<SVGElement>('svg'))) svg.style.display = ''
@@ -105,7 +113,10 @@ describe('e2e: the published report and the procedure pack print on A4 portrait 
       for (const [i, p] of read.pages.entries()) {
         expect([Math.round(p.width), Math.round(p.height)], `${url} page ${i + 1} is A4 portrait`).to.deep.equal([595, 842])
         const outside = p.words.filter((w) => w.xMin < 0 || w.yMin < 0 || w.xMax > p.width || w.yMax > p.height)
-        expect(outside.map((w) => w.text), `${url} page ${i + 1}: words off the page`).to.deep.equal([])
+        expect(
+          outside.map((w) => w.text),
+          `${url} page ${i + 1}: words off the page`,
+        ).to.deep.equal([])
       }
       const count = (s: string) => {
         const m = new Map<string, number>()

@@ -94,7 +94,9 @@ describe('e2e: hand over and receive where the item is, at phone size (issue 14)
     await page.goto(`${base}/q/AMP-9`)
     const action = page.locator('a.qr-main-action')
     expect((await action.textContent())?.trim()).to.equal('ส่งมอบ')
-    expect(await page.locator('.qr-loan-action').innerText()).to.include('ใบยืมเลขที่ 1/2568').and.include('นางสาวสมใจ ใจดี')
+    expect(await page.locator('.qr-loan-action').innerText())
+      .to.include('ใบยืมเลขที่ 1/2568')
+      .and.include('นางสาวสมใจ ใจดี')
     // The main action is above the fold on the phone.
     const box = (await action.boundingBox())!
     expect(box.y + box.height).to.be.at.most(844)
@@ -135,7 +137,13 @@ describe('e2e: hand over and receive where the item is, at phone size (issue 14)
     await fitsThePhone()
     await snap('return-with-kit')
     await Promise.all([page.waitForURL(`${base}/loans/${loanId}`), page.tap('button[value=selected]')])
-    const items = await t.ctx.db.selectFrom('loan_item as i').innerJoin('asset as a', 'a.id', 'i.asset_id').select(['a.code', 'i.condition']).where('i.loan_id', '=', loanId).orderBy('a.code').execute()
+    const items = await t.ctx.db
+      .selectFrom('loan_item as i')
+      .innerJoin('asset as a', 'a.id', 'i.asset_id')
+      .select(['a.code', 'i.condition'])
+      .where('i.loan_id', '=', loanId)
+      .orderBy('a.code')
+      .execute()
     expect(items.map((i) => [i.code, i.condition])).to.deep.equal([
       ['AMP-9', null],
       ['SPK-1', 'good'],

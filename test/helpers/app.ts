@@ -35,7 +35,10 @@ export function csrfFrom(html: string): string {
 export async function signIn(app: App, username: string, password: string): Promise<supertest.Agent> {
   const agent = supertest.agent(app)
   const page = await agent.get('/login').expect(200)
-  const res = await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), username, password, next: '/' })
+  const res = await agent
+    .post('/login')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), username, password, next: '/' })
   if (res.status !== 303) throw new Error(`sign-in failed for ${username}: ${res.status}`)
   return agent
 }
@@ -63,7 +66,10 @@ export async function apiToken(app: App, username: string, password: string): Pr
 /** Posts an urlencoded form with the CSRF token of the page `from` (the loan page, another page). */
 export async function postForm(agent: supertest.Agent, from: string, path: string, body: Record<string, string | string[]>) {
   const page = await agent.get(from)
-  return agent.post(path).type('form').send({ _csrf: csrfFrom(page.text), ...body })
+  return agent
+    .post(path)
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), ...body })
 }
 
 /** Posts a multipart form (the forms that record a paper approval) as a browser sends it, with the slip's scan when given. */

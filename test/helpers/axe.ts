@@ -24,7 +24,9 @@ interface AxeResults {
 export async function axeViolations(page: Page): Promise<AxeFinding[]> {
   axeSource ??= fs.readFileSync(AXE_FILE, 'utf8')
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource)
-  const results = await page.evaluate(() => (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<AxeResults> } }).axe.run(document, { resultTypes: ['violations'] }))
+  const results = await page.evaluate(() =>
+    (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<AxeResults> } }).axe.run(document, { resultTypes: ['violations'] }),
+  )
   return results.violations.map((v) => ({ id: v.id, impact: v.impact ?? 'unknown', help: v.help, targets: v.nodes.map((n) => n.target.map(String).join(' ')) }))
 }
 

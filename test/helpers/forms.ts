@@ -66,15 +66,25 @@ export function formFields(inner: string): FormField[] {
       }
       if ((type === 'checkbox' || type === 'radio') && a.checked === undefined) continue
       const ftype: FieldType =
-        type === 'checkbox' ? 'bool'
-        : type === 'radio' ? 'enum'
-        : type === 'date' ? 'date'
-        : type === 'number' ? (a.step && a.step !== '1' ? 'money' : 'int')
-        : type === 'hidden' ? 'hidden'
-        : type === 'password' ? 'password'
-        : a.inputmode === 'decimal' ? 'money'
-        : a.inputmode === 'numeric' ? 'int'
-        : 'text'
+        type === 'checkbox'
+          ? 'bool'
+          : type === 'radio'
+            ? 'enum'
+            : type === 'date'
+              ? 'date'
+              : type === 'number'
+                ? a.step && a.step !== '1'
+                  ? 'money'
+                  : 'int'
+                : type === 'hidden'
+                  ? 'hidden'
+                  : type === 'password'
+                    ? 'password'
+                    : a.inputmode === 'decimal'
+                      ? 'money'
+                      : a.inputmode === 'numeric'
+                        ? 'int'
+                        : 'text'
       fields.push({ name, value: a.value ?? '', type: ftype })
     } else if (tag === 'textarea') {
       fields.push({ name, value: decodeEntities((m[3] ?? '').replace(/<\/textarea>$/i, '')).replace(/^\n/, ''), type: 'text' })

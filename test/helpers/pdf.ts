@@ -27,17 +27,20 @@ export function pdfWords(pdf: Buffer): PdfRead {
     fs.writeFileSync(file, pdf)
     const html = execFileSync(PDFTOTEXT, ['-bbox', file, '-'], { encoding: 'utf8', maxBuffer: 64 << 20 })
     const text = execFileSync(PDFTOTEXT, [file, '-'], { encoding: 'utf8', maxBuffer: 64 << 20 })
-    const pages = html.split('<page ').slice(1).map((chunk) => {
-      const [, width, height] = /width="([\d.]+)" height="([\d.]+)"/.exec(chunk)!.map(Number)
-      const words = [...chunk.matchAll(/<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">([^<]*)<\/word>/g)].map((m) => ({
-        xMin: Number(m[1]),
-        yMin: Number(m[2]),
-        xMax: Number(m[3]),
-        yMax: Number(m[4]),
-        text: m[5]!,
-      }))
-      return { width: width!, height: height!, words }
-    })
+    const pages = html
+      .split('<page ')
+      .slice(1)
+      .map((chunk) => {
+        const [, width, height] = /width="([\d.]+)" height="([\d.]+)"/.exec(chunk)!.map(Number)
+        const words = [...chunk.matchAll(/<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">([^<]*)<\/word>/g)].map((m) => ({
+          xMin: Number(m[1]),
+          yMin: Number(m[2]),
+          xMax: Number(m[3]),
+          yMax: Number(m[4]),
+          text: m[5]!,
+        }))
+        return { width: width!, height: height!, words }
+      })
     return { pages, text }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })

@@ -34,7 +34,11 @@ const at = (ctx: Ctx, day: string) => ctx.clock.set(`${day}T03:00:00.000Z`)
  * The clock ends on 15 Apr 2025, so 6/2568 is 93 days late (12 Jan → 15 Apr).
  */
 export async function buildRegisterHistory(ctx: Ctx) {
-  const dep = await ctx.db.insertInto('department').values({ code: 'ENG', name: 'กองช่าง', created_at: new Date().toISOString() }).returning('id').executeTakeFirstOrThrow()
+  const dep = await ctx.db
+    .insertInto('department')
+    .values({ code: 'ENG', name: 'กองช่าง', created_at: new Date().toISOString() })
+    .returning('id')
+    .executeTakeFirstOrThrow()
   const finance = await makeUser(ctx, ['finance'], { name: 'นางสาวพัสดุ หนึ่ง' })
   const finance2 = await makeUser(ctx, ['finance'], { name: 'นายรับคืน สอง' })
   const exec = await makeUser(ctx, ['executive'], { name: 'นายก อบต.' })
@@ -54,7 +58,15 @@ export async function buildRegisterHistory(ctx: Ctx) {
   // 1/2568
   at(ctx, '2024-10-01')
   await receiveReturn(ctx, finance2, prev.loan.id, { items: [{ assetCode: 'TAB-1', condition: 'good' }] })
-  const temp = await createLoan(ctx, finance, { ...base, assetCodes: ['AMP-1'], stock: [{ code: 'CHAIR', quantity: 80 }], kind: 'off_premises', startDate: '2024-10-05', dueDate: '2024-10-07', externalBorrower: temple })
+  const temp = await createLoan(ctx, finance, {
+    ...base,
+    assetCodes: ['AMP-1'],
+    stock: [{ code: 'CHAIR', quantity: 80 }],
+    kind: 'off_premises',
+    startDate: '2024-10-05',
+    dueDate: '2024-10-07',
+    externalBorrower: temple,
+  })
   await approveLoan(ctx, finance2, temp.loan.id, {})
   await approveLoan(ctx, exec, temp.loan.id, {})
   // 2/2568 rejected, 3/2568 cancelled, 4/2568 expired
@@ -79,7 +91,14 @@ export async function buildRegisterHistory(ctx: Ctx) {
 
   // 5/2568: extended, one day late
   at(ctx, '2024-12-20')
-  const ext = await createLoan(ctx, staff, { ...base, purpose: 'ประชุมประชาคม', assetCodes: ['PROJ-1'], kind: 'in_premises', startDate: '2024-12-20', dueDate: '2024-12-22' })
+  const ext = await createLoan(ctx, staff, {
+    ...base,
+    purpose: 'ประชุมประชาคม',
+    assetCodes: ['PROJ-1'],
+    kind: 'in_premises',
+    startDate: '2024-12-20',
+    dueDate: '2024-12-22',
+  })
   await approveLoan(ctx, finance, ext.loan.id, {})
   await handOver(ctx, finance2, ext.loan.id)
   at(ctx, '2024-12-21')
@@ -90,7 +109,14 @@ export async function buildRegisterHistory(ctx: Ctx) {
 
   // 6/2568: still out
   at(ctx, '2025-01-10')
-  const out = await createLoan(ctx, staff, { ...base, purpose: '=1+1 ถ่ายภาพงาน', assetCodes: ['CAM-1'], kind: 'in_premises', startDate: '2025-01-10', dueDate: '2025-01-12' })
+  const out = await createLoan(ctx, staff, {
+    ...base,
+    purpose: '=1+1 ถ่ายภาพงาน',
+    assetCodes: ['CAM-1'],
+    kind: 'in_premises',
+    startDate: '2025-01-10',
+    dueDate: '2025-01-12',
+  })
   await approveLoan(ctx, finance, out.loan.id, {})
   await handOver(ctx, finance2, out.loan.id)
 

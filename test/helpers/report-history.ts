@@ -140,7 +140,16 @@ export async function buildReportHistory(ctx: TestContext): Promise<ReportHistor
   const l8 = await ask('in', '2025-07-01', '2025-07-02', { assets: ['AMP-2'] })
   await rejectLoan(ctx, finance2, l8, { reason: 'ไม่ว่าง' })
   on('2025-07-02')
-  const l9 = (await createLoan(ctx, staff, { purpose: 'ประชุมหมู่บ้าน', place: 'ห้องประชุม', kind: 'in_premises', startDate: '2025-07-02', dueDate: '2025-07-03', assetCodes: ['AMP-1'] })).loan.id
+  const l9 = (
+    await createLoan(ctx, staff, {
+      purpose: 'ประชุมหมู่บ้าน',
+      place: 'ห้องประชุม',
+      kind: 'in_premises',
+      startDate: '2025-07-02',
+      dueDate: '2025-07-03',
+      assetCodes: ['AMP-1'],
+    })
+  ).loan.id
   await cancelLoan(ctx, staff, l9, {})
   on('2025-07-03')
   const l10 = await ask('in', '2025-07-05', '2025-07-06', { assets: ['AMP-2'] })

@@ -94,7 +94,12 @@ export interface Reply<T = unknown> {
 }
 
 /** One JSON API call; a body that is not JSON comes back as text. */
-export async function call<T = unknown>(base: string, method: 'GET' | 'POST', urlPath: string, opts: { token?: string; body?: unknown } = {}): Promise<Reply<T>> {
+export async function call<T = unknown>(
+  base: string,
+  method: 'GET' | 'POST',
+  urlPath: string,
+  opts: { token?: string; body?: unknown } = {},
+): Promise<Reply<T>> {
   const headers: Record<string, string> = { accept: 'application/json' }
   if (opts.token) headers.authorization = `Bearer ${opts.token}`
   if (opts.body !== undefined) headers['content-type'] = 'application/json'

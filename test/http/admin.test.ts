@@ -134,7 +134,17 @@ function auditOf(t: TestApp, action: string): Array<AuditRowRaw & { parsed: Reco
 
 function userRow(t: TestApp, id: number) {
   return t.ctx.handle.raw.prepare('SELECT * FROM app_user WHERE id = ?').get(id) as
-    | { id: number; username: string; name: string; position: string; phone: string; department_id: number | null; active: number; must_change_password: number; password_hash: string }
+    | {
+        id: number
+        username: string
+        name: string
+        position: string
+        phone: string
+        department_id: number | null
+        active: number
+        must_change_password: number
+        password_hash: string
+      }
     | undefined
 }
 
@@ -150,7 +160,10 @@ function departmentId(t: TestApp, code: string): number {
 async function trySignIn(t: TestApp, username: string, password: string): Promise<{ status: number; location?: string }> {
   const agent = supertest.agent(t.app)
   const page = await agent.get('/login').expect(200)
-  const res = await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), username, password, next: '/' })
+  const res = await agent
+    .post('/login')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), username, password, next: '/' })
   return { status: res.status, location: res.headers.location as string | undefined }
 }
 
@@ -193,7 +206,14 @@ describe('admin pages', () => {
         const id = Number(m![1])
 
         const row = userRow(t, id)!
-        expect(row).to.include({ username: c.username, name: c.name, position: c.position, department_id: departmentId(t, c.dept), active: 1, must_change_password: 1 })
+        expect(row).to.include({
+          username: c.username,
+          name: c.name,
+          position: c.position,
+          department_id: departmentId(t, c.dept),
+          active: 1,
+          must_change_password: 1,
+        })
         expect(row.password_hash).to.not.include('Welcome-2568')
         expect(rolesOf(t, id)).to.deep.equal(c.roles)
 
@@ -219,7 +239,12 @@ describe('admin pages', () => {
       { when: 'the name is blank', change: (f) => f.set('name', '   '), field: 'name', message: () => TH.required },
       { when: 'a role is unknown', change: (f) => f.setAll('roles', ['staff', 'superuser']), field: 'roles', message: () => TH.unknownRole },
       { when: 'no role is ticked', change: (f) => f.remove('roles'), field: 'roles', message: () => 'เลือกบทบาทอย่างน้อยหนึ่งบทบาท' },
-      { when: 'the username is taken (in other letter case)', change: (f, taken) => f.set('username', taken.toUpperCase()), field: 'username', message: (taken) => `ชื่อผู้ใช้ ${taken} มีอยู่แล้ว` },
+      {
+        when: 'the username is taken (in other letter case)',
+        change: (f, taken) => f.set('username', taken.toUpperCase()),
+        field: 'username',
+        message: (taken) => `ชื่อผู้ใช้ ${taken} มีอยู่แล้ว`,
+      },
     ]
     for (const c of invalid) {
       it(`when ${c.when}, then the form comes back 422 with the typed values (not the password), the Thai message at ${c.field}, and nothing is written`, async () => {
@@ -430,7 +455,9 @@ describe('admin pages', () => {
       expect(res.status).to.equal(303)
       expect(res.headers.location).to.equal('/admin/departments')
 
-      const row = t.ctx.handle.raw.prepare('SELECT * FROM department WHERE code = ?').get('disaster') as { id: number; name: string; active: number } | undefined
+      const row = t.ctx.handle.raw.prepare('SELECT * FROM department WHERE code = ?').get('disaster') as
+        | { id: number; name: string; active: number }
+        | undefined
       expect(row).to.include({ name: 'งานป้องกันและบรรเทาสาธารณภัย', active: 1 })
       const entries = auditOf(t, 'department.created')
       expect(entries).to.have.length(1)
@@ -551,13 +578,33 @@ describe('admin pages', () => {
     })
 
     const bad: Array<{ when: string; change: (f: Form) => void; field: string; message: string }> = [
-      { when: 'the early hand-over days are negative', change: (f) => f.set('handOverEarlyDays', '-1'), field: 'handOverEarlyDays', message: 'จำนวนวันติดลบไม่ได้' },
+      {
+        when: 'the early hand-over days are negative',
+        change: (f) => f.set('handOverEarlyDays', '-1'),
+        field: 'handOverEarlyDays',
+        message: 'จำนวนวันติดลบไม่ได้',
+      },
       { when: 'the early hand-over days exceed 30', change: (f) => f.set('handOverEarlyDays', '31'), field: 'handOverEarlyDays', message: 'จำนวนวันมากเกินไป' },
       { when: 'the maximum loan days is not a number', change: (f) => f.set('maxLoanDays', 'abc'), field: 'maxLoanDays', message: 'กรุณากรอกตัวเลข' },
-      { when: 'the default loan days exceed the maximum', change: (f) => f.set('defaultLoanDays', '45'), field: 'defaultLoanDays', message: 'จำนวนวันยืมตั้งต้นต้องไม่เกินจำนวนวันสูงสุด' },
-      { when: 'an ITA line is not year|code|title', change: (f) => f.set('itaIndicators', '2568|O27|การเปิดเผยข้อมูล\n2569 O27'), field: 'itaIndicators', message: 'บรรทัดที่ 2 ไม่อยู่ในรูปแบบ ปี|รหัส|ชื่อ' },
+      {
+        when: 'the default loan days exceed the maximum',
+        change: (f) => f.set('defaultLoanDays', '45'),
+        field: 'defaultLoanDays',
+        message: 'จำนวนวันยืมตั้งต้นต้องไม่เกินจำนวนวันสูงสุด',
+      },
+      {
+        when: 'an ITA line is not year|code|title',
+        change: (f) => f.set('itaIndicators', '2568|O27|การเปิดเผยข้อมูล\n2569 O27'),
+        field: 'itaIndicators',
+        message: 'บรรทัดที่ 2 ไม่อยู่ในรูปแบบ ปี|รหัส|ชื่อ',
+      },
       { when: 'the follow-up days is zero', change: (f) => f.set('followUpDays', '0'), field: 'followUpDays', message: 'ต้องมีค่าอย่างน้อย ๑' },
-      { when: 'a salvage line is not years|percent', change: (f) => f.set('salvageRates', '5|8\nสิบปี'), field: 'salvageRates', message: 'บรรทัดที่ 2 ไม่อยู่ในรูปแบบ ปี|ร้อยละ' },
+      {
+        when: 'a salvage line is not years|percent',
+        change: (f) => f.set('salvageRates', '5|8\nสิบปี'),
+        field: 'salvageRates',
+        message: 'บรรทัดที่ 2 ไม่อยู่ในรูปแบบ ปี|ร้อยละ',
+      },
     ]
 
     it('when an admin edits the salvage rates, then the compensation rule uses the new table', async () => {
@@ -636,7 +683,10 @@ describe('admin pages', () => {
       expect(entries).to.have.length(1)
       expect(entries[0]!.parsed).to.deep.equal({
         changed: {
-          mayor: { from: { name: '', position: 'นายกองค์การบริหารส่วนตำบล', username: '' }, to: { name: 'นายสมปอง ใจดี', position: 'นายกองค์การบริหารส่วนตำบล', username: 'nayok.link' } },
+          mayor: {
+            from: { name: '', position: 'นายกองค์การบริหารส่วนตำบล', username: '' },
+            to: { name: 'นายสมปอง ใจดี', position: 'นายกองค์การบริหารส่วนตำบล', username: 'nayok.link' },
+          },
         },
       })
       const saved = parseForm((await agent.get('/admin/settings').expect(200)).text, '/admin/settings')

@@ -35,7 +35,9 @@ describe('JSON API v1', () => {
       expect(res.status).to.equal(201)
       expect(res.type).to.equal('application/json')
       expect(Object.keys(res.body as object)).to.deep.equal(['token'])
-      expect((res.body as { token: string }).token).to.be.a('string').with.length.above(30)
+      expect((res.body as { token: string }).token)
+        .to.be.a('string')
+        .with.length.above(30)
     })
 
     it('when the user is unknown, the password wrong, or the account inactive, then the same 401 unauthenticated answer', async () => {
@@ -62,9 +64,15 @@ describe('JSON API v1', () => {
         () => api().post('/api/v1/tokens'),
         () => api().post('/api/v1/tokens').set('Content-Type', 'text/plain').send('username=x&password=y'),
         () => api().post('/api/v1/tokens').send([user.username, user.password]),
-        () => api().post('/api/v1/tokens').send({ username: { $ne: '' }, password: [user.password] }),
+        () =>
+          api()
+            .post('/api/v1/tokens')
+            .send({ username: { $ne: '' }, password: [user.password] }),
         () => api().post('/api/v1/tokens').send({ username: user.username }),
-        () => api().post('/api/v1/tokens').send({ username: user.username, password: 'x'.repeat(5000) }),
+        () =>
+          api()
+            .post('/api/v1/tokens')
+            .send({ username: user.username, password: 'x'.repeat(5000) }),
       ]
       for (const [i, request] of requests.entries()) {
         const res = await request()
@@ -100,7 +108,15 @@ describe('JSON API v1', () => {
     it('when there is no token, a malformed one, an unknown one or another scheme, then 401 unauthenticated in Thai', async () => {
       const user = await makeUser(t.ctx, ['staff'])
       const token = await apiToken(t.app, user.username, user.password)
-      const headers: Array<string | undefined> = [undefined, 'Bearer', 'Bearer not-a-token', `Bearer ${token}x`, `Bearer ${token.slice(0, -1)}`, `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`, token]
+      const headers: Array<string | undefined> = [
+        undefined,
+        'Bearer',
+        'Bearer not-a-token',
+        `Bearer ${token}x`,
+        `Bearer ${token.slice(0, -1)}`,
+        `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`,
+        token,
+      ]
       for (const h of headers) {
         const req = api().get('/api/v1/me')
         if (h !== undefined) req.set('Authorization', h)
@@ -120,7 +136,10 @@ describe('JSON API v1', () => {
       expect(m, 'a revoke form on the profile page').to.not.equal(null)
       expect(page.text).to.include(token.slice(0, 10))
       expect(page.text).to.not.include(token)
-      const res = await agent.post(m![1]!).type('form').send({ _csrf: csrfFrom(page.text) })
+      const res = await agent
+        .post(m![1]!)
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text) })
       expect(res.status).to.equal(303)
 
       const after = await api().get('/api/v1/me').set('Authorization', `Bearer ${token}`)
@@ -160,12 +179,24 @@ describe('JSON API v1', () => {
       const res = await api().post('/api/v1/users').set('Authorization', `Bearer ${token}`).send(valid)
       expect(res.status).to.equal(201)
       const body = res.body as { id: number }
-      expect(res.body).to.deep.equal({ id: body.id, username: 'wichai.p', name: 'นายวิชัย พัฒนา', position: '', department: 'finance', roles: ['finance', 'staff'], active: true })
+      expect(res.body).to.deep.equal({
+        id: body.id,
+        username: 'wichai.p',
+        name: 'นายวิชัย พัฒนา',
+        position: '',
+        department: 'finance',
+        roles: ['finance', 'staff'],
+        active: true,
+      })
 
-      const row = t.ctx.handle.raw.prepare('SELECT u.*, d.code AS dept FROM app_user u LEFT JOIN department d ON d.id = u.department_id WHERE u.id = ?').get(body.id) as { username: string; dept: string; active: number; password_hash: string }
+      const row = t.ctx.handle.raw
+        .prepare('SELECT u.*, d.code AS dept FROM app_user u LEFT JOIN department d ON d.id = u.department_id WHERE u.id = ?')
+        .get(body.id) as { username: string; dept: string; active: number; password_hash: string }
       expect(row).to.include({ username: 'wichai.p', dept: 'finance', active: 1 })
       expect(row.password_hash).to.not.include('Welcome-2568')
-      const created = t.ctx.handle.raw.prepare("SELECT actor_id FROM audit_log WHERE action = 'user.created' AND entity_id = ?").all(String(body.id)) as Array<{ actor_id: number }>
+      const created = t.ctx.handle.raw.prepare("SELECT actor_id FROM audit_log WHERE action = 'user.created' AND entity_id = ?").all(String(body.id)) as Array<{
+        actor_id: number
+      }>
       expect(created).to.deep.equal([{ actor_id: admin.id }])
 
       // The password is the admin's, so temporary: the person's first token waits until they choose their own (issue 13).
@@ -196,13 +227,18 @@ describe('JSON API v1', () => {
         const u = await makeUser(t.ctx, [role])
         const token = await apiToken(t.app, u.username, u.password)
         const before = count(t, 'app_user')
-        const res = await api().post('/api/v1/users').set('Authorization', `Bearer ${token}`).send({ ...valid, username: `by.${role}` })
+        const res = await api()
+          .post('/api/v1/users')
+          .set('Authorization', `Bearer ${token}`)
+          .send({ ...valid, username: `by.${role}` })
         expect(res.status, role).to.equal(403)
         expect((res.body as ErrorBody).error.code, role).to.equal('forbidden')
         expect((res.body as ErrorBody).error.message, role).to.equal('คุณไม่มีสิทธิ์ทำรายการนี้')
         expect(count(t, 'app_user'), role).to.equal(before)
       }
-      const anon = await api().post('/api/v1/users').send({ ...valid, username: 'by.nobody' })
+      const anon = await api()
+        .post('/api/v1/users')
+        .send({ ...valid, username: 'by.nobody' })
       expect(anon.status).to.equal(401)
       expect(anon.body).to.deep.equal({ error: { code: 'unauthenticated', message: UNAUTHENTICATED_TH } })
       expect(count(t, 'app_user')).to.equal(users + 4)
@@ -226,7 +262,10 @@ describe('JSON API v1', () => {
         const token = await apiToken(t.app, admin.username, admin.password)
         const users = count(t, 'app_user')
         const audit = count(t, 'audit_log')
-        const res = await api().post('/api/v1/users').set('Authorization', `Bearer ${token}`).send({ ...valid, ...c.body })
+        const res = await api()
+          .post('/api/v1/users')
+          .set('Authorization', `Bearer ${token}`)
+          .send({ ...valid, ...c.body })
         expect(res.status).to.equal(422)
         const body = res.body as ErrorBody
         expect(body.error.code).to.equal('validation_failed')
@@ -264,7 +303,10 @@ describe('JSON API v1', () => {
       const en = await makeUser(t.ctx, ['admin'], { locale: 'en' })
       const th = await makeUser(t.ctx, ['admin'])
       const bad = { ...valid, username: 'x', roles: ['root'] }
-      const enRes = await api().post('/api/v1/users').set('Authorization', `Bearer ${await apiToken(t.app, en.username, en.password)}`).send(bad)
+      const enRes = await api()
+        .post('/api/v1/users')
+        .set('Authorization', `Bearer ${await apiToken(t.app, en.username, en.password)}`)
+        .send(bad)
       expect(enRes.status).to.equal(422)
       expect((enRes.body as ErrorBody).error.message).to.equal('Some fields are not valid; please check the marked fields')
       expect((enRes.body as ErrorBody).error.details).to.deep.equal([

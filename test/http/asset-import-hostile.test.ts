@@ -81,11 +81,22 @@ async function watching(t: TestApp, work: () => Promise<supertest.Response>): Pr
   }
   rssPeak = Math.max(rssPeak, process.memoryUsage.rss())
   const answers = output.trim().split('\n').slice(asked)
-  expect(answers.filter((a) => a.startsWith('status')), 'every /healthz answered 200').to.deep.equal([])
+  expect(
+    answers.filter((a) => a.startsWith('status')),
+    'every /healthz answered 200',
+  ).to.deep.equal([])
   const latencies = answers.map(Number)
-  const watched = { result, slowestHealthMs: latencies.length ? Math.max(...latencies) : 0, healthChecks: latencies.length, rssGrowthMb: (rssPeak - rssBefore) / 1024 / 1024 }
+  const watched = {
+    result,
+    slowestHealthMs: latencies.length ? Math.max(...latencies) : 0,
+    healthChecks: latencies.length,
+    rssGrowthMb: (rssPeak - rssBefore) / 1024 / 1024,
+  }
   // IMPORT_REPORT=1 prints what was measured (the numbers in issue 13's report came from here).
-  if (process.env.IMPORT_REPORT) console.log(`      ${result.status}  slowest /healthz ${watched.slowestHealthMs.toFixed(0)} ms of ${watched.healthChecks}, RSS +${watched.rssGrowthMb.toFixed(0)} MB`)
+  if (process.env.IMPORT_REPORT)
+    console.log(
+      `      ${result.status}  slowest /healthz ${watched.slowestHealthMs.toFixed(0)} ms of ${watched.healthChecks}, RSS +${watched.rssGrowthMb.toFixed(0)} MB`,
+    )
   return watched
 }
 

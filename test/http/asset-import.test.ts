@@ -43,8 +43,27 @@ function count(t: TestApp, table: string, where = ''): number {
 }
 
 function assetRow(t: TestApp, code: string) {
-  return t.ctx.handle.raw.prepare('SELECT a.*, c.code AS category_code, d.code AS department_code FROM asset a JOIN category c ON c.id = a.category_id LEFT JOIN department d ON d.id = a.department_id WHERE a.code = ?').get(code) as
-    | { id: number; code: string; name: string; category_code: string; department_code: string | null; acquired_on: string | null; price_satang: number | null; loanable: number; brand_model: string; serial_number: string; location: string; funding_source: string; notes: string; status: string }
+  return t.ctx.handle.raw
+    .prepare(
+      'SELECT a.*, c.code AS category_code, d.code AS department_code FROM asset a JOIN category c ON c.id = a.category_id LEFT JOIN department d ON d.id = a.department_id WHERE a.code = ?',
+    )
+    .get(code) as
+    | {
+        id: number
+        code: string
+        name: string
+        category_code: string
+        department_code: string | null
+        acquired_on: string | null
+        price_satang: number | null
+        loanable: number
+        brand_model: string
+        serial_number: string
+        location: string
+        funding_source: string
+        notes: string
+        status: string
+      }
     | undefined
 }
 
@@ -73,7 +92,10 @@ async function preview(agent: supertest.Agent, data: Buffer, fileName: string): 
 }
 
 async function confirm(agent: supertest.Agent, path: string, html: string): Promise<supertest.Response> {
-  return agent.post(`${path}/confirm`).type('form').send({ _csrf: csrfFrom(html) })
+  return agent
+    .post(`${path}/confirm`)
+    .type('form')
+    .send({ _csrf: csrfFrom(html) })
 }
 
 type BodyParser = Extract<Parameters<supertest.Test['parse']>[0], (res: never, callback: never) => void>
@@ -146,26 +168,57 @@ describe('asset register import (pages)', () => {
       expect(register.text).to.include('นำเข้า 195 รายการแล้ว')
 
       expect(count(t, 'asset')).to.equal(196)
-      const codes = (t.ctx.handle.raw.prepare("SELECT code FROM asset WHERE code != '416-66-0999' ORDER BY code").all() as Array<{ code: string }>).map((r) => r.code)
+      const codes = (t.ctx.handle.raw.prepare("SELECT code FROM asset WHERE code != '416-66-0999' ORDER BY code").all() as Array<{ code: string }>).map(
+        (r) => r.code,
+      )
       expect(codes).to.deep.equal([...file.goodCodes].sort())
 
-      const entries = t.ctx.handle.raw.prepare("SELECT entity_id, actor_id, data FROM audit_log WHERE action = 'asset.imported'").all() as Array<{ entity_id: string; actor_id: number; data: string }>
+      const entries = t.ctx.handle.raw.prepare("SELECT entity_id, actor_id, data FROM audit_log WHERE action = 'asset.imported'").all() as Array<{
+        entity_id: string
+        actor_id: number
+        data: string
+      }>
       expect(entries).to.have.length(195)
-      const ids = new Set((t.ctx.handle.raw.prepare("SELECT id FROM asset WHERE code != '416-66-0999'").all() as Array<{ id: number }>).map((r) => String(r.id)))
+      const ids = new Set(
+        (t.ctx.handle.raw.prepare("SELECT id FROM asset WHERE code != '416-66-0999'").all() as Array<{ id: number }>).map((r) => String(r.id)),
+      )
       expect(new Set(entries.map((e) => e.entity_id))).to.deep.equal(ids)
       expect(entries.every((e) => e.actor_id === user.id)).to.equal(true)
       expect(count(t, 'audit_log', "WHERE action = 'asset.import_confirmed'")).to.equal(1)
       expect((await verifyChain(t.ctx.db)).ok).to.equal(true)
 
       // Row 12 (i = 10): a BE date, a department by Thai name, ไม่ได้ for loanable, no price.
-      expect(assetRow(t, '416-66-0010')).to.include({ name: 'เก้าอี้พลาสติก', category_code: 'computer', department_code: 'finance', price_satang: null, acquired_on: '2020-11-11', loanable: 0, status: 'available' })
+      expect(assetRow(t, '416-66-0010')).to.include({
+        name: 'เก้าอี้พลาสติก',
+        category_code: 'computer',
+        department_code: 'finance',
+        price_satang: null,
+        acquired_on: '2020-11-11',
+        loanable: 0,
+        status: 'available',
+      })
       // i = 1: a name with a comma; loanable empty → the category's default; «ครุภัณฑ์» left off.
-      expect(assetRow(t, '416-66-0001')).to.include({ name: 'โต๊ะทำงานเหล็ก, 4 ลิ้นชัก', category_code: 'office', department_code: 'office', price_satang: 35100, acquired_on: '2018-02-02', loanable: 1, location: 'ห้อง 1' })
+      expect(assetRow(t, '416-66-0001')).to.include({
+        name: 'โต๊ะทำงานเหล็ก, 4 ลิ้นชัก',
+        category_code: 'office',
+        department_code: 'office',
+        price_satang: 35100,
+        acquired_on: '2018-02-02',
+        loanable: 1,
+        location: 'ห้อง 1',
+      })
       // i = 20: no price, no date; i = 8: no department, "7,900.00".
       expect(assetRow(t, '416-66-0020')).to.include({ price_satang: null, acquired_on: null })
       expect(assetRow(t, '416-66-0008')).to.include({ department_code: null, price_satang: 790000 })
       // i = 12: brand and serial, a category by its full Thai name, a department by code.
-      expect(assetRow(t, '416-66-0012')).to.include({ brand_model: 'Acer Aspire 5', serial_number: 'SN1012', category_code: 'household', department_code: 'works', funding_source: 'งบประมาณ', loanable: 1 })
+      expect(assetRow(t, '416-66-0012')).to.include({
+        brand_model: 'Acer Aspire 5',
+        serial_number: 'SN1012',
+        category_code: 'household',
+        department_code: 'works',
+        funding_source: 'งบประมาณ',
+        loanable: 1,
+      })
 
       // Every imported asset has its history.
       const one = assetRow(t, '416-66-0002')!
@@ -234,7 +287,12 @@ describe('asset register import (pages)', () => {
 
   it('when a previewed batch is left past its 24 hours, then confirming is refused, and the next upload clears it away', async () => {
     const { agent } = await signedInAs(t, ['finance'])
-    const data = utf8Bom(csvText([['หมายเลขครุภัณฑ์', 'ชื่อ', 'หมวด'], ['A-1', 'โต๊ะ', 'office']]))
+    const data = utf8Bom(
+      csvText([
+        ['หมายเลขครุภัณฑ์', 'ชื่อ', 'หมวด'],
+        ['A-1', 'โต๊ะ', 'office'],
+      ]),
+    )
     const { path, html } = await preview(agent, data, 'x.csv')
     const batch = t.ctx.handle.raw.prepare('SELECT created_at, expires_at FROM import_batch').get() as { created_at: string; expires_at: string }
     expect(Date.parse(batch.expires_at) - Date.parse(batch.created_at)).to.equal(24 * 3600_000)
@@ -264,7 +322,10 @@ describe('asset register import (pages)', () => {
       const { agent } = await signedInAs(t, [...roles])
       expect((await agent.get('/assets/import')).status, roles.join()).to.equal(403)
       const token = csrfFrom((await agent.get('/account')).text)
-      const res = await agent.post('/assets/import').field('_csrf', token).attach('file', utf8Bom(csvText([ENGLISH_HEADER])), 'x.csv')
+      const res = await agent
+        .post('/assets/import')
+        .field('_csrf', token)
+        .attach('file', utf8Bom(csvText([ENGLISH_HEADER])), 'x.csv')
       expect(res.status, roles.join()).to.equal(403)
     }
     expect(count(t, 'import_batch')).to.equal(0)
@@ -272,7 +333,12 @@ describe('asset register import (pages)', () => {
 
   it('when the upload carries no or a wrong CSRF token, then 403 and nothing is stored', async () => {
     const { agent } = await signedInAs(t, ['finance'])
-    const data = utf8Bom(csvText([['หมายเลขครุภัณฑ์', 'ชื่อ', 'หมวด'], ['A-1', 'โต๊ะ', 'office']]))
+    const data = utf8Bom(
+      csvText([
+        ['หมายเลขครุภัณฑ์', 'ชื่อ', 'หมวด'],
+        ['A-1', 'โต๊ะ', 'office'],
+      ]),
+    )
     expect((await agent.post('/assets/import').attach('file', data, 'x.csv')).status).to.equal(403)
     expect((await agent.post('/assets/import').field('_csrf', 'forged').attach('file', data, 'x.csv')).status).to.equal(403)
     expect(count(t, 'import_batch')).to.equal(0)
@@ -289,7 +355,15 @@ describe('asset register import (pages)', () => {
     expect(counts(html)).to.deep.equal({ total: 2, good: 2, bad: 0 })
     expect(html).to.include('UTF-8 มี BOM')
     expect((await confirm(agent, path, html)).status).to.equal(303)
-    expect(assetRow(t, 'EN-0001')).to.include({ name: 'Projector', category_code: 'electrical', department_code: 'finance', price_satang: 2550050, acquired_on: '2024-03-01', loanable: 1, notes: 'HDMI cable' })
+    expect(assetRow(t, 'EN-0001')).to.include({
+      name: 'Projector',
+      category_code: 'electrical',
+      department_code: 'finance',
+      price_satang: 2550050,
+      acquired_on: '2024-03-01',
+      loanable: 1,
+      notes: 'HDMI cable',
+    })
     expect(assetRow(t, 'EN-0002')).to.include({ category_code: 'office', department_code: 'works', acquired_on: '2024-03-01', loanable: 0 })
   })
 
@@ -317,14 +391,26 @@ describe('asset register import (pages)', () => {
     expect(bad[0]!.line).to.equal(5)
     expect(bad[0]!.reasons.join(' ')).to.include('ไม่พบหมวดครุภัณฑ์ «ครุภัณฑ์อวกาศ»').and.include('ราคา «abc» ไม่ถูกต้อง')
     expect((await confirm(agent, path, html)).status).to.equal(303)
-    expect(assetRow(t, 'X-0001')).to.include({ name: 'เครื่องขยายเสียง', category_code: 'electrical', department_code: 'office', acquired_on: '2023-10-15', price_satang: 1250050, loanable: 1 })
+    expect(assetRow(t, 'X-0001')).to.include({
+      name: 'เครื่องขยายเสียง',
+      category_code: 'electrical',
+      department_code: 'office',
+      acquired_on: '2023-10-15',
+      price_satang: 1250050,
+      loanable: 1,
+    })
     expect(assetRow(t, 'X-0002')).to.include({ category_code: 'field', acquired_on: '2023-10-15', price_satang: 450000, loanable: 0 })
     expect(assetRow(t, 'X-0003')).to.equal(undefined)
   })
 
   it('when a required column is missing, then 422 names it and lists the headers found, and nothing is stored', async () => {
     const { agent } = await signedInAs(t, ['finance'])
-    const data = utf8Bom(csvText([['หมายเลขครุภัณฑ์', 'รายการ', 'ราคา'], ['A-1', 'โต๊ะ', '100']]))
+    const data = utf8Bom(
+      csvText([
+        ['หมายเลขครุภัณฑ์', 'รายการ', 'ราคา'],
+        ['A-1', 'โต๊ะ', '100'],
+      ]),
+    )
     const res = await upload(agent, data, 'no-category.csv')
     expect(res.status).to.equal(422)
     const alert = decodeEntities(/<div class="flash flash-error" role="alert" id="file-error">([\s\S]*?)<\/div>/.exec(res.text)?.[1] ?? '')
@@ -354,7 +440,9 @@ describe('asset register import (pages)', () => {
     const { agent } = await signedInAs(t, ['finance'])
     const page = await agent.get('/assets?category=computer&loanable=0').expect(200)
     expect(page.text).to.include('href="/assets/import"')
-    expect(decodeEntities(page.text)).to.include('/assets/export.csv?category=computer&loanable=0').and.include('/assets/export.xlsx?category=computer&loanable=0')
+    expect(decodeEntities(page.text))
+      .to.include('/assets/export.csv?category=computer&loanable=0')
+      .and.include('/assets/export.xlsx?category=computer&loanable=0')
   })
 })
 
@@ -369,8 +457,25 @@ describe('asset register export', () => {
     const actor = { id: null, label: 'test' }
     const office = await categoryId(t, 'office')
     const computer = await categoryId(t, 'computer')
-    await createAsset(t.ctx, actor, { code: '416-66-0001', name: 'โต๊ะทำงาน "ผู้บริหาร", ไม้สัก', categoryId: office, departmentId: await departmentId(t, 'finance'), price: '7,900.00', acquiredOn: '2023-10-15', location: 'ห้องคลัง', notes: 'บรรทัดหนึ่ง\nบรรทัดสอง' })
-    await createAsset(t.ctx, actor, { code: '416-66-0002', name: '=HYPERLINK("http://evil.example","คลิก")', categoryId: computer, brandModel: '+66 81 234 5678', serialNumber: '@SUM(A1)', loanable: false, maxLoanDays: 3 })
+    await createAsset(t.ctx, actor, {
+      code: '416-66-0001',
+      name: 'โต๊ะทำงาน "ผู้บริหาร", ไม้สัก',
+      categoryId: office,
+      departmentId: await departmentId(t, 'finance'),
+      price: '7,900.00',
+      acquiredOn: '2023-10-15',
+      location: 'ห้องคลัง',
+      notes: 'บรรทัดหนึ่ง\nบรรทัดสอง',
+    })
+    await createAsset(t.ctx, actor, {
+      code: '416-66-0002',
+      name: '=HYPERLINK("http://evil.example","คลิก")',
+      categoryId: computer,
+      brandModel: '+66 81 234 5678',
+      serialNumber: '@SUM(A1)',
+      loanable: false,
+      maxLoanDays: 3,
+    })
     await createAsset(t.ctx, actor, { code: '416-66-0003', name: '-ลบ', categoryId: computer, location: '=SUM(1,2)', usefulLifeYears: 4 })
   }
 
@@ -385,7 +490,9 @@ describe('asset register export', () => {
     expect([...body.subarray(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf])
     const text = body.subarray(3).toString('utf8')
     const lines = text.split('\r\n')
-    expect(lines[0]).to.equal('หมายเลขครุภัณฑ์,ชื่อครุภัณฑ์,หมวด,ยี่ห้อ/รุ่น,หมายเลขเครื่อง (Serial),หน่วยงานที่ดูแล,สถานที่เก็บ,วันที่ได้มา,ราคา (บาท),อายุการใช้งาน (ปี),แหล่งเงิน,สถานะ,ให้ยืมได้,ยืมได้สูงสุด (วัน),หมายเหตุ')
+    expect(lines[0]).to.equal(
+      'หมายเลขครุภัณฑ์,ชื่อครุภัณฑ์,หมวด,ยี่ห้อ/รุ่น,หมายเลขเครื่อง (Serial),หน่วยงานที่ดูแล,สถานที่เก็บ,วันที่ได้มา,ราคา (บาท),อายุการใช้งาน (ปี),แหล่งเงิน,สถานะ,ให้ยืมได้,ยืมได้สูงสุด (วัน),หมายเหตุ',
+    )
     expect(lines[1]).to.equal('416-66-0001,"โต๊ะทำงาน ""ผู้บริหาร"", ไม้สัก",ครุภัณฑ์สำนักงาน,,,กองคลัง,ห้องคลัง,15/10/2566,7900.00,,,ว่าง,ได้,,"บรรทัดหนึ่ง\nบรรทัดสอง"')
     expect(text).to.include(`"'=HYPERLINK(""http://evil.example"",""คลิก"")"`)
     expect(text).to.include(",'+66 81 234 5678,'@SUM(A1),")
@@ -398,7 +505,10 @@ describe('asset register export', () => {
     await seed()
     const { agent } = await signedInAs(t, ['committee'])
     const csv = await agent.get('/assets/export.csv?category=computer&loanable=1').expect(200)
-    const csvLines = csv.text.replace(/^\ufeff/, '').trim().split('\r\n')
+    const csvLines = csv.text
+      .replace(/^\ufeff/, '')
+      .trim()
+      .split('\r\n')
     expect(csvLines).to.have.length(2)
     expect(csvLines[1]).to.match(/^416-66-0003,/)
     const search = await agent.get('/assets/export.csv?q=%E0%B9%84%E0%B8%A1%E0%B9%89%E0%B8%AA%E0%B8%B1%E0%B8%81').expect(200) // ไม้สัก
@@ -406,11 +516,7 @@ describe('asset register export', () => {
     const none = await agent.get('/assets/export.csv?category=nosuch').expect(200)
     expect(none.text.trim().split('\r\n')).to.have.length(1)
 
-    const xlsx = await agent
-      .get('/assets/export.xlsx?status=available&department=finance')
-      .buffer(true)
-      .parse(binary)
-      .expect(200)
+    const xlsx = await agent.get('/assets/export.xlsx?status=available&department=finance').buffer(true).parse(binary).expect(200)
     expect(xlsx.headers['content-type']).to.equal('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
     const rows = await readXlsx(xlsx.body as Buffer)
     expect(rows).to.have.length(2)
@@ -431,10 +537,14 @@ describe('asset register export', () => {
     const { agent } = await signedInAs(t, ['finance'])
     const csv = (await agent.get('/assets/export.csv').buffer(true).parse(binary).expect(200)).body as Buffer
     const xlsx = (await agent.get('/assets/export.xlsx').buffer(true).parse(binary).expect(200)).body as Buffer
-    const columns = 'code, name, category_id, brand_model, serial_number, department_id, location, acquired_on, price_satang, useful_life_years, funding_source, status, loanable, max_loan_days, notes'
+    const columns =
+      'code, name, category_id, brand_model, serial_number, department_id, location, acquired_on, price_satang, useful_life_years, funding_source, status, loanable, max_loan_days, notes'
     const before = t.ctx.handle.raw.prepare(`SELECT ${columns} FROM asset ORDER BY code`).all()
 
-    for (const [data, name] of [[csv, 'export.csv'], [xlsx, 'export.xlsx']] as const) {
+    for (const [data, name] of [
+      [csv, 'export.csv'],
+      [xlsx, 'export.xlsx'],
+    ] as const) {
       const fresh = await createTestApp()
       try {
         const { agent: officer } = await signedInAs(fresh, ['finance'])

@@ -22,7 +22,15 @@ describe('asset register (pages)', () => {
     const res = await agent
       .post('/assets')
       .type('form')
-      .send({ _csrf: csrfFrom(form.text), code: '  ４１６-66-0001 ', name: 'เครื่องฉายภาพ', categoryId: String(await categoryId('office')), price: '12,500.50', acquiredOn: '2023-10-15', loanable: '1' })
+      .send({
+        _csrf: csrfFrom(form.text),
+        code: '  ４１６-66-0001 ',
+        name: 'เครื่องฉายภาพ',
+        categoryId: String(await categoryId('office')),
+        price: '12,500.50',
+        acquiredOn: '2023-10-15',
+        loanable: '1',
+      })
       .expect(303)
     const row = await t.ctx.db.selectFrom('asset').selectAll().executeTakeFirstOrThrow()
     expect(res.headers.location).to.equal(`/assets/${row.id}`)
@@ -67,7 +75,15 @@ describe('asset register (pages)', () => {
     await agent
       .post(`/assets/${a.id}`)
       .type('form')
-      .send({ _csrf: csrfFrom(form.text), code: a.code, name: a.name, categoryId: String(a.category_id), location: 'อาคารอเนกประสงค์', price: '7,900.00', loanable: '1' })
+      .send({
+        _csrf: csrfFrom(form.text),
+        code: a.code,
+        name: a.name,
+        categoryId: String(a.category_id),
+        location: 'อาคารอเนกประสงค์',
+        price: '7,900.00',
+        loanable: '1',
+      })
       .expect(303)
     const entry = await t.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'asset.updated').executeTakeFirstOrThrow()
     expect(JSON.parse(entry.data).changed).to.have.key('location')
@@ -78,14 +94,24 @@ describe('asset register (pages)', () => {
     const a = await makeAsset(t.ctx)
     const { agent } = await signedInAs(t, ['finance'])
     let page = await agent.get(`/assets/${a.id}`)
-    const noReason = await agent.post(`/assets/${a.id}/status`).type('form').send({ _csrf: csrfFrom(page.text), status: 'in_repair', reason: '' })
+    const noReason = await agent
+      .post(`/assets/${a.id}/status`)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), status: 'in_repair', reason: '' })
     expect(noReason.status).to.equal(422)
     expect(noReason.text).to.include('กรุณาระบุเหตุผล')
-    const intoLoan = await agent.post(`/assets/${a.id}/status`).type('form').send({ _csrf: csrfFrom(page.text), status: 'on_loan', reason: 'ลองดู' })
+    const intoLoan = await agent
+      .post(`/assets/${a.id}/status`)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), status: 'on_loan', reason: 'ลองดู' })
     expect(intoLoan.status).to.equal(409)
     expect((await t.ctx.db.selectFrom('asset').select('status').executeTakeFirstOrThrow()).status).to.equal('available')
     page = await agent.get(`/assets/${a.id}`)
-    await agent.post(`/assets/${a.id}/status`).type('form').send({ _csrf: csrfFrom(page.text), status: 'in_repair', reason: 'จอไม่ติด ส่งร้าน' }).expect(303)
+    await agent
+      .post(`/assets/${a.id}/status`)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), status: 'in_repair', reason: 'จอไม่ติด ส่งร้าน' })
+      .expect(303)
     expect((await t.ctx.db.selectFrom('asset').select('status').executeTakeFirstOrThrow()).status).to.equal('in_repair')
     const shown = await agent.get(`/assets/${a.id}`)
     expect(shown.text).to.include('ส่งซ่อม').and.include('จอไม่ติด ส่งร้าน')
@@ -142,7 +168,9 @@ describe('QR resolver /q/<code>', () => {
     const { agent } = await signedInAs(t, ['staff'])
     for (const code of codes) {
       const res = await agent.get(`/q/${encodeURIComponent(code)}`).expect(200)
-      expect(res.text).to.include(`ของ ${code.normalize('NFKC')}`).and.include('ว่าง')
+      expect(res.text)
+        .to.include(`ของ ${code.normalize('NFKC')}`)
+        .and.include('ว่าง')
     }
     // an unencoded slash reaches the same asset
     await agent.get('/q/กค.416/2567/01'.split('/').map(encodeURIComponent).join('/')).expect(200)
@@ -170,7 +198,11 @@ describe('QR resolver /q/<code>', () => {
     const agent = supertest.agent(t.app)
     const login = await agent.get(first.headers.location!).expect(200)
     const next = /name="next" value="([^"]+)"/.exec(login.text)![1]!.replace(/&#39;/g, "'").replace(/&amp;/g, '&')
-    const res = await agent.post('/login').type('form').send({ _csrf: csrfFrom(login.text), username: user.username, password: user.password, next }).expect(303)
+    const res = await agent
+      .post('/login')
+      .type('form')
+      .send({ _csrf: csrfFrom(login.text), username: user.username, password: user.password, next })
+      .expect(303)
     expect(res.headers.location).to.equal(path)
     expect((await agent.get(res.headers.location!)).text).to.include('ไมโครโฟนไร้สาย')
   })
@@ -198,7 +230,17 @@ describe('assets API', () => {
     const res = await supertest(t.app)
       .post('/api/v1/assets')
       .set('authorization', `Bearer ${finance}`)
-      .send({ code: '416-66-0100', name: 'โปรเจคเตอร์', category: 'office', department: 'finance', location: 'ห้องประชุม', acquiredOn: '2023-01-31', price: '25900.10', maxLoanDays: 5, extra: 'ignored' })
+      .send({
+        code: '416-66-0100',
+        name: 'โปรเจคเตอร์',
+        category: 'office',
+        department: 'finance',
+        location: 'ห้องประชุม',
+        acquiredOn: '2023-01-31',
+        price: '25900.10',
+        maxLoanDays: 5,
+        extra: 'ignored',
+      })
       .expect(201)
     expect(res.body).to.deep.equal({
       code: '416-66-0100',
@@ -213,12 +255,19 @@ describe('assets API', () => {
       maxLoanDays: 5,
       currentLoan: null,
     })
-    const got = await supertest(t.app).get(`/api/v1/assets/${encodeURIComponent('416-66-0100')}`).set('authorization', `Bearer ${staff}`).expect(200)
+    const got = await supertest(t.app)
+      .get(`/api/v1/assets/${encodeURIComponent('416-66-0100')}`)
+      .set('authorization', `Bearer ${staff}`)
+      .expect(200)
     expect(got.body.name).to.equal('โปรเจคเตอร์')
   })
 
   it('when the price is a JSON number with two decimals, then it is converted through its decimal text', async () => {
-    await supertest(t.app).post('/api/v1/assets').set('authorization', `Bearer ${finance}`).send({ code: 'P-1', name: 'x', category: 'office', price: 0.29 }).expect(201)
+    await supertest(t.app)
+      .post('/api/v1/assets')
+      .set('authorization', `Bearer ${finance}`)
+      .send({ code: 'P-1', name: 'x', category: 'office', price: 0.29 })
+      .expect(201)
     expect((await t.ctx.db.selectFrom('asset').select('price_satang').executeTakeFirstOrThrow()).price_satang).to.equal(29)
   })
 
@@ -231,7 +280,11 @@ describe('assets API', () => {
     expect(res.body.error.code).to.equal('validation_failed')
     const fields = (res.body.error.details as Array<{ field: string }>).map((d) => d.field)
     expect(fields).to.include('category')
-    const res2 = await supertest(t.app).post('/api/v1/assets').set('authorization', `Bearer ${finance}`).send({ code: 'bad code!', category: 'office', price: 'abc', acquiredOn: '2567-02-30' }).expect(422)
+    const res2 = await supertest(t.app)
+      .post('/api/v1/assets')
+      .set('authorization', `Bearer ${finance}`)
+      .send({ code: 'bad code!', category: 'office', price: 'abc', acquiredOn: '2567-02-30' })
+      .expect(422)
     expect((res2.body.error.details as Array<{ field: string }>).map((d) => d.field)).to.include.members(['code', 'name', 'price', 'acquiredOn'])
     expect(await t.ctx.db.selectFrom('asset').selectAll().execute()).to.have.length(0)
   })
@@ -244,11 +297,24 @@ describe('assets API', () => {
 
   it('when listing with filters and pages, then {items,total,page,pageSize} and unknown filter values are 422 naming the parameter', async () => {
     for (let i = 0; i < 5; i++) await makeAsset(t.ctx, { code: `L-${i}`, category: i < 3 ? 'office' : 'music' })
-    const res = await supertest(t.app).get('/api/v1/assets').query({ category: 'office', pageSize: 2, page: 2 }).set('authorization', `Bearer ${staff}`).expect(200)
+    const res = await supertest(t.app)
+      .get('/api/v1/assets')
+      .query({ category: 'office', pageSize: 2, page: 2 })
+      .set('authorization', `Bearer ${staff}`)
+      .expect(200)
     expect(res.body).to.include({ total: 3, page: 2, pageSize: 2 })
     expect(res.body.items.map((a: { code: string }) => a.code)).to.deep.equal(['L-2'])
-    for (const [param, value] of [['status', 'broken'], ['category', 'spaceship'], ['pageSize', '500'], ['page', '0']]) {
-      const bad = await supertest(t.app).get('/api/v1/assets').query({ [param!]: value }).set('authorization', `Bearer ${staff}`).expect(422)
+    for (const [param, value] of [
+      ['status', 'broken'],
+      ['category', 'spaceship'],
+      ['pageSize', '500'],
+      ['page', '0'],
+    ]) {
+      const bad = await supertest(t.app)
+        .get('/api/v1/assets')
+        .query({ [param!]: value })
+        .set('authorization', `Bearer ${staff}`)
+        .expect(422)
       expect(bad.body.error.details[0].field).to.equal(param)
     }
   })
@@ -257,7 +323,10 @@ describe('assets API', () => {
     await makeAsset(t.ctx, { code: 'กค/2567/01' })
     await supertest(t.app).get('/api/v1/assets/nope').set('authorization', `Bearer ${staff}`).expect(404)
     await supertest(t.app).get('/api/v1/assets/กค/2567/01'.split('/').map(encodeURIComponent).join('/')).set('authorization', `Bearer ${staff}`).expect(200)
-    await supertest(t.app).get(`/api/v1/assets/${encodeURIComponent('กค/2567/01')}`).set('authorization', `Bearer ${staff}`).expect(200)
+    await supertest(t.app)
+      .get(`/api/v1/assets/${encodeURIComponent('กค/2567/01')}`)
+      .set('authorization', `Bearer ${staff}`)
+      .expect(200)
   })
 
   it('when signed in through the page, then the same finance user can use the register too (sanity)', async () => {

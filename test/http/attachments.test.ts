@@ -31,7 +31,15 @@ describe('loan attachments (the paper trail)', () => {
     borrower = await makeUser(t.ctx, ['staff'])
     const entered = await signedInAs(t, ['finance'])
     finance = entered.agent
-    const loan = await createLoan(t.ctx, entered.user, { borrower: borrower.username, assetCodes: ['AMP-1'], purpose: 'งานประจำปีหมู่บ้าน', place: 'ศาลาหมู่ 3', kind: 'off_premises', startDate: '2025-01-16', dueDate: '2025-01-18' })
+    const loan = await createLoan(t.ctx, entered.user, {
+      borrower: borrower.username,
+      assetCodes: ['AMP-1'],
+      purpose: 'งานประจำปีหมู่บ้าน',
+      place: 'ศาลาหมู่ 3',
+      kind: 'off_premises',
+      startDate: '2025-01-16',
+      dueDate: '2025-01-18',
+    })
     loanId = loan.loan.id
   })
   afterEach(() => t.close())
@@ -119,9 +127,16 @@ describe('loan attachments (the paper trail)', () => {
   })
 
   it('when the upload has no CSRF token or a wrong one, or comes from staff, then 403 and nothing is stored', async () => {
-    const noToken = await finance.post(`/loans/${loanId}/attachments`).field('kind', 'signed_slip').attach('file', PNG, { filename: 'a.png', contentType: 'image/png' })
+    const noToken = await finance
+      .post(`/loans/${loanId}/attachments`)
+      .field('kind', 'signed_slip')
+      .attach('file', PNG, { filename: 'a.png', contentType: 'image/png' })
     expect(noToken.status).to.equal(403)
-    const wrong = await finance.post(`/loans/${loanId}/attachments`).field('_csrf', 'not-the-token').field('kind', 'signed_slip').attach('file', PNG, { filename: 'a.png', contentType: 'image/png' })
+    const wrong = await finance
+      .post(`/loans/${loanId}/attachments`)
+      .field('_csrf', 'not-the-token')
+      .field('kind', 'signed_slip')
+      .attach('file', PNG, { filename: 'a.png', contentType: 'image/png' })
     expect(wrong.status).to.equal(403)
     const staff = await signIn(t.app, borrower.username, TEST_PASSWORD)
     const res = await upload(staff, PNG, 'a.png', 'image/png')
@@ -141,7 +156,9 @@ describe('loan attachments (the paper trail)', () => {
     const got = await finance.get(url).buffer(true).expect(200)
     expect(got.headers['content-type']).to.equal('image/png')
     expect(got.headers['x-content-type-options']).to.equal('nosniff')
-    expect(got.headers['content-disposition']).to.equal(`inline; filename="attachment-${png!.id}.png"; filename*=UTF-8''${encodeURIComponent('สภาพ "เต็นท์".png')}`)
+    expect(got.headers['content-disposition']).to.equal(
+      `inline; filename="attachment-${png!.id}.png"; filename*=UTF-8''${encodeURIComponent('สภาพ "เต็นท์".png')}`,
+    )
     expect(Buffer.compare(got.body as Buffer, PNG)).to.equal(0)
     const pdfRes = await finance.get(`/loans/${loanId}/attachments/${pdf!.id}`).buffer(true).expect(200)
     expect(pdfRes.headers['content-type']).to.equal('application/pdf')

@@ -38,7 +38,8 @@ describe('audit verification against the anchor: API and /audit page', function 
     fs.rmSync(dir, { recursive: true, force: true })
   })
 
-  const head = (): { id: number; hash: string } => t.ctx.handle.raw.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get() as { id: number; hash: string }
+  const head = (): { id: number; hash: string } =>
+    t.ctx.handle.raw.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get() as { id: number; hash: string }
 
   it('when nothing was tampered with, then the API says ok and the page shows since when the chain is anchored', async () => {
     const token = await apiToken(t.app, committee.username, committee.password)
@@ -58,7 +59,10 @@ describe('audit verification against the anchor: API and /audit page', function 
     expect(res.body.ok).to.equal(false)
     expect(res.body.problems).to.deep.include({ code: 'audit_truncated', anchored: top, anchoredAt: t.ctx.clock.now().toISOString(), head: top - 5 })
     const page = await agent.get('/audit').expect(200)
-    expect(page.text).to.include('data-problem="audit_truncated"').and.include('บันทึกการตรวจสอบถูกตัดท้าย').and.include(`รายการที่ ${top - 4}–${top} หายไป`)
+    expect(page.text)
+      .to.include('data-problem="audit_truncated"')
+      .and.include('บันทึกการตรวจสอบถูกตัดท้าย')
+      .and.include(`รายการที่ ${top - 4}–${top} หายไป`)
   })
 
   it('when an entry was edited and the rest re-hashed, then the page says the log was rewritten after the entry before it', async () => {
@@ -76,20 +80,35 @@ describe('audit verification against the anchor: API and /audit page', function 
       prev = hash
     }
     const page = await agent.get('/audit').expect(200)
-    expect(page.text).to.include('data-problem="audit_rehashed"').and.include(`รายการที่ ${from} ไม่ตรงกับค่าแฮชที่กำกับไว้นอกฐานข้อมูล`).and.include(`รายการหลังลำดับที่ ${from - 1} ถูกแก้ไขแล้วคำนวณแฮชใหม่`)
+    expect(page.text)
+      .to.include('data-problem="audit_rehashed"')
+      .and.include(`รายการที่ ${from} ไม่ตรงกับค่าแฮชที่กำกับไว้นอกฐานข้อมูล`)
+      .and.include(`รายการหลังลำดับที่ ${from - 1} ถูกแก้ไขแล้วคำนวณแฮชใหม่`)
   })
 
   it('when a head printed on a document is typed into /audit, then it says match, mismatch, missing or what to type', async () => {
     const agent = await signIn(t.app, committee.username, committee.password)
     const h = head()
-    const match = await agent.get('/audit').query({ seq: String(h.id), hash: shortHash(h.hash).toUpperCase() }).expect(200)
+    const match = await agent
+      .get('/audit')
+      .query({ seq: String(h.id), hash: shortHash(h.hash).toUpperCase() })
+      .expect(200)
     expect(match.text).to.include('data-witness="match"').and.include('ตรงกัน')
     const thaiDigits = String(h.id).replace(/\d/g, (d) => String.fromCharCode(0x0e50 + Number(d)))
-    const printed = await agent.get('/audit').query({ seq: thaiDigits, hash: shortHash(h.hash) }).expect(200)
+    const printed = await agent
+      .get('/audit')
+      .query({ seq: thaiDigits, hash: shortHash(h.hash) })
+      .expect(200)
     expect(printed.text, 'Thai digits as printed').to.include('data-witness="match"')
-    const mismatch = await agent.get('/audit').query({ seq: String(h.id - 1), hash: shortHash(h.hash) }).expect(200)
+    const mismatch = await agent
+      .get('/audit')
+      .query({ seq: String(h.id - 1), hash: shortHash(h.hash) })
+      .expect(200)
     expect(mismatch.text).to.include('data-witness="mismatch"').and.include('ไม่ตรงกัน')
-    const missing = await agent.get('/audit').query({ seq: String(h.id + 100), hash: shortHash(h.hash) }).expect(200)
+    const missing = await agent
+      .get('/audit')
+      .query({ seq: String(h.id + 100), hash: shortHash(h.hash) })
+      .expect(200)
     expect(missing.text).to.include('data-witness="missing"')
     const invalid = await agent.get('/audit').query({ seq: 'abc', hash: 'xyz' }).expect(200)
     expect(invalid.text).to.include('data-witness="invalid"').and.include('กรอกเลขรายการ')

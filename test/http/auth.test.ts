@@ -27,7 +27,10 @@ async function auditRows(t: TestApp) {
 /** Posts the sign-in form from a fresh anonymous agent. */
 async function postLogin(t: TestApp, body: { username: string; password: string; next?: string }, agent = supertest.agent(t.app)) {
   const page = await agent.get('/login').expect(200)
-  const res = await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), next: '/', ...body })
+  const res = await agent
+    .post('/login')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), next: '/', ...body })
   return { agent, res }
 }
 
@@ -51,7 +54,9 @@ describe('http: sign-in and sessions', () => {
     })
 
     it('when the sign-in page is opened with ?next=, then the form carries that next path', async () => {
-      const res = await supertest(t.app).get(`/login?next=${encodeURIComponent('/admin/users')}`).expect(200)
+      const res = await supertest(t.app)
+        .get(`/login?next=${encodeURIComponent('/admin/users')}`)
+        .expect(200)
       expect(res.text).to.include('name="next" value="/admin/users"')
     })
   })
@@ -96,7 +101,10 @@ describe('http: sign-in and sessions', () => {
       ]
       const bodies: string[] = []
       for (const a of attempts) {
-        const res = await agent.post('/login').type('form').send({ _csrf: token, next: '/', ...a })
+        const res = await agent
+          .post('/login')
+          .type('form')
+          .send({ _csrf: token, next: '/', ...a })
         expect(res.status, a.username).to.equal(401)
         expect(res.text, a.username).to.include(INVALID_TH)
         expect(res.text, a.username).to.include('<html lang="th">')
@@ -170,14 +178,23 @@ describe('http: sign-in and sessions', () => {
     it('when a hostile next arrives in the query string (encoded), then the form and the redirect of a signed-in person use /', async () => {
       const { agent } = await signedInAs(t, ['staff'])
       for (const next of ['//evil.example', 'https://evil.example', '/\\evil', 'javascript:alert(1)', '/\t/evil.example']) {
-        const anon = await supertest(t.app).get(`/login?next=${encodeURIComponent(next)}`).expect(200)
+        const anon = await supertest(t.app)
+          .get(`/login?next=${encodeURIComponent(next)}`)
+          .expect(200)
         expect(anon.text, next).to.include('name="next" value="/"')
         const res = await agent.get(`/login?next=${encodeURIComponent(next)}`)
         expect(res.status, next).to.equal(303)
         expect(res.headers.location, next).to.equal('/')
       }
       // Raw, unencoded forms in the query string too.
-      for (const raw of ['//evil.example', '/%5Cevil.example', '%2F%2Fevil.example', 'https:%2F%2Fevil.example', '/%252F%252Fevil.example', '%2F%5Cevil.example']) {
+      for (const raw of [
+        '//evil.example',
+        '/%5Cevil.example',
+        '%2F%2Fevil.example',
+        'https:%2F%2Fevil.example',
+        '/%252F%252Fevil.example',
+        '%2F%5Cevil.example',
+      ]) {
         const res = await agent.get(`/login?next=${raw}`)
         expect(res.status, raw).to.equal(303)
         expect(res.headers.location, raw).to.equal('/')
@@ -216,7 +233,10 @@ describe('http: sign-in and sessions', () => {
       const page = await agent.get('/login').expect(200)
       const planted = cookieValue(page, 'yk.sid')
       expect(planted, 'the sign-in page starts a session (for its CSRF token)').to.be.a('string')
-      const res = await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), username: user.username, password: user.password, next: '/' })
+      const res = await agent
+        .post('/login')
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text), username: user.username, password: user.password, next: '/' })
       expect(res.status).to.equal(303)
       const fresh = cookieValue(res, 'yk.sid')
       expect(fresh).to.be.a('string')
@@ -238,7 +258,10 @@ describe('http: sign-in and sessions', () => {
       const out = await agent.post('/logout').type('form').send({ _csrf: token })
       expect(out.status).to.equal(303)
       expect(out.headers.location).to.match(/^\/login/)
-      expect(setCookies(out).some((c) => /^yk\.sid=;/.test(c) && /Expires=Thu, 01 Jan 1970/.test(c)), 'the cookie is cleared').to.equal(true)
+      expect(
+        setCookies(out).some((c) => /^yk\.sid=;/.test(c) && /Expires=Thu, 01 Jan 1970/.test(c)),
+        'the cookie is cleared',
+      ).to.equal(true)
 
       const rows = await t.ctx.db.selectFrom('session').select('sid').where('user_id', '=', user.id).execute()
       expect(rows).to.have.length(0)
@@ -263,7 +286,10 @@ describe('http: sign-in and sessions', () => {
       const page = await anon.get(res.headers.location as string).expect(200)
       const next = /name="next" value="([^"]*)"/.exec(page.text)?.[1]
       expect(next?.replace(/&amp;/g, '&')).to.equal(path)
-      const signedIn = await anon.post('/login').type('form').send({ _csrf: csrfFrom(page.text), username: user.username, password: user.password, next: next!.replace(/&amp;/g, '&') })
+      const signedIn = await anon
+        .post('/login')
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text), username: user.username, password: user.password, next: next!.replace(/&amp;/g, '&') })
       expect(signedIn.status).to.equal(303)
       expect(signedIn.headers.location).to.equal(path)
     })
@@ -351,7 +377,10 @@ describe('http: sign-in and sessions', () => {
     it('when the new password is too short, then 422 with the message', async () => {
       const { agent, user } = await signedInAs(t, ['staff'])
       const token = await csrfOf(agent, '/account/password')
-      const res = await agent.post('/account/password').type('form').send({ _csrf: token, currentPassword: user.password, newPassword: 'short', confirmPassword: 'short' })
+      const res = await agent
+        .post('/account/password')
+        .type('form')
+        .send({ _csrf: token, currentPassword: user.password, newPassword: 'short', confirmPassword: 'short' })
       expect(res.status).to.equal(422)
       expect(res.text).to.include('รหัสผ่านต้องยาวอย่างน้อย ๘ ตัวอักษร')
     })
@@ -425,7 +454,10 @@ describe('http: sign-in and sessions', () => {
       const agent = supertest.agent(t.app)
       const page = await agent.get('/login').expect(200)
       expect(page.text).to.include('<html lang="th">')
-      const en = await agent.post('/language').type('form').send({ _csrf: csrfFrom(page.text), locale: 'en', next: '/login' })
+      const en = await agent
+        .post('/language')
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text), locale: 'en', next: '/login' })
       expect(en.status).to.equal(303)
       expect(en.headers.location).to.equal('/login')
       expect(setCookies(en).some((c) => c.startsWith('lang=en;'))).to.equal(true)
@@ -435,7 +467,10 @@ describe('http: sign-in and sessions', () => {
       expect(english.text).to.include('Sign in')
       expect(english.text).to.not.include('ชื่อผู้ใช้</label>')
 
-      const th = await agent.post('/language').type('form').send({ _csrf: csrfFrom(english.text), locale: 'th', next: '/login' })
+      const th = await agent
+        .post('/language')
+        .type('form')
+        .send({ _csrf: csrfFrom(english.text), locale: 'th', next: '/login' })
       expect(th.status).to.equal(303)
       const thai = await agent.get('/login').expect(200)
       expect(thai.text).to.include('<html lang="th">')
@@ -471,7 +506,10 @@ describe('http: sign-in and sessions', () => {
       const elsewhere = await signIn(t.app, user.username, user.password)
       expect((await elsewhere.get('/account').expect(200)).text).to.include('<html lang="en">')
 
-      const back = await agent.post('/language').type('form').send({ _csrf: csrfFrom(page.text), locale: 'th', next: '/account' })
+      const back = await agent
+        .post('/language')
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text), locale: 'th', next: '/account' })
       expect(back.status).to.equal(303)
       const thai = await agent.get('/account').expect(200)
       expect(thai.text).to.include('<html lang="th">')
@@ -483,7 +521,10 @@ describe('http: sign-in and sessions', () => {
       const page = await agent.get(`/login?next=${encodeURIComponent('/admin/users')}`).expect(200)
       const langNext = /action="\/language"[\s\S]*?name="next" value="([^"]*)"/.exec(page.text)?.[1]
       expect(langNext).to.be.a('string')
-      const res = await agent.post('/language').type('form').send({ _csrf: csrfFrom(page.text), locale: 'en', next: langNext!.replace(/&amp;/g, '&') })
+      const res = await agent
+        .post('/language')
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text), locale: 'en', next: langNext!.replace(/&amp;/g, '&') })
       expect(res.status).to.equal(303)
       expect(res.headers.location).to.equal(`/login?next=${encodeURIComponent('/admin/users')}`)
       const english = await agent.get(res.headers.location as string).expect(200)
@@ -494,7 +535,10 @@ describe('http: sign-in and sessions', () => {
     it('when the language form carries a hostile next, then it goes to /', async () => {
       const agent = supertest.agent(t.app)
       const page = await agent.get('/login')
-      const res = await agent.post('/language').type('form').send({ _csrf: csrfFrom(page.text), locale: 'en', next: '//evil.example' })
+      const res = await agent
+        .post('/language')
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text), locale: 'en', next: '//evil.example' })
       expect(res.status).to.equal(303)
       expect(res.headers.location).to.equal('/')
     })

@@ -40,7 +40,25 @@ import { withApprovers } from '../helpers/approvers.js'
  */
 
 type Agent = supertest.Agent
-type Kind = 'control' | 'empty' | 'missing' | 'array' | 'object' | 'number' | 'proto' | 'long' | 'script' | 'attr' | 'unicode' | 'date' | 'quantity' | 'enum' | 'param' | 'extra' | 'json' | 'huge'
+type Kind =
+  | 'control'
+  | 'empty'
+  | 'missing'
+  | 'array'
+  | 'object'
+  | 'number'
+  | 'proto'
+  | 'long'
+  | 'script'
+  | 'attr'
+  | 'unicode'
+  | 'date'
+  | 'quantity'
+  | 'enum'
+  | 'param'
+  | 'extra'
+  | 'json'
+  | 'huge'
 
 const SCRIPT = '<script>alert(1)</script>'
 const ATTR = '"><img src=x onerror=alert(1)>'
@@ -109,7 +127,9 @@ interface Fixture {
 type Snapshot = Map<string, unknown[]>
 
 function tablesOf(t: TestApp): string[] {
-  return (t.ctx.handle.raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as Array<{ name: string }>).map((r) => r.name)
+  return (
+    t.ctx.handle.raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as Array<{ name: string }>
+  ).map((r) => r.name)
 }
 
 function takeSnapshot(t: TestApp): Snapshot {
@@ -157,12 +177,20 @@ function fingerprint(t: TestApp): Fingerprint {
 }
 
 function changedTables(a: Record<string, number>, b: Record<string, number>): string {
-  const diff = Object.keys({ ...a, ...b }).filter((k) => a[k] !== b[k]).map((k) => `${k} ${a[k] ?? 0}→${b[k] ?? 0}`)
+  const diff = Object.keys({ ...a, ...b })
+    .filter((k) => a[k] !== b[k])
+    .map((k) => `${k} ${a[k] ?? 0}→${b[k] ?? 0}`)
   return diff.length > 0 ? diff.join(', ') : 'row contents'
 }
 
 function tableHash(t: TestApp, name: string): string {
-  return createHash('sha256').update(JSON.stringify(t.ctx.handle.raw.prepare(`SELECT rowid AS __rowid, * FROM "${name}"`).all(), (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v))).digest('hex')
+  return createHash('sha256')
+    .update(
+      JSON.stringify(t.ctx.handle.raw.prepare(`SELECT rowid AS __rowid, * FROM "${name}"`).all(), (_k, v: unknown) =>
+        Buffer.isBuffer(v) ? v.toString('hex') : v,
+      ),
+    )
+    .digest('hex')
 }
 
 const snapshotHashes = new WeakMap<Snapshot, Map<string, string>>()
@@ -172,7 +200,14 @@ function restoreSnapshot(t: TestApp, snap: Snapshot): void {
   const raw = t.ctx.handle.raw
   let hashes = snapshotHashes.get(snap)
   if (!hashes) {
-    hashes = new Map([...snap.keys()].map((name) => [name, createHash('sha256').update(JSON.stringify(snap.get(name), (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v))).digest('hex')]))
+    hashes = new Map(
+      [...snap.keys()].map((name) => [
+        name,
+        createHash('sha256')
+          .update(JSON.stringify(snap.get(name), (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v)))
+          .digest('hex'),
+      ]),
+    )
     snapshotHashes.set(snap, hashes)
   }
   const moved = [...snap.keys()].filter((name) => tableHash(t, name) !== hashes.get(name))
@@ -188,7 +223,9 @@ function restoreSnapshot(t: TestApp, snap: Snapshot): void {
           const keys = Object.keys(cols)
           const withRowid = name !== 'sqlite_sequence'
           const names = [...(withRowid ? ['rowid'] : []), ...keys.map((k) => `"${k}"`)]
-          raw.prepare(`INSERT INTO "${name}" (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`).run(...(withRowid ? [__rowid] : []), ...keys.map((k) => cols[k]))
+          raw
+            .prepare(`INSERT INTO "${name}" (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`)
+            .run(...(withRowid ? [__rowid] : []), ...keys.map((k) => cols[k]))
         }
       }
     })()
@@ -219,7 +256,19 @@ async function buildFixture(): Promise<Fixture> {
   const raw = ctx.handle.raw
   const dept = raw.prepare('SELECT id, code FROM department ORDER BY id LIMIT 1').get() as { id: number; code: string }
   const category = raw.prepare(`SELECT id FROM category WHERE code = 'electrical'`).get() as { id: number }
-  const codes = { asset: '416-66-9001', approved: '416-66-9002', out1: '416-66-9003', out2: '416-66-9004', ret: '416-66-9005', free: '416-66-9006', cart: '416-66-9007', pendOff: '416-66-9008', out3: '416-66-9009', paperMine: '416-66-9010', paperDisputed: '416-66-9011' }
+  const codes = {
+    asset: '416-66-9001',
+    approved: '416-66-9002',
+    out1: '416-66-9003',
+    out2: '416-66-9004',
+    ret: '416-66-9005',
+    free: '416-66-9006',
+    cart: '416-66-9007',
+    pendOff: '416-66-9008',
+    out3: '416-66-9009',
+    paperMine: '416-66-9010',
+    paperDisputed: '416-66-9011',
+  }
   const assets: Record<string, number> = {}
   for (const [k, code] of Object.entries(codes)) assets[k] = (await makeAsset(ctx, { code })).id
   const stock = await makeStock(ctx, { code: 'CHAIR-POOL', quantity: 100 })
@@ -356,10 +405,20 @@ interface RouteCase {
 }
 
 const loanParam = (k: keyof Ids) => (f: Fixture) => ({ id: f.ids[k] as number })
-const PNG = () => Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6300010000050001' + '0d0a2db40000000049454e44ae426082', 'hex')
+const PNG = () =>
+  Buffer.from(
+    '89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6300010000050001' + '0d0a2db40000000049454e44ae426082',
+    'hex',
+  )
 
 const PAGE_CASES: Record<string, RouteCase> = {
-  'POST /login': { as: 'anon', from: () => '/login', set: (f) => ({ username: f.boss.username, password: f.boss.password }), types: { username: 'code' }, optional: ['next'] },
+  'POST /login': {
+    as: 'anon',
+    from: () => '/login',
+    set: (f) => ({ username: f.boss.username, password: f.boss.password }),
+    types: { username: 'code' },
+    optional: ['next'],
+  },
   'POST /logout': { anything: true },
   'POST /language': { anything: true, set: () => ({ locale: 'th', next: '/' }) },
   'POST /account/tokens': { from: () => '/account', set: () => ({ name: 'แท็บเล็ตห้องพัสดุ' }), optional: ['expiresInDays'] },
@@ -374,14 +433,40 @@ const PAGE_CASES: Record<string, RouteCase> = {
     types: { username: 'code' },
     optional: ['position', 'phone', 'departmentId', 'borrowerType', 'locale'],
   },
-  'POST /admin/users/:id': { params: (f) => ({ id: f.ids.staff }), from: (f) => `/admin/users/${f.ids.staff}`, set: () => ({ name: 'นายยืม ของใช้ดี' }), optional: ['position', 'phone', 'departmentId', 'borrowerType', 'locale', 'active', 'roles'] },
-  'POST /admin/users/:id/reset-password': { params: (f) => ({ id: f.ids.staff }), from: (f) => `/admin/users/${f.ids.staff}`, optional: ['password'], emptyOk: true },
+  'POST /admin/users/:id': {
+    params: (f) => ({ id: f.ids.staff }),
+    from: (f) => `/admin/users/${f.ids.staff}`,
+    set: () => ({ name: 'นายยืม ของใช้ดี' }),
+    optional: ['position', 'phone', 'departmentId', 'borrowerType', 'locale', 'active', 'roles'],
+  },
+  'POST /admin/users/:id/reset-password': {
+    params: (f) => ({ id: f.ids.staff }),
+    from: (f) => `/admin/users/${f.ids.staff}`,
+    optional: ['password'],
+    emptyOk: true,
+  },
   'POST /admin/users/:id/revoke-tokens': { params: (f) => ({ id: f.ids.staff }), from: (f) => `/admin/users/${f.ids.staff}`, emptyOk: true },
-  'POST /admin/departments': { from: () => '/admin/departments', set: () => ({ name: 'กองการท่องเที่ยว', code: 'tourism' }), types: { code: 'code' }, optional: ['sortOrder'] },
-  'POST /admin/departments/:id': { params: (f) => ({ id: f.ids.dept }), from: (f) => `/admin/departments/${f.ids.dept}`, set: () => ({ name: 'สำนักปลัด อบต.' }), types: { code: 'code' }, optional: ['sortOrder', 'active'] },
+  'POST /admin/departments': {
+    from: () => '/admin/departments',
+    set: () => ({ name: 'กองการท่องเที่ยว', code: 'tourism' }),
+    types: { code: 'code' },
+    optional: ['sortOrder'],
+  },
+  'POST /admin/departments/:id': {
+    params: (f) => ({ id: f.ids.dept }),
+    from: (f) => `/admin/departments/${f.ids.dept}`,
+    set: () => ({ name: 'สำนักปลัด อบต.' }),
+    types: { code: 'code' },
+    optional: ['sortOrder', 'active'],
+  },
   // The form saves what it is sent: a text left out reads as cleared (allowed), a number left out as its default.
   'POST /admin/settings': { from: () => '/admin/settings', set: () => ({ agencyName: 'องค์การบริหารส่วนตำบลหนองบัว' }), optional: [/^(?!agencyName$)/] },
-  'POST /admin/categories/:id': { params: (f) => ({ id: f.ids.category }), from: (f) => `/admin/categories/${f.ids.category}`, set: () => ({ name: 'ครุภัณฑ์ไฟฟ้าและวิทยุ' }), optional: ['loanableDefault', 'active'] },
+  'POST /admin/categories/:id': {
+    params: (f) => ({ id: f.ids.category }),
+    from: (f) => `/admin/categories/${f.ids.category}`,
+    set: () => ({ name: 'ครุภัณฑ์ไฟฟ้าและวิทยุ' }),
+    optional: ['loanableDefault', 'active'],
+  },
   'POST /assets/import': {
     from: () => '/assets/import',
     multipart: { field: 'file', name: 'register.csv', type: 'text/csv', data: () => Buffer.from('หมายเลขครุภัณฑ์,ชื่อ,ประเภท\n416-66-7002,เก้าอี้,office\n', 'utf8') },
@@ -389,9 +474,25 @@ const PAGE_CASES: Record<string, RouteCase> = {
     extra: () => [
       { label: 'a file of random bytes', body: { __file: Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 37) % 256)), __fileName: 'register.xlsx' } },
       { label: 'an empty file', body: { __file: '', __fileName: 'register.csv', __fileType: 'text/csv' } },
-      { label: 'script in the cells and the file name', body: { __file: `หมายเลขครุภัณฑ์,ชื่อ,ประเภท\n${SCRIPT},${ATTR},office\n`, __fileName: `${ATTR}.csv`, __fileType: 'text/csv' }, accept: true },
-      { label: 'a year 2569 and a price with three decimals', body: { __file: 'หมายเลขครุภัณฑ์,ชื่อ,ประเภท,วันที่ได้มา,ราคา\n416-66-7003,โต๊ะ,office,2569-01-01,1.234\n', __fileName: 'register.csv', __fileType: 'text/csv' }, accept: true },
-      { label: 'NUL and a lone surrogate in a cell', body: { __file: `หมายเลขครุภัณฑ์,ชื่อ,ประเภท\n416-66-7004,${UNICODE.nul}${UNICODE.loneSurrogate},office\n`, __fileName: 'register.csv', __fileType: 'text/csv' }, accept: true },
+      {
+        label: 'script in the cells and the file name',
+        body: { __file: `หมายเลขครุภัณฑ์,ชื่อ,ประเภท\n${SCRIPT},${ATTR},office\n`, __fileName: `${ATTR}.csv`, __fileType: 'text/csv' },
+        accept: true,
+      },
+      {
+        label: 'a year 2569 and a price with three decimals',
+        body: { __file: 'หมายเลขครุภัณฑ์,ชื่อ,ประเภท,วันที่ได้มา,ราคา\n416-66-7003,โต๊ะ,office,2569-01-01,1.234\n', __fileName: 'register.csv', __fileType: 'text/csv' },
+        accept: true,
+      },
+      {
+        label: 'NUL and a lone surrogate in a cell',
+        body: {
+          __file: `หมายเลขครุภัณฑ์,ชื่อ,ประเภท\n416-66-7004,${UNICODE.nul}${UNICODE.loneSurrogate},office\n`,
+          __fileName: 'register.csv',
+          __fileType: 'text/csv',
+        },
+        accept: true,
+      },
     ],
   },
   'POST /assets/import/:batchId/confirm': { params: (f) => ({ batchId: f.ids.batch }), from: (f) => `/assets/import/${f.ids.batch}`, emptyOk: true },
@@ -399,36 +500,93 @@ const PAGE_CASES: Record<string, RouteCase> = {
     from: () => '/assets/new',
     set: (f) => ({ code: '416-67-0001', name: 'พัดลมตั้งพื้น', categoryId: String(f.ids.category), price: '1,290.50', acquiredOn: '2024-03-01' }),
     types: { code: 'code', price: 'money', acquiredOn: 'date', usefulLifeYears: 'int', maxLoanDays: 'int' },
-    optional: ['brandModel', 'serialNumber', 'departmentId', 'location', 'acquiredOn', 'price', 'usefulLifeYears', 'fundingSource', 'loanable', 'maxLoanDays', 'notes'],
+    optional: [
+      'brandModel',
+      'serialNumber',
+      'departmentId',
+      'location',
+      'acquiredOn',
+      'price',
+      'usefulLifeYears',
+      'fundingSource',
+      'loanable',
+      'maxLoanDays',
+      'notes',
+    ],
   },
   'POST /assets/:id': {
     params: (f) => ({ id: f.ids.freeAsset }),
     from: (f) => `/assets/${f.ids.freeAsset}/edit`,
     set: () => ({ name: 'เครื่องขยายเสียงพกพา' }),
     types: { code: 'code', price: 'money', acquiredOn: 'date', usefulLifeYears: 'int', maxLoanDays: 'int' },
-    optional: ['brandModel', 'serialNumber', 'departmentId', 'location', 'acquiredOn', 'price', 'usefulLifeYears', 'fundingSource', 'loanable', 'maxLoanDays', 'notes'],
+    optional: [
+      'brandModel',
+      'serialNumber',
+      'departmentId',
+      'location',
+      'acquiredOn',
+      'price',
+      'usefulLifeYears',
+      'fundingSource',
+      'loanable',
+      'maxLoanDays',
+      'notes',
+    ],
   },
-  'POST /assets/:id/status': { params: (f) => ({ id: f.ids.freeAsset }), from: (f) => `/assets/${f.ids.freeAsset}`, set: () => ({ status: 'in_repair', reason: 'สายไฟชำรุด ส่งซ่อม' }) },
+  'POST /assets/:id/status': {
+    params: (f) => ({ id: f.ids.freeAsset }),
+    from: (f) => `/assets/${f.ids.freeAsset}`,
+    set: () => ({ status: 'in_repair', reason: 'สายไฟชำรุด ส่งซ่อม' }),
+  },
   'POST /stock': {
     from: () => '/stock/new',
     set: () => ({ code: 'TENT-POOL', name: 'เต็นท์ผ้าใบ', unit: 'หลัง', quantity: '12' }),
     types: { code: 'code', quantity: 'int' },
     optional: ['categoryId', 'location', 'loanable', 'notes', 'unit'],
   },
-  'POST /stock/:id/move': { params: (f) => ({ id: f.ids.stock }), from: (f) => `/stock/${f.ids.stock}`, set: () => ({ move: 'stock_in', quantity: '5', reason: 'ซื้อเพิ่มตามใบสั่งซื้อ' }), types: { quantity: 'int' } },
-  'POST /kits': { from: () => '/kits/new', set: () => ({ code: 'KIT-TENT', name: 'ชุดเต็นท์งานบุญ', parts: 'CHAIR-POOL x4' }), types: { code: 'code' }, optional: ['active'] },
-  'POST /kits/:id': { params: (f) => ({ id: f.ids.kit }), from: (f) => `/kits/${f.ids.kit}`, set: () => ({ name: 'ชุดเครื่องเสียงใหญ่', parts: 'CHAIR-POOL x3' }), types: { code: 'code' }, optional: ['active'] },
+  'POST /stock/:id/move': {
+    params: (f) => ({ id: f.ids.stock }),
+    from: (f) => `/stock/${f.ids.stock}`,
+    set: () => ({ move: 'stock_in', quantity: '5', reason: 'ซื้อเพิ่มตามใบสั่งซื้อ' }),
+    types: { quantity: 'int' },
+  },
+  'POST /kits': {
+    from: () => '/kits/new',
+    set: () => ({ code: 'KIT-TENT', name: 'ชุดเต็นท์งานบุญ', parts: 'CHAIR-POOL x4' }),
+    types: { code: 'code' },
+    optional: ['active'],
+  },
+  'POST /kits/:id': {
+    params: (f) => ({ id: f.ids.kit }),
+    from: (f) => `/kits/${f.ids.kit}`,
+    set: () => ({ name: 'ชุดเครื่องเสียงใหญ่', parts: 'CHAIR-POOL x3' }),
+    types: { code: 'code' },
+    optional: ['active'],
+  },
   'POST /cart/add': { set: (f) => ({ code: f.codes.free }), types: { code: 'code' }, sessionOnly: true, optional: ['back', 'quantity'] },
   'POST /cart/quantity': { set: (f) => ({ code: f.codes.cart, quantity: '1' }), types: { code: 'code', quantity: 'int' }, sessionOnly: true },
   'POST /cart/remove': { set: (f) => ({ code: f.codes.cart }), types: { code: 'code' }, sessionOnly: true },
   'POST /cart/clear': { anything: true, sessionOnly: true },
-  'POST /cart': { from: () => '/cart', set: () => ({ purpose: PURPOSE, place: PLACE, kind: 'in_premises', startDate: '2025-01-16', dueDate: '2025-01-18', intent: 'send' }), optional: ['intent'] },
+  'POST /cart': {
+    from: () => '/cart',
+    set: () => ({ purpose: PURPOSE, place: PLACE, kind: 'in_premises', startDate: '2025-01-16', dueDate: '2025-01-18', intent: 'send' }),
+    optional: ['intent'],
+  },
   // A user borrower: the external borrower's fields are not read. Without an approver chosen the loan
   // is a pending request: the paper approval's date and note are not read then, and the approver and
   // the hand-over date may be left blank (a name off the list, or a hand-over without an approval, is refused).
   'POST /loans/new': {
     from: () => '/loans/new',
-    set: (f) => ({ borrowerKind: 'user', borrower: f.ids.staffUsername, assetCodes: f.codes.free, purpose: PURPOSE, place: PLACE, kind: 'in_premises', startDate: '2025-01-16', dueDate: '2025-01-18' }),
+    set: (f) => ({
+      borrowerKind: 'user',
+      borrower: f.ids.staffUsername,
+      assetCodes: f.codes.free,
+      purpose: PURPOSE,
+      place: PLACE,
+      kind: 'in_premises',
+      startDate: '2025-01-16',
+      dueDate: '2025-01-18',
+    }),
     types: { borrower: 'code' },
     optional: ['afterTheFact', 'paperApproval.approverName', 'handedOverOn', 'scan'],
     // borrowerKind: anything but «external» is a user borrower (the radio's default).
@@ -452,8 +610,19 @@ const PAGE_CASES: Record<string, RouteCase> = {
     // approver chosen the loan is a pending request: the paper approval's date and note are not read.
     ignored: ['externalBorrower.type', 'paperApproval.date', 'paperApproval.note'],
     optional: [
-      'borrowerId', 'externalBorrower.organisation', 'externalBorrower.address', 'externalBorrower.idNumber', 'letterNumber', 'letterDate', 'confirmNew', 'op', 'externalBorrower.villageNo', 'externalBorrower.phone',
-      'paperApproval.approverName', 'handOverNow', 'scan',
+      'borrowerId',
+      'externalBorrower.organisation',
+      'externalBorrower.address',
+      'externalBorrower.idNumber',
+      'letterNumber',
+      'letterDate',
+      'confirmNew',
+      'op',
+      'externalBorrower.villageNo',
+      'externalBorrower.phone',
+      'paperApproval.approverName',
+      'handOverNow',
+      'scan',
     ],
   },
   'POST /loans/:id/attachments': {
@@ -478,22 +647,63 @@ const PAGE_CASES: Record<string, RouteCase> = {
     optional: ['note'],
     multipart: { field: 'scan', name: 'slip.png', type: 'image/png', data: PNG },
     extra: () => [
-      { label: 'the ปลัด (no account) without the scan', body: { approverName: PALAD, date: '2025-01-15', __file: '', __fileName: 'slip.png', __fileType: 'image/png' } },
-      { label: 'the ปลัด with a text file named .png', body: { approverName: PALAD, date: '2025-01-15', __file: 'not an image', __fileName: 'slip.png', __fileType: 'image/png' } },
-      { label: 'the ปลัด with the scan', body: { approverName: PALAD, date: '2025-01-15', __file: PNG(), __fileName: 'slip.png', __fileType: 'image/png' }, accept: true },
-      { label: 'the approver named as the recorder', body: { approverName: 'นางหัวหน้า ทุกบทบาท', date: '2025-01-15', __file: PNG(), __fileName: 'slip.png', __fileType: 'image/png' } },
+      {
+        label: 'the ปลัด (no account) without the scan',
+        body: { approverName: PALAD, date: '2025-01-15', __file: '', __fileName: 'slip.png', __fileType: 'image/png' },
+      },
+      {
+        label: 'the ปลัด with a text file named .png',
+        body: { approverName: PALAD, date: '2025-01-15', __file: 'not an image', __fileName: 'slip.png', __fileType: 'image/png' },
+      },
+      {
+        label: 'the ปลัด with the scan',
+        body: { approverName: PALAD, date: '2025-01-15', __file: PNG(), __fileName: 'slip.png', __fileType: 'image/png' },
+        accept: true,
+      },
+      {
+        label: 'the approver named as the recorder',
+        body: { approverName: 'นางหัวหน้า ทุกบทบาท', date: '2025-01-15', __file: PNG(), __fileName: 'slip.png', __fileType: 'image/png' },
+      },
       { label: 'a date in the future', body: { approverName: NAYOK, date: '2025-01-16', __file: PNG(), __fileName: 'slip.png', __fileType: 'image/png' } },
     ],
   },
   // The approver named on a paper approval answers it (the boss is the executive named on paperMine); finance voids a disputed one.
-  'POST /loans/:id/paper/confirm': { params: loanParam('paperMine'), from: (f) => `/loans/${f.ids.paperMine}`, set: () => ({ note: 'ลงนามจริง' }), optional: ['note'], emptyOk: true },
-  'POST /loans/:id/paper/dispute': { params: loanParam('paperMine'), from: (f) => `/loans/${f.ids.paperMine}`, set: () => ({ reason: 'ข้าพเจ้าไม่ได้ลงนามในใบยืมนี้' }) },
-  'POST /loans/:id/paper/void': { params: loanParam('paperDisputed'), from: (f) => `/loans/${f.ids.paperDisputed}`, set: () => ({ reason: 'ผู้อนุมัติโต้แย้ง จะบันทึกการอนุมัติใหม่' }) },
+  'POST /loans/:id/paper/confirm': {
+    params: loanParam('paperMine'),
+    from: (f) => `/loans/${f.ids.paperMine}`,
+    set: () => ({ note: 'ลงนามจริง' }),
+    optional: ['note'],
+    emptyOk: true,
+  },
+  'POST /loans/:id/paper/dispute': {
+    params: loanParam('paperMine'),
+    from: (f) => `/loans/${f.ids.paperMine}`,
+    set: () => ({ reason: 'ข้าพเจ้าไม่ได้ลงนามในใบยืมนี้' }),
+  },
+  'POST /loans/:id/paper/void': {
+    params: loanParam('paperDisputed'),
+    from: (f) => `/loans/${f.ids.paperDisputed}`,
+    set: () => ({ reason: 'ผู้อนุมัติโต้แย้ง จะบันทึกการอนุมัติใหม่' }),
+  },
   'POST /loans/:id/reject': { params: loanParam('pending'), from: (f) => `/loans/${f.ids.pending}`, set: () => ({ reason: 'ครุภัณฑ์ต้องใช้ในราชการวันเดียวกัน' }) },
   'POST /loans/:id/cancel': { params: loanParam('pending'), from: (f) => `/loans/${f.ids.pending}`, set: () => ({ reason: 'ผู้ยืมแจ้งยกเลิก' }) },
-  'POST /loans/:id/extensions': { params: loanParam('out3'), from: (f) => `/loans/${f.ids.out3}`, set: () => ({ dueDate: '2025-01-23', reason: 'งานเลื่อนออกไป' }) },
-  'POST /loans/:id/extensions/:extId': { params: (f) => ({ id: f.ids.out1, extId: f.ids.ext }), from: (f) => `/loans/${f.ids.out1}`, set: () => ({ decision: 'approve' }), optional: ['note', 'onPaper'] },
-  'POST /loans/:id/follow-ups': { params: loanParam('out2'), from: (f) => `/loans/${f.ids.out2}`, set: () => ({ method: 'phone', note: 'โทรแจ้งผู้ยืมแล้ว' }), optional: ['onDate', 'letterNumber', 'letterDate', 'note'] },
+  'POST /loans/:id/extensions': {
+    params: loanParam('out3'),
+    from: (f) => `/loans/${f.ids.out3}`,
+    set: () => ({ dueDate: '2025-01-23', reason: 'งานเลื่อนออกไป' }),
+  },
+  'POST /loans/:id/extensions/:extId': {
+    params: (f) => ({ id: f.ids.out1, extId: f.ids.ext }),
+    from: (f) => `/loans/${f.ids.out1}`,
+    set: () => ({ decision: 'approve' }),
+    optional: ['note', 'onPaper'],
+  },
+  'POST /loans/:id/follow-ups': {
+    params: loanParam('out2'),
+    from: (f) => `/loans/${f.ids.out2}`,
+    set: () => ({ method: 'phone', note: 'โทรแจ้งผู้ยืมแล้ว' }),
+    optional: ['onDate', 'letterNumber', 'letterDate', 'note'],
+  },
   'POST /loans/:id/compensations/:compId': {
     params: (f) => ({ id: f.ids.returned, compId: f.ids.comp }),
     from: (f) => `/loans/${f.ids.returned}`,
@@ -513,7 +723,15 @@ const PAGE_CASES: Record<string, RouteCase> = {
     params: loanParam('out2'),
     from: (f) => `/loans/${f.ids.out2}/return`,
     // The asset and the counted line back: five chairs, three good and two damaged.
-    set: (f) => ({ op: '', scan: '', pick: f.codes.out2, [`good_${f.ids.line}`]: '3', [`damaged_${f.ids.line}`]: '2', [`lost_${f.ids.line}`]: '0', [`snote_${f.ids.line}`]: 'ขาหัก ๒ ตัว' }),
+    set: (f) => ({
+      op: '',
+      scan: '',
+      pick: f.codes.out2,
+      [`good_${f.ids.line}`]: '3',
+      [`damaged_${f.ids.line}`]: '2',
+      [`lost_${f.ids.line}`]: '0',
+      [`snote_${f.ids.line}`]: 'ขาหัก ๒ ตัว',
+    }),
     types: { pick: 'code' },
     // Each line's condition defaults to good, its note and who brought it back may be blank; a count
     // left blank is none (a partial return of the chairs is a valid request).
@@ -559,7 +777,13 @@ const PAGE_VARIANTS: Record<string, RouteCase[]> = {
       }),
       types: { 'externalBorrower.letterDate': 'date' },
       // The type defaults to the public (ประชาชน/ชุมชน), the commonest outside borrower.
-      optional: [/^externalBorrower\.(type|organisation|phone|villageNo|address|idNumber|letterNumber|letterDate)$/, 'afterTheFact', 'paperApproval.approverName', 'handedOverOn', 'scan'],
+      optional: [
+        /^externalBorrower\.(type|organisation|phone|villageNo|address|idNumber|letterNumber|letterDate)$/,
+        'afterTheFact',
+        'paperApproval.approverName',
+        'handedOverOn',
+        'scan',
+      ],
       ignored: ['borrower', 'paperApproval.date', 'paperApproval.note'],
     },
     // One officer, one sitting: the ปลัด's signed slip (scanned) and the hand-over today. Now the paper fields are read.
@@ -584,8 +808,43 @@ const PAGE_VARIANTS: Record<string, RouteCase[]> = {
       optional: ['afterTheFact', 'paperApproval.note', 'handedOverOn'],
       ignored: [/^externalBorrower\./, 'borrowerKind'],
       extra: (f) => [
-        { label: 'the scan missing', body: { borrowerKind: 'user', borrower: f.ids.staffUsername, assetCodes: f.codes.free, purpose: PURPOSE, place: PLACE, kind: 'off_premises', startDate: '2025-01-15', dueDate: '2025-01-18', 'paperApproval.approverName': PALAD, 'paperApproval.date': '2025-01-15', handedOverOn: '2025-01-15', __file: '', __fileName: 'slip.png', __fileType: 'image/png' } },
-        { label: 'the borrower named as the approver', body: { borrowerKind: 'user', borrower: f.ids.staffUsername, assetCodes: f.codes.free, purpose: PURPOSE, place: PLACE, kind: 'off_premises', startDate: '2025-01-15', dueDate: '2025-01-18', 'paperApproval.approverName': 'นายยืม ของใช้', 'paperApproval.date': '2025-01-15', __file: PNG(), __fileName: 'slip.png', __fileType: 'image/png' } },
+        {
+          label: 'the scan missing',
+          body: {
+            borrowerKind: 'user',
+            borrower: f.ids.staffUsername,
+            assetCodes: f.codes.free,
+            purpose: PURPOSE,
+            place: PLACE,
+            kind: 'off_premises',
+            startDate: '2025-01-15',
+            dueDate: '2025-01-18',
+            'paperApproval.approverName': PALAD,
+            'paperApproval.date': '2025-01-15',
+            handedOverOn: '2025-01-15',
+            __file: '',
+            __fileName: 'slip.png',
+            __fileType: 'image/png',
+          },
+        },
+        {
+          label: 'the borrower named as the approver',
+          body: {
+            borrowerKind: 'user',
+            borrower: f.ids.staffUsername,
+            assetCodes: f.codes.free,
+            purpose: PURPOSE,
+            place: PLACE,
+            kind: 'off_premises',
+            startDate: '2025-01-15',
+            dueDate: '2025-01-18',
+            'paperApproval.approverName': 'นายยืม ของใช้',
+            'paperApproval.date': '2025-01-15',
+            __file: PNG(),
+            __fileName: 'slip.png',
+            __fileType: 'image/png',
+          },
+        },
       ],
     },
   ],
@@ -611,11 +870,38 @@ const PAGE_VARIANTS: Record<string, RouteCase[]> = {
       types: { handOverNow: 'bool' },
       multipart: { field: 'scan', name: 'slip.png', type: 'image/png', data: PNG },
       ignored: ['externalBorrower.type'],
-      optional: ['borrowerId', 'externalBorrower.organisation', 'externalBorrower.address', 'externalBorrower.idNumber', 'letterNumber', 'letterDate', 'confirmNew', 'op', 'externalBorrower.villageNo', 'externalBorrower.phone', 'paperApproval.note'],
+      optional: [
+        'borrowerId',
+        'externalBorrower.organisation',
+        'externalBorrower.address',
+        'externalBorrower.idNumber',
+        'letterNumber',
+        'letterDate',
+        'confirmNew',
+        'op',
+        'externalBorrower.villageNo',
+        'externalBorrower.phone',
+        'paperApproval.note',
+      ],
       extra: () => [
         {
           label: 'the scan missing',
-          body: { 'externalBorrower.type': 'public', 'externalBorrower.name': 'นายมา ยืมของ', items: 'CHAIR-POOL 10', purpose: PURPOSE, place: 'ศาลาวัด', kind: 'off_premises', startDate: '2025-01-15', dueDate: '2025-01-18', 'paperApproval.approverName': PALAD, 'paperApproval.date': '2025-01-15', handOverNow: '1', __file: '', __fileName: 'slip.png', __fileType: 'image/png' },
+          body: {
+            'externalBorrower.type': 'public',
+            'externalBorrower.name': 'นายมา ยืมของ',
+            items: 'CHAIR-POOL 10',
+            purpose: PURPOSE,
+            place: 'ศาลาวัด',
+            kind: 'off_premises',
+            startDate: '2025-01-15',
+            dueDate: '2025-01-18',
+            'paperApproval.approverName': PALAD,
+            'paperApproval.date': '2025-01-15',
+            handOverNow: '1',
+            __file: '',
+            __fileName: 'slip.png',
+            __fileType: 'image/png',
+          },
         },
       ],
     },
@@ -644,18 +930,38 @@ const API_CASES: Record<string, RouteCase> = {
     ],
   },
   'POST /api/v1/assets': {
-    set: () => ({ code: '416-67-0101', name: 'โปรเจกเตอร์', category: 'electrical', price: '15900.50', acquiredOn: '2024-06-01', location: 'ห้องพัสดุ', loanable: true, maxLoanDays: 7 }),
+    set: () => ({
+      code: '416-67-0101',
+      name: 'โปรเจกเตอร์',
+      category: 'electrical',
+      price: '15900.50',
+      acquiredOn: '2024-06-01',
+      location: 'ห้องพัสดุ',
+      loanable: true,
+      maxLoanDays: 7,
+    }),
     types: { code: 'code', category: 'enum', price: 'money', acquiredOn: 'date', maxLoanDays: 'int', loanable: 'bool' },
     optional: ['price', 'acquiredOn', 'location', 'loanable', 'maxLoanDays'],
   },
   'POST /api/v1/loans': {
-    set: (f) => ({ assetCodes: [f.codes.free], stock: [{ code: 'CHAIR-POOL', quantity: 2 }], purpose: PURPOSE, place: PLACE, kind: 'in_premises', startDate: '2025-01-16', dueDate: '2025-01-18' }),
+    set: (f) => ({
+      assetCodes: [f.codes.free],
+      stock: [{ code: 'CHAIR-POOL', quantity: 2 }],
+      purpose: PURPOSE,
+      place: PLACE,
+      kind: 'in_premises',
+      startDate: '2025-01-16',
+      dueDate: '2025-01-18',
+    }),
     types: { kind: 'enum' },
     optional: ['assetCodes', 'stock'],
     extra: (f) => {
       const base = { assetCodes: [f.codes.free], purpose: PURPOSE, place: PLACE, kind: 'in_premises', startDate: '2025-01-16', dueDate: '2025-01-18' }
       return [
-        ...[-5, 0, 1.5, 1e12, '3', null].map((q) => ({ label: `stock quantity ${JSON.stringify(q)}`, body: { ...base, stock: [{ code: 'CHAIR-POOL', quantity: q }] } })),
+        ...[-5, 0, 1.5, 1e12, '3', null].map((q) => ({
+          label: `stock quantity ${JSON.stringify(q)}`,
+          body: { ...base, stock: [{ code: 'CHAIR-POOL', quantity: q }] },
+        })),
         { label: 'assetCodes: an object', body: { ...base, assetCodes: { 0: f.codes.free } } },
         { label: 'assetCodes: numbers', body: { ...base, assetCodes: [416] } },
         { label: 'assetCodes: 1,000 codes', body: { ...base, assetCodes: Array.from({ length: 1000 }, (_, i) => `X-${i}`) } },
@@ -681,14 +987,27 @@ const API_CASES: Record<string, RouteCase> = {
     extra: (f) => [
       { label: 'condition: unknown', body: { items: [{ assetCode: f.codes.out2, condition: 'melted' }] } },
       { label: 'items: a string', body: { items: f.codes.out2 } },
-      ...[-1, 1.5, 1e9, '5'].map((n) => ({ label: `stock good ${JSON.stringify(n)}`, body: { stock: [{ code: 'CHAIR-POOL', good: n, damaged: 0, lost: 0 }] } })),
+      ...[-1, 1.5, 1e9, '5'].map((n) => ({
+        label: `stock good ${JSON.stringify(n)}`,
+        body: { stock: [{ code: 'CHAIR-POOL', good: n, damaged: 0, lost: 0 }] },
+      })),
       { label: 'returnedBy: script', body: { items: [{ assetCode: f.codes.out2, condition: 'good', returnedBy: SCRIPT }] }, accept: true },
       { label: 'note: 100 kB', body: { items: [{ assetCode: f.codes.out2, condition: 'good', note: LONG }] } },
     ],
   },
   'POST /api/v1/loans/:id/extensions': { params: loanParam('out3'), set: () => ({ dueDate: '2025-01-23', reason: 'งานเลื่อน' }) },
-  'POST /api/v1/loans/:id/extensions/:extId/decision': { params: (f) => ({ id: f.ids.out1, extId: f.ids.ext }), set: () => ({ approve: true, note: 'อนุมัติ' }), types: { approve: 'bool' }, optional: ['note'] },
-  'POST /api/v1/loans/:id/follow-ups': { params: loanParam('out2'), set: () => ({ method: 'phone', note: 'โทรแล้ว' }), types: { method: 'enum' }, optional: ['note', 'letterNumber'] },
+  'POST /api/v1/loans/:id/extensions/:extId/decision': {
+    params: (f) => ({ id: f.ids.out1, extId: f.ids.ext }),
+    set: () => ({ approve: true, note: 'อนุมัติ' }),
+    types: { approve: 'bool' },
+    optional: ['note'],
+  },
+  'POST /api/v1/loans/:id/follow-ups': {
+    params: loanParam('out2'),
+    set: () => ({ method: 'phone', note: 'โทรแล้ว' }),
+    types: { method: 'enum' },
+    optional: ['note', 'letterNumber'],
+  },
   'POST /api/v1/stock': {
     set: () => ({ code: 'TENT-API', name: 'เต็นท์ผ้าใบ', quantity: 10, unit: 'หลัง', category: 'household' }),
     types: { code: 'code', quantity: 'int', category: 'enum' },
@@ -759,7 +1078,8 @@ function payloadsFor(route: AppRoute, c: RouteCase, base: Record<string, unknown
       }
     }
     if (type === 'date') {
-      for (const d of ['2026-02-30', '99999-01-01', '2569-01-01', '15/01/2568', '2025-1-5']) add('date', `${name} = ${d}`, set(d), false, name, { wantsEraHint: d === '2569-01-01' })
+      for (const d of ['2026-02-30', '99999-01-01', '2569-01-01', '15/01/2568', '2025-1-5'])
+        add('date', `${name} = ${d}`, set(d), false, name, { wantsEraHint: d === '2569-01-01' })
     }
     if (type === 'int' || type === 'money') {
       // Money is refused beyond what satang can hold exactly (Number.MAX_SAFE_INTEGER satang): 1e14 baht.
@@ -841,13 +1161,19 @@ async function send(f: Fixture, route: AppRoute, c: RouteCase, p: Payload, param
     for (const [k, v] of Object.entries(body)) if (!k.startsWith('__file')) for (const one of Array.isArray(v) ? v : [v]) req.field(k, String(one))
     if (p.kind === 'extra') {
       const data = body.__file
-      req.attach(c.multipart.field, Buffer.isBuffer(data) ? data : Buffer.from(String(data ?? '')), { filename: String(body.__fileName ?? 'x.bin'), contentType: String(body.__fileType ?? 'application/octet-stream') })
+      req.attach(c.multipart.field, Buffer.isBuffer(data) ? data : Buffer.from(String(data ?? '')), {
+        filename: String(body.__fileName ?? 'x.bin'),
+        contentType: String(body.__fileType ?? 'application/octet-stream'),
+      })
     } else if (p.kind !== 'empty') {
       req.attach(c.multipart.field, c.multipart.data(), { filename: c.multipart.name, contentType: c.multipart.type })
     }
     return req
   }
-  return agent[method](url).type('form').set('x-csrf-token', csrf).send(formText({ _csrf: csrf, ...body }))
+  return agent[method](url)
+    .type('form')
+    .set('x-csrf-token', csrf)
+    .send(formText({ _csrf: csrf, ...body }))
 }
 
 interface Outcome {
@@ -863,7 +1189,7 @@ async function judge(f: Fixture, route: AppRoute, c: RouteCase, p: Payload, para
   const fail = (problem: string) => problems.push({ label: p.label, problem: `${problem} [${res.status}]` })
   const isHtml = /html/.test(String(res.headers['content-type'] ?? ''))
   const isJson = /json/.test(String(res.headers['content-type'] ?? ''))
-  if ((({}) as Record<string, unknown>).x !== undefined || (({}) as Record<string, unknown>).isAdmin !== undefined) fail('Object.prototype was polluted')
+  if (({} as Record<string, unknown>).x !== undefined || ({} as Record<string, unknown>).isAdmin !== undefined) fail('Object.prototype was polluted')
 
   if (res.status >= 500) fail(`server error: ${res.text.slice(0, 200)}`)
   if (isHtml) {
@@ -874,16 +1200,25 @@ async function judge(f: Fixture, route: AppRoute, c: RouteCase, p: Payload, para
     // A refused valid request would make every other payload's refusal prove nothing.
     if (p.kind === 'control') {
       const at = Math.max(0, res.text.search(/class="(?:flash flash-error|field-error|card narrow error-page)"/))
-      fail(`the valid request was refused: ${res.text.slice(at, at + 800).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 240)}`)
+      fail(
+        `the valid request was refused: ${res.text
+          .slice(at, at + 800)
+          .replace(/<[^>]*>/g, ' ')
+          .replace(/\s+/g, ' ')
+          .trim()
+          .slice(0, 240)}`,
+      )
     }
     if (changed) fail(`refused, yet data changed (${changedTables(before.counts, after.counts)})`)
     if (route.kind === 'api') {
       const e = (res.body as { error?: { code?: unknown; message?: unknown; details?: unknown } }).error
-      if (!isJson || !e || typeof e.code !== 'string' || typeof e.message !== 'string') fail(`API error not in the {error:{code,message}} shape: ${res.text.slice(0, 120)}`)
+      if (!isJson || !e || typeof e.code !== 'string' || typeof e.message !== 'string')
+        fail(`API error not in the {error:{code,message}} shape: ${res.text.slice(0, 120)}`)
       else {
         if (!THAI.test(e.message)) fail(`API message not in Thai: ${e.message}`)
         // Each detail names its field, or (a refusal by a rule of the loan policy, SPEC §1) the rule.
-        const detailOk = (d: { field?: unknown; rule?: unknown; message?: unknown }) => (typeof d.field === 'string' || typeof d.rule === 'string') && typeof d.message === 'string' && THAI.test(d.message)
+        const detailOk = (d: { field?: unknown; rule?: unknown; message?: unknown }) =>
+          (typeof d.field === 'string' || typeof d.rule === 'string') && typeof d.message === 'string' && THAI.test(d.message)
         if (e.details !== undefined && !(Array.isArray(e.details) && e.details.every(detailOk)))
           fail(`API details malformed or untranslated: ${JSON.stringify(e.details).slice(0, 160)}`)
         if (p.kind === 'json' && p.label === 'invalid JSON' && (res.status !== 400 || e.code !== 'bad_request')) fail(`invalid JSON answered ${e.code}`)
@@ -910,7 +1245,14 @@ async function judge(f: Fixture, route: AppRoute, c: RouteCase, p: Payload, para
   } else if (!changed && res.status < 300 && route.kind === 'api' && !p.mayAccept) {
     fail('answered 2xx to bad input')
   }
-  if (res.status >= 300 && res.status < 400 && (p.kind === 'script' || p.kind === 'attr' || p.kind === 'extra' || p.kind === 'unicode') && typeof res.headers.location === 'string' && res.headers.location.startsWith('/') && !res.headers.location.startsWith('/login')) {
+  if (
+    res.status >= 300 &&
+    res.status < 400 &&
+    (p.kind === 'script' || p.kind === 'attr' || p.kind === 'extra' || p.kind === 'unicode') &&
+    typeof res.headers.location === 'string' &&
+    res.headers.location.startsWith('/') &&
+    !res.headers.location.startsWith('/login')
+  ) {
     const shown = await f.bossAgent.get(res.headers.location)
     if (shown.status >= 500) fail(`the page after it fails: ${shown.status}`)
     const echo = unescapedEcho(shown.text)
@@ -922,7 +1264,12 @@ async function judge(f: Fixture, route: AppRoute, c: RouteCase, p: Payload, para
 }
 
 /** The valid body of a route: the form's own fields from its page, with the case's values on top. */
-async function baseOf(f: Fixture, route: AppRoute, c: RouteCase, params: Record<string, string | number>): Promise<{ body: Record<string, unknown>; types: Record<string, FieldType> }> {
+async function baseOf(
+  f: Fixture,
+  route: AppRoute,
+  c: RouteCase,
+  params: Record<string, string | number>,
+): Promise<{ body: Record<string, unknown>; types: Record<string, FieldType> }> {
   const types: Record<string, FieldType> = {}
   const body: Record<string, unknown> = {}
   if (c.from && route.kind === 'page') {
@@ -930,7 +1277,10 @@ async function baseOf(f: Fixture, route: AppRoute, c: RouteCase, params: Record<
     const page = await agent.get(c.from(f))
     const action = fillPath(route.path, params)
     const forms = formsFor(page.text, action)
-    if (forms.length === 0) throw new Error(`no form posting to ${action} on ${c.from(f)} (status ${page.status}; forms: ${[...page.text.matchAll(/<form\b[^>]*>/g)].map((m) => m[0]).join(' ')})`)
+    if (forms.length === 0)
+      throw new Error(
+        `no form posting to ${action} on ${c.from(f)} (status ${page.status}; forms: ${[...page.text.matchAll(/<form\b[^>]*>/g)].map((m) => m[0]).join(' ')})`,
+      )
     for (const fld of formFields(forms[0]!)) {
       if (fld.name === '_csrf') continue
       if (body[fld.name] === undefined) {
@@ -984,10 +1334,12 @@ describe('bad input: every form and API route refuses malformed input with a tra
         await reset(f)
         problems.push(...mark(found))
       }
-      expect(problems.map((x) => `${x.label}: ${x.problem}`), key).to.deep.equal([])
+      expect(
+        problems.map((x) => `${x.label}: ${x.problem}`),
+        key,
+      ).to.deep.equal([])
     })
   }
-
 })
 
 describe('bad input: GET routes with odd query strings and path parameters answer a 4xx or a sane page, never a 5xx', function () {

@@ -32,7 +32,10 @@ describe('borrower pages', () => {
       await handOver(t.ctx, finance3, l.loan.id)
       return l
     }
-    const a = await out({ externalBorrower: { type: 'public', name: 'กลุ่มแม่บ้านหมู่ 3', organisation: 'กลุ่มแม่บ้าน', phone: '0812345678', idNumber: '3-1001-00123-45-6' }, stock: [{ code: 'CHAIR', quantity: 80 }] })
+    const a = await out({
+      externalBorrower: { type: 'public', name: 'กลุ่มแม่บ้านหมู่ 3', organisation: 'กลุ่มแม่บ้าน', phone: '0812345678', idNumber: '3-1001-00123-45-6' },
+      stock: [{ code: 'CHAIR', quantity: 80 }],
+    })
     externalId = a.loan.external_borrower_id!
     returnedId = a.loan.id
     const b = await out({ borrower: staff.username, assetCodes: ['PROJ-1'] })

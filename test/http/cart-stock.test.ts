@@ -33,7 +33,10 @@ describe('loan cart with counted items and kits (pages)', () => {
   }
 
   async function add(agent: supertest.Agent, body: Record<string, string>) {
-    return agent.post('/cart/add').type('form').send({ _csrf: await csrfOf(agent, '/cart'), ...body })
+    return agent
+      .post('/cart/add')
+      .type('form')
+      .send({ _csrf: await csrfOf(agent, '/cart'), ...body })
   }
 
   /** Another loan approved for the same days, holding `n` chairs. */
@@ -41,7 +44,11 @@ describe('loan cart with counted items and kits (pages)', () => {
     const finance = await makeUser(t.ctx, ['finance'])
     const finance2 = await makeUser(t.ctx, ['finance'])
     const exec = await makeUser(t.ctx, ['executive'])
-    const l = await createLoan(t.ctx, finance, { ...request, stock: [{ code: 'CHAIR', quantity: n }], externalBorrower: { type: 'public', name: 'กลุ่มแม่บ้านหมู่ 5' } })
+    const l = await createLoan(t.ctx, finance, {
+      ...request,
+      stock: [{ code: 'CHAIR', quantity: n }],
+      externalBorrower: { type: 'public', name: 'กลุ่มแม่บ้านหมู่ 5' },
+    })
     await approveLoan(t.ctx, finance2, l.loan.id, {})
     await approveLoan(t.ctx, exec, l.loan.id, {})
     return l
@@ -62,37 +69,70 @@ describe('loan cart with counted items and kits (pages)', () => {
     const text = textOf(cart.text)
     expect(cart.text).to.match(/ตะกร้าขอยืม <span class="badge">3<\/span>/)
     expect(text).to.include('3 รายการ').and.include('AMP-9').and.include('เก้าอี้พลาสติก').and.include('ไมโครโฟนไร้สาย')
-    expect(cart.text).to.match(/id="qty-CHAIR" name="quantity"[^>]*value="40"/).and.match(/id="qty-MIC-POOL" name="quantity"[^>]*value="2"/)
+    expect(cart.text)
+      .to.match(/id="qty-CHAIR" name="quantity"[^>]*value="40"/)
+      .and.match(/id="qty-MIC-POOL" name="quantity"[^>]*value="2"/)
     // For the default dates (from today, 7 days) the other loan holds 80 of the 120 chairs.
     expect(text).to.include('ว่าง 40 จาก 120 ตัว').and.include('ว่าง 6 จาก 6 ตัว')
 
     // Asking 60: the line says it does not fit and names the loan holding them.
-    const changed = await agent.post('/cart/quantity').type('form').send({ _csrf: csrfFrom(cart.text), code: 'CHAIR', quantity: '60' })
+    const changed = await agent
+      .post('/cart/quantity')
+      .type('form')
+      .send({ _csrf: csrfFrom(cart.text), code: 'CHAIR', quantity: '60' })
     expect(changed.status).to.equal(303)
     const short = textOf((await agent.get('/cart')).text)
     expect(short).to.include('เปลี่ยนจำนวน CHAIR เป็น 60 แล้ว').and.include('ว่าง 40 จาก 120 ตัว — ขอ 60 ตัว ไม่พอ').and.include(`ใบยืมเลขที่ ${held.number}`)
-    const refused = await agent.post('/cart').type('form').send({ _csrf: csrfFrom(cart.text), ...request })
+    const refused = await agent
+      .post('/cart')
+      .type('form')
+      .send({ _csrf: csrfFrom(cart.text), ...request })
     expect(refused.status).to.equal(409)
     expect(textOf(refused.text)).to.include(`เก้าอี้พลาสติก (CHAIR) ว่างไม่พอ: ขอ 60 ว่าง 40 — ใบยืมเลขที่ ${held.number} ใช้อยู่ช่วง 16 ม.ค. 2568 ถึง 18 ม.ค. 2568`)
     expect(refused.text).to.include('value="วัดบ้านหนองบัว"')
     expect(textOf((await agent.get('/cart')).text)).to.include('3 รายการ')
 
     // A bad quantity is refused without changing the line.
-    await agent.post('/cart/quantity').type('form').send({ _csrf: csrfFrom(cart.text), code: 'CHAIR', quantity: 'สี่สิบ' })
+    await agent
+      .post('/cart/quantity')
+      .type('form')
+      .send({ _csrf: csrfFrom(cart.text), code: 'CHAIR', quantity: 'สี่สิบ' })
     const bad = await agent.get('/cart')
     expect(textOf(bad.text)).to.include('จำนวนต้องเป็นจำนวนเต็มตั้งแต่ 1 ถึง 100000')
     expect(bad.text).to.match(/id="qty-CHAIR" name="quantity"[^>]*value="60"/)
 
-    await agent.post('/cart/quantity').type('form').send({ _csrf: csrfFrom(cart.text), code: 'CHAIR', quantity: '40' })
-    const sent = await agent.post('/cart').type('form').send({ _csrf: csrfFrom(cart.text), ...request })
+    await agent
+      .post('/cart/quantity')
+      .type('form')
+      .send({ _csrf: csrfFrom(cart.text), code: 'CHAIR', quantity: '40' })
+    const sent = await agent
+      .post('/cart')
+      .type('form')
+      .send({ _csrf: csrfFrom(cart.text), ...request })
     expect(sent.status, textOf(sent.text)).to.equal(303)
     const loan = await t.ctx.db.selectFrom('loan').selectAll().where('borrower_user_id', '=', user.id).executeTakeFirstOrThrow()
-    const lines = await t.ctx.db.selectFrom('loan_stock_line as l').innerJoin('stock_item as s', 's.id', 'l.stock_id').select(['s.code', 'l.quantity']).where('l.loan_id', '=', loan.id).orderBy('s.code').execute()
-    expect(lines).to.deep.equal([{ code: 'CHAIR', quantity: 40 }, { code: 'MIC-POOL', quantity: 2 }])
-    const items = await t.ctx.db.selectFrom('loan_item as i').innerJoin('asset as a', 'a.id', 'i.asset_id').select('a.code').where('i.loan_id', '=', loan.id).execute()
+    const lines = await t.ctx.db
+      .selectFrom('loan_stock_line as l')
+      .innerJoin('stock_item as s', 's.id', 'l.stock_id')
+      .select(['s.code', 'l.quantity'])
+      .where('l.loan_id', '=', loan.id)
+      .orderBy('s.code')
+      .execute()
+    expect(lines).to.deep.equal([
+      { code: 'CHAIR', quantity: 40 },
+      { code: 'MIC-POOL', quantity: 2 },
+    ])
+    const items = await t.ctx.db
+      .selectFrom('loan_item as i')
+      .innerJoin('asset as a', 'a.id', 'i.asset_id')
+      .select('a.code')
+      .where('i.loan_id', '=', loan.id)
+      .execute()
     expect(items.map((i) => i.code)).to.deep.equal(['AMP-9'])
     const after = await agent.get('/cart')
-    expect(after.text).to.include('ยังไม่มีรายการในตะกร้า').and.not.match(/ตะกร้าขอยืม <span class="badge">/)
+    expect(after.text)
+      .to.include('ยังไม่มีรายการในตะกร้า')
+      .and.not.match(/ตะกร้าขอยืม <span class="badge">/)
   })
 
   it('when lines are removed or set to 0, a code names nothing, a pool is not lent or a kit part is in repair, then the cart says so and keeps the rest', async () => {
@@ -139,15 +179,27 @@ describe('loan cart with counted items and kits (pages)', () => {
     const row = await t.ctx.db.selectFrom('session').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow()
     const data = JSON.parse(row.data) as Record<string, unknown>
     data.cart = ['TENT-1']
-    await t.ctx.db.updateTable('session').set({ data: JSON.stringify(data) }).where('sid', '=', row.sid).execute()
+    await t.ctx.db
+      .updateTable('session')
+      .set({ data: JSON.stringify(data) })
+      .where('sid', '=', row.sid)
+      .execute()
 
     const old = await agent.get('/cart').expect(200)
-    expect(old.text).to.include('TENT-1').and.match(/ตะกร้าขอยืม <span class="badge">1<\/span>/)
+    expect(old.text)
+      .to.include('TENT-1')
+      .and.match(/ตะกร้าขอยืม <span class="badge">1<\/span>/)
     expect((await agent.get('/q/TENT-1')).text).to.include('อยู่ในคำขอยืมแล้ว')
     await add(agent, { code: 'CHAIR', quantity: '12' })
     const both = await agent.get('/cart')
-    expect(both.text).to.match(/ตะกร้าขอยืม <span class="badge">2<\/span>/).and.include('TENT-1').and.match(/id="qty-CHAIR" name="quantity"[^>]*value="12"/)
-    const sent = await agent.post('/cart').type('form').send({ _csrf: csrfFrom(both.text), ...request })
+    expect(both.text)
+      .to.match(/ตะกร้าขอยืม <span class="badge">2<\/span>/)
+      .and.include('TENT-1')
+      .and.match(/id="qty-CHAIR" name="quantity"[^>]*value="12"/)
+    const sent = await agent
+      .post('/cart')
+      .type('form')
+      .send({ _csrf: csrfFrom(both.text), ...request })
     expect(sent.status, textOf(sent.text)).to.equal(303)
     const stored = await t.ctx.db.selectFrom('session').select('data').where('sid', '=', row.sid).executeTakeFirstOrThrow()
     expect((JSON.parse(stored.data) as { cart?: unknown }).cart).to.equal(undefined)
@@ -166,10 +218,18 @@ describe('loan cart with counted items and kits (pages)', () => {
       'externalBorrower.name': 'นายสมหมาย ใจบุญ',
       ...request,
     }
-    const bad = await agent.post('/loans/new').type('form').send({ _csrf: csrfFrom(form.text), ...body, assetCodes: 'CHAIR x0\nKIT-SOUND' }).expect(422)
+    const bad = await agent
+      .post('/loans/new')
+      .type('form')
+      .send({ _csrf: csrfFrom(form.text), ...body, assetCodes: 'CHAIR x0\nKIT-SOUND' })
+      .expect(422)
     expect(textOf(bad.text)).to.include('บรรทัด «CHAIR x0»: จำนวนต้องเป็นจำนวนเต็มตั้งแต่ 1 ถึง 100000')
     expect(await t.ctx.db.selectFrom('loan').select('id').execute()).to.have.length(0)
-    const unknown = await agent.post('/loans/new').type('form').send({ _csrf: csrfFrom(form.text), ...body, assetCodes: 'NOPE x3' }).expect(422)
+    const unknown = await agent
+      .post('/loans/new')
+      .type('form')
+      .send({ _csrf: csrfFrom(form.text), ...body, assetCodes: 'NOPE x3' })
+      .expect(422)
     expect(textOf(unknown.text)).to.include('NOPE')
 
     const ok = await agent
@@ -178,8 +238,17 @@ describe('loan cart with counted items and kits (pages)', () => {
       .send({ _csrf: csrfFrom(form.text), ...body, assetCodes: 'CHAIR x15\nCHAIR 5\nhttps://yk.example.go.th/q/KIT-SOUND\nMIC-POOL ×1' })
     expect(ok.status, textOf(ok.text)).to.equal(303)
     const id = Number((ok.headers.location as string).split('/')[2])
-    const lines = await t.ctx.db.selectFrom('loan_stock_line as l').innerJoin('stock_item as s', 's.id', 'l.stock_id').select(['s.code', 'l.quantity']).where('l.loan_id', '=', id).orderBy('s.code').execute()
-    expect(lines).to.deep.equal([{ code: 'CHAIR', quantity: 20 }, { code: 'MIC-POOL', quantity: 3 }])
+    const lines = await t.ctx.db
+      .selectFrom('loan_stock_line as l')
+      .innerJoin('stock_item as s', 's.id', 'l.stock_id')
+      .select(['s.code', 'l.quantity'])
+      .where('l.loan_id', '=', id)
+      .orderBy('s.code')
+      .execute()
+    expect(lines).to.deep.equal([
+      { code: 'CHAIR', quantity: 20 },
+      { code: 'MIC-POOL', quantity: 3 },
+    ])
     // What the loan took leaves the cart.
     expect((await agent.get('/cart')).text).to.include('ยังไม่มีรายการในตะกร้า')
   })

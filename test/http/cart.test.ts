@@ -11,7 +11,14 @@ function calendarDays(html: string): Map<string, { cls: string; title: string; t
   const out = new Map<string, { cls: string; title: string; text: string }>()
   for (const m of html.matchAll(/<td class="([^"]*)" data-date="(\d{4}-\d{2}-\d{2})"([^>]*)>([\s\S]*?)<\/td>/g)) {
     const title = /title="([^"]*)"/.exec(m[3]!)?.[1] ?? ''
-    out.set(m[2]!, { cls: m[1]!, title, text: m[4]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim() })
+    out.set(m[2]!, {
+      cls: m[1]!,
+      title,
+      text: m[4]!
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    })
   }
   return out
 }
@@ -34,7 +41,10 @@ describe('loan cart (pages)', () => {
 
   async function add(agent: supertest.Agent, code: string, from = `/q/${encodeURIComponent(code)}`) {
     const page = await agent.get(from).expect(200)
-    return agent.post('/cart/add').type('form').send({ _csrf: csrfFrom(page.text), code })
+    return agent
+      .post('/cart/add')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), code })
   }
 
   it('when staff scan two labels, add both and request them off the premises, then one pending loan holds both and they land on its page', async () => {
@@ -59,14 +69,29 @@ describe('loan cart (pages)', () => {
     await add(agent, amp.code)
     expect((await agent.get(`/q/${amp.code}`)).text).to.include('อยู่ในคำขอยืมแล้ว')
 
-    const res = await agent.post('/cart').type('form').send({ _csrf: csrfFrom(cart.text), ...request() }).expect(303)
+    const res = await agent
+      .post('/cart')
+      .type('form')
+      .send({ _csrf: csrfFrom(cart.text), ...request() })
+      .expect(303)
     const loan = await t.ctx.db.selectFrom('loan').selectAll().executeTakeFirstOrThrow()
     expect(res.headers.location).to.equal(`/loans/${loan.id}`)
-    expect(loan).to.include({ status: 'pending', kind: 'off_premises', borrower_user_id: user.id, requested_by: user.id, start_on: '2025-01-15', due_on: '2025-01-17', seq: 1, fiscal_year: 2568 })
+    expect(loan).to.include({
+      status: 'pending',
+      kind: 'off_premises',
+      borrower_user_id: user.id,
+      requested_by: user.id,
+      start_on: '2025-01-15',
+      due_on: '2025-01-17',
+      seq: 1,
+      fiscal_year: 2568,
+    })
     const items = await t.ctx.db.selectFrom('loan_item').select('asset_id').where('loan_id', '=', loan.id).orderBy('asset_id').execute()
     expect(items.map((i) => i.asset_id)).to.deep.equal([amp.id, spk.id])
     const after = await agent.get('/cart').expect(200)
-    expect(after.text).to.include('ยังไม่มีรายการในตะกร้า').and.not.match(/ตะกร้าขอยืม <span class="badge">/)
+    expect(after.text)
+      .to.include('ยังไม่มีรายการในตะกร้า')
+      .and.not.match(/ตะกร้าขอยืม <span class="badge">/)
   })
 
   it('when the request form is wrong, then it answers 422 in Thai with the values kept, writes nothing and keeps the cart', async () => {
@@ -82,9 +107,17 @@ describe('loan cart (pages)', () => {
     expect(res.text).to.include('กรุณาระบุวัตถุประสงค์ของการยืม').and.include('กรุณาเลือกประเภทการยืม').and.include('ดูเหมือนเป็นปี พ.ศ.')
     expect(res.text).to.include('value="ห้องประชุมสภา"').and.include('value="2568-01-20"').and.include('aria-invalid="true"')
 
-    const past = await agent.post('/cart').type('form').send({ _csrf: csrf, ...request({ startDate: '2025-01-10' }) }).expect(422)
+    const past = await agent
+      .post('/cart')
+      .type('form')
+      .send({ _csrf: csrf, ...request({ startDate: '2025-01-10' }) })
+      .expect(422)
     expect(past.text).to.include('วันเริ่มยืมต้องเป็นวันนี้หรือหลังจากนี้').and.include('ใช้ในงานประเพณีลอยกระทงหมู่ 4')
-    const long = await agent.post('/cart').type('form').send({ _csrf: csrf, ...request({ dueDate: '2025-03-01' }) }).expect(422)
+    const long = await agent
+      .post('/cart')
+      .type('form')
+      .send({ _csrf: csrf, ...request({ dueDate: '2025-03-01' }) })
+      .expect(422)
     expect(long.text).to.include('ระยะเวลายืมเกินกำหนด (ไม่เกิน 30 วัน)')
 
     expect(await t.ctx.db.selectFrom('loan').selectAll().execute()).to.have.length(0)
@@ -94,7 +127,11 @@ describe('loan cart (pages)', () => {
   it('when the cart is empty, then sending is refused with a message and nothing is written', async () => {
     const { agent } = await signedInAs(t, ['staff'])
     const csrf = await csrfOf(agent, '/cart')
-    const res = await agent.post('/cart').type('form').send({ _csrf: csrf, ...request() }).expect(422)
+    const res = await agent
+      .post('/cart')
+      .type('form')
+      .send({ _csrf: csrf, ...request() })
+      .expect(422)
     expect(res.text).to.include('กรุณาเลือกพัสดุอย่างน้อยหนึ่งรายการ')
     expect(await t.ctx.db.selectFrom('loan').selectAll().execute()).to.have.length(0)
   })
@@ -103,7 +140,14 @@ describe('loan cart (pages)', () => {
     const tent = await makeAsset(t.ctx, { code: 'TENT-1', name: 'เต็นท์' })
     const other = await makeUser(t.ctx, ['staff'])
     const finance = await makeUser(t.ctx, ['finance'])
-    const held = await createLoan(t.ctx, other, { assetCodes: ['TENT-1'], purpose: 'งานประชุม', place: 'ห้องประชุม', kind: 'in_premises', startDate: '2025-01-15', dueDate: '2025-01-17' })
+    const held = await createLoan(t.ctx, other, {
+      assetCodes: ['TENT-1'],
+      purpose: 'งานประชุม',
+      place: 'ห้องประชุม',
+      kind: 'in_premises',
+      startDate: '2025-01-15',
+      dueDate: '2025-01-17',
+    })
     await approveLoan(t.ctx, finance, held.loan.id, {})
     const { agent } = await signedInAs(t, ['staff'])
     await add(agent, tent.code)
@@ -111,14 +155,24 @@ describe('loan cart (pages)', () => {
     expect(cart.text).to.include('ไม่ว่าง: ใบยืมเลขที่ 1/2568')
 
     // "Check availability" for later dates shows it free and sends nothing.
-    const check = await agent.post('/cart').type('form').send({ _csrf: csrfFrom(cart.text), ...request({ startDate: '2025-01-18', dueDate: '2025-01-19' }), intent: 'check' }).expect(200)
+    const check = await agent
+      .post('/cart')
+      .type('form')
+      .send({ _csrf: csrfFrom(cart.text), ...request({ startDate: '2025-01-18', dueDate: '2025-01-19' }), intent: 'check' })
+      .expect(200)
     expect(check.text).to.include('avail-free').and.include('value="2025-01-18"')
 
-    const res = await agent.post('/cart').type('form').send({ _csrf: csrfFrom(cart.text), ...request({ startDate: '2025-01-16', dueDate: '2025-01-18' }) }).expect(409)
+    const res = await agent
+      .post('/cart')
+      .type('form')
+      .send({ _csrf: csrfFrom(cart.text), ...request({ startDate: '2025-01-16', dueDate: '2025-01-18' }) })
+      .expect(409)
     expect(res.text).to.include('ครุภัณฑ์ TENT-1 ถูกจองหรือยืมอยู่แล้วตามใบยืมเลขที่ 1/2568 ช่วง 15 ม.ค. 2568 ถึง 17 ม.ค. 2568')
     expect(res.text).to.include('value="2025-01-16"').and.include('ใช้ในงานประเพณีลอยกระทงหมู่ 4')
     expect(await t.ctx.db.selectFrom('loan').selectAll().execute()).to.have.length(1)
-    expect((await agent.get('/cart')).text).to.include('TENT-1').and.match(/ตะกร้าขอยืม <span class="badge">1<\/span>/)
+    expect((await agent.get('/cart')).text)
+      .to.include('TENT-1')
+      .and.match(/ตะกร้าขอยืม <span class="badge">1<\/span>/)
   })
 
   it('when staff search the cart page, then loanable assets are listed with add buttons and the rest are not offered', async () => {
@@ -160,7 +214,11 @@ describe('loan cart (pages)', () => {
     const { agent } = await signedInAs(t, ['staff'])
     const list = await agent.get('/assets?q=TBL').expect(200)
     expect(list.text).to.include('aria-label="เพิ่ม TBL-1 ในคำขอยืม"').and.include('name="back" value="/assets?q=TBL"')
-    const res = await agent.post('/cart/add').type('form').send({ _csrf: csrfFrom(list.text), code: 'TBL-1', back: '/assets?q=TBL' }).expect(303)
+    const res = await agent
+      .post('/cart/add')
+      .type('form')
+      .send({ _csrf: csrfFrom(list.text), code: 'TBL-1', back: '/assets?q=TBL' })
+      .expect(303)
     expect(res.headers.location).to.equal('/assets?q=TBL')
     expect((await agent.get('/assets?q=TBL')).text).to.include('อยู่ในคำขอยืมแล้ว')
   })
@@ -169,7 +227,14 @@ describe('loan cart (pages)', () => {
     const a = await makeAsset(t.ctx, { code: 'PRJ-1', name: 'เครื่องฉาย' })
     const staff = await makeUser(t.ctx, ['staff'])
     const finance = await makeUser(t.ctx, ['finance'])
-    const loan = await createLoan(t.ctx, staff, { assetCodes: ['PRJ-1'], purpose: 'อบรมอาสาสมัคร', place: 'ห้องประชุม', kind: 'in_premises', startDate: '2025-01-30', dueDate: '2025-02-02' })
+    const loan = await createLoan(t.ctx, staff, {
+      assetCodes: ['PRJ-1'],
+      purpose: 'อบรมอาสาสมัคร',
+      place: 'ห้องประชุม',
+      kind: 'in_premises',
+      startDate: '2025-01-30',
+      dueDate: '2025-02-02',
+    })
     await approveLoan(t.ctx, finance, loan.loan.id, {})
     const { agent } = await signedInAs(t, ['staff'])
     const page = await agent.get(`/assets/${a.id}`).expect(200)
@@ -201,7 +266,14 @@ describe('loan cart (pages)', () => {
     const borrower = await makeUser(t.ctx, ['staff'], { name: 'นางสาวมาลี ใจดี' })
     const approver = await makeUser(t.ctx, ['finance'])
     const handler = await makeUser(t.ctx, ['finance'])
-    const loan = await createLoan(t.ctx, borrower, { assetCodes: ['AMP-9'], purpose: 'ประชุมประจำเดือน', place: 'ห้องประชุม', kind: 'in_premises', startDate: '2025-01-15', dueDate: '2025-01-17' })
+    const loan = await createLoan(t.ctx, borrower, {
+      assetCodes: ['AMP-9'],
+      purpose: 'ประชุมประจำเดือน',
+      place: 'ห้องประชุม',
+      kind: 'in_premises',
+      startDate: '2025-01-15',
+      dueDate: '2025-01-17',
+    })
     await approveLoan(t.ctx, approver, loan.loan.id, {})
     await handOver(t.ctx, handler, loan.loan.id)
 

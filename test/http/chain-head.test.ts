@@ -18,7 +18,12 @@ const SYSTEM = { id: null, label: 'test' }
 
 /** Every chain-head line of a page, tags dropped and white space collapsed. */
 function headLines(html: string): string[] {
-  return [...html.matchAll(/<p class="chain-head">([\s\S]*?)<\/p>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim())
+  return [...html.matchAll(/<p class="chain-head">([\s\S]*?)<\/p>/g)].map((m) =>
+    m[1]!
+      .replace(/<[^>]+>/g, '')
+      .replace(/\s+/g, ' ')
+      .trim(),
+  )
 }
 
 /** The one chain-head line of a page (there must be exactly one). */
@@ -73,7 +78,8 @@ describe('http: the audit chain head on official documents and the public report
   ]
 
   /** The line as a document prints it: the entry number in Thai digits (the setting), the hash in Latin hex. */
-  const printedLine = (head: { seq: number; short: string }) => `หลักฐานบันทึกการตรวจสอบ ณ วันพิมพ์: รายการที่ ${toThaiDigits(formatNumber(head.seq))} · แฮช ${head.short}`
+  const printedLine = (head: { seq: number; short: string }) =>
+    `หลักฐานบันทึกการตรวจสอบ ณ วันพิมพ์: รายการที่ ${toThaiDigits(formatNumber(head.seq))} · แฮช ${head.short}`
 
   it('when each official document is printed, then its paper ends with one line giving the current head (Thai digits for the entry, Latin hex for the hash); after another change the next print shows the new head', async () => {
     for (const d of documents()) {
@@ -118,7 +124,9 @@ describe('http: the audit chain head on official documents and the public report
     await change()
     const after = await chainHead(t.ctx.db)
     const next = await supertest(t.app).get('/transparency/2568/h1').expect(200)
-    expect(headLine(next.text, 'public report')).to.include(`รายการที่ ${formatNumber(after.seq)} `).and.include(after.short)
+    expect(headLine(next.text, 'public report'))
+      .to.include(`รายการที่ ${formatNumber(after.seq)} `)
+      .and.include(after.short)
   })
 
   it('when a visitor chose English, then the public line is in English with the same head', async () => {

@@ -28,11 +28,21 @@ describe('the counter (pages)', () => {
     'externalBorrower.villageNo': '3',
     'externalBorrower.address': '12 ถนนหนองบัว',
   }
-  const details = (over: Record<string, string> = {}) => ({ purpose: 'งานบวช', place: 'วัดบ้านหนองบัว', kind: 'off_premises', startDate: '2025-01-16', dueDate: '2025-01-18', ...over })
+  const details = (over: Record<string, string> = {}) => ({
+    purpose: 'งานบวช',
+    place: 'วัดบ้านหนองบัว',
+    kind: 'off_premises',
+    startDate: '2025-01-16',
+    dueDate: '2025-01-18',
+    ...over,
+  })
 
   async function lend(agent: Agent, body: Record<string, string>) {
     const page = await agent.get('/counter?new=1').expect(200)
-    return agent.post('/counter').type('form').send({ _csrf: csrfFrom(page.text), ...body })
+    return agent
+      .post('/counter')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), ...body })
   }
 
   it('when finance adds a new borrower and lends 80 chairs and a sound kit, then the loan has the kit’s parts and the count, and the loan page leads to the slip', async () => {
@@ -45,7 +55,10 @@ describe('the counter (pages)', () => {
     expect(form.text).to.include('value="0891112222"').and.include('ข้อมูลส่วนบุคคลใช้เพื่อการยืม-คืน')
     expect(form.text).to.include('<option value="งานศพ">').and.include('<option value="งานบวช">').and.include('<option value="งานประจำปีหมู่บ้าน">')
     // defaults: outside the premises, today to the day after tomorrow
-    expect(form.text).to.match(/value="off_premises" checked/).and.include('value="2025-01-15"').and.include('value="2025-01-17"')
+    expect(form.text)
+      .to.match(/value="off_premises" checked/)
+      .and.include('value="2025-01-15"')
+      .and.include('value="2025-01-17"')
     expect(form.text).to.include('data-add-code="KIT-SOUND"').and.include('data-add-code="CHAIR" data-counted="1"')
 
     const res = await agent
@@ -55,11 +68,30 @@ describe('the counter (pages)', () => {
       .expect(303)
     const loan = await t.ctx.db.selectFrom('loan').selectAll().executeTakeFirstOrThrow()
     expect(res.headers.location).to.equal(`/loans/${loan.id}`)
-    expect(loan).to.include({ status: 'pending', kind: 'off_premises', borrower_type: 'public', requested_by: finance.id, start_on: '2025-01-16', due_on: '2025-01-18' })
+    expect(loan).to.include({
+      status: 'pending',
+      kind: 'off_premises',
+      borrower_type: 'public',
+      requested_by: finance.id,
+      start_on: '2025-01-16',
+      due_on: '2025-01-18',
+    })
     const ext = await t.ctx.db.selectFrom('external_borrower').selectAll().execute()
     expect(ext).to.have.length(1)
-    expect(ext[0]).to.include({ id: loan.external_borrower_id, name: 'พระครูสุนทร', organisation: 'วัดบ้านหนองบัว', phone: '089-111-2222', village_no: '3', address: '12 ถนนหนองบัว' })
-    const lines = await t.ctx.db.selectFrom('loan_stock_line as l').innerJoin('stock_item as s', 's.id', 'l.stock_id').select(['s.code', 'l.quantity']).orderBy('s.code').execute()
+    expect(ext[0]).to.include({
+      id: loan.external_borrower_id,
+      name: 'พระครูสุนทร',
+      organisation: 'วัดบ้านหนองบัว',
+      phone: '089-111-2222',
+      village_no: '3',
+      address: '12 ถนนหนองบัว',
+    })
+    const lines = await t.ctx.db
+      .selectFrom('loan_stock_line as l')
+      .innerJoin('stock_item as s', 's.id', 'l.stock_id')
+      .select(['s.code', 'l.quantity'])
+      .orderBy('s.code')
+      .execute()
     expect(lines).to.deep.equal([
       { code: 'CHAIR', quantity: 80 },
       { code: 'MIC-POOL', quantity: 2 },
@@ -92,7 +124,11 @@ describe('the counter (pages)', () => {
       .send({ _csrf: csrfFrom(picked.text), borrowerId: String(first.id), items: 'CHAIR ๒๐ ตัว', ...details({ purpose: 'งานศพ' }) })
       .expect(303)
     expect(count(t, 'SELECT COUNT(*) AS n FROM external_borrower')).to.equal(1)
-    const second = await t.ctx.db.selectFrom('loan').selectAll().where('id', '=', Number(/\d+$/.exec(res.headers.location as string)![0])).executeTakeFirstOrThrow()
+    const second = await t.ctx.db
+      .selectFrom('loan')
+      .selectAll()
+      .where('id', '=', Number(/\d+$/.exec(res.headers.location as string)![0]))
+      .executeTakeFirstOrThrow()
     expect(second).to.include({ external_borrower_id: first.id, borrower_type: 'public', purpose: 'งานศพ' })
     expect(count(t, 'SELECT quantity AS n FROM loan_stock_line WHERE loan_id = ?', second.id)).to.equal(20)
   })
@@ -114,7 +150,9 @@ describe('the counter (pages)', () => {
       .expect(200)
     expect(use.text).to.include(`name="borrowerId" value="${first.id}"`).and.include('value="ศาลาหมู่ 3"').and.include('CHAIR 5</textarea>')
 
-    await lend(agent, { ...temple, 'externalBorrower.name': 'นายสมศักดิ์ (บุตร)', confirmNew: '1', items: 'CHAIR 5', ...details() }).then((r) => expect(r.status).to.equal(303))
+    await lend(agent, { ...temple, 'externalBorrower.name': 'นายสมศักดิ์ (บุตร)', confirmNew: '1', items: 'CHAIR 5', ...details() }).then((r) =>
+      expect(r.status).to.equal(303),
+    )
     expect(count(t, 'SELECT COUNT(*) AS n FROM external_borrower')).to.equal(2)
   })
 
@@ -122,8 +160,14 @@ describe('the counter (pages)', () => {
     const { agent } = await signedInAs(t, ['finance'])
     const res = await lend(agent, { ...temple, 'externalBorrower.name': '', items: 'CHAIR x80\r\nNOPE-1', ...details({ purpose: '' }) })
     expect(res.status).to.equal(422)
-    expect(res.text).to.include('ไม่พบครุภัณฑ์หรือพัสดุรหัส NOPE-1').and.match(/CHAIR x80\r?\nNOPE-1<\/textarea>/)
-    expect(res.text).to.include('id="externalBorrower.name-error"').and.include('id="purpose-error"').and.include('value="วัดบ้านหนองบัว"').and.include('value="089-111-2222"')
+    expect(res.text)
+      .to.include('ไม่พบครุภัณฑ์หรือพัสดุรหัส NOPE-1')
+      .and.match(/CHAIR x80\r?\nNOPE-1<\/textarea>/)
+    expect(res.text)
+      .to.include('id="externalBorrower.name-error"')
+      .and.include('id="purpose-error"')
+      .and.include('value="วัดบ้านหนองบัว"')
+      .and.include('value="089-111-2222"')
     const bad = await lend(agent, { ...temple, items: 'CHAIR x', ...details() })
     expect(bad.status).to.equal(422)
     expect(bad.text).to.include('อ่านบรรทัดนี้ไม่ได้: CHAIR x')
@@ -168,13 +212,22 @@ describe('the counter (pages)', () => {
     expect(found.text).to.include('ค้างคืนเกินกำหนด 1 ใบยืม')
     const picked = await agent.get(`/counter?borrower=${old.loan.external_borrower_id}`).expect(200)
     expect(picked.text).to.include('class="bw bw-danger"').and.include('พระครูสุนทร มีพัสดุค้างคืนเกินกำหนด 1 ใบยืม')
-    expect(picked.text).to.include(`href="/loans/${old.loan.id}"`).and.include('ใบยืมเลขที่ 1/2568').and.include('เกินมา 4 วัน').and.include('พัสดุนับจำนวนยังไม่คืน 30 หน่วย')
+    expect(picked.text)
+      .to.include(`href="/loans/${old.loan.id}"`)
+      .and.include('ใบยืมเลขที่ 1/2568')
+      .and.include('เกินมา 4 วัน')
+      .and.include('พัสดุนับจำนวนยังไม่คืน 30 หน่วย')
     expect(picked.text).to.include('การให้ยืมหรือไม่เป็นดุลยพินิจของกองคลัง')
 
     const res = await agent
       .post('/counter')
       .type('form')
-      .send({ _csrf: csrfFrom(picked.text), borrowerId: String(old.loan.external_borrower_id), items: 'CHAIR 10', ...details({ startDate: '2025-01-21', dueDate: '2025-01-22' }) })
+      .send({
+        _csrf: csrfFrom(picked.text),
+        borrowerId: String(old.loan.external_borrower_id),
+        items: 'CHAIR 10',
+        ...details({ startDate: '2025-01-21', dueDate: '2025-01-22' }),
+      })
       .expect(303)
     const newId = Number(/\d+$/.exec(res.headers.location as string)![0])
 
@@ -197,7 +250,15 @@ describe('the counter (pages)', () => {
     const finance2 = await makeUser(t.ctx, ['finance'])
     const finance3 = await makeUser(t.ctx, ['finance'])
     const staff = await makeUser(t.ctx, ['staff'], { name: 'นางสาวมาลี ยืมบ่อย' })
-    const old = await createLoan(t.ctx, finance, { borrower: staff.username, assetCodes: ['AMP-9'], purpose: 'ใช้ในการประชุม', place: 'ห้องประชุม', kind: 'in_premises', startDate: '2025-01-15', dueDate: '2025-01-15' })
+    const old = await createLoan(t.ctx, finance, {
+      borrower: staff.username,
+      assetCodes: ['AMP-9'],
+      purpose: 'ใช้ในการประชุม',
+      place: 'ห้องประชุม',
+      kind: 'in_premises',
+      startDate: '2025-01-15',
+      dueDate: '2025-01-15',
+    })
     await approveLoan(t.ctx, finance2, old.loan.id, {})
     await handOver(t.ctx, finance3, old.loan.id)
     t.ctx.clock.set('2025-01-18T03:00:00.000Z')
@@ -205,7 +266,16 @@ describe('the counter (pages)', () => {
 
     const form = await agent.get('/loans/new').expect(200)
     expect(form.text).to.include('id="borrower-standing"').and.include('src="/js/borrower-standing.js"')
-    const res = await agent.post('/loans/new').type('form').send({ _csrf: csrfFrom(form.text), borrowerKind: 'user', borrower: staff.username, assetCodes: '', ...details({ startDate: '2025-01-19', dueDate: '2025-01-20' }) })
+    const res = await agent
+      .post('/loans/new')
+      .type('form')
+      .send({
+        _csrf: csrfFrom(form.text),
+        borrowerKind: 'user',
+        borrower: staff.username,
+        assetCodes: '',
+        ...details({ startDate: '2025-01-19', dueDate: '2025-01-20' }),
+      })
     expect(res.status).to.equal(422)
     expect(res.text).to.include('นางสาวมาลี ยืมบ่อย มีพัสดุค้างคืนเกินกำหนด 1 ใบยืม').and.include(`href="/borrowers/users/${staff.id}"`)
     const fragment = await agent.get(`/borrowers/standing?username=${staff.username}`).expect(200)

@@ -83,7 +83,7 @@ describe('dashboards per role and the navigation badge', () => {
 
     // Staff: all six are theirs; one to collect, one overdue (red), one due soon (highlighted).
     const staffHome = await w.staff.agent.get('/').expect(200)
-    expect(stats(staffHome.text)).to.deep.include({ 'ใบยืมของฉันที่ยังไม่ปิด': 6, 'อนุมัติแล้ว รอรับของ': 1, 'ของฉันที่เกินกำหนดคืน': 1, 'ของฉันที่ครบกำหนดใน ๓ วัน': 1 })
+    expect(stats(staffHome.text)).to.deep.include({ ใบยืมของฉันที่ยังไม่ปิด: 6, 'อนุมัติแล้ว รอรับของ': 1, ของฉันที่เกินกำหนดคืน: 1, 'ของฉันที่ครบกำหนดใน ๓ วัน': 1 })
     const my = section(staffHome.text, 'my-loans')
     expect(my).to.include('การยืมของฉัน')
     for (const l of [w.l1, w.l2, w.l3, w.l4, w.l5, w.l6]) expect(my).to.include(`href="/loans/${l.loan.id}"`)
@@ -95,7 +95,15 @@ describe('dashboards per role and the navigation badge', () => {
 
     // Finance 1 approved L4, so it may not hand it over: not counted for them.
     const f1 = await w.finance1.agent.get('/').expect(200)
-    expect(stats(f1.text)).to.deep.include({ 'รอตรวจสอบ': 1, 'รออนุมัติ (ในสถานที่)': 1, 'รอส่งมอบวันนี้': 0, 'ขอขยายเวลา': 1, 'เกินกำหนดคืน': 1, 'เลยกำหนดติดตาม': 1, 'ครบกำหนดใน ๓ วัน': 1 })
+    expect(stats(f1.text)).to.deep.include({
+      รอตรวจสอบ: 1,
+      'รออนุมัติ (ในสถานที่)': 1,
+      รอส่งมอบวันนี้: 0,
+      ขอขยายเวลา: 1,
+      เกินกำหนดคืน: 1,
+      เลยกำหนดติดตาม: 1,
+      'ครบกำหนดใน ๓ วัน': 1,
+    })
     expect(navBadge(f1.text)).to.equal(4) // check L1, approve L2, follow up L6, extension of L5
     expect(navBadge(f1.text, '/loans/queue')).to.equal(null)
     const awaiting = section(f1.text, 'awaiting')
@@ -106,12 +114,12 @@ describe('dashboards per role and the navigation badge', () => {
 
     // Finance 2 may hand L4 over.
     const f2 = await w.finance2.agent.get('/').expect(200)
-    expect(stats(f2.text)).to.deep.include({ 'รอส่งมอบวันนี้': 1 })
+    expect(stats(f2.text)).to.deep.include({ รอส่งมอบวันนี้: 1 })
     expect(navBadge(f2.text)).to.equal(5)
 
     // The executive: L3 waits for them; the extension of an in-premises loan is finance's.
     const e = await w.exec.agent.get('/').expect(200)
-    expect(stats(e.text)).to.deep.include({ 'รอผู้บริหารอนุมัติ': 1, 'ขอขยายเวลา': 0, 'เกินกำหนดคืน': 1, 'เลยกำหนดติดตาม': 1 })
+    expect(stats(e.text)).to.deep.include({ รอผู้บริหารอนุมัติ: 1, ขอขยายเวลา: 0, เกินกำหนดคืน: 1, เลยกำหนดติดตาม: 1 })
     expect(section(e.text, 'awaiting')).to.include(`href="/loans/${w.l3.loan.id}"`).and.not.include(`href="/loans/${w.l1.loan.id}"`)
     expect(navBadge(e.text)).to.equal(1)
     expect(e.text).to.include('href="/loans/queue"')
@@ -136,14 +144,22 @@ describe('dashboards per role and the navigation badge', () => {
       .expect(303)
     // Finance 1 follows L6 up and checks L1.
     const page = await w.finance1.agent.get(`/loans/${w.l6.loan.id}`)
-    await w.finance1.agent.post(`/loans/${w.l6.loan.id}/follow-ups`).type('form').send({ _csrf: csrfFrom(page.text), method: 'phone', note: 'โทรแจ้งผู้ยืม' }).expect(303)
-    await w.finance1.agent.post(`/loans/${w.l1.loan.id}/approve`).type('form').send({ _csrf: csrfFrom(page.text) }).expect(303)
+    await w.finance1.agent
+      .post(`/loans/${w.l6.loan.id}/follow-ups`)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), method: 'phone', note: 'โทรแจ้งผู้ยืม' })
+      .expect(303)
+    await w.finance1.agent
+      .post(`/loans/${w.l1.loan.id}/approve`)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text) })
+      .expect(303)
 
     const f2 = await w.finance2.agent.get('/').expect(200)
-    expect(stats(f2.text)).to.deep.include({ 'รอตรวจสอบ': 0, 'รอส่งมอบวันนี้': 0, 'เลยกำหนดติดตาม': 0, 'เกินกำหนดคืน': 1 })
+    expect(stats(f2.text)).to.deep.include({ รอตรวจสอบ: 0, รอส่งมอบวันนี้: 0, เลยกำหนดติดตาม: 0, เกินกำหนดคืน: 1 })
     expect(navBadge(f2.text)).to.equal(2) // approve L2, extension of L5
     const e = await w.exec.agent.get('/').expect(200)
-    expect(stats(e.text)).to.deep.include({ 'รอผู้บริหารอนุมัติ': 2 })
+    expect(stats(e.text)).to.deep.include({ รอผู้บริหารอนุมัติ: 2 })
     expect(navBadge(e.text)).to.equal(2)
     const s = await w.staff.agent.get('/').expect(200)
     expect(navBadge(s.text)).to.equal(1) // only L6 to bring back
@@ -153,7 +169,17 @@ describe('dashboards per role and the navigation badge', () => {
   it('when the queue page is opened, then finance sees each list with its count and the executive only theirs', async () => {
     const w = await world()
     const q = await w.finance1.agent.get('/loans/queue').expect(200)
-    for (const [key, n] of [['toCheck', 1], ['toApprove', 1], ['awaitingExecutive', 1], ['toHandOver', 1], ['toReceive', 2], ['overdue', 1], ['pastDeadline', 1], ['dueSoon', 1], ['extensions', 1]] as const) {
+    for (const [key, n] of [
+      ['toCheck', 1],
+      ['toApprove', 1],
+      ['awaitingExecutive', 1],
+      ['toHandOver', 1],
+      ['toReceive', 2],
+      ['overdue', 1],
+      ['pastDeadline', 1],
+      ['dueSoon', 1],
+      ['extensions', 1],
+    ] as const) {
       expect(q.text, key).to.match(new RegExp(`id="q-${key}">\\s*<h2>[^<]*<span class="count[^"]*">${n}</span>`))
     }
     const e = await w.exec.agent.get('/loans/queue').expect(200)

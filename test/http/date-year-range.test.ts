@@ -32,7 +32,11 @@ describe('dates outside 1900–2300 (every input → 422, never 500)', function 
 
   for (const path of ['/reports', '/register']) {
     it(`when ${path} is asked for a range in year 0999, 1000 or 1899, then 422 with the Thai message, never 500`, async () => {
-      for (const q of ['period=range&from=0999-01-01&to=0999-12-31', 'period=range&from=1000-01-01&to=1000-12-31', 'period=range&from=1899-12-31&to=2024-01-01']) {
+      for (const q of [
+        'period=range&from=0999-01-01&to=0999-12-31',
+        'period=range&from=1000-01-01&to=1000-12-31',
+        'period=range&from=1899-12-31&to=2024-01-01',
+      ]) {
         const res = await finance.get(`${path}?${q}`)
         expect(res.status, `${path}?${q}`).to.equal(422)
         expect(res.text, `${path}?${q}`).to.include(OUT_OF_RANGE_TH)
@@ -60,7 +64,14 @@ describe('dates outside 1900–2300 (every input → 422, never 500)', function 
   })
 
   it('when a loan is asked through the API with dates before 1900, then 422 naming the date fields, and no loan is made', async () => {
-    const res = await api('post', '/api/v1/loans').send({ assetCodes: ['NB-001'], purpose: 'ประชุม', place: 'ห้องประชุม', kind: 'in_premises', startDate: '0999-10-10', dueDate: '0999-10-11' })
+    const res = await api('post', '/api/v1/loans').send({
+      assetCodes: ['NB-001'],
+      purpose: 'ประชุม',
+      place: 'ห้องประชุม',
+      kind: 'in_premises',
+      startDate: '0999-10-10',
+      dueDate: '0999-10-11',
+    })
     expect(res.status).to.equal(422)
     expect(res.body.error.code).to.equal('validation_failed')
     expect(JSON.stringify(res.body.error.details)).to.include(OUT_OF_RANGE_TH)
@@ -75,7 +86,14 @@ describe('dates outside 1900–2300 (every input → 422, never 500)', function 
   })
 
   it('when finance enters a loan on the page with dates before 1900, then 422 with the Thai message and no loan', async () => {
-    const res = await postForm(finance, '/loans/new', '/loans/new', { purpose: 'ประชุม', place: 'ห้องประชุม', kind: 'in_premises', startDate: '0999-10-10', dueDate: '0999-10-11', assetCodes: 'NB-001' })
+    const res = await postForm(finance, '/loans/new', '/loans/new', {
+      purpose: 'ประชุม',
+      place: 'ห้องประชุม',
+      kind: 'in_premises',
+      startDate: '0999-10-10',
+      dueDate: '0999-10-11',
+      assetCodes: 'NB-001',
+    })
     expect(res.status).to.equal(422)
     expect(res.text).to.include(OUT_OF_RANGE_TH)
     expect(await t.ctx.db.selectFrom('loan').select('id').execute()).to.have.length(0)

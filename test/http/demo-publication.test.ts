@@ -31,7 +31,10 @@ describe('demo agency: last fiscal year is published through the pages', functio
 
   const step = async (agent: supertest.Agent, period: string, action: string, body: Record<string, string>) => {
     const page = await agent.get(`/reports?fy=2569&period=${period}`).expect(200)
-    const res = await agent.post(`/reports/publications/2569/${period}/${action}`).type('form').send({ _csrf: csrfFrom(page.text), ...body })
+    const res = await agent
+      .post(`/reports/publications/2569/${period}/${action}`)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), ...body })
     expect(res.status, `${action}: ${res.text.slice(0, 200)}`).to.equal(303)
     const after = await agent.get(String(res.headers.location)).expect(200)
     expect(after.text, action).to.not.match(/class="flash[^"]*error/)
@@ -42,7 +45,11 @@ describe('demo agency: last fiscal year is published through the pages', functio
       const before = await supertest(t.app).get(`/transparency/2569/${period}`)
       expect(before.status, 'not public before approval').to.equal(404)
 
-      await step(who.finance, period, 'narrative', { summary: 'ให้บริการยืม-คืนครบทุกรายการตามระเบียบ', problems: 'คืนเกินกำหนดบางราย', suggestions: 'ติดตามทวงคืนภายใน ๗ วัน' })
+      await step(who.finance, period, 'narrative', {
+        summary: 'ให้บริการยืม-คืนครบทุกรายการตามระเบียบ',
+        problems: 'คืนเกินกำหนดบางราย',
+        suggestions: 'ติดตามทวงคืนภายใน ๗ วัน',
+      })
       await step(who.finance, period, 'submit', { memoNumber: 'กค 0023/99', memoDate: '2026-11-18', note: '' })
       await step(who.committee, period, 'review', { note: 'ตรวจสอบกับทะเบียนแล้ว' })
       await step(who.executive, period, 'approve', { note: 'ทราบ อนุมัติให้เผยแพร่' })
@@ -111,7 +118,10 @@ describe('demo agency: paper approvals through the pages, as the printed sign-in
       const queue = await agent.get('/loans/queue').expect(200)
       expect(queue.text).to.include(`/loans/${waiting[0]!.loan_id}`)
       const page = await agent.get(`/loans/${waiting[0]!.loan_id}`).expect(200)
-      const res = await agent.post(`/loans/${waiting[0]!.loan_id}/paper/confirm`).type('form').send({ _csrf: csrfFrom(page.text), note: 'ลงนามจริง' })
+      const res = await agent
+        .post(`/loans/${waiting[0]!.loan_id}/paper/confirm`)
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text), note: 'ลงนามจริง' })
       expect(res.status, res.text.slice(0, 200)).to.equal(303)
       const row = await t.ctx.db.selectFrom('loan_approval').select('confirmed_at').where('id', '=', waiting[0]!.id).executeTakeFirstOrThrow()
       expect(row.confirmed_at).to.not.equal(null)

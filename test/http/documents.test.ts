@@ -69,7 +69,15 @@ describe('printed documents: the borrow slip and the follow-up letters', () => {
     const row = await createUser(
       t.ctx,
       SYSTEM,
-      { username: `staff.${Math.random().toString(36).slice(2, 8)}`, password: TEST_PASSWORD, name, position: 'นักวิชาการศึกษา', phone: '081 555 0101', departmentId: dept.id, roles: ['staff'] },
+      {
+        username: `staff.${Math.random().toString(36).slice(2, 8)}`,
+        password: TEST_PASSWORD,
+        name,
+        position: 'นักวิชาการศึกษา',
+        phone: '081 555 0101',
+        departmentId: dept.id,
+        roles: ['staff'],
+      },
       { mustChangePassword: false },
     )
     const user = (await getCurrentUser(t.ctx, row.id))!
@@ -148,9 +156,7 @@ describe('printed documents: the borrow slip and the follow-up letters', () => {
     paper = paperOf(page.text)
     expect(paper).to.include('(ลงชื่อ) เจ้าหน้าที่พัสดุ ( นายตรวจ สอบดี )') // the finance user who checked it
     // the ปลัด approved: their name from the settings and the delegation line under the position
-    expect(paper).to.include(
-      '(ลงชื่อ) ผู้อนุมัติ ( นางสาวมาลี ศรีสุข ) ตำแหน่ง ปลัดองค์การบริหารส่วนตำบลหนองบัวใหญ่ ปฏิบัติราชการแทนนายกองค์การบริหารส่วนตำบลหนองบัวใหญ่ วันที่',
-    )
+    expect(paper).to.include('(ลงชื่อ) ผู้อนุมัติ ( นางสาวมาลี ศรีสุข ) ตำแหน่ง ปลัดองค์การบริหารส่วนตำบลหนองบัวใหญ่ ปฏิบัติราชการแทนนายกองค์การบริหารส่วนตำบลหนองบัวใหญ่ วันที่')
     expect(paper).to.include('อนุมัติในระบบโดย มาลี ศรีสุข เมื่อ ๑๕ ม.ค. ๒๕๖๘ ๑๐:๐๐ น.')
     expect(boxes(page.text)).to.include({ อนุมัติ: true, ไม่อนุมัติ: false })
     expect(paper).to.include('ได้รับพัสดุตามรายการข้างต้นแล้ว เมื่อวันที่ ๑๕ ม.ค. ๒๕๖๘ (ลงชื่อ) ผู้ยืม ( นายสมชาย ขยันยิ่ง ) (ลงชื่อ) ผู้จ่ายพัสดุ ( นางสาวจ่ายของ ตรงเวลา )')
@@ -200,7 +206,14 @@ describe('printed documents: the borrow slip and the follow-up letters', () => {
     await makeAsset(t.ctx, { code: 'TENT-1', name: 'เต็นท์ผ้าใบ' })
     const loan = await createLoan(t.ctx, finance, {
       ...request(['TENT-1']),
-      externalBorrower: { type: 'public', name: 'นางบุญมี ศรัทธา', organisation: 'กลุ่มแม่บ้านบ้านหนองบัว', phone: '081 234 5678', address: '45 ถนนสายกลาง', villageNo: '3' },
+      externalBorrower: {
+        type: 'public',
+        name: 'นางบุญมี ศรัทธา',
+        organisation: 'กลุ่มแม่บ้านบ้านหนองบัว',
+        phone: '081 234 5678',
+        address: '45 ถนนสายกลาง',
+        villageNo: '3',
+      },
     })
     const page = await financeAgent.get(`/loans/${loan.loan.id}/slip`).expect(200)
     const paper = paperOf(page.text)
@@ -230,13 +243,18 @@ describe('printed documents: the borrow slip and the follow-up letters', () => {
     const { agent: financeAgent, user: finance } = await signedInAs(t, ['finance'])
     const { user } = await staffMember()
     await makeAsset(t.ctx, { code: 'PROJ-1' })
-    const loan = await createLoan(t.ctx, finance, {
-      ...request(['PROJ-1'], { startDate: '2025-01-10', dueDate: '2025-01-20' }),
-      borrower: user.username,
-      afterTheFact: true,
-      paperApproval: { approverName: 'นางสาวมาลี  ศรีสุข', date: '2025-01-09' },
-      handedOverOn: '2025-01-10',
-    }, { scan: { kind: 'signed_slip', fileName: 'slip.png', data: TINY_PNG } })
+    const loan = await createLoan(
+      t.ctx,
+      finance,
+      {
+        ...request(['PROJ-1'], { startDate: '2025-01-10', dueDate: '2025-01-20' }),
+        borrower: user.username,
+        afterTheFact: true,
+        paperApproval: { approverName: 'นางสาวมาลี  ศรีสุข', date: '2025-01-09' },
+        handedOverOn: '2025-01-10',
+      },
+      { scan: { kind: 'signed_slip', fileName: 'slip.png', data: TINY_PNG } },
+    )
     const paper = paperOf((await financeAgent.get(`/loans/${loan.loan.id}/slip`).expect(200)).text)
     expect(paper).to.include('บันทึกย้อนหลัง')
     expect(paper).to.include('อนุมัติในเอกสาร')
@@ -377,7 +395,13 @@ describe('printed documents: the borrow slip and the follow-up letters', () => {
       await makeAsset(t.ctx, { code: 'CHAIR-1', name: 'เก้าอี้พลาสติก' })
       const loan = await createLoan(t.ctx, financeUser, {
         ...request(['CHAIR-1'], { kind: 'inter_agency' }),
-        externalBorrower: { type: 'agency', name: 'ผู้อำนวยการโรงเรียนบ้านหนองบัว', organisation: 'โรงเรียนบ้านหนองบัว', letterNumber: 'ศธ 04123/045', letterDate: '2025-01-10' },
+        externalBorrower: {
+          type: 'agency',
+          name: 'ผู้อำนวยการโรงเรียนบ้านหนองบัว',
+          organisation: 'โรงเรียนบ้านหนองบัว',
+          letterNumber: 'ศธ 04123/045',
+          letterDate: '2025-01-10',
+        },
       })
       const page = await finance.get(`/loans/${loan.loan.id}/follow-up-letter`).expect(200)
       const paper = paperOf(page.text)

@@ -8,7 +8,12 @@ import { apiAs, count, errorOf, withToken } from '../helpers/loans.js'
 
 /** The text of a page without tags, spaces collapsed: what a person reads. */
 function textOf(html: string): string {
-  return html.replace(/<script[\s\S]*?<\/script>/g, ' ').replace(/<[^>]+>/g, ' ').replace(/&#39;/g, "'").replace(/&amp;/g, '&').replace(/\s+/g, ' ')
+  return html
+    .replace(/<script[\s\S]*?<\/script>/g, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
 }
 
 /*
@@ -107,7 +112,10 @@ describe('early hand-over: pages and API', () => {
     const page = await finance.agent.get(`/loans/${id}`).expect(200)
     expect(page.text).to.include(`href="/loans/${id}/handover"`)
     const screen = await finance.agent.get(`/loans/${id}/handover`).expect(200)
-    const out = await finance.agent.post(`/loans/${id}/handover`).type('form').send({ _csrf: csrfFrom(screen.text), op: 'handover', confirmedCodes: ['AMP-1'] })
+    const out = await finance.agent
+      .post(`/loans/${id}/handover`)
+      .type('form')
+      .send({ _csrf: csrfFrom(screen.text), op: 'handover', confirmedCodes: ['AMP-1'] })
     expect(out.status).to.equal(303)
     const row = t.ctx.handle.raw.prepare('SELECT status, handed_over_on FROM loan WHERE id = ?').get(id)
     expect(row).to.deep.equal({ status: 'on_loan', handed_over_on: '2025-01-15' })
@@ -120,7 +128,10 @@ describe('early hand-over: pages and API', () => {
     expect(page.text).to.not.include(`href="/loans/${id}/handover"`)
     expect(textOf(page.text)).to.include('ยังรับของไม่ได้ รับได้ตั้งแต่วันที่ 16 ม.ค. 2568 (วันเริ่มยืม 19 ม.ค. 2568)')
     const screen = await finance.agent.get(`/loans/${id}/handover`).expect(200)
-    const out = await finance.agent.post(`/loans/${id}/handover`).type('form').send({ _csrf: csrfFrom(screen.text), op: 'handover', confirmedCodes: ['AMP-1'] })
+    const out = await finance.agent
+      .post(`/loans/${id}/handover`)
+      .type('form')
+      .send({ _csrf: csrfFrom(screen.text), op: 'handover', confirmedCodes: ['AMP-1'] })
     expect(out.status).to.equal(409)
     expect(textOf(out.text)).to.include('ยังรับของไม่ได้ รับได้ตั้งแต่วันที่ 2025-01-16')
     expect(count(t, "SELECT count(*) AS n FROM loan WHERE status = 'approved'")).to.equal(1)

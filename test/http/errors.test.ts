@@ -140,7 +140,10 @@ describe('http: errors', () => {
     })
 
     it('when a page form body is far too large, then a 413 page, not 500', async () => {
-      const res = await supertest(t.app).post('/login').type('form').send({ username: 'a', password: 'x'.repeat(300_000) })
+      const res = await supertest(t.app)
+        .post('/login')
+        .type('form')
+        .send({ username: 'a', password: 'x'.repeat(300_000) })
       expect(res.status).to.equal(413)
       expect(res.text).to.include('<html lang="th">')
       expect(res.text).to.include('ข้อมูลที่ส่งมีขนาดใหญ่เกินไป')

@@ -93,7 +93,7 @@ describe('labels and the scanner (pages)', () => {
       expect(back.text).to.include('กรุณาเลือกครุภัณฑ์อย่างน้อย ๑ รายการ')
     })
 
-    it("when the asset page's \"print label\" link is followed, then one click leads to a printable single label", async () => {
+    it('when the asset page\'s "print label" link is followed, then one click leads to a printable single label', async () => {
       const a = await makeAsset(t.ctx, { code: 'กค.416-66-0001', name: 'เต็นท์ผ้าใบ' })
       const { agent } = await signedInAs(t, ['finance'])
       const assetPage = await agent.get(`/assets/${a.id}`).expect(200)
@@ -121,7 +121,11 @@ describe('labels and the scanner (pages)', () => {
       expect(labels.map((l) => l.code)).to.deep.equal(Array.from({ length: 30 }, (_, i) => `LB-${String(i + 1).padStart(2, '0')}`))
       expect(labels.every((l) => l.svg && l.agency === 'องค์การบริหารส่วนตำบลหนองบัว')).to.equal(true)
       expect(labels[0]!.name).to.equal('โต๊ะพับ 1')
-      expect([...res.text.matchAll(/<section class="sheet[^"]*"[^>]*>([\s\S]*?)<\/section>/g)].map((m) => (m[1]!.match(/<div class="label(?: [\w-]+)*">/g) ?? []).length)).to.deep.equal([24, 6])
+      expect(
+        [...res.text.matchAll(/<section class="sheet[^"]*"[^>]*>([\s\S]*?)<\/section>/g)].map(
+          (m) => (m[1]!.match(/<div class="label(?: [\w-]+)*">/g) ?? []).length,
+        ),
+      ).to.deep.equal([24, 6])
       expect(res.text).to.include('30 ดวง · กระดาษ A4 2 แผ่น')
       expect(res.text).to.not.match(/<script(?![^>]*\ssrc=)[^>]*>/)
     })
@@ -293,7 +297,10 @@ describe('labels and the scanner (pages)', () => {
         const login = await agent.get(first.headers.location as string).expect(200)
         const next = decodeEntities(/name="next" value="([^"]*)"/.exec(login.text)![1]!)
         expect(next).to.equal(path)
-        const signedIn = await agent.post('/login').type('form').send({ _csrf: csrfFrom(login.text), username: user.username, password: user.password, next })
+        const signedIn = await agent
+          .post('/login')
+          .type('form')
+          .send({ _csrf: csrfFrom(login.text), username: user.username, password: user.password, next })
         expect(signedIn.status).to.equal(303)
         expect(signedIn.headers.location).to.equal(path)
         const page = await agent.get(path).expect(200)

@@ -64,7 +64,14 @@ describe('one layout for every page (issue 15)', function () {
     const issuer = await makeUser(t.ctx, ['finance'])
     const staff = await makeUser(t.ctx, ['staff'])
     for (const code of ['LAY-1', 'LAY-2']) await makeAsset(t.ctx, { code })
-    const request = (code: string, start: string, due: string) => ({ assetCodes: [code], purpose: 'อบรม', place: 'ห้องประชุม', kind: 'in_premises', startDate: start, dueDate: due })
+    const request = (code: string, start: string, due: string) => ({
+      assetCodes: [code],
+      purpose: 'อบรม',
+      place: 'ห้องประชุม',
+      kind: 'in_premises',
+      startDate: start,
+      dueDate: due,
+    })
     onLoanId = (await createLoan(t.ctx, staff, request('LAY-1', '2025-01-15', '2025-01-17'))).loan.id
     await approveLoan(t.ctx, finance, onLoanId, {})
     await handOver(t.ctx, issuer, onLoanId)
@@ -152,7 +159,10 @@ describe('one layout for every page (issue 15)', function () {
     const page = await admin.get('/admin/settings').expect(200)
     const body: Record<string, string> = {}
     for (const f of formFields(formsFor(page.text, '/admin/settings')[0]!)) body[f.name] = f.value
-    const settings = await admin.post('/admin/settings').type('form').send({ ...body, _csrf: csrfFrom(page.text), handOverEarlyDays: '99' })
+    const settings = await admin
+      .post('/admin/settings')
+      .type('form')
+      .send({ ...body, _csrf: csrfFrom(page.text), handOverEarlyDays: '99' })
     expect(settings.status).to.equal(422)
     expectFieldError(settings.text, 'handOverEarlyDays')
     expect(elementById(settings.text, 'handOverEarlyDays')).to.include('aria-describedby="handOverEarlyDays-hint handOverEarlyDays-error"')

@@ -25,7 +25,11 @@ describe('finance loan entry (pages)', () => {
     const { agent } = await signedInAs(t, ['staff'])
     await agent.get('/loans/new').expect(403)
     const csrf = await csrfOf(agent, '/cart')
-    await agent.post('/loans/new').type('form').send({ _csrf: csrf, borrowerKind: 'user', borrower: 'x', ...details() }).expect(403)
+    await agent
+      .post('/loans/new')
+      .type('form')
+      .send({ _csrf: csrf, borrowerKind: 'user', borrower: 'x', ...details() })
+      .expect(403)
     expect(await t.ctx.db.selectFrom('loan').selectAll().execute()).to.have.length(0)
   })
 
@@ -50,7 +54,14 @@ describe('finance loan entry (pages)', () => {
       .expect(303)
     const loan = await t.ctx.db.selectFrom('loan').selectAll().executeTakeFirstOrThrow()
     expect(res.headers.location).to.equal(`/loans/${loan.id}`)
-    expect(loan).to.include({ status: 'pending', kind: 'in_premises', borrower_user_id: staff.id, requested_by: finance.id, external_borrower_id: null, entered_after_fact: 0 })
+    expect(loan).to.include({
+      status: 'pending',
+      kind: 'in_premises',
+      borrower_user_id: staff.id,
+      requested_by: finance.id,
+      external_borrower_id: null,
+      entered_after_fact: 0,
+    })
     expect(await t.ctx.db.selectFrom('loan_item').selectAll().execute()).to.have.length(2)
 
     await makeAsset(t.ctx, { code: 'AMP-2' })
@@ -87,9 +98,23 @@ describe('finance loan entry (pages)', () => {
       })
       .expect(303)
     const loan = await t.ctx.db.selectFrom('loan').selectAll().executeTakeFirstOrThrow()
-    expect(loan).to.include({ status: 'pending', kind: 'off_premises', borrower_user_id: null, borrower_type: 'public', requested_by: finance.id, checked_at: null })
+    expect(loan).to.include({
+      status: 'pending',
+      kind: 'off_premises',
+      borrower_user_id: null,
+      borrower_type: 'public',
+      requested_by: finance.id,
+      checked_at: null,
+    })
     const ext = await t.ctx.db.selectFrom('external_borrower').selectAll().executeTakeFirstOrThrow()
-    expect(ext).to.include({ id: loan.external_borrower_id, name: 'นางบุญมี ศรีสุข', organisation: 'กลุ่มแม่บ้านหมู่ 5', village_no: '5', phone: '081-234-5678', type: 'public' })
+    expect(ext).to.include({
+      id: loan.external_borrower_id,
+      name: 'นางบุญมี ศรีสุข',
+      organisation: 'กลุ่มแม่บ้านหมู่ 5',
+      village_no: '5',
+      phone: '081-234-5678',
+      type: 'public',
+    })
   })
 
   it('when finance enters another agency’s loan, then its letter number and date are kept, and the agency name is required', async () => {
@@ -108,7 +133,11 @@ describe('finance loan entry (pages)', () => {
     }
     const bad = await agent.post('/loans/new').type('form').send(base).expect(422)
     expect(bad.text).to.include('กรุณาระบุชื่อหน่วยงานผู้ยืม').and.include('value="นม 84501/123"')
-    await agent.post('/loans/new').type('form').send({ ...base, 'externalBorrower.organisation': 'โรงเรียนบ้านหนองบัว' }).expect(303)
+    await agent
+      .post('/loans/new')
+      .type('form')
+      .send({ ...base, 'externalBorrower.organisation': 'โรงเรียนบ้านหนองบัว' })
+      .expect(303)
     const loan = await t.ctx.db.selectFrom('loan').selectAll().executeTakeFirstOrThrow()
     expect(loan).to.include({ kind: 'inter_agency', borrower_type: 'agency', letter_number: 'นม 84501/123', letter_date: '2025-01-10' })
   })
@@ -186,7 +215,17 @@ describe('finance loan entry (pages)', () => {
     const res = await agent
       .post('/loans/new')
       .type('form')
-      .send({ _csrf: await csrfOf(agent, '/loans/new'), borrowerKind: 'user', borrower: '', assetCodes: '', purpose: 'งานวัด', place: '', kind: 'off_premises', startDate: '2025-01-16', dueDate: 'bad' })
+      .send({
+        _csrf: await csrfOf(agent, '/loans/new'),
+        borrowerKind: 'user',
+        borrower: '',
+        assetCodes: '',
+        purpose: 'งานวัด',
+        place: '',
+        kind: 'off_premises',
+        startDate: '2025-01-16',
+        dueDate: 'bad',
+      })
       .expect(422)
     expect(res.text).to.include('กรุณาระบุผู้ยืม').and.include('กรุณาระบุสถานที่นำไปใช้').and.include('วันที่ไม่ถูกต้อง')
     expect(res.text).to.include('งานวัด').and.include('value="bad"')
@@ -206,8 +245,16 @@ describe('finance loan entry (pages)', () => {
     const staff = await makeUser(t.ctx, ['staff'])
     const { agent } = await signedInAs(t, ['finance'])
     const qr = await agent.get('/q/CAM-1')
-    await agent.post('/cart/add').type('form').send({ _csrf: csrfFrom(qr.text), code: 'CAM-1' }).expect(303)
-    await agent.post('/cart/add').type('form').send({ _csrf: csrfFrom(qr.text), code: 'CAM-2' }).expect(303)
+    await agent
+      .post('/cart/add')
+      .type('form')
+      .send({ _csrf: csrfFrom(qr.text), code: 'CAM-1' })
+      .expect(303)
+    await agent
+      .post('/cart/add')
+      .type('form')
+      .send({ _csrf: csrfFrom(qr.text), code: 'CAM-2' })
+      .expect(303)
     const form = await agent.get('/loans/new').expect(200)
     expect(form.text).to.match(/<textarea id="assetCodes"[^>]*>CAM-1\nCAM-2<\/textarea>/)
     await agent
@@ -216,6 +263,8 @@ describe('finance loan entry (pages)', () => {
       .send({ _csrf: csrfFrom(form.text), borrowerKind: 'user', borrower: staff.username, assetCodes: 'CAM-1', ...details() })
       .expect(303)
     const cart = await agent.get('/cart')
-    expect(cart.text).to.include('CAM-2').and.match(/ตะกร้าขอยืม <span class="badge">1<\/span>/)
+    expect(cart.text)
+      .to.include('CAM-2')
+      .and.match(/ตะกร้าขอยืม <span class="badge">1<\/span>/)
   })
 })

@@ -57,7 +57,11 @@ describe('loan policy through the API', () => {
     nayok = await withToken(t, ['executive'], { username: 'nayok', name: NAYOK })
     exec2 = await withToken(t, ['executive'], { username: 'rong.nayok' })
     kongklang = await withToken(t, ['finance'], { username: 'kongklang', name: KONGKLANG })
-    await withApprovers(t.ctx, { mayor: { name: NAYOK, account: 'nayok' }, chiefAdministrator: PALAD, financeDirector: { name: KONGKLANG, account: 'kongklang' } })
+    await withApprovers(t.ctx, {
+      mayor: { name: NAYOK, account: 'nayok' },
+      chiefAdministrator: PALAD,
+      financeDirector: { name: KONGKLANG, account: 'kongklang' },
+    })
   })
   afterEach(() => t.close())
 
@@ -80,7 +84,10 @@ describe('loan policy through the API', () => {
     const e = errOf(res)
     expect(e.code).to.equal(status === 403 ? 'forbidden' : 'invalid_state')
     expect(e.details).to.deep.equal([{ rule, message: e.message }])
-    expect({ loans: loans(), audits: audits(), status: loanId ? statusOf(loanId) : null, approvals: loanId ? approvalRows(loanId) : null }, `after ${rule}`).to.deep.equal(before)
+    expect(
+      { loans: loans(), audits: audits(), status: loanId ? statusOf(loanId) : null, approvals: loanId ? approvalRows(loanId) : null },
+      `after ${rule}`,
+    ).to.deep.equal(before)
   }
 
   const scan = (bytes = TINY_PNG, fileName = 'slip-signed.png') => ({ fileName, data: bytes.toString('base64') })
@@ -95,12 +102,22 @@ describe('loan policy through the API', () => {
       await refused(() => f.post('/api/v1/loans', loanBody([code], { ...past, afterTheFact: true })), 'borrower_approves')
       await refused(() => f.post('/api/v1/loans', loanBody([code], { paperApproval: { approverName: NAYOK, date: TODAY } })), 'borrower_approves')
       await refused(
-        () => f.post('/api/v1/loans', loanBody([code], { ...past, afterTheFact: true, paperApproval: { approverName: NAYOK, date: '2025-01-09' }, handedOverOn: '2025-01-10' })),
+        () =>
+          f.post(
+            '/api/v1/loans',
+            loanBody([code], { ...past, afterTheFact: true, paperApproval: { approverName: NAYOK, date: '2025-01-09' }, handedOverOn: '2025-01-10' }),
+          ),
         'borrower_approves',
       )
-      await refused(() => f.post('/api/v1/loans', loanBody([code], { paperApproval: { approverName: NAYOK, date: TODAY }, handedOverOn: TODAY })), 'borrower_approves')
+      await refused(
+        () => f.post('/api/v1/loans', loanBody([code], { paperApproval: { approverName: NAYOK, date: TODAY }, handedOverOn: TODAY })),
+        'borrower_approves',
+      )
       // Naming themselves as the borrower by username is the same person.
-      await refused(() => f.post('/api/v1/loans', loanBody([code], { borrower: 'phatsadu', paperApproval: { approverName: NAYOK, date: TODAY, scan: scan() } })), 'borrower_approves')
+      await refused(
+        () => f.post('/api/v1/loans', loanBody([code], { borrower: 'phatsadu', paperApproval: { approverName: NAYOK, date: TODAY, scan: scan() } })),
+        'borrower_approves',
+      )
       // The message says what to do instead.
       const res = await f.post('/api/v1/loans', loanBody([code], { afterTheFact: true, ...past }))
       expect(errOf(res).message).to.equal('แบ่งแยกหน้าที่: บันทึกการยืมของตนเองแบบย้อนหลัง พร้อมการอนุมัติบนกระดาษ หรือการส่งมอบไม่ได้ ให้ยื่นคำขอตามปกติ')
@@ -118,7 +135,11 @@ describe('loan policy through the API', () => {
       await refused(() => f.post(`/api/v1/loans/${inside.id}/approve`, {}), 'borrower_approves', inside.id)
       // A finance+executive borrower after someone else's check: not the executive's approval either.
       const both = await withToken(t, ['finance', 'executive'])
-      const hers = loanOf(await apiAs(t, both.token).post('/api/v1/loans', loanBody([await asset()], { kind: 'off_premises' })).expect(201))
+      const hers = loanOf(
+        await apiAs(t, both.token)
+          .post('/api/v1/loans', loanBody([await asset()], { kind: 'off_premises' }))
+          .expect(201),
+      )
       await apiAs(t, officer2.token).post(`/api/v1/loans/${hers.id}/approve`, {}).expect(200)
       await refused(() => apiAs(t, both.token).post(`/api/v1/loans/${hers.id}/approve`, {}), 'borrower_approves', hers.id)
     })
@@ -144,15 +165,35 @@ describe('loan policy through the API', () => {
     it('when the recorder names themselves as the paper approver, by their listed name or their own typed name, then 403 approver_is_recorder', async () => {
       // The ผอ.กองคลัง (a linked signatory holding finance) records an approval in his own name.
       const kf = apiAs(t, kongklang.token)
-      const pending = loanOf(await apiAs(t, staff.token).post('/api/v1/loans', loanBody([await asset()], { kind: 'in_premises' })).expect(201))
-      await refused(() => kf.post(`/api/v1/loans/${pending.id}/approve`, { onPaper: { approverName: KONGKLANG, date: TODAY } }), 'approver_is_recorder', pending.id)
+      const pending = loanOf(
+        await apiAs(t, staff.token)
+          .post('/api/v1/loans', loanBody([await asset()], { kind: 'in_premises' }))
+          .expect(201),
+      )
+      await refused(
+        () => kf.post(`/api/v1/loans/${pending.id}/approve`, { onPaper: { approverName: KONGKLANG, date: TODAY } }),
+        'approver_is_recorder',
+        pending.id,
+      )
       const walkIn = await asset()
       await refused(
-        () => kf.post('/api/v1/loans', loanBody([walkIn], { kind: 'in_premises', externalBorrower: { type: 'public', name: 'นายชาวบ้าน หมู่ 3' }, paperApproval: { approverName: ` ${KONGKLANG} `, date: TODAY } })),
+        () =>
+          kf.post(
+            '/api/v1/loans',
+            loanBody([walkIn], {
+              kind: 'in_premises',
+              externalBorrower: { type: 'public', name: 'นายชาวบ้าน หมู่ 3' },
+              paperApproval: { approverName: ` ${KONGKLANG} `, date: TODAY },
+            }),
+          ),
         'approver_is_recorder',
       )
       // The officer types his own name (off the list): still the rule, not a field mistake.
-      await refused(() => apiAs(t, officer.token).post(`/api/v1/loans/${pending.id}/approve`, { onPaper: { approverName: 'นายพัสดุ ขยัน', date: TODAY } }), 'approver_is_recorder', pending.id)
+      await refused(
+        () => apiAs(t, officer.token).post(`/api/v1/loans/${pending.id}/approve`, { onPaper: { approverName: 'นายพัสดุ ขยัน', date: TODAY } }),
+        'approver_is_recorder',
+        pending.id,
+      )
     })
 
     it('when the paper approval names the borrower, by account or by name, then 403 approver_is_borrower', async () => {
@@ -164,10 +205,18 @@ describe('loan policy through the API', () => {
         'approver_is_borrower',
       )
       const hisRequest = loanOf(await f.post('/api/v1/loans', loanBody([await asset()], { borrower: 'nayok' })).expect(201))
-      await refused(() => apiAs(t, officer2.token).post(`/api/v1/loans/${hisRequest.id}/approve`, { onPaper: { approverName: NAYOK, date: TODAY } }), 'approver_is_borrower', hisRequest.id)
+      await refused(
+        () => apiAs(t, officer2.token).post(`/api/v1/loans/${hisRequest.id}/approve`, { onPaper: { approverName: NAYOK, date: TODAY } }),
+        'approver_is_borrower',
+        hisRequest.id,
+      )
       // An outside borrower who bears the ปลัด's name.
       await refused(
-        () => f.post('/api/v1/loans', loanBody([third], { externalBorrower: { type: 'public', name: PALAD }, paperApproval: { approverName: PALAD, date: TODAY, scan: scan() } })),
+        () =>
+          f.post(
+            '/api/v1/loans',
+            loanBody([third], { externalBorrower: { type: 'public', name: PALAD }, paperApproval: { approverName: PALAD, date: TODAY, scan: scan() } }),
+          ),
         'approver_is_borrower',
       )
     })
@@ -189,7 +238,9 @@ describe('loan policy through the API', () => {
       expect(loanOf(await f.post(`/api/v1/loans/${inside.id}/handover`, {}).expect(200)).status).to.equal('on_loan')
 
       await updateSettings(t.ctx, { id: null, label: 'test' }, { twoPersonRule: false })
-      expect(loanOf(await f.post(`/api/v1/loans/${out.id}/approve`, { note: 'ตรวจแล้ว' }).expect(200)).approvals.map((a) => [a.step, a.by])).to.deep.equal([['check', 'phatsadu']])
+      expect(loanOf(await f.post(`/api/v1/loans/${out.id}/approve`, { note: 'ตรวจแล้ว' }).expect(200)).approvals.map((a) => [a.step, a.by])).to.deep.equal([
+        ['check', 'phatsadu'],
+      ])
       const again = loanOf(await f.post('/api/v1/loans', loanBody([await asset()], { borrower: 'somchai.s', kind: 'in_premises' })).expect(201))
       expect(loanOf(await f.post(`/api/v1/loans/${again.id}/approve`, {}).expect(200)).status).to.equal('approved')
       expect(loanOf(await f.post(`/api/v1/loans/${again.id}/handover`, {}).expect(200)).status).to.equal('on_loan')
@@ -219,7 +270,9 @@ describe('loan policy through the API', () => {
           ['approve', true, 'phatsadu', TODAY, 'nayok'],
         ])
         expect(l.approvals[1]).to.include({ by: NAYOK, note: 'นายกลงนามที่หน้าเคาน์เตอร์', confirmedAt: null, evidence: null })
-        const steps = t.ctx.handle.raw.prepare("SELECT action, data FROM audit_log WHERE entity = 'loan' AND entity_id = ? ORDER BY id").all(String(l.id)) as Array<{ action: string; data: string }>
+        const steps = t.ctx.handle.raw
+          .prepare("SELECT action, data FROM audit_log WHERE entity = 'loan' AND entity_id = ? ORDER BY id")
+          .all(String(l.id)) as Array<{ action: string; data: string }>
         expect(steps.map((s) => s.action)).to.deep.equal(['loan.requested', 'loan.approved_on_paper', 'loan.handed_over'])
         for (const s of steps) expect((JSON.parse(s.data) as { twoPersonRule: unknown }).twoPersonRule, s.action).to.equal(rule)
       })
@@ -232,7 +285,8 @@ describe('loan policy through the API', () => {
     it('when the approver has no account and no scan comes with it, then 422 at paperApproval.scan and nothing is written; with a PNG scan, 201 and its sha256 is the evidence', async () => {
       const f = apiAs(t, officer.token)
       const code = await asset()
-      const body = (paperApproval: object) => loanBody([code], { kind: 'off_premises', externalBorrower: { type: 'public', name: 'วัดบ้านโคก' }, paperApproval, handedOverOn: TODAY })
+      const body = (paperApproval: object) =>
+        loanBody([code], { kind: 'off_premises', externalBorrower: { type: 'public', name: 'วัดบ้านโคก' }, paperApproval, handedOverOn: TODAY })
       const before = { loans: loans(), audits: audits() }
       const missing = await f.post('/api/v1/loans', body({ approverName: PALAD, date: TODAY }))
       expect(missing.status).to.equal(422)
@@ -254,14 +308,24 @@ describe('loan policy through the API', () => {
       expect(paper!.evidence).to.deep.include({ fileName: 'slip-signed.png', sha256 })
       expect(paper!.evidence!.uploadedAt).to.equal('2025-01-15T03:00:00.000Z')
       // The hash is in the audit chain too, linked to this approval.
-      const added = t.ctx.handle.raw.prepare("SELECT data FROM audit_log WHERE action = 'loan.attachment_added' AND entity_id = ?").get(String(l.id)) as { data: string }
+      const added = t.ctx.handle.raw.prepare("SELECT data FROM audit_log WHERE action = 'loan.attachment_added' AND entity_id = ?").get(String(l.id)) as {
+        data: string
+      }
       expect(JSON.parse(added.data)).to.deep.include({ sha256, attachmentId: paper!.evidence!.attachmentId })
     })
 
     it('when the named approver confirms, then confirmedAt is set; anyone else is refused with not_named_approver; a second answer is paper_decided', async () => {
-      const loan = loanOf(await apiAs(t, staff.token).post('/api/v1/loans', loanBody([await asset()], { kind: 'off_premises' })).expect(201))
+      const loan = loanOf(
+        await apiAs(t, staff.token)
+          .post('/api/v1/loans', loanBody([await asset()], { kind: 'off_premises' }))
+          .expect(201),
+      )
       const base = `/api/v1/loans/${loan.id}`
-      const recorded = loanOf(await apiAs(t, officer.token).post(`${base}/approve`, { onPaper: { approverName: NAYOK, date: TODAY } }).expect(200))
+      const recorded = loanOf(
+        await apiAs(t, officer.token)
+          .post(`${base}/approve`, { onPaper: { approverName: NAYOK, date: TODAY } })
+          .expect(200),
+      )
       expect(recorded.status).to.equal('approved')
       expect(paperOf(recorded)[0]).to.include({ approverUsername: 'nayok', confirmedAt: null, disputedAt: null })
 
@@ -278,16 +342,25 @@ describe('loan policy through the API', () => {
       await refused(() => apiAs(t, nayok.token).post(`${base}/paper-approval/dispute`, { reason: 'เปลี่ยนใจ' }), 'paper_decided', loan.id, 409)
       // Confirmed, it cannot be voided.
       await refused(() => apiAs(t, officer2.token).post(`${base}/paper-approval/void`, { reason: 'บันทึกใหม่' }), 'paper_confirmed', loan.id, 409)
-      const entry = t.ctx.handle.raw.prepare("SELECT actor_id, data FROM audit_log WHERE action = 'loan.paper_confirmed'").get() as { actor_id: number; data: string }
+      const entry = t.ctx.handle.raw.prepare("SELECT actor_id, data FROM audit_log WHERE action = 'loan.paper_confirmed'").get() as {
+        actor_id: number
+        data: string
+      }
       expect(entry.actor_id).to.equal(nayok.user.id)
       expect(JSON.parse(entry.data)).to.deep.include({ approverName: NAYOK, note: 'ลงนามจริง', twoPersonRule: true })
     })
 
     it('when the named approver disputes, then the hand-over is 409 paper_disputed; finance voids it (the loan is pending again) and records it anew, and then it can be handed over', async () => {
       const code = await asset()
-      const loan = loanOf(await apiAs(t, staff.token).post('/api/v1/loans', loanBody([code], { kind: 'off_premises' })).expect(201))
+      const loan = loanOf(
+        await apiAs(t, staff.token)
+          .post('/api/v1/loans', loanBody([code], { kind: 'off_premises' }))
+          .expect(201),
+      )
       const base = `/api/v1/loans/${loan.id}`
-      await apiAs(t, officer.token).post(`${base}/approve`, { onPaper: { approverName: NAYOK, date: TODAY } }).expect(200)
+      await apiAs(t, officer.token)
+        .post(`${base}/approve`, { onPaper: { approverName: NAYOK, date: TODAY } })
+        .expect(200)
       const noReason = await apiAs(t, nayok.token).post(`${base}/paper-approval/dispute`, {})
       expect(noReason.status).to.equal(422)
       const disputed = loanOf(await apiAs(t, nayok.token).post(`${base}/paper-approval/dispute`, { reason: 'ข้าพเจ้าไม่ได้ลงนามในใบยืมนี้' }).expect(200))
@@ -305,7 +378,11 @@ describe('loan policy through the API', () => {
       // Nothing standing to answer any more.
       await refused(() => apiAs(t, nayok.token).post(`${base}/paper-approval/confirm`, {}), 'no_paper', loan.id, 409)
 
-      const again = loanOf(await apiAs(t, officer.token).post(`${base}/approve`, { onPaper: { approverName: PALAD, date: TODAY, scan: scan() } }).expect(200))
+      const again = loanOf(
+        await apiAs(t, officer.token)
+          .post(`${base}/approve`, { onPaper: { approverName: PALAD, date: TODAY, scan: scan() } })
+          .expect(200),
+      )
       expect(again.status).to.equal('approved')
       expect(paperOf(again).map((a) => [a.by, a.voidedAt === null, a.evidence !== null])).to.deep.equal([
         [NAYOK, false, false],
@@ -314,7 +391,11 @@ describe('loan policy through the API', () => {
       expect(loanOf(await apiAs(t, officer2.token).post(`${base}/handover`, {}).expect(200)).status).to.equal('on_loan')
       // Out on loan, the paper stays as it is.
       await refused(() => apiAs(t, officer2.token).post(`${base}/paper-approval/void`, { reason: 'ลองยกเลิก' }), 'wrong_state', loan.id, 409)
-      const actions = (t.ctx.handle.raw.prepare("SELECT action FROM audit_log WHERE entity = 'loan' AND entity_id = ? ORDER BY id").all(String(loan.id)) as Array<{ action: string }>).map((r) => r.action)
+      const actions = (
+        t.ctx.handle.raw.prepare("SELECT action FROM audit_log WHERE entity = 'loan' AND entity_id = ? ORDER BY id").all(String(loan.id)) as Array<{
+          action: string
+        }>
+      ).map((r) => r.action)
       expect(actions).to.deep.equal([
         'loan.requested',
         'loan.approved_on_paper',
@@ -327,7 +408,11 @@ describe('loan policy through the API', () => {
     })
 
     it('when the approver named is off the list, or not of the loan’s level, then 422 at approverName listing who may sign', async () => {
-      const loan = loanOf(await apiAs(t, staff.token).post('/api/v1/loans', loanBody([await asset()], { kind: 'off_premises' })).expect(201))
+      const loan = loanOf(
+        await apiAs(t, staff.token)
+          .post('/api/v1/loans', loanBody([await asset()], { kind: 'off_premises' }))
+          .expect(201),
+      )
       const f = apiAs(t, officer.token)
       const unknown = await f.post(`/api/v1/loans/${loan.id}/approve`, { onPaper: { approverName: 'นายใคร ก็ไม่รู้', date: TODAY } })
       expect(unknown.status).to.equal(422)
@@ -340,7 +425,16 @@ describe('loan policy through the API', () => {
       // A paper date in the future, or after the hand-over, is the date's mistake.
       const future = await f.post(`/api/v1/loans/${loan.id}/approve`, { onPaper: { approverName: NAYOK, date: '2025-01-16' } })
       expect(errOf(future).details).to.deep.equal([{ field: 'onPaper.date', message: 'วันที่ลงนามอนุมัติต้องไม่เป็นวันในอนาคต' }])
-      const afterHandover = await f.post('/api/v1/loans', loanBody([await asset()], { startDate: '2025-01-10', afterTheFact: true, borrower: 'somchai.s', paperApproval: { approverName: NAYOK, date: '2025-01-12' }, handedOverOn: '2025-01-11' }))
+      const afterHandover = await f.post(
+        '/api/v1/loans',
+        loanBody([await asset()], {
+          startDate: '2025-01-10',
+          afterTheFact: true,
+          borrower: 'somchai.s',
+          paperApproval: { approverName: NAYOK, date: '2025-01-12' },
+          handedOverOn: '2025-01-11',
+        }),
+      )
       expect(errOf(afterHandover).details).to.deep.equal([{ field: 'paperApproval.date', message: 'วันที่ลงนามอนุมัติต้องไม่ช้ากว่าวันส่งมอบ' }])
       expect(statusOf(loan.id)).to.equal('pending')
     })
@@ -360,11 +454,16 @@ describe('loan policy through the API', () => {
     const asked = loanOf(await s.post(`${base}/extensions`, { dueDate: '2025-01-18', reason: 'งานเลื่อน' }).expect(200))
     await apiAs(t, nayok.token).post(`${base}/extensions/${asked.extensions[0]!.id}/decision`, { approve: true }).expect(200)
     await apiAs(t, officer2.token).post(`${base}/follow-ups`, { method: 'phone' }).expect(201)
-    await apiAs(t, officer2.token).post(`${base}/return`, { items: [{ assetCode: code, condition: 'good' }] }).expect(200)
+    await apiAs(t, officer2.token)
+      .post(`${base}/return`, { items: [{ assetCode: code, condition: 'good' }] })
+      .expect(200)
     const rejected = loanOf(await s.post('/api/v1/loans', loanBody([await asset()], { kind: 'in_premises' })).expect(201))
     await apiAs(t, officer.token).post(`/api/v1/loans/${rejected.id}/reject`, { reason: 'ของไม่ว่าง' }).expect(200)
 
-    const rows = t.ctx.handle.raw.prepare("SELECT action, data FROM audit_log WHERE entity = 'loan' ORDER BY id").all() as Array<{ action: string; data: string }>
+    const rows = t.ctx.handle.raw.prepare("SELECT action, data FROM audit_log WHERE entity = 'loan' ORDER BY id").all() as Array<{
+      action: string
+      data: string
+    }>
     expect(rows.map((r) => [r.action, (JSON.parse(r.data) as { twoPersonRule?: unknown }).twoPersonRule])).to.deep.equal([
       ['loan.requested', true],
       ['loan.checked', true],
@@ -388,7 +487,11 @@ describe('loan policy through the API', () => {
       for (const name of ['นายพัสดุ ขยัน', 'นายพัสดุ\u200bขยัน', 'พัสดุ  ขยัน']) {
         const code = await asset()
         await refused(
-          () => f.post('/api/v1/loans', loanBody([code], { externalBorrower: { type: 'employee', name }, paperApproval: { approverName: NAYOK, date: TODAY }, handedOverOn: TODAY })),
+          () =>
+            f.post(
+              '/api/v1/loans',
+              loanBody([code], { externalBorrower: { type: 'employee', name }, paperApproval: { approverName: NAYOK, date: TODAY }, handedOverOn: TODAY }),
+            ),
           'borrower_approves',
         )
       }
@@ -398,7 +501,14 @@ describe('loan policy through the API', () => {
       const f = apiAs(t, officer.token)
       for (const name of ['นายสมปอง ใจดี\u200b', 'นายสมปอง\u200cใจดี', 'สมปอง ใจดี']) {
         const code = await asset()
-        await refused(() => f.post('/api/v1/loans', loanBody([code], { externalBorrower: { type: 'public', name }, paperApproval: { approverName: NAYOK, date: TODAY }, handedOverOn: TODAY })), 'approver_is_borrower')
+        await refused(
+          () =>
+            f.post(
+              '/api/v1/loans',
+              loanBody([code], { externalBorrower: { type: 'public', name }, paperApproval: { approverName: NAYOK, date: TODAY }, handedOverOn: TODAY }),
+            ),
+          'approver_is_borrower',
+        )
       }
     })
 
@@ -407,7 +517,11 @@ describe('loan policy through the API', () => {
       // The ผอ.กองคลัง signatory is not linked; the finance user's own name lacks the title.
       await withApprovers(t.ctx, { financeDirector: KONGKLANG })
       const self = await withToken(t, ['finance'], { username: 'kk.unlinked', name: 'กองคลัง มั่นคง' })
-      const body = loanBody([code], { kind: 'in_premises', externalBorrower: { type: 'public', name: 'นายมาขอ ยืม' }, paperApproval: { approverName: KONGKLANG, date: TODAY, scan: scan() } })
+      const body = loanBody([code], {
+        kind: 'in_premises',
+        externalBorrower: { type: 'public', name: 'นายมาขอ ยืม' },
+        paperApproval: { approverName: KONGKLANG, date: TODAY, scan: scan() },
+      })
       await refused(() => apiAs(t, self.token).post('/api/v1/loans', { ...body, handedOverOn: TODAY }), 'approver_is_recorder')
       // A colleague records it; the one named on it (by name) does not hand it over while the two-person rule is on.
       const made = await apiAs(t, officer.token).post('/api/v1/loans', body)
@@ -443,17 +557,28 @@ describe('loan policy through the API', () => {
       const asked = await apiAs(t, officer.token).post(`/api/v1/loans/${id}/extensions`, { dueDate: '2025-01-20', reason: 'งานเลื่อนออกไป' })
       expect(asked.status, JSON.stringify(asked.body)).to.equal(200)
       const extId = (asked.body as { extensions: Array<{ id: number }> }).extensions[0]!.id
-      await refused(() => apiAs(t, officer.token).post(`/api/v1/loans/${id}/extensions/${extId}/decision`, { approve: true, onPaper: true }), 'wrong_state', id, 409)
+      await refused(
+        () => apiAs(t, officer.token).post(`/api/v1/loans/${id}/extensions/${extId}/decision`, { approve: true, onPaper: true }),
+        'wrong_state',
+        id,
+        409,
+      )
       await refused(() => apiAs(t, officer.token).post(`/api/v1/loans/${id}/extensions/${extId}/decision`, { approve: true }), 'requester_approves', id)
     })
 
     it('when a scan is sent that decodes to nothing, then 422 on the scan; when staff send one, then 403 for the paper approval itself', async () => {
       const code = await asset()
       const before = loans()
-      const bad = await apiAs(t, officer.token).post('/api/v1/loans', loanBody([code], { borrower: 'somchai.s', paperApproval: { approverName: PALAD, date: TODAY, scan: { data: 'A' } } }))
+      const bad = await apiAs(t, officer.token).post(
+        '/api/v1/loans',
+        loanBody([code], { borrower: 'somchai.s', paperApproval: { approverName: PALAD, date: TODAY, scan: { data: 'A' } } }),
+      )
       expect(bad.status).to.equal(422)
       expect(errOf(bad).details?.[0]).to.include({ field: 'paperApproval.scan' })
-      const fromStaff = await apiAs(t, staff.token).post('/api/v1/loans', loanBody([code], { paperApproval: { approverName: PALAD, date: TODAY, scan: { data: 'A' } } }))
+      const fromStaff = await apiAs(t, staff.token).post(
+        '/api/v1/loans',
+        loanBody([code], { paperApproval: { approverName: PALAD, date: TODAY, scan: { data: 'A' } } }),
+      )
       expect(fromStaff.status).to.equal(403)
       expect(loans()).to.equal(before)
     })

@@ -81,7 +81,14 @@ describe('the loan policy through the pages', () => {
 
   /** 403 with the rule's Thai message on the page, and nothing in the database moved (the loan's row, its approvals, the audit log, loans and files). */
   async function refused(call: () => Promise<supertest.Response>, message: string, loanId?: number): Promise<supertest.Response> {
-    const state = () => ({ loans: loans(), audits: audits(), attachments: attachments(), files: files(), loan: loanId ? loanRow(loanId) : null, approvals: loanId ? approvalRows(loanId) : null })
+    const state = () => ({
+      loans: loans(),
+      audits: audits(),
+      attachments: attachments(),
+      files: files(),
+      loan: loanId ? loanRow(loanId) : null,
+      approvals: loanId ? approvalRows(loanId) : null,
+    })
     const before = state()
     const res = await call()
     expect(res.status, textOf(res.text).slice(0, 300)).to.equal(403)
@@ -109,12 +116,29 @@ describe('the loan policy through the pages', () => {
       const code = await asset()
       const self = { borrowerKind: 'user', borrower: officer.user.username, assetCodes: code }
       // With the ปลัด's paper approval and its scan (multipart, as the form sends it): the staged file goes too.
-      let res = await refused(() => postMultipart(a, '/loans/new', '/loans/new', { ...self, ...request(), 'paperApproval.approverName': PALAD, 'paperApproval.date': TODAY }, TINY_PNG), MSG.borrowerEnters)
+      let res = await refused(
+        () =>
+          postMultipart(a, '/loans/new', '/loans/new', { ...self, ...request(), 'paperApproval.approverName': PALAD, 'paperApproval.date': TODAY }, TINY_PNG),
+        MSG.borrowerEnters,
+      )
       expect(res.text).to.include('id="loan-entry"').and.include(`<option value="${PALAD}" selected>`)
       // With the นายก's (an account: no scan needed) and the hand-over today.
-      await refused(() => postForm(a, '/loans/new', '/loans/new', { ...self, ...request(), 'paperApproval.approverName': NAYOK, 'paperApproval.date': TODAY, handedOverOn: TODAY }), MSG.borrowerEnters)
+      await refused(
+        () =>
+          postForm(a, '/loans/new', '/loans/new', {
+            ...self,
+            ...request(),
+            'paperApproval.approverName': NAYOK,
+            'paperApproval.date': TODAY,
+            handedOverOn: TODAY,
+          }),
+        MSG.borrowerEnters,
+      )
       // After the fact, with or without the paper.
-      await refused(() => postForm(a, '/loans/new', '/loans/new', { ...self, ...request({ startDate: '2025-01-10', dueDate: '2025-01-16' }), afterTheFact: '1' }), MSG.borrowerEnters)
+      await refused(
+        () => postForm(a, '/loans/new', '/loans/new', { ...self, ...request({ startDate: '2025-01-10', dueDate: '2025-01-16' }), afterTheFact: '1' }),
+        MSG.borrowerEnters,
+      )
       res = await refused(
         () =>
           postForm(a, '/loans/new', '/loans/new', {
@@ -129,7 +153,17 @@ describe('the loan policy through the pages', () => {
       )
       expect(res.text).to.include('value="2025-01-10"')
       // Naming oneself by full name is the same person.
-      await refused(() => postForm(a, '/loans/new', '/loans/new', { ...self, borrower: officer.user.name, ...request(), 'paperApproval.approverName': NAYOK, 'paperApproval.date': TODAY }), MSG.borrowerEnters)
+      await refused(
+        () =>
+          postForm(a, '/loans/new', '/loans/new', {
+            ...self,
+            borrower: officer.user.name,
+            ...request(),
+            'paperApproval.approverName': NAYOK,
+            'paperApproval.date': TODAY,
+          }),
+        MSG.borrowerEnters,
+      )
       // An ordinary request for oneself is fine: it waits for someone else's approval.
       await postForm(a, '/loans/new', '/loans/new', { ...self, ...request() }).then((r) => expect(r.status).to.equal(303))
       expect(loanRow(lastLoanId())).to.include({ status: 'pending', borrower_user_id: officer.user.id, approved_on_paper: 0 })
@@ -171,22 +205,36 @@ describe('the loan policy through the pages', () => {
       const url = `/loans/${loan.loan.id}`
       expect((await a.get(url)).text).to.include(`action="${url}/approve-paper"`)
       // Naming themselves (the form does not offer them: a crafted request).
-      await refused(() => postMultipart(a, url, `${url}/approve-paper`, { approverName: officer.user.name, date: TODAY }, TINY_PNG), MSG.approverIsRecorder, loan.loan.id)
+      await refused(
+        () => postMultipart(a, url, `${url}/approve-paper`, { approverName: officer.user.name, date: TODAY }, TINY_PNG),
+        MSG.approverIsRecorder,
+        loan.loan.id,
+      )
       // The ผอ.กองคลัง is on the list, linked to her finance account: she may not record her own signature either.
       const { financeDirector } = await withApprovers(t.ctx, { financeDirector: { name: 'นางกองคลัง มั่นคง', account: 'kongklang' } })
       const kongklang = await signIn(t.app, 'kongklang', financeDirector!.user!.password ?? TEST_PASSWORD)
       const inside = await createLoan(t.ctx, staff, serviceRequest([await asset()]))
       const insideUrl = `/loans/${inside.loan.id}`
       // She is not offered herself on the form; posting her own name anyway is refused by the rule.
-      expect((await kongklang.get(insideUrl)).text).to.include('name="approverName"').and.not.include(`<option value="นางกองคลัง มั่นคง"`)
+      expect((await kongklang.get(insideUrl)).text)
+        .to.include('name="approverName"')
+        .and.not.include(`<option value="นางกองคลัง มั่นคง"`)
       expect((await officer.agent.get(insideUrl)).text).to.include(`<option value="นางกองคลัง มั่นคง"`)
-      await refused(() => postMultipart(kongklang, insideUrl, `${insideUrl}/approve-paper`, { approverName: 'นางกองคลัง มั่นคง', date: TODAY }), MSG.approverIsRecorder, inside.loan.id)
+      await refused(
+        () => postMultipart(kongklang, insideUrl, `${insideUrl}/approve-paper`, { approverName: 'นางกองคลัง มั่นคง', date: TODAY }),
+        MSG.approverIsRecorder,
+        inside.loan.id,
+      )
       // Naming the borrower: the deputy mayor (an executive, so on the list) borrows; the officer may not name him.
       const rong = await makeUser(t.ctx, ['executive'], { username: 'rong', name: 'นายรอง นายก' })
       const his = await createLoan(t.ctx, officer.user, serviceRequest([await asset()], { kind: 'off_premises', borrower: rong.username }))
       const hisUrl = `/loans/${his.loan.id}`
       const finance2 = await signedInAs(t, ['finance'])
-      await refused(() => postMultipart(finance2.agent, hisUrl, `${hisUrl}/approve-paper`, { approverName: 'นายรอง นายก', date: TODAY }), MSG.approverIsBorrower, his.loan.id)
+      await refused(
+        () => postMultipart(finance2.agent, hisUrl, `${hisUrl}/approve-paper`, { approverName: 'นายรอง นายก', date: TODAY }),
+        MSG.approverIsBorrower,
+        his.loan.id,
+      )
       // Whoever else is on the list may sign it.
       await postMultipart(finance2.agent, hisUrl, `${hisUrl}/approve-paper`, { approverName: NAYOK, date: TODAY }).then((r) => expect(r.status).to.equal(303))
       expect(loanRow(his.loan.id)).to.include({ status: 'approved', approved_on_paper: 1 })
@@ -213,7 +261,14 @@ describe('the loan policy through the pages', () => {
         const a = officer.agent
         const form = await a.get('/counter?new=1').expect(200)
         expect(form.text).to.include('enctype="multipart/form-data"').and.include(`<option value="${PALAD}"`).and.include('name="handOverNow"')
-        const fields = { ...villager, items: `TENT 2\n${code}`, ...counterDetails, 'paperApproval.approverName': PALAD, 'paperApproval.date': TODAY, handOverNow: '1' }
+        const fields = {
+          ...villager,
+          items: `TENT 2\n${code}`,
+          ...counterDetails,
+          'paperApproval.approverName': PALAD,
+          'paperApproval.date': TODAY,
+          handOverNow: '1',
+        }
 
         const before = { loans: loans(), audits: audits(), attachments: attachments(), borrowers: count(t, 'SELECT COUNT(*) AS n FROM external_borrower') }
         const noScan = await postMultipart(a, '/counter?new=1', '/counter', fields)
@@ -221,21 +276,33 @@ describe('the loan policy through the pages', () => {
         expect(noScan.text).to.include('id="scan-error"')
         expect(textOf(noScan.text)).to.include(MSG.scanRequired)
         expect(noScan.text).to.include('value="นายมา ยืมเต็นท์"').and.include(`<option value="${PALAD}" selected>`)
-        expect({ loans: loans(), audits: audits(), attachments: attachments(), borrowers: count(t, 'SELECT COUNT(*) AS n FROM external_borrower') }).to.deep.equal(before)
+        expect({
+          loans: loans(),
+          audits: audits(),
+          attachments: attachments(),
+          borrowers: count(t, 'SELECT COUNT(*) AS n FROM external_borrower'),
+        }).to.deep.equal(before)
 
         const res = await postMultipart(a, '/counter?new=1', '/counter', fields, TINY_PNG)
         expect(res.status, textOf(res.text).slice(0, 300)).to.equal(303)
         const id = lastLoanId()
         expect(res.headers.location).to.equal(`/loans/${id}`)
-        expect(loanRow(id)).to.include({ status: 'on_loan', approved_on_paper: 1, requested_by: officer.user.id, handed_over_by: officer.user.id, handed_over_on: TODAY, entered_after_fact: 0 })
+        expect(loanRow(id)).to.include({
+          status: 'on_loan',
+          approved_on_paper: 1,
+          requested_by: officer.user.id,
+          handed_over_by: officer.user.id,
+          handed_over_on: TODAY,
+          entered_after_fact: 0,
+        })
         expect((await t.ctx.db.selectFrom('asset').select('status').where('code', '=', code).executeTakeFirstOrThrow()).status).to.equal('on_loan')
         const paper = await t.ctx.db.selectFrom('loan_approval').selectAll().where('loan_id', '=', id).where('step', '=', 'approve').executeTakeFirstOrThrow()
         expect(paper).to.include({ on_paper: 1, by_name: PALAD, by_user_id: null, recorded_by: officer.user.id, paper_date: TODAY })
         expect(paper.evidence_id).to.be.a('number')
         // Off the premises and not yet checked: the officer's signature on the slip is the check, in the same step.
-        expect(await t.ctx.db.selectFrom('loan_approval').select(['step', 'on_paper', 'by_user_id']).where('loan_id', '=', id).where('step', '=', 'check').execute()).to.deep.equal([
-          { step: 'check', on_paper: 1, by_user_id: officer.user.id },
-        ])
+        expect(
+          await t.ctx.db.selectFrom('loan_approval').select(['step', 'on_paper', 'by_user_id']).where('loan_id', '=', id).where('step', '=', 'check').execute(),
+        ).to.deep.equal([{ step: 'check', on_paper: 1, by_user_id: officer.user.id }])
 
         // The page after lending: done, the evidence complete — no "still missing" scan.
         const page = await a.get(res.headers.location as string).expect(200)
@@ -243,7 +310,12 @@ describe('the loan policy through the pages', () => {
         expect(text).to.include('บันทึกการยืมเลขที่').and.include(MSG.allDone)
         expect(text).to.not.include(MSG.evidenceMissing).and.not.include('ใบยืมนี้ยังไม่ครบ')
         // Every step's audit entry says whether the two-person rule was on.
-        const steps = (await t.ctx.db.selectFrom('audit_log').select(['action', 'data']).where('entity', '=', 'loan').where('entity_id', '=', String(id)).execute()) as Array<{ action: string; data: string }>
+        const steps = (await t.ctx.db
+          .selectFrom('audit_log')
+          .select(['action', 'data'])
+          .where('entity', '=', 'loan')
+          .where('entity_id', '=', String(id))
+          .execute()) as Array<{ action: string; data: string }>
         expect(steps.map((s) => s.action)).to.include.members(['loan.requested', 'loan.approved_on_paper', 'loan.handed_over'])
         const lifecycle = ['loan.requested', 'loan.checked', 'loan.approved_on_paper', 'loan.handed_over']
         for (const s of steps.filter((x) => lifecycle.includes(x.action))) expect(JSON.parse(s.data), s.action).to.have.property('twoPersonRule', twoPersonRule)
@@ -255,7 +327,15 @@ describe('the loan policy through the pages', () => {
         const staff = await makeUser(t.ctx, ['staff'])
         const code = await asset()
         const a = officer.agent
-        const fields = { borrowerKind: 'user', borrower: staff.username, assetCodes: code, ...request(), 'paperApproval.approverName': PALAD, 'paperApproval.date': TODAY, handedOverOn: TODAY }
+        const fields = {
+          borrowerKind: 'user',
+          borrower: staff.username,
+          assetCodes: code,
+          ...request(),
+          'paperApproval.approverName': PALAD,
+          'paperApproval.date': TODAY,
+          handedOverOn: TODAY,
+        }
         const before = { loans: loans(), audits: audits(), attachments: attachments() }
         const noScan = await postMultipart(a, '/loans/new', '/loans/new', fields)
         expect(noScan.status).to.equal(422)
@@ -267,17 +347,35 @@ describe('the loan policy through the pages', () => {
         expect(res.status, textOf(res.text).slice(0, 300)).to.equal(303)
         const id = lastLoanId()
         expect(res.headers.location).to.equal(`/loans/${id}`)
-        expect(loanRow(id)).to.include({ status: 'on_loan', approved_on_paper: 1, borrower_user_id: staff.id, handed_over_by: officer.user.id, handed_over_on: TODAY })
+        expect(loanRow(id)).to.include({
+          status: 'on_loan',
+          approved_on_paper: 1,
+          borrower_user_id: staff.id,
+          handed_over_by: officer.user.id,
+          handed_over_on: TODAY,
+        })
         const page = textOf((await a.get(`/loans/${id}`).expect(200)).text)
         expect(page).to.include('กำลังยืม').and.not.include(MSG.evidenceMissing).and.not.include('ใบยืมนี้ยังไม่ครบ')
-        const handed = await t.ctx.db.selectFrom('audit_log').select('data').where('action', '=', 'loan.handed_over').where('entity_id', '=', String(id)).executeTakeFirstOrThrow()
+        const handed = await t.ctx.db
+          .selectFrom('audit_log')
+          .select('data')
+          .where('action', '=', 'loan.handed_over')
+          .where('entity_id', '=', String(id))
+          .executeTakeFirstOrThrow()
         expect(JSON.parse(handed.data)).to.have.property('twoPersonRule', twoPersonRule)
       })
     }
 
     it('when the officer lends at the counter naming the นายก (an account) without a scan, then it is on loan and the page says the scan and his confirmation are still missing', async () => {
       const code = await asset()
-      const res = await postMultipart(officer.agent, '/counter?new=1', '/counter', { ...villager, items: code, ...counterDetails, 'paperApproval.approverName': NAYOK, 'paperApproval.date': TODAY, handOverNow: '1' })
+      const res = await postMultipart(officer.agent, '/counter?new=1', '/counter', {
+        ...villager,
+        items: code,
+        ...counterDetails,
+        'paperApproval.approverName': NAYOK,
+        'paperApproval.date': TODAY,
+        handOverNow: '1',
+      })
       expect(res.status, textOf(res.text).slice(0, 300)).to.equal(303)
       const text = textOf((await officer.agent.get(res.headers.location as string)).text)
       expect(text).to.include('ใบยืมนี้ยังไม่ครบ').and.include('หลักฐานยังไม่ครบ: ยังไม่ได้แนบภาพสแกนใบยืมที่ผู้อนุมัติลงนาม').and.include('รอผู้อนุมัติยืนยันการอนุมัติบนกระดาษในระบบ')
@@ -305,7 +403,11 @@ describe('the loan policy through the pages', () => {
       const his = await nayok.get(url).expect(200)
       expect(his.text).to.include(`action="${url}/paper/confirm"`).and.include(`action="${url}/paper/dispute"`)
       expect(textOf(his.text)).to.include(`รอ ${NAYOK} ยืนยันในระบบ`)
-      for (const [who, agent] of [['another executive', other.agent], ['the officer', officer.agent], ['the borrower', staff.agent]] as const) {
+      for (const [who, agent] of [
+        ['another executive', other.agent],
+        ['the officer', officer.agent],
+        ['the borrower', staff.agent],
+      ] as const) {
         const page = await agent.get(url).expect(200)
         expect(page.text, who).to.not.include(`action="${url}/paper/confirm"`).and.not.include(`action="${url}/paper/dispute"`)
       }
@@ -341,7 +443,10 @@ describe('the loan policy through the pages', () => {
       const noReason = await postForm(nayok, url, `${url}/paper/dispute`, { reason: '' })
       expect(noReason.status).to.equal(422)
       expect(noReason.text).to.include('id="reason-error"')
-      expect((await t.ctx.db.selectFrom('loan_approval').select('disputed_at').where('loan_id', '=', id).where('step', '=', 'approve').executeTakeFirstOrThrow()).disputed_at).to.equal(null)
+      expect(
+        (await t.ctx.db.selectFrom('loan_approval').select('disputed_at').where('loan_id', '=', id).where('step', '=', 'approve').executeTakeFirstOrThrow())
+          .disputed_at,
+      ).to.equal(null)
       const disputed = await postForm(nayok, url, `${url}/paper/dispute`, { reason: 'ข้าพเจ้าไม่ได้ลงนามในใบยืมนี้' })
       expect(disputed.status).to.equal(303)
 
@@ -351,7 +456,18 @@ describe('the loan policy through the pages', () => {
       const before = { loan: loanRow(id), audits: audits() }
       // The hand-over screen is not offered either: it sends finance back to the loan page.
       expect((await finance2.agent.get(`${url}/handover`)).status).to.equal(303)
-      const blocked = await postForm(finance2.agent, url, `${url}/handover`, { confirmedCodes: String((await t.ctx.db.selectFrom('loan_item as i').innerJoin('asset as a', 'a.id', 'i.asset_id').select('a.code').where('i.loan_id', '=', id).executeTakeFirstOrThrow()).code) })
+      const blocked = await postForm(finance2.agent, url, `${url}/handover`, {
+        confirmedCodes: String(
+          (
+            await t.ctx.db
+              .selectFrom('loan_item as i')
+              .innerJoin('asset as a', 'a.id', 'i.asset_id')
+              .select('a.code')
+              .where('i.loan_id', '=', id)
+              .executeTakeFirstOrThrow()
+          ).code,
+        ),
+      })
       expect(blocked.status).to.equal(409)
       expect(textOf(blocked.text)).to.include(MSG.disputedNoHandover)
       expect({ loan: loanRow(id), audits: audits() }).to.deep.equal(before)
@@ -371,7 +487,9 @@ describe('the loan policy through the pages', () => {
       const actions = (await t.ctx.db.selectFrom('audit_log').select('action').where('entity_id', '=', String(id)).execute()).map((r) => r.action)
       expect(actions).to.include.members(['loan.approved_on_paper', 'loan.paper_disputed', 'loan.paper_voided'])
       // And recorded again, with the ปลัด's scanned slip: approved, and handed over by another officer.
-      await postMultipart(finance2.agent, url, `${url}/approve-paper`, { approverName: PALAD, date: TODAY }, TINY_PNG).then((r) => expect(r.status).to.equal(303))
+      await postMultipart(finance2.agent, url, `${url}/approve-paper`, { approverName: PALAD, date: TODAY }, TINY_PNG).then((r) =>
+        expect(r.status).to.equal(303),
+      )
       expect(loanRow(id)).to.include({ status: 'approved', approved_on_paper: 1 })
       expect((await finance2.agent.get(url)).text).to.include(`href="${url}/handover"`)
     })
@@ -423,7 +541,20 @@ describe('the loan policy through the pages', () => {
         f,
         '/counter?new=1',
         '/counter',
-        { 'externalBorrower.type': 'public', 'externalBorrower.name': 'วัดบ้านโคก', 'externalBorrower.phone': '089-000-1111', items: await asset(), purpose: 'งานวัด', place: 'วัดบ้านโคก', kind: 'off_premises', startDate: today, dueDate: '2025-01-25', 'paperApproval.approverName': PALAD, 'paperApproval.date': today, handOverNow: '1' },
+        {
+          'externalBorrower.type': 'public',
+          'externalBorrower.name': 'วัดบ้านโคก',
+          'externalBorrower.phone': '089-000-1111',
+          items: await asset(),
+          purpose: 'งานวัด',
+          place: 'วัดบ้านโคก',
+          kind: 'off_premises',
+          startDate: today,
+          dueDate: '2025-01-25',
+          'paperApproval.approverName': PALAD,
+          'paperApproval.date': today,
+          handOverNow: '1',
+        },
         TINY_PNG,
       )
       expect(counter.status, textOf(counter.text).slice(0, 300)).to.equal(303)
@@ -503,10 +634,23 @@ describe('the loan policy through the pages', () => {
 
       // With the rule off, the officer who entered a loan for someone else may approve it in the app: that step records the rule off.
       const code = await asset()
-      await postForm(officer.agent, '/loans/new', '/loans/new', { borrowerKind: 'user', borrower: staff.user.username, assetCodes: code, ...request() }).then((r) => expect(r.status).to.equal(303))
+      await postForm(officer.agent, '/loans/new', '/loans/new', { borrowerKind: 'user', borrower: staff.user.username, assetCodes: code, ...request() }).then(
+        (r) => expect(r.status).to.equal(303),
+      )
       const id = lastLoanId()
       await postForm(officer.agent, `/loans/${id}`, `/loans/${id}/approve`, {}).then((r) => expect(r.status).to.equal(303))
-      const stepOf = async (action: string) => JSON.parse((await t.ctx.db.selectFrom('audit_log').select('data').where('action', '=', action).where('entity_id', '=', String(id)).orderBy('id', 'desc').executeTakeFirstOrThrow()).data) as Record<string, unknown>
+      const stepOf = async (action: string) =>
+        JSON.parse(
+          (
+            await t.ctx.db
+              .selectFrom('audit_log')
+              .select('data')
+              .where('action', '=', action)
+              .where('entity_id', '=', String(id))
+              .orderBy('id', 'desc')
+              .executeTakeFirstOrThrow()
+          ).data,
+        ) as Record<string, unknown>
       expect(await stepOf('loan.requested')).to.include({ twoPersonRule: false })
       expect(await stepOf('loan.approved')).to.include({ twoPersonRule: false })
 
@@ -515,12 +659,23 @@ describe('the loan policy through the pages', () => {
       expect((await committee.agent.get('/')).text).to.not.include(alert)
       // With it on again, the same officer may not approve what they entered; the next step records the rule on.
       const code2 = await asset()
-      await postForm(officer.agent, '/loans/new', '/loans/new', { borrowerKind: 'user', borrower: staff.user.username, assetCodes: code2, ...request() }).then((r) => expect(r.status).to.equal(303))
+      await postForm(officer.agent, '/loans/new', '/loans/new', { borrowerKind: 'user', borrower: staff.user.username, assetCodes: code2, ...request() }).then(
+        (r) => expect(r.status).to.equal(303),
+      )
       const id2 = lastLoanId()
       await refused(() => postForm(officer.agent, `/loans/${id2}`, `/loans/${id2}/approve`, {}), 'แบ่งแยกหน้าที่: ผู้บันทึกคำขอตรวจสอบหรืออนุมัติคำขอที่ตนบันทึกไม่ได้', id2)
       const finance2 = await signedInAs(t, ['finance'])
       await postForm(finance2.agent, `/loans/${id2}`, `/loans/${id2}/approve`, {}).then((r) => expect(r.status).to.equal(303))
-      const approved = JSON.parse((await t.ctx.db.selectFrom('audit_log').select('data').where('action', '=', 'loan.approved').where('entity_id', '=', String(id2)).executeTakeFirstOrThrow()).data) as Record<string, unknown>
+      const approved = JSON.parse(
+        (
+          await t.ctx.db
+            .selectFrom('audit_log')
+            .select('data')
+            .where('action', '=', 'loan.approved')
+            .where('entity_id', '=', String(id2))
+            .executeTakeFirstOrThrow()
+        ).data,
+      ) as Record<string, unknown>
       expect(approved).to.include({ twoPersonRule: true })
     })
   })
@@ -534,7 +689,9 @@ describe('the loan policy through the pages', () => {
         const cut = await officer.agent
           .post(path)
           .set('Content-Type', 'multipart/form-data; boundary=XYZ')
-          .send(`--XYZ\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${token}\r\n--XYZ\r\nContent-Disposition: form-data; name="scan"; filename="s.png"\r\nContent-Type: image/png\r\n\r\nabc`)
+          .send(
+            `--XYZ\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${token}\r\n--XYZ\r\nContent-Disposition: form-data; name="scan"; filename="s.png"\r\nContent-Type: image/png\r\n\r\nabc`,
+          )
         expect(cut.status, `${path} cut short`).to.equal(400)
         const noBoundary = await officer.agent.post(path).set('Content-Type', 'multipart/form-data').send('x')
         expect(noBoundary.status, `${path} without a boundary`).to.be.within(400, 403)
@@ -544,10 +701,19 @@ describe('the loan policy through the pages', () => {
 
     it('when a paper approval is disputed, then the loan leaves finance’s "to hand over" list for the disputed one, as the dashboard count does', async () => {
       await withApprovers(t.ctx, { mayor: { name: NAYOK, account: 'nayok' } })
-      const nayok = (await getCurrentUser(t.ctx, (await t.ctx.db.selectFrom('app_user').select('id').where('username', '=', 'nayok').executeTakeFirstOrThrow()).id))!
+      const nayok = (await getCurrentUser(
+        t.ctx,
+        (
+          await t.ctx.db.selectFrom('app_user').select('id').where('username', '=', 'nayok').executeTakeFirstOrThrow()
+        ).id,
+      ))!
       const code = await asset()
       const staffUser = await makeUser(t.ctx, ['staff'])
-      const v = await createLoan(t.ctx, officer.user, serviceRequest([code], { borrower: staffUser.username, paperApproval: { approverName: NAYOK, date: TODAY } }))
+      const v = await createLoan(
+        t.ctx,
+        officer.user,
+        serviceRequest([code], { borrower: staffUser.username, paperApproval: { approverName: NAYOK, date: TODAY } }),
+      )
       const other = await signedInAs(t, ['finance'])
       const queueBefore = textOf((await other.agent.get('/loans/queue')).text)
       expect(queueBefore).to.include(v.number)

@@ -22,7 +22,10 @@ function textOf(html: string): string {
 
 async function postForm(agent: Agent, from: string, path: string, body: Record<string, string | string[]>) {
   const page = await agent.get(from)
-  return agent.post(path).type('form').send({ _csrf: csrfFrom(page.text), ...body })
+  return agent
+    .post(path)
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), ...body })
 }
 
 /** The id of a counted line's field on a screen, e.g. `count_3` for CHAIR, read from its data-stock-code. */
@@ -58,7 +61,8 @@ describe('counted items and kits through the pages (issue 5 done criterion)', ()
     return { chairs, mics }
   }
 
-  const stockRow = (code: string) => t.ctx.db.selectFrom('stock_item').select(['quantity', 'in_repair', 'out_qty']).where('code', '=', code).executeTakeFirstOrThrow()
+  const stockRow = (code: string) =>
+    t.ctx.db.selectFrom('stock_item').select(['quantity', 'in_repair', 'out_qty']).where('code', '=', code).executeTakeFirstOrThrow()
 
   it('when finance lends 80 chairs and a sound kit to a temple at the counter and receives 76 good, 2 damaged, 2 lost and the kit whole, then the counts, compensation, slip and timeline show it and 60 more chairs on those days are refused naming the loan', async () => {
     const { chairs } = await pool()
@@ -76,8 +80,17 @@ describe('counted items and kits through the pages (issue 5 done criterion)', ()
     expect(sent.status, textOf(sent.text)).to.equal(303)
     const url = sent.headers.location as string
     const id = Number(url.split('/')[2])
-    const lines = await t.ctx.db.selectFrom('loan_stock_line as l').innerJoin('stock_item as s', 's.id', 'l.stock_id').select(['s.code', 'l.quantity']).where('l.loan_id', '=', id).orderBy('s.code').execute()
-    expect(lines).to.deep.equal([{ code: 'CHAIR', quantity: 80 }, { code: 'MIC-POOL', quantity: 2 }])
+    const lines = await t.ctx.db
+      .selectFrom('loan_stock_line as l')
+      .innerJoin('stock_item as s', 's.id', 'l.stock_id')
+      .select(['s.code', 'l.quantity'])
+      .where('l.loan_id', '=', id)
+      .orderBy('s.code')
+      .execute()
+    expect(lines).to.deep.equal([
+      { code: 'CHAIR', quantity: 80 },
+      { code: 'MIC-POOL', quantity: 2 },
+    ])
 
     // The loan page lists the counted lines next to the amplifier; the list shows the quantities.
     const page = textOf((await counter.agent.get(url).expect(200)).text)
@@ -110,7 +123,11 @@ describe('counted items and kits through the pages (issue 5 done criterion)', ()
     const micLine = lineId(screen.text, 'MIC-POOL')
     expect(textOf(screen.text)).to.include('ตามใบยืม 80 ตัว').and.include('ตามใบยืม 2 ตัว')
     // Scanning the chairs' pool label (no JavaScript) puts the cursor in its count field.
-    const scanned = await hand.post(`/loans/${id}/handover`).type('form').send({ _csrf: csrfFrom(screen.text), op: 'scan', scan: 'https://yk.example.go.th/q/CHAIR' }).expect(200)
+    const scanned = await hand
+      .post(`/loans/${id}/handover`)
+      .type('form')
+      .send({ _csrf: csrfFrom(screen.text), op: 'scan', scan: 'https://yk.example.go.th/q/CHAIR' })
+      .expect(200)
     expect(scanned.text).to.match(new RegExp(`name="count_${chairLine}"[^>]*autofocus`))
     // Counted 78: refused with what to do, nothing handed over.
     const short = await hand
@@ -133,7 +150,9 @@ describe('counted items and kits through the pages (issue 5 done criterion)', ()
 
     // The slip: จำนวน «๘๐ ตัว», the pool's code in the asset-code column.
     const slip = textOf((await hand.get(`/loans/${id}/slip`).expect(200)).text)
-    expect(slip).to.match(/๒ เก้าอี้พลาสติก ๘๐ ตัว CHAIR/).and.match(/๓ ไมโครโฟนไร้สาย ๒ ตัว MIC-POOL/)
+    expect(slip)
+      .to.match(/๒ เก้าอี้พลาสติก ๘๐ ตัว CHAIR/)
+      .and.match(/๓ ไมโครโฟนไร้สาย ๒ ตัว MIC-POOL/)
     expect(slip).to.include('เครื่องขยายเสียงเคลื่อนที่ ๑ AMP-9')
 
     // The last day: the chairs come back 76 good, 2 damaged, 2 missing.
@@ -170,7 +189,10 @@ describe('counted items and kits through the pages (issue 5 done criterion)', ()
     expect(textOf(ret2.text)).to.include('ยืม 2 ตัว · รับคืนแล้ว 0 · ค้าง 2 ตัว').and.include('AMP-9').and.include('ดี 76 ชำรุด 2 สูญหาย 2 ตัว')
     expect(ret2.text).to.not.include(`name="good_${rc}"`)
     // The kit back whole: «receive all», the microphones' count left blank means all of them, good.
-    const kitBack = await back.post(`/loans/${id}/return`).type('form').send({ _csrf: csrfFrom(ret2.text), op: 'all' })
+    const kitBack = await back
+      .post(`/loans/${id}/return`)
+      .type('form')
+      .send({ _csrf: csrfFrom(ret2.text), op: 'all' })
     expect(kitBack.status, textOf(kitBack.text)).to.equal(303)
     void rm
 
@@ -180,8 +202,16 @@ describe('counted items and kits through the pages (issue 5 done criterion)', ()
     expect(await stockRow('CHAIR')).to.deep.equal({ quantity: 118, in_repair: 2, out_qty: 0 })
     expect(await stockRow('MIC-POOL')).to.deep.equal({ quantity: 6, in_repair: 0, out_qty: 0 })
     expect((await t.ctx.db.selectFrom('loan').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status).to.equal('returned')
-    const comps = await t.ctx.db.selectFrom('compensation').select(['incident', 'quantity', 'loan_stock_line_id']).where('loan_id', '=', id).orderBy('id').execute()
-    expect(comps.map((c) => [c.incident, c.quantity])).to.deep.equal([['damaged', 2], ['lost', 2]])
+    const comps = await t.ctx.db
+      .selectFrom('compensation')
+      .select(['incident', 'quantity', 'loan_stock_line_id'])
+      .where('loan_id', '=', id)
+      .orderBy('id')
+      .execute()
+    expect(comps.map((c) => [c.incident, c.quantity])).to.deep.equal([
+      ['damaged', 2],
+      ['lost', 2],
+    ])
     expect(comps.every((c) => c.loan_stock_line_id !== null)).to.equal(true)
     expect(doneText).to.include('CHAIR เก้าอี้พลาสติก · ชำรุด 2 ตัว').and.include('CHAIR เก้าอี้พลาสติก · สูญหาย 2 ตัว')
     expect(doneText).to.include('เปิดรายการชดใช้ CHAIR (สูญหาย 2 ตัว)')
@@ -196,11 +226,19 @@ describe('counted items and kits through the pages (issue 5 done criterion)', ()
 
     // The slip after the return: each counted line says what came back in which condition.
     const slipBack = textOf((await back.get(`/loans/${id}/slip`).expect(200)).text)
-    expect(slipBack).to.include('CHAIR ดี ๗๖ ชำรุด ๒ สูญหาย ๒ ขาหัก ๒ ตัว หาย ๒ ตัว').and.match(/MIC-POOL ดี ๒ ข้าพเจ้า/)
+    expect(slipBack)
+      .to.include('CHAIR ดี ๗๖ ชำรุด ๒ สูญหาย ๒ ขาหัก ๒ ตัว หาย ๒ ตัว')
+      .and.match(/MIC-POOL ดี ๒ ข้าพเจ้า/)
     expect(slipBack).to.include('สภาพ ตามหมายเหตุแต่ละรายการ').and.include('ผู้ส่งคืน').and.include('นายสมศักดิ์ ลูกศิษย์วัด')
 
     // Once back, the chairs are free again for those days.
-    const again = await postForm(back, '/loans/new', '/loans/new', { ...temple, ...event, startDate: '2025-01-20', dueDate: '2025-01-20', assetCodes: 'CHAIR x60' })
+    const again = await postForm(back, '/loans/new', '/loans/new', {
+      ...temple,
+      ...event,
+      startDate: '2025-01-20',
+      dueDate: '2025-01-20',
+      assetCodes: 'CHAIR x60',
+    })
     expect(again.status, textOf(again.text)).to.equal(303)
     void chairs
     expect((await verifyChain(t.ctx.db)).ok).to.equal(true)
@@ -231,12 +269,23 @@ describe('counted items and kits through the pages (issue 5 done criterion)', ()
     const screen = await counter.agent.get(`/loans/${loan.loan.id}/handover`).expect(200)
     expect(screen.text).to.not.include('name="confirmedCodes"')
     const cl = lineId(screen.text, 'CHAIR')
-    const blank = await counter.agent.post(`/loans/${loan.loan.id}/handover`).type('form').send({ _csrf: csrfFrom(screen.text), op: 'handover' }).expect(422)
+    const blank = await counter.agent
+      .post(`/loans/${loan.loan.id}/handover`)
+      .type('form')
+      .send({ _csrf: csrfFrom(screen.text), op: 'handover' })
+      .expect(422)
     expect(textOf(blank.text)).to.include('กรุณานับ เก้าอี้พลาสติก (CHAIR) แล้วใส่จำนวนที่ส่งมอบ')
     // Enter in the count field (no JavaScript) sends the scan button with nothing scanned: the screen stays as typed.
-    const enter = await counter.agent.post(`/loans/${loan.loan.id}/handover`).type('form').send({ _csrf: csrfFrom(screen.text), op: 'scan', scan: '', [`count_${cl}`]: '20' }).expect(200)
+    const enter = await counter.agent
+      .post(`/loans/${loan.loan.id}/handover`)
+      .type('form')
+      .send({ _csrf: csrfFrom(screen.text), op: 'scan', scan: '', [`count_${cl}`]: '20' })
+      .expect(200)
     expect(enter.text).to.include('value="20"').and.not.include('flash-error')
-    const out = await counter.agent.post(`/loans/${loan.loan.id}/handover`).type('form').send({ _csrf: csrfFrom(screen.text), op: 'handover', [`count_${cl}`]: '20' })
+    const out = await counter.agent
+      .post(`/loans/${loan.loan.id}/handover`)
+      .type('form')
+      .send({ _csrf: csrfFrom(screen.text), op: 'handover', [`count_${cl}`]: '20' })
     expect(out.status).to.equal(303)
     expect((await stockRow('CHAIR')).out_qty).to.equal(20)
     const list = await counter.agent.get('/loans?status=on_loan').expect(200)

@@ -22,7 +22,16 @@ interface Loan {
   rejectionReason: string | null
   overdue: boolean
   dueDate: string
-  items: Array<{ assetCode: string; assetName: string; handedOverAt: string | null; returnedAt: string | null; condition: string | null; note: string | null; receivedBy: string | null; returnedBy: string | null }>
+  items: Array<{
+    assetCode: string
+    assetName: string
+    handedOverAt: string | null
+    returnedAt: string | null
+    condition: string | null
+    note: string | null
+    receivedBy: string | null
+    returnedBy: string | null
+  }>
   approvals: ApprovalBody[]
   enteredAfterFact: boolean
   dueDateOriginal: string
@@ -49,7 +58,9 @@ describe('loans API: the off-premises journey, end to end', () => {
     await makeAsset(t.ctx, { code: 'AMP-1', name: 'เครื่องขยายเสียง', price: '12,000.00' })
     await makeAsset(t.ctx, { code: 'MIC-1', name: 'ไมโครโฟนไร้สาย', price: '3,000.00' })
 
-    const created = await apiAs(t, staff.token).post('/api/v1/loans', loanBody(['AMP-1', 'MIC-1'])).expect(201)
+    const created = await apiAs(t, staff.token)
+      .post('/api/v1/loans', loanBody(['AMP-1', 'MIC-1']))
+      .expect(201)
     const loan = loanOf(created)
     expect(loan).to.include({ number: '1/2568', fiscalYear: 2568, status: 'pending', kind: 'off_premises', requestedBy: 'somchai.s' })
     expect(loan.items.map((i) => i.assetCode)).to.deep.equal(['AMP-1', 'MIC-1'])
@@ -83,7 +94,11 @@ describe('loans API: the off-premises journey, end to end', () => {
     expect((before.body as { currentLoan: unknown }).currentLoan).to.equal(null)
 
     t.ctx.clock.set('2025-01-15T04:30:00.000Z')
-    const out = loanOf(await apiAs(t, finance2.token).post(`${base}/handover`, { confirmedCodes: ['AMP-1', 'MIC-1'] }).expect(200))
+    const out = loanOf(
+      await apiAs(t, finance2.token)
+        .post(`${base}/handover`, { confirmedCodes: ['AMP-1', 'MIC-1'] })
+        .expect(200),
+    )
     expect(out.status).to.equal('on_loan')
     expect(out.handedOverAt).to.equal('2025-01-15T04:30:00.000Z')
     expect(out.items.every((i) => i.handedOverAt === '2025-01-15T04:30:00.000Z')).to.equal(true)
@@ -92,13 +107,19 @@ describe('loans API: the off-premises journey, end to end', () => {
     const amp = await apiAs(t, staff.token).get('/api/v1/assets/AMP-1').expect(200)
     expect(amp.body).to.deep.include({ status: 'on_loan', currentLoan: { id: loan.id, number: '1/2568', dueDate: '2025-01-17' } })
     const list = await apiAs(t, finance.token).get('/api/v1/assets?status=on_loan').expect(200)
-    expect((list.body as { items: Array<{ code: string; currentLoan: unknown }> }).items.map((a) => [a.code, a.currentLoan])).to.deep.equal([
-      ['AMP-1', { id: loan.id, number: '1/2568', dueDate: '2025-01-17' }],
-      ['MIC-1', { id: loan.id, number: '1/2568', dueDate: '2025-01-17' }],
-    ].sort())
+    expect((list.body as { items: Array<{ code: string; currentLoan: unknown }> }).items.map((a) => [a.code, a.currentLoan])).to.deep.equal(
+      [
+        ['AMP-1', { id: loan.id, number: '1/2568', dueDate: '2025-01-17' }],
+        ['MIC-1', { id: loan.id, number: '1/2568', dueDate: '2025-01-17' }],
+      ].sort(),
+    )
 
     t.ctx.clock.set('2025-01-17T09:00:00.000Z')
-    const partial = loanOf(await apiAs(t, finance2.token).post(`${base}/return`, { items: [{ assetCode: 'AMP-1', condition: 'good' }] }).expect(200))
+    const partial = loanOf(
+      await apiAs(t, finance2.token)
+        .post(`${base}/return`, { items: [{ assetCode: 'AMP-1', condition: 'good' }] })
+        .expect(200),
+    )
     expect(partial.status).to.equal('on_loan')
     expect(partial.items[0]).to.deep.include({ assetCode: 'AMP-1', condition: 'good', receivedBy: 'malee.f', returnedAt: '2025-01-17T09:00:00.000Z' })
     expect(partial.items[1]).to.deep.include({ assetCode: 'MIC-1', condition: null, returnedAt: null })
@@ -118,8 +139,19 @@ describe('loans API: the off-premises journey, end to end', () => {
     expect(ampBack.body).to.deep.include({ status: 'available', currentLoan: null })
     expect(count(t, "SELECT COUNT(*) AS n FROM compensation WHERE incident = 'damaged' AND proposed_satang > 0")).to.equal(1)
 
-    const actions = (t.ctx.handle.raw.prepare("SELECT action FROM audit_log WHERE entity IN ('loan', 'compensation') ORDER BY id").all() as Array<{ action: string }>).map((r) => r.action)
-    expect(actions).to.deep.equal(['loan.requested', 'loan.checked', 'loan.approved', 'loan.handed_over', 'loan.item_returned', 'loan.item_returned', 'compensation.opened', 'loan.returned'])
+    const actions = (
+      t.ctx.handle.raw.prepare("SELECT action FROM audit_log WHERE entity IN ('loan', 'compensation') ORDER BY id").all() as Array<{ action: string }>
+    ).map((r) => r.action)
+    expect(actions).to.deep.equal([
+      'loan.requested',
+      'loan.checked',
+      'loan.approved',
+      'loan.handed_over',
+      'loan.item_returned',
+      'loan.item_returned',
+      'compensation.opened',
+      'loan.returned',
+    ])
     const verify = await apiAs(t, committee.token).get('/api/v1/audit/verify').expect(200)
     expect(verify.body).to.deep.include({ ok: true })
   })
@@ -179,7 +211,11 @@ describe('loans API: the off-premises journey, end to end', () => {
     const finance = await withToken(t, ['finance'], { username: 'kanya.f' })
     const finance2 = await withToken(t, ['finance'], { username: 'malee.f' })
     await makeAsset(t.ctx, { code: 'PROJ-1' })
-    const loan = loanOf(await apiAs(t, staff.token).post('/api/v1/loans', loanBody(['PROJ-1'], { kind: 'in_premises' })).expect(201))
+    const loan = loanOf(
+      await apiAs(t, staff.token)
+        .post('/api/v1/loans', loanBody(['PROJ-1'], { kind: 'in_premises' }))
+        .expect(201),
+    )
     const base = `/api/v1/loans/${loan.id}`
     await apiAs(t, finance.token).post(`${base}/approve`, {}).expect(200)
     await apiAs(t, finance2.token).post(`${base}/handover`, {}).expect(200)
@@ -195,7 +231,9 @@ describe('loans API: the off-premises journey, end to end', () => {
     expect(buddhist.status).to.equal(422)
     expect(errorOf(buddhist).details).to.deep.equal([{ field: 'dueDate', message: 'ปีเกิน ๒๓๐๐ — ดูเหมือนเป็นปี พ.ศ. กรุณาใช้ปี ค.ศ. (พ.ศ. − ๕๔๓)' }])
 
-    const decided = loanOf(await apiAs(t, finance.token).post(`${base}/extensions/${asked.extensions[0]!.id}/decision`, { approve: true, note: 'อนุญาต' }).expect(200))
+    const decided = loanOf(
+      await apiAs(t, finance.token).post(`${base}/extensions/${asked.extensions[0]!.id}/decision`, { approve: true, note: 'อนุญาต' }).expect(200),
+    )
     expect(decided).to.include({ dueDate: '2025-01-20', dueDateOriginal: '2025-01-17' })
     expect(decided.extensions[0]).to.include({ status: 'approved' })
     const twice = await apiAs(t, finance.token).post(`${base}/extensions/${asked.extensions[0]!.id}/decision`, { approve: false })
@@ -215,7 +253,12 @@ describe('loans API: the off-premises journey, end to end', () => {
     const badMethod = await apiAs(t, finance.token).post(`${base}/follow-ups`, { method: 'pigeon' })
     expect(badMethod.status).to.equal(422)
     expect(errorOf(badMethod).details).to.deep.equal([{ field: 'method', message: 'วิธีติดตามไม่ถูกต้อง' }])
-    const followed = await apiAs(t, finance.token).post(`${base}/follow-ups`, { method: 'letter', letterNumber: 'นม 80401/12', letterDate: '2025-01-22', note: 'ส่งหนังสือทวงถาม' })
+    const followed = await apiAs(t, finance.token).post(`${base}/follow-ups`, {
+      method: 'letter',
+      letterNumber: 'นม 80401/12',
+      letterDate: '2025-01-22',
+      note: 'ส่งหนังสือทวงถาม',
+    })
     expect(followed.status).to.equal(201)
     expect(followed.body).to.deep.equal({
       id: (followed.body as { id: number }).id,
@@ -241,17 +284,29 @@ describe('loans API: the off-premises journey, end to end', () => {
     await withApprovers(t.ctx, { mayor: { name: 'นายสมปอง ผู้ใหญ่', account: 'nayok' } })
     await makeAsset(t.ctx, { code: 'GEN-1' })
     await makeAsset(t.ctx, { code: 'GEN-2' })
-    const loan = loanOf(await apiAs(t, staff.token).post('/api/v1/loans', loanBody(['GEN-1'], { kind: 'inter_agency' })).expect(201))
+    const loan = loanOf(
+      await apiAs(t, staff.token)
+        .post('/api/v1/loans', loanBody(['GEN-1'], { kind: 'inter_agency' }))
+        .expect(201),
+    )
     const base = `/api/v1/loans/${loan.id}`
     await apiAs(t, finance.token).post(`${base}/approve`, {}).expect(200)
     const bad = await apiAs(t, finance2.token).post(`${base}/approve`, { onPaper: { date: '2568-01-14' } })
     expect(bad.status).to.equal(422)
-    expect(errorOf(bad).details!.map((d) => d.field).sort()).to.deep.equal(['onPaper.approverName', 'onPaper.date'])
+    expect(
+      errorOf(bad)
+        .details!.map((d) => d.field)
+        .sort(),
+    ).to.deep.equal(['onPaper.approverName', 'onPaper.date'])
     // A name off the approver list is the field's mistake; the list is named in the message.
     const unlisted = await apiAs(t, finance2.token).post(`${base}/approve`, { onPaper: { approverName: 'นายสมปอง', date: '2025-01-14' } })
     expect(unlisted.status).to.equal(422)
     expect(errorOf(unlisted).details).to.deep.equal([{ field: 'onPaper.approverName', message: 'ผู้อนุมัติต้องเป็นผู้มีอำนาจตามรายชื่อ: นายสมปอง ผู้ใหญ่' }])
-    const paper = loanOf(await apiAs(t, finance2.token).post(`${base}/approve`, { onPaper: { approverName: 'นายสมปอง ผู้ใหญ่', date: '2025-01-14' } }).expect(200))
+    const paper = loanOf(
+      await apiAs(t, finance2.token)
+        .post(`${base}/approve`, { onPaper: { approverName: 'นายสมปอง ผู้ใหญ่', date: '2025-01-14' } })
+        .expect(200),
+    )
     expect(paper.status).to.equal('approved')
     expect(paper.approvals.map((a) => [a.step, a.onPaper, a.recordedBy])).to.deep.equal([
       ['check', false, 'kanya.f'],
@@ -260,8 +315,16 @@ describe('loans API: the off-premises journey, end to end', () => {
     expect(paper.approvals[1]).to.deep.include({ step: 'approve', by: 'นายสมปอง ผู้ใหญ่', onPaper: true, paperDate: '2025-01-14', approverUsername: 'nayok' })
 
     // Before the check it is no longer too early: the officer's recording is the check too, in one step.
-    const unchecked = loanOf(await apiAs(t, staff.token).post('/api/v1/loans', loanBody(['GEN-2'], { kind: 'inter_agency' })).expect(201))
-    const both = loanOf(await apiAs(t, finance.token).post(`/api/v1/loans/${unchecked.id}/approve`, { onPaper: { approverName: 'นายสมปอง ผู้ใหญ่', date: '2025-01-14' } }).expect(200))
+    const unchecked = loanOf(
+      await apiAs(t, staff.token)
+        .post('/api/v1/loans', loanBody(['GEN-2'], { kind: 'inter_agency' }))
+        .expect(201),
+    )
+    const both = loanOf(
+      await apiAs(t, finance.token)
+        .post(`/api/v1/loans/${unchecked.id}/approve`, { onPaper: { approverName: 'นายสมปอง ผู้ใหญ่', date: '2025-01-14' } })
+        .expect(200),
+    )
     expect(both.status).to.equal('approved')
     expect(both.approvals.map((a) => [a.step, a.onPaper, a.recordedBy, a.paperDate])).to.deep.equal([
       ['check', true, 'kanya.f', '2025-01-14'],
@@ -282,8 +345,16 @@ describe('loans API: refusals', () => {
     const b = await withToken(t, ['staff'])
     const finance = await withToken(t, ['finance'])
     await makeAsset(t.ctx, { code: 'TENT-1' })
-    const first = loanOf(await apiAs(t, a.token).post('/api/v1/loans', loanBody(['TENT-1'], { kind: 'in_premises' })).expect(201))
-    const competing = loanOf(await apiAs(t, b.token).post('/api/v1/loans', loanBody(['TENT-1'], { kind: 'in_premises', startDate: '2025-01-17', dueDate: '2025-01-18' })).expect(201))
+    const first = loanOf(
+      await apiAs(t, a.token)
+        .post('/api/v1/loans', loanBody(['TENT-1'], { kind: 'in_premises' }))
+        .expect(201),
+    )
+    const competing = loanOf(
+      await apiAs(t, b.token)
+        .post('/api/v1/loans', loanBody(['TENT-1'], { kind: 'in_premises', startDate: '2025-01-17', dueDate: '2025-01-18' }))
+        .expect(201),
+    )
     expect(competing.status).to.equal('pending')
     await apiAs(t, finance.token).post(`/api/v1/loans/${first.id}/approve`, {}).expect(200)
 
@@ -297,7 +368,9 @@ describe('loans API: refusals', () => {
     expect(approve.status).to.equal(409)
     expect(errorOf(approve)).to.deep.equal({ code: 'conflict', message: 'ครุภัณฑ์ TENT-1 ถูกจองหรือยืมอยู่แล้วตามใบยืมเลขที่ 1/2568 ช่วง 2025-01-15 ถึง 2025-01-17' })
     // The day after the due date is free.
-    await apiAs(t, b.token).post('/api/v1/loans', loanBody(['TENT-1'], { startDate: '2025-01-18', dueDate: '2025-01-19' })).expect(201)
+    await apiAs(t, b.token)
+      .post('/api/v1/loans', loanBody(['TENT-1'], { startDate: '2025-01-18', dueDate: '2025-01-19' }))
+      .expect(201)
   })
 
   it('when a transition is repeated or illegal, then 409 invalid_state and nothing changes', async () => {
@@ -306,7 +379,11 @@ describe('loans API: refusals', () => {
     const finance2 = await withToken(t, ['finance'])
     const exec = await withToken(t, ['executive'])
     await makeAsset(t.ctx, { code: 'CAM-1' })
-    const loan = loanOf(await apiAs(t, staff.token).post('/api/v1/loans', loanBody(['CAM-1'], { kind: 'in_premises' })).expect(201))
+    const loan = loanOf(
+      await apiAs(t, staff.token)
+        .post('/api/v1/loans', loanBody(['CAM-1'], { kind: 'in_premises' }))
+        .expect(201),
+    )
     const base = `/api/v1/loans/${loan.id}`
     const f = apiAs(t, finance.token)
     const f2 = apiAs(t, finance2.token)
@@ -341,13 +418,25 @@ describe('loans API: refusals', () => {
       ['missing purpose', { ...loanBody(['AMP-9']), purpose: undefined }, [{ field: 'purpose', message: 'กรุณาระบุวัตถุประสงค์ของการยืม' }]],
       ['blank purpose', loanBody(['AMP-9'], { purpose: '   ' }), [{ field: 'purpose', message: 'กรุณาระบุวัตถุประสงค์ของการยืม' }]],
       ['bad kind', loanBody(['AMP-9'], { kind: 'outside' }), [{ field: 'kind', message: 'ประเภทการยืมไม่ถูกต้อง' }]],
-      ['Buddhist-era year', loanBody(['AMP-9'], { startDate: '2568-01-01' }), [{ field: 'startDate', message: 'ปีเกิน ๒๓๐๐ — ดูเหมือนเป็นปี พ.ศ. กรุณาใช้ปี ค.ศ. (พ.ศ. − ๕๔๓)' }]],
+      [
+        'Buddhist-era year',
+        loanBody(['AMP-9'], { startDate: '2568-01-01' }),
+        [{ field: 'startDate', message: 'ปีเกิน ๒๓๐๐ — ดูเหมือนเป็นปี พ.ศ. กรุณาใช้ปี ค.ศ. (พ.ศ. − ๕๔๓)' }],
+      ],
       ['not a date', loanBody(['AMP-9'], { dueDate: '17/01/2025' }), [{ field: 'dueDate', message: 'วันที่ไม่ถูกต้อง (ใช้รูปแบบ ปปปป-ดด-วว ค.ศ.)' }]],
       ['no items', loanBody([]), [{ field: 'assetCodes', message: 'กรุณาเลือกพัสดุอย่างน้อยหนึ่งรายการ' }]],
       ['items missing', { ...loanBody([]), assetCodes: undefined }, [{ field: 'assetCodes', message: 'กรุณาเลือกพัสดุอย่างน้อยหนึ่งรายการ' }]],
       ['unknown asset', loanBody(['NOPE-1']), [{ field: 'assetCodes', message: 'ไม่พบครุภัณฑ์หมายเลข NOPE-1' }]],
-      ['due before start', loanBody(['AMP-9'], { startDate: '2025-01-17', dueDate: '2025-01-16' }), [{ field: 'dueDate', message: 'วันกำหนดคืนต้องไม่ก่อนวันเริ่มยืม' }]],
-      ['start in the past', loanBody(['AMP-9'], { startDate: '2025-01-14' }), [{ field: 'startDate', message: 'วันเริ่มยืมต้องเป็นวันนี้หรือหลังจากนี้ (การบันทึกย้อนหลังทำได้โดยเจ้าหน้าที่พัสดุ)' }]],
+      [
+        'due before start',
+        loanBody(['AMP-9'], { startDate: '2025-01-17', dueDate: '2025-01-16' }),
+        [{ field: 'dueDate', message: 'วันกำหนดคืนต้องไม่ก่อนวันเริ่มยืม' }],
+      ],
+      [
+        'start in the past',
+        loanBody(['AMP-9'], { startDate: '2025-01-14' }),
+        [{ field: 'startDate', message: 'วันเริ่มยืมต้องเป็นวันนี้หรือหลังจากนี้ (การบันทึกย้อนหลังทำได้โดยเจ้าหน้าที่พัสดุ)' }],
+      ],
       ['too long', loanBody(['AMP-9'], { dueDate: '2025-03-15' }), [{ field: 'dueDate', message: 'ระยะเวลายืมเกินกำหนด (ไม่เกิน 30 วัน)' }]],
       ['unknown counted item', loanBody(['AMP-9'], { stock: [{ code: 'CHAIR', quantity: 50 }] }), [{ field: 'stock', message: 'ไม่พบพัสดุนับจำนวนรหัส CHAIR' }]],
     ]
@@ -374,7 +463,11 @@ describe('loans API: refusals', () => {
     const finance = await withToken(t, ['finance'])
     const finance2 = await withToken(t, ['finance'])
     await makeAsset(t.ctx, { code: 'AMP-8' })
-    const loan = loanOf(await apiAs(t, staff.token).post('/api/v1/loans', loanBody(['AMP-8'], { kind: 'in_premises' })).expect(201))
+    const loan = loanOf(
+      await apiAs(t, staff.token)
+        .post('/api/v1/loans', loanBody(['AMP-8'], { kind: 'in_premises' }))
+        .expect(201),
+    )
     const base = `/api/v1/loans/${loan.id}`
     const noReason = await apiAs(t, finance.token).post(`${base}/reject`, {})
     expect(noReason.status).to.equal(422)
@@ -387,7 +480,9 @@ describe('loans API: refusals', () => {
     const notScanned = await apiAs(t, finance2.token).post(`${base}/handover`, { confirmedCodes: [] })
     expect(notScanned.status).to.equal(422)
     expect(errorOf(notScanned).details).to.deep.equal([{ field: 'confirmedCodes', message: 'ยังไม่ได้สแกนยืนยันครุภัณฑ์ AMP-8' }])
-    await apiAs(t, finance2.token).post(`${base}/handover`, { confirmedCodes: ['AMP-8'] }).expect(200)
+    await apiAs(t, finance2.token)
+      .post(`${base}/handover`, { confirmedCodes: ['AMP-8'] })
+      .expect(200)
     const cases: Array<[object, string]> = [
       [{}, 'items'],
       [{ items: [] }, 'items'],
@@ -415,7 +510,15 @@ describe('loans API: refusals', () => {
     }
     const res = await apiAs(t, staff.token).post(
       '/api/v1/loans',
-      loanBody(['AMP-7'], { id: 999, number: '99/2599', status: 'approved', fiscalYear: 2500, requestedBy: 'admin', approvedAt: '2025-01-01T00:00:00Z', colour: 'red' }),
+      loanBody(['AMP-7'], {
+        id: 999,
+        number: '99/2599',
+        status: 'approved',
+        fiscalYear: 2500,
+        requestedBy: 'admin',
+        approvedAt: '2025-01-01T00:00:00Z',
+        colour: 'red',
+      }),
     )
     expect(res.status).to.equal(201)
     expect(loanOf(res)).to.include({ number: '1/2568', fiscalYear: 2568, status: 'pending', requestedBy: 'somchai.s', approvedAt: null })
@@ -427,7 +530,9 @@ describe('loans API: refusals', () => {
     const finance = await withToken(t, ['finance'])
     for (const code of ['L-1', 'L-2', 'L-3']) {
       await makeAsset(t.ctx, { code })
-      await apiAs(t, staff.token).post('/api/v1/loans', loanBody([code], { kind: 'in_premises' })).expect(201)
+      await apiAs(t, staff.token)
+        .post('/api/v1/loans', loanBody([code], { kind: 'in_premises' }))
+        .expect(201)
     }
     const cases: Array<[string, string]> = [
       ['status=lent', 'status'],
@@ -516,15 +621,31 @@ describe('loans API: numbering, the Loan object, languages', () => {
     const staff = await withToken(t, ['staff'])
     await makeAsset(t.ctx, { code: 'FY-1' })
     t.ctx.clock.set('2025-09-30T16:59:00.000Z') // 23:59 on 30 Sep 2025 in Bangkok: FY 2568
-    const last = loanOf(await apiAs(t, staff.token).post('/api/v1/loans', loanBody(['FY-1'], { startDate: '2025-09-30', dueDate: '2025-10-02' })).expect(201))
+    const last = loanOf(
+      await apiAs(t, staff.token)
+        .post('/api/v1/loans', loanBody(['FY-1'], { startDate: '2025-09-30', dueDate: '2025-10-02' }))
+        .expect(201),
+    )
     expect(last).to.include({ number: '1/2568', fiscalYear: 2568, requestedAt: '2025-09-30T16:59:00.000Z' })
     t.ctx.clock.set('2025-09-30T17:00:00.000Z') // 00:00 on 1 Oct 2025 in Bangkok: FY 2569
-    const first = loanOf(await apiAs(t, staff.token).post('/api/v1/loans', loanBody(['FY-1'], { startDate: '2025-10-01', dueDate: '2025-10-02' })).expect(201))
+    const first = loanOf(
+      await apiAs(t, staff.token)
+        .post('/api/v1/loans', loanBody(['FY-1'], { startDate: '2025-10-01', dueDate: '2025-10-02' }))
+        .expect(201),
+    )
     expect(first).to.include({ number: '1/2569', fiscalYear: 2569, requestedAt: '2025-09-30T17:00:00.000Z' })
-    const second = loanOf(await apiAs(t, staff.token).post('/api/v1/loans', loanBody(['FY-1'], { startDate: '2025-10-01', dueDate: '2025-10-02' })).expect(201))
+    const second = loanOf(
+      await apiAs(t, staff.token)
+        .post('/api/v1/loans', loanBody(['FY-1'], { startDate: '2025-10-01', dueDate: '2025-10-02' }))
+        .expect(201),
+    )
     expect(second.number).to.equal('2/2569')
     await apiAs(t, staff.token).post(`/api/v1/loans/${second.id}/cancel`, {}).expect(200)
-    const third = loanOf(await apiAs(t, staff.token).post('/api/v1/loans', loanBody(['FY-1'], { startDate: '2025-10-01', dueDate: '2025-10-02' })).expect(201))
+    const third = loanOf(
+      await apiAs(t, staff.token)
+        .post('/api/v1/loans', loanBody(['FY-1'], { startDate: '2025-10-01', dueDate: '2025-10-02' }))
+        .expect(201),
+    )
     expect(third.number).to.equal('3/2569')
 
     const fy68 = await apiAs(t, staff.token).get('/api/v1/loans?fiscalYear=2568').expect(200)
@@ -555,12 +676,36 @@ describe('loans API: numbering, the Loan object, languages', () => {
     t.ctx.clock.set('2025-01-15T03:10:00.000Z')
     await apiAs(t, finance2.token).post(`/api/v1/loans/${created.id}/handover`, {}).expect(200)
     t.ctx.clock.set('2025-01-16T02:00:00.000Z')
-    await apiAs(t, finance2.token).post(`/api/v1/loans/${created.id}/return`, { items: [{ assetCode: '416-66-0001', condition: 'good', note: 'ครบถ้วน' }] }).expect(200)
+    await apiAs(t, finance2.token)
+      .post(`/api/v1/loans/${created.id}/return`, { items: [{ assetCode: '416-66-0001', condition: 'good', note: 'ครบถ้วน' }] })
+      .expect(200)
 
     const res = await apiAs(t, staff.token).get(`/api/v1/loans/${created.id}`).expect(200)
     expect(res.type).to.equal('application/json')
     const body = res.body as Record<string, unknown>
-    const SPEC_KEYS = ['id', 'number', 'fiscalYear', 'status', 'kind', 'purpose', 'place', 'startDate', 'dueDate', 'borrower', 'requestedBy', 'department', 'requestedAt', 'approvedAt', 'handedOverAt', 'returnedAt', 'rejectionReason', 'overdue', 'items', 'stock', 'approvals']
+    const SPEC_KEYS = [
+      'id',
+      'number',
+      'fiscalYear',
+      'status',
+      'kind',
+      'purpose',
+      'place',
+      'startDate',
+      'dueDate',
+      'borrower',
+      'requestedBy',
+      'department',
+      'requestedAt',
+      'approvedAt',
+      'handedOverAt',
+      'returnedAt',
+      'rejectionReason',
+      'overdue',
+      'items',
+      'stock',
+      'approvals',
+    ]
     expect(Object.keys(body)).to.deep.equal([...SPEC_KEYS, 'enteredAfterFact', 'dueDateOriginal', 'handedOverOn', 'extensions', 'followUps'])
     expect(body.id).to.equal(created.id)
     expect(body.number).to.equal('1/2568')
@@ -592,7 +737,16 @@ describe('loans API: numbering, the Loan object, languages', () => {
         receivedBy: 'malee.f',
         returnedBy: 'นายสมชาย ใจดี',
       },
-      { assetCode: '416-66-0002', assetName: 'ลำโพง', handedOverAt: '2025-01-15T03:10:00.000Z', returnedAt: null, condition: null, note: null, receivedBy: null, returnedBy: null },
+      {
+        assetCode: '416-66-0002',
+        assetName: 'ลำโพง',
+        handedOverAt: '2025-01-15T03:10:00.000Z',
+        returnedAt: null,
+        condition: null,
+        note: null,
+        receivedBy: null,
+        returnedBy: null,
+      },
     ])
     for (const item of body.items as object[]) {
       expect(Object.keys(item)).to.deep.equal(['assetCode', 'assetName', 'handedOverAt', 'returnedAt', 'condition', 'note', 'receivedBy', 'returnedBy'])
@@ -618,8 +772,20 @@ describe('loans API: numbering, the Loan object, languages', () => {
     ])
     // SPEC §5's approval keys first, then ours.
     expect(Object.keys((body.approvals as object[])[0]!)).to.deep.equal([
-      'step', 'by', 'at', 'note', 'onPaper',
-      'recordedBy', 'paperDate', 'confirmedAt', 'disputedAt', 'evidence', 'approverUsername', 'disputeReason', 'voidedAt', 'voidReason',
+      'step',
+      'by',
+      'at',
+      'note',
+      'onPaper',
+      'recordedBy',
+      'paperDate',
+      'confirmedAt',
+      'disputedAt',
+      'evidence',
+      'approverUsername',
+      'disputeReason',
+      'voidedAt',
+      'voidReason',
     ])
     expect(body.enteredAfterFact).to.equal(false)
     expect(body.dueDateOriginal).to.equal('2025-01-17')
@@ -635,7 +801,11 @@ describe('loans API: numbering, the Loan object, languages', () => {
 
     // A rejected loan carries its reason.
     await makeAsset(t.ctx, { code: '416-66-0003' })
-    const other = loanOf(await apiAs(t, staff.token).post('/api/v1/loans', loanBody(['416-66-0003'], { startDate: '2025-01-16', dueDate: '2025-01-16' })).expect(201))
+    const other = loanOf(
+      await apiAs(t, staff.token)
+        .post('/api/v1/loans', loanBody(['416-66-0003'], { startDate: '2025-01-16', dueDate: '2025-01-16' }))
+        .expect(201),
+    )
     const rejected = loanOf(await apiAs(t, finance.token).post(`/api/v1/loans/${other.id}/reject`, { reason: 'ต้องใช้ในงานของ อบต.' }).expect(200))
     expect(rejected).to.include({ status: 'rejected', rejectionReason: 'ต้องใช้ในงานของ อบต.', approvedAt: null })
   })
@@ -661,10 +831,18 @@ describe('loans API: numbering, the Loan object, languages', () => {
     })
     const th = await apiAs(t, staffTh.token).post('/api/v1/loans', loanBody(['LANG-1'], { purpose: '' }))
     expect(th.body).to.deep.equal({
-      error: { code: 'validation_failed', message: 'ข้อมูลไม่ถูกต้อง กรุณาตรวจสอบช่องที่มีเครื่องหมาย', details: [{ field: 'purpose', message: 'กรุณาระบุวัตถุประสงค์ของการยืม' }] },
+      error: {
+        code: 'validation_failed',
+        message: 'ข้อมูลไม่ถูกต้อง กรุณาตรวจสอบช่องที่มีเครื่องหมาย',
+        details: [{ field: 'purpose', message: 'กรุณาระบุวัตถุประสงค์ของการยืม' }],
+      },
     })
 
-    const loan = loanOf(await apiAs(t, staffTh.token).post('/api/v1/loans', loanBody(['LANG-1'])).expect(201))
+    const loan = loanOf(
+      await apiAs(t, staffTh.token)
+        .post('/api/v1/loans', loanBody(['LANG-1']))
+        .expect(201),
+    )
     const early = await apiAs(t, execEn.token).post(`/api/v1/loans/${loan.id}/approve`, {})
     const checkFirstEn = 'Finance must check the loan before the executive approves it'
     expect(early.body).to.deep.equal({ error: { code: 'invalid_state', message: checkFirstEn, details: [{ rule: 'check_first', message: checkFirstEn }] } })

@@ -31,15 +31,55 @@ const only = (allowed: Partial<Record<Who, number>>, otherwise = 403): Record<Wh
 
 const ROUTES: Route[] = [
   { method: 'post', path: '/api/v1/loans', state: 'none', expect: only({ owner: 201, staff: 201, finance: 201 }) },
-  { method: 'get', path: '/api/v1/loans', state: 'pending_in', expect: only({ owner: 200, staff: 200, finance: 200, executive: 200, committee: 200, admin: 200 }) },
-  { method: 'get', path: '/api/v1/loans/:id', state: 'pending_in', expect: only({ owner: 200, staff: 404, finance: 200, executive: 200, committee: 200, admin: 200 }) },
+  {
+    method: 'get',
+    path: '/api/v1/loans',
+    state: 'pending_in',
+    expect: only({ owner: 200, staff: 200, finance: 200, executive: 200, committee: 200, admin: 200 }),
+  },
+  {
+    method: 'get',
+    path: '/api/v1/loans/:id',
+    state: 'pending_in',
+    expect: only({ owner: 200, staff: 404, finance: 200, executive: 200, committee: 200, admin: 200 }),
+  },
   // An unchecked off-premises loan: finance checks it; the executive is too early (409 invalid_state).
-  { method: 'post', path: '/api/v1/loans/:id/approve', state: 'pending_out', expect: only({ finance: 200, executive: 409 }), body: () => ({ note: 'ตรวจแล้ว' }) },
-  { method: 'post', path: '/api/v1/loans/:id/reject', state: 'pending_in', expect: only({ finance: 200, executive: 200 }), body: () => ({ reason: 'ช่วงนั้นต้องใช้ในงานของ อบต.' }) },
-  { method: 'post', path: '/api/v1/loans/:id/cancel', state: 'pending_in', expect: only({ owner: 200, staff: 404, finance: 200 }), body: () => ({ reason: 'ผู้ยืมแจ้งยกเลิกทางโทรศัพท์' }) },
+  {
+    method: 'post',
+    path: '/api/v1/loans/:id/approve',
+    state: 'pending_out',
+    expect: only({ finance: 200, executive: 409 }),
+    body: () => ({ note: 'ตรวจแล้ว' }),
+  },
+  {
+    method: 'post',
+    path: '/api/v1/loans/:id/reject',
+    state: 'pending_in',
+    expect: only({ finance: 200, executive: 200 }),
+    body: () => ({ reason: 'ช่วงนั้นต้องใช้ในงานของ อบต.' }),
+  },
+  {
+    method: 'post',
+    path: '/api/v1/loans/:id/cancel',
+    state: 'pending_in',
+    expect: only({ owner: 200, staff: 404, finance: 200 }),
+    body: () => ({ reason: 'ผู้ยืมแจ้งยกเลิกทางโทรศัพท์' }),
+  },
   { method: 'post', path: '/api/v1/loans/:id/handover', state: 'approved_in', expect: only({ finance: 200 }) },
-  { method: 'post', path: '/api/v1/loans/:id/return', state: 'on_loan', expect: only({ finance: 200 }), body: () => ({ items: [{ assetCode: ':code', condition: 'good' }] }) },
-  { method: 'post', path: '/api/v1/loans/:id/extensions', state: 'on_loan', expect: only({ owner: 200, staff: 404, finance: 200 }), body: () => ({ dueDate: '2025-01-19', reason: 'งานเลื่อนออกไปสองวัน' }) },
+  {
+    method: 'post',
+    path: '/api/v1/loans/:id/return',
+    state: 'on_loan',
+    expect: only({ finance: 200 }),
+    body: () => ({ items: [{ assetCode: ':code', condition: 'good' }] }),
+  },
+  {
+    method: 'post',
+    path: '/api/v1/loans/:id/extensions',
+    state: 'on_loan',
+    expect: only({ owner: 200, staff: 404, finance: 200 }),
+    body: () => ({ dueDate: '2025-01-19', reason: 'งานเลื่อนออกไปสองวัน' }),
+  },
   // Off the premises the executive decides; finance may record the executive's decision given on paper.
   {
     method: 'post',
@@ -48,11 +88,29 @@ const ROUTES: Route[] = [
     expect: only({ finance: 200, executive: 200 }),
     body: (who) => (who === 'finance' ? { approve: true, onPaper: true, note: 'นายกอนุมัติในบันทึกข้อความ' } : { approve: true }),
   },
-  { method: 'post', path: '/api/v1/loans/:id/follow-ups', state: 'on_loan', expect: only({ finance: 201 }), body: () => ({ method: 'phone', note: 'โทรแจ้งแล้ว' }) },
+  {
+    method: 'post',
+    path: '/api/v1/loans/:id/follow-ups',
+    state: 'on_loan',
+    expect: only({ finance: 201 }),
+    body: () => ({ method: 'phone', note: 'โทรแจ้งแล้ว' }),
+  },
   // A paper approval naming the executive under test: only the named approver answers it (finance,
   // who holds an allowed role, is refused by the rule `not_named_approver`); finance voids it.
-  { method: 'post', path: '/api/v1/loans/:id/paper-approval/confirm', state: 'paper_out', expect: only({ executive: 200 }), body: () => ({ note: 'ลงนามจริง' }) },
-  { method: 'post', path: '/api/v1/loans/:id/paper-approval/dispute', state: 'paper_out', expect: only({ executive: 200 }), body: () => ({ reason: 'ไม่ได้ลงนามในใบยืมนี้' }) },
+  {
+    method: 'post',
+    path: '/api/v1/loans/:id/paper-approval/confirm',
+    state: 'paper_out',
+    expect: only({ executive: 200 }),
+    body: () => ({ note: 'ลงนามจริง' }),
+  },
+  {
+    method: 'post',
+    path: '/api/v1/loans/:id/paper-approval/dispute',
+    state: 'paper_out',
+    expect: only({ executive: 200 }),
+    body: () => ({ reason: 'ไม่ได้ลงนามในใบยืมนี้' }),
+  },
   { method: 'post', path: '/api/v1/loans/:id/paper-approval/void', state: 'paper_out', expect: only({ finance: 200 }), body: () => ({ reason: 'บันทึกผิดคน' }) },
 ]
 
@@ -125,7 +183,8 @@ describe('loans API: every route × every role', () => {
           expect(errorOf(res).code).to.equal(codeFor[expected])
           if (expected === 404) expect(res.body).to.deep.equal({ error: { code: 'not_found', message: 'ไม่พบใบยืมนี้' } })
           // Finance holds a role the confirm and dispute routes accept, so the refusal is the policy's, naming its rule.
-          if (who === 'finance' && /confirm|dispute/.test(route.path)) expect((res.body as { error: { details: Array<{ rule: string }> } }).error.details[0]!.rule).to.equal('not_named_approver')
+          if (who === 'finance' && /confirm|dispute/.test(route.path))
+            expect((res.body as { error: { details: Array<{ rule: string }> } }).error.details[0]!.rule).to.equal('not_named_approver')
           return
         }
         const b = res.body as { id?: number; loanId?: number; items?: unknown[]; total?: number }
@@ -147,7 +206,10 @@ describe('loans API: every route × every role', () => {
     expect((other.body as { items: Array<{ id: number }> }).items.map((l) => l.id)).to.not.include(mine.id)
     for (const who of ['finance', 'executive', 'committee', 'admin'] as const) {
       const res = await apiAs(t, tokens[who]).get('/api/v1/loans?pageSize=200').expect(200)
-      expect((res.body as { items: Array<{ id: number }> }).items.map((l) => l.id), who).to.include(mine.id)
+      expect(
+        (res.body as { items: Array<{ id: number }> }).items.map((l) => l.id),
+        who,
+      ).to.include(mine.id)
     }
   })
 
@@ -155,8 +217,18 @@ describe('loans API: every route × every role', () => {
     const { id, extId } = await prepare('extension_out')
     const bad = ['0', '-1', 'abc', '1.5', '1e3', '0x10', '007', '99999999999999999999', `${id}x`, `%20${String(id)}`, '999999']
     const paths = [
-      '', '/approve', '/reject', '/cancel', '/handover', '/return', '/extensions', `/extensions/${extId}/decision`, '/follow-ups',
-      '/paper-approval/confirm', '/paper-approval/dispute', '/paper-approval/void',
+      '',
+      '/approve',
+      '/reject',
+      '/cancel',
+      '/handover',
+      '/return',
+      '/extensions',
+      `/extensions/${extId}/decision`,
+      '/follow-ups',
+      '/paper-approval/confirm',
+      '/paper-approval/dispute',
+      '/paper-approval/void',
     ]
     for (const raw of bad) {
       for (const p of paths) {

@@ -155,7 +155,11 @@ describe('loan pages: the loan page, its actions and the queues', () => {
       { code: '416-66-0001', status: 'available' },
       { code: '416-66-0002', status: 'in_repair' },
     ])
-    const loan = await t.ctx.db.selectFrom('loan').select(['status', 'checked_by', 'approved_by', 'handed_over_by']).where('id', '=', id).executeTakeFirstOrThrow()
+    const loan = await t.ctx.db
+      .selectFrom('loan')
+      .select(['status', 'checked_by', 'approved_by', 'handed_over_by'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow()
     expect(loan).to.deep.equal({ status: 'returned', checked_by: finance.user.id, approved_by: exec.user.id, handed_over_by: finance2.user.id })
 
     // The timeline: every step with its actor, in order.
@@ -179,7 +183,12 @@ describe('loan pages: the loan page, its actions and the queues', () => {
 
     // Finance settles the compensation: a new current price recomputes the proposal; the decided amount in words.
     const compId = (await t.ctx.db.selectFrom('compensation').select('id').executeTakeFirstOrThrow()).id
-    const bad = await postForm(f2, url, `/loans/${id}/compensations/${compId}`, { comp: String(compId), method: 'pay', currentPrice: '12,5OO', decidedAmount: '' })
+    const bad = await postForm(f2, url, `/loans/${id}/compensations/${compId}`, {
+      comp: String(compId),
+      method: 'pay',
+      currentPrice: '12,5OO',
+      decidedAmount: '',
+    })
     expect(bad.status).to.equal(422)
     expect(textOf(bad.text)).to.include('ราคาไม่ถูกต้อง')
     expect(bad.text).to.include('value="12,5OO"').and.include('id="currentPrice-error"')
@@ -287,23 +296,38 @@ describe('loan pages: the loan page, its actions and the queues', () => {
     await approveLoan(t.ctx, finance.user, loan.loan.id, {})
     const url = `/loans/${loan.loan.id}`
     const screen = await finance2.agent.get(`${url}/handover`).expect(200)
-    const missing = await finance2.agent.post(`${url}/handover`).type('form').send({ _csrf: csrfFrom(screen.text), op: 'handover', confirmedCodes: 'TENT-1' })
+    const missing = await finance2.agent
+      .post(`${url}/handover`)
+      .type('form')
+      .send({ _csrf: csrfFrom(screen.text), op: 'handover', confirmedCodes: 'TENT-1' })
     expect(missing.status).to.equal(422)
     expect(textOf(missing.text)).to.include('ยังไม่ได้สแกนยืนยันครุภัณฑ์ TENT-2')
     // The ticked item stays ticked on the screen; nothing was handed over.
     expect(missing.text).to.match(/value="TENT-1" data-code="TENT-1" checked/)
-    const none = await finance2.agent.post(`${url}/handover`).type('form').send({ _csrf: csrfFrom(screen.text), op: 'handover' })
+    const none = await finance2.agent
+      .post(`${url}/handover`)
+      .type('form')
+      .send({ _csrf: csrfFrom(screen.text), op: 'handover' })
     expect(none.status).to.equal(422)
     expect(textOf(none.text)).to.include('ยังไม่ได้สแกนยืนยันครุภัณฑ์ TENT-1')
     // A scan of something not on the loan is refused on the screen.
-    const wrong = await finance2.agent.post(`${url}/handover`).type('form').send({ _csrf: csrfFrom(screen.text), op: 'scan', scan: 'NOT-HERE' })
+    const wrong = await finance2.agent
+      .post(`${url}/handover`)
+      .type('form')
+      .send({ _csrf: csrfFrom(screen.text), op: 'scan', scan: 'NOT-HERE' })
     expect(wrong.status).to.equal(422)
     expect(textOf(wrong.text)).to.include('ครุภัณฑ์ NOT-HERE ไม่อยู่ในใบยืมนี้')
     expect((await t.ctx.db.selectFrom('loan').select('status').where('id', '=', loan.loan.id).executeTakeFirstOrThrow()).status).to.equal('approved')
 
-    const ok = await finance2.agent.post(`${url}/handover`).type('form').send({ _csrf: csrfFrom(screen.text), op: 'handover', confirmedCodes: ['TENT-1', 'TENT-2'] })
+    const ok = await finance2.agent
+      .post(`${url}/handover`)
+      .type('form')
+      .send({ _csrf: csrfFrom(screen.text), op: 'handover', confirmedCodes: ['TENT-1', 'TENT-2'] })
     expect(ok.status).to.equal(303)
-    const twice = await finance2.agent.post(`${url}/handover`).type('form').send({ _csrf: csrfFrom(screen.text), op: 'handover', confirmedCodes: ['TENT-1', 'TENT-2'] })
+    const twice = await finance2.agent
+      .post(`${url}/handover`)
+      .type('form')
+      .send({ _csrf: csrfFrom(screen.text), op: 'handover', confirmedCodes: ['TENT-1', 'TENT-2'] })
     expect(twice.status).to.equal(409)
     expect(textOf(twice.text)).to.include('ทำรายการนี้กับใบยืมในสถานะปัจจุบันไม่ได้')
     // The screen itself, once the loan is out, leads back to the loan.
@@ -312,7 +336,10 @@ describe('loan pages: the loan page, its actions and the queues', () => {
     expect(after.headers.location).to.equal(url)
     // Receiving everything at once closes it.
     const ret = await finance2.agent.get(`${url}/return`).expect(200)
-    const all = await finance2.agent.post(`${url}/return`).type('form').send({ _csrf: csrfFrom(ret.text), op: 'all' })
+    const all = await finance2.agent
+      .post(`${url}/return`)
+      .type('form')
+      .send({ _csrf: csrfFrom(ret.text), op: 'all' })
     expect(all.status).to.equal(303)
     expect(textOf((await finance2.agent.get(url)).text)).to.include('คืนครบแล้ว')
   })
@@ -348,7 +375,13 @@ describe('loan pages: the loan page, its actions and the queues', () => {
     const noNumber = await postForm(f, url, `${url}/follow-ups`, { method: 'letter', onDate: '2025-01-24' })
     expect(noNumber.status).to.equal(422)
     expect(noNumber.text).to.include('id="letterNumber-error"').and.include('การติดตามด้วยหนังสือต้องระบุเลขที่หนังสือ')
-    const recorded = await postForm(f, url, `${url}/follow-ups`, { method: 'letter', onDate: '2025-01-24', letterNumber: 'นม 73101/045', letterDate: '2025-01-24', note: 'ส่งทางไปรษณีย์' })
+    const recorded = await postForm(f, url, `${url}/follow-ups`, {
+      method: 'letter',
+      onDate: '2025-01-24',
+      letterNumber: 'นม 73101/045',
+      letterDate: '2025-01-24',
+      note: 'ส่งทางไปรษณีย์',
+    })
     expect(recorded.status).to.equal(303)
     queue = await f.get('/loans/queue').expect(200)
     expect(sectionCount(queue.text, 'pastDeadline')).to.equal(0)
@@ -432,7 +465,12 @@ describe('loan pages: the loan page, its actions and the queues', () => {
     expect(text).to.include('อนุมัติแล้ว รอรับของ').and.include('อนุมัติบนกระดาษ')
     expect(text).to.include('บันทึกการอนุมัติบนกระดาษ · ').and.include('ผู้อนุมัติ นายสมปอง ใจงาม นายก อบต. ลงวันที่ 14 ม.ค. 2568')
     // The scan is the approval's evidence.
-    const approval = await t.ctx.db.selectFrom('loan_approval').selectAll().where('loan_id', '=', loan.loan.id).where('step', '=', 'approve').executeTakeFirstOrThrow()
+    const approval = await t.ctx.db
+      .selectFrom('loan_approval')
+      .selectAll()
+      .where('loan_id', '=', loan.loan.id)
+      .where('step', '=', 'approve')
+      .executeTakeFirstOrThrow()
     expect(approval).to.include({ on_paper: 1, by_user_id: null, recorded_by: finance2.user.id, paper_date: '2025-01-14' })
     expect(approval.evidence_id).to.be.a('number')
   })

@@ -150,10 +150,22 @@ type LoanState = 'pending' | 'approved' | 'on_loan' | 'extension' | 'damaged'
  * approves: so are pending ones) or in them. finance2 checks or approves, executive2 approves,
  * finance3 hands over and receives: the role users under test are free of every segregation rule.
  */
-async function loanIn(w: World, borrower: User, state: LoanState, outside = state === 'pending'): Promise<{ id: number; extensionId?: number; compensationId?: number }> {
+async function loanIn(
+  w: World,
+  borrower: User,
+  state: LoanState,
+  outside = state === 'pending',
+): Promise<{ id: number; extensionId?: number; compensationId?: number }> {
   const code = await freshAsset(w)
   const kind = outside ? 'off_premises' : 'in_premises'
-  const loan = await createLoan(w.t.ctx, borrower, { assetCodes: [code], purpose: 'ประชุมประจำเดือน', place: 'ห้องประชุม อบต.', kind, startDate: DAY, dueDate: '2025-01-20' })
+  const loan = await createLoan(w.t.ctx, borrower, {
+    assetCodes: [code],
+    purpose: 'ประชุมประจำเดือน',
+    place: 'ห้องประชุม อบต.',
+    kind,
+    startDate: DAY,
+    dueDate: '2025-01-20',
+  })
   const id = loan.loan.id
   if (state === 'pending') return { id }
   await approveLoan(w.t.ctx, w.finance2, id, {})
@@ -247,19 +259,30 @@ async function paperLoan(w: World, who: Who, mine: boolean, named: boolean): Pro
   const asFinance = named && who === 'finance'
   const approver = !named ? w.executive2 : asFinance ? w.users.finance : w.users.executive
   const kind = asFinance ? 'in_premises' : 'off_premises'
-  const loan = await createLoan(w.t.ctx, borrowerFor(w, mine), { assetCodes: [code], purpose: 'ประชุมประจำเดือน', place: 'ห้องประชุม อบต.', kind, startDate: DAY, dueDate: '2025-01-20' })
+  const loan = await createLoan(w.t.ctx, borrowerFor(w, mine), {
+    assetCodes: [code],
+    purpose: 'ประชุมประจำเดือน',
+    place: 'ห้องประชุม อบต.',
+    kind,
+    startDate: DAY,
+    dueDate: '2025-01-20',
+  })
   await approveLoan(w.t.ctx, w.finance2, loan.loan.id, { onPaper: { approverName: approver.name, date: DAY } })
   if (!named) await disputePaperApproval(w.t.ctx, w.executive2, loan.loan.id, { reason: 'ไม่ได้ลงนามในใบยืมนี้' })
   return loan.loan.id
 }
 
-const paper = (suffix: string, named: boolean, api = false) => async (w: World, who: Who, mine: boolean) =>
-  `${api ? '/api/v1' : ''}/loans/${await paperLoan(w, who, mine, named)}${suffix}`
+const paper =
+  (suffix: string, named: boolean, api = false) =>
+  async (w: World, who: Who, mine: boolean) =>
+    `${api ? '/api/v1' : ''}/loans/${await paperLoan(w, who, mine, named)}${suffix}`
 
 const loanOf = (w: World, mine: boolean) => (mine ? w.own : w.other)
 const borrowerFor = (w: World, mine: boolean) => (mine ? w.users.staff : w.otherStaff)
-const fresh = (state: LoanState, suffix: string, api = false) => async (w: World, _who: Who, mine: boolean) =>
-  `${api ? '/api/v1' : ''}/loans/${(await loanIn(w, borrowerFor(w, mine), state)).id}${suffix}`
+const fresh =
+  (state: LoanState, suffix: string, api = false) =>
+  async (w: World, _who: Who, mine: boolean) =>
+    `${api ? '/api/v1' : ''}/loans/${(await loanIn(w, borrowerFor(w, mine), state)).id}${suffix}`
 
 // biome-ignore lint/suspicious/noExportsInTest: the permissions document uses the same samples
 export const SAMPLES: Record<string, Sample> = {
@@ -422,7 +445,8 @@ describe('permissions: every route × every role, as the table says', function (
 
   async function send(r: RoutePermission, who: Who, url: string): Promise<supertest.Response> {
     // Signing out ends the session: that request gets a session of its own.
-    const caller = r.path !== '/logout' ? (who === 'anonymous' ? anonymous : callers[who]) : who === 'anonymous' ? await anonymousCaller() : await callerFor(w.users[who])
+    const caller =
+      r.path !== '/logout' ? (who === 'anonymous' ? anonymous : callers[who]) : who === 'anonymous' ? await anonymousCaller() : await callerFor(w.users[who])
     const api = isApiPath(r.path)
     const method = r.method.toLowerCase() as Lowercase<Method>
     const body = BODIES[r.path] ?? {}
@@ -432,7 +456,10 @@ describe('permissions: every route × every role, as the table says', function (
       return r.method === 'POST' ? req.send(body) : req
     }
     if (r.method === 'GET') return caller.agent.get(url)
-    return caller.agent.post(url).type('form').send({ _csrf: caller.csrf, ...body })
+    return caller.agent
+      .post(url)
+      .type('form')
+      .send({ _csrf: caller.csrf, ...body })
   }
 
   for (const r of PERMISSIONS) {
@@ -475,7 +502,14 @@ describe('permissions: every route × every role, as the table says', function (
   }
 
   describe('loan requests are for staff and finance', () => {
-    const pages = (w: World) => [`/assets`, `/assets/${w.assetId}`, `/q/${encodeURIComponent(w.assetCode)}`, `/stock/${w.stockId}`, `/q/${w.stockCode}`, `/q/PERM-KIT`]
+    const pages = (w: World) => [
+      `/assets`,
+      `/assets/${w.assetId}`,
+      `/q/${encodeURIComponent(w.assetCode)}`,
+      `/stock/${w.stockId}`,
+      `/q/${w.stockCode}`,
+      `/q/PERM-KIT`,
+    ]
 
     for (const role of ['executive', 'committee', 'admin'] as const) {
       it(`when ${role} opens the asset, stock and QR pages, then no "add to my request" form and no cart in the navigation`, async () => {
@@ -509,7 +543,10 @@ describe('permissions: every route × every role, as the table says', function (
       const api = await supertest(t.app).get('/api/v1/loans?pageSize=200').set('Authorization', `Bearer ${callers.staff.token}`).expect(200)
       const items = (api.body as { items: Array<{ id: number; borrower: { username?: string } }> }).items
       expect(items.length).to.be.greaterThan(0)
-      expect(items.every((l) => l.borrower.username === w.users.staff.username), 'only their own').to.equal(true)
+      expect(
+        items.every((l) => l.borrower.username === w.users.staff.username),
+        'only their own',
+      ).to.equal(true)
       // The page is searched by number: the suite's many loans run to several pages.
       const own = await callers.staff.agent.get(`/loans?q=${encodeURIComponent(ownNumber)}`).expect(200)
       expect(own.text).to.include(`href="/loans/${w.own.id}"`)
@@ -533,14 +570,19 @@ describe('permissions: every route × every role, as the table says', function (
     it('when a committee member who also holds finance records the review of a report someone else submitted, then it is refused for segregation of duties; a committee member without finance may', async () => {
       await submitReport(t.ctx, w.finance2, 2566, 'h1', { memoNumber: 'อบ 0002/2566', memoDate: '2025-01-10' })
       const both = await callerFor(await makeUser(t.ctx, ['committee', 'finance'], { username: 'perm.both' }))
-      const status = async () => (await t.ctx.db.selectFrom('report_publication').select('status').where('fiscal_year', '=', 2566).where('period', '=', 'h1').executeTakeFirstOrThrow()).status
+      const status = async () =>
+        (await t.ctx.db.selectFrom('report_publication').select('status').where('fiscal_year', '=', 2566).where('period', '=', 'h1').executeTakeFirstOrThrow())
+          .status
       const refused = await both.agent.post('/reports/publications/2566/h1/review').type('form').send({ _csrf: both.csrf, note: 'ตรวจแล้ว' })
       expect(refused.status).to.equal(303)
       const back = await both.agent.get(String(refused.headers.location))
       expect(back.text).to.include('แบ่งแยกหน้าที่: ผู้ที่มีบทบาทกองคลังบันทึกผลการพิจารณารายงานของคณะกรรมการไม่ได้')
       expect(await status()).to.equal('submitted')
 
-      const ok = await callers.committee.agent.post('/reports/publications/2566/h1/review').type('form').send({ _csrf: callers.committee.csrf, note: 'ตรวจแล้ว' })
+      const ok = await callers.committee.agent
+        .post('/reports/publications/2566/h1/review')
+        .type('form')
+        .send({ _csrf: callers.committee.csrf, note: 'ตรวจแล้ว' })
       expect(ok.status).to.equal(303)
       expect(await status()).to.equal('reviewed')
     })
@@ -550,7 +592,9 @@ describe('permissions: every route × every role, as the table says', function (
     /** Every table's rows, as stored — sessions aside (a rolling session's expiry moves with each request). */
     function snapshot(): Record<string, unknown[]> {
       const out: Record<string, unknown[]> = {}
-      const tables = t.ctx.handle.raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('session') AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>
+      const tables = t.ctx.handle.raw
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('session') AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .all() as Array<{ name: string }>
       for (const { name } of tables) out[name] = t.ctx.handle.raw.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()
       return out
     }
@@ -571,7 +615,10 @@ describe('permissions: every route × every role, as the table says', function (
           const url = sample ? await sample(w, who, true) : r.path
           const caller = who === 'anonymous' ? await anonymousCaller() : r.path === '/logout' ? await callerFor(w.users[who]) : callers[who]
           const before = snapshot()
-          const body = variant === 'no _csrf' ? { note: 'ปลอม', reason: 'ปลอมแปลง', name: 'ปลอม' } : { _csrf: 'not-a-real-token-0123456789abcdef', note: 'ปลอม', reason: 'ปลอมแปลง', name: 'ปลอม' }
+          const body =
+            variant === 'no _csrf'
+              ? { note: 'ปลอม', reason: 'ปลอมแปลง', name: 'ปลอม' }
+              : { _csrf: 'not-a-real-token-0123456789abcdef', note: 'ปลอม', reason: 'ปลอมแปลง', name: 'ปลอม' }
           const res = await caller.agent.post(url).type('form').send(body)
           expect(res.status, url).to.equal(403)
           expect(res.text, url).to.include('แบบฟอร์มหมดอายุหรือไม่ถูกต้อง')

@@ -28,7 +28,14 @@ describe('reads never write; one scheduler expires uncollected loans (issue 14)'
     const issuer = await makeUser(t.ctx, ['finance'])
     const staff = await makeUser(t.ctx, ['staff'])
     for (const code of ['PRJ-1', 'PRJ-2', 'PRJ-3']) await makeAsset(t.ctx, { code })
-    const request = (code: string, start: string, due: string) => ({ assetCodes: [code], purpose: 'อบรมประจำเดือน', place: 'ห้องประชุม', kind: 'in_premises', startDate: start, dueDate: due })
+    const request = (code: string, start: string, due: string) => ({
+      assetCodes: [code],
+      purpose: 'อบรมประจำเดือน',
+      place: 'ห้องประชุม',
+      kind: 'in_premises',
+      startDate: start,
+      dueDate: due,
+    })
     expiredId = (await createLoan(t.ctx, staff, request('PRJ-1', '2025-01-16', '2025-01-18'))).loan.id
     await approveLoan(t.ctx, finance, expiredId, {})
     onLoanId = (await createLoan(t.ctx, staff, request('PRJ-2', '2025-01-15', '2025-01-17'))).loan.id
@@ -47,7 +54,13 @@ describe('reads never write; one scheduler expires uncollected loans (issue 14)'
    * first reader and dropped by any write dated in that year — report.service "KEPT FIGURES").
    */
   async function fingerprint(): Promise<string> {
-    const tables = (await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('session', 'report_kept', 'report_epoch') ORDER BY name`.execute(t.ctx.db)).rows
+    const tables = (
+      await sql<{
+        name: string
+      }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('session', 'report_kept', 'report_epoch') ORDER BY name`.execute(
+        t.ctx.db,
+      )
+    ).rows
     const counts: Record<string, number> = {}
     for (const { name } of tables) counts[name] = Number((await sql<{ n: number }>`SELECT count(*) AS n FROM ${sql.table(name)}`.execute(t.ctx.db)).rows[0]!.n)
     const statuses = await t.ctx.db.selectFrom('loan').select(['id', 'status', 'updated_at']).orderBy('id').execute()
@@ -94,7 +107,12 @@ describe('reads never write; one scheduler expires uncollected loans (issue 14)'
 
   it('when every role opens every page and the API reads, then nothing is written — row counts, loan statuses and the audit head unchanged', async () => {
     const agents = []
-    for (const role of Object.keys(people) as Role[]) agents.push({ role, agent: await signIn(t.app, people[role]!.username, people[role]!.password), token: await apiToken(t.app, people[role]!.username, people[role]!.password) })
+    for (const role of Object.keys(people) as Role[])
+      agents.push({
+        role,
+        agent: await signIn(t.app, people[role]!.username, people[role]!.password),
+        token: await apiToken(t.app, people[role]!.username, people[role]!.password),
+      })
     const before = await fingerprint()
     let pages = 0
     for (const { role, agent, token } of agents) {
@@ -103,7 +121,16 @@ describe('reads never write; one scheduler expires uncollected loans (issue 14)'
         expect(res.status, `${role} ${path}`).to.be.below(500)
         pages++
       }
-      for (const path of ['/api/v1/me', '/api/v1/loans', `/api/v1/loans/${expiredId}`, `/api/v1/loans/${onLoanId}`, '/api/v1/assets', '/api/v1/assets/PRJ-1', '/api/v1/reports/fiscal-years/2568', '/api/v1/audit/verify']) {
+      for (const path of [
+        '/api/v1/me',
+        '/api/v1/loans',
+        `/api/v1/loans/${expiredId}`,
+        `/api/v1/loans/${onLoanId}`,
+        '/api/v1/assets',
+        '/api/v1/assets/PRJ-1',
+        '/api/v1/reports/fiscal-years/2568',
+        '/api/v1/audit/verify',
+      ]) {
         const res = await supertest(t.app).get(path).set('Authorization', `Bearer ${token}`)
         expect(res.status, `${role} ${path}`).to.be.below(500)
       }
@@ -140,7 +167,12 @@ describe('reads never write; one scheduler expires uncollected loans (issue 14)'
     }
     const row = await t.ctx.db.selectFrom('loan').select('status').where('id', '=', expiredId).executeTakeFirstOrThrow()
     expect(row.status).to.equal('expired')
-    const entries = await t.ctx.db.selectFrom('audit_log').select('id').where('action', '=', 'loan.expired').where('entity_id', '=', String(expiredId)).execute()
+    const entries = await t.ctx.db
+      .selectFrom('audit_log')
+      .select('id')
+      .where('action', '=', 'loan.expired')
+      .where('entity_id', '=', String(expiredId))
+      .execute()
     expect(entries).to.have.length(1)
   })
 

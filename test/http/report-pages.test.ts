@@ -69,11 +69,14 @@ describe('statistics report pages (SPEC §6)', function () {
   })
 
   it('when the CSV is downloaded, then it has the BOM, Thai headers and the figures', async () => {
-    const res = await finance.get('/reports.csv?fy=2568&period=year').buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = []
-      r.on('data', (c: Buffer) => chunks.push(c))
-      r.on('end', () => cb(null, Buffer.concat(chunks).toString('utf8')))
-    })
+    const res = await finance
+      .get('/reports.csv?fy=2568&period=year')
+      .buffer(true)
+      .parse((r, cb) => {
+        const chunks: Buffer[] = []
+        r.on('data', (c: Buffer) => chunks.push(c))
+        r.on('end', () => cb(null, Buffer.concat(chunks).toString('utf8')))
+      })
     expect(res.status).to.equal(200)
     expect(res.headers['content-type']).to.match(/text\/csv/)
     const text = res.body as string
@@ -88,11 +91,14 @@ describe('statistics report pages (SPEC §6)', function () {
   })
 
   it('when the XLSX is downloaded, then a workbook with the same figures', async () => {
-    const res = await finance.get('/reports.xlsx?fy=2568&period=year').buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = []
-      r.on('data', (c: Buffer) => chunks.push(c))
-      r.on('end', () => cb(null, Buffer.concat(chunks)))
-    })
+    const res = await finance
+      .get('/reports.xlsx?fy=2568&period=year')
+      .buffer(true)
+      .parse((r, cb) => {
+        const chunks: Buffer[] = []
+        r.on('data', (c: Buffer) => chunks.push(c))
+        r.on('end', () => cb(null, Buffer.concat(chunks)))
+      })
     expect(res.status).to.equal(200)
     const wb = new ExcelJS.Workbook()
     await wb.xlsx.load(res.body as ArrayBuffer)

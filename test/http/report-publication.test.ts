@@ -30,7 +30,10 @@ describe('report publication pages (SPEC §6)', function () {
   /** Posts a publication form with the CSRF token of the report page. */
   const post = async (p: Person, fy: number | string, period: string, step: string, body: Record<string, string> = {}) => {
     const csrf = csrfFrom((await page(p, fy, period)).text)
-    return p.agent.post(`/reports/publications/${fy}/${period}/${step}`).type('form').send({ _csrf: csrf, ...body })
+    return p.agent
+      .post(`/reports/publications/${fy}/${period}/${step}`)
+      .type('form')
+      .send({ _csrf: csrf, ...body })
   }
   const follow = async (p: Person, res: supertest.Response) => {
     expect(res.status, res.text.slice(0, 300)).to.equal(303)
@@ -38,21 +41,32 @@ describe('report publication pages (SPEC §6)', function () {
   }
   const statusOf = (html: string) => /data-status="([a-z]+)"/.exec(html)?.[1]
   const storedSnapshot = async (fy: number, period: string) =>
-    t.ctx.db.selectFrom('report_publication').select(['snapshot', 'snapshot_hash', 'status']).where('fiscal_year', '=', fy).where('period', '=', period).executeTakeFirstOrThrow()
+    t.ctx.db
+      .selectFrom('report_publication')
+      .select(['snapshot', 'snapshot_hash', 'status'])
+      .where('fiscal_year', '=', fy)
+      .where('period', '=', period)
+      .executeTakeFirstOrThrow()
   const auditOf = async (action: string) =>
-    (await t.ctx.db.selectFrom('audit_log').select(['data']).where('action', '=', action).orderBy('id').execute()).map((r) => JSON.parse(r.data) as Record<string, unknown>)
+    (await t.ctx.db.selectFrom('audit_log').select(['data']).where('action', '=', action).orderBy('id').execute()).map(
+      (r) => JSON.parse(r.data) as Record<string, unknown>,
+    )
 
   before(async () => {
     t = await createTestApp()
     await buildReportHistory(t.ctx)
-    await updateSettings(t.ctx, { id: null, label: 'test' }, {
-      agencyName: 'องค์การบริหารส่วนตำบลหนองบัว',
-      suppliesOfficer: { name: 'นางพัสดุ ใจดี', position: 'เจ้าพนักงานพัสดุ' },
-      financeDirector: { name: 'นางการเงิน รอบคอบ', position: 'ผู้อำนวยการกองคลัง' },
-      chiefAdministrator: { name: 'นายปลัด ขยัน', position: 'ปลัดองค์การบริหารส่วนตำบลหนองบัว' },
-      mayor: { name: 'นายนายก ใจกว้าง', position: 'นายกองค์การบริหารส่วนตำบลหนองบัว' },
-      thaiDigits: true,
-    })
+    await updateSettings(
+      t.ctx,
+      { id: null, label: 'test' },
+      {
+        agencyName: 'องค์การบริหารส่วนตำบลหนองบัว',
+        suppliesOfficer: { name: 'นางพัสดุ ใจดี', position: 'เจ้าพนักงานพัสดุ' },
+        financeDirector: { name: 'นางการเงิน รอบคอบ', position: 'ผู้อำนวยการกองคลัง' },
+        chiefAdministrator: { name: 'นายปลัด ขยัน', position: 'ปลัดองค์การบริหารส่วนตำบลหนองบัว' },
+        mayor: { name: 'นายนายก ใจกว้าง', position: 'นายกองค์การบริหารส่วนตำบลหนองบัว' },
+        thaiDigits: true,
+      },
+    )
     finance = await person(['finance'], 'นางสาวพัสดุ เสนอ')
     committee = await person(['committee'], 'นายกรรมการ ตรวจ')
     executive = await person(['executive'], 'นายนายก ใจกว้าง')
@@ -80,7 +94,11 @@ describe('report publication pages (SPEC §6)', function () {
     })
 
     it('when finance saves the narrative, then it is back on the page, in the print, the CSV and the XLSX', async () => {
-      const res = await post(finance, 2568, 'year', 'narrative', { summary: 'การให้ยืมเป็นไปตามระเบียบ', problems: 'มีการคืนล่าช้า 2 ครั้ง', suggestions: 'ควรติดตามภายใน 7 วัน' })
+      const res = await post(finance, 2568, 'year', 'narrative', {
+        summary: 'การให้ยืมเป็นไปตามระเบียบ',
+        problems: 'มีการคืนล่าช้า 2 ครั้ง',
+        suggestions: 'ควรติดตามภายใน 7 วัน',
+      })
       expect(res.headers.location).to.equal('/reports?fy=2568&period=year#publication')
       const back = await follow(finance, res)
       expect(back.text).to.include('บันทึกสรุปผลแล้ว')
@@ -95,11 +113,14 @@ describe('report publication pages (SPEC §6)', function () {
       const at = lines.indexOf('สรุปผลและข้อเสนอแนะ')
       expect(at).to.be.greaterThan(lines.indexOf('ครุภัณฑ์ที่ถูกยืมมากที่สุด'))
       expect(lines[at + 1]).to.equal('สรุปผล,การให้ยืมเป็นไปตามระเบียบ')
-      const xlsx = await finance.agent.get('/reports.xlsx?fy=2568&period=year').buffer(true).parse((r, cb) => {
-        const chunks: Buffer[] = []
-        r.on('data', (c: Buffer) => chunks.push(c))
-        r.on('end', () => cb(null, Buffer.concat(chunks)))
-      })
+      const xlsx = await finance.agent
+        .get('/reports.xlsx?fy=2568&period=year')
+        .buffer(true)
+        .parse((r, cb) => {
+          const chunks: Buffer[] = []
+          r.on('data', (c: Buffer) => chunks.push(c))
+          r.on('end', () => cb(null, Buffer.concat(chunks)))
+        })
       const ExcelJS = (await import('exceljs')).default
       const wb = new ExcelJS.Workbook()
       await wb.xlsx.load(xlsx.body as unknown as ArrayBuffer)
@@ -135,7 +156,10 @@ describe('report publication pages (SPEC §6)', function () {
     })
 
     it('when finance (without the committee role) posts a review, then 403 and the status stays submitted', async () => {
-      const res = await finance.agent.post('/reports/publications/2568/year/review').type('form').send({ _csrf: csrfFrom((await page(finance, 2568, 'year')).text), note: 'x' })
+      const res = await finance.agent
+        .post('/reports/publications/2568/year/review')
+        .type('form')
+        .send({ _csrf: csrfFrom((await page(finance, 2568, 'year')).text), note: 'x' })
       expect(res.status).to.equal(403)
       expect((await storedSnapshot(2568, 'year')).status).to.equal('submitted')
     })
@@ -220,7 +244,9 @@ describe('report publication pages (SPEC §6)', function () {
       expect(res.status).to.equal(422)
       expect(res.text).to.include('value="อบ 1/2"')
       expect(res.text).to.include('role="alert"')
-      expect(await t.ctx.db.selectFrom('report_publication').select('id').where('fiscal_year', '=', 2568).where('period', '=', 'q4').execute()).to.have.length(0)
+      expect(await t.ctx.db.selectFrom('report_publication').select('id').where('fiscal_year', '=', 2568).where('period', '=', 'q4').execute()).to.have.length(
+        0,
+      )
     })
 
     it('when finance submits a period that has not ended, then the page says when it can and the POST is refused', async () => {
@@ -361,7 +387,12 @@ describe('report publication pages (SPEC §6)', function () {
     })
 
     it('when the range is before 1900 or after 2300, then 422 with the translated message, never 500', async () => {
-      for (const q of ['period=range&from=0999-01-01&to=0999-12-31', 'period=range&from=1000-01-01&to=1000-12-31', 'from=1899-12-31&to=2024-01-01', 'from=2024-01-01&to=2301-01-01']) {
+      for (const q of [
+        'period=range&from=0999-01-01&to=0999-12-31',
+        'period=range&from=1000-01-01&to=1000-12-31',
+        'from=1899-12-31&to=2024-01-01',
+        'from=2024-01-01&to=2301-01-01',
+      ]) {
         const res = await finance.agent.get(`/reports?${q}`)
         expect(res.status, q).to.equal(422)
         expect(res.text, q).to.include('class="field-error"')

@@ -34,7 +34,27 @@ describe('reports API (SPEC §5/§6)', function () {
       expect(res.status, role).to.equal(200)
       expect(res.type).to.equal('application/json')
       const r = res.body as Record<string, unknown> & { requests: object; loans: object; byMonth: unknown[]; previousYear: Record<string, unknown> }
-      for (const key of ['fiscalYear', 'period', 'from', 'to', 'requests', 'loans', 'incidents', 'overdue', 'onTimeRate', 'averageLoanDays', 'byMonth', 'byQuarter', 'byCategory', 'byDepartment', 'byBorrowerType', 'byKind', 'topAssets', 'previousYear', 'itemsAtYearEnd']) {
+      for (const key of [
+        'fiscalYear',
+        'period',
+        'from',
+        'to',
+        'requests',
+        'loans',
+        'incidents',
+        'overdue',
+        'onTimeRate',
+        'averageLoanDays',
+        'byMonth',
+        'byQuarter',
+        'byCategory',
+        'byDepartment',
+        'byBorrowerType',
+        'byKind',
+        'topAssets',
+        'previousYear',
+        'itemsAtYearEnd',
+      ]) {
         expect(r, key).to.have.property(key)
       }
       expect(r).to.include({ fiscalYear: 2568, period: 'year', from: '2024-10-01', to: '2025-09-30', averageLoanDays: 5.8 })
@@ -103,7 +123,10 @@ describe('reports API (SPEC §5/§6)', function () {
     for (const q of ['period=q5', 'period=H1', 'period=', 'period=year&period=h1']) {
       const res = await apiAs(t, tokens.finance).get(`/api/v1/reports/fiscal-years/2568?${q}`)
       expect(res.status, q).to.equal(422)
-      expect(errorOf(res).details?.map((d) => d.field), q).to.deep.equal(['period'])
+      expect(
+        errorOf(res).details?.map((d) => d.field),
+        q,
+      ).to.deep.equal(['period'])
     }
   })
 })

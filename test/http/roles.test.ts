@@ -168,7 +168,10 @@ describe('done: the first admin sets up users, roles hold, and the audit chain t
     const admin = await signIn(t.app, 'admin', 'First-admin-2568')
 
     const made: Record<string, number> = {}
-    for (const [username, role] of [['kanya.f', 'finance'], ['somsak.s', 'staff']] as const) {
+    for (const [username, role] of [
+      ['kanya.f', 'finance'],
+      ['somsak.s', 'staff'],
+    ] as const) {
       const page = await admin.get('/admin/users/new').expect(200)
       const res = await admin
         .post('/admin/users')
@@ -213,7 +216,9 @@ describe('done: the first admin sets up users, roles hold, and the audit chain t
     const ok = await supertest(t.app).get('/api/v1/audit/verify').set('Authorization', `Bearer ${adminToken}`).expect(200)
     expect(ok.body).to.deep.equal({ ok: true, entries: n })
 
-    const target = t.ctx.handle.raw.prepare("SELECT id FROM audit_log WHERE action = 'user.created' AND entity_id = ?").get(String(made['somsak.s'])) as { id: number }
+    const target = t.ctx.handle.raw.prepare("SELECT id FROM audit_log WHERE action = 'user.created' AND entity_id = ?").get(String(made['somsak.s'])) as {
+      id: number
+    }
     t.ctx.handle.raw.prepare('UPDATE audit_log SET data = ? WHERE id = ?').run(JSON.stringify({ username: 'somsak.s', roles: ['admin'] }), target.id)
     const broken = await supertest(t.app).get('/api/v1/audit/verify').set('Authorization', `Bearer ${adminToken}`).expect(200)
     expect(broken.body).to.deep.include({ ok: false, brokenAt: target.id })

@@ -81,7 +81,10 @@ describe('http: security', () => {
       const user = await makeUser(t.ctx, ['staff'])
       const agent = supertest.agent(t.app)
       const page = await agent.get('/login')
-      const res = await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), username: user.username, password: user.password, next: '/' })
+      const res = await agent
+        .post('/login')
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text), username: user.username, password: user.password, next: '/' })
       expect(res.status).to.equal(303)
       const a = attributes(cookieNamed(res, 'yk.sid')!)
       expect(a.has('httponly')).to.equal(true)
@@ -223,7 +226,10 @@ describe('http: security', () => {
         { path: '/language', body: { locale: 'en', next: '/' } },
         { path: '/account/password', body: { currentPassword: admin.user.password, newPassword: 'forged-pass-123', confirmPassword: 'forged-pass-123' } },
         { path: '/account/tokens', body: { name: 'forged' } },
-        { path: '/admin/users', body: { username: 'forged1', password: 'forged-pass-123', name: 'ปลอม', roles: 'admin', borrowerType: 'employee', locale: 'th' } },
+        {
+          path: '/admin/users',
+          body: { username: 'forged1', password: 'forged-pass-123', name: 'ปลอม', roles: 'admin', borrowerType: 'employee', locale: 'th' },
+        },
         { path: `/admin/users/${target.id}`, body: { name: 'ปลอม', roles: 'admin', borrowerType: 'employee', locale: 'th' } },
         { path: `/admin/users/${target.id}/reset-password`, body: { password: 'forged-pass-123' } },
         { path: '/admin/departments', body: { code: 'forged', name: 'กองปลอม', sortOrder: '1' } },
@@ -293,7 +299,10 @@ describe('http: security', () => {
     it('when a form is posted as JSON to a page route, then it is refused like any forged form', async () => {
       const { admin } = await setUp()
       const token = await csrfOf(admin.agent, '/account')
-      const res = await admin.agent.post('/account/tokens').set('Content-Type', 'application/json').send(JSON.stringify({ _csrf: token, name: 'json' }))
+      const res = await admin.agent
+        .post('/account/tokens')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ _csrf: token, name: 'json' }))
       expect(res.status).to.equal(403)
       expect(await t.ctx.db.selectFrom('api_token').selectAll().execute()).to.have.length(0)
     })
@@ -336,7 +345,17 @@ describe('http: security', () => {
       t = await createTestApp()
       const { agent } = await signedInAs(t, ['admin'])
       const pages = [(await supertest(t.app).get('/login')).text]
-      for (const p of ['/', '/account', '/account/password', '/admin/users', '/admin/users/new', '/admin/departments', '/admin/settings', '/audit', '/no-such-page']) {
+      for (const p of [
+        '/',
+        '/account',
+        '/account/password',
+        '/admin/users',
+        '/admin/users/new',
+        '/admin/departments',
+        '/admin/settings',
+        '/audit',
+        '/no-such-page',
+      ]) {
         pages.push((await agent.get(p)).text)
       }
       for (const html of pages) {
@@ -418,11 +437,19 @@ describe('http: security', () => {
       const agent = supertest.agent(t.app)
       for (let i = 0; i < 3; i++) {
         const page = await agent.get('/login')
-        const res = await agent.post('/login').set('X-Forwarded-For', `10.0.0.${i + 1}`).type('form').send({ _csrf: csrfFrom(page.text), username: `guess${i}`, password: 'wrong-password-1', next: '/' })
+        const res = await agent
+          .post('/login')
+          .set('X-Forwarded-For', `10.0.0.${i + 1}`)
+          .type('form')
+          .send({ _csrf: csrfFrom(page.text), username: `guess${i}`, password: 'wrong-password-1', next: '/' })
         expect(res.status).to.equal(401)
       }
       const page = await agent.get('/login')
-      const res = await agent.post('/login').set('X-Forwarded-For', '10.0.0.99').type('form').send({ _csrf: csrfFrom(page.text), username: 'guess9', password: 'wrong-password-1', next: '/' })
+      const res = await agent
+        .post('/login')
+        .set('X-Forwarded-For', '10.0.0.99')
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text), username: 'guess9', password: 'wrong-password-1', next: '/' })
       expect(res.status).to.equal(429)
     })
 
@@ -464,7 +491,9 @@ describe('http: security', () => {
       t = await createTestApp({ signInLimits: { perAccountAndAddress: 3, perAddress: 10 } })
       const user = await makeUser(t.ctx, ['staff'])
       for (let i = 0; i < 10; i++) {
-        const res = await supertest(t.app).post('/api/v1/tokens').send({ username: `guess${i}`, password: 'wrong-password-1' })
+        const res = await supertest(t.app)
+          .post('/api/v1/tokens')
+          .send({ username: `guess${i}`, password: 'wrong-password-1' })
         expect(res.status).to.equal(401)
       }
       const blocked = await supertest(t.app).post('/api/v1/tokens').send({ username: user.username, password: user.password })

@@ -20,7 +20,11 @@ describe('sign-in throttling (the limits in use)', function () {
   async function pageAttempt(ip: string, username: string, password: string) {
     const agent = supertest.agent(t.app)
     const page = await agent.get('/login').set('X-Forwarded-For', ip)
-    return agent.post('/login').set('X-Forwarded-For', ip).type('form').send({ _csrf: csrfFrom(page.text), username, password, next: '/' })
+    return agent
+      .post('/login')
+      .set('X-Forwarded-For', ip)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), username, password, next: '/' })
   }
 
   function apiAttempt(ip: string, username: string, password: string) {
@@ -40,7 +44,8 @@ describe('sign-in throttling (the limits in use)', function () {
     const colleague = await makeUser(t.ctx, ['staff'])
     const other = await makeUser(t.ctx, ['finance'])
     for (let i = 0; i < 40; i++) {
-      const res = i % 2 === 0 ? await pageAttempt(OFFICE, victim.username, `wrong-password-${i}`) : await apiAttempt(OFFICE, victim.username, `wrong-password-${i}`)
+      const res =
+        i % 2 === 0 ? await pageAttempt(OFFICE, victim.username, `wrong-password-${i}`) : await apiAttempt(OFFICE, victim.username, `wrong-password-${i}`)
       expect(res.status, `attempt ${i + 1}`).to.equal(i < 5 ? 401 : 429)
     }
     const page = await pageAttempt(OFFICE, colleague.username, colleague.password)
@@ -77,13 +82,17 @@ describe('sign-in throttling (the limits in use)', function () {
     expect(page.status).to.equal(429)
     expect(page.text).to.include('มีการพยายามเข้าสู่ระบบมากเกินไป')
     const pageRetry = Number(page.headers['retry-after'])
-    expect(pageRetry).to.be.greaterThan(0).and.at.most(15 * 60)
+    expect(pageRetry)
+      .to.be.greaterThan(0)
+      .and.at.most(15 * 60)
 
     const api = await apiAttempt(OFFICE, user.username, user.password)
     expect(api.status).to.equal(429)
     expect(api.body.error.code).to.equal('rate_limited')
     expect(api.body.error.message).to.include('มีการพยายามเข้าสู่ระบบมากเกินไป')
-    expect(Number(api.headers['retry-after'])).to.be.greaterThan(0).and.at.most(15 * 60)
+    expect(Number(api.headers['retry-after']))
+      .to.be.greaterThan(0)
+      .and.at.most(15 * 60)
     expect(await t.ctx.db.selectFrom('api_token').select('id').where('user_id', '=', user.id).execute()).to.have.length(0)
   })
 

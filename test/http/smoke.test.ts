@@ -16,7 +16,18 @@ describe('smoke', () => {
 
   it('when an admin signs in, then every admin page renders in Thai', async () => {
     const { agent } = await signedInAs(t, ['admin'])
-    for (const path of ['/', '/account', '/account/password', '/admin/users', '/admin/users/new', '/admin/users/1', '/admin/departments', '/admin/departments/1', '/admin/settings', '/audit']) {
+    for (const path of [
+      '/',
+      '/account',
+      '/account/password',
+      '/admin/users',
+      '/admin/users/new',
+      '/admin/users/1',
+      '/admin/departments',
+      '/admin/departments/1',
+      '/admin/settings',
+      '/audit',
+    ]) {
       const res = await agent.get(path)
       expect(res.status, path).to.equal(200)
       expect(res.text, path).to.include('lang="th"')

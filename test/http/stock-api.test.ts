@@ -18,7 +18,16 @@ const temple = { type: 'public', name: 'พระครูสุนทร', orga
 
 /** A three-day off-premises loan of counted items for the temple, as finance enters it at the counter. */
 function templeLoan(stock: Array<{ code: string; quantity: number }>, over: Record<string, unknown> = {}) {
-  return { stock, purpose: 'งานบวชประจำปี', place: 'วัดบ้านหนองบัว หมู่ 3', kind: 'off_premises', startDate: '2025-01-16', dueDate: '2025-01-18', externalBorrower: temple, ...over }
+  return {
+    stock,
+    purpose: 'งานบวชประจำปี',
+    place: 'วัดบ้านหนองบัว หมู่ 3',
+    kind: 'off_premises',
+    startDate: '2025-01-16',
+    dueDate: '2025-01-18',
+    externalBorrower: temple,
+    ...over,
+  }
 }
 
 describe('stock API (SPEC §5)', () => {
@@ -31,12 +40,21 @@ describe('stock API (SPEC §5)', () => {
   describe('POST /api/v1/stock', () => {
     it('when finance adds a counted item, then 201 with exactly the Stock object, the category stored by its code and the move audited', async () => {
       const finance = await withToken(t, ['finance'])
-      const res = await apiAs(t, finance.token).post('/api/v1/stock', { code: 'CHAIR-01', name: 'เก้าอี้พลาสติก', quantity: 120, category: 'household', unit: 'ตัว', colour: 'blue' })
+      const res = await apiAs(t, finance.token).post('/api/v1/stock', {
+        code: 'CHAIR-01',
+        name: 'เก้าอี้พลาสติก',
+        quantity: 120,
+        category: 'household',
+        unit: 'ตัว',
+        colour: 'blue',
+      })
       expect(res.status).to.equal(201)
       expect(res.type).to.equal('application/json')
       expect(res.body).to.deep.equal({ code: 'CHAIR-01', name: 'เก้าอี้พลาสติก', unit: 'ตัว', quantity: 120, inRepair: 0, available: 120 })
       expect(Object.keys(res.body as object)).to.deep.equal(['code', 'name', 'unit', 'quantity', 'inRepair', 'available'])
-      const row = t.ctx.handle.raw.prepare('SELECT c.code AS category FROM stock_item s JOIN category c ON c.id = s.category_id WHERE s.code = ?').get('CHAIR-01')
+      const row = t.ctx.handle.raw
+        .prepare('SELECT c.code AS category FROM stock_item s JOIN category c ON c.id = s.category_id WHERE s.code = ?')
+        .get('CHAIR-01')
       expect(row).to.deep.equal({ category: 'household' })
       expect(count(t, "SELECT COUNT(*) AS n FROM stock_movement WHERE kind = 'stock_in' AND quantity = 120")).to.equal(1)
       expect(count(t, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'stock.created'")).to.equal(1)
@@ -98,7 +116,11 @@ describe('stock API (SPEC §5)', () => {
       const finance = await withToken(t, ['finance'])
       const finance2 = await withToken(t, ['finance'])
       const staff = await withToken(t, ['staff'])
-      const loan = loanOf(await apiAs(t, finance.token).post('/api/v1/loans', templeLoan([{ code: 'CHAIR/01', quantity: 80 }], { kind: 'in_premises' })).expect(201))
+      const loan = loanOf(
+        await apiAs(t, finance.token)
+          .post('/api/v1/loans', templeLoan([{ code: 'CHAIR/01', quantity: 80 }], { kind: 'in_premises' }))
+          .expect(201),
+      )
       const get = (qs: string) => apiAs(t, staff.token).get(`/api/v1/stock/CHAIR/01${qs}`)
       // A pending request holds nothing.
       expect((await get('?from=2025-01-16&to=2025-01-18').expect(200)).body).to.include({ available: 120 })
@@ -162,7 +184,10 @@ describe('loans API with counted-item lines, end to end', () => {
     const base = `/api/v1/loans/${loan.id}`
 
     // A pending request never blocks: another 60 may be asked for the same days…
-    const competing = await apiAs(t, counter.token).post('/api/v1/loans', templeLoan([{ code: 'CHAIR', quantity: 60 }], { externalBorrower: { type: 'public', name: 'นายบุญมี', organisation: 'โรงเรียนบ้านหนองบัว' } }))
+    const competing = await apiAs(t, counter.token).post(
+      '/api/v1/loans',
+      templeLoan([{ code: 'CHAIR', quantity: 60 }], { externalBorrower: { type: 'public', name: 'นายบุญมี', organisation: 'โรงเรียนบ้านหนองบัว' } }),
+    )
     expect(competing.status).to.equal(201)
 
     await apiAs(t, checker.token).post(`${base}/approve`, { note: 'ตรวจแล้ว มีของพอ' }).expect(200)
@@ -170,18 +195,25 @@ describe('loans API with counted-item lines, end to end', () => {
     expect(approved.status).to.equal('approved')
 
     // …but once the 80 are held, a second request for 60 on the same days is refused, naming the first loan.
-    const refused = await apiAs(t, counter.token).post('/api/v1/loans', templeLoan([{ code: 'CHAIR', quantity: 60 }], { startDate: '2025-01-17', dueDate: '2025-01-17' }))
+    const refused = await apiAs(t, counter.token).post(
+      '/api/v1/loans',
+      templeLoan([{ code: 'CHAIR', quantity: 60 }], { startDate: '2025-01-17', dueDate: '2025-01-17' }),
+    )
     expect(refused.status).to.equal(409)
     expect(errorOf(refused).code).to.equal('conflict')
     expect(errorOf(refused).message).to.include(`ใบยืมเลขที่ ${loan.number}`).and.include('ขอ 60 ว่าง 40')
     // Approving the competing request now would lend more than exist on those days (finance's check
     // only records that it was looked at; the executive's approval is where the loan would hold them).
-    await apiAs(t, checker.token).post(`/api/v1/loans/${loanOf(competing).id}/approve`, {}).expect(200)
+    await apiAs(t, checker.token)
+      .post(`/api/v1/loans/${loanOf(competing).id}/approve`, {})
+      .expect(200)
     const late = await apiAs(t, exec.token).post(`/api/v1/loans/${loanOf(competing).id}/approve`, {})
     expect(late.status).to.equal(409)
     expect(errorOf(late).message).to.include(`ใบยืมเลขที่ ${loan.number}`)
     // 40 still fit.
-    await apiAs(t, counter.token).post('/api/v1/loans', templeLoan([{ code: 'CHAIR', quantity: 40 }])).expect(201)
+    await apiAs(t, counter.token)
+      .post('/api/v1/loans', templeLoan([{ code: 'CHAIR', quantity: 40 }]))
+      .expect(201)
 
     t.ctx.clock.set('2025-01-16T01:30:00.000Z')
     const out = loanOf(await apiAs(t, checker.token).post(`${base}/handover`, {}).expect(200))
@@ -218,22 +250,48 @@ describe('loans API with counted-item lines, end to end', () => {
     await makeStock(t.ctx, { code: 'TENT', name: 'เต็นท์', unit: 'หลัง', quantity: 8 })
     const counter = await withToken(t, ['finance'])
     const checker = await withToken(t, ['finance'])
-    const loan = loanOf(await apiAs(t, counter.token).post('/api/v1/loans', templeLoan([{ code: 'TENT', quantity: 6 }], { kind: 'in_premises', startDate: '2025-01-15', dueDate: '2025-01-15' })).expect(201))
+    const loan = loanOf(
+      await apiAs(t, counter.token)
+        .post('/api/v1/loans', templeLoan([{ code: 'TENT', quantity: 6 }], { kind: 'in_premises', startDate: '2025-01-15', dueDate: '2025-01-15' }))
+        .expect(201),
+    )
     const base = `/api/v1/loans/${loan.id}`
     await apiAs(t, checker.token).post(`${base}/approve`, {}).expect(200)
     await apiAs(t, counter.token).post(`${base}/handover`, {}).expect(200)
-    const first = loanOf(await apiAs(t, checker.token).post(`${base}/return`, { stock: [{ code: 'TENT', good: 4 }] }).expect(200))
+    const first = loanOf(
+      await apiAs(t, checker.token)
+        .post(`${base}/return`, { stock: [{ code: 'TENT', good: 4 }] })
+        .expect(200),
+    )
     expect(first.status).to.equal('on_loan')
     expect(first.stock[0]).to.include({ quantity: 6, good: 4, damaged: 0, lost: 0, handedOver: 6 })
-    const second = loanOf(await apiAs(t, checker.token).post(`${base}/return`, { stock: [{ code: 'TENT', good: 1, damaged: 1 }] }).expect(200))
+    const second = loanOf(
+      await apiAs(t, checker.token)
+        .post(`${base}/return`, { stock: [{ code: 'TENT', good: 1, damaged: 1 }] })
+        .expect(200),
+    )
     expect(second.status).to.equal('returned')
     expect(second.stock[0]).to.include({ good: 5, damaged: 1, lost: 0 })
     // A staff member asks for counted items with the same body.
     const staff = await withToken(t, ['staff'])
-    const own = await apiAs(t, staff.token).post('/api/v1/loans', { stock: [{ code: 'TENT', quantity: 2 }], purpose: 'กีฬาสีพนักงาน', place: 'สนามกีฬา อบต.', kind: 'in_premises', startDate: '2025-01-20', dueDate: '2025-01-20' })
+    const own = await apiAs(t, staff.token).post('/api/v1/loans', {
+      stock: [{ code: 'TENT', quantity: 2 }],
+      purpose: 'กีฬาสีพนักงาน',
+      place: 'สนามกีฬา อบต.',
+      kind: 'in_premises',
+      startDate: '2025-01-20',
+      dueDate: '2025-01-20',
+    })
     expect(own.status).to.equal(201)
     expect(loanOf(own).stock).to.deep.equal([{ code: 'TENT', name: 'เต็นท์', quantity: 2, good: 0, damaged: 0, lost: 0, handedOver: 0 }])
-    const unknown = await apiAs(t, staff.token).post('/api/v1/loans', { stock: [{ code: 'NOPE', quantity: 2 }], purpose: 'กีฬาสีพนักงาน', place: 'สนามกีฬา อบต.', kind: 'in_premises', startDate: '2025-01-20', dueDate: '2025-01-20' })
+    const unknown = await apiAs(t, staff.token).post('/api/v1/loans', {
+      stock: [{ code: 'NOPE', quantity: 2 }],
+      purpose: 'กีฬาสีพนักงาน',
+      place: 'สนามกีฬา อบต.',
+      kind: 'in_premises',
+      startDate: '2025-01-20',
+      dueDate: '2025-01-20',
+    })
     expect(unknown.status).to.equal(422)
     expect(errorOf(unknown).details).to.deep.equal([{ field: 'stock', message: 'ไม่พบพัสดุนับจำนวนรหัส NOPE' }])
   })

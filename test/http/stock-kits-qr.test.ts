@@ -33,7 +33,9 @@ function fieldError(html: string, name: string): string | undefined {
 /** The forms posting to the cart, with their hidden and visible fields. */
 function cartForms(html: string): Array<Record<string, string>> {
   return [...html.matchAll(/<form method="post" action="\/cart\/add"[^>]*>([\s\S]*?)<\/form>/g)].map((m) =>
-    Object.fromEntries([...m[1]!.matchAll(/<input[^>]*name="(\w+)"[^>]*value="([^"]*)"/g)].filter((f) => f[1] !== '_csrf').map((f) => [f[1]!, decodeEntities(f[2]!)])),
+    Object.fromEntries(
+      [...m[1]!.matchAll(/<input[^>]*name="(\w+)"[^>]*value="([^"]*)"/g)].filter((f) => f[1] !== '_csrf').map((f) => [f[1]!, decodeEntities(f[2]!)]),
+    ),
   )
 }
 
@@ -84,8 +86,13 @@ describe('kits, QR pages and labels of counted items', () => {
       const list = textOf((await agent.get('/kits').expect(200)).text)
       expect(list).to.include('ชุดเครื่องเสียงเล็ก').and.include('ปิดใช้งาน').and.not.include('SPK-POOL')
       const parts = t.ctx.handle.raw.prepare('SELECT asset_id IS NOT NULL AS asset, quantity FROM kit_part WHERE kit_id = ? ORDER BY id').all(id)
-      expect(parts).to.deep.equal([{ asset: 1, quantity: 1 }, { asset: 0, quantity: 1 }])
-      const audit = (t.ctx.handle.raw.prepare("SELECT action FROM audit_log WHERE entity = 'kit' ORDER BY id").all() as Array<{ action: string }>).map((a) => a.action)
+      expect(parts).to.deep.equal([
+        { asset: 1, quantity: 1 },
+        { asset: 0, quantity: 1 },
+      ])
+      const audit = (t.ctx.handle.raw.prepare("SELECT action FROM audit_log WHERE entity = 'kit' ORDER BY id").all() as Array<{ action: string }>).map(
+        (a) => a.action,
+      )
       expect(audit).to.deep.equal(['kit.created', 'kit.updated'])
     })
 
@@ -106,7 +113,10 @@ describe('kits, QR pages and labels of counted items', () => {
         [{ code: 'KIT TAKEN', name: 'ชุด', parts: 'AMP-9' }, 'code', 'หมายเลขครุภัณฑ์ใช้ตัวอักษร ตัวเลข - / และ . เท่านั้น เช่น 416-66-0001'],
       ]
       for (const [body, field, message] of cases) {
-        const res = await agent.post('/kits').type('form').send({ _csrf: csrf, ...body })
+        const res = await agent
+          .post('/kits')
+          .type('form')
+          .send({ _csrf: csrf, ...body })
         expect(res.status, body.parts).to.equal(422)
         expect(fieldError(res.text, field), body.parts).to.equal(message)
         expect(res.text, body.parts).to.include(`>${body.parts}</textarea>`)
@@ -141,7 +151,15 @@ describe('kits, QR pages and labels of counted items', () => {
       const chairs = await makeStock(t.ctx, { code: 'CHAIR/01', name: 'เก้าอี้พลาสติก', unit: 'ตัว', quantity: 120 })
       const finance = await makeUser(t.ctx, ['finance'])
       const finance2 = await makeUser(t.ctx, ['finance'])
-      const loan = await createLoan(t.ctx, finance, { purpose: 'งานบวช', place: 'วัดบ้านหนองบัว', kind: 'in_premises', startDate: '2025-01-16', dueDate: '2025-01-18', externalBorrower: temple, stock: [{ code: 'CHAIR/01', quantity: 80 }] })
+      const loan = await createLoan(t.ctx, finance, {
+        purpose: 'งานบวช',
+        place: 'วัดบ้านหนองบัว',
+        kind: 'in_premises',
+        startDate: '2025-01-16',
+        dueDate: '2025-01-18',
+        externalBorrower: temple,
+        stock: [{ code: 'CHAIR/01', quantity: 80 }],
+      })
       await approveLoan(t.ctx, finance2, loan.loan.id, {})
       const { agent: staff } = await signedInAs(t, ['staff'])
       const path = new URL(qrUrl(BASE, 'CHAIR/01')).pathname
@@ -157,7 +175,10 @@ describe('kits, QR pages and labels of counted items', () => {
       const { agent: fin } = await signedInAs(t, ['finance'])
       expect((await fin.get(path).expect(200)).text).to.include(`href="/stock/${chairs.id}"`)
       // The form is the cart's contract: `code` and `quantity` to POST /cart/add.
-      const added = await staff.post('/cart/add').type('form').send({ _csrf: /name="_csrf" value="([^"]+)"/.exec(page.text)![1], code: 'CHAIR/01', quantity: '30' })
+      const added = await staff
+        .post('/cart/add')
+        .type('form')
+        .send({ _csrf: /name="_csrf" value="([^"]+)"/.exec(page.text)![1], code: 'CHAIR/01', quantity: '30' })
       expect(added.status).to.equal(303)
       expect(t.ctx.handle.raw.prepare('SELECT COUNT(*) AS n FROM loan').get()).to.deep.equal({ n: 1 })
       const cart = textOf((await staff.get('/cart').expect(200)).text)
@@ -171,7 +192,15 @@ describe('kits, QR pages and labels of counted items', () => {
       const finance = await makeUser(t.ctx, ['finance'])
       const finance2 = await makeUser(t.ctx, ['finance'])
       // Today two of the three microphones are reserved: the kit's two are not all free.
-      const loan = await createLoan(t.ctx, finance, { purpose: 'ประชุม', place: 'ห้องประชุม', kind: 'in_premises', startDate: '2025-01-15', dueDate: '2025-01-15', externalBorrower: temple, stock: [{ code: 'MIC-POOL', quantity: 2 }] })
+      const loan = await createLoan(t.ctx, finance, {
+        purpose: 'ประชุม',
+        place: 'ห้องประชุม',
+        kind: 'in_premises',
+        startDate: '2025-01-15',
+        dueDate: '2025-01-15',
+        externalBorrower: temple,
+        stock: [{ code: 'MIC-POOL', quantity: 2 }],
+      })
       await approveLoan(t.ctx, finance2, loan.loan.id, {})
       const { agent: staff } = await signedInAs(t, ['staff'])
       const page = await staff.get('/q/KIT-SOUND').expect(200)
@@ -183,7 +212,10 @@ describe('kits, QR pages and labels of counted items', () => {
       expect(page.text).to.not.include(`href="/kits/${kit.id}"`)
       const { agent: fin } = await signedInAs(t, ['finance'])
       expect((await fin.get('/q/KIT-SOUND').expect(200)).text).to.include(`href="/kits/${kit.id}"`)
-      const added = await staff.post('/cart/add').type('form').send({ _csrf: /name="_csrf" value="([^"]+)"/.exec(page.text)![1], code: 'KIT-SOUND', quantity: '1' })
+      const added = await staff
+        .post('/cart/add')
+        .type('form')
+        .send({ _csrf: /name="_csrf" value="([^"]+)"/.exec(page.text)![1], code: 'KIT-SOUND', quantity: '1' })
       expect(added.status).to.equal(303)
       const cart = textOf((await staff.get('/cart').expect(200)).text)
       expect(cart).to.include('AMP-9').and.include('MIC-POOL')
@@ -194,7 +226,10 @@ describe('kits, QR pages and labels of counted items', () => {
       await makeAsset(t.ctx, { code: 'AMP-9' })
       await makeKit(t.ctx, 'ZK-1', [{ code: 'AMP-9' }])
       const { agent } = await signedInAs(t, ['staff'])
-      for (const [typed, path] of [['()ขๅ/จ', '/q/ZX-120'], ['(ษขๅ', '/q/ZK-1']]) {
+      for (const [typed, path] of [
+        ['()ขๅ/จ', '/q/ZX-120'],
+        ['(ษขๅ', '/q/ZK-1'],
+      ]) {
         const res = await agent.get(`/scan?code=${encodeURIComponent(typed!)}`)
         expect(res.status, path).to.equal(303)
         expect(res.headers.location).to.equal(path)
@@ -221,7 +256,10 @@ describe('kits, QR pages and labels of counted items', () => {
       const { agent } = await signedInAs(t, ['finance'])
       const chooser = await agent.get('/labels?type=pools').expect(200)
       expect(chooser.text).to.include('<form method="get" action="/labels/sheet"')
-      expect(chooser.text).to.include(`name="stock" value="${chairs.id}"`).and.include(`name="stock" value="${plates.id}"`).and.include(`name="kits" value="${kit.id}"`)
+      expect(chooser.text)
+        .to.include(`name="stock" value="${chairs.id}"`)
+        .and.include(`name="stock" value="${plates.id}"`)
+        .and.include(`name="kits" value="${kit.id}"`)
       expect((await agent.get('/labels').expect(200)).text).to.include('href="/labels?type=pools"')
 
       const sheet = await agent.get(`/labels/sheet?stock=${chairs.id}&stock=${plates.id}&kits=${kit.id}&layout=2x5`).expect(200)

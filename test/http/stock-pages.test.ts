@@ -23,7 +23,11 @@ function fieldError(html: string, name: string): string | undefined {
 }
 
 function row(t: TestApp, code: string) {
-  return t.ctx.handle.raw.prepare('SELECT quantity, in_repair, out_qty FROM stock_item WHERE code = ?').get(code) as { quantity: number; in_repair: number; out_qty: number }
+  return t.ctx.handle.raw.prepare('SELECT quantity, in_repair, out_qty FROM stock_item WHERE code = ?').get(code) as {
+    quantity: number
+    in_repair: number
+    out_qty: number
+  }
 }
 
 const temple = { type: 'public', name: 'พระครูสุนทร', organisation: 'วัดบ้านหนองบัว', phone: '089-111-2222', villageNo: '3' }
@@ -79,19 +83,26 @@ describe('counted items (pages)', () => {
       const { agent, user } = await signedInAs(t, ['finance'], { name: 'นางมาลี ใจดี' })
       const form = await agent.get('/stock/new').expect(200)
       // The unit is free text with suggestions.
-      expect(form.text).to.include('list="unit-suggestions"').and.include('<option value="ตัว">').and.include('<option value="ชุด">').and.include('<option value="ใบ">')
+      expect(form.text)
+        .to.include('list="unit-suggestions"')
+        .and.include('<option value="ตัว">')
+        .and.include('<option value="ชุด">')
+        .and.include('<option value="ใบ">')
       const categoryId = (t.ctx.handle.raw.prepare("SELECT id FROM category WHERE code = 'household'").get() as { id: number }).id
-      const res = await agent.post('/stock').type('form').send({
-        _csrf: csrfFrom(form.text),
-        code: ' CHAIR-01 ',
-        name: 'เก้าอี้พลาสติก',
-        unit: 'ตัว',
-        quantity: '120',
-        categoryId: String(categoryId),
-        location: 'โรงเก็บพัสดุ',
-        loanable: '1',
-        notes: '',
-      })
+      const res = await agent
+        .post('/stock')
+        .type('form')
+        .send({
+          _csrf: csrfFrom(form.text),
+          code: ' CHAIR-01 ',
+          name: 'เก้าอี้พลาสติก',
+          unit: 'ตัว',
+          quantity: '120',
+          categoryId: String(categoryId),
+          location: 'โรงเก็บพัสดุ',
+          loanable: '1',
+          notes: '',
+        })
       expect(res.status).to.equal(303)
       const id = Number(/^\/stock\/(\d+)$/.exec(res.headers.location as string)![1])
       const page = await agent.get(`/stock/${id}`).expect(200)
@@ -142,7 +153,10 @@ describe('counted items (pages)', () => {
         ['write_off', 2, 'จำหน่ายตามคำสั่งที่ 4/2568', { quantity: 7, in_repair: 1 }],
       ]
       for (const [move, quantity, reason, after] of moves) {
-        const res = await agent.post(`/stock/${tents.id}/move`).type('form').send({ _csrf: csrf, move, quantity: String(quantity), reason })
+        const res = await agent
+          .post(`/stock/${tents.id}/move`)
+          .type('form')
+          .send({ _csrf: csrf, move, quantity: String(quantity), reason })
         expect(res.status, move).to.equal(303)
         expect(res.headers.location).to.equal(`/stock/${tents.id}#moves`)
         expect(row(t, 'TENT-SET'), move).to.deep.include(after)
@@ -155,8 +169,18 @@ describe('counted items (pages)', () => {
       expect(text).to.include('รับคืนจากซ่อม 1 หลัง · นายสมพงษ์ คลังดี — ซ่อมเสร็จ')
       expect(text).to.include('ตัดจำหน่ายจากที่ส่งซ่อม 1 หลัง · นายสมพงษ์ คลังดี — ซ่อมไม่ได้ โครงหัก')
       expect(text).to.include('7 มีทั้งหมด').and.include('6 อยู่ในคลัง').and.include('1 ส่งซ่อม')
-      const audit = t.ctx.handle.raw.prepare("SELECT action, actor_id FROM audit_log WHERE entity = 'stock' ORDER BY id").all() as Array<{ action: string; actor_id: number }>
-      expect(audit.map((a) => a.action)).to.deep.equal(['stock.created', 'stock.stock_in', 'stock.to_repair', 'stock.from_repair', 'stock.write_off_repair', 'stock.write_off'])
+      const audit = t.ctx.handle.raw.prepare("SELECT action, actor_id FROM audit_log WHERE entity = 'stock' ORDER BY id").all() as Array<{
+        action: string
+        actor_id: number
+      }>
+      expect(audit.map((a) => a.action)).to.deep.equal([
+        'stock.created',
+        'stock.stock_in',
+        'stock.to_repair',
+        'stock.from_repair',
+        'stock.write_off_repair',
+        'stock.write_off',
+      ])
       expect(audit.slice(1).every((a) => a.actor_id === user.id)).to.equal(true)
     })
 
@@ -165,7 +189,15 @@ describe('counted items (pages)', () => {
       const finance = await makeUser(t.ctx, ['finance'])
       const finance2 = await makeUser(t.ctx, ['finance'])
       // 20 chairs go out on a loan: they are owned, but not on hand.
-      const loan = await createLoan(t.ctx, finance, { purpose: 'ประชุมหมู่บ้าน', place: 'ศาลาประชาคม', kind: 'in_premises', startDate: '2025-01-15', dueDate: '2025-01-16', externalBorrower: temple, stock: [{ code: 'CHAIR', quantity: 20 }] })
+      const loan = await createLoan(t.ctx, finance, {
+        purpose: 'ประชุมหมู่บ้าน',
+        place: 'ศาลาประชาคม',
+        kind: 'in_premises',
+        startDate: '2025-01-15',
+        dueDate: '2025-01-16',
+        externalBorrower: temple,
+        stock: [{ code: 'CHAIR', quantity: 20 }],
+      })
       await approveLoan(t.ctx, finance2, loan.loan.id, {})
       await handOver(t.ctx, finance, loan.loan.id)
       const { agent } = await signedInAs(t, ['finance'])
@@ -190,7 +222,10 @@ describe('counted items (pages)', () => {
       expect(textOf(tooMany.text)).to.include('จำนวนคงเหลือในคลังไม่พอ (CHAIR: อยู่ในคลัง 100 ส่งซ่อม 0)')
       expect(tooMany.text).to.include('value="101"').and.include('ชำรุดทั้งหมด</textarea>')
 
-      const repairTooMany = await agent.post(`/stock/${chairs.id}/move`).type('form').send({ _csrf: csrf, move: 'from_repair', quantity: '1', reason: 'ซ่อมเสร็จ' })
+      const repairTooMany = await agent
+        .post(`/stock/${chairs.id}/move`)
+        .type('form')
+        .send({ _csrf: csrf, move: 'from_repair', quantity: '1', reason: 'ซ่อมเสร็จ' })
       expect(repairTooMany.status).to.equal(409)
       expect(row(t, 'CHAIR')).to.deep.equal({ quantity: 120, in_repair: 0, out_qty: 20 })
       // Exactly what is on hand may go.
@@ -205,7 +240,15 @@ describe('counted items (pages)', () => {
       const chairs = await makeStock(t.ctx, { code: 'CHAIR', quantity: 120 })
       const finance = await makeUser(t.ctx, ['finance'])
       const finance2 = await makeUser(t.ctx, ['finance'])
-      const loan = await createLoan(t.ctx, finance, { purpose: 'งานบวช', place: 'วัดบ้านหนองบัว', kind: 'in_premises', startDate: '2025-01-16', dueDate: '2025-01-18', externalBorrower: temple, stock: [{ code: 'CHAIR', quantity: 80 }] })
+      const loan = await createLoan(t.ctx, finance, {
+        purpose: 'งานบวช',
+        place: 'วัดบ้านหนองบัว',
+        kind: 'in_premises',
+        startDate: '2025-01-16',
+        dueDate: '2025-01-18',
+        externalBorrower: temple,
+        stock: [{ code: 'CHAIR', quantity: 80 }],
+      })
       await approveLoan(t.ctx, finance2, loan.loan.id, {})
       const { agent } = await signedInAs(t, ['staff'])
 

@@ -87,7 +87,8 @@ describe('API tokens: their life and death', () => {
 
       for (const [i, tk] of tokens.entries()) await expectDead(tk, `token ${i}`)
       await me(othersToken).expect(200)
-      const changedAt = (t.ctx.handle.raw.prepare('SELECT password_changed_at FROM app_user WHERE id = ?').get(user.id) as { password_changed_at: string }).password_changed_at
+      const changedAt = (t.ctx.handle.raw.prepare('SELECT password_changed_at FROM app_user WHERE id = ?').get(user.id) as { password_changed_at: string })
+        .password_changed_at
       expect(tokenRows(t, user.id).map((r) => r.revoked_at)).to.deep.equal([changedAt, changedAt])
       const [entry, ...more] = auditOf(t, 'token.revoked_all')
       expect(more).to.have.length(0)
@@ -118,7 +119,15 @@ describe('API tokens: their life and death', () => {
       expect(JSON.parse(entry!.data)).to.include({ reason: 'password_reset', username: staff.username })
 
       const own = await signIn(t.app, staff.username, 'Temporary-2568')
-      const changed = await own.post('/account/password').type('form').send({ _csrf: await csrfOf(own, '/account/password'), currentPassword: 'Temporary-2568', newPassword: 'mine-at-last-42', confirmPassword: 'mine-at-last-42' })
+      const changed = await own
+        .post('/account/password')
+        .type('form')
+        .send({
+          _csrf: await csrfOf(own, '/account/password'),
+          currentPassword: 'Temporary-2568',
+          newPassword: 'mine-at-last-42',
+          confirmPassword: 'mine-at-last-42',
+        })
       expect(changed.status).to.equal(303)
       await expectDead(token, 'after the person’s own password')
     })
@@ -174,7 +183,10 @@ describe('API tokens: their life and death', () => {
       expect(count(t, 'api_token')).to.equal(0)
       expect(count(t, 'audit_log')).to.equal(audits)
 
-      const en = await supertest(t.app).post('/api/v1/tokens').set('Accept-Language', 'en').send({ username: user.username, password: user.password, expiresInDays: 30 })
+      const en = await supertest(t.app)
+        .post('/api/v1/tokens')
+        .set('Accept-Language', 'en')
+        .send({ username: user.username, password: user.password, expiresInDays: 30 })
       expect(en.status).to.equal(403)
       expect((en.body as ErrorBody).error.message).to.match(/must change its password/)
     })
@@ -208,7 +220,15 @@ describe('API tokens: their life and death', () => {
       expect(tokenRows(t, user.id)[0]!.revoked_at).to.equal(null)
 
       const agent = await signIn(t.app, user.username, user.password)
-      const changed = await agent.post('/account/password').type('form').send({ _csrf: await csrfOf(agent, '/account/password'), currentPassword: user.password, newPassword: 'my-own-pass-77', confirmPassword: 'my-own-pass-77' })
+      const changed = await agent
+        .post('/account/password')
+        .type('form')
+        .send({
+          _csrf: await csrfOf(agent, '/account/password'),
+          currentPassword: user.password,
+          newPassword: 'my-own-pass-77',
+          confirmPassword: 'my-own-pass-77',
+        })
       expect(changed.status).to.equal(303)
       await expectDead(token, 'after the change')
     })
@@ -216,14 +236,26 @@ describe('API tokens: their life and death', () => {
     it('when an admin creates an account with a temporary password, then it gets no token until its holder has chosen their own', async () => {
       const { agent } = await signedInAs(t, ['admin'])
       const page = await agent.get('/admin/users/new').expect(200)
-      const created = await agent.post('/admin/users').type('form').send({ _csrf: csrfFrom(page.text), username: 'somsri', password: 'temporary-pass-42', name: 'นางสมศรี ใจดี', roles: 'staff' })
+      const created = await agent
+        .post('/admin/users')
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text), username: 'somsri', password: 'temporary-pass-42', name: 'นางสมศรี ใจดี', roles: 'staff' })
       expect(created.status).to.equal(303)
       const first = await supertest(t.app).post('/api/v1/tokens').send({ username: 'somsri', password: 'temporary-pass-42' })
       expect(first.status).to.equal(403)
       expect((first.body as ErrorBody).error.code).to.equal('password_change_required')
 
       const own = await signIn(t.app, 'somsri', 'temporary-pass-42')
-      await own.post('/account/password').type('form').send({ _csrf: await csrfOf(own, '/account/password'), currentPassword: 'temporary-pass-42', newPassword: 'somsri-own-pass-1', confirmPassword: 'somsri-own-pass-1' }).expect(303)
+      await own
+        .post('/account/password')
+        .type('form')
+        .send({
+          _csrf: await csrfOf(own, '/account/password'),
+          currentPassword: 'temporary-pass-42',
+          newPassword: 'somsri-own-pass-1',
+          confirmPassword: 'somsri-own-pass-1',
+        })
+        .expect(303)
       await me(await apiToken(t.app, 'somsri', 'somsri-own-pass-1')).expect(200)
     })
   })
@@ -266,13 +298,17 @@ describe('API tokens: their life and death', () => {
           expect(res.status, what).to.equal(422)
           const err = (res.body as ErrorBody).error
           expect(err.code, what).to.equal('validation_failed')
-          expect(err.details?.map((d) => d.field), what).to.deep.equal(['expiresInDays'])
+          expect(
+            err.details?.map((d) => d.field),
+            what,
+          ).to.deep.equal(['expiresInDays'])
           expect(err.details![0]!.message, what).to.match(/[\u0E00-\u0E7F]/)
         }
       }
       expect({ tokens: count(t, 'api_token'), audits: count(t, 'audit_log') }).to.deep.equal(before)
       // The edges are allowed.
-      for (const days of [1, 365]) await supertest(t.app).post('/api/v1/tokens').send({ username: user.username, password: user.password, expiresInDays: days }).expect(201)
+      for (const days of [1, 365])
+        await supertest(t.app).post('/api/v1/tokens').send({ username: user.username, password: user.password, expiresInDays: days }).expect(201)
     })
 
     it('when a token is made on /account with a life chosen, then the list shows its expiry, "ไม่มีกำหนด" for one without, and "หมดอายุแล้ว" once it has passed', async () => {
@@ -284,8 +320,16 @@ describe('API tokens: their life and death', () => {
       for (const v of ['30', '90', '365', '']) expect(inner).to.include(`<option value="${v}"`)
 
       const made = t.ctx.clock.now()
-      await submitForm(agent, '/account', '/account/tokens', (p) => [...p.filter(([n]) => n !== 'name' && n !== 'expiresInDays'), ['name', 'สามสิบวัน'], ['expiresInDays', '30']]).then((r) => expect(r.status).to.equal(303))
-      await submitForm(agent, '/account', '/account/tokens', (p) => [...p.filter(([n]) => n !== 'name' && n !== 'expiresInDays'), ['name', 'ถาวร'], ['expiresInDays', '']]).then((r) => expect(r.status).to.equal(303))
+      await submitForm(agent, '/account', '/account/tokens', (p) => [
+        ...p.filter(([n]) => n !== 'name' && n !== 'expiresInDays'),
+        ['name', 'สามสิบวัน'],
+        ['expiresInDays', '30'],
+      ]).then((r) => expect(r.status).to.equal(303))
+      await submitForm(agent, '/account', '/account/tokens', (p) => [
+        ...p.filter(([n]) => n !== 'name' && n !== 'expiresInDays'),
+        ['name', 'ถาวร'],
+        ['expiresInDays', ''],
+      ]).then((r) => expect(r.status).to.equal(303))
       expect(tokenRows(t, user.id).map((r) => r.expires_at)).to.deep.equal([new Date(made.getTime() + 30 * DAY).toISOString(), null])
 
       const listed = await agent.get('/account').expect(200)
@@ -306,7 +350,11 @@ describe('API tokens: their life and death', () => {
       const { agent } = await signedInAs(t, ['staff'])
       const before = { tokens: count(t, 'api_token'), audits: count(t, 'audit_log') }
       for (const v of ['0', '366', 'abc']) {
-        const res = await submitForm(agent, '/account', '/account/tokens', (p) => [...p.filter(([n]) => n !== 'name' && n !== 'expiresInDays'), ['name', 'ทดสอบ'], ['expiresInDays', v]])
+        const res = await submitForm(agent, '/account', '/account/tokens', (p) => [
+          ...p.filter(([n]) => n !== 'name' && n !== 'expiresInDays'),
+          ['name', 'ทดสอบ'],
+          ['expiresInDays', v],
+        ])
         expect(res.status, v).to.equal(422)
         expect(res.text, v).to.include('id="expiresInDays-error"')
         expect(res.text, v).to.include('aria-invalid="true" aria-describedby="expiresInDays-error"')
@@ -364,12 +412,18 @@ describe('API tokens: their life and death', () => {
       const { agent: finance } = await signedInAs(t, ['finance', 'executive', 'committee', 'staff'])
       const staff = await makeUser(t.ctx, ['staff'])
       const token = await apiToken(t.app, staff.username, staff.password)
-      const res = await finance.post(`/admin/users/${staff.id}/revoke-tokens`).type('form').send({ _csrf: await csrfOf(finance) })
+      const res = await finance
+        .post(`/admin/users/${staff.id}/revoke-tokens`)
+        .type('form')
+        .send({ _csrf: await csrfOf(finance) })
       expect(res.status).to.equal(403)
       await me(token).expect(200)
 
       const { agent: admin } = await signedInAs(t, ['admin'])
-      const missing = await admin.post('/admin/users/999999/revoke-tokens').type('form').send({ _csrf: await csrfOf(admin) })
+      const missing = await admin
+        .post('/admin/users/999999/revoke-tokens')
+        .type('form')
+        .send({ _csrf: await csrfOf(admin) })
       expect(missing.status).to.equal(404)
       expect(auditOf(t, 'token.revoked_all')).to.have.length(0)
     })

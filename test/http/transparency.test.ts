@@ -60,7 +60,13 @@ function at(obj: unknown, path: string): unknown {
 /** Each phone number as people write it: with or without dashes or spaces, Arabic or Thai digits. */
 function phoneForms(phone: string): string[] {
   const digits = phone.replace(/\D/g, '')
-  const forms = [phone, digits, phone.replace(/-/g, ' '), `${digits.slice(0, 3)}-${digits.slice(3, 6)}-${digits.slice(6)}`, `${digits.slice(0, 2)}-${digits.slice(2, 6)}-${digits.slice(6)}`]
+  const forms = [
+    phone,
+    digits,
+    phone.replace(/-/g, ' '),
+    `${digits.slice(0, 3)}-${digits.slice(3, 6)}-${digits.slice(6)}`,
+    `${digits.slice(0, 2)}-${digits.slice(2, 6)}-${digits.slice(6)}`,
+  ]
   return [...new Set(forms.flatMap((f) => [f, toThaiDigits(f)]))]
 }
 
@@ -111,7 +117,13 @@ describe('http: the public transparency page before anything is published', () =
   it('when a period is not published, then its page is a Thai 404 page and its JSON and CSV a 404 JSON error', async () => {
     const page = await supertest(t.app).get('/transparency/2568/year').expect(404)
     expect(page.text).to.include('lang="th"').and.include('ไม่พบรายงานที่เผยแพร่ของช่วงนี้')
-    for (const url of ['/transparency/2568.json', '/transparency/2568.csv', '/transparency/2568/h1.json', '/transparency/2568/h1.csv', '/transparency/2568/h1.snapshot.json']) {
+    for (const url of [
+      '/transparency/2568.json',
+      '/transparency/2568.csv',
+      '/transparency/2568/h1.json',
+      '/transparency/2568/h1.csv',
+      '/transparency/2568/h1.snapshot.json',
+    ]) {
       const res = await supertest(t.app).get(url).expect(404)
       expect(res.headers['content-type'], url).to.match(/application\/json; charset=utf-8/)
       expect(res.body.error.code, url).to.equal('not_found')
@@ -120,7 +132,14 @@ describe('http: the public transparency page before anything is published', () =
   })
 
   it('when the year or the period in the URL is not one, then it is a 404 (never a 422 or a 500)', async () => {
-    for (const url of ['/transparency/abcd/year', '/transparency/99999/year', '/transparency/1999/year', '/transparency/2568/q5', '/transparency/2568/range', '/transparency/2568/YEAR']) {
+    for (const url of [
+      '/transparency/abcd/year',
+      '/transparency/99999/year',
+      '/transparency/1999/year',
+      '/transparency/2568/q5',
+      '/transparency/2568/range',
+      '/transparency/2568/YEAR',
+    ]) {
       const res = await supertest(t.app).get(url)
       expect(res.status, url).to.equal(404)
       expect(res.text, url).to.include('lang="th"')
@@ -210,7 +229,9 @@ describe('http: the public transparency page after FY 2568 is published', functi
     expect(res.body.loans.total).to.equal(published.snapshot.report.loans.total).and.equal(7)
     expect(res.body.incidents).to.include({ damaged: 2, lost: 2 })
     expect(res.body.narrative).to.deep.equal(NARRATIVE)
-    expect(res.body.sha256).to.equal(published.sha256).and.match(/^[0-9a-f]{64}$/)
+    expect(res.body.sha256)
+      .to.equal(published.sha256)
+      .and.match(/^[0-9a-f]{64}$/)
   })
 
   it('when the year’s page is opened, then it shows the snapshot’s figures with the comparison, the charts, the tables, the narrative, the footnote, the BE publication date and the sha256', async () => {
@@ -234,12 +255,18 @@ describe('http: the public transparency page after FY 2568 is published', functi
   })
 
   it('when the frozen snapshot is downloaded, then its own sha256 is the published hash shown on the page and in the JSON', async () => {
-    const res = await supertest(t.app).get('/transparency/2568/year.snapshot.json').buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = []
-      r.on('data', (c: Buffer) => chunks.push(c))
-      r.on('end', () => cb(null, Buffer.concat(chunks)))
-    }).expect(200)
-    const sha = createHash('sha256').update(res.body as Buffer).digest('hex')
+    const res = await supertest(t.app)
+      .get('/transparency/2568/year.snapshot.json')
+      .buffer(true)
+      .parse((r, cb) => {
+        const chunks: Buffer[] = []
+        r.on('data', (c: Buffer) => chunks.push(c))
+        r.on('end', () => cb(null, Buffer.concat(chunks)))
+      })
+      .expect(200)
+    const sha = createHash('sha256')
+      .update(res.body as Buffer)
+      .digest('hex')
     const json = await supertest(t.app).get('/transparency/2568/year.json').expect(200)
     expect(sha).to.equal(json.body.sha256)
     expect(res.headers['access-control-allow-origin']).to.equal('*')
@@ -261,19 +288,39 @@ describe('http: the public transparency page after FY 2568 is published', functi
   it('when the page, the JSON, the CSV and the snapshot are read, then none holds a borrower’s name, phone (any digit form), address or ID number, nor any user’s name or username', async () => {
     const users = await t.ctx.db.selectFrom('app_user').select(['username', 'name', 'phone']).execute()
     const outsiders = await t.ctx.db.selectFrom('external_borrower').select(['name', 'phone', 'address', 'id_number']).execute()
-    expect(users.map((u) => u.name)).to.include(committee.name).and.include(h.finance.name).and.include(h.executive.name).and.include(h.staff.name)
+    expect(users.map((u) => u.name))
+      .to.include(committee.name)
+      .and.include(h.finance.name)
+      .and.include(h.executive.name)
+      .and.include(h.staff.name)
     expect(outsiders.map((o) => o.name)).to.include('พระครูสุนทร')
     const words = [...users.flatMap((u) => [u.username, u.name]), ...outsiders.flatMap((o) => [o.name, o.address, o.id_number])].filter((w) => w.trim() !== '')
     const phones = [...users.map((u) => u.phone), ...outsiders.map((o) => o.phone)].filter((p) => p.trim() !== '')
     expect(phones).to.include(staffPhone).and.include('089-111-2222')
     expect(words).to.include(templeAddress).and.include(templeId)
-    for (const url of ['/transparency', '/transparency/2568/year', '/transparency/2568/h1', '/transparency/2568/year.json', '/transparency/2568/h1.json', '/transparency/2568.json', '/transparency/2568/year.csv', '/transparency/2568.csv', '/transparency/2568/year.snapshot.json']) {
-      const text = (await supertest(t.app).get(url).buffer(true).parse((r, cb) => {
-        let s = ''
-        r.setEncoding('utf8')
-        r.on('data', (c: string) => (s += c))
-        r.on('end', () => cb(null, s))
-      }).expect(200)).body as string
+    for (const url of [
+      '/transparency',
+      '/transparency/2568/year',
+      '/transparency/2568/h1',
+      '/transparency/2568/year.json',
+      '/transparency/2568/h1.json',
+      '/transparency/2568.json',
+      '/transparency/2568/year.csv',
+      '/transparency/2568.csv',
+      '/transparency/2568/year.snapshot.json',
+    ]) {
+      const text = (
+        await supertest(t.app)
+          .get(url)
+          .buffer(true)
+          .parse((r, cb) => {
+            let s = ''
+            r.setEncoding('utf8')
+            r.on('data', (c: string) => (s += c))
+            r.on('end', () => cb(null, s))
+          })
+          .expect(200)
+      ).body as string
       expect(text.length, url).to.be.greaterThan(100)
       for (const w of words) expect(text, `${url} must not contain «${w}»`).to.not.include(w)
       const digits = digitsView(text)

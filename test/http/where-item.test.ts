@@ -30,7 +30,10 @@ function textOf(html: string): string {
 
 /** The main actions of a QR page: the links styled as its primary button, with their targets. */
 function mainActions(html: string): Array<{ href: string; label: string }> {
-  return [...html.matchAll(/<a class="button primary qr-main-action" href="([^"]+)"[^>]*>([^<]*)<\/a>/g)].map((m) => ({ href: decodeEntities(m[1]!), label: m[2]!.trim() }))
+  return [...html.matchAll(/<a class="button primary qr-main-action" href="([^"]+)"[^>]*>([^<]*)<\/a>/g)].map((m) => ({
+    href: decodeEntities(m[1]!),
+    label: m[2]!.trim(),
+  }))
 }
 
 /** The primary buttons of a page (submit buttons and links). */
@@ -126,9 +129,18 @@ describe('actions where the item is (issue 14)', () => {
 
       const screen = await counter.get(`/loans/${id}/return?scan=SPK-1`).expect(200)
       expect(checkedCodes(screen.text, 'pick')).to.deep.equal(['SPK-1'])
-      const back = await counter.post(`/loans/${id}/return`).type('form').send({ _csrf: csrfFrom(screen.text), op: 'selected', pick: 'SPK-1' })
+      const back = await counter
+        .post(`/loans/${id}/return`)
+        .type('form')
+        .send({ _csrf: csrfFrom(screen.text), op: 'selected', pick: 'SPK-1' })
       expect(back.status, textOf(back.text)).to.equal(303)
-      const items = await t.ctx.db.selectFrom('loan_item as i').innerJoin('asset as a', 'a.id', 'i.asset_id').select(['a.code', 'i.returned_at']).where('i.loan_id', '=', id).orderBy('a.code').execute()
+      const items = await t.ctx.db
+        .selectFrom('loan_item as i')
+        .innerJoin('asset as a', 'a.id', 'i.asset_id')
+        .select(['a.code', 'i.returned_at'])
+        .where('i.loan_id', '=', id)
+        .orderBy('a.code')
+        .execute()
       expect(items.map((i) => [i.code, i.returned_at !== null])).to.deep.equal([
         ['AMP-1', false],
         ['SPK-1', true],
@@ -233,14 +245,23 @@ describe('actions where the item is (issue 14)', () => {
       expect(textOf(scanned.text)).not.to.include('ไม่อยู่ในใบยืมนี้ ')
 
       // Typed, it works the same; and from the QR page's link.
-      const typed = await who.counter.agent.post(`/loans/${id}/handover`).type('form').send({ _csrf: csrfFrom(screen.text), op: 'scan', scan: 'ชุด-001', confirmedCodes: 'TENT-1' }).expect(200)
+      const typed = await who.counter.agent
+        .post(`/loans/${id}/handover`)
+        .type('form')
+        .send({ _csrf: csrfFrom(screen.text), op: 'scan', scan: 'ชุด-001', confirmedCodes: 'TENT-1' })
+        .expect(200)
       expect(checkedCodes(typed.text, 'confirmedCodes')).to.deep.equal(['AMP-9', 'SPK-1', 'TENT-1'])
-      expect(checkedCodes((await who.counter.agent.get(`/loans/${id}/handover?scan=${encodeURIComponent('ชุด-001')}`).expect(200)).text, 'confirmedCodes')).to.deep.equal(['AMP-9', 'SPK-1'])
+      expect(
+        checkedCodes((await who.counter.agent.get(`/loans/${id}/handover?scan=${encodeURIComponent('ชุด-001')}`).expect(200)).text, 'confirmedCodes'),
+      ).to.deep.equal(['AMP-9', 'SPK-1'])
 
       // A kit with nothing on this loan is named as a kit.
       await makeAsset(t.ctx, { code: 'PROJ-1' })
       await makeKit(t.ctx, 'ชุด-002', [{ code: 'PROJ-1' }], 'ชุดโปรเจกเตอร์')
-      const other = await who.counter.agent.post(`/loans/${id}/handover`).type('form').send({ _csrf: csrfFrom(screen.text), op: 'scan', scan: 'ชุด-002' })
+      const other = await who.counter.agent
+        .post(`/loans/${id}/handover`)
+        .type('form')
+        .send({ _csrf: csrfFrom(screen.text), op: 'scan', scan: 'ชุด-002' })
       expect(other.status).to.equal(422)
       expect(textOf(other.text)).to.include('ชุด ชุด-002 ไม่มีพัสดุในใบยืมนี้')
 
@@ -261,13 +282,19 @@ describe('actions where the item is (issue 14)', () => {
       // The speaker first, on its own.
       const first = await agent.get(`/loans/${id}/return`).expect(200)
       expect(/<div class="kit-group" data-kit="[^"]+">/.test(first.text)).to.equal(true)
-      const alone = await agent.post(`/loans/${id}/return`).type('form').send({ _csrf: csrfFrom(first.text), op: 'selected', pick: 'SPK-1' })
+      const alone = await agent
+        .post(`/loans/${id}/return`)
+        .type('form')
+        .send({ _csrf: csrfFrom(first.text), op: 'selected', pick: 'SPK-1' })
       expect(alone.status, textOf(alone.text)).to.equal(303)
 
       // Later the kit's label: the amplifier is picked (the speaker is back), the microphones' good count filled.
       const screen = await agent.get(`/loans/${id}/return`).expect(200)
       const mic = lineId(screen.text, 'MIC-POOL')
-      const scanned = await agent.post(`/loans/${id}/return`).type('form').send({ _csrf: csrfFrom(screen.text), op: 'scan', scan: 'ชุด-001' })
+      const scanned = await agent
+        .post(`/loans/${id}/return`)
+        .type('form')
+        .send({ _csrf: csrfFrom(screen.text), op: 'scan', scan: 'ชุด-001' })
       expect(scanned.status, textOf(scanned.text)).to.equal(200)
       expect(checkedCodes(scanned.text, 'pick')).to.deep.equal(['AMP-9'])
       expect(fieldValue(scanned.text, `good_${mic}`)).to.equal('2')
@@ -280,7 +307,13 @@ describe('actions where the item is (issue 14)', () => {
         .type('form')
         .send({ _csrf: csrfFrom(screen.text), op: 'selected', pick: 'AMP-9', [`condition_${amp}`]: 'damaged', [`good_${mic}`]: '2' })
       expect(back.status, textOf(back.text)).to.equal(303)
-      const items = await t.ctx.db.selectFrom('loan_item as i').innerJoin('asset as a', 'a.id', 'i.asset_id').select(['a.code', 'i.condition']).where('i.loan_id', '=', id).orderBy('a.code').execute()
+      const items = await t.ctx.db
+        .selectFrom('loan_item as i')
+        .innerJoin('asset as a', 'a.id', 'i.asset_id')
+        .select(['a.code', 'i.condition'])
+        .where('i.loan_id', '=', id)
+        .orderBy('a.code')
+        .execute()
       expect(items.map((i) => [i.code, i.condition])).to.deep.equal([
         ['AMP-9', 'damaged'],
         ['SPK-1', 'good'],
@@ -288,7 +321,10 @@ describe('actions where the item is (issue 14)', () => {
       ])
       // The tent is still out; the kit has nothing left out, and its label says so.
       const last = await agent.get(`/loans/${id}/return`).expect(200)
-      const nothing = await agent.post(`/loans/${id}/return`).type('form').send({ _csrf: csrfFrom(last.text), op: 'scan', scan: 'ชุด-001' })
+      const nothing = await agent
+        .post(`/loans/${id}/return`)
+        .type('form')
+        .send({ _csrf: csrfFrom(last.text), op: 'scan', scan: 'ชุด-001' })
       expect(nothing.status).to.equal(422)
       expect(textOf(nothing.text)).to.include('ชุด ชุด-001 ไม่มีพัสดุที่ยังไม่คืนตามใบยืมนี้')
     })
@@ -301,7 +337,13 @@ describe('actions where the item is (issue 14)', () => {
       expect(out.status, JSON.stringify(out.body)).to.equal(200)
       const back = await api.post(`/api/v1/loans/${id}/return`).send({ items: [{ assetCode: 'ชุด-001', condition: 'good' }] })
       expect(back.status, JSON.stringify(back.body)).to.equal(200)
-      const items = await t.ctx.db.selectFrom('loan_item as i').innerJoin('asset as a', 'a.id', 'i.asset_id').select(['a.code', 'i.condition']).where('i.loan_id', '=', id).orderBy('a.code').execute()
+      const items = await t.ctx.db
+        .selectFrom('loan_item as i')
+        .innerJoin('asset as a', 'a.id', 'i.asset_id')
+        .select(['a.code', 'i.condition'])
+        .where('i.loan_id', '=', id)
+        .orderBy('a.code')
+        .execute()
       expect(items.map((i) => [i.code, i.condition])).to.deep.equal([
         ['AMP-9', 'good'],
         ['SPK-1', 'good'],

@@ -65,12 +65,22 @@ describe('audit anchor outside the database (issue 13)', function () {
   it('when changes commit, then every new head is anchored with a MAC, the file is owner-only and verification is ok', async () => {
     await appendN(ctx, 5)
     const log = anchor.read()
-    expect(log.records.map((r) => [r.kind, r.seq])).to.deep.equal([['start', 0], ['anchor', 1], ['anchor', 2], ['anchor', 3], ['anchor', 4], ['anchor', 5]])
+    expect(log.records.map((r) => [r.kind, r.seq])).to.deep.equal([
+      ['start', 0],
+      ['anchor', 1],
+      ['anchor', 2],
+      ['anchor', 3],
+      ['anchor', 4],
+      ['anchor', 5],
+    ])
     expect(log.forged).to.deep.equal([])
     expect(fs.statSync(anchor.file).mode & 0o077).to.equal(0)
     const v = await verifyAudit(ctx.db, anchor)
     expect(v.ok, JSON.stringify(v.problems)).to.equal(true)
-    expect(v.anchor).to.deep.include({ since: { seq: 0, at: ctx.clock.now().toISOString(), kind: 'start' }, last: { seq: 5, at: ctx.clock.now().toISOString() } })
+    expect(v.anchor).to.deep.include({
+      since: { seq: 0, at: ctx.clock.now().toISOString(), kind: 'start' },
+      last: { seq: 5, at: ctx.clock.now().toISOString() },
+    })
   })
 
   it('when a transaction rolls back, then nothing is anchored for it', async () => {

@@ -33,9 +33,16 @@ describe('audit verification: a published report rewritten in the database', fun
 
   /** What the attacker of the finding did: triggers off, figures and hash rewritten together, triggers back. */
   async function rewrite(): Promise<void> {
-    const triggers = (await sql<{ name: string; sql: string }>`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'report_publication'`.execute(ctx.db)).rows
+    const triggers = (
+      await sql<{ name: string; sql: string }>`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'report_publication'`.execute(ctx.db)
+    ).rows
     for (const t of triggers) await sql.raw(`DROP TRIGGER ${t.name}`).execute(ctx.db)
-    const row = await ctx.db.selectFrom('report_publication').select(['id', 'snapshot']).where('fiscal_year', '=', 2568).where('period', '=', 'year').executeTakeFirstOrThrow()
+    const row = await ctx.db
+      .selectFrom('report_publication')
+      .select(['id', 'snapshot'])
+      .where('fiscal_year', '=', 2568)
+      .where('period', '=', 'year')
+      .executeTakeFirstOrThrow()
     const snapshot = JSON.parse(row.snapshot!) as { report: { loans: { returnedLate: number } } }
     snapshot.report.loans.returnedLate = 0
     const text = JSON.stringify(snapshot)
@@ -66,7 +73,9 @@ describe('audit verification: a published report rewritten in the database', fun
     const token = await apiToken(app, committee.username, committee.password)
     const res = await supertest(app).get('/api/v1/audit/verify').set('Authorization', `Bearer ${token}`).expect(200)
     expect(res.body).to.include({ ok: false })
-    expect(res.body.problems).to.deep.equal([{ code: 'report_hash_mismatch', report: '2568/year', stored: res.body.problems[0].stored, recorded: res.body.problems[0].recorded }])
+    expect(res.body.problems).to.deep.equal([
+      { code: 'report_hash_mismatch', report: '2568/year', stored: res.body.problems[0].stored, recorded: res.body.problems[0].recorded },
+    ])
     expect(res.body).to.not.have.property('brokenAt')
     const agent = await signIn(app, committee.username, committee.password)
     const page = await agent.get('/audit').expect(200)

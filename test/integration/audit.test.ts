@@ -40,18 +40,21 @@ describe('audit chain', () => {
       await append(trx, ctx.clock, actor, { action: 'doomed', entity: 'thing' })
       throw new Error('boom')
     }).catch(() => undefined)
-    const n = await ctx.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+    const n = await ctx.db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
     expect(Number(n.n)).to.equal(1)
     expect((await verifyChain(ctx.db)).ok).to.equal(true)
   })
 
-  it('when one row\'s data is altered, then verification reports that row', async () => {
+  it("when one row's data is altered, then verification reports that row", async () => {
     await appendN(5)
     ctx.handle.raw.prepare(`UPDATE audit_log SET data = '{"i":99}' WHERE id = 3`).run()
     expect(await verifyChain(ctx.db)).to.deep.include({ ok: false, brokenAt: 3, reason: 'hash_mismatch' })
   })
 
-  it('when a row\'s hash is recomputed to hide an edit, then the next row breaks', async () => {
+  it("when a row's hash is recomputed to hide an edit, then the next row breaks", async () => {
     await appendN(5)
     ctx.handle.raw.prepare(`UPDATE audit_log SET actor_label = 'someone-else' WHERE id = 2`).run()
     const { hashEntry } = await import('../../server/services/audit.service.js')
@@ -77,7 +80,9 @@ describe('audit chain', () => {
     const first = await ctx.db.selectFrom('audit_log').selectAll().where('id', '=', 1).executeTakeFirstOrThrow()
     expect(() =>
       ctx.handle.raw
-        .prepare('INSERT INTO audit_log (id, at, actor_id, actor_label, action, entity, entity_id, data, prev_hash, hash) VALUES (99, ?, NULL, ?, ?, ?, NULL, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO audit_log (id, at, actor_id, actor_label, action, entity, entity_id, data, prev_hash, hash) VALUES (99, ?, NULL, ?, ?, ?, NULL, ?, ?, ?)',
+        )
         .run(first.at, 'x', 'fork', 'thing', '{}', first.prev_hash, 'f'.repeat(64)),
     ).to.throw(/UNIQUE/)
   })

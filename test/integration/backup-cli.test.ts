@@ -95,7 +95,10 @@ describe('backup and restore commands (npm run backup / npm run restore)', funct
     const m = /backup written: (\S+\.sqlite)\n/.exec(r.out)
     expect(m, r.out).to.not.equal(null)
     expect(path.dirname(m![1]!)).to.equal(backupDir)
-    expect(r.out).to.match(/size: [\d.]+ KB \(\d+ bytes\)/).and.include('verified: ok').and.include('audit chain ok')
+    expect(r.out)
+      .to.match(/size: [\d.]+ KB \(\d+ bytes\)/)
+      .and.include('verified: ok')
+      .and.include('audit chain ok')
     expect(usernames(m![1]!)).to.deep.equal(['first'])
   })
 

@@ -5,7 +5,16 @@ import BetterSqlite3 from 'better-sqlite3'
 import { expect } from 'chai'
 import { openDb } from '../../db/connection.js'
 import { createMigrator, migrateToLatest } from '../../db/migrator.js'
-import { backupBeforeMigrating, backupStatus, backupTarget, createBackup, listBackups, pruneBackups, startBackupTimer, type BackupTarget } from '../../server/services/backup.service.js'
+import {
+  backupBeforeMigrating,
+  backupStatus,
+  backupTarget,
+  createBackup,
+  listBackups,
+  pruneBackups,
+  startBackupTimer,
+  type BackupTarget,
+} from '../../server/services/backup.service.js'
 import { checkDatabaseFile } from '../../server/services/backup-check.js'
 import { restoreDatabase, RestoreRefused } from '../../server/services/backup-restore.service.js'
 import { makeUser } from '../helpers/builders.js'
@@ -48,7 +57,10 @@ describe('backups (npm run backup, the daily timer, before migrations)', () => {
 
   it('when a backup is taken, then a timestamped, verified copy with its sidecar appears beside the database and the database gets no new rows', async () => {
     await makeUser(ctx, ['admin'], { username: 'somchai' })
-    const auditBefore = await ctx.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+    const auditBefore = await ctx.db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
     const r = await createBackup(ctx.handle, target, 'manual')
     expect(r.path).to.equal(path.join(dir, 'data', 'backups', 'yk-20261125T203000Z.sqlite'))
     expect(r.verified).to.equal(true)
@@ -59,7 +71,10 @@ describe('backups (npm run backup, the daily timer, before migrations)', () => {
     expect(usernames(r.path)).to.deep.equal(['somchai'])
     // self-contained: no -wal/-shm companions and no leftover temporary file
     expect(fs.readdirSync(path.dirname(r.path)).sort()).to.deep.equal(['yk-20261125T203000Z.sqlite', 'yk-20261125T203000Z.sqlite.json'])
-    const auditAfter = await ctx.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+    const auditAfter = await ctx.db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
     expect(auditAfter.n).to.equal(auditBefore.n)
   })
 
@@ -209,7 +224,10 @@ describe('restore (npm run restore)', () => {
     expect(error).to.be.instanceOf(RestoreRefused)
     expect((error as RestoreRefused).problems.map((p) => p.code)).to.include(code)
     expect(fs.readFileSync(dbFile).equals(before), 'database unchanged').to.equal(true)
-    expect(listBackups(target.dir, target.databasePath).map((e) => e.kind), 'no safety backup taken').to.deep.equal(['regular'])
+    expect(
+      listBackups(target.dir, target.databasePath).map((e) => e.kind),
+      'no safety backup taken',
+    ).to.deep.equal(['regular'])
     expect(fs.readdirSync(path.dirname(dbFile)).filter((f) => f.endsWith('.tmp'))).to.deep.equal([])
   }
 
@@ -238,7 +256,9 @@ describe('restore (npm run restore)', () => {
   })
 
   it('when the file was made by a newer version (an unknown migration), then restore refuses and changes nothing', async () => {
-    const file = spoiled('newer.sqlite', (f) => rawUpdate(f, `INSERT INTO kysely_migration (name, timestamp) VALUES ('2099_01_01_0900_from_the_future', '2099-01-01T00:00:00.000Z')`))
+    const file = spoiled('newer.sqlite', (f) =>
+      rawUpdate(f, `INSERT INTO kysely_migration (name, timestamp) VALUES ('2099_01_01_0900_from_the_future', '2099-01-01T00:00:00.000Z')`),
+    )
     await expectRefused(file, 'newer_schema')
   })
 
@@ -254,7 +274,9 @@ describe('restore (npm run restore)', () => {
       try {
         const keep = new Set(['kysely_migration', 'kysely_migration_lock', 'audit_log'])
         db.pragma('foreign_keys = OFF')
-        for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>) {
+        for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{
+          name: string
+        }>) {
           if (!keep.has(name)) db.exec(`DROP TABLE "${name}"`)
         }
       } finally {

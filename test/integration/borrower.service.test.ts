@@ -4,15 +4,8 @@ import { makeUser } from '../helpers/builders.js'
 import { makeAsset } from '../helpers/assets.js'
 import { makeStock } from '../helpers/stock.js'
 import { approveLoan, createLoan, handOver, receiveReturn } from '../../server/services/loan.service.js'
-import {
-  borrowerStanding,
-  externalBorrowerHistory,
-  searchExternalBorrowers,
-  searchTerms,
-  userBorrowerHistory,
-} from '../../server/services/borrower.service.js'
+import { borrowerStanding, externalBorrowerHistory, searchExternalBorrowers, searchTerms, userBorrowerHistory } from '../../server/services/borrower.service.js'
 import { rejects } from '../helpers/expect.js'
-
 
 describe('borrowers: reuse, standing and history', () => {
   let ctx: TestContext
@@ -22,7 +15,14 @@ describe('borrowers: reuse, standing and history', () => {
   afterEach(() => ctx.close())
 
   const temple = { type: 'public', name: 'พระครูสุนทร', organisation: 'วัดบ้านหนองบัว', phone: '089-111-2222', villageNo: '3' }
-  const req = (over: Record<string, unknown>) => ({ purpose: 'งานบวช', place: 'วัดบ้านหนองบัว', kind: 'in_premises', startDate: '2025-01-15', dueDate: '2025-01-16', ...over })
+  const req = (over: Record<string, unknown>) => ({
+    purpose: 'งานบวช',
+    place: 'วัดบ้านหนองบัว',
+    kind: 'in_premises',
+    startDate: '2025-01-15',
+    dueDate: '2025-01-16',
+    ...over,
+  })
 
   it('when finance lends again by externalBorrowerId, then the record is reused; others may not, it excludes other borrowers, and an unknown id is 422', async () => {
     const finance = await makeUser(ctx, ['finance'])
@@ -38,9 +38,15 @@ describe('borrowers: reuse, standing and history', () => {
     expect(JSON.parse(audit.data)).to.include({ externalBorrowerId: id })
 
     await rejects(createLoan(ctx, staff, req({ externalBorrowerId: id, stock: [{ code: 'CHAIR', quantity: 1 }] })), 'forbidden')
-    const both = await rejects(createLoan(ctx, finance, req({ externalBorrowerId: id, externalBorrower: temple, stock: [{ code: 'CHAIR', quantity: 1 }] })), 'validation_failed')
+    const both = await rejects(
+      createLoan(ctx, finance, req({ externalBorrowerId: id, externalBorrower: temple, stock: [{ code: 'CHAIR', quantity: 1 }] })),
+      'validation_failed',
+    )
     expect(both.details!.map((d) => d.field)).to.include('externalBorrowerId')
-    await rejects(createLoan(ctx, finance, req({ externalBorrowerId: id, borrower: staff.username, stock: [{ code: 'CHAIR', quantity: 1 }] })), 'validation_failed')
+    await rejects(
+      createLoan(ctx, finance, req({ externalBorrowerId: id, borrower: staff.username, stock: [{ code: 'CHAIR', quantity: 1 }] })),
+      'validation_failed',
+    )
     const unknown = await rejects(createLoan(ctx, finance, req({ externalBorrowerId: 9999, stock: [{ code: 'CHAIR', quantity: 1 }] })), 'validation_failed')
     expect(unknown.details).to.deep.equal([{ field: 'externalBorrowerId', message: 'loan.unknownBorrower', params: undefined }])
   })
@@ -51,7 +57,17 @@ describe('borrowers: reuse, standing and history', () => {
     await makeAsset(ctx, { code: 'TENT-2' })
     const school = { type: 'agency', name: 'ผู้อำนวยการโรงเรียน', organisation: 'โรงเรียนบ้านหนองบัว', letterNumber: 'ศธ 001/12' }
     const first = await createLoan(ctx, finance, req({ kind: 'inter_agency', externalBorrower: school, assetCodes: ['TENT-1'] }))
-    const again = await createLoan(ctx, finance, req({ kind: 'inter_agency', externalBorrowerId: first.loan.external_borrower_id, letterNumber: 'ศธ 001/40', letterDate: '2025-01-10', assetCodes: ['TENT-2'] }))
+    const again = await createLoan(
+      ctx,
+      finance,
+      req({
+        kind: 'inter_agency',
+        externalBorrowerId: first.loan.external_borrower_id,
+        letterNumber: 'ศธ 001/40',
+        letterDate: '2025-01-10',
+        assetCodes: ['TENT-2'],
+      }),
+    )
     expect(again.loan).to.include({ borrower_type: 'agency', letter_number: 'ศธ 001/40', letter_date: '2025-01-10' })
   })
 
@@ -75,7 +91,11 @@ describe('borrowers: reuse, standing and history', () => {
     ctx.clock.set('2025-01-18T03:00:00.000Z')
     await receiveReturn(ctx, finance2, a.loan.id, { stock: [{ code: 'CHAIR', good: 78, damaged: 2, lost: 0 }] })
     // a third loan entered the old way (a new record for the same person: same name and phone)
-    const c = await createLoan(ctx, finance, req({ externalBorrower: { ...temple, phone: '0891112222' }, stock: [{ code: 'CHAIR', quantity: 1 }], startDate: '2025-01-20', dueDate: '2025-01-20' }))
+    const c = await createLoan(
+      ctx,
+      finance,
+      req({ externalBorrower: { ...temple, phone: '0891112222' }, stock: [{ code: 'CHAIR', quantity: 1 }], startDate: '2025-01-20', dueDate: '2025-01-20' }),
+    )
     expect(c.loan.external_borrower_id).to.not.equal(id)
 
     for (const who of [id, c.loan.external_borrower_id!]) {

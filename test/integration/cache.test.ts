@@ -94,12 +94,18 @@ describe('cache (server/lib/cache.ts)', () => {
       expect(await cached(ctx(), 'k', c.read)).to.equal(2)
     })
     await writeTransaction(main.db, async () => {
-      expect(await cached(ctx(), 'r', () => main.db.selectFrom('setting').select('value').where('key', '=', 'x').executeTakeFirstOrThrow())).to.deep.equal({ value: '1' })
+      expect(await cached(ctx(), 'r', () => main.db.selectFrom('setting').select('value').where('key', '=', 'x').executeTakeFirstOrThrow())).to.deep.equal({
+        value: '1',
+      })
       await write(main, 'x') // value 2, rolled back below
-      expect(await cached(ctx(), 'r', () => main.db.selectFrom('setting').select('value').where('key', '=', 'x').executeTakeFirstOrThrow())).to.deep.equal({ value: '2' })
+      expect(await cached(ctx(), 'r', () => main.db.selectFrom('setting').select('value').where('key', '=', 'x').executeTakeFirstOrThrow())).to.deep.equal({
+        value: '2',
+      })
       throw new Error('roll back')
     }).catch(() => undefined)
-    expect(await cached(ctx(), 'r', () => main.db.selectFrom('setting').select('value').where('key', '=', 'x').executeTakeFirstOrThrow())).to.deep.equal({ value: '1' })
+    expect(await cached(ctx(), 'r', () => main.db.selectFrom('setting').select('value').where('key', '=', 'x').executeTakeFirstOrThrow())).to.deep.equal({
+      value: '1',
+    })
     expect(await cached(ctx(), 'k', c.read)).to.equal(3)
     expect(await cached(ctx(), 'k', c.read)).to.equal(3)
   })

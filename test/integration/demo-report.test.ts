@@ -23,7 +23,10 @@ interface HandCount {
 function backOn(l: RegisterLoan): string | null {
   const lent = l.lines.filter((x) => x.handedOverOn !== null)
   if (lent.length === 0 || lent.some((x) => x.out || x.returnedOn === null)) return null
-  return lent.map((x) => x.returnedOn!).sort().at(-1)!
+  return lent
+    .map((x) => x.returnedOn!)
+    .sort()
+    .at(-1)!
 }
 
 function handCount(all: RegisterLoan[], from: string, to: string, uncounted: Set<string>): HandCount {

@@ -31,18 +31,57 @@ async function generated(seed: number): Promise<{ ctx: TestContext; summary: Dem
 async function loansHash(ctx: TestContext): Promise<string> {
   const rows = await ctx.db
     .selectFrom('loan')
-    .select(['id', 'fiscal_year', 'seq', 'status', 'kind', 'borrower_user_id', 'external_borrower_id', 'requested_at', 'start_on', 'due_on', 'handed_over_on', 'returned_on', 'purpose', 'place'])
+    .select([
+      'id',
+      'fiscal_year',
+      'seq',
+      'status',
+      'kind',
+      'borrower_user_id',
+      'external_borrower_id',
+      'requested_at',
+      'start_on',
+      'due_on',
+      'handed_over_on',
+      'returned_on',
+      'purpose',
+      'place',
+    ])
     .orderBy('id')
     .execute()
-  const lines = await ctx.db.selectFrom('loan_stock_line').select(['loan_id', 'stock_id', 'quantity', 'returned_good', 'returned_damaged', 'returned_lost']).orderBy('id').execute()
+  const lines = await ctx.db
+    .selectFrom('loan_stock_line')
+    .select(['loan_id', 'stock_id', 'quantity', 'returned_good', 'returned_damaged', 'returned_lost'])
+    .orderBy('id')
+    .execute()
   // The approvals (paper ones with who recorded, confirmed, disputed, voided) and the scans (by content: their stored names are random).
   const approvals = await ctx.db
     .selectFrom('loan_approval')
-    .select(['loan_id', 'step', 'by_user_id', 'by_name', 'recorded_by', 'at', 'on_paper', 'paper_date', 'confirmed_at', 'disputed_at', 'voided_at', 'voided_by', 'evidence_id'])
+    .select([
+      'loan_id',
+      'step',
+      'by_user_id',
+      'by_name',
+      'recorded_by',
+      'at',
+      'on_paper',
+      'paper_date',
+      'confirmed_at',
+      'disputed_at',
+      'voided_at',
+      'voided_by',
+      'evidence_id',
+    ])
     .orderBy('id')
     .execute()
-  const scans = await ctx.db.selectFrom('loan_attachment').select(['loan_id', 'kind', 'file_name', 'sha256', 'uploaded_by', 'uploaded_at']).orderBy('id').execute()
-  return createHash('sha256').update(JSON.stringify([rows, lines, approvals, scans])).digest('hex')
+  const scans = await ctx.db
+    .selectFrom('loan_attachment')
+    .select(['loan_id', 'kind', 'file_name', 'sha256', 'uploaded_by', 'uploaded_at'])
+    .orderBy('id')
+    .execute()
+  return createHash('sha256')
+    .update(JSON.stringify([rows, lines, approvals, scans]))
+    .digest('hex')
 }
 
 const n = (r: { n: unknown } | undefined) => Number(r?.n ?? 0)
@@ -69,8 +108,26 @@ describe('the demo agency (scripts/demo-data.ts)', function () {
     expect(roles).to.deep.equal(['admin', 'committee', 'executive', 'finance', 'staff'])
     const years = (await a.ctx.db.selectFrom('loan').select('fiscal_year').distinct().orderBy('fiscal_year').execute()).map((r) => r.fiscal_year)
     expect(years).to.deep.equal([2568, 2569, 2570])
-    expect(Number((await a.ctx.db.selectFrom('stock_item').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)).to.be.at.least(4)
-    expect(Number((await a.ctx.db.selectFrom('kit').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)).to.equal(2)
+    expect(
+      Number(
+        (
+          await a.ctx.db
+            .selectFrom('stock_item')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+    ).to.be.at.least(4)
+    expect(
+      Number(
+        (
+          await a.ctx.db
+            .selectFrom('kit')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+    ).to.equal(2)
     const mark = await a.ctx.db.selectFrom('setting').select('value').where('key', '=', DEMO_MARK_KEY).executeTakeFirst()
     expect(mark).to.not.equal(undefined)
     // The printed sign-ins work with the printed password.
@@ -85,14 +142,25 @@ describe('the demo agency (scripts/demo-data.ts)', function () {
     expect(await count(sql`SELECT count(*) AS n FROM loan WHERE status = 'returned' AND returned_on <= due_on`), 'on time').to.be.greaterThan(0)
     expect(await count(sql`SELECT count(*) AS n FROM loan WHERE status = 'returned' AND returned_on > due_on`), 'late').to.be.greaterThan(0)
     expect(await count(sql`SELECT count(*) AS n FROM loan WHERE status = 'on_loan' AND due_on < '2026-11-20'`), 'overdue, still out').to.be.greaterThan(0)
-    expect(await count(sql`SELECT count(*) AS n FROM loan WHERE entered_after_fact = 1 AND approved_on_paper = 1 AND handed_over_on IS NOT NULL`), 'after the fact').to.be.greaterThan(0)
+    expect(
+      await count(sql`SELECT count(*) AS n FROM loan WHERE entered_after_fact = 1 AND approved_on_paper = 1 AND handed_over_on IS NOT NULL`),
+      'after the fact',
+    ).to.be.greaterThan(0)
     expect(await count(sql`SELECT count(*) AS n FROM loan_extension WHERE status = 'approved'`), 'extension approved').to.be.greaterThan(0)
     expect(await count(sql`SELECT count(*) AS n FROM loan_extension WHERE status = 'rejected'`), 'extension refused').to.be.greaterThan(0)
     expect(await count(sql`SELECT count(*) AS n FROM loan WHERE due_on > original_due_on`), 'due date moved').to.be.greaterThan(0)
     expect(await count(sql`SELECT count(*) AS n FROM follow_up WHERE method = 'phone'`), 'phone follow-up').to.be.greaterThan(0)
     expect(await count(sql`SELECT count(*) AS n FROM follow_up WHERE method = 'letter' AND letter_number <> ''`), 'letter follow-up').to.be.greaterThan(0)
-    expect(await count(sql`SELECT count(*) AS n FROM loan_item WHERE condition = 'damaged'`) + (await count(sql`SELECT count(*) AS n FROM loan_stock_line WHERE returned_damaged > 0`)), 'damaged').to.be.greaterThan(0)
-    expect(await count(sql`SELECT count(*) AS n FROM loan_item WHERE condition = 'lost'`) + (await count(sql`SELECT count(*) AS n FROM loan_stock_line WHERE returned_lost > 0`)), 'lost').to.be.greaterThan(0)
+    expect(
+      (await count(sql`SELECT count(*) AS n FROM loan_item WHERE condition = 'damaged'`)) +
+        (await count(sql`SELECT count(*) AS n FROM loan_stock_line WHERE returned_damaged > 0`)),
+      'damaged',
+    ).to.be.greaterThan(0)
+    expect(
+      (await count(sql`SELECT count(*) AS n FROM loan_item WHERE condition = 'lost'`)) +
+        (await count(sql`SELECT count(*) AS n FROM loan_stock_line WHERE returned_lost > 0`)),
+      'lost',
+    ).to.be.greaterThan(0)
     expect(await count(sql`SELECT count(*) AS n FROM compensation WHERE incident = 'damaged'`), 'damage compensation').to.be.greaterThan(0)
     expect(await count(sql`SELECT count(*) AS n FROM compensation WHERE incident = 'lost' AND settled_on IS NOT NULL`), 'settled loss').to.be.greaterThan(0)
     expect(await count(sql`SELECT count(*) AS n FROM loan_stock_line WHERE handed_over_qty > 0`), 'counted items lent').to.be.greaterThan(0)
@@ -121,7 +189,11 @@ describe('the demo agency (scripts/demo-data.ts)', function () {
   it('when its texts are read, then no name of the seed ITA report appears', async () => {
     const texts = [
       ...(await a.ctx.db.selectFrom('loan').select(['purpose as t', 'place as u']).execute()).flatMap((r) => [r.t, r.u]),
-      ...(await a.ctx.db.selectFrom('external_borrower').select(['name', 'organisation', 'address']).execute()).flatMap((r) => [r.name, r.organisation, r.address]),
+      ...(await a.ctx.db.selectFrom('external_borrower').select(['name', 'organisation', 'address']).execute()).flatMap((r) => [
+        r.name,
+        r.organisation,
+        r.address,
+      ]),
       ...(await a.ctx.db.selectFrom('app_user').select(['name', 'position']).execute()).flatMap((r) => [r.name, r.position]),
       ...(await a.ctx.db.selectFrom('asset').select(['name', 'location']).execute()).flatMap((r) => [r.name, r.location]),
       ...(await a.ctx.db.selectFrom('setting').select('value').execute()).map((r) => r.value),
@@ -168,7 +240,20 @@ describe('the demo agency (scripts/demo-data.ts)', function () {
       .leftJoin('app_user as b', 'b.id', 'l.borrower_user_id')
       .leftJoin('external_borrower as e', 'e.id', 'l.external_borrower_id')
       .leftJoin('loan_attachment as f', 'f.id', 'pa.evidence_id')
-      .select(['pa.by_name', 'pa.by_user_id', 'pa.recorded_by', 'pa.voided_at', 'pa.evidence_id', 'l.kind', 'l.borrower_user_id', 'b.name as borrower', 'e.name as outsider', 'r.name as recorder', 'f.stored_name', 'f.sha256'])
+      .select([
+        'pa.by_name',
+        'pa.by_user_id',
+        'pa.recorded_by',
+        'pa.voided_at',
+        'pa.evidence_id',
+        'l.kind',
+        'l.borrower_user_id',
+        'b.name as borrower',
+        'e.name as outsider',
+        'r.name as recorder',
+        'f.stored_name',
+        'f.sha256',
+      ])
       .where('pa.step', '=', 'approve')
       .where('pa.on_paper', '=', 1)
       .execute()
@@ -194,7 +279,7 @@ describe('the demo agency (scripts/demo-data.ts)', function () {
     }
   })
 
-  it('when generated, then paper approvals stand confirmed by their approver, unconfirmed (some over a week: on the committee\'s list), disputed, without a scan, voided and recorded again', async () => {
+  it("when generated, then paper approvals stand confirmed by their approver, unconfirmed (some over a week: on the committee's list), disputed, without a scan, voided and recorded again", async () => {
     const db = a.ctx.db
     const paper = () => db.selectFrom('loan_approval').where('step', '=', 'approve').where('on_paper', '=', 1)
     const count = async (q: ReturnType<typeof paper>) => n(await q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst())
@@ -228,7 +313,10 @@ describe('the demo agency (scripts/demo-data.ts)', function () {
     const redone = await sql<{ status: string; later: number }>`
       SELECT l.status, (SELECT count(*) FROM loan_approval b WHERE b.loan_id = v.loan_id AND b.step = 'approve' AND b.on_paper = 1 AND b.id > v.id AND b.voided_at IS NULL) AS later
       FROM loan_approval v JOIN loan l ON l.id = v.loan_id WHERE v.voided_at IS NOT NULL AND v.disputed_at IS NOT NULL`.execute(db)
-    expect(redone.rows.some((r) => r.later === 1 && ['on_loan', 'returned'].includes(r.status)), 'voided, recorded again, handed over').to.equal(true)
+    expect(
+      redone.rows.some((r) => r.later === 1 && ['on_loan', 'returned'].includes(r.status)),
+      'voided, recorded again, handed over',
+    ).to.equal(true)
 
     // The committee's list (as of the demo's today) shows each kind of entry.
     a.ctx.clock.set(NOW)
@@ -287,7 +375,14 @@ describe('the demo agency (scripts/demo-data.ts)', function () {
     for (const x of s) {
       expect(x.password).to.equal(DEMO_PASSWORD)
       expect(x.does, x.username).to.have.length.greaterThan(10)
-      const roles = (await a.ctx.db.selectFrom('user_role').innerJoin('app_user', 'app_user.id', 'user_role.user_id').select('role').where('username', '=', x.username).execute()).map((r) => r.role)
+      const roles = (
+        await a.ctx.db
+          .selectFrom('user_role')
+          .innerJoin('app_user', 'app_user.id', 'user_role.user_id')
+          .select('role')
+          .where('username', '=', x.username)
+          .execute()
+      ).map((r) => r.role)
       expect(roles, x.username).to.include(x.role)
     }
     const by = (u: string) => s.find((x) => x.username === u)!
@@ -301,7 +396,9 @@ describe('the demo agency (scripts/demo-data.ts)', function () {
 
     const table = signInTable(s, 'http://localhost:3000')
     for (const x of s) {
-      const line = table.split('\n').findIndex((l) => l.includes(` ${x.username} `) && l.includes(x.password) && l.includes(x.name) && l.trimStart().startsWith(x.role))
+      const line = table
+        .split('\n')
+        .findIndex((l) => l.includes(` ${x.username} `) && l.includes(x.password) && l.includes(x.name) && l.trimStart().startsWith(x.role))
       expect(line, `${x.username} in the table`).to.be.greaterThan(-1)
       expect(table.split('\n')[line + 1]!.trim(), `what ${x.username} does, under it`).to.equal(x.does)
     }

@@ -56,7 +56,12 @@ describe('early hand-over', () => {
     expect((await getSettings(ctx)).handOverEarlyDays).to.equal(3)
     await updateSettings(ctx, admin, { handOverEarlyDays: 1 })
     expect((await getSettings(ctx)).handOverEarlyDays).to.equal(1)
-    const entry = await ctx.db.selectFrom('audit_log').select(['action', 'data']).where('action', '=', 'settings.updated').orderBy('id', 'desc').executeTakeFirstOrThrow()
+    const entry = await ctx.db
+      .selectFrom('audit_log')
+      .select(['action', 'data'])
+      .where('action', '=', 'settings.updated')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow()
     expect(JSON.parse(entry.data).changed).to.deep.equal({ handOverEarlyDays: { from: 3, to: 1 } })
     await rejects(updateSettings(ctx, admin, { handOverEarlyDays: -1 }), 'validation_failed')
     await rejects(updateSettings(ctx, admin, { handOverEarlyDays: 31 }), 'validation_failed')
@@ -139,7 +144,11 @@ describe('early hand-over', () => {
     const after = await stockAvailability(ctx, await getStockByCode(ctx, 'CHAIR-POOL'), '2025-01-16', '2025-01-17')
     expect(after.available).to.equal(20)
     expect(after.busiest).to.deep.include({ number: loan.number, from: '2025-01-15', to: '2025-01-19' })
-    const e = await rejects(createLoan(ctx, people.other, req({ assetCodes: [], stock: [{ code: 'CHAIR-POOL', quantity: 30 }], startDate: '2025-01-16', dueDate: '2025-01-17' })), 'conflict', 'loan.stockNotEnough')
+    const e = await rejects(
+      createLoan(ctx, people.other, req({ assetCodes: [], stock: [{ code: 'CHAIR-POOL', quantity: 30 }], startDate: '2025-01-16', dueDate: '2025-01-17' })),
+      'conflict',
+      'loan.stockNotEnough',
+    )
     expect(e.params).to.include({ available: 20, number: loan.number })
   })
 
@@ -148,7 +157,11 @@ describe('early hand-over', () => {
     await makeStock(ctx, { code: 'CHAIR-POOL', quantity: 100 })
     const ours = await createLoan(ctx, people.staff, req({ assetCodes: [], stock: [{ code: 'CHAIR-POOL', quantity: 80 }] }))
     await approveLoan(ctx, people.approver, ours.loan.id, {})
-    const theirs = await createLoan(ctx, people.other, req({ assetCodes: [], stock: [{ code: 'CHAIR-POOL', quantity: 50 }], startDate: '2025-01-15', dueDate: '2025-01-16' }))
+    const theirs = await createLoan(
+      ctx,
+      people.other,
+      req({ assetCodes: [], stock: [{ code: 'CHAIR-POOL', quantity: 50 }], startDate: '2025-01-15', dueDate: '2025-01-16' }),
+    )
     await approveLoan(ctx, people.approver, theirs.loan.id, {})
     await rejects(handOver(ctx, people.finance, ours.loan.id), 'conflict', 'loan.stockNotEnough')
   })

@@ -53,7 +53,8 @@ function writeStream(base: string, token: string, opts: { writers: number; prefi
     acknowledged,
     unexpected,
     /** Resolves once `n` writes have been acknowledged, or the stream has ended. */
-    reached: (n: number) => Promise.race([done.then(() => undefined), new Promise<void>((resolve) => (acknowledged.length >= n ? resolve() : waiters.push({ n, resolve })))]),
+    reached: (n: number) =>
+      Promise.race([done.then(() => undefined), new Promise<void>((resolve) => (acknowledged.length >= n ? resolve() : waiters.push({ n, resolve })))]),
     stop: async () => {
       stopped = true
       await done
@@ -69,10 +70,21 @@ function checkFile(file: string, acknowledged: string[]) {
     expect(db.pragma('integrity_check', { simple: true })).to.equal('ok')
     expect(db.pragma('foreign_key_check')).to.deep.equal([])
     const codes = new Set((db.prepare('SELECT code FROM asset').all() as Array<{ code: string }>).map((r) => r.code))
-    expect(acknowledged.filter((c) => !codes.has(c)), 'acknowledged writes missing').to.deep.equal([])
-    const unaudited = db.prepare("SELECT a.code FROM asset a WHERE NOT EXISTS (SELECT 1 FROM audit_log g WHERE g.action = 'asset.created' AND g.entity = 'asset' AND g.entity_id = CAST(a.id AS TEXT))").all()
+    expect(
+      acknowledged.filter((c) => !codes.has(c)),
+      'acknowledged writes missing',
+    ).to.deep.equal([])
+    const unaudited = db
+      .prepare(
+        "SELECT a.code FROM asset a WHERE NOT EXISTS (SELECT 1 FROM audit_log g WHERE g.action = 'asset.created' AND g.entity = 'asset' AND g.entity_id = CAST(a.id AS TEXT))",
+      )
+      .all()
     expect(unaudited, 'assets without their audit entry').to.deep.equal([])
-    const orphans = db.prepare("SELECT g.entity_id FROM audit_log g WHERE g.action = 'asset.created' AND NOT EXISTS (SELECT 1 FROM asset a WHERE CAST(a.id AS TEXT) = g.entity_id)").all()
+    const orphans = db
+      .prepare(
+        "SELECT g.entity_id FROM audit_log g WHERE g.action = 'asset.created' AND NOT EXISTS (SELECT 1 FROM asset a WHERE CAST(a.id AS TEXT) = g.entity_id)",
+      )
+      .all()
     expect(orphans, 'audit entries without their asset').to.deep.equal([])
     return codes
   } finally {
@@ -185,7 +197,10 @@ describe('faults: the server process killed mid-write, and the CLI writing besid
     const db = openFile(file, { readonly: true })
     try {
       const users = new Set((db.prepare('SELECT username FROM app_user').all() as Array<{ username: string }>).map((r) => r.username))
-      expect(cliUsers.filter((u) => !users.has(u)), 'CLI users missing').to.deep.equal([])
+      expect(
+        cliUsers.filter((u) => !users.has(u)),
+        'CLI users missing',
+      ).to.deep.equal([])
       const created = db.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'user.created' AND actor_label = 'cli'").get() as { n: number }
       expect(created.n).to.equal(6)
     } finally {

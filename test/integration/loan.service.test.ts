@@ -23,7 +23,6 @@ import { rejects } from '../helpers/expect.js'
 import { withApprovers } from '../helpers/approvers.js'
 import type { AppError } from '../../server/errors.js'
 
-
 describe('loan service', () => {
   let ctx: TestContext
   beforeEach(async () => {
@@ -69,7 +68,9 @@ describe('loan service', () => {
     ctx.clock.set('2025-01-17T09:00:00.000Z')
     const partial = await receiveReturn(ctx, finance2, loan.loan.id, { items: [{ assetCode: 'AMP-1', condition: 'good' }] })
     expect(partial.loan.status).to.equal('on_loan')
-    const done = await receiveReturn(ctx, finance2, loan.loan.id, { items: [{ assetCode: 'MIC-1', condition: 'damaged', note: 'สายขาด', returnedBy: 'นายสมหมาย' }] })
+    const done = await receiveReturn(ctx, finance2, loan.loan.id, {
+      items: [{ assetCode: 'MIC-1', condition: 'damaged', note: 'สายขาด', returnedBy: 'นายสมหมาย' }],
+    })
     expect(done.loan.status).to.equal('returned')
     const rows = await ctx.db.selectFrom('asset').select(['code', 'status']).orderBy('code').execute()
     expect(rows).to.deep.equal([
@@ -160,14 +161,18 @@ describe('loan service', () => {
     const { finance } = await cast()
     const { mayor } = await withApprovers(ctx, { mayor: { name: 'นายสมปอง นายก อบต.', account: 'nayok.sompong' } })
     await makeAsset(ctx, { code: 'OLD-1' })
-    const loan = await createLoan(ctx, finance, req(['OLD-1'], {
-      startDate: '2025-01-05',
-      dueDate: '2025-01-20',
-      externalBorrower: { type: 'public', name: 'นายบุญมี ใจงาม', organisation: 'กลุ่มแม่บ้านหมู่ 5', phone: '081-234-5678', villageNo: '5' },
-      afterTheFact: true,
-      paperApproval: { approverName: 'นายสมปอง นายก อบต.', date: '2025-01-04' },
-      handedOverOn: '2025-01-05',
-    }))
+    const loan = await createLoan(
+      ctx,
+      finance,
+      req(['OLD-1'], {
+        startDate: '2025-01-05',
+        dueDate: '2025-01-20',
+        externalBorrower: { type: 'public', name: 'นายบุญมี ใจงาม', organisation: 'กลุ่มแม่บ้านหมู่ 5', phone: '081-234-5678', villageNo: '5' },
+        afterTheFact: true,
+        paperApproval: { approverName: 'นายสมปอง นายก อบต.', date: '2025-01-04' },
+        handedOverOn: '2025-01-05',
+      }),
+    )
     expect(loan.loan).to.include({ status: 'on_loan', entered_after_fact: 1, approved_on_paper: 1, handed_over_on: '2025-01-05', checked_by: finance.id })
     // The officer's signature on the slip is the check, recorded with the paper approval; the approval is the นายก's, waiting for him to confirm.
     expect(loan.approvals.map((a) => [a.step, a.on_paper, a.by_user_id, a.recorded_by, a.paper_date])).to.deep.equal([
@@ -185,7 +190,11 @@ describe('loan service', () => {
     const { finance } = await cast()
     await withApprovers(ctx, { mayor: { name: 'นายสมปอง นายก อบต.', account: 'nayok.sompong' } })
     await makeAsset(ctx, { code: 'Q-1' })
-    await createLoan(ctx, finance, req(['Q-1'], { externalBorrower: { type: 'public', name: 'วัดบ้านโคก' }, paperApproval: { approverName: 'นายสมปอง นายก อบต.', date: '2025-01-15' } }))
+    await createLoan(
+      ctx,
+      finance,
+      req(['Q-1'], { externalBorrower: { type: 'public', name: 'วัดบ้านโคก' }, paperApproval: { approverName: 'นายสมปอง นายก อบต.', date: '2025-01-15' } }),
+    )
     expect((await loanActionCounts(ctx, finance)).toConfirm).to.equal(0)
     expect((await loanQueues(ctx, finance)).find((q) => q.key === 'toConfirm')?.total ?? 0).to.equal(0)
   })
@@ -195,14 +204,18 @@ describe('loan service', () => {
     await withApprovers(ctx, { chiefAdministrator: { name: 'ปลัด อบต.', account: 'palad' } })
     await makeAsset(ctx, { code: 'SEP-1' })
     ctx.clock.set('2025-10-02T03:00:00.000Z')
-    const loan = await createLoan(ctx, finance, req(['SEP-1'], {
-      startDate: '2025-09-20',
-      dueDate: '2025-10-05',
-      externalBorrower: { type: 'public', name: 'วัดบ้านโคก' },
-      afterTheFact: true,
-      paperApproval: { approverName: 'ปลัด อบต.', date: '2025-09-19' },
-      handedOverOn: '2025-09-20',
-    }))
+    const loan = await createLoan(
+      ctx,
+      finance,
+      req(['SEP-1'], {
+        startDate: '2025-09-20',
+        dueDate: '2025-10-05',
+        externalBorrower: { type: 'public', name: 'วัดบ้านโคก' },
+        afterTheFact: true,
+        paperApproval: { approverName: 'ปลัด อบต.', date: '2025-09-19' },
+        handedOverOn: '2025-09-20',
+      }),
+    )
     expect(loan.number).to.equal('1/2568')
     expect(loan.loan.requested_on).to.equal('2025-09-19')
   })

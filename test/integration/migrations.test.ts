@@ -5,7 +5,9 @@ import { migrateDownAll, migrateToLatest, pendingMigrations } from '../../db/mig
 import { migrations } from '../../db/migrations/index.js'
 
 async function tables(db: ReturnType<typeof openDb>['db']): Promise<string[]> {
-  const r = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'kysely_%' ORDER BY name`.execute(db)
+  const r = await sql<{
+    name: string
+  }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'kysely_%' ORDER BY name`.execute(db)
   return r.rows.map((x) => x.name)
 }
 

@@ -3,14 +3,7 @@ import { expect } from 'chai'
 import { sql } from 'kysely'
 import { verifyChain } from '../../server/services/audit.service.js'
 import { updateCompensation } from '../../server/services/loan.service.js'
-import {
-  approvePublication,
-  getPublication,
-  publishedReport,
-  reviewReport,
-  saveNarrative,
-  submitReport,
-} from '../../server/services/publication.service.js'
+import { approvePublication, getPublication, publishedReport, reviewReport, saveNarrative, submitReport } from '../../server/services/publication.service.js'
 import { AppError } from '../../server/errors.js'
 import { computeReport } from '../../server/services/report.service.js'
 import { makeUser } from '../helpers/builders.js'

@@ -53,11 +53,15 @@ describe('races: concurrent requests against the server process', function () {
     // fifty loans of one asset on fifty past days can all be waiting for their hand-over.
     const h = openDb(file)
     await migrateToLatest(h.db)
-    await updateSettings({ db: h.db, clock: systemClock, config: loadConfig({ DATABASE_PATH: file }), logger: pino({ level: 'silent' }) }, { id: null, label: 'test' }, {
-      expiryDays: 60,
-      // The paper approvals below name the ผอ.กองคลัง (no account: each comes with the slip's scan).
-      financeDirector: { name: 'นายสมศักดิ์ ผู้อำนวยการกองคลัง', position: 'ผู้อำนวยการกองคลัง', username: '' },
-    })
+    await updateSettings(
+      { db: h.db, clock: systemClock, config: loadConfig({ DATABASE_PATH: file }), logger: pino({ level: 'silent' }) },
+      { id: null, label: 'test' },
+      {
+        expiryDays: 60,
+        // The paper approvals below name the ผอ.กองคลัง (no account: each comes with the slip's scan).
+        financeDirector: { name: 'นายสมศักดิ์ ผู้อำนวยการกองคลัง', position: 'ผู้อำนวยการกองคลัง', username: '' },
+      },
+    )
     await h.close()
 
     server = await startServer(file)
@@ -126,7 +130,14 @@ describe('races: concurrent requests against the server process', function () {
 
   /** A request by staff for themselves (pending). */
   function request(what: { asset?: string; stock?: string }, from: string, to: string) {
-    return staff.post<ApiLoan>('/api/v1/loans', { ...items(what), purpose: 'ประชุมประจำเดือน', place: 'ห้องประชุม อบต.', kind: 'in_premises', startDate: from, dueDate: to })
+    return staff.post<ApiLoan>('/api/v1/loans', {
+      ...items(what),
+      purpose: 'ประชุมประจำเดือน',
+      place: 'ห้องประชุม อบต.',
+      kind: 'in_premises',
+      startDate: from,
+      dueDate: to,
+    })
   }
 
   /** A paper loan finance brings in after the fact, approved on paper and waiting for its hand-over. */

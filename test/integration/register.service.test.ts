@@ -34,16 +34,47 @@ describe('loan-return register (service)', () => {
   it('when a loan has an asset and counted chairs, a partial and a late return and a follow-up, then its lines say so', async () => {
     const r = await reg({ fy: '2568' })
     const temple = r.loans[0]!
-    expect(temple).to.include({ borrowerName: 'พระครูสุนทร', unit: 'วัดบ้านหนองบัว', borrowerType: 'public', kind: 'off_premises', startOn: '2024-10-05', dueOn: '2024-10-07', originalDueOn: null, handedOverOn: '2024-10-05' })
+    expect(temple).to.include({
+      borrowerName: 'พระครูสุนทร',
+      unit: 'วัดบ้านหนองบัว',
+      borrowerType: 'public',
+      kind: 'off_premises',
+      startOn: '2024-10-05',
+      dueOn: '2024-10-07',
+      originalDueOn: null,
+      handedOverOn: '2024-10-05',
+    })
     expect(temple.followUps).to.deep.equal(['2024-10-09'])
     const [amp, chairs] = temple.lines
-    expect(amp).to.include({ type: 'asset', code: 'AMP-1', returnedOn: '2024-10-10', condition: 'good', returnedBy: 'นายสมหมาย', receivedBy: 'นายรับคืน สอง', out: false, daysLate: 3, handedOverOn: '2024-10-05' })
-    expect(chairs).to.include({ type: 'stock', code: 'CHAIR', name: 'เก้าอี้พลาสติก', quantity: 80, good: 76, damaged: 2, lost: 2, returnedOn: '2024-10-07', out: false, daysLate: 0 })
+    expect(amp).to.include({
+      type: 'asset',
+      code: 'AMP-1',
+      returnedOn: '2024-10-10',
+      condition: 'good',
+      returnedBy: 'นายสมหมาย',
+      receivedBy: 'นายรับคืน สอง',
+      out: false,
+      daysLate: 3,
+      handedOverOn: '2024-10-05',
+    })
+    expect(chairs).to.include({
+      type: 'stock',
+      code: 'CHAIR',
+      name: 'เก้าอี้พลาสติก',
+      quantity: 80,
+      good: 76,
+      damaged: 2,
+      lost: 2,
+      returnedOn: '2024-10-07',
+      out: false,
+      daysLate: 0,
+    })
   })
 
   it('when requests never went out, then their lines have no dates and no days late; the extended loan shows both due dates; the loan still out counts to today', async () => {
     const r = await reg({ fy: '2568' })
-    for (const l of r.loans.slice(1, 4)) expect(l.lines.map((x) => [x.handedOverOn, x.returnedOn, x.daysLate, x.out])).to.deep.equal([[null, null, null, false]])
+    for (const l of r.loans.slice(1, 4))
+      expect(l.lines.map((x) => [x.handedOverOn, x.returnedOn, x.daysLate, x.out])).to.deep.equal([[null, null, null, false]])
     const ext = r.loans[4]!
     expect(ext).to.include({ dueOn: '2024-12-27', originalDueOn: '2024-12-22', borrowerName: 'นายช่าง ใจดี', unit: 'กองช่าง', borrowerType: 'employee' })
     expect(ext.lines[0]).to.include({ code: 'PROJ-1', returnedOn: '2024-12-28', condition: 'damaged', daysLate: 1 })
@@ -52,7 +83,7 @@ describe('loan-return register (service)', () => {
     expect(r.loans[6]!.lines[0]).to.include({ code: 'TAB-5', daysLate: 0 })
   })
 
-  it('when the screen reads one page, then it holds that slice of the whole register, the whole period\'s counts, and a page past the end is the last', async () => {
+  it("when the screen reads one page, then it holds that slice of the whole register, the whole period's counts, and a page past the end is the last", async () => {
     const whole = await reg({ fy: '2568' })
     const q = parseRegisterQuery(ctx, { fy: '2568' })
     const second = await loanRegisterPage(ctx, q, 2, 3)

@@ -34,8 +34,7 @@ describe('kept statistics of ended periods', function () {
     return withoutStamp(r)
   }
   /** Marks the kept year figures, so that a report showing the mark was served from the store. */
-  const markKept = () =>
-    sql`UPDATE report_kept SET figures = json_set(figures, '$.requests.total', -1) WHERE key LIKE 'figures|%|2568|year|%'`.execute(ctx.db)
+  const markKept = () => sql`UPDATE report_kept SET figures = json_set(figures, '$.requests.total', -1) WHERE key LIKE 'figures|%|2568|year|%'`.execute(ctx.db)
 
   it('when an ended fiscal year is asked for twice, then the second answer is the kept one and equals a fresh computation', async () => {
     const first = withoutStamp(await computeReport(ctx, year))
@@ -60,8 +59,12 @@ describe('kept statistics of ended periods', function () {
   it('when writes are dated only in a later fiscal year, then the ended year stays kept', async () => {
     await computeReport(ctx, year)
     await markKept()
-    await sql`INSERT INTO stock_movement (stock_id, kind, quantity, reason, at) SELECT id, 'to_repair', 1, 'ทดสอบ', '2025-10-05T03:00:00.000Z' FROM stock_item WHERE code = 'CHAIR'`.execute(ctx.db)
-    await sql`INSERT INTO asset_status_event (asset_id, from_status, to_status, on_date, at) SELECT id, status, status, '2025-10-05', '2025-10-05T03:00:00.000Z' FROM asset WHERE code = 'AMP-2'`.execute(ctx.db)
+    await sql`INSERT INTO stock_movement (stock_id, kind, quantity, reason, at) SELECT id, 'to_repair', 1, 'ทดสอบ', '2025-10-05T03:00:00.000Z' FROM stock_item WHERE code = 'CHAIR'`.execute(
+      ctx.db,
+    )
+    await sql`INSERT INTO asset_status_event (asset_id, from_status, to_status, on_date, at) SELECT id, status, status, '2025-10-05', '2025-10-05T03:00:00.000Z' FROM asset WHERE code = 'AMP-2'`.execute(
+      ctx.db,
+    )
     await sql`UPDATE asset SET location = 'ห้องเก็บของ' WHERE code = 'AMP-2'`.execute(ctx.db) // not a figure: no change
     await sql`UPDATE app_user SET name = 'ชื่อใหม่'`.execute(ctx.db)
     expect((await computeReport(ctx, year)).requests.total).to.equal(-1)
@@ -73,16 +76,49 @@ describe('kept statistics of ended periods', function () {
 
   // Each write is dated in FY 2568 (or renames something the figures show) and changes the report.
   const writes: Array<[what: string, write: () => Promise<unknown>]> = [
-    ['a loan returned on another day', () => sql`UPDATE loan SET returned_on = '2025-09-30' WHERE returned_on = '2025-10-01' AND handed_over_on = '2025-09-28'`.execute(ctx.db)],
+    [
+      'a loan returned on another day',
+      () => sql`UPDATE loan SET returned_on = '2025-09-30' WHERE returned_on = '2025-10-01' AND handed_over_on = '2025-09-28'`.execute(ctx.db),
+    ],
     ['a loan item returned on another day', () => sql`UPDATE loan_item SET returned_on = '2025-09-30' WHERE returned_on = '2025-10-01'`.execute(ctx.db)],
-    ['a counted line corrected', () => sql`UPDATE loan_stock_line SET handed_over_qty = handed_over_qty - 1, returned_good = returned_good - 1 WHERE loan_id = (SELECT id FROM loan WHERE handed_over_on = '2024-12-01')`.execute(ctx.db)],
-    ['a follow-up', () => sql`INSERT INTO follow_up (loan_id, on_date, method, note, created_by, created_at) SELECT id, '2024-11-08', 'phone', '', requested_by, '2024-11-08T03:00:00.000Z' FROM loan WHERE handed_over_on = '2024-11-05'`.execute(ctx.db)],
+    [
+      'a counted line corrected',
+      () =>
+        sql`UPDATE loan_stock_line SET handed_over_qty = handed_over_qty - 1, returned_good = returned_good - 1 WHERE loan_id = (SELECT id FROM loan WHERE handed_over_on = '2024-12-01')`.execute(
+          ctx.db,
+        ),
+    ],
+    [
+      'a follow-up',
+      () =>
+        sql`INSERT INTO follow_up (loan_id, on_date, method, note, created_by, created_at) SELECT id, '2024-11-08', 'phone', '', requested_by, '2024-11-08T03:00:00.000Z' FROM loan WHERE handed_over_on = '2024-11-05'`.execute(
+          ctx.db,
+        ),
+    ],
     ['a compensation settled on another day', () => sql`UPDATE compensation SET settled_on = '2025-10-20' WHERE settled_on = '2024-12-20'`.execute(ctx.db)],
-    ['an asset lost in September', () => sql`INSERT INTO asset_status_event (asset_id, from_status, to_status, on_date, at) SELECT id, status, 'lost', '2025-09-01', '2025-09-01T03:00:00.000Z' FROM asset WHERE code = 'NB-1'`.execute(ctx.db)],
-    ['counted units moved into repair', () => sql`INSERT INTO stock_movement (stock_id, kind, quantity, reason, at) SELECT id, 'to_repair', 3, 'ทดสอบ', '2025-09-01T03:00:00.000Z' FROM stock_item WHERE code = 'CHAIR'`.execute(ctx.db)],
+    [
+      'an asset lost in September',
+      () =>
+        sql`INSERT INTO asset_status_event (asset_id, from_status, to_status, on_date, at) SELECT id, status, 'lost', '2025-09-01', '2025-09-01T03:00:00.000Z' FROM asset WHERE code = 'NB-1'`.execute(
+          ctx.db,
+        ),
+    ],
+    [
+      'counted units moved into repair',
+      () =>
+        sql`INSERT INTO stock_movement (stock_id, kind, quantity, reason, at) SELECT id, 'to_repair', 3, 'ทดสอบ', '2025-09-01T03:00:00.000Z' FROM stock_item WHERE code = 'CHAIR'`.execute(
+          ctx.db,
+        ),
+    ],
     ['a category renamed', () => sql`UPDATE category SET name = name || ' (ใหม่)' WHERE code = 'electrical'`.execute(ctx.db)],
     ['an asset recoded', () => sql`UPDATE asset SET code = 'AMP-01' WHERE code = 'AMP-1'`.execute(ctx.db)],
-    ['a department renamed', () => sql`UPDATE department SET name = name || ' (ใหม่)' WHERE id = (SELECT department_id FROM loan WHERE department_id IS NOT NULL AND handed_over_on >= '2024-10-01' LIMIT 1)`.execute(ctx.db)],
+    [
+      'a department renamed',
+      () =>
+        sql`UPDATE department SET name = name || ' (ใหม่)' WHERE id = (SELECT department_id FROM loan WHERE department_id IS NOT NULL AND handed_over_on >= '2024-10-01' LIMIT 1)`.execute(
+          ctx.db,
+        ),
+    ],
     ['a request cancelled', () => sql`UPDATE loan SET status = 'cancelled' WHERE status = 'pending' AND requested_on = '2025-09-29'`.execute(ctx.db)],
   ]
   for (const [what, write] of writes) {

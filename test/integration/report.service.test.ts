@@ -45,7 +45,18 @@ describe('statistics report (SPEC §6)', function () {
     expect(r.overdue).to.deep.equal({ cases: 2, followedUpInTime: 1, followUps: 2 })
 
     expect(r.byMonth.map((m) => m.month)).to.deep.equal([
-      '2024-10', '2024-11', '2024-12', '2025-01', '2025-02', '2025-03', '2025-04', '2025-05', '2025-06', '2025-07', '2025-08', '2025-09',
+      '2024-10',
+      '2024-11',
+      '2024-12',
+      '2025-01',
+      '2025-02',
+      '2025-03',
+      '2025-04',
+      '2025-05',
+      '2025-06',
+      '2025-07',
+      '2025-08',
+      '2025-09',
     ])
     expect(r.byMonth).to.deep.equal([
       { month: '2024-10', requests: 0, loans: 1, items: 1, assets: 1, units: 0 }, // L1 lent (asked in Sep)
@@ -77,11 +88,25 @@ describe('statistics report (SPEC §6)', function () {
     ])
     // Staff loans L1 L4 L6 (in premises, employee, the staff member's department): 3 loans, 1 + 2 + 1 items;
     // the temple's L2 L3 L5 L11 (off premises, public, no department): 4 loans, 1 + 80 + 1 + 41 items.
-    expect(r.byKind.map((k) => [k.kind, k.loans, k.items])).to.deep.equal([['in_premises', 3, 4], ['off_premises', 4, 123]])
-    expect(r.byBorrowerType.map((k) => [k.borrowerType, k.loans, k.items])).to.deep.equal([['employee', 3, 4], ['public', 4, 123]])
-    expect(r.byDepartment.map((k) => [k.department, k.loans, k.items])).to.deep.equal([[null, 4, 123], [h.departmentCode, 3, 4]])
+    expect(r.byKind.map((k) => [k.kind, k.loans, k.items])).to.deep.equal([
+      ['in_premises', 3, 4],
+      ['off_premises', 4, 123],
+    ])
+    expect(r.byBorrowerType.map((k) => [k.borrowerType, k.loans, k.items])).to.deep.equal([
+      ['employee', 3, 4],
+      ['public', 4, 123],
+    ])
+    expect(r.byDepartment.map((k) => [k.department, k.loans, k.items])).to.deep.equal([
+      [null, 4, 123],
+      [h.departmentCode, 3, 4],
+    ])
     // Most-borrowed by loans: AMP-1 3, NB-1 2, then AMP-2 and CAR-1 with 1 each (by code).
-    expect(r.topAssets.map((a) => [a.code, a.loans])).to.deep.equal([['AMP-1', 3], ['NB-1', 2], ['AMP-2', 1], ['CAR-1', 1]])
+    expect(r.topAssets.map((a) => [a.code, a.loans])).to.deep.equal([
+      ['AMP-1', 3],
+      ['NB-1', 2],
+      ['AMP-2', 1],
+      ['CAR-1', 1],
+    ])
     expect(r.topStock.map((s) => [s.code, s.loans, s.units])).to.deep.equal([['CHAIR', 2, 120]])
     // At the end of 30 Sep 2025: L11's AMP-1 and 40 chairs are out; L3's 2 lost chairs left the pool in the
     // year and its 2 damaged chairs are still in repair.
@@ -126,9 +151,17 @@ describe('statistics report (SPEC §6)', function () {
     expect(r.incidents).to.deep.equal({ damaged: 2, lost: 2, compensationRecords: 2, compensationSettled: 1, compensationSettledBaht: 300 })
     expect(r.overdue).to.deep.equal({ cases: 1, followedUpInTime: 1, followUps: 1 }) // L2 only
     expect(r.byMonth.map((m) => [m.month, m.requests, m.loans, m.items])).to.deep.equal([
-      ['2024-10', 0, 1, 1], ['2024-11', 1, 1, 1], ['2024-12', 1, 1, 80], ['2025-01', 0, 0, 0], ['2025-02', 0, 0, 0], ['2025-03', 1, 1, 2],
+      ['2024-10', 0, 1, 1],
+      ['2024-11', 1, 1, 1],
+      ['2024-12', 1, 1, 80],
+      ['2025-01', 0, 0, 0],
+      ['2025-02', 0, 0, 0],
+      ['2025-03', 1, 1, 2],
     ])
-    expect(r.byQuarter.map((q) => [q.quarter, q.requests, q.loans, q.items])).to.deep.equal([[1, 2, 3, 82], [2, 1, 1, 2]])
+    expect(r.byQuarter.map((q) => [q.quarter, q.requests, q.loans, q.items])).to.deep.equal([
+      [1, 2, 3, 82],
+      [2, 1, 1, 2],
+    ])
     // The same half of FY 2567 (1 Oct 2023 … 31 Mar 2024): L0 only.
     expect(r.previousYear).to.include({ fiscalYear: 2567, period: 'h1', from: '2023-10-01', to: '2024-03-31' })
     expect(r.previousYear.requests.total).to.equal(1)
@@ -146,10 +179,17 @@ describe('statistics report (SPEC §6)', function () {
     expect(r.incidents).to.deep.equal({ damaged: 0, lost: 0, compensationRecords: 0, compensationSettled: 0, compensationSettledBaht: 0 })
     // L4 (due 04-02) came back on its due date and L5 before its extended due date: only L6 is a case, followed up too late.
     expect(r.overdue).to.deep.equal({ cases: 1, followedUpInTime: 0, followUps: 1 })
-    expect(r.byMonth.map((m) => [m.month, m.requests, m.loans])).to.deep.equal([['2025-04', 0, 0], ['2025-05', 1, 1], ['2025-06', 1, 1]])
+    expect(r.byMonth.map((m) => [m.month, m.requests, m.loans])).to.deep.equal([
+      ['2025-04', 0, 0],
+      ['2025-05', 1, 1],
+      ['2025-06', 1, 1],
+    ])
     expect(r.byQuarter.map((q) => [q.fiscalYear, q.quarter, q.loans])).to.deep.equal([[2568, 3, 2]])
     // One item each: ties follow the register's category order (vehicle comes before computer).
-    expect(r.byCategory.map((c) => [c.category, c.items])).to.deep.equal([['vehicle', 1], ['computer', 1]])
+    expect(r.byCategory.map((c) => [c.category, c.items])).to.deep.equal([
+      ['vehicle', 1],
+      ['computer', 1],
+    ])
     // Nothing happened in Q3 of FY 2567.
     expect(r.previousYear.requests.total).to.equal(0)
     expect(r.previousYear.loans.total).to.equal(0)

@@ -14,7 +14,9 @@ describe('migration 2026_12_06_1100_secrets_out_of_db', () => {
 
   it('when a database kept its session key in the settings and sessions by raw id, then both are gone after the upgrade and other settings stay', async () => {
     const at = '2025-01-01T00:00:00.000Z'
-    h.raw.prepare('INSERT INTO setting (key, value, updated_at) VALUES (?, ?, ?)').run('secret.session', JSON.stringify('an-old-signing-key-kept-in-the-db'), at)
+    h.raw
+      .prepare('INSERT INTO setting (key, value, updated_at) VALUES (?, ?, ?)')
+      .run('secret.session', JSON.stringify('an-old-signing-key-kept-in-the-db'), at)
     h.raw.prepare('INSERT INTO setting (key, value, updated_at) VALUES (?, ?, ?)').run('agencyName', JSON.stringify('อบต.หนองบัว'), at)
     h.raw.prepare('INSERT INTO session (sid, user_id, data, expires_at) VALUES (?, NULL, ?, ?)').run('raw-session-id', '{}', Date.now() + 60_000)
     await migrateToLatest(h.db)

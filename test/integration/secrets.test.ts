@@ -23,7 +23,10 @@ const SECRET = 'test-secret-test-secret' // createTestApp's signing key
 async function signInForSid(app: TestApp['app'], username: string, password: string): Promise<{ agent: supertest.Agent; sid: string }> {
   const agent = supertest.agent(app)
   const page = await agent.get('/login').expect(200)
-  const res = await agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), username, password, next: '/' })
+  const res = await agent
+    .post('/login')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), username, password, next: '/' })
   expect(res.status).to.equal(303)
   const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('yk.sid='))!
   const raw = decodeURIComponent(cookie.slice('yk.sid='.length).split(';')[0]!)
@@ -100,7 +103,11 @@ describe('secrets outside the database', () => {
         // The audit anchor: its key and its log beside the data, owner-only, the first admin's entry anchored.
         expect(mode(path.join(dir, 'audit-anchor.key'))).to.equal(0o600)
         expect(mode(path.join(dir, 'audit-anchor.log'))).to.equal(0o600)
-        const anchorLines = fs.readFileSync(path.join(dir, 'audit-anchor.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; seq: number })
+        const anchorLines = fs
+          .readFileSync(path.join(dir, 'audit-anchor.log'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { kind: string; seq: number })
         expect(anchorLines[0]).to.deep.include({ kind: 'start', seq: 0 })
         expect(anchorLines.at(-1)!.seq).to.be.greaterThan(0)
         expect(mode(db)).to.equal(0o600)

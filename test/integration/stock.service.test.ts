@@ -9,7 +9,6 @@ import { createAsset } from '../../server/services/asset.service.js'
 import { verifyChain } from '../../server/services/audit.service.js'
 import { rejects } from '../helpers/expect.js'
 
-
 describe('counted stock and kits', () => {
   let ctx: TestContext
   beforeEach(async () => {
@@ -18,7 +17,15 @@ describe('counted stock and kits', () => {
   afterEach(() => ctx.close())
 
   const temple = { type: 'public', name: 'พระครูสุนทร', organisation: 'วัดบ้านหนองบัว', phone: '089-111-2222', villageNo: '3' }
-  const req = (over: Record<string, unknown>) => ({ purpose: 'งานบวช', place: 'วัดบ้านหนองบัว', kind: 'off_premises', startDate: '2025-01-16', dueDate: '2025-01-18', externalBorrower: temple, ...over })
+  const req = (over: Record<string, unknown>) => ({
+    purpose: 'งานบวช',
+    place: 'วัดบ้านหนองบัว',
+    kind: 'off_premises',
+    startDate: '2025-01-16',
+    dueDate: '2025-01-18',
+    externalBorrower: temple,
+    ...over,
+  })
 
   it('when a temple borrows 80 chairs and a kit and returns 76 good, 2 damaged, 2 lost, then the counts, compensation and loan state show it; 60 more on the same days are refused naming the first loan', async () => {
     const finance = await makeUser(ctx, ['finance'])
@@ -29,9 +36,22 @@ describe('counted stock and kits', () => {
     await makeStock(ctx, { code: 'MIC-POOL', name: 'ไมโครโฟน', unit: 'ตัว', quantity: 6 })
     await makeKit(ctx, 'KIT-SOUND', [{ code: 'AMP-9' }, { code: 'MIC-POOL', quantity: 2 }])
     const kit = await findKitByCode(ctx, 'KIT-SOUND')
-    expect(kit!.parts.map((p) => [p.code, p.quantity])).to.deep.equal([['AMP-9', 1], ['MIC-POOL', 2]])
+    expect(kit!.parts.map((p) => [p.code, p.quantity])).to.deep.equal([
+      ['AMP-9', 1],
+      ['MIC-POOL', 2],
+    ])
 
-    const loan = await createLoan(ctx, finance, req({ assetCodes: ['AMP-9'], stock: [{ code: 'CHAIR', quantity: 80 }, { code: 'MIC-POOL', quantity: 2 }] }))
+    const loan = await createLoan(
+      ctx,
+      finance,
+      req({
+        assetCodes: ['AMP-9'],
+        stock: [
+          { code: 'CHAIR', quantity: 80 },
+          { code: 'MIC-POOL', quantity: 2 },
+        ],
+      }),
+    )
     // a pending request never blocks; the approved one holds its 80 chairs
     await createLoan(ctx, finance, req({ stock: [{ code: 'CHAIR', quantity: 60 }] }))
     await approveLoan(ctx, finance2, loan.loan.id, {})
@@ -50,18 +70,29 @@ describe('counted stock and kits', () => {
     const partial = await receiveReturn(ctx, finance2, loan.loan.id, { stock: [{ code: 'CHAIR', good: 76, damaged: 2, lost: 2 }] })
     expect(partial.loan.status).to.equal('on_loan')
     await rejects(receiveReturn(ctx, finance2, loan.loan.id, { stock: [{ code: 'CHAIR', good: 1 }] }), 'validation_failed')
-    const done = await receiveReturn(ctx, finance2, loan.loan.id, { items: [{ assetCode: 'AMP-9', condition: 'good' }], stock: [{ code: 'MIC-POOL', good: 2 }] })
+    const done = await receiveReturn(ctx, finance2, loan.loan.id, {
+      items: [{ assetCode: 'AMP-9', condition: 'good' }],
+      stock: [{ code: 'MIC-POOL', good: 2 }],
+    })
     expect(done.loan.status).to.equal('returned')
     const after = await ctx.db.selectFrom('stock_item').select(['quantity', 'in_repair', 'out_qty']).where('code', '=', 'CHAIR').executeTakeFirstOrThrow()
     expect(after).to.deep.equal({ quantity: 118, in_repair: 2, out_qty: 0 })
     const line = done.stock.find((l) => l.code === 'CHAIR')!
     expect(line).to.include({ quantity: 80, handed_over_qty: 80, returned_good: 76, returned_damaged: 2, returned_lost: 2 })
     const comps = done.compensations.map((c) => [c.incident, c.quantity])
-    expect(comps).to.deep.equal([['damaged', 2], ['lost', 2]])
+    expect(comps).to.deep.equal([
+      ['damaged', 2],
+      ['lost', 2],
+    ])
     const lostComp = done.compensations.find((c) => c.incident === 'lost')!
     const priced = await updateCompensation(ctx, finance2, loan.loan.id, lostComp.id, { method: 'pay', currentPrice: '150' })
     expect(priced.compensations.find((c) => c.id === lostComp.id)!.proposed_satang).to.equal(30000)
-    const a = await stockAvailability(ctx, (await ctx.db.selectFrom('stock_item').selectAll().where('id', '=', chairs.id).executeTakeFirstOrThrow()), '2025-01-20', '2025-01-20')
+    const a = await stockAvailability(
+      ctx,
+      await ctx.db.selectFrom('stock_item').selectAll().where('id', '=', chairs.id).executeTakeFirstOrThrow(),
+      '2025-01-20',
+      '2025-01-20',
+    )
     expect(a.available).to.equal(116)
     expect((await verifyChain(ctx.db)).ok).to.equal(true)
   })

@@ -10,7 +10,15 @@ function within<T>(ms: number, p: Promise<T>): Promise<T> {
 }
 
 const actor = { id: null, label: 'test' }
-const count = async (ctx: TestContext) => Number((await ctx.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)
+const count = async (ctx: TestContext) =>
+  Number(
+    (
+      await ctx.db
+        .selectFrom('audit_log')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  )
 
 describe('no hidden deadlock: services called inside a write transaction (issue 14)', () => {
   let ctx: TestContext
@@ -20,7 +28,10 @@ describe('no hidden deadlock: services called inside a write transaction (issue 
   afterEach(() => ctx.close())
 
   it('when a service reads through ctx.db while a write transaction is open, then it joins the transaction and returns', async () => {
-    const settings = await within(2000, writeTransaction(ctx.db, () => getSettings(ctx)))
+    const settings = await within(
+      2000,
+      writeTransaction(ctx.db, () => getSettings(ctx)),
+    )
     expect(settings.expiryDays).to.be.a('number')
   })
 

@@ -73,7 +73,15 @@ describe('asset import: reading a register file', () => {
   it('when a title line stands above the header, then the header row is found below it; without one the error names the missing columns', async () => {
     const table = await readRegisterFile(utf8Bom(csvText([['ทะเบียนครุภัณฑ์ อบต.'], [], ['code', 'name', 'category'], ['A-1', 'x', 'office']])), 'x.csv')
     expect(findHeaderRow(table)).to.include({ rowIndex: 2, line: 3 })
-    const bad = await readRegisterFile(utf8Bom(csvText([['code', 'name'], ['A-1', 'x']])), 'x.csv')
+    const bad = await readRegisterFile(
+      utf8Bom(
+        csvText([
+          ['code', 'name'],
+          ['A-1', 'x'],
+        ]),
+      ),
+      'x.csv',
+    )
     try {
       findHeaderRow(bad)
       expect.fail('no error')
@@ -185,7 +193,9 @@ describe('asset import: checking rows', () => {
 
   it('when a file repeats a code (after NFKC) or names one already registered, then those rows are refused and the rest pass', async () => {
     await createAsset(ctx, { id: null, label: 'test' }, { code: 'B-9', name: 'มีแล้ว', categoryId: 1 })
-    const file = utf8Bom(csvText([['code', 'name', 'category'], ['A-1', 'x', 'office'], ['Ａ-1', 'y', 'office'], ['B-9', 'z', 'office'], [], ['C-1', 'w', 'computer']]))
+    const file = utf8Bom(
+      csvText([['code', 'name', 'category'], ['A-1', 'x', 'office'], ['Ａ-1', 'y', 'office'], ['B-9', 'z', 'office'], [], ['C-1', 'w', 'computer']]),
+    )
     const p = await previewImport(ctx, { name: 'x.csv', data: file })
     expect(p.emptyRows).to.equal(1)
     expect(p.rows.map((r) => [r.line, r.errors.map((e) => e.message)])).to.deep.equal([
@@ -201,7 +211,13 @@ describe('asset import: checking rows', () => {
   it('when an XLSX has formula, rich-text and date cells, then their values are read', async () => {
     const data = await xlsxOf([
       ['code', 'name', 'category', 'acquired', 'price'],
-      ['F-1', { richText: [{ text: 'เก้า' }, { text: 'อี้' }] }, { formula: 'LOWER("OFFICE")', result: 'office' }, new Date(Date.UTC(2024, 0, 31)), { formula: '1000*1.1', result: 1100.0000000000002 }],
+      [
+        'F-1',
+        { richText: [{ text: 'เก้า' }, { text: 'อี้' }] },
+        { formula: 'LOWER("OFFICE")', result: 'office' },
+        new Date(Date.UTC(2024, 0, 31)),
+        { formula: '1000*1.1', result: 1100.0000000000002 },
+      ],
     ])
     const p = await previewImport(ctx, { name: 'x.xlsx', data })
     expect(p.rows[0]!.errors).to.deep.equal([])
@@ -272,7 +288,10 @@ describe('asset import: reading XLSX as it streams (issue 13)', () => {
     zip.file('hello.txt', 'not a workbook')
     const notBook = await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' })
     expect((await refusal(notBook)) as object).to.include({ messageKey: 'assetImport.unreadable' })
-    const good = await xlsxOf([['code', 'name', 'category'], ['A-1', 'x', 'office']])
+    const good = await xlsxOf([
+      ['code', 'name', 'category'],
+      ['A-1', 'x', 'office'],
+    ])
     const damaged = Buffer.from(good)
     const sheetData = good.indexOf('xl/worksheets/sheet1.xml') + 40 // past its local header
     damaged.fill(0x55, sheetData, sheetData + 64)

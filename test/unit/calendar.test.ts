@@ -120,12 +120,7 @@ describe('calendar', () => {
     it('when the fiscal year range is fed back to fiscalYearOf, then both ends give the same year', () => {
       for (const fy of [2566, 2567, 2568, 2571]) {
         const { from, to } = fiscalYearRange(fy)
-        expect([fiscalYearOf(from), fiscalYearOf(to), fiscalYearOf(addDays(from, -1)), fiscalYearOf(addDays(to, 1))]).to.deep.equal([
-          fy,
-          fy,
-          fy - 1,
-          fy + 1,
-        ])
+        expect([fiscalYearOf(from), fiscalYearOf(to), fiscalYearOf(addDays(from, -1)), fiscalYearOf(addDays(to, 1))]).to.deep.equal([fy, fy, fy - 1, fy + 1])
       }
     })
 
@@ -284,7 +279,7 @@ describe('calendar', () => {
       const from = Date.UTC(1920, 3, 1)
       const span = Date.UTC(2100, 0, 1) - from
       const instants = [Date.UTC(2024, 8, 30, 16, 59, 59, 999), Date.UTC(2024, 8, 30, 17), Date.UTC(2024, 2, 9, 17), Date.UTC(2024, 10, 3, 6)]
-      for (let i = 0; i < 3000; i++) instants.push(from + Math.floor(((i * 2654435761) % 4294967296) / 4294967296 * span))
+      for (let i = 0; i < 3000; i++) instants.push(from + Math.floor((((i * 2654435761) % 4294967296) / 4294967296) * span))
       for (const ms of instants) {
         const at = new Date(ms)
         const expected = format(at, 'yyyy-MM-dd', { in: bangkok })

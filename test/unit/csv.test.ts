@@ -5,13 +5,7 @@ import { readRegisterFile } from '../../server/services/asset-import-file.js'
 
 describe('CSV for Excel (csv-stringify)', () => {
   it('when rows are written, then the file has a BOM, CRLF after every record and RFC 4180 quoting', () => {
-    const csv = excelCsv([
-      ['รหัส', 'ชื่อ', 'ราคา'],
-      ['A-1', 'โต๊ะ, ไม้', 7900.5],
-      ['B-2', 'ป้าย "ยินดีต้อนรับ"', null],
-      [],
-      ['หลาย\nบรรทัด', '', 0],
-    ])
+    const csv = excelCsv([['รหัส', 'ชื่อ', 'ราคา'], ['A-1', 'โต๊ะ, ไม้', 7900.5], ['B-2', 'ป้าย "ยินดีต้อนรับ"', null], [], ['หลาย\nบรรทัด', '', 0]])
     expect(csv).to.equal('\ufeffรหัส,ชื่อ,ราคา\r\nA-1,"โต๊ะ, ไม้",7900.5\r\nB-2,"ป้าย ""ยินดีต้อนรับ""",\r\n\r\n"หลาย\nบรรทัด",,0\r\n')
   })
 
@@ -41,7 +35,10 @@ describe('CSV for Excel (csv-stringify)', () => {
 
   it('when a neutralised file is read back by the asset import, then every cell is as typed', async () => {
     const typed = ['=1+1', '+66', '-ลบ', '@SUM(A1)', '＝x', "'quoted", 'บรรทัดหนึ่ง\nบรรทัดสอง']
-    const table = await readRegisterFile(Buffer.from(excelCsv([['code', 'name', 'category'], ...typed.map((s, i) => [`A-${i}`, s, 'office'])]), 'utf8'), 'x.csv')
+    const table = await readRegisterFile(
+      Buffer.from(excelCsv([['code', 'name', 'category'], ...typed.map((s, i) => [`A-${i}`, s, 'office'])]), 'utf8'),
+      'x.csv',
+    )
     expect(table.rows.slice(1).map((r) => r.cells[1])).to.deep.equal(typed)
   })
 })

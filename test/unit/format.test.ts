@@ -44,10 +44,32 @@ describe('format', () => {
     it('when every month is formatted short, then the abbreviations are the expected ones (Sep, not Sept)', () => {
       const months = Array.from({ length: 12 }, (_, i) => `2024-${String(i + 1).padStart(2, '0')}-15`)
       expect(months.map((d) => formatDate(d, { locale: 'th' }).split(' ')[1])).to.deep.equal([
-        'ม.ค.', 'ก.พ.', 'มี.ค.', 'เม.ย.', 'พ.ค.', 'มิ.ย.', 'ก.ค.', 'ส.ค.', 'ก.ย.', 'ต.ค.', 'พ.ย.', 'ธ.ค.',
+        'ม.ค.',
+        'ก.พ.',
+        'มี.ค.',
+        'เม.ย.',
+        'พ.ค.',
+        'มิ.ย.',
+        'ก.ค.',
+        'ส.ค.',
+        'ก.ย.',
+        'ต.ค.',
+        'พ.ย.',
+        'ธ.ค.',
       ])
       expect(months.map((d) => formatDate(d, { locale: 'en' }).split(' ')[1])).to.deep.equal([
-        'Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec',
+        'Jan',
+        'Feb',
+        'Mar',
+        'Apr',
+        'May',
+        'Jun',
+        'Jul',
+        'Aug',
+        'Sep',
+        'Oct',
+        'Nov',
+        'Dec',
       ])
       expect(formatDate('2024-09-30', { locale: 'en', style: 'long' })).to.equal('30 September 2024')
     })
@@ -96,9 +118,7 @@ describe('format', () => {
   describe('formatDateTime', () => {
     it('when an instant is formatted in Thai, then it is short date, Bangkok HH:mm and น.', () => {
       expect(formatDateTime(new Date('2024-10-15T07:05:00Z'), { locale: 'th' })).to.equal('15 ต.ค. 2567 14:05 น.')
-      expect(formatDateTime(new Date('2024-10-15T07:05:00Z'), { locale: 'th', thaiDigits: true })).to.equal(
-        '๑๕ ต.ค. ๒๕๖๗ ๑๔:๐๕ น.',
-      )
+      expect(formatDateTime(new Date('2024-10-15T07:05:00Z'), { locale: 'th', thaiDigits: true })).to.equal('๑๕ ต.ค. ๒๕๖๗ ๑๔:๐๕ น.')
     })
 
     it('when an instant is formatted in English, then it is short date and Bangkok HH:mm', () => {

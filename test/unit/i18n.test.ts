@@ -18,7 +18,8 @@ describe('message catalogues', () => {
     const sources = [...read('views', '.ejs'), ...read('server', '.ts')]
     for (const [file, text] of sources) {
       for (const m of text.matchAll(/\bt\(\s*'([a-zA-Z][\w]*\.[\w.]*\w)'/g)) if (!hasMessage(m[1]!)) missing.push(`${file}: ${m[1]}`)
-      for (const m of text.matchAll(/(?:AppError\([^,]+,|error:|message:)\s*'([a-z][\w]*\.[\w.]*\w)'/g)) if (!hasMessage(m[1]!)) missing.push(`${file}: ${m[1]}`)
+      for (const m of text.matchAll(/(?:AppError\([^,]+,|error:|message:)\s*'([a-z][\w]*\.[\w.]*\w)'/g))
+        if (!hasMessage(m[1]!)) missing.push(`${file}: ${m[1]}`)
     }
     expect(missing).to.deep.equal([])
   })

@@ -1,17 +1,7 @@
 import { expect } from 'chai'
 import { Resvg } from '@resvg/resvg-js'
 import jsQR from 'jsqr'
-import {
-  buildLabels,
-  labelFor,
-  LAYOUTS,
-  LABEL_LAYOUTS,
-  parseLayout,
-  QR_QUIET_ZONE,
-  qrPath,
-  qrSvg,
-  qrUrl,
-} from '../../server/services/label.service.js'
+import { buildLabels, labelFor, LAYOUTS, LABEL_LAYOUTS, parseLayout, QR_QUIET_ZONE, qrPath, qrSvg, qrUrl } from '../../server/services/label.service.js'
 import { isAppError } from '../../server/errors.js'
 import { fromThaiKeyboard } from '../../server/i18n/keyboard.js'
 

@@ -7,20 +7,27 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..')
 function filesUnder(dir: string): string[] {
   const abs = path.join(ROOT, dir)
   if (!fs.existsSync(abs)) return []
-  return fs.readdirSync(abs, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f))
+  return fs
+    .readdirSync(abs, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => path.join(dir, f))
 }
 
 /** Every module a file imports, resolved to a project path or left as a package name. */
 function importsOf(file: string): string[] {
   const text = fs.readFileSync(path.join(ROOT, file), 'utf8')
-  const specs = [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm)].map(
-    (m) => m[1] ?? m[2] ?? m[3]!,
-  )
+  const specs = [
+    ...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm),
+  ].map((m) => m[1] ?? m[2] ?? m[3]!)
   return specs.map((s) => (s.startsWith('.') ? path.normalize(path.join(path.dirname(file), s)).replace(/\.js$/, '.ts') : s))
 }
 
 function violations(dir: string, forbidden: (imp: string) => boolean): string[] {
-  return filesUnder(dir).flatMap((f) => importsOf(f).filter(forbidden).map((imp) => `${f} imports ${imp}`))
+  return filesUnder(dir).flatMap((f) =>
+    importsOf(f)
+      .filter(forbidden)
+      .map((imp) => `${f} imports ${imp}`),
+  )
 }
 
 const isProject = (imp: string, prefix: string) => imp.startsWith(prefix)
@@ -36,12 +43,20 @@ describe('layering (ARCHITECTURE.md)', () => {
 
   it('when a service imports, then it never imports express, the web layer, kysely or better-sqlite3', () => {
     expect(
-      violations('server/services', (i) => ['express', 'express-session', 'kysely', 'better-sqlite3'].includes(i) || isProject(i, 'server/web/') || isProject(i, 'server/api/') || isProject(i, 'server/http/')),
+      violations(
+        'server/services',
+        (i) =>
+          ['express', 'express-session', 'kysely', 'better-sqlite3'].includes(i) ||
+          isProject(i, 'server/web/') ||
+          isProject(i, 'server/api/') ||
+          isProject(i, 'server/http/'),
+      ),
     ).to.deep.equal([])
   })
 
   it('when web or api code imports, then it never imports repositories, kysely, better-sqlite3 or the db connection', () => {
-    const bad = (i: string) => ['kysely', 'better-sqlite3'].includes(i) || isProject(i, 'server/repositories/') || i === 'db/connection.ts' || i === 'db/migrator.ts'
+    const bad = (i: string) =>
+      ['kysely', 'better-sqlite3'].includes(i) || isProject(i, 'server/repositories/') || i === 'db/connection.ts' || i === 'db/migrator.ts'
     expect([...violations('server/web', bad), ...violations('server/api', bad), ...violations('server/http', bad)]).to.deep.equal([])
   })
 
@@ -50,12 +65,17 @@ describe('layering (ARCHITECTURE.md)', () => {
   })
 
   it('when shared HTTP middleware imports, then it never imports pages, the API, repositories, kysely or better-sqlite3', () => {
-    const bad = (i: string) => ['kysely', 'better-sqlite3'].includes(i) || ['server/web/', 'server/api/', 'server/repositories/'].some((p) => isProject(i, p)) || i === 'db/connection.ts'
+    const bad = (i: string) =>
+      ['kysely', 'better-sqlite3'].includes(i) ||
+      ['server/web/', 'server/api/', 'server/repositories/'].some((p) => isProject(i, p)) ||
+      i === 'db/connection.ts'
     expect(violations('server/http', bad)).to.deep.equal([])
   })
 
   it('when a generic helper in server/lib imports, then it never imports services, repositories or the HTTP layers', () => {
-    const bad = (i: string) => ['express', 'kysely', 'better-sqlite3'].includes(i) || ['server/services/', 'server/repositories/', 'server/web/', 'server/api/', 'server/http/'].some((p) => isProject(i, p))
+    const bad = (i: string) =>
+      ['express', 'kysely', 'better-sqlite3'].includes(i) ||
+      ['server/services/', 'server/repositories/', 'server/web/', 'server/api/', 'server/http/'].some((p) => isProject(i, p))
     expect(violations('server/lib', bad)).to.deep.equal([])
   })
 

@@ -70,7 +70,14 @@ const AT = '2025-01-14T03:00:00.000Z'
  * mean nothing more than "unrelated".
  */
 function factsOf(s: Scenario): PolicyFacts {
-  const status = s.state === 'pending' || s.state === 'pendingChecked' ? 'pending' : s.state === 'returned' ? 'returned' : s.state.startsWith('onLoan') ? 'on_loan' : 'approved'
+  const status =
+    s.state === 'pending' || s.state === 'pendingChecked'
+      ? 'pending'
+      : s.state === 'returned'
+        ? 'returned'
+        : s.state.startsWith('onLoan')
+          ? 'on_loan'
+          : 'approved'
   const decided = status !== 'pending'
   const borrowerId = s.relation === 'borrower' ? ME : BORROWER
   const requestedBy = s.relation === 'borrower' || s.relation === 'requester' ? ME : BORROWER
@@ -271,7 +278,8 @@ describe('loan policy: the table of role × relation × state × kind × two-per
       const user = { id: ME, roles: ROLE_SETS[s.roles] }
       const all = loanPolicy(user, facts, settingsOf(s.twoPersonRule), TODAY)
       expect(Object.keys(all), label(s)).to.deep.equal([...LOAN_ACTIONS])
-      for (const action of LOAN_ACTIONS) expect(all[action], `${label(s)} ${action}`).to.deep.equal(decide(action, user, facts, settingsOf(s.twoPersonRule), TODAY))
+      for (const action of LOAN_ACTIONS)
+        expect(all[action], `${label(s)} ${action}`).to.deep.equal(decide(action, user, facts, settingsOf(s.twoPersonRule), TODAY))
     }
   })
 })
@@ -279,7 +287,21 @@ describe('loan policy: the table of role × relation × state × kind × two-per
 // ---------------------------------------------------------------- what must hold whatever the oracle says
 
 describe('loan policy: the invariants of SPEC §1', () => {
-  const STEPS: LoanAction[] = ['check', 'approve', 'recordPaper', 'reject', 'handOver', 'receive', 'decideExtension', 'decideExtensionOnPaper', 'followUp', 'compensate', 'voidPaper', 'confirmPaper', 'disputePaper']
+  const STEPS: LoanAction[] = [
+    'check',
+    'approve',
+    'recordPaper',
+    'reject',
+    'handOver',
+    'receive',
+    'decideExtension',
+    'decideExtensionOnPaper',
+    'followUp',
+    'compensate',
+    'voidPaper',
+    'confirmPaper',
+    'disputePaper',
+  ]
 
   it('when a person borrows the loan, then no step of it is ever allowed to them, whatever their roles and the setting', () => {
     const allowed = scenarios({ relation: 'borrower' }).flatMap((s) => STEPS.filter((a) => ask(a, s).ok).map((a) => `${label(s)} ${a}`))
@@ -293,12 +315,19 @@ describe('loan policy: the invariants of SPEC §1', () => {
         const on = ask(action, s)
         const off = ask(action, { ...s, twoPersonRule: false })
         if (on.ok && !off.ok) changed.push(`${label(s)} ${action}: allowed with the rule on, refused off`)
-        if (!on.ok && !(off.ok === false && off.rule === on.rule) && !TWO_PERSON_RULES.includes(on.rule)) changed.push(`${label(s)} ${action}: ${on.rule} changed`)
+        if (!on.ok && !(off.ok === false && off.rule === on.rule) && !TWO_PERSON_RULES.includes(on.rule))
+          changed.push(`${label(s)} ${action}: ${on.rule} changed`)
       }
     }
     expect(changed).to.deep.equal([])
     // And the switch is not idle: with it on, both of its rules do refuse something in the table.
-    const fired = new Set(scenarios({ twoPersonRule: true }).flatMap((s) => LOAN_ACTIONS.map((a) => ask(a, s)).filter((d) => !d.ok).map((d) => (d as { rule: string }).rule)))
+    const fired = new Set(
+      scenarios({ twoPersonRule: true }).flatMap((s) =>
+        LOAN_ACTIONS.map((a) => ask(a, s))
+          .filter((d) => !d.ok)
+          .map((d) => (d as { rule: string }).rule),
+      ),
+    )
     for (const rule of TWO_PERSON_RULES) expect(fired.has(rule), rule).to.equal(true)
   })
 
@@ -312,7 +341,10 @@ describe('loan policy: the invariants of SPEC §1', () => {
   it('when a rule refuses, then people rules answer 403 forbidden, order and state 409 invalid_state, a second extension 409 conflict; every rule has a message', () => {
     for (const rule of FORBIDDING_RULES) expect(codeOf(rule), rule).to.equal('forbidden')
     for (const rule of STATE_RULES) expect(codeOf(rule), rule).to.equal(rule === 'extension_pending' ? 'conflict' : 'invalid_state')
-    for (const rule of [...FORBIDDING_RULES, ...STATE_RULES]) expect(RULE_MESSAGE[rule], rule).to.be.a('string').and.match(/^loan\./)
+    for (const rule of [...FORBIDDING_RULES, ...STATE_RULES])
+      expect(RULE_MESSAGE[rule], rule)
+        .to.be.a('string')
+        .and.match(/^loan\./)
     expect(TWO_PERSON_RULES).to.have.members(['requester_approves', 'approver_hands_over'])
   })
 })
@@ -447,7 +479,13 @@ describe('loan policy: dates', () => {
 
   it('when the early days are 1 (Friday for a Saturday event), then Friday is allowed and Thursday is not_started', () => {
     const saturday = (today: string) =>
-      decide('handOver', { id: ME, roles: ['finance'] }, { ...factsOf(approvedIn), loan: { ...factsOf(approvedIn).loan, start_on: '2025-01-18', due_on: '2025-01-19' } }, settingsOf(true, 1), today)
+      decide(
+        'handOver',
+        { id: ME, roles: ['finance'] },
+        { ...factsOf(approvedIn), loan: { ...factsOf(approvedIn).loan, start_on: '2025-01-18', due_on: '2025-01-19' } },
+        settingsOf(true, 1),
+        today,
+      )
     expect(saturday('2025-01-17')).to.deep.equal({ ok: true })
     expect(saturday('2025-01-16')).to.deep.include({ rule: 'not_started' })
   })
@@ -460,13 +498,20 @@ describe('loan policy: dates', () => {
 
   it('when a disputed paper and an early day meet, then the dispute is named first; the borrower rule before both', () => {
     expect(ask('handOver', { ...approvedIn, state: 'approvedDisputed' }, '2025-01-11')).to.deep.include({ rule: 'paper_disputed' })
-    expect(ask('handOver', { ...approvedIn, relation: 'borrower', state: 'approvedDisputed' }, '2025-01-11')).to.deep.include({ rule: 'borrower_hands_over', code: 'forbidden' })
+    expect(ask('handOver', { ...approvedIn, relation: 'borrower', state: 'approvedDisputed' }, '2025-01-11')).to.deep.include({
+      rule: 'borrower_hands_over',
+      code: 'forbidden',
+    })
   })
 
   it('when more days are asked after the due date, then past_due (409); on the due date itself it is allowed', () => {
     expect(ask('askExtension', onLoanOf('borrower'), '2025-01-17')).to.deep.equal({ ok: true })
     expect(ask('askExtension', onLoanOf('borrower'), '2025-01-18')).to.deep.equal({ ok: false, code: 'invalid_state', rule: 'past_due' })
-    expect(ask('askExtension', { ...onLoanOf('borrower'), state: 'onLoanExtension' }, '2025-01-17')).to.deep.equal({ ok: false, code: 'conflict', rule: 'extension_pending' })
+    expect(ask('askExtension', { ...onLoanOf('borrower'), state: 'onLoanExtension' }, '2025-01-17')).to.deep.equal({
+      ok: false,
+      code: 'conflict',
+      rule: 'extension_pending',
+    })
   })
 
   it('when the loan is between agencies, then it follows the off-premises level (check, then the executive)', () => {

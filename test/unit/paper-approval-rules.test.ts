@@ -22,7 +22,10 @@ const EXEC_A = 'นายรองนายก หนึ่ง'
 const EXEC_B = 'นางรองนายก สอง'
 
 /** The settings' signatories as the service passes them, here with the supplies officer too (as the settings hold it). */
-function inputs(over: Partial<Record<'mayor' | 'chiefAdministrator' | 'financeDirector' | 'suppliesOfficer', SignatoryIn>> = {}, more: Partial<ApproverInputs> = {}): ApproverInputs {
+function inputs(
+  over: Partial<Record<'mayor' | 'chiefAdministrator' | 'financeDirector' | 'suppliesOfficer', SignatoryIn>> = {},
+  more: Partial<ApproverInputs> = {},
+): ApproverInputs {
   const signatories = {
     mayor: { name: MAYOR, position: 'นายกองค์การบริหารส่วนตำบล', username: 'nayok' },
     chiefAdministrator: { name: CHIEF, position: 'ปลัดองค์การบริหารส่วนตำบล', username: '' },
@@ -75,7 +78,10 @@ describe('paper approval rules: the approver list (ข้อ 208)', () => {
 
   it('when the supplies officer is set (and linked to an account), then they are on no list and naming them is a name off the list', () => {
     for (const kind of ['in_premises', 'off_premises', 'inter_agency'] as const) {
-      expect(approverChoices(inputs(), kind).map((c) => c.name), kind).to.not.include(SUPPLIES)
+      expect(
+        approverChoices(inputs(), kind).map((c) => c.name),
+        kind,
+      ).to.not.include(SUPPLIES)
       // Recorded by someone else, so that it is not the recorder rule that answers.
       const r = checkPaperApprover(SUPPLIES, inputs(), kind, { recorder: { id: 99, name: 'นายคนอื่น' }, borrower: STAFF_BORROWER })
       expect(r, kind).to.deep.equal({ ok: false, kind: 'field', message: 'loan.paper.approverNotListed' })
@@ -108,7 +114,10 @@ describe('paper approval rules: the approver list (ข้อ 208)', () => {
 
   it('when a signatory is also an active executive user of the same name, then they are one choice, linked to that account', () => {
     // The นายก is in the settings without a link, and has an executive account: one line, reaching his account.
-    const i = inputs({ mayor: { name: `  ${MAYOR.replace(' ', '   ')} `, position: 'นายก', username: '' } }, { executives: [{ id: 20, name: MAYOR, position: 'นายก' }] })
+    const i = inputs(
+      { mayor: { name: `  ${MAYOR.replace(' ', '   ')} `, position: 'นายก', username: '' } },
+      { executives: [{ id: 20, name: MAYOR, position: 'นายก' }] },
+    )
     expect(view(approverChoices(i, 'off_premises'))).to.deep.equal([
       [MAYOR, 'mayor', 20],
       [CHIEF, 'chiefAdministrator', null],
@@ -131,7 +140,11 @@ describe('paper approval rules: the approver list (ข้อ 208)', () => {
   // ผอ.กองคลัง signatory's is listed only as the ผอ.กองคลัง — and vanishes from the off-premises list,
   // although SPEC §1 puts every active executive on it.
   it('when an active executive has the same name as the ผอ.กองคลัง signatory, then they stay on the off-premises list', () => {
-    const i = inputs({ mayor: { name: '', position: 'นายก', username: '' }, chiefAdministrator: { name: '', position: 'ปลัด', username: '' }, financeDirector: { name: EXEC_A, position: 'ผอ.', username: '' } })
+    const i = inputs({
+      mayor: { name: '', position: 'นายก', username: '' },
+      chiefAdministrator: { name: '', position: 'ปลัด', username: '' },
+      financeDirector: { name: EXEC_A, position: 'ผอ.', username: '' },
+    })
     expect(approverChoices(i, 'off_premises').map((c) => c.name)).to.include(EXEC_A)
   })
 })
@@ -161,7 +174,11 @@ describe('paper approval rules: matching the typed name', () => {
 
   it('when a name differs in more than spacing or mark order, then it is off the list', () => {
     for (const typed of ['นายสมปอง', 'นายสมปอง ใจดีมาก', 'นาย สมปองใจดี']) {
-      expect(checkPaperApprover(typed, inputs(), 'off_premises', parties), typed).to.deep.equal({ ok: false, kind: 'field', message: 'loan.paper.approverNotListed' })
+      expect(checkPaperApprover(typed, inputs(), 'off_premises', parties), typed).to.deep.equal({
+        ok: false,
+        kind: 'field',
+        message: 'loan.paper.approverNotListed',
+      })
     }
   })
 
@@ -170,7 +187,10 @@ describe('paper approval rules: matching the typed name', () => {
       expect(checkPaperApprover(DIRECTOR, inputs(), kind, parties), kind).to.deep.equal({ ok: false, kind: 'field', message: 'loan.paper.approverLevel' })
     }
     const r = checkPaperApprover(DIRECTOR, inputs(), 'in_premises', parties)
-    expect(r).to.deep.equal({ ok: true, choice: { name: DIRECTOR, position: 'ผู้อำนวยการกองคลัง', source: 'financeDirector', sources: ['financeDirector'], userId: 12 } })
+    expect(r).to.deep.equal({
+      ok: true,
+      choice: { name: DIRECTOR, position: 'ผู้อำนวยการกองคลัง', source: 'financeDirector', sources: ['financeDirector'], userId: 12 },
+    })
   })
 })
 
@@ -207,7 +227,11 @@ describe('paper approval rules: never the recorder, never the borrower', () => {
 
   it('when a colleague records a paper approval naming the officer who entered the loan, then requester_approves while the two-person rule is on (the service passes the requester), and it is accepted when it is off', () => {
     const requester = { id: 12, name: DIRECTOR } // the ผอ.กองคลัง entered the loan for someone else
-    expect(checkPaperApprover(DIRECTOR, inputs(), 'in_premises', { ...parties, requester })).to.deep.equal({ ok: false, kind: 'rule', rule: 'requester_approves' })
+    expect(checkPaperApprover(DIRECTOR, inputs(), 'in_premises', { ...parties, requester })).to.deep.equal({
+      ok: false,
+      kind: 'rule',
+      rule: 'requester_approves',
+    })
     expect(checkPaperApprover(DIRECTOR, inputs(), 'in_premises', parties).ok).to.equal(true)
     // Another approver of the same loan is fine with the rule on.
     expect(checkPaperApprover(MAYOR, inputs(), 'in_premises', { ...parties, requester }).ok).to.equal(true)

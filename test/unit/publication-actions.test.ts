@@ -5,12 +5,35 @@ import type { CurrentUser } from '../../server/services/user.service.js'
 
 /* Which buttons the report page offers: the same rules the service enforces (SPEC §1, §6). */
 describe('publicationActions', () => {
-  const user = (id: number, roles: Role[]): CurrentUser => ({ id, username: `u${id}`, name: '', position: '', departmentId: null, borrowerType: 'employee', locale: 'th', roles, mustChangePassword: false })
-  const pub = (status: Publication['status'], submittedBy: number | null = 1) => ({ status, submittedBy: submittedBy === null ? null : { id: submittedBy, name: '', position: '' } }) as Publication
+  const user = (id: number, roles: Role[]): CurrentUser => ({
+    id,
+    username: `u${id}`,
+    name: '',
+    position: '',
+    departmentId: null,
+    borrowerType: 'employee',
+    locale: 'th',
+    roles,
+    mustChangePassword: false,
+  })
+  const pub = (status: Publication['status'], submittedBy: number | null = 1) =>
+    ({ status, submittedBy: submittedBy === null ? null : { id: submittedBy, name: '', position: '' } }) as Publication
 
   it('when nothing is started and the period has ended, then finance may write and submit, nobody else acts', () => {
-    expect(publicationActions(user(1, ['finance']), null, true)).to.deep.equal({ editNarrative: true, submit: true, review: false, approve: false, sendBack: false })
-    expect(publicationActions(user(2, ['committee']), null, true)).to.deep.equal({ editNarrative: false, submit: false, review: false, approve: false, sendBack: false })
+    expect(publicationActions(user(1, ['finance']), null, true)).to.deep.equal({
+      editNarrative: true,
+      submit: true,
+      review: false,
+      approve: false,
+      sendBack: false,
+    })
+    expect(publicationActions(user(2, ['committee']), null, true)).to.deep.equal({
+      editNarrative: false,
+      submit: false,
+      review: false,
+      approve: false,
+      sendBack: false,
+    })
   })
 
   it('when the period has not ended, then finance may write the narrative but not submit', () => {
@@ -38,7 +61,10 @@ describe('publicationActions', () => {
   it('when one person would take both steps of a report, then the rule named is reviewer_approves (either order); the submitter’s is submitter_reviews', () => {
     const steps = { submittedBy: 1, reviewedBy: 5, approvedBy: null }
     expect(publicationSodRefusal(5, steps, 'approve')).to.deep.equal({ rule: 'reviewer_approves', messageKey: 'publication.sod.reviewer_approves' })
-    expect(publicationSodRefusal(6, { submittedBy: 1, reviewedBy: null, approvedBy: 6 }, 'review')).to.deep.equal({ rule: 'reviewer_approves', messageKey: 'publication.sod.reviewer_approves' })
+    expect(publicationSodRefusal(6, { submittedBy: 1, reviewedBy: null, approvedBy: 6 }, 'review')).to.deep.equal({
+      rule: 'reviewer_approves',
+      messageKey: 'publication.sod.reviewer_approves',
+    })
     expect(publicationSodRefusal(1, steps, 'approve')).to.deep.equal({ rule: 'submitter_reviews', messageKey: 'publication.sod.submitter' })
     expect(publicationSodRefusal(4, steps, 'approve')).to.equal(null)
     expect(publicationSodRefusal(5, { submittedBy: 1, reviewedBy: null, approvedBy: null }, 'review')).to.equal(null)

@@ -62,7 +62,10 @@ describe('the ordered router list (server/routers.ts)', () => {
   })
 
   it('when a router declares requests it wins, then it is the first page router to answer them and a later one would answer them too', () => {
-    const built = build(ctx, ROUTERS.filter((e) => e.stage === 'page'))
+    const built = build(
+      ctx,
+      ROUTERS.filter((e) => e.stage === 'page'),
+    )
     const claims = built.flatMap((b) => (b.entry.wins?.requests ?? []).map((request) => ({ owner: b.entry.name, request })))
     expect(claims).to.not.be.empty
     for (const { owner, request } of claims) {
@@ -74,7 +77,10 @@ describe('the ordered router list (server/routers.ts)', () => {
   })
 
   it('when two page routers match the same request, then the one that takes it says so in `wins` (no ordering constraint held by accident)', () => {
-    const built = build(ctx, ROUTERS.filter((e) => e.stage === 'page'))
+    const built = build(
+      ctx,
+      ROUTERS.filter((e) => e.stage === 'page'),
+    )
     const declared = new Map(ROUTERS.map((e) => [e.name, new Set(e.wins?.requests ?? [])]))
     const undeclared = collisions(built).filter((c) => !declared.get(c.taker)!.has(c.request))
     expect(undeclared).to.deep.equal([])

@@ -7,7 +7,8 @@ import { AppError, type FieldError } from '../../errors.js'
  * read other than it is stored (U+202A–U+202E, U+2066–U+2069), and UTF-16 halves without their
  * pair (a JSON "\ud800"). Zero-width joiners and spaces stay allowed: emoji and Thai text use them.
  */
-const UNTYPEABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const UNTYPEABLE =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 const MAX_DEPTH = 8
 const MAX_FIELDS = 20

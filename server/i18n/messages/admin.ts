@@ -65,7 +65,8 @@ const th = {
   'settings.negativeDays': 'จำนวนวันติดลบไม่ได้',
   'settings.expiryDays': 'คำขอที่อนุมัติแล้วหมดอายุเมื่อไม่มารับภายใน (วันนับจากวันเริ่มยืม)',
   'settings.twoPersonRule': 'กฎสองคน: ผู้บันทึกการยืมแทนผู้อื่นไม่ตรวจสอบหรืออนุมัติเองในระบบ และผู้อนุมัติการยืมในสถานที่ไม่ส่งมอบพัสดุเอง',
-  'settings.twoPersonHint': 'ทางเลือกสุดท้ายของสำนักงานที่มีเจ้าหน้าที่คนเดียว: ก่อนปิด ให้บันทึกการอนุมัติบนกระดาษของผู้อำนวยการกองคลังหรือผู้บริหารแทน การปิดจะถูกบันทึกในบันทึกการตรวจสอบและแสดงบนหน้าแรกของผู้บริหารและคณะกรรมการ ส่วนกฎ «ผู้ยืมทำขั้นตอนใดของใบยืมของตนเองไม่ได้» ปิดไม่ได้',
+  'settings.twoPersonHint':
+    'ทางเลือกสุดท้ายของสำนักงานที่มีเจ้าหน้าที่คนเดียว: ก่อนปิด ให้บันทึกการอนุมัติบนกระดาษของผู้อำนวยการกองคลังหรือผู้บริหารแทน การปิดจะถูกบันทึกในบันทึกการตรวจสอบและแสดงบนหน้าแรกของผู้บริหารและคณะกรรมการ ส่วนกฎ «ผู้ยืมทำขั้นตอนใดของใบยืมของตนเองไม่ได้» ปิดไม่ได้',
   'settings.signatoryUser': 'บัญชีผู้ใช้ของผู้ลงนาม (การอนุมัติบนกระดาษในชื่อนี้จะรอให้ยืนยัน)',
   'settings.signatoryNoUser': '— ไม่มีบัญชีในระบบ —',
   'settings.documents': 'เอกสารและป้าย',
@@ -117,7 +118,8 @@ const en: Record<keyof typeof th, string> = {
   'users.tokens': 'API tokens',
   'users.tokensLive': 'Tokens still working: {count}',
   'users.revokeTokens': 'Revoke all API tokens',
-  'users.revokeTokensHint': 'For a lost device or a token that may have leaked. Systems connected with these tokens stop working at once, until the account holder makes a new token.',
+  'users.revokeTokensHint':
+    'For a lost device or a token that may have leaked. Systems connected with these tokens stop working at once, until the account holder makes a new token.',
   'users.tokensRevoked': 'Revoked {count} API token(s) of {username}',
   'departments.title': 'Departments',
   'departments.new': 'Add department',
@@ -152,11 +154,14 @@ const en: Record<keyof typeof th, string> = {
   'settings.followUpDays': 'Follow up within (days after the due date)',
   'settings.followUpHint': 'Regulation 211 says 7 days',
   'settings.handOverEarlyDays': 'Items may be collected up to (days before the start)',
-  'settings.handOverEarlyHint': 'E.g. 3 = collect on Friday for a Saturday event. From the day they are collected the items are held and nobody else can book those days. 0 = only from the start date (at most 30 days)',
+  'settings.handOverEarlyHint':
+    'E.g. 3 = collect on Friday for a Saturday event. From the day they are collected the items are held and nobody else can book those days. 0 = only from the start date (at most 30 days)',
   'settings.negativeDays': 'The number of days cannot be negative',
   'settings.expiryDays': 'An approved loan not collected expires after (days from its start)',
-  'settings.twoPersonRule': 'Two-person rule: whoever enters a loan for someone else does not check or approve it in the app, and the approver of an in-premises loan does not hand it over',
-  'settings.twoPersonHint': 'The last resort of a one-officer office: record the finance director’s or the executive’s paper approval instead. Turning it off is audited and shown on the executive’s and the committee’s home pages. The rule that nobody acts on their own loan cannot be turned off',
+  'settings.twoPersonRule':
+    'Two-person rule: whoever enters a loan for someone else does not check or approve it in the app, and the approver of an in-premises loan does not hand it over',
+  'settings.twoPersonHint':
+    'The last resort of a one-officer office: record the finance director’s or the executive’s paper approval instead. Turning it off is audited and shown on the executive’s and the committee’s home pages. The rule that nobody acts on their own loan cannot be turned off',
   'settings.signatoryUser': 'The signatory’s account (paper approvals in this name wait for them to confirm)',
   'settings.signatoryNoUser': '— no account —',
   'settings.documents': 'Documents and labels',

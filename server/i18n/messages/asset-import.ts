@@ -34,7 +34,8 @@ const th = {
   'assetImport.badCsv': 'ไฟล์ CSV ผิดรูปแบบที่บรรทัด {line} (เครื่องหมายคำพูดไม่ครบคู่)',
   'assetImport.fileTooLarge': 'ไฟล์ใหญ่เกิน {mb} MB กรุณาแบ่งเป็นหลายไฟล์',
   'assetImport.tooManyRows': 'ไฟล์มีข้อมูลเกิน {max} แถว กรุณาแบ่งเป็นหลายไฟล์',
-  'assetImport.unpackedTooLarge': 'ไฟล์ .xlsx นี้เมื่อคลายออกมีข้อมูลเกิน {mb} MB ซึ่งมากเกินกว่าทะเบียนครุภัณฑ์ (ไฟล์อาจเสียหาย) กรุณาคัดลอกเฉพาะตารางทะเบียนไปบันทึกเป็นไฟล์ใหม่ หรือบันทึกเป็น CSV',
+  'assetImport.unpackedTooLarge':
+    'ไฟล์ .xlsx นี้เมื่อคลายออกมีข้อมูลเกิน {mb} MB ซึ่งมากเกินกว่าทะเบียนครุภัณฑ์ (ไฟล์อาจเสียหาย) กรุณาคัดลอกเฉพาะตารางทะเบียนไปบันทึกเป็นไฟล์ใหม่ หรือบันทึกเป็น CSV',
   'assetImport.noRows': 'ไม่พบแถวข้อมูลใต้หัวตาราง',
   'assetImport.missingColumns': 'ไม่พบคอลัมน์ที่จำเป็นในไฟล์ หัวตารางที่พบ: {found}',
   'assetImport.missingHeading': 'คอลัมน์ที่ต้องมี:',
@@ -86,7 +87,8 @@ const th = {
 
 const en: Record<keyof typeof th, string> = {
   'assetImport.title': 'Import the asset register',
-  'assetImport.intro': 'Upload the agency’s existing register as a CSV or Excel (.xlsx) file. Every row is checked and shown to you first; nothing is saved until you confirm.',
+  'assetImport.intro':
+    'Upload the agency’s existing register as a CSV or Excel (.xlsx) file. Every row is checked and shown to you first; nothing is saved until you confirm.',
   'assetImport.file': 'Register file (.csv or .xlsx)',
   'assetImport.fileHint': 'Up to {mb} MB and {rows} rows. Files saved by Excel as “CSV” or “CSV UTF-8” both work.',
   'assetImport.upload': 'Check the file',
@@ -120,7 +122,8 @@ const en: Record<keyof typeof th, string> = {
   'assetImport.badCsv': 'The CSV file is malformed at line {line} (unbalanced quotes)',
   'assetImport.fileTooLarge': 'The file is larger than {mb} MB; please split it',
   'assetImport.tooManyRows': 'The file has more than {max} rows; please split it',
-  'assetImport.unpackedTooLarge': 'Unpacked, this .xlsx file holds more than {mb} MB, far more than an asset register (the file may be damaged); please copy only the register table into a new file, or save it as CSV',
+  'assetImport.unpackedTooLarge':
+    'Unpacked, this .xlsx file holds more than {mb} MB, far more than an asset register (the file may be damaged); please copy only the register table into a new file, or save it as CSV',
   'assetImport.noRows': 'No data rows below the header row',
   'assetImport.missingColumns': 'The file lacks required columns. Headers found: {found}',
   'assetImport.missingHeading': 'Required columns:',
@@ -128,7 +131,8 @@ const en: Record<keyof typeof th, string> = {
   'assetImport.batchNotFound': 'No such import batch; it may have expired or belong to someone else',
   'assetImport.alreadyImported': 'This batch was already imported ({count} assets); it is not imported twice',
   'assetImport.expired': 'This import batch has expired; please upload the file again',
-  'assetImport.codesTakenMeanwhile': 'The codes {codes} were added to the register after the file was checked. Nothing was imported; please upload the file again',
+  'assetImport.codesTakenMeanwhile':
+    'The codes {codes} were added to the register after the file was checked. Nothing was imported; please upload the file again',
   'assetImport.changedMeanwhile': 'Row {line} is no longer valid (its category or department changed). Nothing was imported; please upload the file again',
   'assetImport.done': 'Imported {count} assets',
   'assetImport.previewTitle': 'Check before importing',

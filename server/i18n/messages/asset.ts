@@ -162,7 +162,8 @@ const en: Record<keyof typeof th, string> = {
   'categories.notFound': 'No such category',
   'qr.scanned': 'Scanned code: {code}',
   'qr.notFoundTitle': 'Asset not found',
-  'qr.notFoundHelp': 'No asset in the register has the code on this label. The label may come from another system, or the asset was renumbered. Please tell the supplies officer.',
+  'qr.notFoundHelp':
+    'No asset in the register has the code on this label. The label may come from another system, or the asset was renumbered. Please tell the supplies officer.',
   'qr.addToRequest': 'Add to my request',
   'qr.handOver': 'Hand over',
   'qr.receive': 'Receive',

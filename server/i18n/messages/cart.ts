@@ -186,7 +186,8 @@ const en: Record<keyof typeof th, string> = {
   'loanEntry.ext.letter': 'The other agency’s request letter',
   'loanEntry.ext.letterNumber': 'Letter number',
   'loanEntry.ext.letterDate': 'Letter date',
-  'loanEntry.privacy': 'Personal data is used only for lending, returns and follow-up of assets, kept to what is needed and not disclosed; published reports carry totals only. Please tell the borrower',
+  'loanEntry.privacy':
+    'Personal data is used only for lending, returns and follow-up of assets, kept to what is needed and not disclosed; published reports carry totals only. Please tell the borrower',
   'loanEntry.items': 'Items',
   'loanEntry.codes': 'Asset codes, one per line',
   'loanEntry.codesHint': 'Type codes or scan QR labels with a USB scanner one by one; the items in your loan cart are already filled in',

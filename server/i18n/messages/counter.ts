@@ -152,7 +152,8 @@ const en: Record<keyof typeof th, string> = {
   'counter.useThis': 'Use this borrower',
   'counter.confirmNew': 'Not the same person — record a new borrower',
   'counter.itemsLabel': 'Scan or type the codes, one per line',
-  'counter.itemsHint': 'Counted items take their number after the code, e.g. CHAIR x80 or CHAIR 80 · a kit by its code (every part is added) · QR labels can be scanned straight in',
+  'counter.itemsHint':
+    'Counted items take their number after the code, e.g. CHAIR x80 or CHAIR 80 · a kit by its code (every part is added) · QR labels can be scanned straight in',
   'counter.choices': 'Choose from the list',
   'counter.choicesHint': 'Tap to add a code to the field above, then type the number after a counted item',
   'counter.purpose.funeral': 'Funeral',

@@ -88,11 +88,9 @@ const th = {
   'documents.slip.returned': 'ได้ส่งคืนพัสดุแล้ว เมื่อวันที่',
   'documents.slip.condition': 'สภาพ',
   'documents.slip.notes': 'หมายเหตุ',
-  'documents.slip.note1':
-    'ผู้อนุมัติ (ข้อ 208): ใช้ภายในสถานที่ — หัวหน้าหน่วยพัสดุ · นำไปใช้นอกสถานที่ — หัวหน้าหน่วยงานของรัฐ · ระหว่างหน่วยงาน — หัวหน้าหน่วยงานของรัฐผู้ให้ยืม',
+  'documents.slip.note1': 'ผู้อนุมัติ (ข้อ 208): ใช้ภายในสถานที่ — หัวหน้าหน่วยพัสดุ · นำไปใช้นอกสถานที่ — หัวหน้าหน่วยงานของรัฐ · ระหว่างหน่วยงาน — หัวหน้าหน่วยงานของรัฐผู้ให้ยืม',
   'documents.slip.note2': 'เมื่อครบกำหนดยืม ให้ผู้อนุมัติหรือผู้รับหน้าที่แทนติดตามทวงพัสดุที่ให้ยืมไปภายใน {days} วันนับแต่วันครบกำหนด (ข้อ 211)',
-  'documents.slip.privacy':
-    'ข้อมูลส่วนบุคคลในใบยืมนี้ {agency} เก็บและใช้เพื่อการยืม-คืนและการติดตามทวงคืนพัสดุเท่านั้น และไม่เปิดเผยต่อผู้อื่น เว้นแต่กฎหมายกำหนด',
+  'documents.slip.privacy': 'ข้อมูลส่วนบุคคลในใบยืมนี้ {agency} เก็บและใช้เพื่อการยืม-คืนและการติดตามทวงคืนพัสดุเท่านั้น และไม่เปิดเผยต่อผู้อื่น เว้นแต่กฎหมายกำหนด',
 
   // the follow-up letters
   'documents.letter.subject': 'เรื่อง',
@@ -117,10 +115,8 @@ const th = {
   'documents.external.enclosure': 'สิ่งที่ส่งมาด้วย',
   'documents.external.enclosureText': 'สำเนาใบยืมพัสดุ เลขที่ {number} จำนวน 1 ฉบับ',
   'documents.external.opening': 'ตามที่ท่านได้ยืมพัสดุของ{agency} ตามใบยืมพัสดุเลขที่ {number} ลงวันที่ {requested} เพื่อ{purpose} โดยมีกำหนดส่งคืนภายในวันที่ {due} นั้น',
-  'documents.external.openingAgency':
-    'ตามหนังสือที่อ้างถึง {organisation} ได้ขอยืมพัสดุของ{agency} เพื่อ{purpose} ตามใบยืมพัสดุเลขที่ {number} โดยมีกำหนดส่งคืนภายในวันที่ {due} นั้น',
-  'documents.external.request':
-    '{agency} จึงขอให้ท่านส่งคืนพัสดุดังกล่าวโดยเร็ว หากพัสดุชำรุดเสียหายหรือสูญหาย โปรดติดต่อกองคลังเพื่อดำเนินการซ่อมแซมหรือชดใช้ตามที่ได้ให้คำรับรองไว้ในใบยืม',
+  'documents.external.openingAgency': 'ตามหนังสือที่อ้างถึง {organisation} ได้ขอยืมพัสดุของ{agency} เพื่อ{purpose} ตามใบยืมพัสดุเลขที่ {number} โดยมีกำหนดส่งคืนภายในวันที่ {due} นั้น',
+  'documents.external.request': '{agency} จึงขอให้ท่านส่งคืนพัสดุดังกล่าวโดยเร็ว หากพัสดุชำรุดเสียหายหรือสูญหาย โปรดติดต่อกองคลังเพื่อดำเนินการซ่อมแซมหรือชดใช้ตามที่ได้ให้คำรับรองไว้ในใบยืม',
   'documents.external.regards': 'ขอแสดงความนับถือ',
   'documents.external.contactUnit': 'กองคลัง (งานพัสดุ)',
   'documents.external.contactPhone': 'โทร. {phone}',
@@ -212,7 +208,8 @@ const en: Record<keyof typeof th, string> = {
   'documents.slip.note1':
     'Approver (clause 208): use in the premises — the head of the supplies unit; use off the premises — the head of the agency; a loan between agencies — the head of the lending agency',
   'documents.slip.note2': 'When a loan falls due, the approver or their deputy chases the items within {days} days of the due date (clause 211)',
-  'documents.slip.privacy': 'The personal data on this slip is kept and used by {agency} only for lending, return and follow-up, and is not disclosed unless the law requires it',
+  'documents.slip.privacy':
+    'The personal data on this slip is kept and used by {agency} only for lending, return and follow-up, and is not disclosed unless the law requires it',
 
   'documents.letter.subject': 'Subject',
   'documents.letter.subjectText': 'Request to return borrowed items',
@@ -236,8 +233,10 @@ const en: Record<keyof typeof th, string> = {
   'documents.external.enclosure': 'Enclosure',
   'documents.external.enclosureText': 'Copy of borrow slip no. {number}, 1 copy',
   'documents.external.opening': 'You borrowed items of {agency} under borrow slip no. {number} dated {requested} for {purpose}, due back by {due}.',
-  'documents.external.openingAgency': 'Following the referenced letter, {organisation} borrowed items of {agency} for {purpose} under borrow slip no. {number}, due back by {due}.',
-  'documents.external.request': '{agency} asks you to return the items promptly; if any is damaged or lost, please contact the finance division so that it is repaired or compensated as undertaken on the slip.',
+  'documents.external.openingAgency':
+    'Following the referenced letter, {organisation} borrowed items of {agency} for {purpose} under borrow slip no. {number}, due back by {due}.',
+  'documents.external.request':
+    '{agency} asks you to return the items promptly; if any is damaged or lost, please contact the finance division so that it is repaired or compensated as undertaken on the slip.',
   'documents.external.regards': 'Yours faithfully',
   'documents.external.contactUnit': 'Finance division (supplies)',
   'documents.external.contactPhone': 'tel. {phone}',

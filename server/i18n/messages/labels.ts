@@ -28,7 +28,8 @@ const th = {
   'scan.camera': 'กล้อง',
   'scan.startCamera': 'เปิดกล้อง',
   'scan.stopCamera': 'ปิดกล้อง',
-  'scan.needsHttps': 'กล้องใช้ได้เฉพาะเมื่อเปิดระบบผ่าน HTTPS (หรือที่ localhost บนเครื่องเดียวกัน) ขณะนี้ใช้ช่องพิมพ์หรือเครื่องยิงแบบ USB ได้ตามปกติ ผู้ดูแลระบบตั้งค่า HTTPS ได้ตามคู่มือการติดตั้ง',
+  'scan.needsHttps':
+    'กล้องใช้ได้เฉพาะเมื่อเปิดระบบผ่าน HTTPS (หรือที่ localhost บนเครื่องเดียวกัน) ขณะนี้ใช้ช่องพิมพ์หรือเครื่องยิงแบบ USB ได้ตามปกติ ผู้ดูแลระบบตั้งค่า HTTPS ได้ตามคู่มือการติดตั้ง',
   'scan.noCamera': 'ไม่พบกล้อง หรือเบราว์เซอร์นี้ไม่รองรับการใช้กล้อง ใช้ช่องพิมพ์ด้านล่างแทนได้',
   'scan.denied': 'ไม่ได้รับอนุญาตให้ใช้กล้อง กรุณาอนุญาตในการตั้งค่าเบราว์เซอร์ หรือใช้ช่องพิมพ์ด้านล่าง',
   'scan.cameraError': 'เปิดกล้องไม่สำเร็จ ใช้ช่องพิมพ์ด้านล่างแทนได้',
@@ -55,7 +56,8 @@ const en: Record<keyof typeof th, string> = {
   'labels.unknownLayout': 'Unknown label layout; use one of {layouts}',
   'labels.sheetTitle': 'QR label sheet',
   'labels.summary': '{count} labels · {pages} A4 pages · {layout}',
-  'labels.capped': 'At most {cap} labels per print job: this sheet has the first {cap} of {total}. Narrow the filter (by category or department, say) and print the rest separately',
+  'labels.capped':
+    'At most {cap} labels per print job: this sheet has the first {cap} of {total}. Narrow the filter (by category or department, say) and print the rest separately',
   'labels.missing': '{missing} of the chosen assets are not in the register',
   'labels.printHint': 'Print settings: A4 · actual size (100%, not “fit to page”) · margins “none” · headers and footers off',
   'labels.noJsPrint': 'Press Ctrl+P to print',
@@ -69,7 +71,8 @@ const en: Record<keyof typeof th, string> = {
   'scan.camera': 'Camera',
   'scan.startCamera': 'Start the camera',
   'scan.stopCamera': 'Stop the camera',
-  'scan.needsHttps': 'The camera works only when the system is opened over HTTPS (or at localhost on the same machine). Typing and USB scanners work as usual; the administrator can set up HTTPS as the install notes describe',
+  'scan.needsHttps':
+    'The camera works only when the system is opened over HTTPS (or at localhost on the same machine). Typing and USB scanners work as usual; the administrator can set up HTTPS as the install notes describe',
   'scan.noCamera': 'No camera found, or this browser cannot use one; use the field below instead',
   'scan.denied': 'Camera permission was refused; allow it in the browser settings, or use the field below',
   'scan.cameraError': 'The camera could not be started; use the field below instead',

@@ -378,7 +378,8 @@ const en: Record<keyof typeof th, string> = {
   'loanPages.queue.awaitingExecutive': 'Checked, waiting for the executive',
   'loanPages.queue.awaitingExecutive.hint': 'The executive approves here, or finance records an approval signed on paper',
   'loanPages.queue.toHandOver': 'To hand over today',
-  'loanPages.queue.toHandOver.hint': 'Approved and ready to collect (from the start date, or up to the set number of days before it): scan the labels to confirm the hand-over',
+  'loanPages.queue.toHandOver.hint':
+    'Approved and ready to collect (from the start date, or up to the set number of days before it): scan the labels to confirm the hand-over',
   'loanPages.queue.toReceive': 'On loan (to receive)',
   'loanPages.queue.toReceive.hint': 'Receive items one at a time or all at once, with their condition',
   'loanPages.queue.overdue': 'Overdue',

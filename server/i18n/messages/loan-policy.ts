@@ -41,7 +41,8 @@ const th = {
   'paper.source.executive': 'ผู้บริหาร',
   'paperReview.title': 'การอนุมัติบนกระดาษที่ต้องตรวจ',
   'paperReview.asOf': 'ข้อมูล ณ {date}',
-  'paperReview.explain': 'สำหรับคณะกรรมการตรวจสอบ: การอนุมัติบนกระดาษที่ผู้อนุมัติยังไม่ยืนยันเกิน {days} วัน ที่ถูกโต้แย้ง ที่ยังไม่มีภาพสแกน และใบยืมที่ผู้ใช้คนเดียวทั้งบันทึกคำขอ บันทึกการอนุมัติ และส่งมอบ',
+  'paperReview.explain':
+    'สำหรับคณะกรรมการตรวจสอบ: การอนุมัติบนกระดาษที่ผู้อนุมัติยังไม่ยืนยันเกิน {days} วัน ที่ถูกโต้แย้ง ที่ยังไม่มีภาพสแกน และใบยืมที่ผู้ใช้คนเดียวทั้งบันทึกคำขอ บันทึกการอนุมัติ และส่งมอบ',
   'paperReview.none': 'ไม่มีรายการที่ต้องตรวจ',
   'paperReview.reason.unconfirmed': 'ยังไม่ยืนยันเกิน {days} วัน',
   'paperReview.reason.disputed': 'ผู้อนุมัติโต้แย้ง',
@@ -108,11 +109,13 @@ const en: Record<keyof typeof th, string> = {
   'loan.sod.borrower_follows_up': 'Segregation of duties: a borrower may not record the follow-up or compensation of their own loan',
   'loan.sod.approver_is_recorder': 'Segregation of duties: whoever records a paper approval may not name themselves as its approver (regulation 208)',
   'loan.sod.approver_is_borrower': 'Segregation of duties: a borrower may not be the approver of their own loan',
-  'loan.sod.borrowerEnters': 'Segregation of duties: you may not enter your own loan after the fact, with a paper approval or a hand-over; request it in the usual way',
+  'loan.sod.borrowerEnters':
+    'Segregation of duties: you may not enter your own loan after the fact, with a paper approval or a hand-over; request it in the usual way',
   'loan.rule.on': 'Two-person rule: on',
   'loan.rule.off': 'Two-person rule: off',
   'loan.paper.notNamedApprover': 'Only the approver named on the paper approval may confirm or dispute it',
-  'loan.paper.disputedNoHandover': 'The approver disputes this paper approval: it cannot be handed over until finance voids and records the approval again, or cancels the loan',
+  'loan.paper.disputedNoHandover':
+    'The approver disputes this paper approval: it cannot be handed over until finance voids and records the approval again, or cancels the loan',
   'loan.paper.none': 'This loan has no standing paper approval',
   'loan.paper.alreadyDecided': 'This paper approval has already been confirmed or disputed',
   'loan.paper.confirmedNoVoid': 'The approver has confirmed this approval: it cannot be voided',
@@ -128,7 +131,8 @@ const en: Record<keyof typeof th, string> = {
   'settings.unknownUser': 'There is no active user {username}',
   'settings.signatoryRole': 'The account {username} needs the executive or finance role to confirm paper approvals',
   'paper.legend': 'Approval given on paper (the approver has signed the slip)',
-  'paper.hint': 'Choose who signed the approval on the slip; your check is recorded with it. An approver with an account is asked to confirm it; for one without an account attach the scan of the signed slip',
+  'paper.hint':
+    'Choose who signed the approval on the slip; your check is recorded with it. An approver with an account is asked to confirm it; for one without an account attach the scan of the signed slip',
   'paper.approver': 'Approver (as signed on the slip)',
   'paper.noneYet': '— none yet (approve in the app) —',
   'paper.noAccount': 'no account: attach the scan',
@@ -146,7 +150,8 @@ const en: Record<keyof typeof th, string> = {
   'paper.source.executive': 'Executive',
   'paperReview.title': 'Paper approvals to review',
   'paperReview.asOf': 'As of {date}',
-  'paperReview.explain': 'For the committee: paper approvals not confirmed by their approver after {days} days, disputed ones, those without a scan, and loans that one user entered, recorded the approval of and handed over',
+  'paperReview.explain':
+    'For the committee: paper approvals not confirmed by their approver after {days} days, disputed ones, those without a scan, and loans that one user entered, recorded the approval of and handed over',
   'paperReview.none': 'Nothing to review',
   'paperReview.reason.unconfirmed': 'not confirmed after {days} days',
   'paperReview.reason.disputed': 'disputed by the approver',
@@ -181,7 +186,8 @@ const en: Record<keyof typeof th, string> = {
   'paperPage.scan': 'Scan of the signed slip',
   'paperPage.noScan': 'Evidence incomplete: not attached',
   'paperPage.answerTitle': 'A paper approval in your name',
-  'paperPage.answerHint': '{recorder} recorded that you signed the approval of this loan, dated {date}. Confirm it if so; if you did not sign, dispute it with a reason. A disputed loan cannot be handed over',
+  'paperPage.answerHint':
+    '{recorder} recorded that you signed the approval of this loan, dated {date}. Confirm it if so; if you did not sign, dispute it with a reason. A disputed loan cannot be handed over',
   'paperPage.do.confirm': 'Confirm that I signed the approval',
   'paperPage.do.dispute': 'Dispute: I did not sign',
   'paperPage.do.void': 'Void this paper approval',
@@ -193,7 +199,8 @@ const en: Record<keyof typeof th, string> = {
   'paperPage.tl.disputed': 'The approver disputed the paper approval',
   'paperPage.tl.voided': 'The paper approval was voided',
   'paperPage.tl.checkVoided': 'The check recorded with the paper approval was voided with it',
-  'home.twoPersonOff': 'The two-person rule is off: whoever enters a loan for someone else may check or approve it in the app, and the in-premises approver may hand it over (an administrator’s setting)',
+  'home.twoPersonOff':
+    'The two-person rule is off: whoever enters a loan for someone else may check or approve it in the app, and the in-premises approver may hand it over (an administrator’s setting)',
   'home.paperReview': 'Paper approvals to review: {count}',
   'dashboard.stat.toConfirm': 'Paper approvals for you to confirm',
   'counter.stillMissing': 'This loan is not complete yet:',
@@ -204,9 +211,11 @@ const en: Record<keyof typeof th, string> = {
   'counter.missing.scan': 'Evidence incomplete: the scan of the slip signed by the approver is not attached',
   'counter.missing.confirmation': 'Waiting for the approver to confirm the paper approval in the app',
   'loanPages.queue.toConfirm': 'Paper approvals in your name to confirm',
-  'loanPages.queue.toConfirm.hint': 'The supplies officer recorded that you signed these slips on paper. Open each loan and confirm it, or dispute it if you did not sign',
+  'loanPages.queue.toConfirm.hint':
+    'The supplies officer recorded that you signed these slips on paper. Open each loan and confirm it, or dispute it if you did not sign',
   'loanPages.queue.paperDisputed': 'Disputed paper approvals',
-  'loanPages.queue.paperDisputed.hint': 'The approver says they did not sign: these loans cannot be handed over. Void the approval and record it again, or cancel the loan',
+  'loanPages.queue.paperDisputed.hint':
+    'The approver says they did not sign: these loans cannot be handed over. Void the approval and record it again, or cancel the loan',
 }
 
 export const loanPolicy = { th, en }

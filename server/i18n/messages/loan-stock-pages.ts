@@ -29,7 +29,8 @@ const th = {
   'cartStock.searchPlaceholder': 'รหัส ชื่อ หรือสถานที่เก็บ',
 
   'loanEntryStock.codes': 'รายการพัสดุ บรรทัดละหนึ่งรายการ',
-  'loanEntryStock.codesHint': 'ครุภัณฑ์: หมายเลข · พัสดุนับจำนวน: รหัสตามด้วยจำนวน เช่น CHAIR x80 หรือ CHAIR 80 · ชุดยืม: รหัสชุด เช่น KIT-SOUND (เพิ่มทุกชิ้นในชุด) · ยิงป้าย QR ด้วยเครื่องยิงแบบ USB ได้ รายการในตะกร้าขอยืมใส่ไว้ให้แล้ว',
+  'loanEntryStock.codesHint':
+    'ครุภัณฑ์: หมายเลข · พัสดุนับจำนวน: รหัสตามด้วยจำนวน เช่น CHAIR x80 หรือ CHAIR 80 · ชุดยืม: รหัสชุด เช่น KIT-SOUND (เพิ่มทุกชิ้นในชุด) · ยิงป้าย QR ด้วยเครื่องยิงแบบ USB ได้ รายการในตะกร้าขอยืมใส่ไว้ให้แล้ว',
   'loanEntryStock.badLine': 'บรรทัด «{line}»: จำนวนต้องเป็นจำนวนเต็มตั้งแต่ 1 ถึง {max}',
 
   'loanStock.lines': 'พัสดุนับจำนวน',
@@ -54,7 +55,8 @@ const th = {
   'loanStock.handover.countHint': 'สแกนป้าย QR ของกองพัสดุนี้ หรือแตะช่องจำนวน แล้วพิมพ์จำนวนที่นับได้จริง ระบบส่งมอบตามจำนวนในใบยืม',
   'loanStock.handover.countRequired': 'กรุณานับ {name} ({code}) แล้วใส่จำนวนที่ส่งมอบ',
   'loanStock.handover.countBad': 'จำนวนของ {name} ({code}) ต้องเป็นจำนวนเต็ม',
-  'loanStock.handover.countDiffers': 'นับ {name} ({code}) ได้ {counted} {unit} แต่ใบยืมขอ {asked} {unit} — ระบบส่งมอบได้เฉพาะจำนวนตามใบยืม หากจะให้ยืมจำนวนอื่น กรุณาแก้ใบยืมก่อน (ยกเลิกใบนี้แล้วบันทึกใบใหม่ตามจำนวนที่มีจริง) หรือนับ/จัดให้ครบแล้วยืนยันอีกครั้ง',
+  'loanStock.handover.countDiffers':
+    'นับ {name} ({code}) ได้ {counted} {unit} แต่ใบยืมขอ {asked} {unit} — ระบบส่งมอบได้เฉพาะจำนวนตามใบยืม หากจะให้ยืมจำนวนอื่น กรุณาแก้ใบยืมก่อน (ยกเลิกใบนี้แล้วบันทึกใบใหม่ตามจำนวนที่มีจริง) หรือนับ/จัดให้ครบแล้วยืนยันอีกครั้ง',
   'loanStock.scan.count': 'ใส่จำนวนที่นับได้ของ {code}',
 
   'loanStock.return.countsTitle': 'พัสดุนับจำนวน — กรอกจำนวนที่รับคืนแยกตามสภาพ',
@@ -63,10 +65,12 @@ const th = {
   'loanStock.return.lost': 'สูญหาย / ขาด',
   'loanStock.return.summary': 'ยืม {handedOver} {unit} · รับคืนแล้ว {back} · ค้าง {outstanding} {unit}',
   'loanStock.return.backSoFar': 'รับคืนแล้ว: ดี {good} ชำรุด {damaged} สูญหาย {lost}',
-  'loanStock.return.hint': 'ตัวอย่าง: ยืมเก้าอี้ 80 ตัว คืนมาดี 76 ชำรุด 2 ขาดไป 2 → ดี 76 ชำรุด 2 สูญหาย 2 · ของที่ขาดไปให้กรอกในช่องสูญหาย ทั้งของชำรุดและสูญหายระบบจะเปิดรายการชดใช้ (ข้อ ๒๐๙) ตามจำนวนให้ · รับคืนบางส่วนได้ ส่วนที่เหลือยังค้างคืนและแสดงไว้',
+  'loanStock.return.hint':
+    'ตัวอย่าง: ยืมเก้าอี้ 80 ตัว คืนมาดี 76 ชำรุด 2 ขาดไป 2 → ดี 76 ชำรุด 2 สูญหาย 2 · ของที่ขาดไปให้กรอกในช่องสูญหาย ทั้งของชำรุดและสูญหายระบบจะเปิดรายการชดใช้ (ข้อ ๒๐๙) ตามจำนวนให้ · รับคืนบางส่วนได้ ส่วนที่เหลือยังค้างคืนและแสดงไว้',
   'loanStock.return.total': 'รวมที่กรอก {sum} จากที่ค้าง {outstanding}',
   'loanStock.return.countBad': 'จำนวนของ {code} ต้องเป็นจำนวนเต็มตั้งแต่ 0',
-  'loanStock.return.allNeedsFull': 'รับคืนทั้งหมด: {name} ({code}) ค้าง {outstanding} {unit} แต่กรอกไว้ {sum} — ส่วนที่ขาดให้กรอกเป็นสูญหาย หรือใช้ «รับคืนรายการที่เลือก» เพื่อรับคืนบางส่วน',
+  'loanStock.return.allNeedsFull':
+    'รับคืนทั้งหมด: {name} ({code}) ค้าง {outstanding} {unit} แต่กรอกไว้ {sum} — ส่วนที่ขาดให้กรอกเป็นสูญหาย หรือใช้ «รับคืนรายการที่เลือก» เพื่อรับคืนบางส่วน',
   'loanStock.return.lineDone': 'รับคืนครบแล้ว',
   'loanStock.return.stillOut': 'ยังค้างคืน',
 
@@ -109,7 +113,8 @@ const en: Record<keyof typeof th, string> = {
   'cartStock.searchPlaceholder': 'Code, name or storage place',
 
   'loanEntryStock.codes': 'Items, one per line',
-  'loanEntryStock.codesHint': 'Assets: their code · counted items: the code and a quantity, e.g. CHAIR x80 or CHAIR 80 · kits: the kit code, e.g. KIT-SOUND (adds every part) · a USB scanner works too; the items in your loan cart are already filled in',
+  'loanEntryStock.codesHint':
+    'Assets: their code · counted items: the code and a quantity, e.g. CHAIR x80 or CHAIR 80 · kits: the kit code, e.g. KIT-SOUND (adds every part) · a USB scanner works too; the items in your loan cart are already filled in',
   'loanEntryStock.badLine': 'Line «{line}»: the quantity must be a whole number from 1 to {max}',
 
   'loanStock.lines': 'Counted items',
@@ -131,10 +136,12 @@ const en: Record<keyof typeof th, string> = {
   'loanStock.handover.countsTitle': 'Counted items — count them and enter the number handed over',
   'loanStock.handover.countLabel': 'Counted ({unit})',
   'loanStock.handover.asked': 'On the loan: {quantity} {unit}',
-  'loanStock.handover.countHint': 'Scan the pool’s QR label or tap the count field, then type the number actually counted; the loan’s quantity is what is handed over',
+  'loanStock.handover.countHint':
+    'Scan the pool’s QR label or tap the count field, then type the number actually counted; the loan’s quantity is what is handed over',
   'loanStock.handover.countRequired': 'Please count {name} ({code}) and enter the number handed over',
   'loanStock.handover.countBad': 'The count of {name} ({code}) must be a whole number',
-  'loanStock.handover.countDiffers': 'Counted {counted} {unit} of {name} ({code}) but the loan asks for {asked} {unit} — only the loan’s quantity can be handed over. To lend another number, fix the loan first (cancel it and record a new one with the real quantity), or make up the count and confirm again',
+  'loanStock.handover.countDiffers':
+    'Counted {counted} {unit} of {name} ({code}) but the loan asks for {asked} {unit} — only the loan’s quantity can be handed over. To lend another number, fix the loan first (cancel it and record a new one with the real quantity), or make up the count and confirm again',
   'loanStock.scan.count': 'Enter the counted number of {code}',
 
   'loanStock.return.countsTitle': 'Counted items — enter what came back by condition',
@@ -143,10 +150,12 @@ const en: Record<keyof typeof th, string> = {
   'loanStock.return.lost': 'Lost / missing',
   'loanStock.return.summary': '{handedOver} {unit} lent · {back} back · {outstanding} {unit} still out',
   'loanStock.return.backSoFar': 'Back so far: good {good}, damaged {damaged}, lost {lost}',
-  'loanStock.return.hint': 'E.g. 80 chairs lent, 76 back good, 2 damaged, 2 missing → good 76, damaged 2, lost 2 · enter what is missing as lost; damaged and lost units each get a compensation record (rule 209) for their number · a partial return is fine: the rest stays out and is shown',
+  'loanStock.return.hint':
+    'E.g. 80 chairs lent, 76 back good, 2 damaged, 2 missing → good 76, damaged 2, lost 2 · enter what is missing as lost; damaged and lost units each get a compensation record (rule 209) for their number · a partial return is fine: the rest stays out and is shown',
   'loanStock.return.total': '{sum} entered of {outstanding} still out',
   'loanStock.return.countBad': 'The counts of {code} must be whole numbers from 0',
-  'loanStock.return.allNeedsFull': 'Receive all: {name} ({code}) has {outstanding} {unit} out but {sum} were entered — enter what is missing as lost, or use «Receive the selected» for a partial return',
+  'loanStock.return.allNeedsFull':
+    'Receive all: {name} ({code}) has {outstanding} {unit} out but {sum} were entered — enter what is missing as lost, or use «Receive the selected» for a partial return',
   'loanStock.return.lineDone': 'All back',
   'loanStock.return.stillOut': 'Still out',
 

@@ -118,7 +118,8 @@ const en: Record<keyof typeof th, string> = {
   'pubPages.from': 'From',
   'pubPages.to': 'To',
   'pubPages.rangeLine': 'From {from} to {to}',
-  'pubPages.rangeNoPublication': 'A report for another date range is for viewing and downloading only: only fiscal-year, half-year and quarter reports are submitted and published',
+  'pubPages.rangeNoPublication':
+    'A report for another date range is for viewing and downloading only: only fiscal-year, half-year and quarter reports are submitted and published',
   'pubPages.rangeHint': 'Choose «Other date range» and give the dates',
   'pubPages.narrative': 'Narrative',
   'pubPages.narrative.summary': 'Summary',
@@ -188,7 +189,8 @@ const en: Record<keyof typeof th, string> = {
   'pubPages.memo.subject.h1': 'Loan statistics report, first half of fiscal year {year}',
   'pubPages.memo.subject.q': 'Loan statistics report, quarter {quarter} of fiscal year {year}',
   'pubPages.memo.dear': 'To',
-  'pubPages.memo.opening': 'The supplies unit of the finance division has prepared the loan statistics report of {agency} from {from} to {to}, to report on the lending of supplies and publish it on the agency’s website.',
+  'pubPages.memo.opening':
+    'The supplies unit of the finance division has prepared the loan statistics report of {agency} from {from} to {to}, to report on the lending of supplies and publish it on the agency’s website.',
   'pubPages.memo.figures':
     'In summary: {requests} requests, {approved} approved; {loans} loans handed over, {items} items; {onTime} returned on time, {late} late, {outstanding} not back at the period end; on-time rate {rate}; {damaged} items damaged, {lost} lost.',
   'pubPages.memo.noRate': 'nothing to judge yet',

@@ -42,7 +42,8 @@ const en: Record<keyof typeof th, string> = {
   'publication.notReviewed': 'Publication can be approved only after the committee has recorded its review (current status: {status})',
   'publication.cannotSendBack': 'The report cannot be sent back in this status (current status: {status})',
   'publication.sod.submitter': 'Segregation of duties: whoever submitted a report may not review or approve it',
-  'publication.sod.reviewer_approves': 'Segregation of duties: one person may not both record the committee’s review of a report and approve its publication; another executive approves it',
+  'publication.sod.reviewer_approves':
+    'Segregation of duties: one person may not both record the committee’s review of a report and approve its publication; another executive approves it',
   'publication.reasonRequired': 'Give the reason for sending it back (at least 3 characters)',
   'publication.status.draft': 'Draft',
   'publication.status.submitted': 'Submitted, awaiting the committee',

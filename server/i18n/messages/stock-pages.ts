@@ -127,7 +127,8 @@ const en: Record<keyof typeof th, string> = {
   'stockPages.intro': 'Things lent by count, such as chairs, tents, tables and plates — one QR label per pool; the borrower says how many',
   'stockPages.search': 'Search code or name',
   'stockPages.code': 'Code',
-  'stockPages.codeHint': "The pool's code (printed on its QR label): letters, digits, - / and ., e.g. CHAIR-01 — assets, counted items and kits share one code space",
+  'stockPages.codeHint':
+    "The pool's code (printed on its QR label): letters, digits, - / and ., e.g. CHAIR-01 — assets, counted items and kits share one code space",
   'stockPages.name': 'Name',
   'stockPages.unit': 'Unit',
   'stockPages.unitHint': 'e.g. piece, set, plate (pick one or type your own)',
@@ -210,10 +211,12 @@ const en: Record<keyof typeof th, string> = {
   'stockPages.labelsTabs': 'Kind of label',
   'stockPages.labelsTabAssets': 'Single assets',
   'stockPages.labelsTabPools': 'Counted items and kits',
-  'stockPages.labelsPoolsIntro': "One label per counted item's pool (put it where they are stored) or per kit — scan it, then give a count or add the whole kit",
+  'stockPages.labelsPoolsIntro':
+    "One label per counted item's pool (put it where they are stored) or per kit — scan it, then give a count or add the whole kit",
   'stockPages.labelsMore': 'Showing the first {shown} of {total}; narrow the search',
   'kitPages.title': 'Kits',
-  'kitPages.intro': 'A kit groups assets and counted items (a mobile sound system, say): one scan adds the whole kit to a request; each part is still handed over and returned on its own line',
+  'kitPages.intro':
+    'A kit groups assets and counted items (a mobile sound system, say): one scan adds the whole kit to a request; each part is still handed over and returned on its own line',
   'kitPages.new': 'Add a kit',
   'kitPages.edit': 'Edit kit',
   'kitPages.code': 'Kit code',

@@ -21,11 +21,13 @@ const th = {
 
   // the borrowing rules, written for citizens
   'transparency.howTo.title': 'การยืมพัสดุของ{agency}',
-  'transparency.howTo.who': 'ใครยืมได้: เจ้าหน้าที่ ชุมชน วัด โรงเรียน กลุ่มต่าง ๆ และหน่วยงานอื่น ยืมได้เพื่อประโยชน์ของทางราชการและส่วนรวม เช่น เต็นท์ โต๊ะ เก้าอี้ เครื่องเสียง สำหรับงานของหมู่บ้าน',
+  'transparency.howTo.who':
+    'ใครยืมได้: เจ้าหน้าที่ ชุมชน วัด โรงเรียน กลุ่มต่าง ๆ และหน่วยงานอื่น ยืมได้เพื่อประโยชน์ของทางราชการและส่วนรวม เช่น เต็นท์ โต๊ะ เก้าอี้ เครื่องเสียง สำหรับงานของหมู่บ้าน',
   'transparency.howTo.ask': 'ยื่นคำขอ: กรอกใบยืมพัสดุที่กองคลัง (หรือมีหนังสือจากหน่วยงาน) ระบุรายการ จำนวน เหตุผล สถานที่นำไปใช้ และวันที่จะส่งคืน',
   'transparency.howTo.approve': 'การอนุมัติ: ใช้ภายในสำนักงาน หัวหน้าหน่วยพัสดุอนุมัติ นำไปใช้นอกสถานที่หรือหน่วยงานอื่นยืม หัวหน้าหน่วยงาน (นายกฯ หรือผู้ได้รับมอบหมาย) อนุมัติ',
   'transparency.howTo.handover': 'รับของ: เจ้าหน้าที่ส่งมอบพัสดุ ผู้ยืมตรวจดูและลงชื่อรับในใบยืม',
-  'transparency.howTo.return': 'ส่งคืน: คืนภายในวันที่กำหนด ในสภาพใช้การได้ เจ้าหน้าที่ตรวจสภาพและลงชื่อรับคืน ยืมได้ครั้งละไม่เกิน {max} วัน (ปกติ {default} วัน) ถ้าต้องการใช้ต่อให้ขอขยายเวลาก่อนครบกำหนด',
+  'transparency.howTo.return':
+    'ส่งคืน: คืนภายในวันที่กำหนด ในสภาพใช้การได้ เจ้าหน้าที่ตรวจสภาพและลงชื่อรับคืน ยืมได้ครั้งละไม่เกิน {max} วัน (ปกติ {default} วัน) ถ้าต้องการใช้ต่อให้ขอขยายเวลาก่อนครบกำหนด',
   'transparency.howTo.followUp': 'ถ้าคืนช้า: เจ้าหน้าที่ต้องติดตามทวงคืนภายใน {days} วันนับจากวันครบกำหนด',
   'transparency.howTo.compensation': 'ถ้าชำรุดหรือสูญหาย: ผู้ยืมซ่อมให้คงสภาพเดิมด้วยค่าใช้จ่ายของตนเอง หรือชดใช้เป็นของแบบเดียวกัน หรือชดใช้เป็นเงินตามราคาขณะยืม',
   'transparency.rulesInForce': 'หลักเกณฑ์ที่หน่วยงานใช้',
@@ -72,10 +74,13 @@ const th = {
   'procedures.flow.rejectNote': 'หากไม่อนุมัติ เจ้าหน้าที่แจ้งผู้ยืมพร้อมเหตุผล',
   'procedures.stepsTitle': 'ขั้นตอนโดยย่อ',
   'procedures.rulesTitle': 'หลักเกณฑ์การยืมพัสดุ',
-  'procedures.rulesSource': 'ระเบียบกระทรวงการคลังว่าด้วยการจัดซื้อจัดจ้างและการบริหารพัสดุภาครัฐ พ.ศ. 2560 หมวด 9 ข้อ 207–211 สรุปเป็นภาษาที่อ่านง่าย ข้อความฉบับเต็มให้ยึดตามที่ประกาศในราชกิจจานุเบกษา',
+  'procedures.rulesSource':
+    'ระเบียบกระทรวงการคลังว่าด้วยการจัดซื้อจัดจ้างและการบริหารพัสดุภาครัฐ พ.ศ. 2560 หมวด 9 ข้อ 207–211 สรุปเป็นภาษาที่อ่านง่าย ข้อความฉบับเต็มให้ยึดตามที่ประกาศในราชกิจจานุเบกษา',
   'procedures.rule.207': 'ข้อ 207 — ยืมได้เฉพาะเพื่อประโยชน์ของทางราชการ',
-  'procedures.rule.208': 'ข้อ 208 — ครุภัณฑ์ (ของใช้คงรูป) ยืมได้ 3 กรณี: ใช้ภายในสถานที่ หัวหน้าหน่วยพัสดุอนุมัติ · นำไปใช้นอกสถานที่ หัวหน้าหน่วยงานอนุมัติ · หน่วยงานอื่นยืม หัวหน้าหน่วยงานผู้ให้ยืมอนุมัติ ทุกกรณีผู้ยืมต้องทำใบยืมเป็นหนังสือ แสดงเหตุผลและกำหนดวันส่งคืน',
-  'procedures.rule.209': 'ข้อ 209 — คืนในสภาพใช้การได้เรียบร้อย ถ้าชำรุด ใช้การไม่ได้ หรือสูญหาย ผู้ยืมต้องซ่อมให้คงสภาพเดิมด้วยค่าใช้จ่ายของตนเอง หรือชดใช้เป็นพัสดุประเภท ชนิด ขนาด ลักษณะ และคุณภาพเดียวกัน หรือชดใช้เป็นเงินตามราคาขณะยืม',
+  'procedures.rule.208':
+    'ข้อ 208 — ครุภัณฑ์ (ของใช้คงรูป) ยืมได้ 3 กรณี: ใช้ภายในสถานที่ หัวหน้าหน่วยพัสดุอนุมัติ · นำไปใช้นอกสถานที่ หัวหน้าหน่วยงานอนุมัติ · หน่วยงานอื่นยืม หัวหน้าหน่วยงานผู้ให้ยืมอนุมัติ ทุกกรณีผู้ยืมต้องทำใบยืมเป็นหนังสือ แสดงเหตุผลและกำหนดวันส่งคืน',
+  'procedures.rule.209':
+    'ข้อ 209 — คืนในสภาพใช้การได้เรียบร้อย ถ้าชำรุด ใช้การไม่ได้ หรือสูญหาย ผู้ยืมต้องซ่อมให้คงสภาพเดิมด้วยค่าใช้จ่ายของตนเอง หรือชดใช้เป็นพัสดุประเภท ชนิด ขนาด ลักษณะ และคุณภาพเดียวกัน หรือชดใช้เป็นเงินตามราคาขณะยืม',
   'procedures.rule.210': 'ข้อ 210 — วัสดุสิ้นเปลือง (ของที่ใช้แล้วหมดไป) ยืมได้ระหว่างหน่วยงาน และต้องคืนเป็นวัสดุประเภท ชนิด คุณภาพ และปริมาณเดียวกัน',
   'procedures.rule.211': 'ข้อ 211 — เมื่อครบกำหนด ผู้อนุมัติหรือผู้รับหน้าที่แทนต้องติดตามทวงคืนภายใน {days} วันนับแต่วันครบกำหนด',
   'procedures.limits': 'ระยะเวลายืม: ปกติ {default} วัน ไม่เกิน {max} วันต่อครั้ง ขอขยายเวลาได้ก่อนครบกำหนด โดยผู้มีอำนาจระดับเดียวกับที่อนุมัติการยืม',
@@ -100,7 +105,8 @@ const th = {
   'procedures.slip.role.lenderHead': 'หัวหน้าหน่วยงานผู้ให้ยืม',
   'procedures.slip.consumableReceived': 'ได้รับวัสดุตามรายการข้างต้นแล้ว เมื่อวันที่',
   'procedures.slip.consumableReturned': 'ได้ส่งคืนวัสดุประเภท ชนิด คุณภาพ และปริมาณเดียวกันแล้ว เมื่อวันที่',
-  'procedures.slip.consumableNote': 'วัสดุที่ส่งคืนต้องเป็นของประเภท ชนิด คุณภาพ และปริมาณเดียวกัน ไม่ใช่เงิน (ข้อ 210) เจ้าหน้าที่ต้องติดตามทวงคืนภายใน {days} วันนับแต่วันครบกำหนด (ข้อ 211)',
+  'procedures.slip.consumableNote':
+    'วัสดุที่ส่งคืนต้องเป็นของประเภท ชนิด คุณภาพ และปริมาณเดียวกัน ไม่ใช่เงิน (ข้อ 210) เจ้าหน้าที่ต้องติดตามทวงคืนภายใน {days} วันนับแต่วันครบกำหนด (ข้อ 211)',
 }
 
 const en: Record<keyof typeof th, string> = {
@@ -124,13 +130,18 @@ const en: Record<keyof typeof th, string> = {
   'transparency.adminLink': 'Transparency page and loan procedure guide (public)',
 
   'transparency.howTo.title': 'Borrowing from {agency}',
-  'transparency.howTo.who': 'Who may borrow: staff, communities, temples, schools, groups and other agencies, for the public service and the common good — tents, tables, chairs, sound systems for village events.',
-  'transparency.howTo.ask': 'Ask: fill in a borrow slip at the finance division (or send a letter from your agency) with the items, quantities, reason, place of use and return date.',
-  'transparency.howTo.approve': 'Approval: use on the premises — the head of the supplies unit; use off the premises or by another agency — the head of the agency (the mayor or a delegate).',
+  'transparency.howTo.who':
+    'Who may borrow: staff, communities, temples, schools, groups and other agencies, for the public service and the common good — tents, tables, chairs, sound systems for village events.',
+  'transparency.howTo.ask':
+    'Ask: fill in a borrow slip at the finance division (or send a letter from your agency) with the items, quantities, reason, place of use and return date.',
+  'transparency.howTo.approve':
+    'Approval: use on the premises — the head of the supplies unit; use off the premises or by another agency — the head of the agency (the mayor or a delegate).',
   'transparency.howTo.handover': 'Hand-over: the officer hands the items over; the borrower checks them and signs the slip.',
-  'transparency.howTo.return': 'Return: by the due date, in working order; the officer inspects them and signs for them. At most {max} days per loan (normally {default}); ask for an extension before the due date.',
+  'transparency.howTo.return':
+    'Return: by the due date, in working order; the officer inspects them and signs for them. At most {max} days per loan (normally {default}); ask for an extension before the due date.',
   'transparency.howTo.followUp': 'Late: the officer must follow up within {days} days of the due date.',
-  'transparency.howTo.compensation': 'Damaged or lost: the borrower repairs it at their own cost, replaces it with the same kind of item, or pays its value at the time of the loan.',
+  'transparency.howTo.compensation':
+    'Damaged or lost: the borrower repairs it at their own cost, replaces it with the same kind of item, or pays its value at the time of the loan.',
   'transparency.rulesInForce': 'Rules the agency applies',
 
   'transparency.report.title': 'Loan statistics report, fiscal year {year} ({period})',
@@ -148,13 +159,15 @@ const en: Record<keyof typeof th, string> = {
   'transparency.report.privacy': 'This report holds totals only: no borrower’s name or personal data.',
   'transparency.hash.title': 'Check that this is the approved version',
   'transparency.hash.value': 'SHA-256 of the frozen report',
-  'transparency.hash.howTo': 'Download the frozen original and compute its SHA-256 (e.g. sha256sum file, or certutil -hashfile file SHA256): it must equal this code character for character.',
+  'transparency.hash.howTo':
+    'Download the frozen original and compute its SHA-256 (e.g. sha256sum file, or certutil -hashfile file SHA256): it must equal this code character for character.',
   'transparency.hash.download': 'Frozen original (JSON)',
   'transparency.notPublished': 'No published report for this period',
 
   'procedures.title': 'Loan procedure guide',
   'procedures.back': 'Transparency page',
-  'procedures.printHint': 'Print on A4 portrait: page 1 the flowchart, page 2 the rules, page 3 the durable-item slip, page 4 the inter-agency consumables slip.',
+  'procedures.printHint':
+    'Print on A4 portrait: page 1 the flowchart, page 2 the rules, page 3 the durable-item slip, page 4 the inter-agency consumables slip.',
   'procedures.flowTitle': 'Flowchart of borrowing and returning',
   'procedures.flow.request': 'The borrower hands in a borrow slip: items, reason, place and return date',
   'procedures.flow.check': 'The supplies officer (finance) checks the items are free and the request complete',
@@ -173,13 +186,17 @@ const en: Record<keyof typeof th, string> = {
   'procedures.flow.rejectNote': 'If refused, the officer tells the borrower why.',
   'procedures.stepsTitle': 'The steps in short',
   'procedures.rulesTitle': 'The borrowing rules',
-  'procedures.rulesSource': 'Ministry of Finance regulation on public procurement and supplies management B.E. 2560, chapter 9, rules 207–211, in plain words; the Government Gazette text prevails.',
+  'procedures.rulesSource':
+    'Ministry of Finance regulation on public procurement and supplies management B.E. 2560, chapter 9, rules 207–211, in plain words; the Government Gazette text prevails.',
   'procedures.rule.207': 'Rule 207 — borrowing only for the public service.',
-  'procedures.rule.208': 'Rule 208 — durable items, three cases: on the premises, the head of the supplies unit approves · off the premises, the head of the agency · another agency, the head of the lending agency. Always a written slip with the reason and the return date.',
-  'procedures.rule.209': 'Rule 209 — return in working order; if damaged, unusable or lost, the borrower repairs it at their own cost, or replaces it with an item of the same type, kind, size, features and quality, or pays its price at the time of the loan.',
+  'procedures.rule.208':
+    'Rule 208 — durable items, three cases: on the premises, the head of the supplies unit approves · off the premises, the head of the agency · another agency, the head of the lending agency. Always a written slip with the reason and the return date.',
+  'procedures.rule.209':
+    'Rule 209 — return in working order; if damaged, unusable or lost, the borrower repairs it at their own cost, or replaces it with an item of the same type, kind, size, features and quality, or pays its price at the time of the loan.',
   'procedures.rule.210': 'Rule 210 — consumables may be lent between agencies and are returned in kind: the same type, kind, quality and quantity.',
   'procedures.rule.211': 'Rule 211 — when a loan falls due, the approver or a delegate follows it up within {days} days of the due date.',
-  'procedures.limits': 'Loan length: normally {default} days, at most {max} per loan; an extension is asked before the due date and approved at the same level.',
+  'procedures.limits':
+    'Loan length: normally {default} days, at most {max} per loan; an extension is asked before the due date and approved at the same level.',
   'procedures.agencyRules': 'The regulation text the agency applies',
   'procedures.undertaking': 'The borrower’s undertaking (printed on the slip)',
   'procedures.contact': 'Contact: {agency} {address}',
@@ -200,7 +217,8 @@ const en: Record<keyof typeof th, string> = {
   'procedures.slip.role.lenderHead': 'Head of the lending agency',
   'procedures.slip.consumableReceived': 'Received the items above on',
   'procedures.slip.consumableReturned': 'Returned the same type, kind, quality and quantity on',
-  'procedures.slip.consumableNote': 'Consumables are returned in kind — same type, kind, quality and quantity — not in money (rule 210); the officer follows up within {days} days of the due date (rule 211).',
+  'procedures.slip.consumableNote':
+    'Consumables are returned in kind — same type, kind, quality and quantity — not in money (rule 210); the officer follows up within {days} days of the due date (rule 211).',
 }
 
 export const transparency = { th, en }

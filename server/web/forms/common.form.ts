@@ -48,7 +48,7 @@ export function idParam(v: string | string[] | undefined): number | undefined {
 export function pageParam(v: unknown): number {
   const s = typeof v === 'string' ? v : undefined
   const n = s && /^\d{1,6}$/.test(s) ? Number(s) : 1
-  return Math.max(n , 1)
+  return Math.max(n, 1)
 }
 
 /** Field errors keyed by field name, for templates. */

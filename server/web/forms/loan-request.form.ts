@@ -126,9 +126,7 @@ export function financeEntryInput(v: FinanceEntryValues, borrowerUsername: strin
           }
         : undefined,
     afterTheFact: v.afterTheFact,
-    paperApproval: paperGiven
-      ? { approverName: v['paperApproval.approverName'], date: v['paperApproval.date'], note: v['paperApproval.note'] }
-      : undefined,
+    paperApproval: paperGiven ? { approverName: v['paperApproval.approverName'], date: v['paperApproval.date'], note: v['paperApproval.note'] } : undefined,
     handedOverOn: v.handedOverOn || undefined,
   }
 }

@@ -8,7 +8,9 @@ import { ATTACHMENT_MAX_MB, type NewAttachment } from '../../services/attachment
  */
 export function scanOf(req: Request, res: Response, field: string): NewAttachment | undefined {
   if (res.locals.attachmentTooLarge) {
-    throw new AppError('payload_too_large', 'attachment.tooLarge', { mb: ATTACHMENT_MAX_MB }, [{ field: `${field}.scan`, message: 'attachment.tooLarge', params: { mb: ATTACHMENT_MAX_MB } }])
+    throw new AppError('payload_too_large', 'attachment.tooLarge', { mb: ATTACHMENT_MAX_MB }, [
+      { field: `${field}.scan`, message: 'attachment.tooLarge', params: { mb: ATTACHMENT_MAX_MB } },
+    ])
   }
   const f = req.file
   if (!f || f.size === 0) return undefined

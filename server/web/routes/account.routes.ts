@@ -49,7 +49,10 @@ export function accountRoutes(ctx: AppContext): Router {
       tokenErrors,
       tokenName,
       tokenLife,
-      lifeChoices: [...TOKEN_LIFE_CHOICES.map((days) => ({ value: String(days), label: req.t('account.tokenLifeDays', { days }) })), { value: '', label: req.t('account.tokenNoExpiry') }],
+      lifeChoices: [
+        ...TOKEN_LIFE_CHOICES.map((days) => ({ value: String(days), label: req.t('account.tokenLifeDays', { days }) })),
+        { value: '', label: req.t('account.tokenNoExpiry') },
+      ],
     })
   }
 

@@ -78,7 +78,12 @@ export function adminRoutes(ctx: AppContext): Router {
     })
   })
 
-  async function renderUserForm(req: Request, res: Response, status: number, model: { id?: number; values: Record<string, unknown>; errors?: Record<string, string>; history?: unknown[] }) {
+  async function renderUserForm(
+    req: Request,
+    res: Response,
+    status: number,
+    model: { id?: number; values: Record<string, unknown>; errors?: Record<string, string>; history?: unknown[] },
+  ) {
     const liveTokens = model.id === undefined ? 0 : await countLiveTokens(ctx, model.id)
     res.status(status).render('admin/user-form', {
       title: req.t(model.id ? 'users.edit' : 'users.new'),

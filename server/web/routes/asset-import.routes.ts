@@ -58,7 +58,11 @@ export function assetImportUpload(ctx: AppContext): RequestHandler {
     upload(req, res, (err?: unknown) => {
       if (!err) return next()
       if (err instanceof multer.MulterError) {
-        return next(err.code === 'LIMIT_FILE_SIZE' ? new AppError('payload_too_large', 'assetImport.fileTooLarge', { mb: MAX_MB }) : new AppError('bad_request', 'assetImport.unreadable'))
+        return next(
+          err.code === 'LIMIT_FILE_SIZE'
+            ? new AppError('payload_too_large', 'assetImport.fileTooLarge', { mb: MAX_MB })
+            : new AppError('bad_request', 'assetImport.unreadable'),
+        )
       }
       next(err)
     })

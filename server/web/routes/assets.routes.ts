@@ -90,7 +90,12 @@ export function assetRoutes(ctx: AppContext): Router {
     })
   })
 
-  async function renderForm(req: Request, res: Response, status: number, model: { id?: number; values: Record<string, unknown>; errors?: Record<string, string> }) {
+  async function renderForm(
+    req: Request,
+    res: Response,
+    status: number,
+    model: { id?: number; values: Record<string, unknown>; errors?: Record<string, string> },
+  ) {
     const categories = await listCategories(ctx)
     res.status(status).render('assets/form', {
       title: req.t(model.id ? 'asset.edit' : 'asset.new'),
@@ -118,7 +123,13 @@ export function assetRoutes(ctx: AppContext): Router {
     }
   })
 
-  async function renderShow(req: Request, res: Response, status: number, id: number, statusForm: { errors: Record<string, string>; values: Record<string, string> }) {
+  async function renderShow(
+    req: Request,
+    res: Response,
+    status: number,
+    id: number,
+    statusForm: { errors: Record<string, string>; values: Record<string, string> },
+  ) {
     const a = await getAsset(ctx, id)
     const user = req.user!
     const registerView = hasRole(user, 'finance', 'executive', 'committee', 'admin')

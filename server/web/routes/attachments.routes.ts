@@ -14,7 +14,6 @@ import { attachmentsModel } from '../loan-extras.js'
 const UPLOAD_PATH = /^\/loans\/\d{1,12}\/attachments$/
 const SCAN_FORM_PATHS = [/^\/loans\/new$/, /^\/counter$/, /^\/loans\/\d{1,12}\/approve-paper$/]
 
-
 /**
  * Parses the upload of POST /loans/:id/attachments. Mounted before the CSRF check (as the register
  * import's is), because csrf-sync reads the token from the body and a multipart body is readable
@@ -54,7 +53,8 @@ export function attachmentUpload(ctx: AppContext): RequestHandler {
       }
       // busboy's own complaints about the body (no boundary, cut short, malformed parts) are the sender's
       // mistake: 400, never a 500. Anything else is ours.
-      if (err instanceof Error && /multipart|boundary|unexpected end|malformed/i.test(err.message)) return next(new AppError('bad_request', 'attachment.unreadable'))
+      if (err instanceof Error && /multipart|boundary|unexpected end|malformed/i.test(err.message))
+        return next(new AppError('bad_request', 'attachment.unreadable'))
       next(err)
     })
   }
@@ -74,7 +74,13 @@ function disposition(name: string, id: number, storedName: string): string {
 export function attachmentRoutes(ctx: AppContext): Router {
   const router = Router()
 
-  async function renderUpload(req: Request, res: Response, status: number, id: number, form: { message?: string; errors?: Record<string, string>; values?: Record<string, string> } = {}) {
+  async function renderUpload(
+    req: Request,
+    res: Response,
+    status: number,
+    id: number,
+    form: { message?: string; errors?: Record<string, string>; values?: Record<string, string> } = {},
+  ) {
     const v = await getLoan(ctx, req.user!, id)
     res.status(status).render('attachments/upload', {
       title: `${req.t('attachment.title')} ${v.number}`,
@@ -123,7 +129,9 @@ export function attachmentRoutes(ctx: AppContext): Router {
     res.set('X-Content-Type-Options', 'nosniff')
     if (row.mime === 'application/pdf') res.set('Content-Security-Policy', "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'")
     await new Promise<void>((resolve, reject) => {
-      res.sendFile(path.basename(filePath), { root: path.dirname(filePath), cacheControl: false, lastModified: false, etag: false }, (err) => (err ? reject(err) : resolve()))
+      res.sendFile(path.basename(filePath), { root: path.dirname(filePath), cacheControl: false, lastModified: false, etag: false }, (err) =>
+        err ? reject(err) : resolve(),
+      )
     })
   })
 

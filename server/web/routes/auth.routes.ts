@@ -43,10 +43,7 @@ function destroy(req: Request): Promise<void> {
   return new Promise((resolve) => req.session.destroy(() => resolve()))
 }
 
-export function authRoutes(
-  ctx: AppContext,
-  opts: { signInLimiters: RequestHandler[]; regenerateCsrf: (req: Request) => string },
-): Router {
+export function authRoutes(ctx: AppContext, opts: { signInLimiters: RequestHandler[]; regenerateCsrf: (req: Request) => string }): Router {
   const router = Router()
 
   function renderLogin(req: Request, res: Response, status: number, values: { username?: string; next: string; error?: string }) {
@@ -89,7 +86,7 @@ export function authRoutes(
   router.post('/logout', async (req, res) => {
     await destroy(req)
     res.clearCookie('yk.sid')
-    res.redirect(303, "/login?signedOut=1")
+    res.redirect(303, '/login?signedOut=1')
   })
 
   /** Language for the anonymous (a cookie) and for the signed-in (their profile). */

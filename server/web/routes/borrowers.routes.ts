@@ -42,7 +42,9 @@ export function borrowerRoutes(ctx: AppContext): Router {
   router.get('/borrowers/standing', requireRole('finance'), async (req, res) => {
     const username = (typeof req.query.username === 'string' ? req.query.username : '').trim().slice(0, 100)
     const found = username ? await standingOfUsername(ctx, username) : null
-    res.render('borrowers/standing-fragment', { warning: found ? warningModel(found.standing, { name: found.name, historyHref: `/borrowers/users/${found.userId}` }) : null })
+    res.render('borrowers/standing-fragment', {
+      warning: found ? warningModel(found.standing, { name: found.name, historyHref: `/borrowers/users/${found.userId}` }) : null,
+    })
   })
 
   function render(req: Request, res: Response, h: BorrowerHistory, page: number, own: boolean) {

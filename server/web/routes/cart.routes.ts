@@ -63,7 +63,10 @@ export function cartRoutes(ctx: AppContext): Router {
       const asset = await findAssetByCode(ctx, code)
       found.push({ code, asset, state: asset ? await assetLoanState(ctx, asset.id) : undefined })
     }
-    const maxDays = maxLoanDaysFor(settings.maxLoanDays, found.map((f) => f.asset?.max_loan_days ?? null))
+    const maxDays = maxLoanDaysFor(
+      settings.maxLoanDays,
+      found.map((f) => f.asset?.max_loan_days ?? null),
+    )
     const defaultDays = Math.max(1, Math.min(settings.defaultLoanDays, maxDays))
     const values: RequestValues = model.values ?? { purpose: '', place: '', kind: '', startDate: t, dueDate: addDays(t, defaultDays - 1) }
     const range = dateRange(values)
@@ -110,13 +113,22 @@ export function cartRoutes(ctx: AppContext): Router {
       const r = await listAssets(ctx, { q, loanable: true, page: 1, pageSize: SEARCH_SIZE })
       const s = await listStock(ctx, { q, page: 1, pageSize: SEARCH_SIZE })
       const needle = q.toLocaleLowerCase('th')
-      const kits = (await listKits(ctx)).filter((k) => k.kit.active === 1 && (k.kit.code.toLocaleLowerCase('th').includes(needle) || k.kit.name.toLocaleLowerCase('th').includes(needle)))
+      const kits = (await listKits(ctx)).filter(
+        (k) => k.kit.active === 1 && (k.kit.code.toLocaleLowerCase('th').includes(needle) || k.kit.name.toLocaleLowerCase('th').includes(needle)),
+      )
       search = {
         q,
         total: r.total,
         items: r.items
           .filter((a) => a.status !== 'disposed')
-          .map((a) => ({ code: a.code, name: a.name, location: a.location, status: a.status, inCart: cart.assets.includes(a.code), requestable: isRequestable(a) })),
+          .map((a) => ({
+            code: a.code,
+            name: a.name,
+            location: a.location,
+            status: a.status,
+            inCart: cart.assets.includes(a.code),
+            requestable: isRequestable(a),
+          })),
         stock: s.items
           .filter((i) => i.loanable === 1)
           .map((i) => ({ code: i.code, name: i.name, unit: i.unit, owned: i.quantity, inCart: cart.stock.find((l) => l.code === i.code)?.quantity ?? 0 })),
@@ -215,7 +227,14 @@ export function cartRoutes(ctx: AppContext): Router {
         const r = addStock(req, cart, item.code, quantity)
         if (r.ok) {
           writeCart(req.session, cart)
-          flash(req, 'success', 'cartStock.added', { code: item.code, name: item.name, quantity, total: r.total, unit: item.unit, count: cart.assets.length + cart.stock.length })
+          flash(req, 'success', 'cartStock.added', {
+            code: item.code,
+            name: item.name,
+            quantity,
+            total: r.total,
+            unit: item.unit,
+            count: cart.assets.length + cart.stock.length,
+          })
         }
       }
       res.redirect(303, back)
@@ -254,7 +273,13 @@ export function cartRoutes(ctx: AppContext): Router {
       else skipped.push(line.code)
     }
     writeCart(req.session, cart)
-    if (added > 0 || skipped.length === 0) flash(req, 'success', 'cartStock.kitAdded', { code: kit.kit.code, name: kit.kit.name, parts: kit.parts.length, count: cart.assets.length + cart.stock.length })
+    if (added > 0 || skipped.length === 0)
+      flash(req, 'success', 'cartStock.kitAdded', {
+        code: kit.kit.code,
+        name: kit.kit.name,
+        parts: kit.parts.length,
+        count: cart.assets.length + cart.stock.length,
+      })
     if (skipped.length > 0) flash(req, 'error', 'cartStock.kitSkipped', { code: kit.kit.code, codes: [...new Set(skipped)].join(', ') })
     res.redirect(303, back)
   })

@@ -33,7 +33,12 @@ export function categoryRoutes(ctx: AppContext): Router {
     if (id === undefined) throw new AppError('not_found', 'categories.notFound')
     const c = await getCategory(ctx, id)
     const b = bodyOf(req)
-    const values = { name: str(b.name) ?? '', usefulLifeYears: num(b.usefulLifeYears), loanableDefault: checkbox(b.loanableDefault), active: checkbox(b.active) }
+    const values = {
+      name: str(b.name) ?? '',
+      usefulLifeYears: num(b.usefulLifeYears),
+      loanableDefault: checkbox(b.loanableDefault),
+      active: checkbox(b.active),
+    }
     try {
       await updateCategory(ctx, actorOf(req.user!), id, values)
     } catch (e) {

@@ -3,13 +3,7 @@ import type { ExternalBorrowerRow } from '../../../db/schema.js'
 import type { AppContext } from '../../context.js'
 import { AppError, isAppError, type FieldError } from '../../errors.js'
 import { addDays, bangkokDate } from '../../i18n/calendar.js'
-import {
-  borrowerStanding,
-  getExternalBorrower,
-  phoneDigitsOf,
-  searchExternalBorrowers,
-  type ExternalBorrowerBrief,
-} from '../../services/borrower.service.js'
+import { borrowerStanding, getExternalBorrower, phoneDigitsOf, searchExternalBorrowers, type ExternalBorrowerBrief } from '../../services/borrower.service.js'
 import { createLoan, createLoanSchema } from '../../services/loan.service.js'
 import { LOAN_KINDS } from '../../services/loan-rules.js'
 import { getSettings } from '../../services/settings.service.js'

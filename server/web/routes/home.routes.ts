@@ -24,7 +24,8 @@ export function homeRoutes(ctx: AppContext): Router {
     // SPEC §1: the executive and the committee see that the two-person rule is off, and what to review.
     const overseer = executive || hasRole(user, 'committee')
     const review = overseer ? await paperApprovalReview(ctx) : []
-    const mine = hasRole(user, 'staff') || counts.myOpen > 0 ? await listLoans(ctx, user, { mine: true, open: true, page: 1, pageSize: 20 }) : { items: [], total: 0 }
+    const mine =
+      hasRole(user, 'staff') || counts.myOpen > 0 ? await listLoans(ctx, user, { mine: true, open: true, page: 1, pageSize: 20 }) : { items: [], total: 0 }
     const sections = finance || executive || counts.toConfirm > 0 ? queueModel(await loanQueues(ctx, user, { limit: DASHBOARD_LIMIT }), today) : []
     const section = (key: string) => sections.find((s) => s.key === key)
     res.render('home/index', {

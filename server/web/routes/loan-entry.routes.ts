@@ -32,7 +32,11 @@ export function loanEntryRoutes(ctx: AppContext): Router {
 
   async function render(req: Request, res: Response, status: number, model: { values: FinanceEntryValues; errors?: Record<string, string>; message?: string }) {
     const approvers = approverOptions(req.t, await paperApproverChoices(ctx), req.user)
-    const users = (await listUsers(ctx, { active: true, page: 1, pageSize: USER_CHOICES })).items.map(({ user }) => ({ username: user.username, name: user.name, position: user.position }))
+    const users = (await listUsers(ctx, { active: true, page: 1, pageSize: USER_CHOICES })).items.map(({ user }) => ({
+      username: user.username,
+      name: user.name,
+      position: user.position,
+    }))
     res.status(status).render('loans/new', {
       title: req.t('loanEntry.title'),
       values: model.values,
@@ -60,7 +64,13 @@ export function loanEntryRoutes(ctx: AppContext): Router {
     const today = bangkokDate(ctx.clock.now())
     const blank = financeEntryValues({})
     await render(req, res, 200, {
-      values: { ...blank, startDate: today, dueDate: addDays(today, Math.max(1, settings.defaultLoanDays) - 1), assetCodes: cartAsText(readCart(req.session)), 'paperApproval.date': today },
+      values: {
+        ...blank,
+        startDate: today,
+        dueDate: addDays(today, Math.max(1, settings.defaultLoanDays) - 1),
+        assetCodes: cartAsText(readCart(req.session)),
+        'paperApproval.date': today,
+      },
     })
   })
 

@@ -48,11 +48,16 @@ const unique = (codes: string[]) => [...new Set(codes)]
 
 /** The kits of a loan's lines, for the screens: as the browser's scan script reads them (`data-kits`). */
 function kitScript(kits: readonly KitInLoan[]): string {
-  return JSON.stringify(Object.fromEntries(kits.map((k) => [k.code, { name: k.name, assets: k.assetCodes, stock: Object.fromEntries(k.stock.map((p) => [p.code, p.quantity])) }])))
+  return JSON.stringify(
+    Object.fromEntries(kits.map((k) => [k.code, { name: k.name, assets: k.assetCodes, stock: Object.fromEntries(k.stock.map((p) => [p.code, p.quantity])) }])),
+  )
 }
 
 /** Items grouped under the kit that holds them (kits first, by code), then the items of no kit. */
-function groupByKit<T extends { code: string }>(items: T[], kits: readonly KitInLoan[]): Array<{ kit: { code: string; name: string; elsewhere: string[] } | null; items: T[] }> {
+function groupByKit<T extends { code: string }>(
+  items: T[],
+  kits: readonly KitInLoan[],
+): Array<{ kit: { code: string; name: string; elsewhere: string[] } | null; items: T[] }> {
   const of = kitOfAsset(kits)
   const groups = kits
     .map((k) => ({ kit: { code: k.code, name: k.name, elsewhere: k.notInLoan }, items: items.filter((i) => of.get(i.code) === k) }))
@@ -129,11 +134,28 @@ export function loanHandoverRoutes(ctx: AppContext): Router {
     const items = v.items.map((i) => ({ code: i.asset_code, name: i.asset_name, checked: state.checked.includes(i.asset_code) }))
     res.status(status).render('loans/handover', {
       title: `${req.t('loanPages.handover.title')} ${v.number}`,
-      loan: { id, number: v.number, borrower: v.borrower.name, organisation: v.borrower.organisation, startOn: v.loan.start_on, dueOn: v.loan.due_on, kind: v.loan.kind },
+      loan: {
+        id,
+        number: v.number,
+        borrower: v.borrower.name,
+        organisation: v.borrower.organisation,
+        startOn: v.loan.start_on,
+        dueOn: v.loan.due_on,
+        kind: v.loan.kind,
+      },
       items,
       groups: groupByKit(items, kits),
       kits: kitScript(kits),
-      stockLines: v.stock.map((l) => ({ id: l.id, code: l.code, name: l.name, unit: l.unit, asked: l.quantity, count: state.counts[`count_${l.id}`] ?? '', focus: state.focus === l.code, kit: kitOfLine(kits, l.code) })),
+      stockLines: v.stock.map((l) => ({
+        id: l.id,
+        code: l.code,
+        name: l.name,
+        unit: l.unit,
+        asked: l.quantity,
+        count: state.counts[`count_${l.id}`] ?? '',
+        focus: state.focus === l.code,
+        kit: kitOfLine(kits, l.code),
+      })),
       notice: state.notice ?? '',
       message: state.message ?? '',
       errors: state.errors ?? {},
@@ -157,7 +179,11 @@ export function loanHandoverRoutes(ctx: AppContext): Router {
     const id = loanId(req)
     const b = bodyOf(req)
     const ticked = list(b.confirmedCodes).map(normalizeCode)
-    const counts = Object.fromEntries(Object.entries(b).filter(([k]) => /^count_\d+$/.test(k)).map(([k, v]) => [k, (str(v) ?? '').trim()]))
+    const counts = Object.fromEntries(
+      Object.entries(b)
+        .filter(([k]) => /^count_\d+$/.test(k))
+        .map(([k, v]) => [k, (str(v) ?? '').trim()]),
+    )
     if (text(b, 'op') === 'scan') {
       // Without JavaScript, Enter in the scan field sends the form here: tick the scanned item (or
       // put the cursor in the scanned pool's count field) and show the screen again.
@@ -214,7 +240,10 @@ export function loanHandoverRoutes(ctx: AppContext): Router {
 
   /** The kits of what is still out on a loan: a kit's label at the return takes only what has not come back. */
   const returnKits = (v: LoanView) =>
-    kitsInLoan(ctx, { assetCodes: v.items.filter((i) => i.returned_at === null).map((i) => i.asset_code), stockCodes: v.stock.filter((l) => outstandingOf(l) > 0).map((l) => l.code) })
+    kitsInLoan(ctx, {
+      assetCodes: v.items.filter((i) => i.returned_at === null).map((i) => i.asset_code),
+      stockCodes: v.stock.filter((l) => outstandingOf(l) > 0).map((l) => l.code),
+    })
 
   /**
    * A scan on the return screen: an item out is picked; a counted line's pool label puts the cursor
@@ -231,7 +260,8 @@ export function loanHandoverRoutes(ctx: AppContext): Router {
       const values = { ...form.values }
       for (const p of kit.stock) {
         const line = v.stock.find((l) => l.code === p.code)
-        if (line && !['good', 'damaged', 'lost'].some((k) => (values[`${k}_${line.id}`] ?? '').trim())) values[`good_${line.id}`] = String(Math.min(p.quantity, outstandingOf(line)))
+        if (line && !['good', 'damaged', 'lost'].some((k) => (values[`${k}_${line.id}`] ?? '').trim()))
+          values[`good_${line.id}`] = String(Math.min(p.quantity, outstandingOf(line)))
       }
       const notice = req.t('whereItem.kitPicked', { code: kit.code, name: kit.name, count: kit.assetCodes.length + kit.stock.length })
       return { status: 200, form: { ...form, picked: unique([...form.picked, ...kit.assetCodes]), values, notice } }
@@ -280,16 +310,35 @@ export function loanHandoverRoutes(ctx: AppContext): Router {
       }))
     res.status(status).render('loans/return', {
       title: `${req.t('loanPages.return.title')} ${v.number}`,
-      loan: { id, number: v.number, borrower: v.borrower.name, organisation: v.borrower.organisation, dueOn: v.loan.due_on, overdue: v.overdue, daysLate: v.overdue ? daysBetween(v.loan.due_on, t) : 0 },
+      loan: {
+        id,
+        number: v.number,
+        borrower: v.borrower.name,
+        organisation: v.borrower.organisation,
+        dueOn: v.loan.due_on,
+        overdue: v.overdue,
+        daysLate: v.overdue ? daysBetween(v.loan.due_on, t) : 0,
+      },
       items,
       groups: groupByKit(items, kits),
       kits: kitScript(kits),
       stockLines,
       lineCount: items.length + stockLines.length,
-      back: v.items.filter((i) => i.returned_at !== null).map((i) => ({ code: i.asset_code, name: i.asset_name, condition: i.condition ?? '', returnedBy: i.returned_by_name ?? '' })),
+      back: v.items
+        .filter((i) => i.returned_at !== null)
+        .map((i) => ({ code: i.asset_code, name: i.asset_name, condition: i.condition ?? '', returnedBy: i.returned_by_name ?? '' })),
       stockBack: v.stock
         .filter((l) => l.returned_good + l.returned_damaged + l.returned_lost > 0)
-        .map((l) => ({ code: l.code, name: l.name, unit: l.unit, good: l.returned_good, damaged: l.returned_damaged, lost: l.returned_lost, outstanding: outstandingOf(l), returnedBy: l.returned_by_name ?? '' })),
+        .map((l) => ({
+          code: l.code,
+          name: l.name,
+          unit: l.unit,
+          good: l.returned_good,
+          damaged: l.returned_damaged,
+          lost: l.returned_lost,
+          outstanding: outstandingOf(l),
+          returnedBy: l.returned_by_name ?? '',
+        })),
       conditions: ITEM_CONDITIONS,
       message: form.message ?? '',
       errors: form.errors ?? {},
@@ -354,7 +403,8 @@ export function loanHandoverRoutes(ctx: AppContext): Router {
       const sum = n.good + n.damaged + n.lost
       const rest = outstandingOf(l)
       if (op === 'all' && sum === 0) n.good = rest
-      else if (op === 'all' && sum !== rest) errors[`good_${l.id}`] = req.t('loanStock.return.allNeedsFull', { code: l.code, name: l.name, unit: l.unit, outstanding: rest, sum })
+      else if (op === 'all' && sum !== rest)
+        errors[`good_${l.id}`] = req.t('loanStock.return.allNeedsFull', { code: l.code, name: l.name, unit: l.unit, outstanding: rest, sum })
       else if (sum === 0) continue
       stock.push({ code: l.code, ...n, note: (values[`snote_${l.id}`] ?? '').trim(), returnedBy: (values[`sby_${l.id}`] ?? '').trim() || undefined })
     }
@@ -364,7 +414,10 @@ export function loanHandoverRoutes(ctx: AppContext): Router {
     }
     try {
       const after = await receiveReturn(ctx, req.user!, id, { items, stock })
-      flash(req, 'success', after.loan.status === 'returned' ? 'loanPages.done.returnedAll' : 'loanPages.done.returnedSome', { count: items.length + stock.length, number: after.number })
+      flash(req, 'success', after.loan.status === 'returned' ? 'loanPages.done.returnedAll' : 'loanPages.done.returnedSome', {
+        count: items.length + stock.length,
+        number: after.number,
+      })
       res.redirect(303, `/loans/${id}`)
     } catch (e) {
       const state = refusal(e, req.t, 'return', values)

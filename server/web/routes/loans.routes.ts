@@ -77,9 +77,13 @@ export function loanRoutes(ctx: AppContext): Router {
       pages: Math.max(1, Math.ceil(result.total / PAGE_SIZE)),
       showQueueLink: hasRole(user, 'finance', 'executive'),
       pagerQuery: Object.fromEntries(
-        Object.entries({ status: filter.status, overdue: filter.overdue ? '1' : '', fy: filter.fiscalYear ? String(filter.fiscalYear) : '', q: filter.q, mine: filter.mine ? '1' : '' }).filter(
-          ([, v]) => v,
-        ),
+        Object.entries({
+          status: filter.status,
+          overdue: filter.overdue ? '1' : '',
+          fy: filter.fiscalYear ? String(filter.fiscalYear) : '',
+          q: filter.q,
+          mine: filter.mine ? '1' : '',
+        }).filter(([, v]) => v),
       ),
     })
   })
@@ -99,7 +103,10 @@ export function loanRoutes(ctx: AppContext): Router {
   })
 
   /** A POST on the loan page: run the action, then PRG with a flash; a refusal re-renders the page with its status. */
-  function action(form: string, run: (req: Request, id: number, b: FormBody, res: Response) => Promise<string | { key: string; params?: Record<string, string | number> }>) {
+  function action(
+    form: string,
+    run: (req: Request, id: number, b: FormBody, res: Response) => Promise<string | { key: string; params?: Record<string, string | number> }>,
+  ) {
     return async (req: Request, res: Response) => {
       const id = loanId(req)
       const b = bodyOf(req)
@@ -109,7 +116,11 @@ export function loanRoutes(ctx: AppContext): Router {
         flash(req, 'success', msg.key, msg.params)
         res.redirect(303, `/loans/${id}`)
       } catch (e) {
-        const values = Object.fromEntries(Object.entries(b).filter(([k]) => k !== '_csrf').map(([k, v]) => [k, str(v) ?? '']))
+        const values = Object.fromEntries(
+          Object.entries(b)
+            .filter(([k]) => k !== '_csrf')
+            .map(([k, v]) => [k, str(v) ?? '']),
+        )
         await renderLoanPage(ctx, req, res, (e as AppError).status ?? 500, id, refusal(e, req.t, form, values))
       }
     }
@@ -130,7 +141,13 @@ export function loanRoutes(ctx: AppContext): Router {
     '/loans/:id/approve-paper',
     requireRole('finance'),
     action('paper', async (req, id, b, res) => {
-      await approveLoan(ctx, req.user!, id, { onPaper: { approverName: text(b, 'approverName'), date: text(b, 'date'), note: text(b, 'note') } }, { scan: scanOf(req, res, 'onPaper') })
+      await approveLoan(
+        ctx,
+        req.user!,
+        id,
+        { onPaper: { approverName: text(b, 'approverName'), date: text(b, 'date'), note: text(b, 'note') } },
+        { scan: scanOf(req, res, 'onPaper') },
+      )
       return 'loanPages.done.paperApproved'
     }),
   )
@@ -187,7 +204,8 @@ export function loanRoutes(ctx: AppContext): Router {
       if (extId === undefined) throw new AppError('not_found', 'loan.extension.notFound')
       const decision = text(b, 'decision')
       // Only the form's two buttons decide: anything else (a body without them) is not a refusal.
-      if (decision !== 'approve' && decision !== 'reject') throw new AppError('validation_failed', 'validation.failed', {}, [{ field: 'decision', message: 'input.decisionRequired' }])
+      if (decision !== 'approve' && decision !== 'reject')
+        throw new AppError('validation_failed', 'validation.failed', {}, [{ field: 'decision', message: 'input.decisionRequired' }])
       const approve = decision === 'approve'
       await decideExtension(ctx, req.user!, id, extId, { approve, note: text(b, 'note'), onPaper: text(b, 'onPaper') === '1' })
       return approve ? 'loanPages.done.extensionApproved' : 'loanPages.done.extensionRejected'

@@ -62,7 +62,9 @@ export function registerRoutes(ctx: AppContext): Router {
       if (!isAppError(e) || e.code !== 'validation_failed') throw e
       errors = (e.details ?? []).map((d) => ({ field: d.field, message: req.t(d.message) }))
     }
-    const form = Object.fromEntries(['fy', 'period', 'from', 'to', 'status', 'kind', 'borrowerType', 'department', 'overdue'].map((k) => [k, typeof q[k] === 'string' ? q[k] : '']))
+    const form = Object.fromEntries(
+      ['fy', 'period', 'from', 'to', 'status', 'kind', 'borrowerType', 'department', 'overdue'].map((k) => [k, typeof q[k] === 'string' ? q[k] : '']),
+    )
     if (reg) {
       form.fy = String(reg.query.fiscalYear)
       form.period = reg.query.period

@@ -11,7 +11,19 @@ import { narrativeOf } from '../publication-view.js'
 import { getSettings } from '../../services/settings.service.js'
 import { requireRole } from '../../http/middleware/auth.js'
 import { parseQuery, renderReportPage } from '../report-page.js'
-import { charts, headlines, linkQuery, monthLabel, periodLine, reportCsv, shownValue, tables, writeReportXlsx, type Headline, type Tr } from '../report-views.js'
+import {
+  charts,
+  headlines,
+  linkQuery,
+  monthLabel,
+  periodLine,
+  reportCsv,
+  shownValue,
+  tables,
+  writeReportXlsx,
+  type Headline,
+  type Tr,
+} from '../report-views.js'
 
 /*
  * The statistics report pages of SPEC §6 (figures from computeReport):

@@ -234,7 +234,12 @@ export function stockRoutes(ctx: AppContext): Router {
     return k.parts.map((p) => (p.kind === 'stock' && p.quantity !== 1 ? `${p.code} x${p.quantity}` : p.code)).join('\n')
   }
 
-  async function renderKitForm(req: Request, res: Response, status: number, model: { id?: number; kit?: KitView; values: ReturnType<typeof kitForm>; errors?: Record<string, string> }) {
+  async function renderKitForm(
+    req: Request,
+    res: Response,
+    status: number,
+    model: { id?: number; kit?: KitView; values: ReturnType<typeof kitForm>; errors?: Record<string, string> },
+  ) {
     res.status(status).render('stock/kit-form', {
       title: model.id ? `${req.t('kitPages.edit')} ${model.kit?.kit.code ?? ''}` : req.t('kitPages.new'),
       id: model.id,
@@ -268,7 +273,9 @@ export function stockRoutes(ctx: AppContext): Router {
     const input = { code: values.code, name: values.name, active: values.active, parts: parts.map((p) => ({ code: p.code, quantity: p.quantity })) }
     try {
       if (bad.length > 0) {
-        throw new AppError('validation_failed', 'validation.failed', {}, [{ field: 'parts', message: 'kitPages.badLine', params: { line: bad[0]!.line, text: bad[0]!.text } }])
+        throw new AppError('validation_failed', 'validation.failed', {}, [
+          { field: 'parts', message: 'kitPages.badLine', params: { line: bad[0]!.line, text: bad[0]!.text } },
+        ])
       }
       const saved = id === undefined ? await createKit(ctx, actorOf(req.user!), input) : await updateKit(ctx, actorOf(req.user!), id, input)
       flash(req, 'success', id === undefined ? 'kitPages.created' : 'kitPages.saved', { code: saved.code })

@@ -195,7 +195,14 @@ export function transparencyRoutes(ctx: AppContext): Router {
         fiscalYear,
         periods: [...pubs]
           .sort((a, b) => PERIOD_ORDER.indexOf(a.period) - PERIOD_ORDER.indexOf(b.period))
-          .map((p) => ({ period: p.period, name: periodName(req.t, p.period), href: `/transparency/${fiscalYear}/${p.period}`, from: p.from, to: p.to, publishedOn: publishedOn(p) })),
+          .map((p) => ({
+            period: p.period,
+            name: periodName(req.t, p.period),
+            href: `/transparency/${fiscalYear}/${p.period}`,
+            from: p.from,
+            to: p.to,
+            publishedOn: publishedOn(p),
+          })),
       }))
     res.render('transparency/index', {
       title: req.t('transparency.title'),
