@@ -308,7 +308,7 @@ describe('printed documents: the borrow slip and the follow-up letters', () => {
     expect(res.text).to.not.match(/\son[a-z]+=/)
     const css = await agent.get('/css/print-docs.css').expect(200)
     expect(css.text).to.match(/@page[^{]*\{[^}]*size: A4/)
-    expect(css.text).to.include("font-family: 'Sarabun Doc'")
+    expect(css.text).to.match(/font-family: ["']Sarabun Doc["']/)
     expect(css.text).to.include('break-inside: avoid')
     await agent.get('/js/print.js').expect(200)
   })
