@@ -12,6 +12,20 @@ export type BorrowerType = (typeof BORROWER_TYPES)[number]
 export const LOCALES = ['th', 'en'] as const
 export type Locale = (typeof LOCALES)[number]
 
+/**
+ * The comparison key of an asset, stock or kit code (SPEC §2): codes are stored as entered (trimmed,
+ * NFC) and compared by this key, which folds NFKC forms (ำ and ํา, full-width letters), Thai digits,
+ * case and spaces, so that a scan, a search or an old label printed with another form finds the same
+ * item. The code_key columns hold it, unique across each table; the repositories write it.
+ */
+export function codeKey(code: string): string {
+  return code
+    .normalize('NFKC')
+    .replace(/[\u0E50-\u0E59]/g, (d) => String(d.charCodeAt(0) - 0x0e50))
+    .toLowerCase()
+    .replace(/\s+/g, '')
+}
+
 export interface DepartmentTable {
   id: Generated<number>
   code: string
@@ -176,7 +190,8 @@ export interface CategoryTable {
 
 export interface AssetTable {
   id: Generated<number>
-  code: string // trimmed and NFKC-normalised; the QR label carries it
+  code: string // as entered: trimmed and NFC (never NFKC); the QR label carries it
+  code_key: ColumnType<string, string | undefined, string | undefined> // codeKey(code), unique; the repository writes it
   name: string
   category_id: number
   brand_model: string
@@ -369,6 +384,7 @@ export interface CompensationTable {
 export interface StockItemTable {
   id: Generated<number>
   code: string // one QR label for the pool; shares the code space with assets and kits
+  code_key: ColumnType<string, string | undefined, string | undefined> // codeKey(code), unique; the repository writes it
   name: string
   unit: string // ตัว, ชุด, ใบ
   category_id: number | null
@@ -413,6 +429,7 @@ export interface LoanStockLineTable {
 export interface KitTable {
   id: Generated<number>
   code: string
+  code_key: ColumnType<string, string | undefined, string | undefined> // codeKey(code), unique; the repository writes it
   name: string
   active: ColumnType<number, number | undefined, number>
   created_at: string

@@ -30,6 +30,7 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import type { AppContext } from '../server/context.js'
 import { writeTransaction } from '../db/connection.js'
+import { codeKey } from '../db/schema.js'
 import { append, CLI_ACTOR } from '../server/services/audit.service.js'
 import { bangkokDate, fiscalYearOf, fiscalYearRange } from '../server/i18n/calendar.js'
 import { ASSET_TEMPLATES, Rng, TEMPLES, VILLAGES } from './demo-data.js'
@@ -137,8 +138,8 @@ export async function generateBulk(ctx: AppContext, raw: BetterSqlite3.Database,
   const assets: BulkAsset[] = []
   const weighted = ASSET_TEMPLATES.map((t) => [t, t.weight] as const)
   const insertAsset = raw.prepare(
-    `INSERT INTO asset (code, name, category_id, brand_model, serial_number, department_id, location, acquired_on, price_satang, useful_life_years, funding_source, status, loanable, max_loan_days, notes, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 'available', ?, NULL, '', ?, ?)`,
+    `INSERT INTO asset (code, code_key, name, category_id, brand_model, serial_number, department_id, location, acquired_on, price_satang, useful_life_years, funding_source, status, loanable, max_loan_days, notes, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 'available', ?, NULL, '', ?, ?)`,
   )
   const seqs = new Map<string, number>()
   const firstCe = Number(isoOf(firstN).slice(0, 4))
@@ -153,6 +154,7 @@ export async function generateBulk(ctx: AppContext, raw: BetterSqlite3.Database,
       const created = `${acquired}T03:00:00.000Z`
       const r = insertAsset.run(
         `${key}-${n}`,
+        codeKey(`${key}-${n}`),
         t.name,
         categories.get(t.category) ?? categories.get('other')!,
         rng.pick(t.brands),

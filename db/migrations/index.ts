@@ -10,6 +10,7 @@ import * as m20261201_0900 from './2026_12_01_0900_report_kept.js'
 import * as m20261206_0900 from './2026_12_06_0900_loan_policy.js'
 import * as m20261206_1000 from './2026_12_06_1000_token_expiry.js'
 import * as m20261206_1100 from './2026_12_06_1100_secrets_out_of_db.js'
+import * as m20261207_1000 from './2026_12_07_1000_code_key.js'
 
 /**
  * Every migration, by its date-prefixed name. A static list rather than a folder scan, so that
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_0900_loan_policy': m20261206_0900,
   '2026_12_06_1000_token_expiry': m20261206_1000,
   '2026_12_06_1100_secrets_out_of_db': m20261206_1100,
+  '2026_12_07_1000_code_key': m20261207_1000,
 }

@@ -39,7 +39,23 @@
         text = m[1]
       }
     }
-    return text.normalize ? text.normalize('NFKC').trim() : text.trim()
+    return text.normalize ? text.normalize('NFC').trim() : text.trim()
+  }
+
+  // The register's comparison key (db/schema.ts codeKey): an old label's ํา for ำ, Thai digits,
+  // case and spaces do not matter.
+  function keyOf(code) {
+    var s = String(code || '')
+    if (s.normalize) s = s.normalize('NFKC')
+    return s
+      .replace(/[\u0E50-\u0E59]/g, (d) => String(d.charCodeAt(0) - 0x0e50))
+      .toLowerCase()
+      .replace(/\s+/g, '')
+  }
+
+  function kitCode(code) {
+    var k = keyOf(code)
+    return Object.keys(kits).filter((c) => keyOf(c) === k)[0]
   }
 
   function refresh() {
@@ -101,12 +117,14 @@
   function handle() {
     var code = codeOf(input.value)
     if (!code) return
-    if (Object.hasOwn(kits, code) && !boxes.some((b) => b.getAttribute('data-code') === code)) {
-      takeKit(code, kits[code])
+    var key = keyOf(code)
+    var kit = kitCode(code)
+    if (kit !== undefined && !boxes.some((b) => keyOf(b.getAttribute('data-code')) === key)) {
+      takeKit(kit, kits[kit])
       return
     }
-    var box = boxes.filter((b) => b.getAttribute('data-code') === code)[0]
-    var count = counts.filter((c) => c.getAttribute('data-stock-code') === code)[0]
+    var box = boxes.filter((b) => keyOf(b.getAttribute('data-code')) === key)[0]
+    var count = counts.filter((c) => keyOf(c.getAttribute('data-stock-code')) === key)[0]
     if (!box && count) {
       input.value = ''
       say(msg('count', { code: code }), false)
@@ -147,11 +165,11 @@
         input.focus()
         return
       }
-      var code = codeOf(input.value)
+      var key = keyOf(codeOf(input.value))
       if (
-        Object.hasOwn(kits, code) ||
-        boxes.some((b) => b.getAttribute('data-code') === code) ||
-        counts.some((c) => c.getAttribute('data-stock-code') === code)
+        kitCode(key) !== undefined ||
+        boxes.some((b) => keyOf(b.getAttribute('data-code')) === key) ||
+        counts.some((c) => keyOf(c.getAttribute('data-stock-code')) === key)
       ) {
         e.preventDefault()
         handle()

@@ -258,10 +258,17 @@ export function truncateText(s: string, maxGraphemes: number): string {
 }
 
 /**
- * Code normalisation for asset/registration codes: trim + Unicode NFKC. Note that NFKC
- * decomposes SARA AM: both 'ำ' (U+0E33) and 'ํา' (U+0E4D U+0E32) become U+0E4D U+0E32.
- * Full-width letters and digits become ASCII.
+ * An asset, stock or kit code as it is stored and printed: trimmed and NFC, exactly as entered.
+ * Never NFKC, which turns SARA AM 'ำ' (U+0E33) into 'ํา' (U+0E4D U+0E32) and would change the
+ * label (SPEC §2). Codes are compared by codeKey, which folds those forms. Only full-width ASCII
+ * (a Thai IME's ４１６－６６, which the code pattern's `-` `/` `.` would refuse) becomes ASCII.
  */
 export function normalizeCode(s: string): string {
-  return s.normalize('NFKC').trim()
+  return s
+    .normalize('NFC')
+    .replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .replace(/\u3000/g, ' ')
+    .trim()
 }
+
+export { codeKey } from '../../db/schema.js'

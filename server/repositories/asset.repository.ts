@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely'
-import type { AssetRow, AssetStatus, AssetUpdate, Database, NewAsset } from '../../db/schema.js'
+import { type Kysely, sql } from 'kysely'
+import { type AssetRow, type AssetStatus, type AssetUpdate, codeKey, type Database, type NewAsset } from '../../db/schema.js'
 import { containsText } from './sql-helpers.js'
 
 type Db = Kysely<Database>
@@ -28,36 +28,56 @@ function base(db: Db) {
     ])
 }
 
+/**
+ * The asset whose code has the same key as `code` (so ำ/ํา, Thai digits, case and spaces do not
+ * matter); its exact spelling wins, which also finds a row whose key the code_key migration had to
+ * keep apart.
+ */
 export async function findByCode(db: Db, code: string): Promise<AssetListRow | undefined> {
-  return base(db).where('asset.code', '=', code).executeTakeFirst()
+  return base(db)
+    .where((eb) => eb.or([eb('asset.code_key', '=', codeKey(code)), eb('asset.code', '=', code)]))
+    .orderBy(sql`asset.code = ${code}`, 'desc')
+    .limit(1)
+    .executeTakeFirst()
 }
 
 export async function findById(db: Db, id: number): Promise<AssetListRow | undefined> {
   return base(db).where('asset.id', '=', id).executeTakeFirst()
 }
 
-export async function existingCodes(db: Db, codes: string[]): Promise<Set<string>> {
+/** The keys (codeKey) among these codes' keys that the register already holds. */
+export async function existingCodeKeys(db: Db, codes: string[]): Promise<Set<string>> {
+  const keys = [...new Set(codes.map(codeKey))]
   const out = new Set<string>()
-  for (let i = 0; i < codes.length; i += 500) {
+  for (let i = 0; i < keys.length; i += 500) {
     const rows = await db
       .selectFrom('asset')
-      .select('code')
-      .where('code', 'in', codes.slice(i, i + 500))
+      .select('code_key')
+      .where('code_key', 'in', keys.slice(i, i + 500))
       .execute()
-    for (const r of rows) out.add(r.code)
+    for (const r of rows) out.add(r.code_key)
   }
   return out
 }
 
 /** Registers an asset and starts its status history on `on` (the Bangkok day of `created_at`). */
 export async function insert(db: Db, asset: NewAsset, on: string): Promise<AssetRow> {
-  const row = await db.insertInto('asset').values(asset).returningAll().executeTakeFirstOrThrow()
+  const row = await db
+    .insertInto('asset')
+    .values({ ...asset, code_key: codeKey(asset.code) })
+    .returningAll()
+    .executeTakeFirstOrThrow()
   await db.insertInto('asset_status_event').values({ asset_id: row.id, from_status: null, to_status: row.status, on_date: on, at: row.created_at }).execute()
   return row
 }
 
 export async function update(db: Db, id: number, changes: AssetUpdate): Promise<void> {
-  await db.updateTable('asset').set(changes).where('id', '=', id).execute()
+  const key = changes.code === undefined ? {} : { code_key: codeKey(changes.code) }
+  await db
+    .updateTable('asset')
+    .set({ ...changes, ...key })
+    .where('id', '=', id)
+    .execute()
 }
 
 /** Moves an asset from `from` to `to` (only if it is still in `from`), recording the change on the day `on`. */
@@ -71,7 +91,7 @@ export async function setStatus(db: Db, id: number, from: AssetStatus, to: Asset
 
 export interface AssetFilter {
   q?: string
-  /** The query as a code (NFKC): codes are stored normalised, free text is not. */
+  /** The query's code key (codeKey): matched against code_key, so either form of a code finds it. */
   qCode?: string
   categoryId?: number
   departmentId?: number
@@ -87,7 +107,8 @@ export async function list(db: Db, f: AssetFilter): Promise<{ rows: AssetListRow
     const text = f.q
     q = q.where((eb) =>
       eb.or([
-        containsText('asset.code', f.qCode ?? text),
+        containsText('asset.code', text),
+        ...(f.qCode ? [containsText('asset.code_key', f.qCode)] : []),
         containsText('asset.name', text),
         containsText('asset.serial_number', text),
         containsText('asset.location', text),

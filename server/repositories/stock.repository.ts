@@ -1,12 +1,19 @@
-import type { Kysely } from 'kysely'
-import type { StockMovementTable, Database, KitPartRow, KitRow, LoanStockLineRow, StockItemRow } from '../../db/schema.js'
+import { type Kysely, sql } from 'kysely'
+import { codeKey, type StockMovementTable, type Database, type KitPartRow, type KitRow, type LoanStockLineRow, type StockItemRow } from '../../db/schema.js'
 import { containsText } from './sql-helpers.js'
 import { heldFrom } from './loan.repository.js'
 
 type Db = Kysely<Database>
 
+/** By the code's key (codeKey), its exact spelling first, as asset.repository's findByCode. */
 export async function findByCode(db: Db, code: string): Promise<StockItemRow | undefined> {
-  return db.selectFrom('stock_item').selectAll().where('code', '=', code).executeTakeFirst()
+  return db
+    .selectFrom('stock_item')
+    .selectAll()
+    .where((eb) => eb.or([eb('code_key', '=', codeKey(code)), eb('code', '=', code)]))
+    .orderBy(sql`code = ${code}`, 'desc')
+    .limit(1)
+    .executeTakeFirst()
 }
 
 export async function findById(db: Db, id: number): Promise<StockItemRow | undefined> {
@@ -26,19 +33,28 @@ export async function list(db: Db, f: { q?: string; limit: number; offset: numbe
   let q = db.selectFrom('stock_item')
   if (f.q) {
     const text = f.q
-    q = q.where((eb) => eb.or([containsText('code', text), containsText('name', text)]))
+    q = q.where((eb) => eb.or([containsText('code', text), containsText('code_key', codeKey(text)), containsText('name', text)]))
   }
   const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
   const rows = await q.selectAll().orderBy('code').limit(f.limit).offset(f.offset).execute()
   return { rows, total: Number(total.n) }
 }
 
-export async function insert(db: Db, row: Omit<StockItemRow, 'id'>): Promise<StockItemRow> {
-  return db.insertInto('stock_item').values(row).returningAll().executeTakeFirstOrThrow()
+export async function insert(db: Db, row: Omit<StockItemRow, 'id' | 'code_key'>): Promise<StockItemRow> {
+  return db
+    .insertInto('stock_item')
+    .values({ ...row, code_key: codeKey(row.code) })
+    .returningAll()
+    .executeTakeFirstOrThrow()
 }
 
-export async function update(db: Db, id: number, changes: Partial<Omit<StockItemRow, 'id'>>): Promise<void> {
-  await db.updateTable('stock_item').set(changes).where('id', '=', id).execute()
+export async function update(db: Db, id: number, changes: Partial<Omit<StockItemRow, 'id' | 'code_key'>>): Promise<void> {
+  const key = changes.code === undefined ? {} : { code_key: codeKey(changes.code) }
+  await db
+    .updateTable('stock_item')
+    .set({ ...changes, ...key })
+    .where('id', '=', id)
+    .execute()
 }
 
 /**
@@ -199,7 +215,13 @@ export async function countOutstandingLines(db: Db, loanId: number): Promise<num
 }
 
 export async function findKitByCode(db: Db, code: string): Promise<KitRow | undefined> {
-  return db.selectFrom('kit').selectAll().where('code', '=', code).executeTakeFirst()
+  return db
+    .selectFrom('kit')
+    .selectAll()
+    .where((eb) => eb.or([eb('code_key', '=', codeKey(code)), eb('code', '=', code)]))
+    .orderBy(sql`code = ${code}`, 'desc')
+    .limit(1)
+    .executeTakeFirst()
 }
 
 export async function findKitById(db: Db, id: number): Promise<KitRow | undefined> {
@@ -210,12 +232,21 @@ export async function listKits(db: Db): Promise<KitRow[]> {
   return db.selectFrom('kit').selectAll().orderBy('code').execute()
 }
 
-export async function insertKit(db: Db, k: Omit<KitRow, 'id'>): Promise<KitRow> {
-  return db.insertInto('kit').values(k).returningAll().executeTakeFirstOrThrow()
+export async function insertKit(db: Db, k: Omit<KitRow, 'id' | 'code_key'>): Promise<KitRow> {
+  return db
+    .insertInto('kit')
+    .values({ ...k, code_key: codeKey(k.code) })
+    .returningAll()
+    .executeTakeFirstOrThrow()
 }
 
-export async function updateKit(db: Db, id: number, changes: Partial<Omit<KitRow, 'id'>>): Promise<void> {
-  await db.updateTable('kit').set(changes).where('id', '=', id).execute()
+export async function updateKit(db: Db, id: number, changes: Partial<Omit<KitRow, 'id' | 'code_key'>>): Promise<void> {
+  const key = changes.code === undefined ? {} : { code_key: codeKey(changes.code) }
+  await db
+    .updateTable('kit')
+    .set({ ...changes, ...key })
+    .where('id', '=', id)
+    .execute()
 }
 
 export async function replaceKitParts(
@@ -251,7 +282,7 @@ export async function kitParts(
 
 /** Whether a code is taken by an asset, a counted item or a kit: one label, one meaning. */
 export async function codeInUse(db: Db, code: string): Promise<'asset' | 'stock' | 'kit' | null> {
-  if (await db.selectFrom('asset').select('id').where('code', '=', code).executeTakeFirst()) return 'asset'
+  if (await db.selectFrom('asset').select('id').where('code_key', '=', codeKey(code)).executeTakeFirst()) return 'asset'
   if (await findByCode(db, code)) return 'stock'
   if (await findKitByCode(db, code)) return 'kit'
   return null

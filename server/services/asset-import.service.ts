@@ -3,6 +3,7 @@ import { writeTransaction } from '../../db/connection.js'
 import type { ImportBatchRow } from '../../db/schema.js'
 import * as assets from '../repositories/asset.repository.js'
 import { bangkokDate } from '../i18n/calendar.js'
+import { codeKey } from '../i18n/format.js'
 import * as batches from '../repositories/import-batch.repository.js'
 import * as categories from '../repositories/category.repository.js'
 import * as departments from '../repositories/department.repository.js'
@@ -73,8 +74,9 @@ export async function previewImport(ctx: AppContext, file: { name: string; data:
       const row = checkRow(raw, map, lookups)
       const code = codeOf(row)
       if (code !== undefined) {
-        const first = firstLineOf.get(code)
-        if (first === undefined) firstLineOf.set(code, row.line)
+        // Two spellings of one code (ำ and ํา, case, Thai digits) are the same code.
+        const first = firstLineOf.get(codeKey(code))
+        if (first === undefined) firstLineOf.set(codeKey(code), row.line)
         else markBad(row, { field: 'code', message: 'assetImport.row.duplicateInFile', params: { code, line: first } })
       }
       rows.push(row)
@@ -82,11 +84,11 @@ export async function previewImport(ctx: AppContext, file: { name: string; data:
     await yieldToEventLoop()
   }
 
-  const taken = await assets.existingCodes(ctx.db, [...firstLineOf.keys()])
+  const taken = await assets.existingCodeKeys(ctx.db, [...firstLineOf.keys()])
   if (taken.size > 0) {
     for (const row of rows) {
       const code = codeOf(row)
-      if (code !== undefined && taken.has(code) && !row.errors.some((e) => e.message === 'assetImport.row.duplicateInFile')) {
+      if (code !== undefined && taken.has(codeKey(code)) && !row.errors.some((e) => e.message === 'assetImport.row.duplicateInFile')) {
         markBad(row, { field: 'code', message: 'assetImport.row.codeInRegister', params: { code } })
       }
     }
@@ -252,18 +254,19 @@ export async function confirmImport(ctx: AppContext, actor: Actor, id: string): 
         }
         return { line: l.line, data: parsed.data, category }
       })
-      const taken = await assets.existingCodes(
+      const taken = await assets.existingCodeKeys(
         trx,
         rows.map((r) => r.data.code),
       )
-      if (taken.size > 0) throw new AppError('conflict', 'assetImport.codesTakenMeanwhile', { codes: [...taken].slice(0, 5).join(', ') })
+      const clashes = rows.filter((r) => taken.has(codeKey(r.data.code))).map((r) => r.data.code)
+      if (clashes.length > 0) throw new AppError('conflict', 'assetImport.codesTakenMeanwhile', { codes: clashes.slice(0, 5).join(', ') })
       for (const r of rows) {
         const row = await assets.insert(
           trx,
           { ...assetColumns(r.data, r.category), status: 'available', created_at: now, updated_at: now },
           bangkokDate(ctx.clock.now()),
         )
-        const { id: assetId, created_at: _c, updated_at: _u, ...stored } = row
+        const { id: assetId, created_at: _c, updated_at: _u, code_key: _k, ...stored } = row
         await append(trx, ctx.clock, actor, { action: 'asset.imported', entity: 'asset', entityId: assetId, data: { ...stored, batch: id, line: r.line } })
         imported++
       }

@@ -9,7 +9,7 @@ import * as departments from '../repositories/department.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { bangkokDate, dateMessageKey, parseIsoDate } from '../i18n/calendar.js'
-import { normalizeCode } from '../i18n/format.js'
+import { codeKey, normalizeCode } from '../i18n/format.js'
 import { bahtAsSatangSchema } from '../lib/money.js'
 import { append, listEntries, type Actor, type AuditEntryView } from './audit.service.js'
 import { parseOrThrow } from '../lib/validation.js'
@@ -128,7 +128,7 @@ export async function createAsset(ctx: AppContext, actor: Actor, input: unknown)
 
 /** The columns an auditor reads in a diff (price in satang, as stored). */
 function auditView(row: Partial<AssetRow>): Record<string, unknown> {
-  const { id: _id, created_at: _c, updated_at: _u, ...rest } = row as AssetRow
+  const { id: _id, created_at: _c, updated_at: _u, code_key: _k, ...rest } = row as AssetRow
   return rest
 }
 
@@ -222,7 +222,7 @@ export async function listAssets(ctx: AppContext, f: AssetListQuery): Promise<{ 
   }
   const { rows, total } = await assets.list(ctx.db, {
     q: f.q?.trim() || undefined,
-    qCode: f.q ? normalizeCode(f.q) : undefined,
+    qCode: f.q?.trim() ? codeKey(f.q) : undefined,
     categoryId,
     departmentId,
     status: f.status,

@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.js'
-import { normalizeCode } from '../i18n/format.js'
+import { codeKey, normalizeCode } from '../i18n/format.js'
 import { listKits } from './stock.service.js'
 import { getLoan } from './loan-query.service.js'
 import type { CurrentUser } from './user.service.js'
@@ -30,15 +30,15 @@ export interface KitInLoan {
 export async function kitsInLoan(ctx: AppContext, loan: { assetCodes: readonly string[]; stockCodes: readonly string[] }): Promise<KitInLoan[]> {
   if (loan.assetCodes.length === 0 && loan.stockCodes.length === 0) return []
   // The loan's own spelling of each code goes back out: the services compare codes as the loan holds them.
-  const assets = new Map(loan.assetCodes.map((c) => [normalizeCode(c), c]))
-  const stock = new Map(loan.stockCodes.map((c) => [normalizeCode(c), c]))
+  const assets = new Map(loan.assetCodes.map((c) => [codeKey(c), c]))
+  const stock = new Map(loan.stockCodes.map((c) => [codeKey(c), c]))
   const out: KitInLoan[] = []
   for (const k of await listKits(ctx)) {
     const held: KitInLoan = { code: normalizeCode(k.kit.code), name: k.kit.name, assetCodes: [], stock: [], notInLoan: [] }
     for (const p of k.parts) {
       const code = normalizeCode(p.code)
-      const asset = p.kind === 'asset' ? assets.get(code) : undefined
-      const line = p.kind === 'stock' ? stock.get(code) : undefined
+      const asset = p.kind === 'asset' ? assets.get(codeKey(code)) : undefined
+      const line = p.kind === 'stock' ? stock.get(codeKey(code)) : undefined
       if (asset !== undefined) held.assetCodes.push(asset)
       else if (line !== undefined) held.stock.push({ code: line, quantity: p.quantity })
       else held.notInLoan.push(code)
@@ -50,8 +50,8 @@ export async function kitsInLoan(ctx: AppContext, loan: { assetCodes: readonly s
 
 /** The kit among these whose label this code is, if any. */
 export function kitNamed(kits: readonly KitInLoan[], code: string): KitInLoan | undefined {
-  const c = normalizeCode(code)
-  return kits.find((k) => k.code === c)
+  const c = codeKey(code)
+  return kits.find((k) => codeKey(k.code) === c)
 }
 
 /**
@@ -117,7 +117,7 @@ export async function returnBodyWithKits(
     ...body,
     items: items.flatMap((i) => {
       const code = named(i)
-      const kit = code === null || out.some((o) => o.asset_code === normalizeCode(code)) ? undefined : kitNamed(kits, code)
+      const kit = code === null || out.some((o) => codeKey(o.asset_code) === codeKey(code)) ? undefined : kitNamed(kits, code)
       return kit ? kit.assetCodes.map((assetCode) => ({ ...(i as object), assetCode })) : [i]
     }),
   }

@@ -248,9 +248,16 @@ export type ScanResult =
   | { ok: false; reason: 'foreign'; host: string }
   | { ok: false; reason: 'not_a_label' }
 
-/** One code space: an asset, a counted item's pool or a kit. */
-async function isKnownCode(ctx: AppContext, code: string): Promise<boolean> {
-  return !!((await findAssetByCode(ctx, code)) ?? (await findStockByCode(ctx, code)) ?? (await findKitByCode(ctx, code)))
+/**
+ * One code space: an asset, a counted item's pool or a kit. The code as the register stores it, for
+ * any spelling with the same key (an old label's ํา for ำ, Thai digits, case), or undefined.
+ */
+export async function storedCode(ctx: AppContext, code: string): Promise<string | undefined> {
+  const asset = await findAssetByCode(ctx, code)
+  if (asset) return asset.code
+  const stock = await findStockByCode(ctx, code)
+  if (stock) return stock.code
+  return (await findKitByCode(ctx, code))?.kit.code
 }
 
 /**
@@ -283,9 +290,12 @@ export async function resolveScan(ctx: AppContext, input: string, origins: reado
   }
 
   const code = normalizeCode(text)
-  if (THAI.test(code) && !(await isKnownCode(ctx, code))) {
+  const known = await storedCode(ctx, code)
+  if (known !== undefined) return { ok: true, path: qrPath(known) }
+  if (THAI.test(code)) {
     const typed = normalizeCode(fromThaiKeyboard(code))
-    if (typed !== code && (await isKnownCode(ctx, typed))) return { ok: true, path: qrPath(typed) }
+    const knownTyped = typed !== code ? await storedCode(ctx, typed) : undefined
+    if (knownTyped !== undefined) return { ok: true, path: qrPath(knownTyped) }
   }
   return { ok: true, path: qrPath(code) }
 }

@@ -9,6 +9,7 @@ import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { addDays, bangkokDate, dateMessageKey, parseIsoDate } from '../i18n/calendar.js'
 import { asOfToday } from './loan-rules.js'
+import { codeKey } from '../i18n/format.js'
 import { decide, RULE_MESSAGE, type Decision, type LoanAction, type PolicyFacts, type PolicyRule, type PolicySettings, type PolicyUser } from './loan-policy.js'
 
 export function loanNumber(loan: Pick<LoanRow, 'seq' | 'fiscal_year'>): string {
@@ -126,8 +127,8 @@ export async function resolveStock(db: Db, lines: Array<{ code: string; quantity
   const out: StockRequest[] = []
   const seen = new Set<string>()
   for (const l of lines) {
-    if (seen.has(l.code)) throw fieldError('stock', 'loan.duplicateItem')
-    seen.add(l.code)
+    if (seen.has(codeKey(l.code))) throw fieldError('stock', 'loan.duplicateItem')
+    seen.add(codeKey(l.code))
     const item = await stockRepo.findByCode(db, l.code)
     if (!item) throw fieldError('stock', 'loan.unknownStock', { code: l.code })
     if (item.loanable !== 1) throw fieldError('stock', 'loan.notLoanable', { code: item.code })

@@ -6,7 +6,7 @@ import * as assets from '../repositories/asset.repository.js'
 import * as stockRepo from '../repositories/stock.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
-import { normalizeCode } from '../i18n/format.js'
+import { codeKey, normalizeCode } from '../i18n/format.js'
 import { append } from './audit.service.js'
 import { actorOf, type CurrentUser } from './user.service.js'
 import { parseOrThrow } from '../lib/validation.js'
@@ -127,10 +127,11 @@ export async function handOver(ctx: AppContext, actor: CurrentUser, id: number, 
     if (!loan) throw new AppError('not_found', 'loan.notFound')
     await enforce(trx, 'handOver', actor, loan, settings, today(ctx), { params: notStartedParams(loan, settings) })
     if (data.confirmedCodes) {
-      const expected = new Set((await loans.itemsOf(trx, [id])).map((i) => i.asset_code))
-      const got = new Set(data.confirmedCodes)
-      const missing = [...expected].filter((c) => !got.has(c))
-      const extra = [...got].filter((c) => !expected.has(c))
+      // Compared by key: a scan of an old label (ํา for ำ) confirms the item it names.
+      const expected = new Map((await loans.itemsOf(trx, [id])).map((i) => [codeKey(i.asset_code), i.asset_code]))
+      const got = new Set(data.confirmedCodes.map(codeKey))
+      const missing = [...expected].filter(([k]) => !got.has(k)).map(([, c]) => c)
+      const extra = data.confirmedCodes.filter((c) => !expected.has(codeKey(c)))
       if (extra.length > 0) throw fieldError('confirmedCodes', 'loan.notInLoan', { code: extra[0]! })
       if (missing.length > 0) throw fieldError('confirmedCodes', 'loan.notScanned', { code: missing[0]! })
     }

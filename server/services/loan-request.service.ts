@@ -106,10 +106,12 @@ export const createLoanSchema = z
 async function resolveAssets(db: Db, codes: string[]) {
   const unique = [...new Set(codes)]
   if (unique.length !== codes.length) throw fieldError('assetCodes', 'loan.duplicateItem')
-  const rows = []
+  const rows: NonNullable<Awaited<ReturnType<typeof assets.findByCode>>>[] = []
   for (const code of unique) {
     const a = await assets.findByCode(db, code)
     if (!a) throw fieldError('assetCodes', 'loan.unknownAsset', { code })
+    // Two spellings of one code (ำ and ํา) are the same asset.
+    if (rows.some((r) => r.id === a.id)) throw fieldError('assetCodes', 'loan.duplicateItem')
     rows.push(a)
   }
   return rows

@@ -6,7 +6,7 @@ import * as users from '../repositories/user.repository.js'
 import * as stockRepo from '../repositories/stock.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
-import { normalizeCode } from '../i18n/format.js'
+import { codeKey, normalizeCode } from '../i18n/format.js'
 import { bahtAsSatangSchema } from '../lib/money.js'
 import { append } from './audit.service.js'
 import { actorOf, type CurrentUser } from './user.service.js'
@@ -59,7 +59,8 @@ export async function receiveReturn(ctx: AppContext, actor: CurrentUser, id: num
     if (!loan) throw new AppError('not_found', 'loan.notFound')
     await enforce(trx, 'receive', actor, loan, settings, today(ctx), { params: { status: loan.status } })
     const items = await loans.itemsOf(trx, [id])
-    const byCode = new Map(items.map((i) => [i.asset_code, i]))
+    // By key: a scan of an old label (ํา for ำ) names the same item.
+    const byCode = new Map(items.map((i) => [codeKey(i.asset_code), i]))
     const seen = new Set<string>()
     const borrowerName = loan.borrower_user_id
       ? ((await users.findById(trx, loan.borrower_user_id))?.name ?? '')
@@ -67,10 +68,10 @@ export async function receiveReturn(ctx: AppContext, actor: CurrentUser, id: num
     const at = nowIso(ctx)
     const on = today(ctx)
     for (const r of data.items) {
-      const item = byCode.get(r.assetCode)
+      const item = byCode.get(codeKey(r.assetCode))
       if (!item) throw fieldError('items', 'loan.notInLoan', { code: r.assetCode })
-      if (seen.has(r.assetCode)) throw fieldError('items', 'loan.duplicateItem')
-      seen.add(r.assetCode)
+      if (seen.has(item.asset_code)) throw fieldError('items', 'loan.duplicateItem')
+      seen.add(item.asset_code)
       if (item.returned_at !== null) throw new AppError('invalid_state', 'loan.alreadyReturned', { code: item.asset_code })
       const returnedBy = r.returnedBy || borrowerName
       if (!(await loans.markItemReturned(trx, item.id, { at, on, by: actor.id, returnedByName: returnedBy, condition: r.condition, note: r.note }))) {
@@ -113,7 +114,7 @@ export async function receiveReturn(ctx: AppContext, actor: CurrentUser, id: num
     }
     const lines = await stockRepo.linesOf(trx, [id])
     for (const r of data.stock) {
-      const line = lines.find((l) => l.code === r.code)
+      const line = lines.find((l) => codeKey(l.code) === codeKey(r.code))
       if (!line) throw fieldError('stock', 'loan.notInLoan', { code: r.code })
       const n = r.good + r.damaged + r.lost
       const outstanding = line.handed_over_qty - line.returned_good - line.returned_damaged - line.returned_lost

@@ -8,7 +8,7 @@ import type { HeldLine } from '../repositories/stock.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { addDays, bangkokDate, daysBetween } from '../i18n/calendar.js'
-import { normalizeCode } from '../i18n/format.js'
+import { codeKey, normalizeCode } from '../i18n/format.js'
 import { append, type Actor } from './audit.service.js'
 import { parseOrThrow } from '../lib/validation.js'
 import { assetCodeSchema } from './asset.service.js'
@@ -216,8 +216,8 @@ async function resolveParts(trx: AppContext['db'], parts: z.output<typeof kitSch
   const out: Array<{ asset_id: number | null; stock_id: number | null; quantity: number }> = []
   const seen = new Set<string>()
   for (const p of parts) {
-    if (seen.has(p.code)) throw fieldError('parts', 'kit.duplicatePart', { code: p.code })
-    seen.add(p.code)
+    if (seen.has(codeKey(p.code))) throw fieldError('parts', 'kit.duplicatePart', { code: p.code })
+    seen.add(codeKey(p.code))
     const a = await assets.findByCode(trx, p.code)
     if (a) {
       if (p.quantity !== 1) throw fieldError('parts', 'kit.assetQuantity', { code: p.code })

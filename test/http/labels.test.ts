@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import supertest from 'supertest'
 import { createTestApp, csrfFrom, signedInAs, type TestApp } from '../helpers/app.js'
+import { codeKey } from '../../db/schema.js'
 import { makeUser } from '../helpers/builders.js'
 import { makeAsset } from '../helpers/assets.js'
 import { updateSettings } from '../../server/services/settings.service.js'
@@ -35,10 +36,13 @@ function insertAssets(t: TestApp, n: number, prefix: string): void {
   const raw = t.ctx.handle.raw
   const category = (raw.prepare("SELECT id FROM category WHERE code = 'electrical'").get() as { id: number }).id
   const insert = raw.prepare(
-    "INSERT INTO asset (code, name, category_id, status, loanable, created_at, updated_at) VALUES (?, ?, ?, 'available', 1, '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z')",
+    "INSERT INTO asset (code, code_key, name, category_id, status, loanable, created_at, updated_at) VALUES (?, ?, ?, ?, 'available', 1, '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z')",
   )
   raw.transaction(() => {
-    for (let i = 1; i <= n; i++) insert.run(`${prefix}-${String(i).padStart(5, '0')}`, `พัดลมตั้งพื้น ${i}`, category)
+    for (let i = 1; i <= n; i++) {
+      const code = `${prefix}-${String(i).padStart(5, '0')}`
+      insert.run(code, codeKey(code), `พัดลมตั้งพื้น ${i}`, category)
+    }
   })()
 }
 

@@ -158,7 +158,7 @@ describe('asset import: checking rows', () => {
     return checkRow({ line: 2, cells }, map(), await loadLookups(ctx))
   }
 
-  it('when a row is right, then its input follows createAsset: NFKC code, category and department ids, ISO date, price text', async () => {
+  it('when a row is right, then its input follows createAsset: the code as read, category and department ids, ISO date, price text', async () => {
     const row = await check(['  ４１６-66-0001 ', 'โต๊ะ', 'ครุภัณฑ์  สำนักงาน', 'กองคลัง', '15/10/2567', '7,900.-', 'ไม่ได้', '8'])
     expect(row.errors).to.deep.equal([])
     expect(row.input).to.include({ code: '４１６-66-0001', acquiredOn: '2024-10-15', price: '7,900', loanable: false, usefulLifeYears: 8 })

@@ -4,6 +4,7 @@ import {
   formatDateTime,
   formatNumber,
   formatSatang,
+  codeKey,
   normalizeCode,
   parseBahtToSatang,
   toThaiDigits,
@@ -327,13 +328,19 @@ describe('format', () => {
       expect(normalizeCode('\u3000ABC\u3000')).to.equal('ABC')
     })
 
-    it('when one code has sara am (ำ) and another nikhahit + sara aa (ํา), then they are equal', () => {
-      const composed = 'ทำ-01'
-      const decomposed = 'ท\u0E4D\u0E32-01'
-      expect(composed).to.not.equal(decomposed)
-      expect(normalizeCode(composed)).to.equal(normalizeCode(decomposed))
-      // NFKC's canonical form is the decomposed one.
-      expect(normalizeCode(composed)).to.equal(decomposed)
+    it('when a code has sara am (ำ), then it is stored as typed — never the NFKC ํา — and both forms share one key', () => {
+      const composed = 'สำนัก.01/2566'
+      const decomposed = 'ส\u0E4D\u0E32นัก.01/2566'
+      expect(normalizeCode(composed)).to.equal(composed)
+      expect(normalizeCode(decomposed)).to.equal(decomposed)
+      expect(codeKey(composed)).to.equal(codeKey(decomposed))
+    })
+
+    it('when codes differ only in case, Thai digits, spaces or width, then their keys are equal', () => {
+      expect(codeKey('ครุภัณฑ์-๖๖/0001')).to.equal(codeKey('ครุภัณฑ์-66/0001'))
+      expect(codeKey('abc-001')).to.equal(codeKey('ＡＢＣ－００１'))
+      expect(codeKey(' ABC 001 ')).to.equal(codeKey('abc001'))
+      expect(codeKey('ABC-001')).to.not.equal(codeKey('ABC-002'))
     })
   })
 })

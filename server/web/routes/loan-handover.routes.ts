@@ -4,7 +4,7 @@ import type { AppError } from '../../errors.js'
 import { getLoan, handOver, receiveReturn, type LoanView } from '../../services/loan.service.js'
 import { loanDecision } from '../../services/loan-query.service.js'
 import { ITEM_CONDITIONS } from '../../services/loan-rules.js'
-import { resolveScan } from '../../services/label.service.js'
+import { resolveScan, storedCode } from '../../services/label.service.js'
 import { expandKitCodes, kitNamed, kitOfAsset, kitsInLoan, type KitInLoan } from '../../services/kit-parts.service.js'
 import { findKitByCode } from '../../services/stock.service.js'
 import { bangkokDate, daysBetween } from '../../i18n/calendar.js'
@@ -79,11 +79,14 @@ export function loanHandoverRoutes(ctx: AppContext): Router {
     const origins = [`${req.protocol}://${req.get('host') ?? ''}`]
     const r = await resolveScan(ctx, raw.slice(0, 2000), origins)
     if (!r.ok) return null
+    let code: string
     try {
-      return normalizeCode(decodeURIComponent(r.path.slice('/q/'.length)))
+      code = normalizeCode(decodeURIComponent(r.path.slice('/q/'.length)))
     } catch {
       return null
     }
+    // An old label's spelling (ํา for ำ) or a typed variant becomes the code the loan holds.
+    return (await storedCode(ctx, code)) ?? code
   }
 
   interface HandoverState {
