@@ -119,8 +119,22 @@ const COLUMN_WIDTHS: Partial<Record<(typeof EXPORT_ORDER)[number], number>> = {
 }
 
 /**
+ * A date cell's number format in the Buddhist era: `[$-1070000]` is Excel's locale-and-calendar
+ * prefix (calendar 07, Thai Buddhist; numerals 01, Arabic digits), the one Thai Excel itself writes
+ * for its short date. Excel and LibreOffice then show 15/10/2567 for 2024-10-15, and the cell is still
+ * a real date that sorts, filters and computes; the import reads it back as that day.
+ */
+export const BUDDHIST_DATE_FORMAT = '[$-1070000]d/mm/yyyy;@'
+
+/** A 'YYYY-MM-DD' day as the date cell exceljs writes (UTC midnight is that day's serial). */
+function dateCell(day: string | null): Date | null {
+  return day ? new Date(`${day}T00:00:00.000Z`) : null
+}
+
+/**
  * The register as XLSX through exceljs's streaming writer: rows are committed as they come, so
- * a large register never sits whole in memory. Prices are numbers with a baht format.
+ * a large register never sits whole in memory. Prices are numbers with a baht format; acquisition
+ * dates real date cells shown in the Buddhist era.
  */
 export async function writeRegisterXlsx(ctx: AppContext, f: ExportFilter, out: Writable): Promise<void> {
   const Excel = await loadExcelJS()
@@ -128,14 +142,16 @@ export async function writeRegisterXlsx(ctx: AppContext, f: ExportFilter, out: W
   const ws = wb.addWorksheet(translate('th', 'assets.title'), { views: [{ state: 'frozen', ySplit: 1 }] })
   ws.columns = EXPORT_ORDER.map((k) => ({ key: k, width: COLUMN_WIDTHS[k] ?? 16 }))
   const priceColumn = EXPORT_ORDER.indexOf('price') + 1
+  const dateColumn = EXPORT_ORDER.indexOf('acquiredOn') + 1
   const header = ws.addRow(EXPORT_ORDER.map((k) => EXPORT_HEADERS[k]))
   header.font = { bold: true }
   header.commit()
   for await (const rows of registerRows(ctx, f)) {
     for (const a of rows) {
       const cells = exportCells(a)
-      const row = ws.addRow(EXPORT_ORDER.map((k) => cells[k]))
+      const row = ws.addRow(EXPORT_ORDER.map((k) => (k === 'acquiredOn' ? dateCell(a.acquired_on) : cells[k])))
       row.getCell(priceColumn).numFmt = '#,##0.00'
+      if (a.acquired_on) row.getCell(dateColumn).numFmt = BUDDHIST_DATE_FORMAT
       row.commit()
     }
   }

@@ -64,6 +64,21 @@ export async function loadLookups(ctx: AppContext): Promise<Lookups> {
 /** The schema's field names, as the file's columns. */
 const SCHEMA_FIELD: Record<string, RegisterField> = { categoryId: 'category', departmentId: 'department' }
 
+/** What is wrong with a date the file has, beyond its form: «31/02/2566» is a day that does not exist. */
+const DATE_REASON: Partial<Record<string, string>> = {
+  invalid: 'assetImport.row.noSuchDate',
+  out_of_range: 'assetImport.row.dateOutOfRange',
+}
+
+/** What is wrong with a price the schema refused: negative, too many decimals, or not a number at all. */
+function priceReason(cell: Cell, text: string): string {
+  const t = text.replace(/\s+/g, '').replace(/\u2212/g, '-')
+  const negative = (typeof cell === 'number' && cell < 0) || /^-[\d,]*\.?\d+$/.test(t) || /^\([\d,]*\.?\d+\)$/.test(t) || /^[\d,]*\.?\d+-$/.test(t)
+  if (negative) return 'assetImport.row.negativePrice'
+  if (/^[\d,]*\.\d{3,}$/.test(t) || (typeof cell === 'number' && cell >= 0)) return 'assetImport.row.priceDecimals'
+  return 'assetImport.row.badPrice'
+}
+
 /** Excel's day 0 is 1899-12-30 (it counts 1900 as a leap year). */
 function excelSerialToDate(serial: number): Date {
   return new Date(Date.UTC(1899, 11, 30) + Math.floor(serial) * 86_400_000)
@@ -151,7 +166,7 @@ export function checkRow(row: RawRow, map: HeaderMap, lookups: Lookups): Preview
           ? dateFromCell(excelSerialToDate(dateCell))
           : parseRegisterDate(dateText)
     if (parsed.ok) input.acquiredOn = parsed.value
-    else errors.push({ field: 'acquiredOn', message: 'assetImport.row.badDate', params: { value: dateText } })
+    else errors.push({ field: 'acquiredOn', message: DATE_REASON[parsed.reason] ?? 'assetImport.row.badDate', params: { value: dateText } })
   }
 
   const priceCell = raw('price')[0] ?? null
@@ -174,7 +189,7 @@ export function checkRow(row: RawRow, map: HeaderMap, lookups: Lookups): Preview
       const field = (SCHEMA_FIELD[d.field] ?? d.field) as RegisterField
       if (already.has(field)) continue
       already.add(field)
-      if (field === 'price') errors.push({ field, message: 'assetImport.row.badPrice', params: { value: priceText } })
+      if (field === 'price') errors.push({ field, message: priceReason(priceCell, String(input.price ?? priceText)), params: { value: priceText } })
       else errors.push({ field, message: d.message, ...(d.params ? { params: d.params } : {}) })
     }
   }

@@ -100,7 +100,7 @@ export function register200(opts: { takenCode: string }): { rows: string[][]; ba
     }
     if (i === 120) {
       date = '31/02/2567'
-      expected.push('วันที่ «31/02/2567» ไม่ถูกต้อง')
+      expected.push('วันที่ «31/02/2567» ไม่มีวันที่นี้')
     }
     if (i === 150) {
       price = '7,9OO.00'

@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import ExcelJS from 'exceljs'
 import type supertest from 'supertest'
 import { createTestApp, csrfFrom, signedInAs, type TestApp } from '../helpers/app.js'
 import { createAsset } from '../../server/services/asset.service.js'
@@ -367,6 +368,24 @@ describe('asset register import (pages)', () => {
     expect(assetRow(t, 'EN-0002')).to.include({ category_code: 'office', department_code: 'works', acquired_on: '2024-03-01', loanable: 0 })
   })
 
+  it('when a price is negative or a date does not exist, then the reason says so rather than repeating the format; good prices preview as money', async () => {
+    const { agent } = await signedInAs(t, ['finance'])
+    const data = await xlsxOf([
+      ['หมายเลขครุภัณฑ์', 'ชื่อครุภัณฑ์', 'หมวด', 'วันที่ได้มา', 'ราคา (บาท)'],
+      ['N-1', 'โต๊ะ', 'office', '31/02/2566', -500],
+      ['N-2', 'โต๊ะ', 'office', '15/10/2566', '-1,200.00'],
+      ['N-3', 'โต๊ะ', 'office', '15/13/2566', 12500],
+      ['N-4', 'โต๊ะ', 'office', '', '7900.5'],
+    ])
+    const { html } = await preview(agent, data, 'reasons.xlsx')
+    const rows = previewRows(html)
+    const reasons = (line: number) => rows.find((r) => r.line === line)!.reasons.join(' ')
+    expect(reasons(2)).to.include('วันที่ «31/02/2566» ไม่มีวันที่นี้').and.include('ราคา «-500» ติดลบ').and.not.include('เช่น 15/10/2567')
+    expect(reasons(3)).to.include('ราคา «-1,200.00» ติดลบ').and.not.include('ทศนิยมไม่เกิน')
+    expect(reasons(4)).to.include('วันที่ «15/13/2566» ไม่มีวันที่นี้')
+    expect(html).to.include('>12,500.00<').and.include('>7,900.50<')
+  })
+
   it('when the file is UTF-8 without a BOM and uses semicolons, then it is read too', async () => {
     const { agent } = await signedInAs(t, ['finance'])
     const text = 'รหัสครุภัณฑ์;ชื่อครุภัณฑ์;หมวดครุภัณฑ์\r\nS-1;เก้าอี้;office\r\n'
@@ -522,8 +541,16 @@ describe('asset register export', () => {
     expect(rows).to.have.length(2)
     expect(rows[0]![0]).to.equal('หมายเลขครุภัณฑ์')
     expect(rows[1]!.slice(0, 3)).to.deep.equal(['416-66-0001', 'โต๊ะทำงาน "ผู้บริหาร", ไม้สัก', 'ครุภัณฑ์สำนักงาน'])
-    expect(rows[1]![7]).to.equal('15/10/2566')
+    // The acquisition date is a real date cell, shown in the Buddhist era by its number format.
+    expect(rows[1]![7]).to.be.instanceOf(Date)
+    expect((rows[1]![7] as Date).toISOString()).to.equal('2023-10-15T00:00:00.000Z')
     expect(rows[1]![8]).to.equal(7900)
+    const wb = new ExcelJS.Workbook()
+    await wb.xlsx.load(xlsx.body as unknown as ArrayBuffer)
+    const cell = wb.worksheets[0]!.getRow(2).getCell(8)
+    expect(cell.type).to.equal(ExcelJS.ValueType.Date)
+    expect(cell.numFmt).to.equal('[$-1070000]d/mm/yyyy;@')
+    expect(wb.worksheets[0]!.getRow(2).getCell(9).numFmt).to.equal('#,##0.00')
   })
 
   it('when staff asks for an export, then 403', async () => {

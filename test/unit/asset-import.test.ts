@@ -172,10 +172,10 @@ describe('asset import: checking rows', () => {
     expect(row.errors.map((e) => [e.field, e.message, e.params?.value])).to.deep.equal([
       ['category', 'assetImport.row.unknownCategory', 'ดาวเทียม'],
       ['department', 'assetImport.row.unknownDepartment', 'กองอวกาศ'],
-      ['acquiredOn', 'assetImport.row.badDate', '31/02/2567'],
+      ['acquiredOn', 'assetImport.row.noSuchDate', '31/02/2567'],
       ['loanable', 'assetImport.row.badLoanable', 'บางที'],
       ['name', 'validation.required', undefined],
-      ['price', 'assetImport.row.badPrice', '1.234'],
+      ['price', 'assetImport.row.priceDecimals', '1.234'],
       ['usefulLifeYears', 'validation.integer', undefined],
     ])
   })

@@ -9,7 +9,8 @@ import { IMPORT_MAX_BYTES, IMPORT_MAX_ROWS } from '../../services/asset-import-f
 import type { RowError } from '../../services/asset-import-rows.js'
 import { exportFileName, registerCsv, registerCsvHeader, writeRegisterXlsx, type ExportFilter } from '../../services/asset-export.service.js'
 import { actorOf, getCurrentUser, hasRole } from '../../services/user.service.js'
-import { formatNumber } from '../../i18n/format.js'
+import { formatNumber, formatSatang, parseBahtToSatang } from '../../i18n/format.js'
+import { cleanPriceText } from '../../i18n/register-file.js'
 import { requireRole } from '../../http/middleware/auth.js'
 import { flash } from '../middleware/locals.js'
 import { pageParam } from '../forms/common.form.js'
@@ -67,6 +68,17 @@ export function assetImportUpload(ctx: AppContext): RequestHandler {
       next(err)
     })
   }
+}
+
+/** A price as money (12,500.00), however the file wrote it (12500, 12500.5, «7,900.-»); one that is not a price, as the file has it. */
+function previewPrice(r: BatchView['rows'][number]): string {
+  const checked = r.input?.price
+  for (const v of [checked, r.values.price === undefined ? undefined : cleanPriceText(r.values.price)]) {
+    if (typeof v !== 'string' && typeof v !== 'number') continue
+    const satang = parseBahtToSatang(v)
+    if (satang.ok) return formatSatang(satang.value)
+  }
+  return r.values.price ?? ''
 }
 
 function exportFilter(req: Request): ExportFilter {
@@ -184,7 +196,7 @@ export function assetImportRoutes(ctx: AppContext): Router {
         category: r.values.category ?? '',
         department: r.values.department ?? '',
         acquiredOn: r.values.acquiredOn ?? '',
-        price: r.values.price ?? '',
+        price: previewPrice(r),
         reasons: r.errors.map(reason),
       })),
     })
