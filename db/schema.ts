@@ -50,6 +50,10 @@ export interface AppUserTable {
   created_at: string
   updated_at: string
   password_changed_at: string
+  /** An optional address for notifications by e-mail ('' = none; issue 18). */
+  email: ColumnType<string, string | undefined, string>
+  /** The person's own switch: 0 = no e-mail even with an address. */
+  email_enabled: ColumnType<number, number | undefined, number>
 }
 
 export interface UserRoleTable {
@@ -458,7 +462,43 @@ export interface LoanAttachmentTable {
   uploaded_at: string
 }
 
+/** What waits for a person (SPEC §8): one row per person and event; the text is rendered from `kind` and `params` in their language. */
+export interface NotificationTable {
+  id: Generated<number>
+  user_id: number
+  kind: string
+  loan_id: number | null
+  params: string // JSON
+  link: string // a path inside the app
+  created_at: string
+  read_at: string | null
+  /** Set for the scheduler's reminders: at most one row per key (once per loan and day). */
+  dedupe_key: string | null
+}
+
+/** The e-mail of a notification, written in the event's transaction; the sender claims, sends and marks it. */
+export interface MailOutboxTable {
+  id: Generated<number>
+  notification_id: number | null
+  to_address: string
+  subject: string
+  body: string
+  created_at: string
+  next_attempt_at: string
+  attempts: ColumnType<number, number | undefined, number>
+  /** The sender that holds the row until `claimed_until` (a lease: a sender that died lets it go). */
+  claimed_by: string | null
+  claimed_until: string | null
+  last_attempt_at: string | null
+  last_error: ColumnType<string, string | undefined, string>
+  sent_at: string | null
+  /** Refused for good by the mail server (a 5xx answer): not retried, shown on the admin page. */
+  failed_at: string | null
+}
+
 export interface Database {
+  notification: NotificationTable
+  mail_outbox: MailOutboxTable
   report_publication: ReportPublicationTable
   asset_status_event: AssetStatusEventTable
   report_epoch: ReportEpochTable
@@ -500,6 +540,9 @@ export type DepartmentUpdate = Updateable<DepartmentTable>
 export type UserRow = Selectable<AppUserTable>
 export type NewUser = Insertable<AppUserTable>
 export type UserUpdate = Updateable<AppUserTable>
+export type NotificationRow = Selectable<NotificationTable>
+export type NewNotification = Insertable<NotificationTable>
+export type MailOutboxRow = Selectable<MailOutboxTable>
 export type ApiTokenRow = Selectable<ApiTokenTable>
 export type AuditRow = Selectable<AuditLogTable>
 export type NewAuditRow = Insertable<AuditLogTable>

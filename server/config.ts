@@ -29,6 +29,13 @@ const envSchema = z.object({
     .min(0)
     .max(24 * 365)
     .default(24),
+  // Notifications by e-mail (issue 18): smtp://user:password@host:port or smtps://…; unset, no e-mail is sent.
+  SMTP_URL: z
+    .string()
+    .trim()
+    .optional()
+    .refine((v) => !v || /^smtps?:\/\/[^\s]+$/i.test(v), { message: 'must be smtp://host:port or smtps://host:port' }),
+  MAIL_FROM: z.string().trim().min(3).optional(),
 })
 
 export interface Config {
@@ -56,6 +63,10 @@ export interface Config {
   readonly backupKeep: number
   /** Hours between the server's own backups; 0 turns the timer off (an outside cron runs npm run backup instead). */
   readonly backupEveryHours: number
+  /** The office's mail server (smtp:// or smtps://, with the account in it); undefined: notifications stay in the app. */
+  readonly smtpUrl: string | undefined
+  /** The From of every notification e-mail (else the account of SMTP_URL, else yuemkhuen@localhost). */
+  readonly mailFrom: string
 }
 
 export class ConfigError extends Error {}
@@ -65,6 +76,17 @@ function parseTrustProxy(raw: string | undefined): boolean | number | string {
   if (raw === 'true') return true
   if (/^\d+$/.test(raw)) return Number(raw)
   return raw
+}
+
+/** The account of an SMTP URL when it is an address (smtp://officer%40agency.go.th:pw@host): the usual From. */
+function mailFromUrl(url: string | undefined): string | undefined {
+  if (!url) return undefined
+  try {
+    const user = decodeURIComponent(new URL(url).username)
+    return user.includes('@') ? user : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** The only reader of process.env (ARCHITECTURE.md): everything else gets a frozen Config. */
@@ -93,5 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     backupDir: e.BACKUP_DIR ?? path.join(path.dirname(e.DATABASE_PATH), 'backups'),
     backupKeep: e.BACKUP_KEEP,
     backupEveryHours: e.BACKUP_EVERY_HOURS,
+    smtpUrl: e.SMTP_URL || undefined,
+    mailFrom: e.MAIL_FROM ?? mailFromUrl(e.SMTP_URL) ?? 'yuemkhuen@localhost',
   })
 }

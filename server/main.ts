@@ -12,6 +12,7 @@ import { ensureFirstAdmin } from './services/user.service.js'
 import { secretFromKeyFile } from './services/secret.service.js'
 import { anchorFromConfig, dataFolder, startAnchoring } from './services/audit-anchor.service.js'
 import { startScheduler } from './services/scheduler.service.js'
+import { startMailSender } from './services/mail-sender.service.js'
 import { backupBeforeMigrating, startBackupTimer } from './services/backup.service.js'
 
 /** The session-signing key from `<data folder>/session.key`, created on first start. */
@@ -84,6 +85,10 @@ export async function serve(ctx: AppContext, handle: OpenDb, opts: { label?: str
   // button, and no page or API read writes (issue 14).
   const scheduler = startScheduler(ctx)
 
+  // Notification e-mail leaves from the outbox, outside every request and transaction (issue 18); none without SMTP_URL.
+  const mailSender = startMailSender(ctx)
+  if (mailSender) logger.info({ from: config.mailFrom }, 'notification e-mail on (SMTP_URL set)')
+
   // The server's own backups (BACKUP_EVERY_HOURS, default daily); paged, so requests keep flowing.
   const backupTimer = startBackupTimer(ctx, handle)
 
@@ -96,7 +101,7 @@ export async function serve(ctx: AppContext, handle: OpenDb, opts: { label?: str
     const force = setTimeout(() => process.exit(1), 10_000)
     force.unref()
     server.close(() => {
-      Promise.all([backupTimer.stop(), scheduler.stop()])
+      Promise.all([backupTimer.stop(), scheduler.stop(), mailSender?.stop()])
         .then(() => handle.close())
         .then(() => process.exit(0))
         .catch(() => process.exit(1))

@@ -26,6 +26,7 @@ import { registerRoutes } from './web/routes/register.routes.js'
 import { reportRoutes } from './web/routes/reports.routes.js'
 import { publicationRoutes } from './web/routes/publication.routes.js'
 import { transparencyRoutes } from './web/routes/transparency.routes.js'
+import { notificationRoutes } from './web/routes/notifications.routes.js'
 import { apiRouter } from './api/index.js'
 
 /** What app.ts hands the routers that need more than the context. */
@@ -88,6 +89,8 @@ export const ROUTERS: readonly RouterEntry[] = [
   { name: 'auth', stage: 'page', make: (ctx, deps) => authRoutes(ctx, deps) },
   { name: 'home', stage: 'page', make: (ctx) => homeRoutes(ctx) },
   { name: 'account', stage: 'page', make: (ctx) => accountRoutes(ctx) },
+  // /notifications (issue 18): no other router has a route under it.
+  { name: 'notifications', stage: 'page', make: (ctx) => notificationRoutes(ctx) },
   { name: 'admin', stage: 'page', make: (ctx) => adminRoutes(ctx) },
   { name: 'audit', stage: 'page', make: (ctx) => auditRoutes(ctx) },
   {

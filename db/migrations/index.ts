@@ -11,6 +11,7 @@ import * as m20261206_0900 from './2026_12_06_0900_loan_policy.js'
 import * as m20261206_1000 from './2026_12_06_1000_token_expiry.js'
 import * as m20261206_1100 from './2026_12_06_1100_secrets_out_of_db.js'
 import * as m20261207_1000 from './2026_12_07_1000_code_key.js'
+import * as m20261208_0900 from './2026_12_08_0900_notifications.js'
 
 /**
  * Every migration, by its date-prefixed name. A static list rather than a folder scan, so that
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_1000_token_expiry': m20261206_1000,
   '2026_12_06_1100_secrets_out_of_db': m20261206_1100,
   '2026_12_07_1000_code_key': m20261207_1000,
+  '2026_12_08_0900_notifications': m20261208_0900,
 }

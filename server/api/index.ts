@@ -10,6 +10,7 @@ import { assetsApi } from './assets.api.js'
 import { loansApi } from './loans.api.js'
 import { stockApi } from './stock.api.js'
 import { reportsApi } from './reports.api.js'
+import { notificationsApi } from './notifications.api.js'
 
 /** JSON API v1: bearer tokens only (no cookies, so no CSRF); errors in the shape of SPEC §5. */
 export function apiRouter(ctx: AppContext, opts: { signInLimiters: RequestHandler[] }): Router {
@@ -28,6 +29,7 @@ export function apiRouter(ctx: AppContext, opts: { signInLimiters: RequestHandle
   router.use(loansApi(ctx))
   router.use(stockApi(ctx))
   router.use(reportsApi(ctx))
+  router.use(notificationsApi(ctx))
   router.use(() => {
     throw new AppError('not_found', 'error.notFound')
   })

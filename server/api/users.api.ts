@@ -23,6 +23,7 @@ export function usersApi(ctx: AppContext): Router {
       name: b.name,
       position: b.position ?? '',
       phone: b.phone ?? '',
+      email: b.email ?? '',
       borrowerType: b.borrowerType ?? 'employee',
       locale: b.locale ?? 'th',
       roles: b.roles,

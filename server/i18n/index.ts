@@ -27,6 +27,7 @@ import { permissions } from './messages/permissions.js'
 import { a11y } from './messages/a11y.js'
 import { loanPolicy } from './messages/loan-policy.js'
 import { whereItem } from './messages/where-item.js'
+import { notifications } from './messages/notifications.js'
 
 export type { Locale }
 
@@ -63,6 +64,7 @@ const areas = [
   a11y,
   loanPolicy,
   whereItem,
+  notifications,
 ] as const
 
 type Merge<T extends readonly { th: object }[]> = T extends readonly [infer H extends { th: object }, ...infer R extends { th: object }[]]

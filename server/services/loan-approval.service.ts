@@ -11,6 +11,7 @@ import type { NewAttachment } from './attachment.service.js'
 import { pendingStep } from './loan-policy.js'
 import { assertNoConflict, enforce, nowIso, paperApprovalSchema, stepData, text, today } from './loan-common.js'
 import { canSeeLoan, getLoan, type LoanView } from './loan-query.service.js'
+import { notifyLoanEvent } from './notification.service.js'
 import { borrowerOf, recordPaperApproval, requesterOf, resolvePaperApprover, stageScan, withScan } from './loan-paper.service.js'
 
 const approveSchema = z.object({
@@ -69,6 +70,7 @@ export async function approveLoan(ctx: AppContext, actor: CurrentUser, id: numbe
           entityId: id,
           data: stepData(loan, settings, { note: data.note }),
         })
+        await notifyLoanEvent(ctx, trx, 'loan.awaitingApproval', id, actor.id)
         return
       }
       await assertNoConflict(trx, loan, t)
@@ -91,6 +93,7 @@ export async function approveLoan(ctx: AppContext, actor: CurrentUser, id: numbe
         entityId: id,
         data: stepData(loan, settings, { note: data.note }),
       })
+      await notifyLoanEvent(ctx, trx, 'loan.approved', id, actor.id)
     }),
   )
   return getLoan(ctx, actor, id)
@@ -115,6 +118,7 @@ export async function rejectLoan(ctx: AppContext, actor: CurrentUser, id: number
     })
     if (!ok) throw new AppError('invalid_state', 'loan.invalidState')
     await append(trx, ctx.clock, actorOf(actor), { action: 'loan.rejected', entity: 'loan', entityId: id, data: stepData(loan, settings, { reason }) })
+    await notifyLoanEvent(ctx, trx, 'loan.rejected', id, actor.id, { reason })
   })
   return getLoan(ctx, actor, id)
 }

@@ -12,6 +12,7 @@ import { getSettings } from './settings.service.js'
 import { checkExtension, maxLoanDaysFor } from './loan-rules.js'
 import { calendarDate, conflictError, enforce, fieldError, nextDay, nowIso, stepData, text, today } from './loan-common.js'
 import { canSeeLoan, getLoan, type LoanView } from './loan-query.service.js'
+import { notifyLoanEvent } from './notification.service.js'
 
 const extensionSchema = z.object({ dueDate: calendarDate, reason: text(3, 1000, 'loan.reasonRequired') })
 
@@ -60,6 +61,7 @@ export async function requestExtension(ctx: AppContext, actor: CurrentUser, id: 
       entityId: id,
       data: stepData(loan, settings, { extensionId: ext.id, from: loan.due_on, to: data.dueDate, reason: data.reason }),
     })
+    await notifyLoanEvent(ctx, trx, 'loan.extensionRequested', id, actor.id, { toDueOn: data.dueDate, reason: data.reason })
   })
   return getLoan(ctx, actor, id)
 }
@@ -120,6 +122,7 @@ export async function decideExtension(ctx: AppContext, actor: CurrentUser, id: n
       entityId: id,
       data: stepData(loan, settings, { extensionId, from: ext.from_due_on, to: ext.to_due_on, note: data.note, onPaper: data.onPaper }),
     })
+    await notifyLoanEvent(ctx, trx, data.approve ? 'loan.extensionApproved' : 'loan.extensionRejected', id, actor.id, { toDueOn: ext.to_due_on })
   })
   return getLoan(ctx, actor, id)
 }

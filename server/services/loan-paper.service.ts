@@ -15,6 +15,7 @@ import { approverChoices, checkPaperApprover, type ApproverChoice, type Approver
 import type { LoanKind } from './loan-rules.js'
 import { enforce, fieldError, nowIso, type paperApprovalSchema, refusal, stepData, text, today } from './loan-common.js'
 import { canSeeLoan, getLoan, type LoanView } from './loan-query.service.js'
+import { notifyLoanEvent } from './notification.service.js'
 
 /*
  * Paper approvals (SPEC §1): the approver signs the slip, the พัสดุ officer records it. The approver
@@ -159,6 +160,9 @@ export async function recordPaperApproval(
       checkedWithIt: loan.kind !== 'in_premises' && loan.checked_at === null,
     }),
   })
+  // The borrower learns it is approved; the person named learns an approval was recorded in their name (SPEC §1).
+  await notifyLoanEvent(ctx, trx, 'loan.approved', loan.id, actor.id)
+  await notifyLoanEvent(ctx, trx, 'loan.paperRecorded', loan.id, actor.id, { paperDate: paper.date, recordedBy: actor.name }, { approverUserId: choice.userId })
   // The scan last: its audit entry carries its hash and links it to this approval.
   if (opts.scan) await storeStaged(ctx, trx, actor, loan, opts.scan)
 }
@@ -239,6 +243,7 @@ async function decidePaper(ctx: AppContext, actor: CurrentUser, id: number, answ
         ...(checkVoided ? { checkVoided } : {}),
       }),
     })
+    if (answer === 'dispute') await notifyLoanEvent(ctx, trx, 'loan.paperDisputed', id, actor.id, { approverName: paper.by_name, reason: note })
   })
   return getLoan(ctx, actor, id)
 }

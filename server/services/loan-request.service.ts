@@ -28,6 +28,7 @@ import {
   today,
 } from './loan-common.js'
 import { viewsOf, type LoanView } from './loan-query.service.js'
+import { notifyLoanEvent } from './notification.service.js'
 import { recordPaperApproval, resolvePaperApprover, stageScan, withScan } from './loan-paper.service.js'
 import type { NewAttachment } from './attachment.service.js'
 import { handOverIn } from './loan-handover.service.js'
@@ -274,6 +275,8 @@ export async function createLoan(ctx: AppContext, actor: CurrentUser, input: unk
         await recordPaperApproval(ctx, trx, actor, loan, data.paperApproval, choice, settings, { scan, field: 'paperApproval' })
       }
       if (data.handedOverOn) await handOverIn(ctx, trx, actor, loan.id, settings, { on: data.handedOverOn, paper: data.afterTheFact })
+      // Finance learns of a request that waits for its check (none when it was approved on paper in the same step).
+      await notifyLoanEvent(ctx, trx, 'loan.requested', loan.id, actor.id)
       return loan.id
     }),
   )

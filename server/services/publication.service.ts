@@ -12,6 +12,7 @@ import { computeReport, figuresOf, periodRange, REPORT_PERIODS, type Report, typ
 import { getSettings } from './settings.service.js'
 import { actorOf, hasRole, type CurrentUser } from './user.service.js'
 import { parseOrThrow } from '../lib/validation.js'
+import { notifyReportEvent } from './notification.service.js'
 
 /*
  * Publication of a statistics report (SPEC §6), one per fiscal-year period (year, h1, q1 … q4):
@@ -287,6 +288,7 @@ export async function submitReport(ctx: AppContext, actor: CurrentUser, fiscalYe
       entityId: id,
       data: auditData(p, { sha256: hash, memoNumber: data.memoNumber, memoDate: data.memoDate, note: data.note }),
     })
+    await notifyReportEvent(ctx, trx, 'report.submitted', p, actor.id)
   })
   return (await getPublication(ctx, p.fiscalYear, p.period))!
 }
@@ -328,6 +330,8 @@ async function step(
       entityId: row.id,
       data: auditData(p, { sha256: row.snapshot_hash, ...opts.audit }),
     })
+    if (opts.action === 'report.reviewed' || opts.action === 'report.returned')
+      await notifyReportEvent(ctx, trx, opts.action, p, actor.id, { reason: String(opts.audit.reason ?? '') })
   })
   return (await getPublication(ctx, p.fiscalYear, p.period))!
 }

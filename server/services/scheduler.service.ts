@@ -1,6 +1,6 @@
 /**
  * The one scheduler of an agency (SPEC §8, issue 14): the timed work that changes data — today the
- * expiry of approved loans nobody collected; the reminders of "what waits for me" join it later.
+ * expiry of approved loans nobody collected, and the daily reminders of "what waits for me" (issue 18).
  * Reads never write: no page or API read runs any of this (queries show an approved loan past its
  * collection deadline as expired before the scheduler has got to it, loan-rules.effectiveStatus).
  *
@@ -12,6 +12,7 @@
 import type { AppContext } from '../context.js'
 import { bangkokDate } from '../i18n/calendar.js'
 import { expireLoans } from './loan-cancel.service.js'
+import { makeReminders } from './notification.service.js'
 
 export interface ScheduledJob {
   name: string
@@ -19,7 +20,12 @@ export interface ScheduledJob {
   run(ctx: AppContext): Promise<number>
 }
 
-export const DEFAULT_JOBS: ScheduledJob[] = [{ name: 'expireLoans', run: expireLoans }]
+// Expiry first: a loan that expires today gets no "ready to collect" reminder.
+export const DEFAULT_JOBS: ScheduledJob[] = [
+  { name: 'expireLoans', run: expireLoans },
+  // The daily reminders of SPEC §8 (issue 18), once per loan and day by their unique keys.
+  { name: 'reminders', run: makeReminders },
+]
 
 export interface JobResult {
   name: string

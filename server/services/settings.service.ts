@@ -8,6 +8,7 @@ import { parseOrThrow } from '../lib/validation.js'
 import * as users from '../repositories/user.repository.js'
 import { AppError } from '../errors.js'
 import { DEFAULT_SALVAGE_RATES } from './loan-rules.js'
+import { notifyOversight } from './notification.service.js'
 
 const text = (max: number) => z.string().trim().max(max, { error: 'validation.tooLong' })
 const days = (max: number) =>
@@ -89,6 +90,8 @@ export type AgencySettings = z.output<typeof settingsSchema>
 /** The signatories who may approve a loan on paper (never the supplies officer, who records it), and so may be linked to an account. */
 export const LINKABLE_SIGNATORIES = ['mayor', 'chiefAdministrator', 'financeDirector'] as const
 export type ApproverSignatory = (typeof LINKABLE_SIGNATORIES)[number]
+/** Every signatory of the settings (a change to any of them is told to the executives and the committee). */
+const SIGNATORY_KEYS = [...LINKABLE_SIGNATORIES, 'suppliesOfficer'] as const
 type SettingKey = keyof AgencySettings
 const KEYS = Object.keys(settingsSchema.shape) as SettingKey[]
 
@@ -168,6 +171,15 @@ export async function updateSettings(ctx: AppContext, actor: Actor, input: unkno
     if (Object.keys(changed).length > 0) {
       await append(trx, ctx.clock, actor, { action: 'settings.updated', entity: 'settings', entityId: null, data: { changed } })
     }
+    // SPEC §1: every executive and committee member hears of the rule turned off and of new signatories.
+    if (current.twoPersonRule && !next.twoPersonRule) await notifyOversight(ctx, trx, 'settings.twoPersonOff', actor.id, { by: actor.label })
+    const signatories = SIGNATORY_KEYS.filter((k) => k in changed).map((k) => {
+      const from = current[k]
+      const to = next[k]
+      const who = (s: typeof from) => [s.name || '—', s.username ? `(${s.username})` : ''].filter(Boolean).join(' ')
+      return `${to.position || from.position}: ${who(from)} → ${who(to)}`
+    })
+    if (signatories.length > 0) await notifyOversight(ctx, trx, 'settings.signatoriesChanged', actor.id, { by: actor.label, changes: signatories.join('; ') })
   })
   return next
 }

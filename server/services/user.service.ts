@@ -11,6 +11,7 @@ import type { AppContext } from '../context.js'
 import { append, type Actor } from './audit.service.js'
 import { dummyHash, generatePassword, hashPassword, verifyPassword } from './password.js'
 import { revokeAllTokensInTransaction } from './token-revocation.js'
+import { notify, notifyOversight } from './notification.service.js'
 
 /** The signed-in person as every layer above the repositories sees them. */
 export interface CurrentUser {
@@ -66,6 +67,9 @@ const rolesSchema = z
   .refine((r) => r.every((x) => (ROLES as readonly unknown[]).includes(x)), { error: 'user.unknownRole' })
   .transform((r) => [...new Set(r as Role[])].sort() as Role[])
 
+/** An address a mail server accepts: one @, a dotted domain, no spaces (the server says the rest). */
+const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/
+
 const profileFields = {
   name: z.string({ error: 'validation.required' }).trim().min(1, { error: 'validation.required' }).max(200, { error: 'validation.tooLong' }),
   position: z.string().trim().max(200, { error: 'validation.tooLong' }).default(''),
@@ -74,6 +78,13 @@ const profileFields = {
   borrowerType: z.enum(BORROWER_TYPES, { error: 'user.unknownBorrowerType' }).default('employee'),
   locale: z.enum(LOCALES, { error: 'validation.invalid' }).default('th'),
   roles: rolesSchema,
+  /** Where notifications go by e-mail; '' is none (issue 18). */
+  email: z
+    .string()
+    .trim()
+    .max(200, { error: 'validation.tooLong' })
+    .default('')
+    .refine((v) => v === '' || EMAIL.test(v), { error: 'user.emailFormat' }),
 }
 
 export const createUserSchema = z
@@ -143,6 +154,7 @@ export async function createUser(ctx: AppContext, actor: Actor, input: unknown, 
       department_id: data.departmentId,
       borrower_type: data.borrowerType,
       locale: data.locale,
+      email: data.email,
       password_hash: passwordHash,
       // A password typed by an admin for someone else is temporary; they choose their own.
       must_change_password: (opts.mustChangePassword ?? actor.id !== null) ? 1 : 0,
@@ -157,6 +169,7 @@ export async function createUser(ctx: AppContext, actor: Actor, input: unknown, 
       entityId: row.id,
       data: { username: row.username, name: row.name, roles: data.roles, departmentId: data.departmentId },
     })
+    await notifyRolesChanged(ctx, trx, actor, row, [], data.roles)
     return row
   })
 }
@@ -180,6 +193,7 @@ export async function updateUser(ctx: AppContext, actor: Actor, id: number, inpu
       borrower_type: data.borrowerType,
       locale: data.locale,
       active: data.active ? 1 : 0,
+      email: data.email,
     }
     await users.update(trx, id, { ...changes, updated_at: ctx.clock.now().toISOString() })
     const changed: Record<string, { from: unknown; to: unknown }> = {}
@@ -198,6 +212,7 @@ export async function updateUser(ctx: AppContext, actor: Actor, id: number, inpu
         entityId: id,
         data: { username: before.username, from: rolesBefore, to: data.roles },
       })
+      await notifyRolesChanged(ctx, trx, actor, before, rolesBefore, data.roles)
     }
     if (before.active === 1 && !data.active) {
       await sessions.destroyForUser(trx, id)
@@ -208,6 +223,17 @@ export async function updateUser(ctx: AppContext, actor: Actor, id: number, inpu
       await append(trx, ctx.clock, actor, { action: 'user.reactivated', entity: 'user', entityId: id, data: { username: before.username } })
     }
   })
+}
+
+/** The roles whose grant or removal every executive and committee member hears of (SPEC §1). */
+const WATCHED_ROLES: readonly Role[] = ['executive', 'finance', 'committee']
+
+/** SPEC §1: a change of the watched roles reaches every executive and committee member; any change reaches the person. */
+async function notifyRolesChanged(ctx: AppContext, trx: Db, actor: Actor, user: UserRow, from: Role[], to: Role[]): Promise<void> {
+  const moved = WATCHED_ROLES.some((r) => from.includes(r) !== to.includes(r))
+  const params = { by: actor.label, name: user.name, username: user.username, rolesFrom: from.join(','), rolesTo: to.join(',') }
+  if (moved) await notifyOversight(ctx, trx, 'user.rolesChanged', actor.id, params, { also: from.length > 0 ? [user.id] : [] })
+  else if (from.length > 0) await notify(ctx, trx, { kind: 'user.rolesChanged', to: [user.id], actorId: actor.id, params, link: '/account' })
 }
 
 /**
@@ -260,6 +286,32 @@ export async function changeOwnPassword(ctx: AppContext, user: CurrentUser, inpu
     // Unlike the sessions, no token is kept: each was made with the old password, so it dies with it.
     await revokeAllTokensInTransaction(trx, ctx.clock, actorOf(user), row, 'password_changed')
   })
+}
+
+const ownEmailSchema = z.object({ email: profileFields.email, emailEnabled: z.boolean().default(true) })
+
+/** A person sets their own address for notifications and turns e-mail on or off (issue 18). */
+export async function setOwnEmail(ctx: AppContext, user: CurrentUser, input: unknown): Promise<void> {
+  const data = parseOrThrow(ownEmailSchema, input ?? {})
+  await writeTransaction(ctx.db, async (trx) => {
+    const before = await users.findById(trx, user.id)
+    if (!before) throw new AppError('not_found', 'user.notFound')
+    const enabled = data.emailEnabled ? 1 : 0
+    if (before.email === data.email && before.email_enabled === enabled) return
+    await users.update(trx, user.id, { email: data.email, email_enabled: enabled, updated_at: ctx.clock.now().toISOString() })
+    await append(trx, ctx.clock, actorOf(user), {
+      action: 'user.email_changed',
+      entity: 'user',
+      entityId: user.id,
+      data: { email: { from: before.email, to: data.email }, emailEnabled: { from: before.email_enabled === 1, to: data.emailEnabled } },
+    })
+  })
+}
+
+/** The person's own e-mail settings, for /account. */
+export async function ownEmail(ctx: AppContext, userId: number): Promise<{ email: string; emailEnabled: boolean }> {
+  const row = await users.findById(ctx.db, userId)
+  return { email: row?.email ?? '', emailEnabled: row?.email_enabled !== 0 }
 }
 
 export async function setOwnLocale(ctx: AppContext, user: CurrentUser, locale: unknown): Promise<void> {

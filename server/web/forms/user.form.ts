@@ -6,6 +6,7 @@ function profile(b: FormBody) {
     name: str(b.name) ?? '',
     position: str(b.position) ?? '',
     phone: str(b.phone) ?? '',
+    email: str(b.email) ?? '',
     departmentId: optionalId(b.departmentId),
     borrowerType: str(b.borrowerType) || undefined,
     locale: str(b.locale) || undefined,

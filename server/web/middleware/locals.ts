@@ -9,6 +9,7 @@ import type { Role } from '../../../db/schema.js'
 import { cartLineCount } from '../cart-state.js'
 import { contextOf } from '../../http/middleware/auth.js'
 import { useLayouts } from '../layout.js'
+import { unreadCount } from '../../services/notification.service.js'
 import { viewHelpers } from '../view-helpers.js'
 
 export interface NavItem {
@@ -52,6 +53,8 @@ export function pageLocals(ctx: AppContext, csrfToken: (req: Request) => string)
     const flash = req.session?.flash ?? []
     // One query of scalar counts per signed-in page request, for the navigation badge.
     const loanCounts = req.user ? await loanActionCounts(contextOf(ctx, req), req.user, settings) : undefined
+    // The header's bell: one indexed count, kept until the next write (server/lib/cache.ts).
+    const unreadNotifications = req.user ? await unreadCount(contextOf(ctx, req), req.user.id) : 0
     if (req.session?.flash) delete req.session.flash
     Object.assign(res.locals, {
       t: req.t,
@@ -60,6 +63,7 @@ export function pageLocals(ctx: AppContext, csrfToken: (req: Request) => string)
       csrfToken: () => csrfToken(req),
       requestId: req.requestId,
       currentPath: req.path,
+      unreadNotifications,
       agencyName: settings.agencyName,
       nav: req.user ? navFor(req.user.roles, { cart: cartLineCount(req.session), loans: loanCounts?.awaiting }) : [],
       flash,

@@ -1,12 +1,12 @@
 import { Router, type Request, type Response } from 'express'
 import type { AppContext } from '../../context.js'
 import { isAppError } from '../../errors.js'
-import { changeOwnPassword } from '../../services/user.service.js'
+import { changeOwnPassword, ownEmail, setOwnEmail } from '../../services/user.service.js'
 import { isExpired, issueToken, listTokens, revokeToken, TOKEN_LIFE_CHOICES } from '../../services/token.service.js'
 import { getDepartment } from '../../services/department.service.js'
 import { requireSignIn } from '../../http/middleware/auth.js'
 import { flash } from '../middleware/locals.js'
-import { bodyOf, fieldErrors, idParam, str } from '../forms/common.form.js'
+import { bodyOf, checkbox, fieldErrors, idParam, str } from '../forms/common.form.js'
 import { sessionKey } from '../../services/session.service.js'
 
 export function accountRoutes(ctx: AppContext): Router {
@@ -22,7 +22,15 @@ export function accountRoutes(ctx: AppContext): Router {
     return /^\d{1,4}$/.test(raw) ? Number(raw) : raw
   }
 
-  async function renderAccount(req: Request, res: Response, status = 200, tokenErrors: Record<string, string> = {}, tokenName = '', tokenLife = DEFAULT_LIFE) {
+  async function renderAccount(
+    req: Request,
+    res: Response,
+    status = 200,
+    tokenErrors: Record<string, string> = {},
+    tokenName = '',
+    tokenLife = DEFAULT_LIFE,
+    mail: { values?: { email: string; emailEnabled: boolean }; errors?: Record<string, string> } = {},
+  ) {
     const user = req.user!
     const tokens = await listTokens(ctx, user)
     const now = ctx.clock.now()
@@ -46,6 +54,9 @@ export function accountRoutes(ctx: AppContext): Router {
         expiresAt: tk.expires_at,
         expired: !tk.revoked_at && isExpired(tk, now),
       })),
+      mailValues: mail.values ?? (await ownEmail(ctx, user.id)),
+      mailErrors: mail.errors ?? {},
+      mailConfigured: ctx.config.smtpUrl !== undefined,
       tokenErrors,
       tokenName,
       tokenLife,
@@ -57,6 +68,22 @@ export function accountRoutes(ctx: AppContext): Router {
   }
 
   router.get('/account', (req, res) => renderAccount(req, res))
+
+  // Notifications by e-mail (issue 18): the person's own address, and e-mail on or off.
+  router.post('/account/email', async (req, res) => {
+    const values = { email: str(bodyOf(req).email) ?? '', emailEnabled: checkbox(bodyOf(req).emailEnabled) }
+    try {
+      await setOwnEmail(ctx, req.user!, values)
+    } catch (e) {
+      if (isAppError(e) && e.code === 'validation_failed') {
+        await renderAccount(req, res, 422, {}, '', DEFAULT_LIFE, { values, errors: fieldErrors(e.details, req.t) })
+        return
+      }
+      throw e
+    }
+    flash(req, 'success', 'account.emailSaved')
+    res.redirect(303, '/account#email')
+  })
 
   router.post('/account/tokens', async (req, res) => {
     try {

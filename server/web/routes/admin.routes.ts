@@ -8,6 +8,7 @@ import { getSettings, LABEL_LAYOUTS, updateSettings } from '../../services/setti
 import { listEntries } from '../../services/audit.service.js'
 import { countLiveTokens, revokeAllTokensOf } from '../../services/token.service.js'
 import { backupStatus, humanSize } from '../../services/backup.service.js'
+import { mailQueueStatus } from '../../services/notification.service.js'
 import { requireRole } from '../../http/middleware/auth.js'
 import { flash } from '../middleware/locals.js'
 import { bodyOf, checkbox, fieldErrors, idParam, num, pageParam, str } from '../forms/common.form.js'
@@ -37,8 +38,9 @@ export function adminRoutes(ctx: AppContext): Router {
     }
   }
 
-  router.get('/admin', (req, res) => {
+  router.get('/admin', async (req, res) => {
     res.render('admin/index', {
+      mail: await mailQueueStatus(ctx),
       title: req.t('nav.admin'),
       links: [
         { href: '/admin/users', key: 'nav.users' },
@@ -127,6 +129,7 @@ export function adminRoutes(ctx: AppContext): Router {
         name: user.name,
         position: user.position,
         phone: user.phone,
+        email: user.email,
         departmentId: user.department_id,
         borrowerType: user.borrower_type,
         locale: user.locale,
