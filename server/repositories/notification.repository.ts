@@ -251,3 +251,20 @@ export async function followedUpAfterDue(db: Db, loanIds: number[]): Promise<Set
     .execute()
   return new Set(rows.map((r) => r.loan_id))
 }
+
+/**
+ * SPEC §8: a restore drops unsent mail — the restored file's outbox was written before the backup, and
+ * some of it may have gone out since. Marked failed with the reason, not deleted (the admin page shows
+ * them). Nothing on a file older than the outbox (it is migrated at the next start).
+ */
+export async function dropUnsentMail(db: Db, at: string): Promise<number> {
+  const table = await sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'mail_outbox'`.execute(db)
+  if (Number(table.rows[0]?.n ?? 0) === 0) return 0
+  const r = await db
+    .updateTable('mail_outbox')
+    .set({ failed_at: at, last_error: 'dropped by a database restore', claimed_by: null, claimed_until: null })
+    .where('sent_at', 'is', null)
+    .where('failed_at', 'is', null)
+    .executeTakeFirst()
+  return Number(r.numUpdatedRows)
+}

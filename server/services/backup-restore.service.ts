@@ -12,6 +12,7 @@ import { append, CLI_ACTOR, shortHash } from './audit.service.js'
 import { currentEpoch, findAnchored, type AnchorLog, type AuditAnchor, type RestoreNote } from './audit-anchor.service.js'
 import * as auditRepo from '../repositories/audit.repository.js'
 import { writeTransaction } from '../../db/connection.js'
+import { dropUnsentMail } from '../repositories/notification.repository.js'
 import { checkDatabaseFile, messageOf, type FileCheck, type FileProblem } from './backup-check.js'
 import {
   backupDatabaseFile,
@@ -121,6 +122,16 @@ function matchAnchor(
   const matched = findAnchored(log, head.seq, head.hash)
   const anchoredTop = Math.max(0, ...currentEpoch(log.records).map((r) => r.seq))
   return { log, matched, lostFrom: head.seq + 1, lostTo: Math.max(anchoredTop, liveHead(db) ?? 0) }
+}
+
+/** Marks the outbox's unsent rows of a file about to be restored as dropped (notification.repository). */
+async function dropUnsentMailIn(file: string, clock: Clock): Promise<void> {
+  const handle = openDb(file)
+  try {
+    await writeTransaction(handle.db, (trx) => dropUnsentMail(trx, clock.now().toISOString()))
+  } finally {
+    await handle.close()
+  }
 }
 
 /** After the file is in place: the restore is audited in it and a restore line starts a new anchor epoch. */
@@ -237,6 +248,8 @@ export async function restoreDatabase(file: string, target: BackupTarget, opts: 
         removed.push(f)
       }
     }
+    // SPEC §8: the file's unsent mail may have gone out since the backup was taken; dropped, never sent twice.
+    await dropUnsentMailIn(tmp, target.clock)
     await sqliteFile.fsyncFile(tmp)
     fs.renameSync(tmp, db)
     fsyncDir(path.dirname(db))

@@ -318,11 +318,11 @@ export async function notifyOversight(
   kind: 'settings.twoPersonOff' | 'settings.signatoriesChanged' | 'user.rolesChanged',
   actorId: number | null,
   params: Params,
-  opts: { also?: number[]; link?: string } = {},
+  opts: { also?: number[]; except?: number; link?: string } = {},
 ): Promise<void> {
   await notify(ctx, trx, {
     kind,
-    to: [...(await withRoles(trx, 'executive', 'committee')), ...(opts.also ?? [])],
+    to: [...(await withRoles(trx, 'executive', 'committee')), ...(opts.also ?? [])].filter((id) => id !== opts.except),
     actorId,
     params,
     link: opts.link ?? (kind === 'user.rolesChanged' ? '/audit?entity=user' : '/audit?entity=settings'),

@@ -232,7 +232,7 @@ const WATCHED_ROLES: readonly Role[] = ['executive', 'finance', 'committee']
 async function notifyRolesChanged(ctx: AppContext, trx: Db, actor: Actor, user: UserRow, from: Role[], to: Role[]): Promise<void> {
   const moved = WATCHED_ROLES.some((r) => from.includes(r) !== to.includes(r))
   const params = { by: actor.label, name: user.name, username: user.username, rolesFrom: from.join(','), rolesTo: to.join(',') }
-  if (moved) await notifyOversight(ctx, trx, 'user.rolesChanged', actor.id, params, { also: from.length > 0 ? [user.id] : [] })
+  if (moved) await notifyOversight(ctx, trx, 'user.rolesChanged', actor.id, params, from.length > 0 ? { also: [user.id] } : { except: user.id })
   else if (from.length > 0) await notify(ctx, trx, { kind: 'user.rolesChanged', to: [user.id], actorId: actor.id, params, link: '/account' })
 }
 

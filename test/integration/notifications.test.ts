@@ -15,6 +15,8 @@ import { makeAsset } from '../helpers/assets.js'
 import { withApprovers } from '../helpers/approvers.js'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.js'
 import { ADMIN, startServer } from '../helpers/server-process.js'
+import { backupTarget, createBackup } from '../../server/services/backup.service.js'
+import { restoreDatabase } from '../../server/services/backup-restore.service.js'
 
 /*
  * Issue 18 (SPEC §8): notifications for each event, written in the event's transaction; e-mail from the
@@ -295,5 +297,41 @@ describe('notifications and e-mail (issue 18)', function () {
     expect(await reminders(finance.id)).to.deep.equal(['loan.overdueStaff', 'loan.followUpNear'])
     const near = (await listNotifications(ctx, { id: finance.id, locale: 'th' })).items[0]!
     expect(near.title).to.equal(`ใบยืมเลขที่ ${loan.number} ใกล้ครบกำหนดติดตามทวงคืน (24 มกราคม 2568)`)
+  })
+
+  it('when a backup is restored, then its unsent mail is dropped (marked, never sent twice) and its sent mail stays as it was', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yk-mail-restore-'))
+    const dbFile = path.join(dir, 'data', 'yk.db')
+    const c = await createTestContext({ file: dbFile, now: '2026-11-25T20:30:00.000Z', env: { DATABASE_PATH: dbFile, SMTP_URL: smtp.url } })
+    try {
+      const staff = await makeUser(c, ['staff'])
+      await c.db.updateTable('app_user').set({ email: 'staff@example.go.th' }).where('id', '=', staff.id).execute()
+      const finance = await makeUser(c, ['finance'])
+      for (const code of ['R-1', 'R-2']) {
+        await makeAsset(c, { code })
+        const loan = await createLoan(c, staff, req([code], { startDate: '2026-11-26', dueDate: '2026-11-27' }))
+        await approveLoan(c, finance, loan.loan.id, {})
+      }
+      const first = await c.db.selectFrom('mail_outbox').select('id').orderBy('id').executeTakeFirstOrThrow()
+      await c.db.updateTable('mail_outbox').set({ sent_at: '2026-11-25T20:30:01.000Z' }).where('id', '=', first.id).execute()
+      const target = backupTarget(c.config, c.clock)
+      const backup = (await createBackup(c.handle, target, 'manual')).path
+      await c.close()
+      await restoreDatabase(backup, target)
+      const db = openDb(dbFile)
+      try {
+        const rows = await db.db.selectFrom('mail_outbox').select(['id', 'sent_at', 'failed_at', 'last_error']).orderBy('id').execute()
+        expect(rows).to.have.length(2)
+        expect(rows[0]).to.include({ sent_at: '2026-11-25T20:30:01.000Z', failed_at: null })
+        expect(rows[1]!.sent_at).to.equal(null)
+        expect(rows[1]!.failed_at).to.be.a('string')
+        expect(rows[1]!.last_error).to.equal('dropped by a database restore')
+      } finally {
+        await db.close()
+      }
+    } finally {
+      await c.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
