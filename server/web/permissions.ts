@@ -92,6 +92,9 @@ export const PERMISSIONS: readonly RoutePermission[] = [
   route('POST', '/account/tokens/:id/revoke', grants([], [...PERMISSION_ROLES]), 'Only one’s own tokens; another person’s token → 404.'),
   route('GET', '/account/password', ANYONE),
   route('POST', '/account/password', ANYONE, 'Needs the current password.'),
+  route('POST', '/account/email', ANYONE, 'One’s own e-mail address for notifications, and e-mail on or off.'),
+  route('GET', '/notifications', ANYONE, 'One’s own notifications; opening the page marks what it shows as read.'),
+  route('POST', '/notifications/read', ANYONE, 'Marks all of one’s own notifications read.'),
 
   // ---------------------------------------------------------------- admin
   route('GET', '/admin', ADMIN),
@@ -240,6 +243,8 @@ export const PERMISSIONS: readonly RoutePermission[] = [
   // ---------------------------------------------------------------- JSON API v1 (bearer token, no CSRF)
   pub('POST', '/api/v1/tokens', 'Username and password → a bearer token; rate-limited.'),
   route('GET', '/api/v1/me', ANYONE),
+  route('GET', '/api/v1/me/notifications', ANYONE, 'One’s own notifications; never marks them read.'),
+  route('POST', '/api/v1/me/notifications/read', ANYONE, 'Marks the given ids (only one’s own) or all read.'),
   route('POST', '/api/v1/users', ADMIN),
   route('GET', '/api/v1/audit/verify', AUDITORS),
   route('GET', '/api/v1/assets', ANYONE),
