@@ -526,15 +526,28 @@ export async function generateDemo(base: AppContext, opts: DemoOptions = {}): Pr
 
   let tick = 0
   let day = addDays(firstDay, -14)
+  /**
+   * When the day's actions begin: 08:30 in Bangkok — but on today's date no later than two hours before
+   * now (nor before Bangkok midnight), so that a demo made early in the morning has no entry stamped
+   * after the moment it was made.
+   */
+  const dayStart = (d: string): number => {
+    const office = Date.parse(`${d}T01:30:00.000Z`)
+    if (d !== today) return office
+    const midnight = Date.parse(`${d}T00:00:00+07:00`)
+    return Math.min(office, Math.max(midnight, realNow.getTime() - 2 * 3600_000))
+  }
+  /** Today's actions never pass the real now (the clock of the finished demo). */
+  const notAfterNow = (t: number): number => (day === today ? Math.min(t, realNow.getTime() - 1000) : t)
   const setDay = (d: string) => {
     day = d
     tick = 0
-    clock.set(`${d}T01:30:00.000Z`)
+    clock.set(new Date(notAfterNow(dayStart(d))))
   }
   /** Each action a little later than the one before, all within the Bangkok day. */
   const step = () => {
     tick++
-    clock.set(new Date(Date.parse(`${day}T01:30:00.000Z`) + Math.min(tick * 20_000, 14 * 3600_000 + tick)))
+    clock.set(new Date(notAfterNow(dayStart(day) + Math.min(tick * 20_000, 14 * 3600_000 + tick))))
   }
 
   await settingsRepo.put(ctx.db, DEMO_MARK_KEY, JSON.stringify({ seed, scale }), clock.now().toISOString())

@@ -67,6 +67,10 @@ function staticFiles(ctx: AppContext): Router {
   router.use('/img', express.static(`${PUBLIC_DIR}/img`, opts))
   router.use('/fonts', express.static(FONTS_DIR, { ...opts, maxAge: '30d' }))
   router.get('/vendor/jsqr.js', (_req, res) => res.sendFile(JSQR_FILE, { maxAge: opts.maxAge }))
+  // Browsers ask for /favicon.ico on every page whatever the page links; answer with the app's icon, not a 404.
+  router.get('/favicon.ico', (_req, res) =>
+    res.type('image/x-icon').sendFile(`${PUBLIC_DIR}/img/favicon.ico`, { maxAge: ctx.config.env === 'production' ? '30d' : 0 }),
+  )
   return router
 }
 

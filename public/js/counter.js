@@ -24,8 +24,17 @@
       if (!items) return
       var code = ev.currentTarget.getAttribute('data-add-code')
       var counted = ev.currentTarget.getAttribute('data-counted') === '1'
-      var text = items.value.replace(/\s+$/, '')
-      items.value = (text ? `${text}\n` : '') + code + (counted ? ' x' : '\n')
+      // A counted item's code is followed by a space for its number (`490-66-0001 80`); no "x", so a
+      // typed "x80" or a second tap never makes "x x80". A second tap on the code still waiting for its
+      // number adds nothing.
+      var lines = items.value.replace(/\s+$/, '').split('\n')
+      var last = lines[lines.length - 1] || ''
+      if (counted && last.trim() === code) {
+        items.value = `${lines.join('\n')} `
+      } else {
+        var text = lines.join('\n')
+        items.value = (text ? `${text}\n` : '') + code + (counted ? ' ' : '\n')
+      }
       items.focus()
       var end = items.value.length
       items.setSelectionRange(end, end)

@@ -71,6 +71,12 @@
   }
 
   function say(text, bad) {
+    // A good scan after a refused one: the red message of the refused one (shown by the server after
+    // a scan it could not place) no longer describes the screen, so it goes.
+    if (!bad) {
+      var stale = document.querySelectorAll('#screen-error, .flash-error')
+      for (var i = 0; i < stale.length; i++) stale[i].remove()
+    }
     if (!status) return
     status.textContent = text
     status.classList.toggle('bad', !!bad)

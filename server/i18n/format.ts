@@ -236,6 +236,18 @@ function graphemes(s: string): string[] {
   return Array.from(graphemeSegmenter.segment(s), (seg) => seg.segment)
 }
 
+let wordSegmenter: Intl.Segmenter | undefined
+
+/**
+ * Thai words of a text, in order, spaces included as their own pieces: joined they give the text back.
+ * Thai has no spaces between words, so a narrow box (a label's agency name) breaks only where these
+ * pieces meet (`<wbr>` between them, with `word-break: keep-all`) and never inside a word.
+ */
+export function wordsOf(s: string): string[] {
+  wordSegmenter ??= new Intl.Segmenter('th', { granularity: 'word' })
+  return Array.from(wordSegmenter.segment(s), (seg) => seg.segment)
+}
+
 /**
  * Truncates to at most `maxGraphemes` user-perceived characters, including the '…' added when
  * cut. Cuts only between graphemes, so Thai vowels and tone marks stay on their consonant; a

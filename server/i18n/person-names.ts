@@ -35,3 +35,25 @@ export function samePerson(a: string | null | undefined, b: string | null | unde
   const ka = personKey(a)
   return ka !== '' && ka === personKey(b)
 }
+
+/**
+ * An address and its province on one line. An address typed in full already ends with the province
+ * («… จังหวัดสุวรรณเขต ๙๙๑๕๐»): then the province is not added again after the postcode.
+ */
+export function addressWithProvince(address: string, province: string): string {
+  const a = address.trim()
+  const p = province.trim()
+  const bare = p.replace(/^(จังหวัด|จ\.)\s*/, '')
+  const squash = (s: string) => s.normalize('NFC').replace(/\s+/g, '')
+  if (!bare) return a
+  if (squash(a).includes(squash(bare))) return a
+  return [a, p].filter(Boolean).join(' ')
+}
+
+/** Words a Thai place's or body's name starts with (วัด, โรงเรียน, ชุมชน, สมาคม …): not a person's name. */
+const ORGANISATION_START =
+  /^(วัด|โรงเรียน|ร\.ร\.|ชุมชน|หมู่บ้าน|กลุ่ม|ชมรม|สมาคม|มูลนิธิ|สหกรณ์|สำนักสงฆ์|มัสยิด|โบสถ์|คริสตจักร|ศาลเจ้า|ศูนย์|สภา|องค์การ|อบต\.?|อบจ\.?|เทศบาล|โรงพยาบาล|รพ\.สต\.?|สถานี|กอง|สำนักงาน|ที่ว่าการ|บริษัท|ห้างหุ้นส่วน|หจก\.?|ร้าน)/
+
+export function looksLikeOrganisation(text: string): boolean {
+  return ORGANISATION_START.test(text.normalize('NFC').trim())
+}

@@ -6,6 +6,7 @@ import type { AssetListRow } from '../repositories/asset.repository.js'
 import * as categories from '../repositories/category.repository.js'
 import * as stockRepo from '../repositories/stock.repository.js'
 import * as departments from '../repositories/department.repository.js'
+import * as users from '../repositories/user.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import { bangkokDate, dateMessageKey, parseIsoDate } from '../i18n/calendar.js'
@@ -233,8 +234,19 @@ export async function listAssets(ctx: AppContext, f: AssetListQuery): Promise<{ 
   return { items: rows, total }
 }
 
+/**
+ * An asset's history, newest first, each entry with the actor as people know them: the user's name
+ * («นางสาวสมศรี ใจดี»), not the username the audit log keeps; the system and the CLI keep their label.
+ */
 export async function assetHistory(ctx: AppContext, id: number): Promise<AuditEntryView[]> {
-  return (await listEntries(ctx.db, { entity: 'asset', entityId: String(id), page: 1, pageSize: 200 })).items
+  const items = (await listEntries(ctx.db, { entity: 'asset', entityId: String(id), page: 1, pageSize: 200 })).items
+  const names = new Map<number, string>()
+  for (const actorId of new Set(items.map((h) => h.actorId))) {
+    if (actorId === null) continue
+    const name = (await users.findById(ctx.db, actorId))?.name.trim()
+    if (name) names.set(actorId, name)
+  }
+  return items.map((h) => ({ ...h, actorLabel: (h.actorId !== null && names.get(h.actorId)) || h.actorLabel }))
 }
 
 export { allowedRegisterMoves }

@@ -261,6 +261,8 @@ export async function checkWitness(db: Db, seq: number, hash: string): Promise<W
 export interface AuditEntryView {
   id: number
   at: string
+  /** The signed-in actor's user id; null for the system, the CLI and migrations. */
+  actorId: number | null
   actorLabel: string
   action: string
   entity: string
@@ -288,7 +290,7 @@ export async function listEntries(
       } catch {
         data = r.data
       }
-      return { id: r.id, at: r.at, actorLabel: r.actor_label, action: r.action, entity: r.entity, entityId: r.entity_id, data }
+      return { id: r.id, at: r.at, actorId: r.actor_id, actorLabel: r.actor_label, action: r.action, entity: r.entity, entityId: r.entity_id, data }
     }),
   }
 }

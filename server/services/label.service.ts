@@ -4,7 +4,7 @@ import type { LabelAssetRow } from '../repositories/label.repository.js'
 import * as stockRepo from '../repositories/stock.repository.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
-import { normalizeCode, truncateText } from '../i18n/format.js'
+import { normalizeCode, truncateText, wordsOf } from '../i18n/format.js'
 import { fromThaiKeyboard } from '../i18n/keyboard.js'
 import { findAssetByCode, listAssets, type AssetListQuery } from './asset.service.js'
 import { getSettings, LABEL_LAYOUTS } from './settings.service.js'
@@ -112,6 +112,8 @@ export interface LabelView {
   /** The full name, for the title attribute when it was cut. */
   fullName: string
   agency: string
+  /** The agency's name in words (wordsOf): the sheet lets it wrap only between them. */
+  agencyWords: string[]
   url: string
   svg: string
   longCode: boolean
@@ -147,6 +149,7 @@ export function labelFor(asset: LabelRow, opts: LabelOptions): LabelView {
     name: truncateText(asset.name, nameMax),
     fullName: asset.name,
     agency: opts.agency,
+    agencyWords: wordsOf(opts.agency),
     url,
     svg: qrSvg(url),
     longCode: asset.code.length > opts.spec.longCode,

@@ -1,3 +1,4 @@
+import { addressWithProvince } from '../i18n/person-names.js'
 import type { AppContext } from '../context.js'
 import { AppError } from '../errors.js'
 import { bangkokDate, loanDays } from '../i18n/calendar.js'
@@ -92,9 +93,16 @@ export interface SlipApprover extends Signatory {
   recorded: { onPaper: boolean; byName: string; at: string; paperDate: string | null; recorderName: string } | null
 }
 
+/** The agency's address and province on one line, the province once (addressWithProvince). */
+export function agencyAddressLine(settings: Pick<AgencySettings, 'agencyAddress' | 'province'>): string {
+  return addressWithProvince(settings.agencyAddress, settings.province)
+}
+
 export interface BorrowSlip {
   view: LoanView
   settings: AgencySettings
+  /** The agency's address with its province, the province once (an address often ends with it). */
+  addressLine: string
   number: string
   kind: LoanKind
   requestedOn: string
@@ -235,6 +243,7 @@ export async function borrowSlip(ctx: AppContext, viewer: CurrentUser, id: numbe
   return {
     view,
     settings,
+    addressLine: agencyAddressLine(settings),
     number: view.number,
     kind: loan.kind,
     requestedOn: loan.requested_on,
@@ -293,6 +302,8 @@ export async function borrowSlip(ctx: AppContext, viewer: CurrentUser, id: numbe
 export interface FollowUpLetter {
   view: LoanView
   settings: AgencySettings
+  /** The agency's address with its province once (agencyAddressLine). */
+  addressLine: string
   /** บันทึกข้อความ for a staff borrower; หนังสือภายนอก for community borrowers and other agencies. */
   form: 'memo' | 'external'
   agency: boolean
@@ -335,6 +346,7 @@ export async function followUpLetter(ctx: AppContext, viewer: CurrentUser, id: n
   const out = all.filter((l) => (l.counts ? l.counts.good + l.counts.damaged + l.counts.lost < l.quantity : l.returnedOn === null))
   const signerChoice = external ? (opts.signer ?? null) : null
   return {
+    addressLine: agencyAddressLine(settings),
     view,
     settings,
     form: external ? 'external' : 'memo',

@@ -72,6 +72,7 @@ export const PERMISSIONS: readonly RoutePermission[] = [
   // ---------------------------------------------------------------- public
   pub('GET', '/healthz', 'Process health: one query to the database.'),
   pub('GET', '/vendor/jsqr.js', 'The scanner page’s QR decoder script.'),
+  pub('GET', '/favicon.ico', 'The app’s icon, which browsers ask for on every page.'),
   pub('GET', '/login', 'A signed-in person is sent on to a same-site `next` (else `/`).'),
   pub('POST', '/login', 'CSRF token required; rate-limited per account and address; a new session id on success.'),
   pub('POST', '/logout', 'CSRF token required; ends the session.'),

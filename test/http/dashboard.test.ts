@@ -108,7 +108,7 @@ describe('dashboards per role and the navigation badge', () => {
     expect(navBadge(f1.text, '/loans/queue')).to.equal(null)
     const awaiting = section(f1.text, 'awaiting')
     expect(awaiting).to.include(`href="/loans/${w.l1.loan.id}"`).and.include(`href="/loans/${w.l2.loan.id}"`).and.include(`href="/loans/${w.l5.loan.id}"`)
-    expect(section(f1.text, 'dash-overdue')).to.include(`href="/loans/${w.l6.loan.id}"`).and.include('เลยกำหนดติดตามทวงคืน (ข้อ ๒๑๑) โดยยังไม่ได้ติดตาม 1 รายการ')
+    expect(section(f1.text, 'dash-overdue')).to.include(`href="/loans/${w.l6.loan.id}"`).and.include('เลยกำหนดติดตามทวงคืน (ข้อ 211) โดยยังไม่ได้ติดตาม 1 รายการ')
     expect(section(f1.text, 'dash-dueSoon')).to.include(`href="/loans/${w.l5.loan.id}"`)
     expect(section(f1.text, 'dash-toHandOver')).to.include(`href="/loans/${w.l4.loan.id}"`) // listed, only not counted as theirs
 

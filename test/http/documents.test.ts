@@ -332,6 +332,8 @@ describe('printed documents: the borrow slip and the follow-up letters', () => {
       let page = await finance.get(`${url}?number=${encodeURIComponent('นม 81201/45')}&date=2025-01-21`).expect(200)
       let paper = paperOf(page.text)
       expect(paper).to.include('บันทึกข้อความ')
+      // The ครุฑ's place is kept and marked until the official emblem is supplied (no imitation drawn).
+      expect(page.text).to.include('data-garuda="missing"')
       expect(paper).to.include('ส่วนราชการ กองคลัง องค์การบริหารส่วนตำบลหนองบัวใหญ่ โทร. ๐ ๔๔๒๑ ๓๔๕๖')
       expect(paper).to.include('ที่ นม ๘๑๒๐๑/๔๕')
       expect(paper).to.include('วันที่ ๒๑ มกราคม ๒๕๖๘')

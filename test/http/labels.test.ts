@@ -23,7 +23,8 @@ function decodeEntities(s: string): string {
 function labelsOf(html: string): Array<{ agency: string; code: string; name: string; svg: boolean }> {
   return [...html.matchAll(/<div class="label(?: [\w-]+)*">([\s\S]*?)<\/div>\s*<\/div>/g)].map((m) => {
     const part = (cls: string) => decodeEntities(new RegExp(`<p class="${cls}"[^>]*>([\\s\\S]*?)</p>`).exec(m[1]!)?.[1]?.trim() ?? '')
-    return { agency: part('agency'), code: part('code'), name: part('name'), svg: /<svg [^>]*viewBox=/.test(m[1]!) }
+    // The agency's name may wrap only between its words (<wbr>): compare the text.
+    return { agency: part('agency').replace(/<wbr>/g, ''), code: part('code'), name: part('name'), svg: /<svg [^>]*viewBox=/.test(m[1]!) }
   })
 }
 

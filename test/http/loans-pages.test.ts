@@ -148,7 +148,7 @@ describe('loan pages: the loan page, its actions and the queues', () => {
     const done = await f2.get(url).expect(200)
     const text = textOf(done.text)
     expect(text).to.include('คืนครบแล้ว').and.include('รับคืนครบทุกรายการแล้ว')
-    expect(text).to.include('การชดใช้ (ข้อ ๒๐๙)').and.include('12,500.00 บาท').and.include('(หนึ่งหมื่นสองพันห้าร้อยบาทถ้วน)')
+    expect(text).to.include('การชดใช้ (ข้อ 209)').and.include('12,500.00 บาท').and.include('(หนึ่งหมื่นสองพันห้าร้อยบาทถ้วน)')
     expect(text).to.include('ผู้ส่งคืน นายสมหมาย ส่งคืน').and.include('ดอกลำโพงขาด')
     const assets = await t.ctx.db.selectFrom('asset').select(['code', 'status']).orderBy('code').execute()
     expect(assets).to.deep.equal([
@@ -365,7 +365,7 @@ describe('loan pages: the loan page, its actions and the queues', () => {
     t.ctx.clock.set('2025-01-24T03:00:00.000Z')
     f = await again(finance)
     page = await f.get(url)
-    expect(textOf(page.text)).to.include('เลยกำหนดติดตามทวงคืนตามข้อ ๒๑๑ (ภายใน 23 ม.ค. 2568) แล้ว และยังไม่มีการบันทึกการติดตาม')
+    expect(textOf(page.text)).to.include('เลยกำหนดติดตามทวงคืนตามข้อ 211 (ภายใน 23 ม.ค. 2568) แล้ว และยังไม่มีการบันทึกการติดตาม')
     queue = await f.get('/loans/queue').expect(200)
     expect(sectionCount(queue.text, 'pastDeadline')).to.equal(1)
     expect(sectionHtml(queue.text, 'pastDeadline')).to.include(`href="${url}"`)

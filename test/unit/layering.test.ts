@@ -33,8 +33,9 @@ function violations(dir: string, forbidden: (imp: string) => boolean): string[] 
 const isProject = (imp: string, prefix: string) => imp.startsWith(prefix)
 
 describe('layering (ARCHITECTURE.md)', () => {
-  it('when a migration imports, then it imports only kysely', () => {
-    expect(violations('db/migrations', (i) => i !== 'kysely' && !i.startsWith('db/migrations/'))).to.deep.equal([])
+  // Node's own modules are as frozen as kysely (a migration that appends to the audit chain hashes with node:crypto).
+  it('when a migration imports, then it imports only kysely and Node’s own modules', () => {
+    expect(violations('db/migrations', (i) => i !== 'kysely' && !i.startsWith('node:') && !i.startsWith('db/migrations/'))).to.deep.equal([])
   })
 
   it('when a repository imports, then it imports only kysely, the schema and other repositories', () => {

@@ -30,7 +30,7 @@ const th = {
 
   'loanEntryStock.codes': 'รายการพัสดุ บรรทัดละหนึ่งรายการ',
   'loanEntryStock.codesHint':
-    'ครุภัณฑ์: หมายเลข · พัสดุนับจำนวน: รหัสตามด้วยจำนวน เช่น CHAIR x80 หรือ CHAIR 80 · ชุดยืม: รหัสชุด เช่น KIT-SOUND (เพิ่มทุกชิ้นในชุด) · ยิงป้าย QR ด้วยเครื่องยิงแบบ USB ได้ รายการในตะกร้าขอยืมใส่ไว้ให้แล้ว',
+    'ครุภัณฑ์: หมายเลข · พัสดุนับจำนวน: รหัสตามด้วยจำนวน เช่น {stock} · ชุดยืม: รหัสชุด เช่น {kit} (เพิ่มทุกชิ้นในชุด) · ยิงป้าย QR ด้วยเครื่องยิงแบบ USB ได้ รายการในตะกร้าขอยืมใส่ไว้ให้แล้ว',
   'loanEntryStock.badLine': 'บรรทัด «{line}»: จำนวนต้องเป็นจำนวนเต็มตั้งแต่ 1 ถึง {max}',
 
   'loanStock.lines': 'พัสดุนับจำนวน',
@@ -114,7 +114,7 @@ const en: Record<keyof typeof th, string> = {
 
   'loanEntryStock.codes': 'Items, one per line',
   'loanEntryStock.codesHint':
-    'Assets: their code · counted items: the code and a quantity, e.g. CHAIR x80 or CHAIR 80 · kits: the kit code, e.g. KIT-SOUND (adds every part) · a USB scanner works too; the items in your loan cart are already filled in',
+    'Assets: their code · counted items: the code and a quantity, e.g. {stock} · kits: the kit code, e.g. {kit} (adds every part) · a USB scanner works too; the items in your loan cart are already filled in',
   'loanEntryStock.badLine': 'Line «{line}»: the quantity must be a whole number from 1 to {max}',
 
   'loanStock.lines': 'Counted items',

@@ -1,3 +1,4 @@
+import { looksLikeOrganisation } from '../../i18n/person-names.js'
 import { str, type FormBody } from './common.form.js'
 
 /** The counter's form as typed (kept for re-rendering). Borrower fields carry the service's field paths. */
@@ -78,4 +79,16 @@ export function counterField(field: string): string {
   if (f === 'paperApproval') return 'paperApproval.approverName'
   if (f === 'paperApproval.scan') return 'scan'
   return f
+}
+
+/**
+ * A new external borrower's fields from what the officer searched for (not a phone number): the
+ * name of a temple, school, community or office (วัดบ้านหนองบัว) is the organisation — never the
+ * person's name, which the officer then types — and anything else is the person's name.
+ */
+export function prefillFromSearch(typed: string): Partial<CounterValues> {
+  const text = typed.trim()
+  if (text === '') return {}
+  if (looksLikeOrganisation(text)) return { 'externalBorrower.organisation': text }
+  return { 'externalBorrower.name': text }
 }

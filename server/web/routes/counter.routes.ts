@@ -12,13 +12,15 @@ import { validationError } from '../../lib/validation.js'
 import { requireRole } from '../../http/middleware/auth.js'
 import { flash } from '../middleware/locals.js'
 import { bodyOf, fieldErrors, idParam, str } from '../forms/common.form.js'
-import { COUNTER_BORROWER_TYPES, counterField, counterValues, withoutUnits, type CounterValues } from '../forms/counter.form.js'
+import { COUNTER_BORROWER_TYPES, counterField, counterValues, prefillFromSearch, withoutUnits, type CounterValues } from '../forms/counter.form.js'
 import { conflictMessage, isShownInPlace } from '../forms/loan-request.form.js'
 import { typedLines } from '../forms/stock-lines.form.js'
 import { warningModel, type BorrowerWarning } from '../loan-extras.js'
 import { paperApproverChoices } from '../../services/loan-paper.service.js'
 import { approverOptions } from '../paper-views.js'
 import { scanOf } from '../forms/scan.form.js'
+import { codeExamples } from '../code-examples.js'
+import type { Translate } from '../../i18n/index.js'
 
 /** Suggestions for the purpose field: what the community borrows for, most often. */
 const PURPOSES = ['funeral', 'ordination', 'villageFair', 'merit', 'wedding', 'meeting', 'sports'] as const
@@ -62,12 +64,13 @@ export function counterRoutes(ctx: AppContext): Router {
     return warningModel(s, { name: b.name, historyHref: `/borrowers/${b.id}` })
   }
 
-  async function choices() {
+  async function choices(t: Translate) {
     const stock = (await listStock(ctx, { page: 1, pageSize: CHOICES })).items.filter((i) => i.loanable === 1)
     const kits = (await listKits(ctx)).filter((k) => k.kit.active === 1).slice(0, CHOICES)
     return {
       stock: stock.map((i) => ({ code: i.code, name: i.name, unit: i.unit })),
       kits: kits.map((k) => ({ code: k.kit.code, name: k.kit.name })),
+      examples: await codeExamples(ctx, t),
     }
   }
 
@@ -99,7 +102,7 @@ export function counterRoutes(ctx: AppContext): Router {
       borrowerTypes: COUNTER_BORROWER_TYPES,
       purposes: PURPOSES.map((p) => t(`counter.purpose.${p}`)),
       places: m.borrower ? [m.borrower.organisation, m.borrower.address].filter(Boolean) : [],
-      choices: await choices(),
+      choices: await choices(req.t),
       approvers: approverOptions(t, await paperApproverChoices(ctx), req.user),
       today: today(),
     })
@@ -114,10 +117,11 @@ export function counterRoutes(ctx: AppContext): Router {
       return
     }
     if (req.query.new === '1') {
-      // What was searched for comes along: digits as the phone, anything else as the name.
+      // What was searched for comes along: digits as the phone, a temple's or school's name as the
+      // organisation, anything else as the name.
       const typed = (typeof req.query.typed === 'string' ? req.query.typed : '').trim().slice(0, 100)
       const isPhone = typed !== '' && phoneDigitsOf(typed).length >= 3 && /^[\d\u0E50-\u0E59\s\-+().]+$/.test(typed)
-      await renderLend(req, res, 200, { values: await blank(isPhone ? { 'externalBorrower.phone': typed } : { 'externalBorrower.name': typed }) })
+      await renderLend(req, res, 200, { values: await blank(isPhone ? { 'externalBorrower.phone': typed } : prefillFromSearch(typed)) })
       return
     }
     res.render('counter/index', {

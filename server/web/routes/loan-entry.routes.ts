@@ -19,6 +19,7 @@ import { cartAsText, cartWithout, readCart, writeCart } from '../cart-state.js'
 import { paperApproverChoices } from '../../services/loan-paper.service.js'
 import { approverOptions } from '../paper-views.js'
 import { scanOf } from '../forms/scan.form.js'
+import { codeExamples } from '../code-examples.js'
 
 const USER_CHOICES = 1000
 
@@ -47,6 +48,7 @@ export function loanEntryRoutes(ctx: AppContext): Router {
       borrowerTypes: BORROWER_TYPES,
       kinds: LOAN_KINDS,
       today: bangkokDate(ctx.clock.now()),
+      codeExamples: await codeExamples(ctx, req.t),
       borrowerWarning: await entryBorrowerWarning(ctx, model.values), // the typed user's overdue loans (counter work)
     })
   }
