@@ -16,6 +16,7 @@ import { SqliteSessionStore } from './web/middleware/session-store.js'
 import { signInLimiters, type SignInLimits } from './http/middleware/rate-limit.js'
 import { assetImportUpload } from './web/routes/asset-import.routes.js'
 import { attachmentUpload } from './web/routes/attachments.routes.js'
+import { typedDates } from './web/typed-date.js'
 import { ROUTERS, type RouterDeps } from './routers.js'
 
 export interface AppOptions {
@@ -130,6 +131,7 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
     },
     pageLocals(ctx, (req) => csrf.generateToken(req)),
     refuseUntypeableInput(), // NUL, text-direction overrides: 422 before any route stores them
+    typedDates(), // «15/10/2568» in a date box → ISO Common Era before any route reads it
   ]
   const deps: RouterDeps = {
     signInLimiters: signInLimiters(opts.signInLimits),

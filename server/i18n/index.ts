@@ -28,6 +28,7 @@ import { a11y } from './messages/a11y.js'
 import { loanPolicy } from './messages/loan-policy.js'
 import { whereItem } from './messages/where-item.js'
 import { notifications } from './messages/notifications.js'
+import { date } from './messages/date.js'
 
 export type { Locale }
 
@@ -65,6 +66,7 @@ const areas = [
   loanPolicy,
   whereItem,
   notifications,
+  date,
 ] as const
 
 type Merge<T extends readonly { th: object }[]> = T extends readonly [infer H extends { th: object }, ...infer R extends { th: object }[]]

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express'
 import type { AppContext } from '../context.js'
 import { AppError, isAppError } from '../errors.js'
+import { typedDateError } from './typed-date.js'
 import { fiscalYearOf, bangkokDate } from '../i18n/calendar.js'
 import { formatDate, formatNumber, type Locale } from '../i18n/format.js'
 import { computeReport, REPORT_PERIODS, type Report, type ReportPeriod, type ReportQuery } from '../services/report.service.js'
@@ -31,7 +32,7 @@ export function parseQuery(req: Request, today: string): ReportQuery {
 
 function validationErrors(req: Request, e: unknown): Array<{ field: string; message: string }> {
   if (!isAppError(e) || e.code !== 'validation_failed') throw e
-  return (e.details ?? []).map((d) => ({ field: d.field, message: req.t(d.message) }))
+  return (e.details ?? []).map((d) => ({ field: d.field, message: typedDateError(req, d.field) ?? req.t(d.message) }))
 }
 
 /**

@@ -4,6 +4,8 @@
  * so that no view builds aria-invalid / aria-describedby by hand.
  */
 
+import { showTypedDate } from './typed-date.js'
+
 export type FieldErrors = Record<string, string | undefined>
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' }
@@ -70,5 +72,31 @@ export function fieldsOf(values: Record<string, unknown> | undefined | null, err
   })
 }
 
+export interface DateBoxOptions {
+  /** The earliest and latest day the calendar offers, ISO (typing is checked by the service). */
+  min?: string
+  max?: string
+  /** «วว/ดด/ปปปป» in the page's language (the page locals fill it in). */
+  placeholder?: string
+}
+
+/**
+ * A date box's type, value and hints: a text box that takes «15/10/2568» (server/web/typed-date.ts
+ * reads it), its value shown that way, and data-date for public/js/date-picker.js, which adds the
+ * calendar button. Written with <%- %> in place of type and value: `<input name="dueDate"<%- dateAttrs(v) %>>`.
+ */
+export function dateAttrs(value: unknown, opts: DateBoxOptions = {}): string {
+  return htmlAttrs({
+    type: 'text',
+    value: showTypedDate(value),
+    inputmode: 'numeric',
+    autocomplete: 'off',
+    placeholder: opts.placeholder ?? 'วว/ดด/ปปปป',
+    'data-date': true,
+    'data-min': opts.min || undefined,
+    'data-max': opts.max || undefined,
+  })
+}
+
 /** The helpers every page template gets. */
-export const viewHelpers = { htmlAttrs, fieldAria, fieldsOf }
+export const viewHelpers = { htmlAttrs, fieldAria, fieldsOf, dateAttrs }

@@ -47,10 +47,11 @@ describe('asset register (pages)', () => {
     const res = await agent
       .post('/assets')
       .type('form')
-      .send({ _csrf: csrfFrom(form.text), code: 'ab cd!', name: 'โต๊ะพับ', categoryId: '999', price: '1.234', acquiredOn: '2567-01-01' })
+      .send({ _csrf: csrfFrom(form.text), code: 'ab cd!', name: 'โต๊ะพับ', categoryId: '999', price: '1.234', acquiredOn: '31/02/2567' })
       .expect(422)
-    // 2567 is a Buddhist-era year: the message says to type the Common Era one.
-    expect(res.text).to.include('หมายเลขครุภัณฑ์ใช้ตัวอักษร').and.include('ราคาไม่ถูกต้อง').and.include('กรุณาใช้ปี ค.ศ.')
+    // The page takes พ.ศ. (issue 16): a day that does not exist is named as typed.
+    expect(res.text).to.include('หมายเลขครุภัณฑ์ใช้ตัวอักษร').and.include('ราคาไม่ถูกต้อง').and.include('ไม่มีวันที่ 31/02/2567')
+    expect(res.text).to.include('value="31/02/2567"')
     expect(res.text).to.include('value="โต๊ะพับ"')
     expect(await t.ctx.db.selectFrom('asset').selectAll().execute()).to.have.length(0)
   })

@@ -1078,8 +1078,10 @@ function payloadsFor(route: AppRoute, c: RouteCase, base: Record<string, unknown
       }
     }
     if (type === 'date') {
-      for (const d of ['2026-02-30', '99999-01-01', '2569-01-01', '15/01/2568', '2025-1-5'])
-        add('date', `${name} = ${d}`, set(d), false, name, { wantsEraHint: d === '2569-01-01' })
+      // A page takes พ.ศ. as typed (server/web/typed-date.ts), so there these three are dates; the API stays ISO Common Era.
+      const typedOnPages = new Set(['2569-01-01', '15/01/2568', '2025-1-5'])
+      for (const d of ['2026-02-30', '99999-01-01', '2569-01-01', '15/01/2568', '2025-1-5', '31/02/2568', '15/01/2350'])
+        add('date', `${name} = ${d}`, set(d), !api && typedOnPages.has(d), name, { wantsEraHint: api && d === '2569-01-01' })
     }
     if (type === 'int' || type === 'money') {
       // Money is refused beyond what satang can hold exactly (Number.MAX_SAFE_INTEGER satang): 1e14 baht.

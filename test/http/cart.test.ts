@@ -64,7 +64,7 @@ describe('loan cart (pages)', () => {
     expect(cart.text).to.include(amp.code).and.include(spk.code).and.include('ลำโพงตั้งพื้น')
     expect(cart.text).to.match(/ตะกร้าขอยืม <span class="badge">2<\/span>/)
     // The defaults: today and today + the default loan days − 1, with the maximum shown.
-    expect(cart.text).to.include('value="2025-01-15"').and.include('value="2025-01-21"').and.include('ยืมได้ไม่เกิน 30 วัน')
+    expect(cart.text).to.include('value="15/01/2568"').and.include('value="21/01/2568"').and.include('ยืมได้ไม่เกิน 30 วัน')
     // Scanning the same label again does not add it twice, and the QR page says it is in the request.
     await add(agent, amp.code)
     expect((await agent.get(`/q/${amp.code}`)).text).to.include('อยู่ในคำขอยืมแล้ว')
@@ -102,10 +102,10 @@ describe('loan cart (pages)', () => {
     const res = await agent
       .post('/cart')
       .type('form')
-      .send({ _csrf: csrf, purpose: '', place: 'ห้องประชุมสภา', startDate: '2568-01-20', dueDate: '2025-01-17' })
+      .send({ _csrf: csrf, purpose: '', place: 'ห้องประชุมสภา', startDate: '31/02/2568', dueDate: '2025-01-17' })
       .expect(422)
-    expect(res.text).to.include('กรุณาระบุวัตถุประสงค์ของการยืม').and.include('กรุณาเลือกประเภทการยืม').and.include('ดูเหมือนเป็นปี พ.ศ.')
-    expect(res.text).to.include('value="ห้องประชุมสภา"').and.include('value="2568-01-20"').and.include('aria-invalid="true"')
+    expect(res.text).to.include('กรุณาระบุวัตถุประสงค์ของการยืม').and.include('กรุณาเลือกประเภทการยืม').and.include('ไม่มีวันที่ 31/02/2568')
+    expect(res.text).to.include('value="ห้องประชุมสภา"').and.include('value="31/02/2568"').and.include('aria-invalid="true"')
 
     const past = await agent
       .post('/cart')
@@ -160,7 +160,7 @@ describe('loan cart (pages)', () => {
       .type('form')
       .send({ _csrf: csrfFrom(cart.text), ...request({ startDate: '2025-01-18', dueDate: '2025-01-19' }), intent: 'check' })
       .expect(200)
-    expect(check.text).to.include('avail-free').and.include('value="2025-01-18"')
+    expect(check.text).to.include('avail-free').and.include('value="18/01/2568"')
 
     const res = await agent
       .post('/cart')
@@ -168,7 +168,7 @@ describe('loan cart (pages)', () => {
       .send({ _csrf: csrfFrom(cart.text), ...request({ startDate: '2025-01-16', dueDate: '2025-01-18' }) })
       .expect(409)
     expect(res.text).to.include('ครุภัณฑ์ TENT-1 ถูกจองหรือยืมอยู่แล้วตามใบยืมเลขที่ 1/2568 ช่วง 15 ม.ค. 2568 ถึง 17 ม.ค. 2568')
-    expect(res.text).to.include('value="2025-01-16"').and.include('ใช้ในงานประเพณีลอยกระทงหมู่ 4')
+    expect(res.text).to.include('value="16/01/2568"').and.include('ใช้ในงานประเพณีลอยกระทงหมู่ 4')
     expect(await t.ctx.db.selectFrom('loan').selectAll().execute()).to.have.length(1)
     expect((await agent.get('/cart')).text)
       .to.include('TENT-1')

@@ -57,8 +57,8 @@ describe('the counter (pages)', () => {
     // defaults: outside the premises, today to the day after tomorrow
     expect(form.text)
       .to.match(/value="off_premises" checked/)
-      .and.include('value="2025-01-15"')
-      .and.include('value="2025-01-17"')
+      .and.include('value="15/01/2568"')
+      .and.include('value="17/01/2568"')
     expect(form.text).to.include('data-add-code="KIT-SOUND"').and.include('data-add-code="CHAIR" data-counted="1"')
 
     const res = await agent

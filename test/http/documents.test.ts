@@ -432,7 +432,7 @@ describe('printed documents: the borrow slip and the follow-up letters', () => {
       await supertest(t.app).get(url).expect(303)
       const { agent: finance } = await signedInAs(t, ['finance'])
       await finance.get('/loans/424242/follow-up-letter').expect(404)
-      const page = await finance.get(`${url}?date=2568-01-20`).expect(200)
+      const page = await finance.get(`${url}?date=31/02/2568`).expect(200)
       expect(textOf(page.text)).to.include('วันที่ของหนังสือไม่ถูกต้อง')
       expect(paperOf(page.text)).to.include('วันที่ ๑๕ มกราคม ๒๕๖๘') // today
     })

@@ -227,7 +227,7 @@ describe('finance loan entry (pages)', () => {
         dueDate: 'bad',
       })
       .expect(422)
-    expect(res.text).to.include('กรุณาระบุผู้ยืม').and.include('กรุณาระบุสถานที่นำไปใช้').and.include('วันที่ไม่ถูกต้อง')
+    expect(res.text).to.include('กรุณาระบุผู้ยืม').and.include('กรุณาระบุสถานที่นำไปใช้').and.include('พิมพ์วันที่เป็น วัน/เดือน/ปี พ.ศ.')
     expect(res.text).to.include('งานวัด').and.include('value="bad"')
 
     const unknown = await agent

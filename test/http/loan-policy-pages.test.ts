@@ -151,7 +151,7 @@ describe('the loan policy through the pages', () => {
           }),
         MSG.borrowerEnters,
       )
-      expect(res.text).to.include('value="2025-01-10"')
+      expect(res.text).to.include('value="10/01/2568"')
       // Naming oneself by full name is the same person.
       await refused(
         () =>

@@ -365,7 +365,7 @@ describe('report publication pages (SPEC §6)', function () {
       expect(res.text).to.not.include('id="publication"')
       expect(res.text).to.include('การเสนอและเผยแพร่ทำได้เฉพาะรายงานตามปีงบประมาณ')
       expect(res.text).to.match(/<option value="range" selected>/)
-      expect(res.text).to.include('value="2024-11-01"')
+      expect(res.text).to.include('value="01/11/2567"')
       expect(/data-key="reportPages\.h\.loans"[\s\S]*?data-value="(\d+)"/.exec(res.text)![1]).to.equal('2') // L2, L3
       expect(res.text).to.include('href="/reports/print?from=2024-11-01&amp;to=2024-12-31"')
     })
@@ -396,7 +396,7 @@ describe('report publication pages (SPEC §6)', function () {
         const res = await finance.agent.get(`/reports?${q}`)
         expect(res.status, q).to.equal(422)
         expect(res.text, q).to.include('class="field-error"')
-        expect(res.text, q).to.match(/ปีของวันที่ต้องอยู่ระหว่าง ค\.ศ\. ๑๙๐๐ ถึง ๒๓๐๐|ดูเหมือนเป็นปี พ\.ศ\./)
+        expect(res.text, q).to.match(/อยู่นอกช่วงที่ใช้ได้: พิมพ์ปี พ\.ศ\./)
       }
       for (const path of ['/reports.csv', '/reports.xlsx', '/reports/print']) {
         expect((await finance.agent.get(`${path}?period=range&from=0999-01-01&to=0999-12-31`)).status, path).to.equal(422)

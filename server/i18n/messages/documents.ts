@@ -22,7 +22,7 @@ const th = {
   'documents.ui.apply': 'แสดงหนังสือ',
   'documents.ui.fromFollowUp': 'เลขที่และวันที่ของหนังสือมาจากการติดตามครั้งล่าสุด (วันที่ {date}) — พิมพ์เลขที่ใหม่ได้',
   'documents.ui.notOnLoan': 'ใบยืมนี้ไม่ได้อยู่ระหว่างการยืม (สถานะ: {status}) — ตรวจสอบก่อนส่งหนังสือ',
-  'documents.ui.badDate': 'วันที่ของหนังสือไม่ถูกต้อง (ใช้ ปปปป-ดด-วว ค.ศ.) จึงไม่ได้นำมาใช้',
+  'documents.ui.badDate': 'วันที่ของหนังสือไม่ถูกต้อง (พิมพ์ วว/ดด/ปปปป เป็น พ.ศ. เช่น 15/10/2568) จึงไม่ได้นำมาใช้',
   'documents.ui.memo': 'บันทึกข้อความถึงผู้ยืมที่เป็นพนักงาน',
   'documents.ui.external': 'หนังสือภายนอกถึงผู้ยืมภายนอก',
 
@@ -142,7 +142,7 @@ const en: Record<keyof typeof th, string> = {
   'documents.ui.apply': 'Show the letter',
   'documents.ui.fromFollowUp': 'The letter number and date come from the latest follow-up ({date}); type a new number to change them',
   'documents.ui.notOnLoan': 'This loan is not out on loan (status: {status}); check before sending a letter',
-  'documents.ui.badDate': 'The letter date is not valid (YYYY-MM-DD, Common Era), so it was not used',
+  'documents.ui.badDate': 'The letter date is not valid (dd/mm/yyyy, Buddhist era, e.g. 15/10/2568), so it was not used',
   'documents.ui.memo': 'Internal memo to a staff borrower',
   'documents.ui.external': 'External letter to an outside borrower',
 

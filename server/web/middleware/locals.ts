@@ -10,7 +10,7 @@ import { cartLineCount } from '../cart-state.js'
 import { contextOf } from '../../http/middleware/auth.js'
 import { useLayouts } from '../layout.js'
 import { unreadCount } from '../../services/notification.service.js'
-import { viewHelpers } from '../view-helpers.js'
+import { dateAttrs, type DateBoxOptions, viewHelpers } from '../view-helpers.js'
 
 export interface NavItem {
   href: string
@@ -75,6 +75,7 @@ export function pageLocals(ctx: AppContext, csrfToken: (req: Request) => string)
         bahtText: (satang: number) => bahtText(satang),
       },
       ...viewHelpers,
+      dateAttrs: (value: unknown, opts: DateBoxOptions = {}) => dateAttrs(value, { placeholder: req.t('date.placeholder'), ...opts }),
     })
     next()
   }

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express'
 import type { Role } from '../../../db/schema.js'
 import type { AppContext } from '../../context.js'
 import { AppError, isAppError } from '../../errors.js'
+import { typedDateError } from '../typed-date.js'
 import { bangkokDate } from '../../i18n/calendar.js'
 import { documentFormat } from '../../i18n/document-format.js'
 import { formatDate } from '../../i18n/format.js'
@@ -92,7 +93,7 @@ export function publicationRoutes(ctx: AppContext): Router {
         if (!isAppError(e) || e.status >= 500 || e.code === 'unauthenticated') throw e
         if (e.code === 'validation_failed') {
           const errors: Record<string, string> = {}
-          for (const d of e.details ?? []) errors[d.field] ??= req.t(d.message, d.params)
+          for (const d of e.details ?? []) errors[d.field] ??= typedDateError(req, d.field) ?? req.t(d.message, d.params)
           const message = Object.values(errors).join(' · ') || req.t(e.messageKey, e.params)
           await renderReportPage(ctx, req, res, { query: p, status: 422, pubForm: { form: name, message, errors, values } })
           return

@@ -19,6 +19,7 @@ import {
 } from '../../services/register.service.js'
 import { requireRole } from '../../http/middleware/auth.js'
 import { pageParam } from '../forms/common.form.js'
+import { typedDateError } from '../typed-date.js'
 
 /** Loans per screen page; the print, CSV and XLSX always hold the whole period. */
 export const REGISTER_PAGE_SIZE = 100
@@ -60,7 +61,7 @@ export function registerRoutes(ctx: AppContext): Router {
       reg = await loanRegisterPage(ctx, parseRegisterQuery(ctx, q), pageParam(q.page), REGISTER_PAGE_SIZE)
     } catch (e) {
       if (!isAppError(e) || e.code !== 'validation_failed') throw e
-      errors = (e.details ?? []).map((d) => ({ field: d.field, message: req.t(d.message) }))
+      errors = (e.details ?? []).map((d) => ({ field: d.field, message: typedDateError(req, d.field) ?? req.t(d.message) }))
     }
     const form = Object.fromEntries(
       ['fy', 'period', 'from', 'to', 'status', 'kind', 'borrowerType', 'department', 'overdue'].map((k) => [k, typeof q[k] === 'string' ? q[k] : '']),
