@@ -4,7 +4,6 @@ import type { AppContext } from '../context.js'
 import { listNotifications, markNotificationsRead, unreadCount } from '../services/notification.service.js'
 import { parseOrThrow } from '../lib/validation.js'
 import { requireSignIn } from '../http/middleware/auth.js'
-import { bodyObject } from './json.js'
 
 const listQuery = z.object({
   before: z.coerce.number().int().positive().optional(),
@@ -49,7 +48,9 @@ export function notificationsApi(ctx: AppContext): Router {
   })
 
   router.post('/me/notifications/read', requireSignIn, async (req, res) => {
-    const { ids } = parseOrThrow(readBody, bodyObject(req))
+    // No body, or {}: all. Anything but an object is not this route's input.
+    const raw: unknown = req.body
+    const { ids } = parseOrThrow(readBody, raw === undefined ? {} : raw)
     const marked = await markNotificationsRead(ctx, req.user!.id, ids)
     res.json({ marked, unread: await unreadCount(ctx, req.user!.id) })
   })

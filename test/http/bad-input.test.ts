@@ -423,6 +423,9 @@ const PAGE_CASES: Record<string, RouteCase> = {
   'POST /language': { anything: true, set: () => ({ locale: 'th', next: '/' }) },
   'POST /account/tokens': { from: () => '/account', set: () => ({ name: 'แท็บเล็ตห้องพัสดุ' }), optional: ['expiresInDays'] },
   'POST /account/tokens/:id/revoke': { params: (f) => ({ id: f.ids.token }), from: () => '/account', emptyOk: true },
+  // Issue 18: one's own address ('' clears it) and the switch; marking one's notifications read.
+  'POST /account/email': { from: () => '/account', set: () => ({ email: 'somchai@example.go.th', emailEnabled: '1' }), optional: ['emailEnabled'] },
+  'POST /notifications/read': { anything: true },
   'POST /account/password': {
     from: () => '/account/password',
     set: (f) => ({ currentPassword: f.boss.password, newPassword: 'battery-staple-42', confirmPassword: 'battery-staple-42' }),
@@ -431,13 +434,13 @@ const PAGE_CASES: Record<string, RouteCase> = {
     from: () => '/admin/users/new',
     set: () => ({ username: 'somchai', password: 'temporary-pass-42', name: 'นายสมชาย ใจดี', position: 'นักวิชาการ', roles: 'staff' }),
     types: { username: 'code' },
-    optional: ['position', 'phone', 'departmentId', 'borrowerType', 'locale'],
+    optional: ['position', 'phone', 'email', 'departmentId', 'borrowerType', 'locale'],
   },
   'POST /admin/users/:id': {
     params: (f) => ({ id: f.ids.staff }),
     from: (f) => `/admin/users/${f.ids.staff}`,
     set: () => ({ name: 'นายยืม ของใช้ดี' }),
-    optional: ['position', 'phone', 'departmentId', 'borrowerType', 'locale', 'active', 'roles'],
+    optional: ['position', 'phone', 'email', 'departmentId', 'borrowerType', 'locale', 'active', 'roles'],
   },
   'POST /admin/users/:id/reset-password': {
     params: (f) => ({ id: f.ids.staff }),
@@ -909,6 +912,8 @@ const PAGE_VARIANTS: Record<string, RouteCase[]> = {
 }
 
 const API_CASES: Record<string, RouteCase> = {
+  // Issue 18: without ids, all of one's notifications are marked read.
+  'POST /api/v1/me/notifications/read': { set: () => ({ ids: [1] }), optional: ['ids'], emptyOk: true },
   'POST /api/v1/tokens': {
     as: 'anon',
     set: (f) => ({ username: f.boss.username, password: f.boss.password, expiresInDays: 30 }),

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express'
 import type { AppContext } from '../../context.js'
-import { isAppError } from '../../errors.js'
+import { AppError, isAppError } from '../../errors.js'
 import { changeOwnPassword, ownEmail, setOwnEmail } from '../../services/user.service.js'
 import { isExpired, issueToken, listTokens, revokeToken, TOKEN_LIFE_CHOICES } from '../../services/token.service.js'
 import { getDepartment } from '../../services/department.service.js'
@@ -73,6 +73,9 @@ export function accountRoutes(ctx: AppContext): Router {
   router.post('/account/email', async (req, res) => {
     const values = { email: str(bodyOf(req).email) ?? '', emailEnabled: checkbox(bodyOf(req).emailEnabled) }
     try {
+      // The form always sends the field ('' clears the address): a request without it is not this form's.
+      if (str(bodyOf(req).email) === undefined)
+        throw new AppError('validation_failed', 'validation.failed', {}, [{ field: 'email', message: 'validation.required' }])
       await setOwnEmail(ctx, req.user!, values)
     } catch (e) {
       if (isAppError(e) && e.code === 'validation_failed') {
