@@ -29,6 +29,7 @@ import { loanPolicy } from './messages/loan-policy.js'
 import { whereItem } from './messages/where-item.js'
 import { notifications } from './messages/notifications.js'
 import { date } from './messages/date.js'
+import { home } from './messages/home.js'
 
 export type { Locale }
 
@@ -67,6 +68,7 @@ const areas = [
   whereItem,
   notifications,
   date,
+  home,
 ] as const
 
 type Merge<T extends readonly { th: object }[]> = T extends readonly [infer H extends { th: object }, ...infer R extends { th: object }[]]

@@ -27,6 +27,11 @@ export interface LoanListFilter {
   pendingExtension?: 'finance' | 'executive' | 'any'
   /** Leaves out loans this user borrows or entered (segregation: they may not act on them). */
   notPartyOf?: number
+  /**
+   * Only the loans this user may take this step on (issue 17): the very exclusions of the counts in
+   * actionCounts (mayDecide, mayHandOver, mayConfirm), so a dashboard's count equals its list.
+   */
+  actionableBy?: { userId: number; twoPersonRule: boolean; step: ActionStep }
   /** With a standing paper approval in this user's name that they have neither confirmed nor disputed. */
   paperToConfirmBy?: number
   /** With a standing paper approval that its approver disputes (true), or without one (false). */
@@ -87,6 +92,10 @@ export async function list(db: Db, f: LoanListFilter): Promise<{ rows: LoanRow[]
     const me = f.notPartyOf
     q = q.where((eb) => eb.or([eb('borrower_user_id', 'is', null), eb('borrower_user_id', '!=', me)])).where('requested_by', '!=', me)
   }
+  if (f.actionableBy) {
+    const a = f.actionableBy
+    q = q.where((eb) => mayAct(eb, a.userId, a.twoPersonRule, a.step))
+  }
   if (f.paperToConfirmBy !== undefined) {
     const me = f.paperToConfirmBy
     q = q
@@ -136,6 +145,54 @@ export async function openLoansOfAsset(db: Db, assetId: number, limit = 50): Pro
     .orderBy('li.loan_id', 'desc')
     .limit(sql.lit(Math.trunc(limit)))
     .execute()
+}
+
+/** The step a work list asks of its reader; each has its segregation rule (SPEC §1). */
+export type ActionStep = 'decide' | 'handOver' | 'extension' | 'confirm'
+
+/** Not the loan's borrower: nobody performs any step of a loan they borrow (never switchable). */
+function notBorrower(eb: ExpressionBuilder<Database, 'loan'>, me: number) {
+  return eb.or([eb('loan.borrower_user_id', 'is', null), eb('loan.borrower_user_id', '!=', me)])
+}
+
+/** Checking or approving: not the borrower and, with the two-person rule on, not whoever entered it. */
+function mayDecide(eb: ExpressionBuilder<Database, 'loan'>, me: number, twoPersonRule: boolean) {
+  return twoPersonRule ? eb.and([notBorrower(eb, me), eb('loan.requested_by', '!=', me)]) : notBorrower(eb, me)
+}
+
+/** Handing over: not the borrower and, with the two-person rule on, not the in-premises approver (in the app or on paper). */
+function mayHandOver(eb: ExpressionBuilder<Database, 'loan'>, me: number, twoPersonRule: boolean) {
+  if (!twoPersonRule) return notBorrower(eb, me)
+  return eb.and([
+    notBorrower(eb, me),
+    eb.or([
+      eb('loan.kind', '!=', 'in_premises'),
+      eb.and([eb('loan.approved_on_paper', '=', 0), eb.or([eb('loan.approved_by', 'is', null), eb('loan.approved_by', '!=', me)])]),
+      eb.and([eb('loan.approved_on_paper', '=', 1), eb.not(eb.exists(paperBy(eb, me)))]),
+    ]),
+  ])
+}
+
+/** Deciding an extension: as deciding the loan, and not on an extension this user asked for. */
+function mayDecideExtension(eb: ExpressionBuilder<Database, 'loan'>, me: number, twoPersonRule: boolean) {
+  return eb.and([
+    mayDecide(eb, me, twoPersonRule),
+    eb.exists(
+      eb
+        .selectFrom('loan_extension')
+        .select('loan_extension.id')
+        .whereRef('loan_extension.loan_id', '=', 'loan.id')
+        .where('loan_extension.status', '=', 'pending')
+        .where('loan_extension.requested_by', '!=', me),
+    ),
+  ])
+}
+
+function mayAct(eb: ExpressionBuilder<Database, 'loan'>, me: number, twoPersonRule: boolean, step: ActionStep) {
+  if (step === 'decide') return mayDecide(eb, me, twoPersonRule)
+  if (step === 'handOver') return mayHandOver(eb, me, twoPersonRule)
+  if (step === 'extension') return mayDecideExtension(eb, me, twoPersonRule)
+  return notBorrower(eb, me)
 }
 
 /** No follow-up recorded after the loan's (current) due date: ข้อ 211's chase has not happened. */
@@ -238,41 +295,28 @@ export async function actionCounts(db: Db, c: ActionCountsInput): Promise<Action
     .selectNoFrom((eb) => {
       const count = (alias: string) => eb.fn.countAll<number>().as(alias)
       const loans = () => eb.selectFrom('loan')
-      const notParty = <Q extends ReturnType<typeof loans>>(q: Q) => {
-        const notBorrower = q.where((w) => w.or([w('loan.borrower_user_id', 'is', null), w('loan.borrower_user_id', '!=', me)])) as Q
-        // With the two-person rule off, whoever entered a loan for someone else may approve it.
-        return (c.twoPersonRule ? notBorrower.where('loan.requested_by', '!=', me) : notBorrower) as Q
-      }
-      const notMine = <Q extends ReturnType<typeof loans>>(q: Q) =>
-        q.where((w) => w.or([w('loan.borrower_user_id', 'is', null), w('loan.borrower_user_id', '!=', me)])) as Q
+      // The same predicates as the work lists (mayAct), so each count equals its list (issue 17).
+      const decide = <Q extends ReturnType<typeof loans>>(q: Q) => q.where((w) => mayDecide(w, me, c.twoPersonRule)) as Q
       const pendingExt = (outside: boolean) =>
-        notParty(
-          loans()
-            .where('loan.status', 'in', ['approved', 'on_loan'])
-            .where('loan.kind', outside ? '!=' : '=', 'in_premises'),
-        )
-          .innerJoin('loan_extension as e', (j) => j.onRef('e.loan_id', '=', 'loan.id').on('e.status', '=', 'pending'))
-          .where('e.requested_by', '!=', me)
+        loans()
+          .where('loan.status', 'in', ['approved', 'on_loan'])
+          .where('loan.kind', outside ? '!=' : '=', 'in_premises')
+          .where((w) => mayDecideExtension(w, me, c.twoPersonRule))
       return [
-        notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '!=', 'in_premises').where('loan.checked_at', 'is', null))
+        decide(loans().where('loan.status', '=', 'pending').where('loan.kind', '!=', 'in_premises').where('loan.checked_at', 'is', null))
           .select(count('n'))
           .as('toCheck'),
-        notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '=', 'in_premises'))
+        decide(loans().where('loan.status', '=', 'pending').where('loan.kind', '=', 'in_premises'))
           .select(count('n'))
           .as('toApproveIn'),
-        notParty(loans().where('loan.status', '=', 'pending').where('loan.kind', '!=', 'in_premises').where('loan.checked_at', 'is not', null))
+        decide(loans().where('loan.status', '=', 'pending').where('loan.kind', '!=', 'in_premises').where('loan.checked_at', 'is not', null))
           .select(count('n'))
           .as('toApproveOut'),
-        notMine(loans().where('loan.status', '=', 'approved').where('loan.start_on', '<=', collectBy).where('loan.start_on', '>=', expiredBefore))
-          .where((w) =>
-            c.twoPersonRule
-              ? w.or([
-                  w('loan.kind', '!=', 'in_premises'),
-                  w.and([w('loan.approved_on_paper', '=', 0), w.or([w('loan.approved_by', 'is', null), w('loan.approved_by', '!=', me)])]),
-                  w.and([w('loan.approved_on_paper', '=', 1), w.not(w.exists(paperBy(w, me)))]),
-                ])
-              : w.lit(true),
-          )
+        loans()
+          .where('loan.status', '=', 'approved')
+          .where('loan.start_on', '<=', collectBy)
+          .where('loan.start_on', '>=', expiredBefore)
+          .where((w) => mayHandOver(w, me, c.twoPersonRule))
           .where(notDisputed)
           .select(count('n'))
           .as('toHandOver'),
@@ -329,7 +373,7 @@ export async function actionCounts(db: Db, c: ActionCountsInput): Promise<Action
           .where('pa.confirmed_at', 'is', null)
           .where('pa.disputed_at', 'is', null)
           .where('loan.status', 'not in', ['rejected', 'cancelled', 'expired'])
-          .where((w) => w.or([w('loan.borrower_user_id', 'is', null), w('loan.borrower_user_id', '!=', me)]))
+          .where((w) => notBorrower(w as unknown as ExpressionBuilder<Database, 'loan'>, me))
           .select(count('n'))
           .as('toConfirm'),
       ]

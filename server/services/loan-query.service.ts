@@ -331,6 +331,7 @@ export const QUEUE_KEYS = [
   'toApprove',
   'awaitingExecutive',
   'toHandOver',
+  'dueToday',
   'toReceive',
   'overdue',
   'pastDeadline',
@@ -341,8 +342,24 @@ export type QueueKey = (typeof QUEUE_KEYS)[number]
 
 export interface QueueSection {
   key: QueueKey
+  /** How many this person may act on: the length of `loans` when not cut by the limit, and the dashboard's count. */
   total: number
   loans: LoanView[]
+  /**
+   * How many more of this kind wait but are not this person's to do (SPEC §1: they borrow it, entered it
+   * or approved it themselves); shown beside the count with the reason, never silently dropped.
+   */
+  leftOut: number
+}
+
+/** The segregation step each work list asks of its reader; lists without one are for reading (overdue, due soon). */
+const QUEUE_STEP: Partial<Record<QueueKey, loans.ActionStep>> = {
+  toConfirm: 'confirm',
+  toCheck: 'decide',
+  toApprove: 'decide',
+  awaitingExecutive: 'decide',
+  toHandOver: 'handOver',
+  extensions: 'extension',
 }
 
 /**
@@ -370,6 +387,8 @@ export async function loanQueues(ctx: AppContext, user: CurrentUser, opts: { lim
     // A disputed paper approval blocks the hand-over (SPEC §1): such a loan is on the disputed list instead.
     filters.push(
       ['toHandOver', { status: 'approved', startOnOrBefore: addDays(t, settings.handOverEarlyDays), paperDisputed: false, order: 'oldest' }],
+      // Returns today (issue 17): what should come back across the counter today.
+      ['dueToday', { dueBetween: { from: t, to: t }, order: 'oldest' }],
       ['toReceive', { status: 'on_loan', order: 'due' }],
     )
   }
@@ -378,10 +397,14 @@ export async function loanQueues(ctx: AppContext, user: CurrentUser, opts: { lim
   }
   if (finance) filters.push(['dueSoon', { dueBetween: { from: t, to: addDays(t, DUE_SOON_DAYS) }, order: 'due' }])
   if (finance || executive) filters.push(['extensions', { pendingExtension: finance ? 'any' : 'executive', order: 'oldest' }])
-  const found: Array<{ key: QueueKey; rows: LoanRow[]; total: number }> = []
+  const found: Array<{ key: QueueKey; rows: LoanRow[]; total: number; leftOut: number }> = []
+  const cutoff = await expiredBefore(ctx, settings)
   for (const [key, f] of filters) {
-    const { rows, total } = await loans.list(ctx.db, { ...f, expiredBefore: await expiredBefore(ctx, settings), limit, offset: 0 })
-    found.push({ key, rows, total })
+    const step = QUEUE_STEP[key]
+    const actionableBy = step ? { userId: user.id, twoPersonRule: settings.twoPersonRule, step } : undefined
+    const { rows, total } = await loans.list(ctx.db, { ...f, actionableBy, expiredBefore: cutoff, limit, offset: 0 })
+    const all = step ? (await loans.list(ctx.db, { ...f, expiredBefore: cutoff, limit: 0, offset: 0 })).total : total
+    found.push({ key, rows, total, leftOut: all - total })
   }
   const unique = new Map<number, LoanRow>()
   for (const f of found) for (const r of f.rows) unique.set(r.id, r)
@@ -390,8 +413,36 @@ export async function loanQueues(ctx: AppContext, user: CurrentUser, opts: { lim
     found
       // A finance officer who never approves on paper is not shown an always-empty list of their own.
       .filter((f) => f.key !== 'toConfirm' || f.total > 0 || executive)
-      .map((f) => ({ key: f.key, total: f.total, loans: f.rows.map((r) => views.get(r.id)!) }))
+      .map((f) => ({ key: f.key, total: f.total, leftOut: f.leftOut, loans: f.rows.map((r) => views.get(r.id)!) }))
   )
+}
+
+export type MyListKey = 'myToCollect' | 'myOverdue' | 'myDueSoon'
+
+/**
+ * The borrower's own lists on their home (issue 17): ready to collect, overdue, due within 3 days —
+ * the filters of the counts myToCollect, myOverdue and myDueSoon in loan-list.repository's actionCounts.
+ */
+export async function myLoanLists(
+  ctx: AppContext,
+  user: CurrentUser,
+  opts: { limit?: number } = {},
+): Promise<Array<{ key: MyListKey; total: number; loans: LoanView[] }>> {
+  const limit = opts.limit ?? 100
+  const settings = await getSettings(ctx)
+  const t = today(ctx)
+  const cutoff = await expiredBefore(ctx, settings)
+  const filters: Array<[MyListKey, Omit<loans.LoanListFilter, 'limit' | 'offset'>]> = [
+    ['myToCollect', { status: 'approved', startOnOrBefore: addDays(t, settings.handOverEarlyDays), order: 'oldest' }],
+    ['myOverdue', { overdueOn: t, order: 'due' }],
+    ['myDueSoon', { dueBetween: { from: t, to: addDays(t, DUE_SOON_DAYS) }, order: 'due' }],
+  ]
+  const out: Array<{ key: MyListKey; total: number; loans: LoanView[] }> = []
+  for (const [key, f] of filters) {
+    const { rows, total } = await loans.list(ctx.db, { ...f, borrowerUserId: user.id, expiredBefore: cutoff, limit, offset: 0 })
+    out.push({ key, total, loans: await viewsOf(ctx, rows) })
+  }
+  return out
 }
 
 /** Who updated each compensation record and when, for the loan's timeline (from the audit log). */

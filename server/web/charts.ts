@@ -66,17 +66,26 @@ export function barChart(opts: { title: string; bars: Bar[]; axisLabel?: string;
 }
 
 /** A horizontal bar chart for long labels (categories): one row per bar, the label on the left. */
-export function hbarChart(opts: { title: string; bars: Bar[]; axisLabel?: string; id: string; formatTick?: (n: number) => string }): string {
+export function hbarChart(opts: {
+  title: string
+  bars: Bar[]
+  axisLabel?: string
+  id: string
+  formatTick?: (n: number) => string
+  /** Room for the labels; short ones (months) leave the chart narrow enough for a phone (issue 17). */
+  labelWidth?: number
+}): string {
   const { bars } = opts
   const fmt = opts.formatTick ?? ((n: number) => String(n))
-  const labelW = 190
+  const labelW = opts.labelWidth ?? 190
   const plotW = 220
   const row = 26
   const top = 6
   const width = labelW + plotW + 50
   const height = top + Math.max(bars.length, 1) * row + 34
   const max = niceMax(Math.max(0, ...bars.map((b) => b.value)))
-  const cut = (s: string) => ([...s].length > 30 ? `${[...s].slice(0, 29).join('')}…` : s)
+  const room = Math.floor(labelW / 6.3)
+  const cut = (s: string) => ([...s].length > room ? `${[...s].slice(0, room - 1).join('')}…` : s)
   const parts: string[] = []
   parts.push(
     `<svg class="chart hbar-chart" id="${esc(opts.id)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="${esc(opts.id)}-title">`,

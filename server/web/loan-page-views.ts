@@ -75,6 +75,7 @@ export interface LoanRowModel {
   borrower: string
   organisation: string
   items: string
+  itemCodes: string
   itemCount: number
   startOn: string
   dueOn: string
@@ -96,7 +97,9 @@ export function loanRow(v: LoanView, todayDate: string): LoanRowModel {
     kind: v.loan.kind,
     borrower: v.borrower.name,
     organisation: v.borrower.organisation,
-    items: [...v.items.map((i) => i.asset_code), ...v.stock.map((l) => `${l.code} ×${l.quantity}`)].join(', '),
+    // Names, not codes (issue 17): people pick a loan out by what was lent; the code is the title.
+    items: [...v.items.map((i) => i.asset_name || i.asset_code), ...v.stock.map((l) => `${l.name || l.code} ×${l.quantity}`)].join(', '),
+    itemCodes: [...v.items.map((i) => i.asset_code), ...v.stock.map((l) => l.code)].join(', '),
     itemCount: v.items.length + v.stock.length,
     startOn: v.loan.start_on,
     dueOn: v.loan.due_on,
@@ -110,7 +113,7 @@ export function loanRow(v: LoanView, todayDate: string): LoanRowModel {
 }
 
 export function queueModel(sections: QueueSection[], todayDate: string) {
-  return sections.map((s) => ({ key: s.key, total: s.total, rows: s.loans.map((v) => loanRow(v, todayDate)) }))
+  return sections.map((s) => ({ key: s.key, total: s.total, leftOut: s.leftOut, rows: s.loans.map((v) => loanRow(v, todayDate)) }))
 }
 
 // ---------------------------------------------------------------- the loan page

@@ -135,6 +135,7 @@ export const PERMISSIONS: readonly RoutePermission[] = [
   route('GET', '/q/*code', ANYONE, 'The QR resolver (SPEC §5): what a scanned label opens.'),
   route('GET', '/labels', FINANCE),
   route('GET', '/labels/sheet', FINANCE),
+  route('POST', '/labels/printed', FINANCE, 'The sheet’s print button records that labels were printed (the first-run checklist).'),
   route('GET', '/scan', ANYONE),
 
   // ---------------------------------------------------------------- stock and kits

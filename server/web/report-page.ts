@@ -52,13 +52,17 @@ export async function renderReportPage(
   let report: Report | undefined
   let errors: Array<{ field: string; message: string }> = []
   let query: ReportQuery | undefined
+  const user = req.user as CurrentUser
+  const pubList = await publicationList(ctx, user)
+  // Opened without a period, the page opens on the report waiting for this person (issue 17), else the current year.
+  const bare = !['fy', 'period', 'from', 'to'].some((k) => req.query[k] !== undefined)
+  const waitingPub = bare && !opts.query ? pubList.find((i) => i.awaitsYou)?.pub : undefined
   try {
-    query = opts.query ?? parseQuery(req, today)
+    query = opts.query ?? (waitingPub ? { fiscalYear: waitingPub.fiscalYear, period: waitingPub.period } : parseQuery(req, today))
     report = await computeReport(ctx, query)
   } catch (e) {
     errors = validationErrors(req, e)
   }
-  const user = req.user as CurrentUser
   const fy = report?.fiscalYear ?? fiscalYearOf(today)
   const str = (k: string) => (typeof req.query[k] === 'string' ? (req.query[k] as string) : '')
   const range = query ? !('fiscalYear' in query) : str('period') === 'range' || str('from') !== '' || str('to') !== ''
@@ -81,7 +85,7 @@ export async function renderReportPage(
     shown: (h: Pick<Headline, 'kind'>, v: number | null) => shownValue(h, v, num, req.t('reportPages.none')),
     periodText: report ? periodLine(report, req.t, (d) => formatDate(d, { locale, style: 'long' })) : '',
     pv: report ? await publicationView(ctx, user, report) : null,
-    pubList: await publicationList(ctx, user),
+    pubList,
     pubForm: opts.pubForm ?? null,
     monthName,
   })

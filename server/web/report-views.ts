@@ -20,6 +20,39 @@ export interface Headline {
   previous: number | null
   /** 'rate' = a share 0…1 shown as a percentage; 'decimal' = one decimal. */
   kind: 'count' | 'rate' | 'decimal'
+  /**
+   * Which way is better for this measure (issue 17): more on-time returns is better, more late,
+   * lost or damaged is worse; more loans or requests is neither — the comparison says so in words.
+   */
+  better: 'more' | 'less' | null
+  /** Against the same period of the previous year (comparison()); null when either is missing. */
+  change: Comparison | null
+}
+
+export interface Comparison {
+  /** The change between the two values as shown (rounded as displayed), never negative. */
+  amount: number
+  direction: 'up' | 'down' | 'same'
+  verdict: 'better' | 'worse' | 'neutral'
+}
+
+/** The shown precision of a value: a change that rounds to zero is «the same», with no arrow. */
+function asShown(h: Pick<Headline, 'kind'>, v: number): number {
+  if (h.kind === 'rate') return Math.round(v * 1000) / 10
+  if (h.kind === 'decimal') return Math.round(v * 10) / 10
+  return v
+}
+
+/** This period against the same period of the previous year, judged per measure; null without both values. */
+export function comparison(h: Pick<Headline, 'kind' | 'value' | 'previous' | 'better'>): Comparison | null {
+  if (h.value === null || h.previous === null) return null
+  // Compare the values as the reader sees them (78.0 % against 78.2 % is 0.2 points), in tenths to avoid float noise.
+  const diff = Math.round((asShown(h, h.value) - asShown(h, h.previous)) * 10) / 10
+  if (diff === 0) return { amount: 0, direction: 'same', verdict: 'neutral' }
+  const direction = diff > 0 ? 'up' : 'down'
+  const verdict = h.better === null ? 'neutral' : (h.better === 'more') === diff > 0 ? 'better' : 'worse'
+  // A rate's change is in percentage points: shownValue takes a share, so hand it back as one.
+  return { amount: h.kind === 'rate' ? Math.abs(diff) / 100 : Math.abs(diff), direction, verdict }
 }
 
 export interface Table {
@@ -31,20 +64,22 @@ export interface Table {
 
 export function headlines(r: Report): Headline[] {
   const p = r.previousYear
-  return [
-    { key: 'reportPages.h.requests', value: r.requests.total, previous: p.requests.total, kind: 'count' },
-    { key: 'reportPages.h.approved', value: r.requests.approved, previous: p.requests.approved, kind: 'count' },
-    { key: 'reportPages.h.rejected', value: r.requests.rejected, previous: p.requests.rejected, kind: 'count' },
-    { key: 'reportPages.h.loans', value: r.loans.total, previous: p.loans.total, kind: 'count' },
-    { key: 'reportPages.h.items', value: r.loans.items, previous: p.loans.items, kind: 'count' },
-    { key: 'reportPages.h.onTimeRate', value: r.onTimeRate, previous: p.onTimeRate, kind: 'rate' },
-    { key: 'reportPages.h.averageDays', value: r.averageLoanDays, previous: p.averageLoanDays, kind: 'decimal' },
-    { key: 'reportPages.h.outstanding', value: r.loans.outstanding, previous: p.loans.outstanding, kind: 'count' },
-    { key: 'reportPages.h.overdue', value: r.overdue.cases, previous: p.overdue.cases, kind: 'count' },
-    { key: 'reportPages.h.followedUp', value: r.overdue.followedUpInTime, previous: p.overdue.followedUpInTime, kind: 'count' },
-    { key: 'reportPages.h.damaged', value: r.incidents.damaged, previous: p.incidents.damaged, kind: 'count' },
-    { key: 'reportPages.h.lost', value: r.incidents.lost, previous: p.incidents.lost, kind: 'count' },
+  const list: Array<Omit<Headline, 'change'>> = [
+    { key: 'reportPages.h.requests', value: r.requests.total, previous: p.requests.total, kind: 'count', better: null },
+    { key: 'reportPages.h.approved', value: r.requests.approved, previous: p.requests.approved, kind: 'count', better: null },
+    { key: 'reportPages.h.rejected', value: r.requests.rejected, previous: p.requests.rejected, kind: 'count', better: null },
+    { key: 'reportPages.h.loans', value: r.loans.total, previous: p.loans.total, kind: 'count', better: null },
+    { key: 'reportPages.h.items', value: r.loans.items, previous: p.loans.items, kind: 'count', better: null },
+    { key: 'reportPages.h.onTimeRate', value: r.onTimeRate, previous: p.onTimeRate, kind: 'rate', better: 'more' },
+    { key: 'reportPages.h.averageDays', value: r.averageLoanDays, previous: p.averageLoanDays, kind: 'decimal', better: null },
+    { key: 'reportPages.h.outstanding', value: r.loans.outstanding, previous: p.loans.outstanding, kind: 'count', better: 'less' },
+    { key: 'reportPages.h.overdue', value: r.overdue.cases, previous: p.overdue.cases, kind: 'count', better: 'less' },
+    // Followed up in time rises with the overdue cases themselves: neither better nor worse on its own.
+    { key: 'reportPages.h.followedUp', value: r.overdue.followedUpInTime, previous: p.overdue.followedUpInTime, kind: 'count', better: null },
+    { key: 'reportPages.h.damaged', value: r.incidents.damaged, previous: p.incidents.damaged, kind: 'count', better: 'less' },
+    { key: 'reportPages.h.lost', value: r.incidents.lost, previous: p.incidents.lost, kind: 'count', better: 'less' },
   ]
+  return list.map((h) => ({ ...h, change: comparison(h) }))
 }
 
 /** The value of a headline as shown: a percentage with one decimal, one decimal, or a count. */
@@ -114,14 +149,29 @@ export function tables(r: Report, t: Tr, monthName: (m: string) => string): Tabl
   ]
 }
 
-export function charts(r: Report, t: Tr, monthName: (m: string) => string, num: (n: number) => string): { byMonth: string; byCategory: string } {
+export function charts(
+  r: Report,
+  t: Tr,
+  monthName: (m: string) => string,
+  num: (n: number) => string,
+): { byMonth: string; byMonthNarrow: string; byCategory: string } {
+  const months = r.byMonth.map((m) => ({ label: monthName(m.month), value: m.loans, shown: num(m.loans) }))
   return {
+    // A phone gets the months as rows (issue 17): twelve columns would not fit its card without a sideways scroll.
+    byMonthNarrow: hbarChart({
+      id: 'chart-month-narrow',
+      title: t('reportPages.chart.byMonth'),
+      axisLabel: t('reportPages.chart.loansAxis'),
+      formatTick: num,
+      labelWidth: 76,
+      bars: months,
+    }),
     byMonth: barChart({
       id: 'chart-month',
       title: t('reportPages.chart.byMonth'),
       axisLabel: t('reportPages.chart.loansAxis'),
       formatTick: num,
-      bars: r.byMonth.map((m) => ({ label: monthName(m.month), value: m.loans, shown: num(m.loans) })),
+      bars: months,
     }),
     byCategory: hbarChart({
       id: 'chart-category',

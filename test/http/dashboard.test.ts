@@ -106,21 +106,26 @@ describe('dashboards per role and the navigation badge', () => {
     })
     expect(navBadge(f1.text)).to.equal(4) // check L1, approve L2, follow up L6, extension of L5
     expect(navBadge(f1.text, '/loans/queue')).to.equal(null)
-    const awaiting = section(f1.text, 'awaiting')
-    expect(awaiting).to.include(`href="/loans/${w.l1.loan.id}"`).and.include(`href="/loans/${w.l2.loan.id}"`).and.include(`href="/loans/${w.l5.loan.id}"`)
+    expect(section(f1.text, 'dash-toCheck')).to.include(`href="/loans/${w.l1.loan.id}"`)
+    expect(section(f1.text, 'dash-toApprove')).to.include(`href="/loans/${w.l2.loan.id}"`)
+    expect(section(f1.text, 'dash-extensions')).to.include(`href="/loans/${w.l5.loan.id}"`)
     expect(section(f1.text, 'dash-overdue')).to.include(`href="/loans/${w.l6.loan.id}"`).and.include('เลยกำหนดติดตามทวงคืน (ข้อ 211) โดยยังไม่ได้ติดตาม 1 รายการ')
     expect(section(f1.text, 'dash-dueSoon')).to.include(`href="/loans/${w.l5.loan.id}"`)
-    expect(section(f1.text, 'dash-toHandOver')).to.include(`href="/loans/${w.l4.loan.id}"`) // listed, only not counted as theirs
+    // Issue 17: finance 1 approved L4, so it is neither counted nor listed as theirs; the count says why beside it.
+    const handOver1 = section(f1.text, 'dash-toHandOver')
+    expect(handOver1).to.not.include(`href="/loans/${w.l4.loan.id}"`)
+    expect(handOver1).to.include('data-left-out="1"').and.include('1 ที่ท่านอนุมัติเองหรือเป็นผู้ยืม ส่งมอบไม่ได้')
 
     // Finance 2 may hand L4 over.
     const f2 = await w.finance2.agent.get('/').expect(200)
     expect(stats(f2.text)).to.deep.include({ รอส่งมอบวันนี้: 1 })
+    expect(section(f2.text, 'dash-toHandOver')).to.include(`href="/loans/${w.l4.loan.id}"`).and.not.include('data-left-out')
     expect(navBadge(f2.text)).to.equal(5)
 
     // The executive: L3 waits for them; the extension of an in-premises loan is finance's.
     const e = await w.exec.agent.get('/').expect(200)
     expect(stats(e.text)).to.deep.include({ รอผู้บริหารอนุมัติ: 1, ขอขยายเวลา: 0, เกินกำหนดคืน: 1, เลยกำหนดติดตาม: 1 })
-    expect(section(e.text, 'awaiting')).to.include(`href="/loans/${w.l3.loan.id}"`).and.not.include(`href="/loans/${w.l1.loan.id}"`)
+    expect(section(e.text, 'dash-awaitingExecutive')).to.include(`href="/loans/${w.l3.loan.id}"`).and.not.include(`href="/loans/${w.l1.loan.id}"`)
     expect(navBadge(e.text)).to.equal(1)
     expect(e.text).to.include('href="/loans/queue"')
 
@@ -163,7 +168,8 @@ describe('dashboards per role and the navigation badge', () => {
     expect(navBadge(e.text)).to.equal(2)
     const s = await w.staff.agent.get('/').expect(200)
     expect(navBadge(s.text)).to.equal(1) // only L6 to bring back
-    expect(stats(s.text)).to.not.have.property('อนุมัติแล้ว รอรับของ') // shown only when there is something to collect
+    expect(stats(s.text)).to.deep.include({ 'อนุมัติแล้ว รอรับของ': 0 }) // the card stays, at 0; its list goes
+    expect(s.text).to.not.include('id="dash-myToCollect"')
   })
 
   it('when the queue page is opened, then finance sees each list with its count and the executive only theirs', async () => {
@@ -173,7 +179,7 @@ describe('dashboards per role and the navigation badge', () => {
       ['toCheck', 1],
       ['toApprove', 1],
       ['awaitingExecutive', 1],
-      ['toHandOver', 1],
+      ['toHandOver', 0], // approved by finance 1 (two-person rule): listed for finance 2, said beside the count here
       ['toReceive', 2],
       ['overdue', 1],
       ['pastDeadline', 1],
@@ -182,6 +188,8 @@ describe('dashboards per role and the navigation badge', () => {
     ] as const) {
       expect(q.text, key).to.match(new RegExp(`id="q-${key}">\\s*<h2>[^<]*<span class="count[^"]*">${n}</span>`))
     }
+    expect(section(q.text, 'q-toHandOver')).to.include('data-left-out="1"').and.not.include(`href="/loans/${w.l4.loan.id}"`)
+    expect(section((await w.finance2.agent.get('/loans/queue')).text, 'q-toHandOver')).to.include(`href="/loans/${w.l4.loan.id}"`)
     const e = await w.exec.agent.get('/loans/queue').expect(200)
     expect(e.text).to.include('id="q-awaitingExecutive"').and.not.include('id="q-toCheck"').and.not.include('id="q-toHandOver"')
     expect(e.text).to.match(/id="q-extensions">\s*<h2>[^<]*<span class="count">0<\/span>/)

@@ -96,7 +96,8 @@ describe('counted items and kits through the pages (issue 5 done criterion)', ()
     const page = textOf((await counter.agent.get(url).expect(200)).text)
     expect(page).to.include('พัสดุนับจำนวน').and.include('CHAIR เก้าอี้พลาสติก 80 ตัว').and.include('MIC-POOL ไมโครโฟนไร้สาย 2 ตัว').and.include('AMP-9')
     expect(page).to.include('รายการพัสดุ (3)')
-    expect(textOf((await counter.agent.get('/loans').expect(200)).text)).to.include('AMP-9, CHAIR ×80, MIC-POOL ×2')
+    // Issue 17: lists name what was lent; the codes are the cell's title.
+    expect(textOf((await counter.agent.get('/loans').expect(200)).text)).to.include('เครื่องขยายเสียงเคลื่อนที่, เก้าอี้พลาสติก ×80, ไมโครโฟนไร้สาย ×2')
 
     // Checked by another finance user, approved by the executive.
     expect((await postForm(checker.agent, url, `/loans/${id}/approve`, {})).status).to.equal(303)
@@ -257,7 +258,7 @@ describe('counted items and kits through the pages (issue 5 done criterion)', ()
       externalBorrower: { type: 'public', name: 'กลุ่มแม่บ้านหมู่ 5' },
     })
     const queue = await checker.agent.get('/loans/queue').expect(200)
-    expect(queue.text).to.include(`/loans/${loan.loan.id}`).and.include('CHAIR ×20')
+    expect(queue.text).to.include(`/loans/${loan.loan.id}`).and.include('เก้าอี้พลาสติก ×20')
     await approveLoan(t.ctx, checker.user, loan.loan.id, {})
     await approveLoan(t.ctx, exec, loan.loan.id, {})
     const toHandOver = await counter.agent.get('/loans/queue').expect(200)
@@ -289,7 +290,7 @@ describe('counted items and kits through the pages (issue 5 done criterion)', ()
     expect(out.status).to.equal(303)
     expect((await stockRow('CHAIR')).out_qty).to.equal(20)
     const list = await counter.agent.get('/loans?status=on_loan').expect(200)
-    expect(textOf(list.text)).to.include('CHAIR ×20')
+    expect(textOf(list.text)).to.include('เก้าอี้พลาสติก ×20')
   })
 
   async function makeUserExec() {

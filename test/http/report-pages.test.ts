@@ -41,7 +41,8 @@ describe('statistics report pages (SPEC §6)', function () {
     expect(res.text).to.include('หลักเกณฑ์การนับ')
     expect(res.text).to.include('ปีงบประมาณ พ.ศ. 2568')
     // The previous year's requests (3) and the difference (▲ 7).
-    expect(res.text).to.match(/ช่วงเดียวกันปีก่อน: 3\s*<span class="trend up"[^>]*>▲ 7/)
+    // More requests is neither better nor worse (issue 17): the arrow and «เพิ่มขึ้น», no verdict.
+    expect(res.text).to.match(/ช่วงเดียวกันปีก่อน: 3\s*<span class="trend neutral" data-verdict="neutral"><span aria-hidden="true">▲<\/span> เพิ่มขึ้น 7<\/span>/)
   })
 
   it('when the page is shown, then the month chart has one bar per month with the loans of that month', async () => {

@@ -10,6 +10,7 @@ import { cartLineCount } from '../cart-state.js'
 import { contextOf } from '../../http/middleware/auth.js'
 import { useLayouts } from '../layout.js'
 import { unreadCount } from '../../services/notification.service.js'
+import { agencyNameSet } from '../../services/setup.service.js'
 import { dateAttrs, type DateBoxOptions, viewHelpers } from '../view-helpers.js'
 
 export interface NavItem {
@@ -64,7 +65,8 @@ export function pageLocals(ctx: AppContext, csrfToken: (req: Request) => string)
       requestId: req.requestId,
       currentPath: req.path,
       unreadNotifications,
-      agencyName: settings.agencyName,
+      // The header names the agency once its own name is set (issue 16); the bare default names no one.
+      agencyName: agencyNameSet(settings) ? settings.agencyName : '',
       nav: req.user ? navFor(req.user.roles, { cart: cartLineCount(req.session), loans: loanCounts?.awaiting }) : [],
       flash,
       fmt: {

@@ -12,6 +12,8 @@ import { flash } from '../middleware/locals.js'
 import { str } from '../forms/common.form.js'
 import { assetQuery } from '../forms/asset.form.js'
 import { filterParams, idsParam, labelSheetQuery } from '../forms/label.form.js'
+import { recordLabelSheetPrinted } from '../../services/setup.service.js'
+import { actorOf } from '../../services/user.service.js'
 
 const CHOOSER_PAGE_SIZE = 100
 
@@ -108,6 +110,12 @@ export function labelRoutes(ctx: AppContext): Router {
       missing: sheet.missing,
       backHref: back ? `/labels?${back}` : '/labels',
     })
+  })
+
+  // First run (issue 16): the sheet's print button tells the server a sheet went to the printer (the checklist's «print labels»).
+  router.post('/labels/printed', requireRole('finance'), async (req, res) => {
+    await recordLabelSheetPrinted(ctx, actorOf(req.user!), { count: str(req.body?.count), layout: str(req.body?.layout) })
+    res.status(204).end()
   })
 
   // The scanner: camera where the browser allows it, and always a field for typing or a USB scanner.
