@@ -132,6 +132,8 @@ async function dropUnsentMailIn(file: string, clock: Clock): Promise<void> {
   } finally {
     await handle.close()
   }
+  // openDb switched the copy to WAL: back to one self-contained file, as the restore puts it in place.
+  sqliteFile.useRollbackJournal(file)
 }
 
 /** After the file is in place: the restore is audited in it and a restore line starts a new anchor epoch. */
