@@ -22,7 +22,7 @@ const MIN_BE_YEAR = 2400
 export type TypedDateFailure = 'format' | 'no_such_day' | 'out_of_range'
 export type TypedDateResult = { ok: true; value: string } | { ok: false; reason: TypedDateFailure; typed: string }
 
-const THAI_DIGIT = /[๐-๙]/g
+const THAI_DIGIT = /[\u0E50-\u0E59]/g // ๐–๙
 // Day, month and year split by / . - or spaces ("15/10/2568", "15.10.2568", "15 10 2568").
 const DMY = /^(\d{1,2})\s*[/.\-\s]\s*(\d{1,2})\s*[/.\-\s]\s*(\d{4})$/
 // Eight digits straight from a phone's number pad: ddmmyyyy.

@@ -91,7 +91,7 @@ export function dateAttrs(value: unknown, opts: DateBoxOptions = {}): string {
     value: showTypedDate(value),
     inputmode: 'numeric',
     autocomplete: 'off',
-    placeholder: opts.placeholder ?? 'วว/ดด/ปปปป',
+    placeholder: opts.placeholder,
     'data-date': true,
     'data-min': opts.min || undefined,
     'data-max': opts.max || undefined,

@@ -74,7 +74,7 @@ describe('dates typed on the pages (พ.ศ.)', () => {
   })
 
   it('when a date box is written, then it is a text box with a numeric keyboard, the hint and its calendar limits', () => {
-    const html = dateAttrs('2025-10-15', { min: '2025-10-01', max: '' })
+    const html = dateAttrs('2025-10-15', { min: '2025-10-01', max: '', placeholder: 'วว/ดด/ปปปป' })
     expect(html).to.equal(' type="text" value="15/10/2568" inputmode="numeric" autocomplete="off" placeholder="วว/ดด/ปปปป" data-date data-min="2025-10-01"')
   })
 
