@@ -345,8 +345,8 @@ describe('e2e: journeys through the pages at phone and desktop size (headless Ch
 
       const chief = await signedIn(people.chief, PHONE)
       await snap(chief, J, 'chief-dashboard')
-      await go(chief, `a[href="/loans/queue#q-toConfirm"]`, /\/loans\/queue/)
-      await go(chief, `#q-toConfirm a[href="/loans/${id}"]`, `/loans/${id}`)
+      // Issue 17: the home leads with the paper approvals waiting for them, the loan listed there.
+      await go(chief, `#dash-toConfirm a[href="/loans/${id}"]`, `/loans/${id}`)
       await audit(chief, 'loan page (paper approval to confirm)')
       await snap(chief, J, 'chief-confirms')
       await go(chief, `form[action="/loans/${id}/paper/confirm"] button[type=submit]`, `/loans/${id}`)
