@@ -92,7 +92,8 @@ async function userNamed(ctx: TestContext, username: string): Promise<CurrentUse
 }
 
 describe('the demo agency (scripts/demo-data.ts)', function () {
-  this.timeout(30_000)
+  // Generating the agency twice takes seconds alone, and several times that on a loaded CI machine.
+  this.timeout(120_000)
   let a: { ctx: TestContext; summary: DemoSummary }
   before(async () => {
     a = await generated(1)
