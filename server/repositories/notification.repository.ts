@@ -147,11 +147,16 @@ export async function markFailed(db: Db, id: number, sender: string, at: string,
     .execute()
 }
 
-/** The earliest next attempt of an unsent row, so that an idle sender sleeps until then. */
+/**
+ * When the next unsent row may be claimed — its next attempt, or the end of another sender's live
+ * lease — so that an idle sender sleeps until then instead of polling a row someone else is sending.
+ */
 export async function nextDueAt(db: Db): Promise<string | undefined> {
   const r = await db
     .selectFrom('mail_outbox')
-    .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+    .select(
+      sql<string | null>`min(CASE WHEN claimed_until IS NOT NULL AND claimed_until > next_attempt_at THEN claimed_until ELSE next_attempt_at END)`.as('at'),
+    )
     .where('sent_at', 'is', null)
     .where('failed_at', 'is', null)
     .executeTakeFirst()

@@ -104,6 +104,9 @@ export function startMailSender(ctx: AppContext, opts: MailSenderOptions = {}): 
       for (;;) {
         again = false
         const at = now()
+        // A plain read first: an idle sender takes no write lock (another process may be writing).
+        const due = await repo.nextDueAt(ctx.db)
+        if (due === undefined || due > at.toISOString()) break
         const rows = await writeTransaction(ctx.db, (trx) => repo.claimDue(trx, id, at.toISOString(), new Date(at.getTime() + leaseMs).toISOString(), batch))
         // One at a time: an office's mail server is small, and the order is the order of events.
         for (const row of rows) if (await sendOne(row)) sent++
