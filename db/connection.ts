@@ -4,23 +4,47 @@ import path from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import {
   Kysely,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  PostgresDialect,
+  type QueryResult,
+  type RootOperationNode,
   SqliteDialect,
   sql,
   type DatabaseConnection,
   type Driver,
   type SqliteDatabase,
-  type SqliteDialectConfig,
   type TransactionSettings,
+  type UnknownRow,
 } from 'kysely'
+import pg from 'pg'
+import { isPostgres } from './dialect.js'
 import type { Database } from './schema.js'
 
 export type Db = Kysely<Database>
 
 export interface OpenDb {
+  kind: 'sqlite'
   db: Db
   /** The raw handle, for the online backup API and pragmas only; all SQL goes through Kysely. */
   raw: BetterSqlite3.Database
   close(): Promise<void>
+}
+
+/** A PostgreSQL database (issue 19): a pool of connections behind the same Kysely API. */
+export interface PgDb {
+  kind: 'postgres'
+  db: Db
+  pool: pg.Pool
+  close(): Promise<void>
+}
+
+/** Either database, as the app opens it from its configuration (DATABASE_URL wins over DATABASE_PATH). */
+export type AnyOpenDb = OpenDb | PgDb
+
+export function openDatabase(opts: { databaseUrl?: string; databasePath: string }): AnyOpenDb {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl) : openDb(opts.databasePath)
 }
 
 /**
@@ -36,15 +60,15 @@ export function openDb(file: string): OpenDb {
   raw.pragma('foreign_keys = ON')
   raw.pragma('busy_timeout = 5000')
   const held = new AsyncLocalStorage<Held>()
-  const dialect = new JoiningSqliteDialect({ database: withStatementCache(raw) }, held)
-  const db = new Kysely<Database>({ dialect })
-  joining.set(db, { held, driver: () => dialect.driver })
+  const db = new Kysely<Database>({ dialect: joiningDialect(new SqliteDialect({ database: withStatementCache(raw) }), held) })
+  joining.set(db, held)
   const own = raw.prepare('SELECT total_changes()').pluck()
   const others = raw.prepare('PRAGMA data_version').pluck()
   const counters: ChangeCounters = { own: () => own.get() as number, others: () => others.get() as number }
   changeTokens.set(db, () => (raw.inTransaction ? undefined : counters))
   let closed = false
   return {
+    kind: 'sqlite',
     db,
     raw,
     async close() {
@@ -67,17 +91,15 @@ const changeTokens = new WeakMap<Db, () => ChangeCounters | undefined>()
  * queries, outside this call chain, still wait their turn.
  */
 interface Held {
-  connection: DatabaseConnection
-  trx: Db
+  /** The transaction's connection, set when writeTransaction acquires it. */
+  connection: DatabaseConnection | undefined
+  trx: Db | undefined
   open: boolean
 }
 
-const joining = new WeakMap<Db, { held: AsyncLocalStorage<Held>; driver: () => JoiningDriver | undefined }>()
+const joining = new WeakMap<Db, AsyncLocalStorage<Held>>()
 
 class JoiningDriver implements Driver {
-  /** SQLite's one connection, known once acquired. */
-  connection: DatabaseConnection | undefined
-
   constructor(
     private readonly inner: Driver,
     private readonly held: AsyncLocalStorage<Held>,
@@ -91,14 +113,26 @@ class JoiningDriver implements Driver {
   init(): Promise<void> {
     return this.inner.init()
   }
+  /** Joins handed out on a transaction's connection and not yet given back: those are never released to the pool. */
+  readonly #joins = new Map<DatabaseConnection, number>()
+
   async acquireConnection(): Promise<DatabaseConnection> {
-    const h = this.joined()
-    if (h) return h.connection
-    this.connection = await this.inner.acquireConnection()
-    return this.connection
+    const h = this.held.getStore()
+    if (h?.open && h.connection) {
+      this.#joins.set(h.connection, (this.#joins.get(h.connection) ?? 0) + 1)
+      return h.connection
+    }
+    const connection = await this.inner.acquireConnection()
+    if (h && !h.connection) h.connection = connection // writeTransaction's own acquisition
+    return connection
   }
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    if (this.joined()?.connection === connection) return
+    const joins = this.#joins.get(connection)
+    if (joins !== undefined) {
+      if (joins <= 1) this.#joins.delete(connection)
+      else this.#joins.set(connection, joins - 1)
+      return
+    }
     return this.inner.releaseConnection(connection)
   }
   beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -116,20 +150,11 @@ class JoiningDriver implements Driver {
   }
 }
 
-class JoiningSqliteDialect extends SqliteDialect {
-  driver: JoiningDriver | undefined
-
-  constructor(
-    config: SqliteDialectConfig,
-    private readonly held: AsyncLocalStorage<Held>,
-  ) {
-    super(config)
-  }
-
-  override createDriver(): Driver {
-    this.driver = new JoiningDriver(super.createDriver(), this.held)
-    return this.driver
-  }
+/** `dialect` with its driver wrapped so that queries inside a write transaction's call chain join it. */
+function joiningDialect(dialect: SqliteDialect | PostgresDialect, held: AsyncLocalStorage<Held>): SqliteDialect | PostgresDialect {
+  const createDriver = dialect.createDriver.bind(dialect)
+  dialect.createDriver = () => new JoiningDriver(createDriver(), held)
+  return dialect
 }
 
 /**
@@ -143,7 +168,9 @@ class JoiningSqliteDialect extends SqliteDialect {
  */
 export interface ChangeCounters {
   own(): number
-  others(): number
+  /** Synchronous on SQLite; a query (one round trip) on PostgreSQL, where `lazy` is set. */
+  others(): number | Promise<number>
+  lazy?: boolean
 }
 
 export function changeCounters(db: Db): ChangeCounters | undefined {
@@ -205,25 +232,34 @@ export async function writeTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): 
   // A service called from inside another's transaction joins it rather than nesting BEGIN: called
   // with the transaction's handle, or with the outer handle from inside the transaction's call chain.
   if (inTransaction.has(db)) return fn(db)
-  const j = joining.get(db)
-  const open = j?.held.getStore()
-  if (open?.open) return fn(open.trx)
-  return db.connection().execute(async (conn) => {
-    inTransaction.add(conn)
-    const connection = j?.driver()?.connection
-    const held: Held | undefined = connection ? { connection, trx: conn, open: true } : undefined
-    const body = () => transactionBody(db, conn, fn)
-    try {
-      return await (held && j ? j.held.run(held, body) : body())
-    } finally {
-      if (held) held.open = false
-      inTransaction.delete(conn)
-    }
-  })
+  const store = joining.get(db)
+  const open = store?.getStore()
+  if (open?.open && open.trx) return fn(open.trx)
+  const held: Held = { connection: undefined, trx: undefined, open: false }
+  const run = () =>
+    db.connection().execute(async (conn) => {
+      inTransaction.add(conn)
+      held.trx = conn
+      held.open = held.connection !== undefined
+      try {
+        return await transactionBody(db, conn, fn)
+      } finally {
+        held.open = false
+        inTransaction.delete(conn)
+      }
+    })
+  return store ? store.run(held, run) : run()
 }
 
+/**
+ * SQLite: BEGIN IMMEDIATE takes the file's one write lock. PostgreSQL: a per-agency advisory lock
+ * (keyed by the schema the transaction works in) taken at BEGIN, in the same round trip, keeps the
+ * one-writer model: every read-then-write rule (audit head + 1, loan numbers, stock checks) stays
+ * true, where plain READ COMMITTED lost writes to deadlocks (../shared/design/postgresql.md).
+ */
 async function transactionBody<T>(db: Db, conn: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
-  await sql`BEGIN IMMEDIATE`.execute(conn)
+  const pgsql = isPostgres(db)
+  await (pgsql ? sql.raw(`BEGIN; SELECT pg_advisory_xact_lock(hashtext(current_schema()))`) : sql`BEGIN IMMEDIATE`).execute(conn)
   try {
     const result = await fn(conn)
     await sql`COMMIT`.execute(conn)
@@ -232,6 +268,95 @@ async function transactionBody<T>(db: Db, conn: Db, fn: (trx: Db) => Promise<T>)
     return result
   } catch (e) {
     await sql`ROLLBACK`.execute(conn).catch(() => undefined)
+    throw e
+  }
+}
+
+/** Connections kept open per process; a page makes its queries one after another, so a few serve many requests. */
+const PG_POOL_SIZE = 10
+
+/**
+ * Opens a PostgreSQL database (`DATABASE_URL`). Its `bigint` columns (every integer column: see
+ * PortableDdlPlugin) and sums come back as JavaScript numbers, as on SQLite; ids, satang and epoch
+ * milliseconds stay far below 2^53. Other processes' commits are told by the change counter table
+ * (migration change_counter), read once per request that keeps anything (server/lib/cache.ts).
+ */
+export function openPostgres(url: string, opts: { poolSize?: number; searchPath?: string } = {}): PgDb {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? PG_POOL_SIZE,
+    ...(opts.searchPath ? { options: `-c search_path=${opts.searchPath}` } : {}),
+    types: { getTypeParser: pgTypeParser },
+  })
+  pool.on('error', () => undefined) // an idle connection dropped by the server: the pool makes a new one
+  const held = new AsyncLocalStorage<Held>()
+  let writes = 0
+  const db = new Kysely<Database>({
+    dialect: joiningDialect(new PostgresDialect({ pool }), held),
+    plugins: [new WriteCounter(() => writes++)],
+  })
+  joining.set(db, held)
+  const readOthers = async () => {
+    const row = await sql<{ n: number }>`SELECT COALESCE(sum(n), 0) AS n FROM change_counter`.execute(db)
+    return row.rows[0]?.n ?? 0
+  }
+  changeTokens.set(db, () => (held.getStore()?.open ? undefined : { own: () => writes, others: readOthers, lazy: true }))
+  let closed = false
+  return {
+    kind: 'postgres',
+    db,
+    pool,
+    async close() {
+      if (closed) return
+      closed = true
+      await db.destroy()
+    },
+  }
+}
+
+const INT8 = 20
+const NUMERIC = 1700
+
+function pgTypeParser(oid: number, format?: string) {
+  if (oid === INT8 || oid === NUMERIC) return (v: string) => Number(v)
+  // biome-ignore lint/suspicious/noExplicitAny: pg's own parsers, by oid
+  return (pg.types.getTypeParser as any)(oid, format)
+}
+
+/**
+ * Counts this process's writes on PostgreSQL, once each has run (a session's upsert outside any
+ * transaction included): with the change counter table, the caches' change token. Counted after the
+ * statement, never before: a read made in between must not be kept under the new token.
+ */
+class WriteCounter implements KyselyPlugin {
+  readonly #writes = new WeakMap<object, true>()
+  constructor(private readonly bump: () => void) {}
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    if (args.node.kind !== 'SelectQueryNode') this.#writes.set(args.queryId, true)
+    return args.node
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    if (this.#writes.has(args.queryId)) this.bump()
+    return args.result
+  }
+}
+
+/**
+ * Runs one statement whose failure the caller handles and goes on (a CHECK that refuses a count).
+ * SQLite leaves the transaction as it was after a failed statement; PostgreSQL aborts the whole
+ * transaction, so there it runs under a savepoint that a failure rolls back to. Outside a
+ * transaction it is just the statement.
+ */
+export async function statementMayFail<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+  const inTx = inTransaction.has(db) || joining.get(db)?.getStore()?.open === true
+  if (!inTx || !isPostgres(db)) return fn()
+  await sql`SAVEPOINT statement_may_fail`.execute(db)
+  try {
+    const result = await fn()
+    await sql`RELEASE SAVEPOINT statement_may_fail`.execute(db)
+    return result
+  } catch (e) {
+    await sql`ROLLBACK TO SAVEPOINT statement_may_fail`.execute(db)
     throw e
   }
 }

@@ -38,6 +38,7 @@ export function openReadOnly(file: string): OpenDb {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) })
   let closed = false
   return {
+    kind: 'sqlite',
     db,
     raw,
     async close() {

@@ -6,6 +6,11 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).optional(),
   DATABASE_PATH: z.string().min(1).default('data/yuemkhuen.db'),
+  // PostgreSQL instead of the SQLite file (issue 19); the data folder (keys, anchor, attachments) stays beside DATABASE_PATH.
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be postgres://user:pass@host:port/db')
+    .optional(),
   ATTACHMENTS_DIR: z.string().min(1).optional(),
   PUBLIC_BASE_URL: z.string().url().optional(),
   ADMIN_USERNAME: z.string().trim().min(1).optional(),
@@ -43,6 +48,8 @@ export interface Config {
   readonly port: number
   readonly host: string | undefined
   readonly databasePath: string
+  /** postgres://… when the app runs on PostgreSQL; wins over databasePath for the data (SPEC §5). */
+  readonly databaseUrl?: string
   /** Loan attachments (scans, photos) live here, outside the database; back it up with the database file. */
   readonly attachmentsDir: string
   /** Base of every QR payload; a printed label keeps it for years (SPEC §5). */
@@ -103,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: e.PORT,
     host: e.HOST,
     databasePath: e.DATABASE_PATH,
+    databaseUrl: e.DATABASE_URL,
     attachmentsDir: e.ATTACHMENTS_DIR ?? path.join(path.dirname(e.DATABASE_PATH), 'attachments'),
     publicBaseUrl: base,
     admin: Object.freeze({ username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD }),

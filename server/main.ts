@@ -3,7 +3,7 @@ import type { Server } from 'node:http'
 import path from 'node:path'
 import { pino } from 'pino'
 import { loadConfig } from './config.js'
-import { openDb, type OpenDb } from '../db/connection.js'
+import { type AnyOpenDb, openDatabase } from '../db/connection.js'
 import { migrateToLatest } from '../db/migrator.js'
 import { createApp } from './app.js'
 import { systemClock } from './clock.js'
@@ -40,11 +40,12 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env)
   const logger = pino({ level: config.logLevel })
   ownerOnlyFiles(config.databasePath)
-  const handle = openDb(config.databasePath)
+  const handle = openDatabase(config)
   const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger, anchor: anchorFromConfig(config, logger) }
 
   // An upgrade that changes the schema first takes a verified copy (npm run restore undoes it).
-  await backupBeforeMigrating(ctx, handle)
+  // On PostgreSQL the operator's pg_dump is the backup (README).
+  if (handle.kind === 'sqlite') await backupBeforeMigrating(ctx, handle)
   const migrated = await migrateToLatest(handle.db)
   for (const r of migrated.results ?? []) logger.info({ migration: r.migrationName, status: r.status }, 'migration')
   // From here on every commit's chain head is written outside the database (issue 13).
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
  * Serves the app until SIGTERM/SIGINT: the session secret, the app, the listener, the expiry and
  * backup timers and a clean stop. `npm start` and `npm run demo` share it.
  */
-export async function serve(ctx: AppContext, handle: OpenDb, opts: { label?: string; onListening?: (url: string) => void }): Promise<void> {
+export async function serve(ctx: AppContext, handle: AnyOpenDb, opts: { label?: string; onListening?: (url: string) => void }): Promise<void> {
   const { config, logger } = ctx
   // The cookie-signing key: SESSION_SECRET, or a key file beside the data (0600), never the database.
   const sessionSecret = config.sessionSecret ?? sessionKeyFromFile(ctx)
@@ -77,7 +78,7 @@ export async function serve(ctx: AppContext, handle: OpenDb, opts: { label?: str
   const server: Server = app.listen(config.port, config.host ?? '0.0.0.0', () => {
     const addr = server.address()
     const port = typeof addr === 'object' && addr ? addr.port : config.port
-    logger.info({ port, database: config.databasePath }, `${opts.label ?? 'Yuemkhuen'} listening on http://localhost:${port}`)
+    logger.info({ port, database: config.databaseUrl ? 'postgresql' : config.databasePath }, `${opts.label ?? 'Yuemkhuen'} listening on http://localhost:${port}`)
     opts.onListening?.(`http://localhost:${port}`)
   })
 
@@ -90,7 +91,7 @@ export async function serve(ctx: AppContext, handle: OpenDb, opts: { label?: str
   if (mailSender) logger.info({ from: config.mailFrom }, 'notification e-mail on (SMTP_URL set)')
 
   // The server's own backups (BACKUP_EVERY_HOURS, default daily); paged, so requests keep flowing.
-  const backupTimer = startBackupTimer(ctx, handle)
+  const backupTimer = handle.kind === 'sqlite' ? startBackupTimer(ctx, handle) : undefined
 
   let stopping = false
   const stop = (signal: string) => {
@@ -101,7 +102,7 @@ export async function serve(ctx: AppContext, handle: OpenDb, opts: { label?: str
     const force = setTimeout(() => process.exit(1), 10_000)
     force.unref()
     server.close(() => {
-      Promise.all([backupTimer.stop(), scheduler.stop(), mailSender?.stop()])
+      Promise.all([backupTimer?.stop(), scheduler.stop(), mailSender?.stop()])
         .then(() => handle.close())
         .then(() => process.exit(0))
         .catch(() => process.exit(1))

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely'
+import { bangkokDaySql, isPostgres } from '../dialect.js'
 
 // Frozen once landed: never import the app's types here, never edit after release.
 
@@ -45,12 +46,27 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .addUniqueConstraint('report_publication_period_uq', ['fiscal_year', 'period'])
     .execute()
-  await sql`CREATE TRIGGER report_publication_frozen_update BEFORE UPDATE ON report_publication
-            WHEN OLD.status = 'published'
-            BEGIN SELECT RAISE(ABORT, 'report_publication: a published report is frozen'); END`.execute(db)
-  await sql`CREATE TRIGGER report_publication_frozen_delete BEFORE DELETE ON report_publication
-            WHEN OLD.status = 'published'
-            BEGIN SELECT RAISE(ABORT, 'report_publication: a published report is frozen'); END`.execute(db)
+  if (isPostgres(db)) {
+    // PostgreSQL (issue 19): the same refusal in PL/pgSQL, under the same trigger names.
+    await sql`CREATE FUNCTION report_publication_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+              BEGIN RAISE EXCEPTION 'report_publication: a published report is frozen'; END $$`.execute(db)
+    for (const [name, op] of [
+      ['report_publication_frozen_update', 'UPDATE'],
+      ['report_publication_frozen_delete', 'DELETE'],
+    ]) {
+      await sql
+        .raw(`CREATE TRIGGER ${name} BEFORE ${op} ON report_publication FOR EACH ROW
+              WHEN (OLD.status = 'published') EXECUTE FUNCTION report_publication_frozen()`)
+        .execute(db)
+    }
+  } else {
+    await sql`CREATE TRIGGER report_publication_frozen_update BEFORE UPDATE ON report_publication
+              WHEN OLD.status = 'published'
+              BEGIN SELECT RAISE(ABORT, 'report_publication: a published report is frozen'); END`.execute(db)
+    await sql`CREATE TRIGGER report_publication_frozen_delete BEFORE DELETE ON report_publication
+              WHEN OLD.status = 'published'
+              BEGIN SELECT RAISE(ABORT, 'report_publication: a published report is frozen'); END`.execute(db)
+  }
 
   await db.schema
     .createTable('asset_status_event')
@@ -64,11 +80,16 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('asset_status_event_asset_idx').on('asset_status_event').columns(['asset_id', 'on_date', 'id']).execute()
   await db.schema.createIndex('asset_status_event_on_idx').on('asset_status_event').columns(['on_date']).execute()
   await sql`INSERT INTO asset_status_event (asset_id, from_status, to_status, on_date, at)
-            SELECT id, NULL, status, date(created_at, '+7 hours'), created_at FROM asset ORDER BY id`.execute(db)
+            SELECT id, NULL, status, ${bangkokDaySql(db, 'created_at')}, created_at FROM asset ORDER BY id`.execute(db)
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('asset_status_event').execute()
+  if (isPostgres(db)) {
+    await db.schema.dropTable('report_publication').execute()
+    await sql`DROP FUNCTION report_publication_frozen()`.execute(db)
+    return
+  }
   await sql`DROP TRIGGER report_publication_frozen_update`.execute(db)
   await sql`DROP TRIGGER report_publication_frozen_delete`.execute(db)
   await db.schema.dropTable('report_publication').execute()

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely'
+import { isPostgres } from '../dialect.js'
 
 // Frozen once landed: never import the app's types here, never edit after release.
 
@@ -16,11 +17,20 @@ import { sql, type Kysely } from 'kysely'
 // report_kept: the kept figures (JSON text) under a key that names the period and the rules, with
 // the counter of its fiscal year when they were computed; they are served only while it is unchanged.
 
+/** SQLite's words, or PostgreSQL's (issue 19): the triggers are the same rules in either. */
+let pg = false
+
 /** The Buddhist-era fiscal year (1 Oct – 30 Sep) of a 'YYYY-MM-DD' text expression. */
-const fy = (d: string) => `(CAST(substr(${d}, 1, 4) AS INTEGER) + 543 + (substr(${d}, 6, 2) >= '10'))`
+const fy = (d: string) =>
+  pg
+    ? `(CAST(substr(${d}, 1, 4) AS INTEGER) + 543 + CASE WHEN substr(${d}, 6, 2) >= '10' THEN 1 ELSE 0 END)`
+    : `(CAST(substr(${d}, 1, 4) AS INTEGER) + 543 + (substr(${d}, 6, 2) >= '10'))`
 
 /** The earliest of some date expressions; a NULL date is ignored, and all NULL gives '9999-12-31'. */
-const earliest = (...ds: string[]) => `min(${ds.map((d) => `COALESCE(${d}, '9999-12-31')`).join(', ')}, '9999-12-31')`
+const earliest = (...ds: string[]) => `${pg ? 'LEAST' : 'min'}(${ds.map((d) => `COALESCE(${d}, '9999-12-31')`).join(', ')}, '9999-12-31')`
+
+/** The Bangkok day of an ISO instant held as text. */
+const bangkokDay = (x: string) => (pg ? `to_char(CAST(${x} AS timestamp) + interval '7 hours', 'YYYY-MM-DD')` : `date(${x}, '+7 hours')`)
 
 /** The earliest date of loan `id` (request, hand-over, due, return); '0000-01-01' when it is gone. */
 const loanEarliest = (id: string) =>
@@ -39,7 +49,7 @@ const DATED: Array<[table: string, dates: (r: 'OLD' | 'NEW') => string[]]> = [
   ['follow_up', (r) => [loanEarliest(`${r}.loan_id`), `${r}.on_date`]],
   ['compensation', (r) => [`${r}.incident_on`, `${r}.settled_on`]],
   ['asset_status_event', (r) => [`${r}.on_date`]],
-  ['stock_movement', (r) => [`date(${r}.at, '+7 hours')`]],
+  ['stock_movement', (r) => [bangkokDay(`${r}.at`)]],
 ]
 
 /** Names and codes the figures show, and the category an item counts under. */
@@ -77,11 +87,24 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('figures', 'text', (c) => c.notNull())
     .addColumn('computed_at', 'text', (c) => c.notNull())
     .execute()
-  for (const [name, body] of triggers()) await sql.raw(`CREATE TRIGGER ${name} ${body}`).execute(db)
+  pg = isPostgres(db)
+  for (const [name, body] of triggers()) await sql.raw(pg ? plpgsql(name, body) : `CREATE TRIGGER ${name} ${body}`).execute(db)
+}
+
+/** A SQLite trigger `AFTER <event> ON <table> BEGIN <statements> END` as a PL/pgSQL function and row trigger of the same name. */
+function plpgsql(name: string, body: string): string {
+  const m = /^(AFTER .+? ON \w+) BEGIN (.*) END$/s.exec(body)
+  if (!m) throw new Error(`report_kept: cannot port trigger ${name}`)
+  return `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${m[2]} RETURN NULL; END $$;
+          CREATE TRIGGER ${name} ${m[1]} FOR EACH ROW EXECUTE FUNCTION ${name}();`
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const [name] of triggers()) await sql.raw(`DROP TRIGGER ${name}`).execute(db)
+  pg = isPostgres(db)
+  for (const [name] of triggers()) {
+    const table = name.slice(0, name.indexOf('_report_epoch_'))
+    await sql.raw(pg ? `DROP TRIGGER ${name} ON ${table}; DROP FUNCTION ${name}();` : `DROP TRIGGER ${name}`).execute(db)
+  }
   await db.schema.dropTable('report_kept').execute()
   await db.schema.dropTable('report_epoch').execute()
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
+import { isPostgres } from '../dialect.js'
 
 // Frozen once landed: never import the app's types here, never edit after release.
 
@@ -79,7 +80,9 @@ async function originals(db: Kysely<any>): Promise<Map<string, Set<string>>> {
       .selectFrom('audit_log')
       .select(['id', 'data'])
       .where('id', '>', after)
-      .where((eb) => eb.or([eb('data', 'like', '%\u0E33%'), sql<boolean>`data GLOB ${'*[\uFF01-\uFF5E]*'}`]))
+      .where((eb) =>
+        eb.or([eb('data', 'like', '%\u0E33%'), isPostgres(db) ? sql<boolean>`data ~ ${'[\uFF01-\uFF5E]'}` : sql<boolean>`data GLOB ${'*[\uFF01-\uFF5E]*'}`]),
+      )
       .orderBy('id')
       .limit(2000)
       .execute()

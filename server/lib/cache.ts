@@ -31,14 +31,24 @@ import { bangkokDate } from '../i18n/calendar.js'
 export interface CacheScope {
   readonly db: Db
   readonly clock: Clock
-  /** Other connections' commit counter as read at the start of a request (requestScope). */
-  readonly othersAtStart?: number
+  /** Other connections' commit counter as read once per request (requestScope). */
+  readonly othersAtStart?: () => number | Promise<number>
 }
 
-/** The context of one request: `ctx` with the other connections' counter read now, once. */
+/**
+ * The context of one request: `ctx` with the other connections' counter read once — on SQLite now
+ * (~10 µs), on PostgreSQL at the request's first kept read (one round trip, none for a request that
+ * keeps nothing).
+ */
 export function requestScope<C extends CacheScope>(ctx: C): C {
   const counters = changeCounters(ctx.db)
-  return counters ? { ...ctx, othersAtStart: counters.others() } : ctx
+  if (!counters) return ctx
+  if (!counters.lazy) {
+    const now = counters.others() as number
+    return { ...ctx, othersAtStart: () => now }
+  }
+  let once: Promise<number> | undefined
+  return { ...ctx, othersAtStart: () => (once ??= counters.others() as Promise<number>) }
 }
 
 /** At most this many values are kept per database; the least recently used goes first. */
@@ -59,8 +69,18 @@ const stores = new WeakMap<Db, Store>()
  * and kept. A rejected computation is never kept.
  */
 export function cached<T>(scope: CacheScope, key: string, compute: () => Promise<T>): Promise<T> {
-  const store = current(scope)
-  if (!store) return compute()
+  const counters = changeCounters(scope.db)
+  if (!counters) return compute()
+  const others = scope.othersAtStart ? scope.othersAtStart() : counters.others()
+  if (typeof others === 'number') return keep(current(scope, counters.own(), others), key, compute)
+  return others.then((n) => {
+    // The counters are looked at again once the read is back: a transaction opened meanwhile keeps nothing.
+    const again = changeCounters(scope.db)
+    return again ? keep(current(scope, again.own(), n), key, compute) : compute()
+  })
+}
+
+function keep<T>(store: Store, key: string, compute: () => Promise<T>): Promise<T> {
   const values = store.values
   const kept = values.get(key) as Promise<T> | undefined
   if (kept) {
@@ -78,10 +98,8 @@ export function cached<T>(scope: CacheScope, key: string, compute: () => Promise
 }
 
 /** The store of values still valid now, emptied if the database or the day moved; none inside a transaction. */
-function current(scope: CacheScope): Store | undefined {
-  const counters = changeCounters(scope.db)
-  if (!counters) return undefined
-  const token = `${counters.own()}:${scope.othersAtStart ?? counters.others()}`
+function current(scope: CacheScope, own: number, others: number): Store {
+  const token = `${own}:${others}`
   const nowMs = scope.clock.now().getTime()
   const minute = Math.floor(nowMs / 60_000)
   let store = stores.get(scope.db)

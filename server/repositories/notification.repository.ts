@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database, MailOutboxRow, NewNotification, NotificationRow, Role } from '../../db/schema.js'
+import { hasTable } from '../../db/dialect.js'
 
 type Db = Kysely<Database>
 
@@ -263,8 +264,7 @@ export async function followedUpAfterDue(db: Db, loanIds: number[]): Promise<Set
  * them). Nothing on a file older than the outbox (it is migrated at the next start).
  */
 export async function dropUnsentMail(db: Db, at: string): Promise<number> {
-  const table = await sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'mail_outbox'`.execute(db)
-  if (Number(table.rows[0]?.n ?? 0) === 0) return 0
+  if (!(await hasTable(db, 'mail_outbox'))) return 0
   const r = await db
     .updateTable('mail_outbox')
     .set({ failed_at: at, last_error: 'dropped by a database restore', claimed_by: null, claimed_until: null })

@@ -1,5 +1,7 @@
 import { type Kysely, sql } from 'kysely'
 import { codeKey, type StockMovementTable, type Database, type KitPartRow, type KitRow, type LoanStockLineRow, type StockItemRow } from '../../db/schema.js'
+import { statementMayFail } from '../../db/connection.js'
+import { isCheckViolation } from '../../db/dialect.js'
 import { containsText } from './sql-helpers.js'
 import { heldFrom } from './loan.repository.js'
 
@@ -63,19 +65,21 @@ export async function update(db: Db, id: number, changes: Partial<Omit<StockItem
  */
 export async function adjust(db: Db, id: number, delta: { quantity?: number; inRepair?: number; out?: number }, at: string): Promise<boolean> {
   try {
-    const r = await db
-      .updateTable('stock_item')
-      .set((eb) => ({
-        quantity: eb('quantity', '+', delta.quantity ?? 0),
-        in_repair: eb('in_repair', '+', delta.inRepair ?? 0),
-        out_qty: eb('out_qty', '+', delta.out ?? 0),
-        updated_at: at,
-      }))
-      .where('id', '=', id)
-      .executeTakeFirst()
+    const r = await statementMayFail(db, () =>
+      db
+        .updateTable('stock_item')
+        .set((eb) => ({
+          quantity: eb('quantity', '+', delta.quantity ?? 0),
+          in_repair: eb('in_repair', '+', delta.inRepair ?? 0),
+          out_qty: eb('out_qty', '+', delta.out ?? 0),
+          updated_at: at,
+        }))
+        .where('id', '=', id)
+        .executeTakeFirst(),
+    )
     return Number(r.numUpdatedRows) === 1
   } catch (e) {
-    if (String(e).includes('CHECK constraint failed')) return false
+    if (isCheckViolation(e)) return false
     throw e
   }
 }
@@ -183,23 +187,25 @@ export async function addReturn(
   r: { good: number; damaged: number; lost: number; at: string; on: string; by: number; returnedByName: string; note: string },
 ): Promise<boolean> {
   try {
-    const res = await db
-      .updateTable('loan_stock_line')
-      .set((eb) => ({
-        returned_good: eb('returned_good', '+', r.good),
-        returned_damaged: eb('returned_damaged', '+', r.damaged),
-        returned_lost: eb('returned_lost', '+', r.lost),
-        last_returned_at: r.at,
-        last_returned_on: r.on,
-        received_by: r.by,
-        returned_by_name: r.returnedByName,
-        note: r.note,
-      }))
-      .where('id', '=', lineId)
-      .executeTakeFirst()
+    const res = await statementMayFail(db, () =>
+      db
+        .updateTable('loan_stock_line')
+        .set((eb) => ({
+          returned_good: eb('returned_good', '+', r.good),
+          returned_damaged: eb('returned_damaged', '+', r.damaged),
+          returned_lost: eb('returned_lost', '+', r.lost),
+          last_returned_at: r.at,
+          last_returned_on: r.on,
+          received_by: r.by,
+          returned_by_name: r.returnedByName,
+          note: r.note,
+        }))
+        .where('id', '=', lineId)
+        .executeTakeFirst(),
+    )
     return Number(res.numUpdatedRows) === 1
   } catch (e) {
-    if (String(e).includes('CHECK constraint failed')) return false
+    if (isCheckViolation(e)) return false
     throw e
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { writeTransaction, type Db } from '../../db/connection.js'
+import { isUniqueViolation } from '../../db/dialect.js'
 import type { LoanRow } from '../../db/schema.js'
 import * as loans from '../repositories/loan.repository.js'
 import * as assets from '../repositories/asset.repository.js'
@@ -53,7 +54,7 @@ export async function handOverIn(
   try {
     await loans.markItemsHandedOver(trx, id, at, actor.id)
   } catch (e) {
-    if (String(e).includes('UNIQUE')) throw new AppError('conflict', 'loan.alreadyOut')
+    if (isUniqueViolation(e)) throw new AppError('conflict', 'loan.alreadyOut')
     throw e
   }
   const lines = await stockRepo.linesOf(trx, [id])

@@ -3,7 +3,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { pino } from 'pino'
-import { openDb, type OpenDb } from '../../db/connection.js'
+import { sql } from 'kysely'
+import pg from 'pg'
+import { type Db, openDb, openPostgres, type OpenDb } from '../../db/connection.js'
 import { migrateToLatest } from '../../db/migrator.js'
 import { fixedClock, type Clock } from '../../server/clock.js'
 import { loadConfig, type Config } from '../../server/config.js'
@@ -19,11 +21,126 @@ export interface TestContext extends AppContext {
   close(): Promise<void>
 }
 
-/** A fresh in-memory database built by the real migrations. */
+/**
+ * The suite's database (issue 19): SQLite in memory, or — with TEST_DATABASE_URL=postgres://… (.ci/run
+ * starts a throwaway server) — a fresh PostgreSQL database per test, copied from a template built once
+ * by the real migrations. A suite that is SQLite-only by nature (its file backup, its crash tests) says
+ * so with `sqliteOnly(this)`.
+ */
+export const testDatabaseUrl = process.env.TEST_DATABASE_URL || undefined
+export const onPostgres = testDatabaseUrl !== undefined
+
+/** Marks a suite (or test) SQLite-only by nature: skipped when the suite runs on PostgreSQL. */
+export function sqliteOnly(ctx: Mocha.Context): void {
+  if (onPostgres) ctx.skip()
+}
+
+/** A fresh database built by the real migrations: in memory (or `file`) on SQLite, a new database on PostgreSQL. */
 export async function createTestDb(file = ':memory:'): Promise<OpenDb> {
+  if (onPostgres && file === ':memory:') return createPgTestDb()
   const handle = openDb(file)
   await migrateToLatest(handle.db)
   return handle
+}
+
+let admin: Promise<pg.Client> | undefined
+let template: Promise<string> | undefined
+let made = 0
+const pending = new Set<Promise<unknown>>()
+
+function urlOf(name: string): string {
+  const u = new URL(testDatabaseUrl!)
+  u.pathname = `/${name}`
+  return u.toString()
+}
+
+function adminClient(): Promise<pg.Client> {
+  admin ??= (async () => {
+    const c = new pg.Client(testDatabaseUrl)
+    await c.connect()
+    c.on('error', () => undefined)
+    return c
+  })()
+  return admin
+}
+
+/** One migrated template per test process; each test's database is a copy of it (C collation, as the README asks). */
+function templateDb(): Promise<string> {
+  template ??= (async () => {
+    const c = await adminClient()
+    const name = `yk_tpl_${process.pid}`
+    await c.query(`DROP DATABASE IF EXISTS ${name}`)
+    await c.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`)
+    const h = openPostgres(urlOf(name), { poolSize: 1 })
+    await migrateToLatest(h.db)
+    await h.close()
+    return name
+  })()
+  return template
+}
+
+async function createPgTestDb(): Promise<OpenDb> {
+  const tpl = await templateDb()
+  const c = await adminClient()
+  const name = `yk_t_${process.pid}_${++made}`
+  await c.query(`CREATE DATABASE ${name} TEMPLATE ${tpl}`)
+  const h = openPostgres(urlOf(name), { poolSize: 4 })
+  const handle = {
+    kind: 'sqlite',
+    db: h.db,
+    get raw(): never {
+      throw new Error('this test reads the SQLite handle: use test/helpers/db.ts query() so that it runs on PostgreSQL too')
+    },
+    async close() {
+      await h.close()
+      const drop = c.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined)
+      pending.add(drop)
+      drop.finally(() => pending.delete(drop))
+    },
+  }
+  return handle as unknown as OpenDb
+}
+
+/** Drops what the PostgreSQL test databases left (mocha's root hook, test/helpers/hooks.ts). */
+export async function closeTestDatabases(): Promise<void> {
+  if (!admin) return
+  await Promise.all(pending)
+  const c = await admin
+  if (template) await c.query(`DROP DATABASE IF EXISTS ${await template}`).catch(() => undefined)
+  await c.end()
+  admin = undefined
+  template = undefined
+}
+
+/**
+ * Plain SQL on the test's database, either one: `?` placeholders, rows back as objects. The portable
+ * stand-in for the raw SQLite handle in tests.
+ */
+export function query(db: Db) {
+  const build = (text: string, params: unknown[]) => {
+    const parts = text.split('?')
+    if (parts.length !== params.length + 1) throw new Error(`query(): ${parts.length - 1} placeholders, ${params.length} values`)
+    let out = sql.raw(parts[0]!)
+    for (let i = 1; i < parts.length; i++) out = sql`${out}${params[i - 1]}${sql.raw(parts[i]!)}`
+    return out
+  }
+  return {
+    async all<T = Record<string, unknown>>(text: string, ...params: unknown[]): Promise<T[]> {
+      return (await build(text, params).execute(db)).rows as T[]
+    },
+    async get<T = Record<string, unknown>>(text: string, ...params: unknown[]): Promise<T | undefined> {
+      return (await build(text, params).execute(db)).rows[0] as T | undefined
+    },
+    /** A single value: the first column of the first row. */
+    async value<T = unknown>(text: string, ...params: unknown[]): Promise<T> {
+      const row = (await build(text, params).execute(db)).rows[0] as Record<string, unknown> | undefined
+      return (row ? Object.values(row)[0] : undefined) as T
+    },
+    async run(text: string, ...params: unknown[]): Promise<{ changes: number }> {
+      const r = await build(text, params).execute(db)
+      return { changes: Number(r.numAffectedRows ?? 0) }
+    },
+  }
 }
 
 export async function createTestContext(opts: { now?: string; env?: Record<string, string>; file?: string } = {}): Promise<TestContext> {

@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { writeTransaction } from '../../db/connection.js'
 import { append, verifyChain } from '../../server/services/audit.service.js'
 import { getSettings } from '../../server/services/settings.service.js'
-import { createTestContext, type TestContext } from '../helpers/db.js'
+import { createTestContext, onPostgres, type TestContext } from '../helpers/db.js'
 
 /** Fails instead of hanging: the deadlock this guards against never returned at all. */
 function within<T>(ms: number, p: Promise<T>): Promise<T> {
@@ -63,7 +63,7 @@ describe('no hidden deadlock: services called inside a write transaction (issue 
     expect((await verifyChain(ctx.db)).ok).to.equal(true)
   })
 
-  it('when another request queries while a transaction is open, then it waits for the commit and does not see uncommitted rows', async () => {
+  it('when another request queries while a transaction is open, then it never sees uncommitted rows (SQLite: it waits for the commit)', async () => {
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
     let inside!: () => void
@@ -79,6 +79,15 @@ describe('no hidden deadlock: services called inside a write transaction (issue 
     let answered = false
     void other.then(() => (answered = true))
     await new Promise((r) => setTimeout(r, 50))
+    if (onPostgres) {
+      // PostgreSQL: readers take no lock and read what was committed.
+      expect(answered, 'a reader does not wait on PostgreSQL').to.equal(true)
+      expect(await other).to.equal(0)
+      release()
+      await tx
+      expect(await count(ctx)).to.equal(1)
+      return
+    }
     expect(answered, 'the other request waits for the lock').to.equal(false)
     release()
     await tx
