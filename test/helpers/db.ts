@@ -157,3 +157,76 @@ export async function createTestContext(opts: { now?: string; env?: Record<strin
 }
 
 export type { Clock }
+
+/** A PostgreSQL test database `name` behind the SQLite-shaped handle the tests hold (`raw` throws); `drop` removes it on close. */
+function pgTestHandle(name: string, drop: boolean): OpenDb {
+  const h = openPostgres(urlOf(name), { poolSize: 4 })
+  const handle = {
+    kind: 'sqlite',
+    db: h.db,
+    get raw(): never {
+      throw new Error('this test reads the SQLite handle: use test/helpers/db.ts query() so that it runs on PostgreSQL too')
+    },
+    async close() {
+      await h.close()
+      if (!drop) return
+      const gone = adminClient()
+        .then((c) => c.query(`DROP DATABASE IF EXISTS ${name}`))
+        .catch(() => undefined)
+      pending.add(gone)
+      gone.finally(() => pending.delete(gone))
+    },
+  }
+  return handle as unknown as OpenDb
+}
+
+/**
+ * A database no migration has run on, for a migration test that migrates it step by step: SQLite in
+ * memory, or a new empty PostgreSQL database (C collation, as the template). createTestDb's is
+ * already at the latest version.
+ */
+export async function createEmptyTestDb(): Promise<OpenDb> {
+  if (!onPostgres) return openDb(':memory:')
+  const c = await adminClient()
+  const name = `yk_e_${process.pid}_${++made}`
+  await c.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`)
+  return pgTestHandle(name, true)
+}
+
+/**
+ * A second, independent handle on the test's database, as another process would open it: on SQLite a
+ * second connection to the database file `file` (an in-memory database has no second connection); on
+ * PostgreSQL a second pool on the same database, whose commits the first handle learns of through the
+ * change_counter table (db/migrator.ts). Closing it leaves the database to its owner.
+ */
+export async function openOtherHandle(db: Db, file?: string): Promise<OpenDb> {
+  if (!onPostgres) {
+    if (!file || file === ':memory:') throw new Error('openOtherHandle: a second SQLite connection needs the database file')
+    return openDb(file)
+  }
+  const name = (await sql<{ name: string }>`SELECT current_database() AS name`.execute(db)).rows[0]!.name
+  return pgTestHandle(name, false)
+}
+
+/** The tables the migrations made, by name (without the migrator's own and, on PostgreSQL, the change counter). */
+export async function tableNames(db: Db): Promise<string[]> {
+  const rows = onPostgres
+    ? await query(db).all<{ name: string }>(
+        "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT LIKE 'kysely_%' AND tablename <> 'change_counter' ORDER BY tablename",
+      )
+    : await query(db).all<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'kysely_%' ORDER BY name",
+      )
+  return rows.map((r) => r.name)
+}
+
+/** The columns of `table`, by name, in their order. */
+export async function columnNames(db: Db, table: string): Promise<string[]> {
+  const rows = onPostgres
+    ? await query(db).all<{ name: string }>(
+        'SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position',
+        table,
+      )
+    : await query(db).all<{ name: string }>('SELECT name FROM pragma_table_info(?) ORDER BY cid', table)
+  return rows.map((r) => r.name)
+}

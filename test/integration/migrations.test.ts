@@ -1,27 +1,19 @@
 import { expect } from 'chai'
-import { sql } from 'kysely'
-import { openDb } from '../../db/connection.js'
 import { migrateDownAll, migrateToLatest, pendingMigrations } from '../../db/migrator.js'
 import { migrations } from '../../db/migrations/index.js'
-
-async function tables(db: ReturnType<typeof openDb>['db']): Promise<string[]> {
-  const r = await sql<{
-    name: string
-  }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'kysely_%' ORDER BY name`.execute(db)
-  return r.rows.map((x) => x.name)
-}
+import { createEmptyTestDb, sqliteOnly, tableNames } from '../helpers/db.js'
 
 describe('migrations', () => {
   it('when run up, down and up again on a fresh database, then each step succeeds and the schema is the same', async () => {
-    const h = openDb(':memory:')
+    const h = await createEmptyTestDb()
     try {
       await migrateToLatest(h.db)
-      const first = await tables(h.db)
+      const first = await tableNames(h.db)
       expect(first).to.include.members(['app_user', 'audit_log', 'department', 'session', 'setting', 'user_role', 'api_token'])
       await migrateDownAll(h.db)
-      expect(await tables(h.db)).to.deep.equal([])
+      expect(await tableNames(h.db)).to.deep.equal([])
       await migrateToLatest(h.db)
-      expect(await tables(h.db)).to.deep.equal(first)
+      expect(await tableNames(h.db)).to.deep.equal(first)
       expect(await pendingMigrations(h.db)).to.deep.equal([])
     } finally {
       await h.close()
@@ -35,7 +27,7 @@ describe('migrations', () => {
   })
 
   it('when the database is new, then the usual departments of an อบต. are seeded', async () => {
-    const h = openDb(':memory:')
+    const h = await createEmptyTestDb()
     try {
       await migrateToLatest(h.db)
       const names = (await h.db.selectFrom('department').select('name').execute()).map((d) => d.name)
@@ -45,10 +37,12 @@ describe('migrations', () => {
     }
   })
 
-  it('when a file database is opened, then WAL, foreign keys and a busy timeout are on', async () => {
+  it('when a file database is opened, then WAL, foreign keys and a busy timeout are on', async function () {
+    sqliteOnly(this) // the SQLite file's pragmas
     const fs = await import('node:fs')
     const os = await import('node:os')
     const path = await import('node:path')
+    const { openDb } = await import('../../db/connection.js')
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yk-'))
     const h = openDb(path.join(dir, 'sub', 'x.db'))
     try {
