@@ -6,6 +6,7 @@ import { verifyAudit } from '../../server/services/audit.service.js'
 import { approvePublication, reviewReport, saveNarrative, submitReport } from '../../server/services/publication.service.js'
 import { makeUser } from '../helpers/builders.js'
 import { apiToken, createTestApp, signIn, type TestApp } from '../helpers/app.js'
+import { onPostgres } from '../helpers/db.js'
 import { buildReportHistory } from '../helpers/report-history.js'
 
 /*
@@ -33,10 +34,18 @@ describe('audit verification: a published report rewritten in the database', fun
 
   /** What the attacker of the finding did: triggers off, figures and hash rewritten together, triggers back. */
   async function rewrite(): Promise<void> {
+    // The table's triggers as they were made: SQLite keeps their text; PostgreSQL says it with pg_get_triggerdef.
     const triggers = (
-      await sql<{ name: string; sql: string }>`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'report_publication'`.execute(ctx.db)
+      await (onPostgres
+        ? sql<{
+            name: string
+            sql: string
+          }>`SELECT tgname AS name, pg_get_triggerdef(oid) AS sql FROM pg_trigger WHERE tgrelid = 'report_publication'::regclass AND NOT tgisinternal`
+        : sql<{ name: string; sql: string }>`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'report_publication'`
+      ).execute(ctx.db)
     ).rows
-    for (const t of triggers) await sql.raw(`DROP TRIGGER ${t.name}`).execute(ctx.db)
+    expect(triggers.map((t) => t.name)).to.include.members(['report_publication_frozen_update', 'report_publication_frozen_delete'])
+    for (const t of triggers) await sql.raw(`DROP TRIGGER ${t.name}${onPostgres ? ' ON report_publication' : ''}`).execute(ctx.db)
     const row = await ctx.db
       .selectFrom('report_publication')
       .select(['id', 'snapshot'])
