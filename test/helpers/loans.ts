@@ -2,6 +2,7 @@ import supertest from 'supertest'
 import type { Role } from '../../db/schema.js'
 import { apiToken, type TestApp } from './app.js'
 import { makeUser } from './builders.js'
+import { query } from './db.js'
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: Array<{ field: string; message: string }> }
@@ -43,8 +44,9 @@ export function errorOf(res: { body: unknown }): ErrorBody['error'] {
   return (res.body as ErrorBody).error
 }
 
-export function count(t: TestApp, sql: string, ...params: unknown[]): number {
-  return (t.ctx.handle.raw.prepare(sql).get(...params) as { n: number }).n
+/** The single number a query answers (`SELECT COUNT(*) AS n …`), on either database. */
+export async function count(t: TestApp, sql: string, ...params: unknown[]): Promise<number> {
+  return Number(await query(t.ctx.db).value(sql, ...params))
 }
 
 /** One entry of a Loan's `approvals` as the API answers it (SPEC §5, with our keys), read from outside. */

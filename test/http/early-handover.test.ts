@@ -5,6 +5,7 @@ import { approveLoan, createLoan } from '../../server/services/loan.service.js'
 import { updateSettings } from '../../server/services/settings.service.js'
 import { TINY_PNG, withApprovers } from '../helpers/approvers.js'
 import { apiAs, count, errorOf, withToken } from '../helpers/loans.js'
+import { query } from '../helpers/db.js'
 
 /** The text of a page without tags, spaces collapsed: what a person reads. */
 function textOf(html: string): string {
@@ -58,12 +59,12 @@ describe('early hand-over: pages and API', () => {
   it('when finance hands over through the API one day before the window, then 409 invalid_state in Thai saying from which date, and nothing changes', async () => {
     const { id } = await approvedLoan({ startDate: '2025-01-19', dueDate: '2025-01-20' })
     const { token } = await withToken(t, ['finance'])
-    const audit = count(t, 'SELECT count(*) AS n FROM audit_log')
+    const audit = await count(t, 'SELECT count(*) AS n FROM audit_log')
     const res = await apiAs(t, token).post(`/api/v1/loans/${id}/handover`, {}).set('Accept-Language', 'th')
     expect(res.status).to.equal(409)
     expect(errorOf(res)).to.include({ code: 'invalid_state', message: 'ยังรับของไม่ได้ รับได้ตั้งแต่วันที่ 2025-01-16 (วันเริ่มยืม 2025-01-19)' })
-    expect(count(t, 'SELECT count(*) AS n FROM audit_log')).to.equal(audit)
-    expect(count(t, "SELECT count(*) AS n FROM loan WHERE status = 'approved'")).to.equal(1)
+    expect(await count(t, 'SELECT count(*) AS n FROM audit_log')).to.equal(audit)
+    expect(await count(t, "SELECT count(*) AS n FROM loan WHERE status = 'approved'")).to.equal(1)
   })
 
   it('when the setting is 0, then the API refuses a hand-over the day before the start (the old rule)', async () => {
@@ -117,7 +118,7 @@ describe('early hand-over: pages and API', () => {
       .type('form')
       .send({ _csrf: csrfFrom(screen.text), op: 'handover', confirmedCodes: ['AMP-1'] })
     expect(out.status).to.equal(303)
-    const row = t.ctx.handle.raw.prepare('SELECT status, handed_over_on FROM loan WHERE id = ?').get(id)
+    const row = await query(t.ctx.db).get('SELECT status, handed_over_on FROM loan WHERE id = ?', id)
     expect(row).to.deep.equal({ status: 'on_loan', handed_over_on: '2025-01-15' })
   })
 
@@ -134,6 +135,6 @@ describe('early hand-over: pages and API', () => {
       .send({ _csrf: csrfFrom(screen.text), op: 'handover', confirmedCodes: ['AMP-1'] })
     expect(out.status).to.equal(409)
     expect(textOf(out.text)).to.include('ยังรับของไม่ได้ รับได้ตั้งแต่วันที่ 2025-01-16')
-    expect(count(t, "SELECT count(*) AS n FROM loan WHERE status = 'approved'")).to.equal(1)
+    expect(await count(t, "SELECT count(*) AS n FROM loan WHERE status = 'approved'")).to.equal(1)
   })
 })

@@ -5,6 +5,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js'
 import { makeAsset } from '../helpers/assets.js'
 import { TINY_PNG, withApprovers } from '../helpers/approvers.js'
 import { apiAs, count, loanBody, withToken, type ApprovalBody } from '../helpers/loans.js'
+import { query } from '../helpers/db.js'
 
 /*
  * The loan policy through the JSON API (SPEC §1, §5): every self-dealing path is refused with 403
@@ -71,21 +72,26 @@ describe('loan policy through the API', () => {
     return a.code
   }
 
-  const loans = () => count(t, 'SELECT COUNT(*) AS n FROM loan')
-  const audits = () => count(t, 'SELECT COUNT(*) AS n FROM audit_log')
-  const statusOf = (id: number) => (t.ctx.handle.raw.prepare('SELECT status FROM loan WHERE id = ?').get(id) as { status: string }).status
-  const approvalRows = (id: number) => count(t, 'SELECT COUNT(*) AS n FROM loan_approval WHERE loan_id = ?', id)
+  const loans = async () => count(t, 'SELECT COUNT(*) AS n FROM loan')
+  const audits = async () => count(t, 'SELECT COUNT(*) AS n FROM audit_log')
+  const statusOf = async (id: number) => ((await query(t.ctx.db).get('SELECT status FROM loan WHERE id = ?', id)) as { status: string }).status
+  const approvalRows = async (id: number) => count(t, 'SELECT COUNT(*) AS n FROM loan_approval WHERE loan_id = ?', id)
 
   /** The answer is 403 forbidden naming the rule, its message also the detail's; and nothing in the database moved. */
   async function refused(call: () => Promise<{ status: number; body: unknown }>, rule: string, loanId?: number, status = 403): Promise<void> {
-    const before = { loans: loans(), audits: audits(), status: loanId ? statusOf(loanId) : null, approvals: loanId ? approvalRows(loanId) : null }
+    const before = {
+      loans: await loans(),
+      audits: await audits(),
+      status: loanId ? await statusOf(loanId) : null,
+      approvals: loanId ? await approvalRows(loanId) : null,
+    }
     const res = await call()
     expect(res.status, JSON.stringify(res.body)).to.equal(status)
     const e = errOf(res)
     expect(e.code).to.equal(status === 403 ? 'forbidden' : 'invalid_state')
     expect(e.details).to.deep.equal([{ rule, message: e.message }])
     expect(
-      { loans: loans(), audits: audits(), status: loanId ? statusOf(loanId) : null, approvals: loanId ? approvalRows(loanId) : null },
+      { loans: await loans(), audits: await audits(), status: loanId ? await statusOf(loanId) : null, approvals: loanId ? await approvalRows(loanId) : null },
       `after ${rule}`,
     ).to.deep.equal(before)
   }
@@ -157,9 +163,9 @@ describe('loan policy through the API', () => {
       // The borrower may ask for more days, not grant them.
       const asked = loanOf(await f.post(`${base}/extensions`, { dueDate: '2025-01-19', reason: 'งานยังไม่เสร็จ' }).expect(200))
       await refused(() => f.post(`${base}/extensions/${asked.extensions[0]!.id}/decision`, { approve: true }), 'borrower_approves', own.id)
-      expect(count(t, "SELECT COUNT(*) AS n FROM loan_extension WHERE status = 'pending'")).to.equal(1)
-      expect(count(t, 'SELECT COUNT(*) AS n FROM loan_item WHERE returned_at IS NOT NULL')).to.equal(0)
-      expect(count(t, 'SELECT COUNT(*) AS n FROM follow_up')).to.equal(0)
+      expect(await count(t, "SELECT COUNT(*) AS n FROM loan_extension WHERE status = 'pending'")).to.equal(1)
+      expect(await count(t, 'SELECT COUNT(*) AS n FROM loan_item WHERE returned_at IS NOT NULL')).to.equal(0)
+      expect(await count(t, 'SELECT COUNT(*) AS n FROM follow_up')).to.equal(0)
     })
 
     it('when the recorder names themselves as the paper approver, by their listed name or their own typed name, then 403 approver_is_recorder', async () => {
@@ -270,9 +276,10 @@ describe('loan policy through the API', () => {
           ['approve', true, 'phatsadu', TODAY, 'nayok'],
         ])
         expect(l.approvals[1]).to.include({ by: NAYOK, note: 'นายกลงนามที่หน้าเคาน์เตอร์', confirmedAt: null, evidence: null })
-        const steps = t.ctx.handle.raw
-          .prepare("SELECT action, data FROM audit_log WHERE entity = 'loan' AND entity_id = ? ORDER BY id")
-          .all(String(l.id)) as Array<{ action: string; data: string }>
+        const steps = (await query(t.ctx.db).all(
+          "SELECT action, data FROM audit_log WHERE entity = 'loan' AND entity_id = ? ORDER BY id",
+          String(l.id),
+        )) as Array<{ action: string; data: string }>
         expect(steps.map((s) => s.action)).to.deep.equal(['loan.requested', 'loan.approved_on_paper', 'loan.handed_over'])
         for (const s of steps) expect((JSON.parse(s.data) as { twoPersonRule: unknown }).twoPersonRule, s.action).to.equal(rule)
       })
@@ -287,7 +294,7 @@ describe('loan policy through the API', () => {
       const code = await asset()
       const body = (paperApproval: object) =>
         loanBody([code], { kind: 'off_premises', externalBorrower: { type: 'public', name: 'วัดบ้านโคก' }, paperApproval, handedOverOn: TODAY })
-      const before = { loans: loans(), audits: audits() }
+      const before = { loans: await loans(), audits: await audits() }
       const missing = await f.post('/api/v1/loans', body({ approverName: PALAD, date: TODAY }))
       expect(missing.status).to.equal(422)
       expect(errOf(missing).details).to.deep.equal([{ field: 'paperApproval.scan', message: 'ผู้อนุมัติไม่มีบัญชีผู้ใช้ในระบบ จึงต้องแนบภาพสแกนใบยืมที่ลงนามแล้วในขั้นตอนนี้' }])
@@ -295,8 +302,8 @@ describe('loan policy through the API', () => {
       const text = await f.post('/api/v1/loans', body({ approverName: PALAD, date: TODAY, scan: scan(Buffer.from('just some text'), 'slip.txt') }))
       expect(text.status).to.equal(422)
       expect(errOf(text).details![0]!.field).to.equal('paperApproval.scan')
-      expect({ loans: loans(), audits: audits() }).to.deep.equal(before)
-      expect(count(t, 'SELECT COUNT(*) AS n FROM loan_attachment')).to.equal(0)
+      expect({ loans: await loans(), audits: await audits() }).to.deep.equal(before)
+      expect(await count(t, 'SELECT COUNT(*) AS n FROM loan_attachment')).to.equal(0)
 
       const ok = await f.post('/api/v1/loans', body({ approverName: PALAD, date: TODAY, scan: scan() }))
       expect(ok.status, JSON.stringify(ok.body)).to.equal(201)
@@ -308,7 +315,7 @@ describe('loan policy through the API', () => {
       expect(paper!.evidence).to.deep.include({ fileName: 'slip-signed.png', sha256 })
       expect(paper!.evidence!.uploadedAt).to.equal('2025-01-15T03:00:00.000Z')
       // The hash is in the audit chain too, linked to this approval.
-      const added = t.ctx.handle.raw.prepare("SELECT data FROM audit_log WHERE action = 'loan.attachment_added' AND entity_id = ?").get(String(l.id)) as {
+      const added = (await query(t.ctx.db).get("SELECT data FROM audit_log WHERE action = 'loan.attachment_added' AND entity_id = ?", String(l.id))) as {
         data: string
       }
       expect(JSON.parse(added.data)).to.deep.include({ sha256, attachmentId: paper!.evidence!.attachmentId })
@@ -342,7 +349,7 @@ describe('loan policy through the API', () => {
       await refused(() => apiAs(t, nayok.token).post(`${base}/paper-approval/dispute`, { reason: 'เปลี่ยนใจ' }), 'paper_decided', loan.id, 409)
       // Confirmed, it cannot be voided.
       await refused(() => apiAs(t, officer2.token).post(`${base}/paper-approval/void`, { reason: 'บันทึกใหม่' }), 'paper_confirmed', loan.id, 409)
-      const entry = t.ctx.handle.raw.prepare("SELECT actor_id, data FROM audit_log WHERE action = 'loan.paper_confirmed'").get() as {
+      const entry = (await query(t.ctx.db).get("SELECT actor_id, data FROM audit_log WHERE action = 'loan.paper_confirmed'")) as {
         actor_id: number
         data: string
       }
@@ -368,7 +375,7 @@ describe('loan policy through the API', () => {
       expect(paperOf(disputed)[0]).to.include({ disputedAt: '2025-01-15T03:00:00.000Z', disputeReason: 'ข้าพเจ้าไม่ได้ลงนามในใบยืมนี้' })
 
       await refused(() => apiAs(t, officer2.token).post(`${base}/handover`, {}), 'paper_disputed', loan.id, 409)
-      expect(count(t, "SELECT COUNT(*) AS n FROM asset WHERE code = ? AND status = 'available'", code)).to.equal(1)
+      expect(await count(t, "SELECT COUNT(*) AS n FROM asset WHERE code = ? AND status = 'available'", code)).to.equal(1)
       // Only finance voids it; the executive's role does not reach the route.
       expect((await apiAs(t, nayok.token).post(`${base}/paper-approval/void`, { reason: 'ยกเลิก' })).status).to.equal(403)
 
@@ -392,7 +399,7 @@ describe('loan policy through the API', () => {
       // Out on loan, the paper stays as it is.
       await refused(() => apiAs(t, officer2.token).post(`${base}/paper-approval/void`, { reason: 'ลองยกเลิก' }), 'wrong_state', loan.id, 409)
       const actions = (
-        t.ctx.handle.raw.prepare("SELECT action FROM audit_log WHERE entity = 'loan' AND entity_id = ? ORDER BY id").all(String(loan.id)) as Array<{
+        (await query(t.ctx.db).all("SELECT action FROM audit_log WHERE entity = 'loan' AND entity_id = ? ORDER BY id", String(loan.id))) as Array<{
           action: string
         }>
       ).map((r) => r.action)
@@ -436,7 +443,7 @@ describe('loan policy through the API', () => {
         }),
       )
       expect(errOf(afterHandover).details).to.deep.equal([{ field: 'paperApproval.date', message: 'วันที่ลงนามอนุมัติต้องไม่ช้ากว่าวันส่งมอบ' }])
-      expect(statusOf(loan.id)).to.equal('pending')
+      expect(await statusOf(loan.id)).to.equal('pending')
     })
   })
 
@@ -460,7 +467,7 @@ describe('loan policy through the API', () => {
     const rejected = loanOf(await s.post('/api/v1/loans', loanBody([await asset()], { kind: 'in_premises' })).expect(201))
     await apiAs(t, officer.token).post(`/api/v1/loans/${rejected.id}/reject`, { reason: 'ของไม่ว่าง' }).expect(200)
 
-    const rows = t.ctx.handle.raw.prepare("SELECT action, data FROM audit_log WHERE entity = 'loan' ORDER BY id").all() as Array<{
+    const rows = (await query(t.ctx.db).all("SELECT action, data FROM audit_log WHERE entity = 'loan' ORDER BY id")) as Array<{
       action: string
       data: string
     }>
@@ -568,7 +575,7 @@ describe('loan policy through the API', () => {
 
     it('when a scan is sent that decodes to nothing, then 422 on the scan; when staff send one, then 403 for the paper approval itself', async () => {
       const code = await asset()
-      const before = loans()
+      const before = await loans()
       const bad = await apiAs(t, officer.token).post(
         '/api/v1/loans',
         loanBody([code], { borrower: 'somchai.s', paperApproval: { approverName: PALAD, date: TODAY, scan: { data: 'A' } } }),
@@ -580,7 +587,7 @@ describe('loan policy through the API', () => {
         loanBody([code], { paperApproval: { approverName: PALAD, date: TODAY, scan: { data: 'A' } } }),
       )
       expect(fromStaff.status).to.equal(403)
-      expect(loans()).to.equal(before)
+      expect(await loans()).to.equal(before)
     })
   })
 })

@@ -8,6 +8,7 @@ import { makeStock } from '../helpers/stock.js'
 import { formFields, formsFor } from '../helpers/forms.js'
 import { TINY_PNG, withApprovers } from '../helpers/approvers.js'
 import { count } from '../helpers/loans.js'
+import { query } from '../helpers/db.js'
 import { approveLoan, createLoan, handOver } from '../../server/services/loan.service.js'
 import { confirmPaperApproval, disputePaperApproval } from '../../server/services/loan-paper.service.js'
 import { getSettings, updateSettings } from '../../server/services/settings.service.js'
@@ -70,30 +71,30 @@ describe('the loan policy through the pages', () => {
     return (await makeAsset(t.ctx, { code: `PP-${assetNo}` })).code
   }
 
-  const loans = () => count(t, 'SELECT COUNT(*) AS n FROM loan')
-  const audits = () => count(t, 'SELECT COUNT(*) AS n FROM audit_log')
-  const attachments = () => count(t, 'SELECT COUNT(*) AS n FROM loan_attachment')
+  const loans = async () => count(t, 'SELECT COUNT(*) AS n FROM loan')
+  const audits = async () => count(t, 'SELECT COUNT(*) AS n FROM audit_log')
+  const attachments = async () => count(t, 'SELECT COUNT(*) AS n FROM loan_attachment')
   /** The files in the attachments folder: a refused step leaves no staged scan behind. */
   const files = () => (fs.existsSync(t.ctx.config.attachmentsDir) ? fs.readdirSync(t.ctx.config.attachmentsDir).length : 0)
-  const loanRow = (id: number) => t.ctx.handle.raw.prepare('SELECT * FROM loan WHERE id = ?').get(id) as Record<string, unknown> & { status: string }
-  const approvalRows = (id: number) => t.ctx.handle.raw.prepare('SELECT * FROM loan_approval WHERE loan_id = ? ORDER BY id').all(id)
-  const lastLoanId = () => (t.ctx.handle.raw.prepare('SELECT MAX(id) AS id FROM loan').get() as { id: number }).id
+  const loanRow = async (id: number) => (await query(t.ctx.db).get('SELECT * FROM loan WHERE id = ?', id)) as Record<string, unknown> & { status: string }
+  const approvalRows = async (id: number) => await query(t.ctx.db).all('SELECT * FROM loan_approval WHERE loan_id = ? ORDER BY id', id)
+  const lastLoanId = async () => ((await query(t.ctx.db).get('SELECT MAX(id) AS id FROM loan')) as { id: number }).id
 
   /** 403 with the rule's Thai message on the page, and nothing in the database moved (the loan's row, its approvals, the audit log, loans and files). */
   async function refused(call: () => Promise<supertest.Response>, message: string, loanId?: number): Promise<supertest.Response> {
-    const state = () => ({
-      loans: loans(),
-      audits: audits(),
-      attachments: attachments(),
+    const state = async () => ({
+      loans: await loans(),
+      audits: await audits(),
+      attachments: await attachments(),
       files: files(),
-      loan: loanId ? loanRow(loanId) : null,
-      approvals: loanId ? approvalRows(loanId) : null,
+      loan: loanId ? await loanRow(loanId) : null,
+      approvals: loanId ? await approvalRows(loanId) : null,
     })
-    const before = state()
+    const before = await state()
     const res = await call()
     expect(res.status, textOf(res.text).slice(0, 300)).to.equal(403)
     expect(textOf(res.text)).to.include(message)
-    expect(state(), message).to.deep.equal(before)
+    expect(await state(), message).to.deep.equal(before)
     return res
   }
 
@@ -166,7 +167,7 @@ describe('the loan policy through the pages', () => {
       )
       // An ordinary request for oneself is fine: it waits for someone else's approval.
       await postForm(a, '/loans/new', '/loans/new', { ...self, ...request() }).then((r) => expect(r.status).to.equal(303))
-      expect(loanRow(lastLoanId())).to.include({ status: 'pending', borrower_user_id: officer.user.id, approved_on_paper: 0 })
+      expect(await loanRow(await lastLoanId())).to.include({ status: 'pending', borrower_user_id: officer.user.id, approved_on_paper: 0 })
     })
 
     it('when finance approves, records a paper approval on, hands over, receives or follows up a loan they borrow, then 403 with the rule’s message and the loan stays as it was', async () => {
@@ -185,17 +186,17 @@ describe('the loan policy through the pages', () => {
       await refused(() => postMultipart(a, url, `${url}/approve-paper`, { approverName: NAYOK, date: TODAY }), MSG.borrowerApproves, own.loan.id)
 
       await approveLoan(t.ctx, finance2, own.loan.id, {})
-      expect(loanRow(own.loan.id).status).to.equal('approved')
+      expect((await loanRow(own.loan.id)).status).to.equal('approved')
       expect((await a.get(url)).text).to.not.include(`href="${url}/handover"`)
       await refused(() => postForm(a, `${url}`, `${url}/handover`, { confirmedCodes: code }), MSG.borrowerHandsOver, own.loan.id)
 
       await handOver(t.ctx, finance3, own.loan.id)
-      expect(loanRow(own.loan.id).status).to.equal('on_loan')
+      expect((await loanRow(own.loan.id)).status).to.equal('on_loan')
       expect((await a.get(url)).text).to.not.include(`href="${url}/return"`)
       await refused(() => postForm(a, url, `${url}/return`, { op: 'all' }), MSG.borrowerHandsOver, own.loan.id)
       await refused(() => postForm(a, url, `${url}/return`, { pick: code }), MSG.borrowerHandsOver, own.loan.id)
       await refused(() => postForm(a, url, `${url}/follow-ups`, { method: 'phone', note: 'ทวงตัวเอง' }), MSG.borrowerFollowsUp, own.loan.id)
-      expect(count(t, 'SELECT COUNT(*) AS n FROM follow_up WHERE loan_id = ?', own.loan.id)).to.equal(0)
+      expect(await count(t, 'SELECT COUNT(*) AS n FROM follow_up WHERE loan_id = ?', own.loan.id)).to.equal(0)
     })
 
     it('when finance records a paper approval naming themselves or the borrower, then 403 with the rule’s message and the loan stays pending', async () => {
@@ -237,7 +238,7 @@ describe('the loan policy through the pages', () => {
       )
       // Whoever else is on the list may sign it.
       await postMultipart(finance2.agent, hisUrl, `${hisUrl}/approve-paper`, { approverName: NAYOK, date: TODAY }).then((r) => expect(r.status).to.equal(303))
-      expect(loanRow(his.loan.id)).to.include({ status: 'approved', approved_on_paper: 1 })
+      expect(await loanRow(his.loan.id)).to.include({ status: 'approved', approved_on_paper: 1 })
     })
   })
 
@@ -270,24 +271,29 @@ describe('the loan policy through the pages', () => {
           handOverNow: '1',
         }
 
-        const before = { loans: loans(), audits: audits(), attachments: attachments(), borrowers: count(t, 'SELECT COUNT(*) AS n FROM external_borrower') }
+        const before = {
+          loans: await loans(),
+          audits: await audits(),
+          attachments: await attachments(),
+          borrowers: await count(t, 'SELECT COUNT(*) AS n FROM external_borrower'),
+        }
         const noScan = await postMultipart(a, '/counter?new=1', '/counter', fields)
         expect(noScan.status).to.equal(422)
         expect(noScan.text).to.include('id="scan-error"')
         expect(textOf(noScan.text)).to.include(MSG.scanRequired)
         expect(noScan.text).to.include('value="นายมา ยืมเต็นท์"').and.include(`<option value="${PALAD}" selected>`)
         expect({
-          loans: loans(),
-          audits: audits(),
-          attachments: attachments(),
-          borrowers: count(t, 'SELECT COUNT(*) AS n FROM external_borrower'),
+          loans: await loans(),
+          audits: await audits(),
+          attachments: await attachments(),
+          borrowers: await count(t, 'SELECT COUNT(*) AS n FROM external_borrower'),
         }).to.deep.equal(before)
 
         const res = await postMultipart(a, '/counter?new=1', '/counter', fields, TINY_PNG)
         expect(res.status, textOf(res.text).slice(0, 300)).to.equal(303)
-        const id = lastLoanId()
+        const id = await lastLoanId()
         expect(res.headers.location).to.equal(`/loans/${id}`)
-        expect(loanRow(id)).to.include({
+        expect(await loanRow(id)).to.include({
           status: 'on_loan',
           approved_on_paper: 1,
           requested_by: officer.user.id,
@@ -336,18 +342,18 @@ describe('the loan policy through the pages', () => {
           'paperApproval.date': TODAY,
           handedOverOn: TODAY,
         }
-        const before = { loans: loans(), audits: audits(), attachments: attachments() }
+        const before = { loans: await loans(), audits: await audits(), attachments: await attachments() }
         const noScan = await postMultipart(a, '/loans/new', '/loans/new', fields)
         expect(noScan.status).to.equal(422)
         expect(noScan.text).to.include('id="scan-error"')
         expect(textOf(noScan.text)).to.include(MSG.scanRequired)
-        expect({ loans: loans(), audits: audits(), attachments: attachments() }).to.deep.equal(before)
+        expect({ loans: await loans(), audits: await audits(), attachments: await attachments() }).to.deep.equal(before)
 
         const res = await postMultipart(a, '/loans/new', '/loans/new', fields, TINY_PNG)
         expect(res.status, textOf(res.text).slice(0, 300)).to.equal(303)
-        const id = lastLoanId()
+        const id = await lastLoanId()
         expect(res.headers.location).to.equal(`/loans/${id}`)
-        expect(loanRow(id)).to.include({
+        expect(await loanRow(id)).to.include({
           status: 'on_loan',
           approved_on_paper: 1,
           borrower_user_id: staff.id,
@@ -380,7 +386,7 @@ describe('the loan policy through the pages', () => {
       const text = textOf((await officer.agent.get(res.headers.location as string)).text)
       expect(text).to.include('ใบยืมนี้ยังไม่ครบ').and.include('หลักฐานยังไม่ครบ: ยังไม่ได้แนบภาพสแกนใบยืมที่ผู้อนุมัติลงนาม').and.include('รอผู้อนุมัติยืนยันการอนุมัติบนกระดาษในระบบ')
       expect(text).to.not.include(MSG.allDone)
-      expect(loanRow(lastLoanId()).status).to.equal('on_loan')
+      expect((await loanRow(await lastLoanId())).status).to.equal('on_loan')
     })
   })
 
@@ -453,7 +459,7 @@ describe('the loan policy through the pages', () => {
       const page = await finance2.agent.get(url)
       expect(page.text).to.not.include(`href="${url}/handover"`)
       expect(textOf(page.text)).to.include('ผู้อนุมัติโต้แย้งเมื่อ').and.include('ข้าพเจ้าไม่ได้ลงนามในใบยืมนี้').and.include(MSG.disputedNoHandover)
-      const before = { loan: loanRow(id), audits: audits() }
+      const before = { loan: await loanRow(id), audits: await audits() }
       // The hand-over screen is not offered either: it sends finance back to the loan page.
       expect((await finance2.agent.get(`${url}/handover`)).status).to.equal(303)
       const blocked = await postForm(finance2.agent, url, `${url}/handover`, {
@@ -470,17 +476,17 @@ describe('the loan policy through the pages', () => {
       })
       expect(blocked.status).to.equal(409)
       expect(textOf(blocked.text)).to.include(MSG.disputedNoHandover)
-      expect({ loan: loanRow(id), audits: audits() }).to.deep.equal(before)
+      expect({ loan: await loanRow(id), audits: await audits() }).to.deep.equal(before)
 
       // Finance voids it: a reason is needed.
       expect(page.text).to.include(`action="${url}/paper/void"`)
       const bare = await postForm(finance2.agent, url, `${url}/paper/void`, { reason: '' })
       expect(bare.status).to.equal(422)
       expect(bare.text).to.include('id="reason-error"')
-      expect(loanRow(id).status).to.equal('approved')
+      expect((await loanRow(id)).status).to.equal('approved')
       const voided = await postForm(finance2.agent, url, `${url}/paper/void`, { reason: 'ผู้อนุมัติโต้แย้ง จะเสนอปลัดลงนามใหม่' })
       expect(voided.status).to.equal(303)
-      expect(loanRow(id)).to.include({ status: 'pending', approved_on_paper: 0 })
+      expect(await loanRow(id)).to.include({ status: 'pending', approved_on_paper: 0 })
       const again = await finance2.agent.get(url)
       expect(again.text).to.include(`action="${url}/approve-paper"`).and.not.include(`href="${url}/handover"`)
       expect(textOf(again.text)).to.include('ยกเลิกการอนุมัติบนกระดาษ').and.include('ผู้อนุมัติโต้แย้ง จะเสนอปลัดลงนามใหม่')
@@ -490,7 +496,7 @@ describe('the loan policy through the pages', () => {
       await postMultipart(finance2.agent, url, `${url}/approve-paper`, { approverName: PALAD, date: TODAY }, TINY_PNG).then((r) =>
         expect(r.status).to.equal(303),
       )
-      expect(loanRow(id)).to.include({ status: 'approved', approved_on_paper: 1 })
+      expect(await loanRow(id)).to.include({ status: 'approved', approved_on_paper: 1 })
       expect((await finance2.agent.get(url)).text).to.include(`href="${url}/handover"`)
     })
   })
@@ -558,7 +564,7 @@ describe('the loan policy through the pages', () => {
         TINY_PNG,
       )
       expect(counter.status, textOf(counter.text).slice(0, 300)).to.equal(303)
-      const d = lastLoanId()
+      const d = await lastLoanId()
       // E: requested by staff, recorded with a scan by another officer, confirmed today: nothing to look at.
       const e = await createLoan(t.ctx, staff, { ...fresh(), assetCodes: [await asset()] })
       await approveLoan(t.ctx, finance2, e.loan.id, { onPaper: { approverName: NAYOK, date: today } }, { scan })
@@ -637,7 +643,7 @@ describe('the loan policy through the pages', () => {
       await postForm(officer.agent, '/loans/new', '/loans/new', { borrowerKind: 'user', borrower: staff.user.username, assetCodes: code, ...request() }).then(
         (r) => expect(r.status).to.equal(303),
       )
-      const id = lastLoanId()
+      const id = await lastLoanId()
       await postForm(officer.agent, `/loans/${id}`, `/loans/${id}/approve`, {}).then((r) => expect(r.status).to.equal(303))
       const stepOf = async (action: string) =>
         JSON.parse(
@@ -662,7 +668,7 @@ describe('the loan policy through the pages', () => {
       await postForm(officer.agent, '/loans/new', '/loans/new', { borrowerKind: 'user', borrower: staff.user.username, assetCodes: code2, ...request() }).then(
         (r) => expect(r.status).to.equal(303),
       )
-      const id2 = lastLoanId()
+      const id2 = await lastLoanId()
       await refused(() => postForm(officer.agent, `/loans/${id2}`, `/loans/${id2}/approve`, {}), 'แบ่งแยกหน้าที่: ผู้บันทึกคำขอตรวจสอบหรืออนุมัติคำขอที่ตนบันทึกไม่ได้', id2)
       const finance2 = await signedInAs(t, ['finance'])
       await postForm(finance2.agent, `/loans/${id2}`, `/loans/${id2}/approve`, {}).then((r) => expect(r.status).to.equal(303))
@@ -684,7 +690,7 @@ describe('the loan policy through the pages', () => {
     it('when a finance user sends a cut-short or boundary-less multipart body to a form that records a paper approval, then 400 with a message, never a 500, and nothing is written', async () => {
       const page = await officer.agent.get('/counter?new=1')
       const token = csrfFrom(page.text)
-      const before = { loans: loans(), audits: audits() }
+      const before = { loans: await loans(), audits: await audits() }
       for (const path of ['/counter', '/loans/new']) {
         const cut = await officer.agent
           .post(path)
@@ -696,7 +702,7 @@ describe('the loan policy through the pages', () => {
         const noBoundary = await officer.agent.post(path).set('Content-Type', 'multipart/form-data').send('x')
         expect(noBoundary.status, `${path} without a boundary`).to.be.within(400, 403)
       }
-      expect({ loans: loans(), audits: audits() }).to.deep.equal(before)
+      expect({ loans: await loans(), audits: await audits() }).to.deep.equal(before)
     })
 
     it('when a paper approval is disputed, then the loan leaves finance’s "to hand over" list for the disputed one, as the dashboard count does', async () => {

@@ -4,6 +4,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js'
 import { makeAsset } from '../helpers/assets.js'
 import { makeUser } from '../helpers/builders.js'
 import { apiAs, count, errorOf, loanBody, withToken, type ApprovalBody } from '../helpers/loans.js'
+import { query } from '../helpers/db.js'
 import { withApprovers } from '../helpers/approvers.js'
 
 interface Loan {
@@ -137,10 +138,10 @@ describe('loans API: the off-premises journey, end to end', () => {
     expect(mic.body).to.deep.include({ status: 'in_repair', currentLoan: null })
     const ampBack = await apiAs(t, staff.token).get('/api/v1/assets/AMP-1').expect(200)
     expect(ampBack.body).to.deep.include({ status: 'available', currentLoan: null })
-    expect(count(t, "SELECT COUNT(*) AS n FROM compensation WHERE incident = 'damaged' AND proposed_satang > 0")).to.equal(1)
+    expect(await count(t, "SELECT COUNT(*) AS n FROM compensation WHERE incident = 'damaged' AND proposed_satang > 0")).to.equal(1)
 
     const actions = (
-      t.ctx.handle.raw.prepare("SELECT action FROM audit_log WHERE entity IN ('loan', 'compensation') ORDER BY id").all() as Array<{ action: string }>
+      (await query(t.ctx.db).all("SELECT action FROM audit_log WHERE entity IN ('loan', 'compensation') ORDER BY id")) as Array<{ action: string }>
     ).map((r) => r.action)
     expect(actions).to.deep.equal([
       'loan.requested',
@@ -358,11 +359,11 @@ describe('loans API: refusals', () => {
     expect(competing.status).to.equal('pending')
     await apiAs(t, finance.token).post(`/api/v1/loans/${first.id}/approve`, {}).expect(200)
 
-    const loans = count(t, 'SELECT COUNT(*) AS n FROM loan')
+    const loans = await count(t, 'SELECT COUNT(*) AS n FROM loan')
     const res = await apiAs(t, b.token).post('/api/v1/loans', loanBody(['TENT-1'], { startDate: '2025-01-16', dueDate: '2025-01-20' }))
     expect(res.status).to.equal(409)
     expect(res.body).to.deep.equal({ error: { code: 'conflict', message: 'ครุภัณฑ์ TENT-1 ถูกจองหรือยืมอยู่แล้วตามใบยืมเลขที่ 1/2568 ช่วง 2025-01-15 ถึง 2025-01-17' } })
-    expect(count(t, 'SELECT COUNT(*) AS n FROM loan')).to.equal(loans)
+    expect(await count(t, 'SELECT COUNT(*) AS n FROM loan')).to.equal(loans)
 
     const approve = await apiAs(t, finance.token).post(`/api/v1/loans/${competing.id}/approve`, {})
     expect(approve.status).to.equal(409)
@@ -398,11 +399,11 @@ describe('loans API: refusals', () => {
     await f.post(`${base}/approve`, {}).expect(200)
     await refused(f2.post(`${base}/approve`, {}), 'approving twice')
     await f2.post(`${base}/handover`, {}).expect(200)
-    const audit = count(t, 'SELECT COUNT(*) AS n FROM audit_log')
+    const audit = await count(t, 'SELECT COUNT(*) AS n FROM audit_log')
     await refused(f2.post(`${base}/handover`, {}), 'a second hand-over')
     await refused(apiAs(t, staff.token).post(`${base}/cancel`, {}), 'cancelling after hand-over')
     await refused(f2.post(`${base}/reject`, { reason: 'เปลี่ยนใจแล้ว' }), 'rejecting a loan on loan')
-    expect(count(t, 'SELECT COUNT(*) AS n FROM audit_log')).to.equal(audit)
+    expect(await count(t, 'SELECT COUNT(*) AS n FROM audit_log')).to.equal(audit)
     await f2.post(`${base}/return`, { items: [{ assetCode: 'CAM-1', condition: 'good' }] }).expect(200)
     await refused(f.post(`${base}/approve`, {}), 'approving a returned loan')
     await refused(apiAs(t, exec.token).post(`${base}/approve`, {}), 'the executive approving a returned loan')
@@ -454,8 +455,8 @@ describe('loans API: refusals', () => {
     expect(['assetCodes', 'dueDate', 'kind', 'place', 'purpose', 'startDate']).to.include.members(fields)
     const array = await apiAs(t, staff.token).post('/api/v1/loans', [loanBody(['AMP-9'])])
     expect(array.status).to.equal(422)
-    expect(count(t, 'SELECT COUNT(*) AS n FROM loan')).to.equal(0)
-    expect(count(t, "SELECT COUNT(*) AS n FROM audit_log WHERE entity = 'loan'")).to.equal(0)
+    expect(await count(t, 'SELECT COUNT(*) AS n FROM loan')).to.equal(0)
+    expect(await count(t, "SELECT COUNT(*) AS n FROM audit_log WHERE entity = 'loan'")).to.equal(0)
   })
 
   it('when a return or a rejection body is invalid, then 422 names the field', async () => {
@@ -579,8 +580,8 @@ describe('loans API: concurrent hand-overs', () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => apiAs(t, finance.token).post(`/api/v1/loans/${loan.loan.id}/handover`, {})))
     expect(results.map((r) => r.status).sort()).to.deep.equal([200, ...Array<number>(19).fill(409)])
     for (const r of results.filter((x) => x.status === 409)) expect(['invalid_state', 'conflict']).to.include(errorOf(r).code)
-    expect(count(t, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'loan.handed_over'")).to.equal(1)
-    expect(count(t, "SELECT COUNT(*) AS n FROM asset WHERE code = 'PROJ-1' AND status = 'on_loan'")).to.equal(1)
+    expect(await count(t, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'loan.handed_over'")).to.equal(1)
+    expect(await count(t, "SELECT COUNT(*) AS n FROM asset WHERE code = 'PROJ-1' AND status = 'on_loan'")).to.equal(1)
   })
 
   it('when 20 hand-overs race for two approved loans of one asset on days that do not overlap, then exactly one succeeds and the asset is out once', async () => {
@@ -602,9 +603,9 @@ describe('loans API: concurrent hand-overs', () => {
     const results = await Promise.all(ids.map((id) => apiAs(t, finance.token).post(`/api/v1/loans/${id}/handover`, {})))
     expect(results.map((r) => r.status).sort()).to.deep.equal([200, ...Array<number>(19).fill(409)])
     for (const r of results.filter((x) => x.status === 409)) expect(['invalid_state', 'conflict']).to.include(errorOf(r).code)
-    expect(count(t, "SELECT COUNT(*) AS n FROM loan WHERE status = 'on_loan'")).to.equal(1)
-    expect(count(t, 'SELECT COUNT(*) AS n FROM loan_item WHERE handed_over_at IS NOT NULL')).to.equal(1)
-    expect(count(t, "SELECT COUNT(*) AS n FROM asset WHERE code = 'GEN-1' AND status = 'on_loan'")).to.equal(1)
+    expect(await count(t, "SELECT COUNT(*) AS n FROM loan WHERE status = 'on_loan'")).to.equal(1)
+    expect(await count(t, 'SELECT COUNT(*) AS n FROM loan_item WHERE handed_over_at IS NOT NULL')).to.equal(1)
+    expect(await count(t, "SELECT COUNT(*) AS n FROM asset WHERE code = 'GEN-1' AND status = 'on_loan'")).to.equal(1)
     const verify = await apiAs(t, committee.token).get('/api/v1/audit/verify').expect(200)
     expect(verify.body).to.deep.include({ ok: true })
   })
@@ -660,7 +661,7 @@ describe('loans API: numbering, the Loan object, languages', () => {
 
   it('when a loan is read, then it is exactly the Loan object of SPEC §5, key by key, with our few extra keys after the spec’s', async () => {
     const staff = await withToken(t, ['staff'], { username: 'somchai.s', name: 'นายสมชาย ใจดี' })
-    t.ctx.handle.raw.prepare("UPDATE app_user SET department_id = (SELECT id FROM department WHERE code = 'works') WHERE id = ?").run(staff.user.id)
+    await query(t.ctx.db).run("UPDATE app_user SET department_id = (SELECT id FROM department WHERE code = 'works') WHERE id = ?", staff.user.id)
     const finance = await withToken(t, ['finance'], { username: 'kanya.f' })
     const finance2 = await withToken(t, ['finance'], { username: 'malee.f' })
     await makeAsset(t.ctx, { code: '416-66-0001', name: 'เครื่องขยายเสียง' })

@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { createTestApp, type TestApp } from '../helpers/app.js'
 import { apiAs, count, errorOf, withToken } from '../helpers/loans.js'
+import { query } from '../helpers/db.js'
 import { makeStock } from '../helpers/stock.js'
 import { verifyChain } from '../../server/services/audit.service.js'
 
@@ -52,12 +53,10 @@ describe('stock API (SPEC §5)', () => {
       expect(res.type).to.equal('application/json')
       expect(res.body).to.deep.equal({ code: 'CHAIR-01', name: 'เก้าอี้พลาสติก', unit: 'ตัว', quantity: 120, inRepair: 0, available: 120 })
       expect(Object.keys(res.body as object)).to.deep.equal(['code', 'name', 'unit', 'quantity', 'inRepair', 'available'])
-      const row = t.ctx.handle.raw
-        .prepare('SELECT c.code AS category FROM stock_item s JOIN category c ON c.id = s.category_id WHERE s.code = ?')
-        .get('CHAIR-01')
+      const row = await query(t.ctx.db).get('SELECT c.code AS category FROM stock_item s JOIN category c ON c.id = s.category_id WHERE s.code = ?', 'CHAIR-01')
       expect(row).to.deep.equal({ category: 'household' })
-      expect(count(t, "SELECT COUNT(*) AS n FROM stock_movement WHERE kind = 'stock_in' AND quantity = 120")).to.equal(1)
-      expect(count(t, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'stock.created'")).to.equal(1)
+      expect(await count(t, "SELECT COUNT(*) AS n FROM stock_movement WHERE kind = 'stock_in' AND quantity = 120")).to.equal(1)
+      expect(await count(t, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'stock.created'")).to.equal(1)
       // Category and unit are optional.
       const bare = await apiAs(t, finance.token).post('/api/v1/stock', { code: 'PLATE', name: 'จาน', quantity: 300 })
       expect(bare.status).to.equal(201)
@@ -75,7 +74,7 @@ describe('stock API (SPEC §5)', () => {
         expect(res.status, role).to.equal(403)
         expect(errorOf(res).code, role).to.equal('forbidden')
       }
-      expect(count(t, 'SELECT COUNT(*) AS n FROM stock_item')).to.equal(0)
+      expect(await count(t, 'SELECT COUNT(*) AS n FROM stock_item')).to.equal(0)
     })
 
     it('when the body is not valid, then 422 names each field in Thai; a code in use is 409', async () => {
@@ -106,7 +105,7 @@ describe('stock API (SPEC §5)', () => {
       expect(taken.status).to.equal(409)
       expect(errorOf(taken).code).to.equal('conflict')
       expect(errorOf(taken).message).to.equal('รหัส CHAIR ใช้แล้ว (ครุภัณฑ์ พัสดุนับจำนวน และชุดยืม ใช้รหัสร่วมกัน)')
-      expect(count(t, 'SELECT COUNT(*) AS n FROM stock_item')).to.equal(1)
+      expect(await count(t, 'SELECT COUNT(*) AS n FROM stock_item')).to.equal(1)
     })
   })
 
@@ -234,9 +233,9 @@ describe('loans API with counted-item lines, end to end', () => {
     expect(Object.keys(returned.stock[0]!)).to.deep.equal(['code', 'name', 'quantity', 'good', 'damaged', 'lost', 'handedOver'])
     expect(loanOf(await apiAs(t, counter.token).get(base).expect(200)).stock).to.deep.equal(returned.stock)
 
-    const counts = t.ctx.handle.raw.prepare("SELECT quantity, in_repair, out_qty FROM stock_item WHERE code = 'CHAIR'").get()
+    const counts = await query(t.ctx.db).get("SELECT quantity, in_repair, out_qty FROM stock_item WHERE code = 'CHAIR'")
     expect(counts).to.deep.equal({ quantity: 118, in_repair: 2, out_qty: 0 })
-    const comps = t.ctx.handle.raw.prepare('SELECT incident, quantity FROM compensation WHERE loan_id = ? ORDER BY id').all(loan.id)
+    const comps = await query(t.ctx.db).all('SELECT incident, quantity FROM compensation WHERE loan_id = ? ORDER BY id', loan.id)
     expect(comps).to.deep.equal([
       { incident: 'damaged', quantity: 2 },
       { incident: 'lost', quantity: 2 },
