@@ -3,12 +3,14 @@ import os from 'node:os'
 import path from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { expect } from 'chai'
-import { openDb, writeTransaction } from '../../db/connection.js'
+import { Kysely, SqliteDialect } from 'kysely'
+import { type Db, writeTransaction } from '../../db/connection.js'
+import type { Database } from '../../db/schema.js'
 import { append, hashEntry, verifyAudit, verifyChain, GENESIS_HASH, type AuditProblem } from '../../server/services/audit.service.js'
 import { AuditAnchor, startAnchoring, stopAnchoring } from '../../server/services/audit-anchor.service.js'
 import { createBackup, type BackupTarget } from '../../server/services/backup.service.js'
 import { restoreDatabase, RestoreRefused } from '../../server/services/backup-restore.service.js'
-import { createTestContext, type TestContext } from '../helpers/db.js'
+import { createTestContext, onPostgres, openOtherHandle, query, sqliteOnly, type TestContext } from '../helpers/db.js'
 
 const actor = { id: null, label: 'test' }
 const KEY = 'anchor-key-for-tests-0123456789'
@@ -19,22 +21,28 @@ async function appendN(ctx: TestContext, n: number, label = 'test.event'): Promi
   }
 }
 
-/** What an attacker with the database file but not the key can do: rewrite entry `from` on and re-hash every entry after it. */
-function rewriteAndRehash(file: string, from: number): void {
-  const db = new BetterSqlite3(file)
+/** What an attacker with the database but not the key can do: rewrite entry `from` on and re-hash every entry after it. */
+async function rewriteAndRehash(db: Db, from: number): Promise<void> {
+  const q = query(db)
+  const rows = await q.all('SELECT * FROM audit_log WHERE id >= ? ORDER BY id', from)
+  let prev = (await q.value<string | undefined>('SELECT hash FROM audit_log WHERE id = ?', from - 1)) ?? GENESIS_HASH
+  // Dropping the UNIQUE constraint's conflicts: move every hash out of the way first.
+  await q.run("UPDATE audit_log SET hash = 'x' || id, prev_hash = 'y' || id WHERE id >= ?", from)
+  for (const r of rows) {
+    const row = { ...r, prev_hash: prev, ...(r.id === from ? { actor_label: 'someone-else' } : {}) } as Parameters<typeof hashEntry>[0]
+    const hash = hashEntry(row)
+    await q.run('UPDATE audit_log SET actor_label = ?, prev_hash = ?, hash = ? WHERE id = ?', row.actor_label, prev, hash, r.id)
+    prev = hash
+  }
+}
+
+/** The attacker on a SQLite file (a backup) opened on its own, as it is: no pragma of the app's. */
+async function rewriteFileAndRehash(file: string, from: number): Promise<void> {
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) })
   try {
-    const rows = db.prepare('SELECT * FROM audit_log WHERE id >= ? ORDER BY id').all(from) as Array<Record<string, unknown>>
-    let prev = (db.prepare('SELECT hash FROM audit_log WHERE id = ?').get(from - 1) as { hash: string } | undefined)?.hash ?? GENESIS_HASH
-    // Dropping the UNIQUE constraint's conflicts: move every hash out of the way first.
-    db.prepare("UPDATE audit_log SET hash = 'x' || id, prev_hash = 'y' || id WHERE id >= ?").run(from)
-    for (const r of rows) {
-      const row = { ...r, prev_hash: prev, ...(r.id === from ? { actor_label: 'someone-else' } : {}) } as Parameters<typeof hashEntry>[0]
-      const hash = hashEntry(row)
-      db.prepare('UPDATE audit_log SET actor_label = ?, prev_hash = ?, hash = ? WHERE id = ?').run(row.actor_label, prev, hash, r.id)
-      prev = hash
-    }
+    await rewriteAndRehash(db, from)
   } finally {
-    db.close()
+    await db.destroy()
   }
 }
 
@@ -53,9 +61,20 @@ describe('audit anchor outside the database (issue 13)', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yk-anchor-'))
     file = path.join(dir, 'yk.db')
     anchor = new AuditAnchor(path.join(dir, 'audit-anchor.log'), KEY)
-    ctx = await createTestContext({ file })
+    // A database another connection can open too: the SQLite file, or the test's PostgreSQL database.
+    ctx = await createTestContext(onPostgres ? {} : { file })
     await startAnchoring(ctx.db, anchor, ctx.clock)
   })
+
+  /** The attacker works on another connection to the database, as with the file or a psql session. */
+  async function rewriteElsewhere(from: number): Promise<void> {
+    const other = await openOtherHandle(ctx.db, file)
+    try {
+      await rewriteAndRehash(other.db, from)
+    } finally {
+      await other.close()
+    }
+  }
   afterEach(async () => {
     stopAnchoring(ctx.db)
     await ctx.close()
@@ -94,7 +113,7 @@ describe('audit anchor outside the database (issue 13)', function () {
 
   it('when entries are cut off the end of the log, then the chain alone still verifies but verification reports the truncation', async () => {
     await appendN(ctx, 30)
-    ctx.handle.raw.prepare('DELETE FROM audit_log WHERE id > 25').run()
+    await query(ctx.db).run('DELETE FROM audit_log WHERE id > 25')
     expect((await verifyChain(ctx.db)).ok).to.equal(true)
     const v = await verifyAudit(ctx.db, ctx.anchor ?? anchor)
     expect(v.ok).to.equal(false)
@@ -103,7 +122,7 @@ describe('audit anchor outside the database (issue 13)', function () {
 
   it('when an entry is edited and every entry after it re-hashed, then verification names the first rewritten entry', async () => {
     await appendN(ctx, 12)
-    rewriteAndRehash(file, 7)
+    await rewriteElsewhere(7)
     expect((await verifyChain(ctx.db)).ok, 'the chain itself is consistent again').to.equal(true)
     const v = await verifyAudit(ctx.db, anchor)
     expect(v.ok).to.equal(false)
@@ -113,8 +132,8 @@ describe('audit anchor outside the database (issue 13)', function () {
   it('when the log is rewritten, cut and the server restarts and keeps writing, then the rewrite is still found', async () => {
     await appendN(ctx, 10)
     stopAnchoring(ctx.db)
-    ctx.handle.raw.prepare('DELETE FROM audit_log WHERE id > 8').run()
-    rewriteAndRehash(file, 4)
+    await query(ctx.db).run('DELETE FROM audit_log WHERE id > 8')
+    await rewriteElsewhere(4)
     // A restart anchors the head it finds; new entries then run past the old end.
     await startAnchoring(ctx.db, anchor, ctx.clock)
     await appendN(ctx, 5)
@@ -159,7 +178,7 @@ describe('audit anchor outside the database (issue 13)', function () {
   })
 
   it('when a second process (a CLI) writes to the same database and anchor, then both anchor their commits and verification is ok', async () => {
-    const other = openDb(file)
+    const other = await openOtherHandle(ctx.db, file)
     try {
       await startAnchoring(other.db, anchor, ctx.clock)
       for (let i = 0; i < 5; i++) {
@@ -180,8 +199,7 @@ describe('audit anchor outside the database (issue 13)', function () {
     fs.rmSync(anchor.file)
     fs.mkdirSync(anchor.file) // a folder where the log should be: appending fails
     await appendN(ctx, 1)
-    const n = ctx.handle.raw.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }
-    expect(n.n).to.equal(2)
+    expect(await query(ctx.db).value('SELECT count(*) AS n FROM audit_log')).to.equal(2)
     const v = await verifyAudit(ctx.db, anchor)
     expect(codes(v.problems)).to.include('anchor_write_failed').and.include('anchor_unreadable')
   })
@@ -189,6 +207,9 @@ describe('audit anchor outside the database (issue 13)', function () {
 
 describe('restoring a backup against the audit anchor (issue 13)', function () {
   this.timeout(30_000)
+  before(function () {
+    sqliteOnly(this) // the backup and the restore are of the SQLite file
+  })
   let dir: string
   let file: string
   let anchor: AuditAnchor
@@ -274,7 +295,7 @@ describe('restoring a backup against the audit anchor (issue 13)', function () {
     await appendN(ctx, 8)
     const backup = await createBackup(ctx.handle, target, 'daily')
     await stop()
-    rewriteAndRehash(backup.path, 5)
+    await rewriteFileAndRehash(backup.path, 5)
     const before = fs.readFileSync(file)
 
     let refused: RestoreRefused | undefined
