@@ -43,6 +43,21 @@ export interface PgDb {
 /** Either database, as the app opens it from its configuration (DATABASE_URL wins over DATABASE_PATH). */
 export type AnyOpenDb = OpenDb | PgDb
 
+const queryWatchers = new WeakMap<Db, (sql: string) => void>()
+
+/**
+ * Counts the statements run on `db` until `stop()` (each is a round trip on PostgreSQL; raw
+ * statements such as BEGIN included): how tests hold a page to its number of queries.
+ */
+export function watchQueries(db: Db, onQuery?: (sql: string) => void): { count(): number; stop(): void } {
+  let n = 0
+  queryWatchers.set(db, (sql: string) => {
+    n++
+    onQuery?.(sql)
+  })
+  return { count: () => n, stop: () => queryWatchers.delete(db) }
+}
+
 export function openDatabase(opts: { databaseUrl?: string; databasePath: string }): AnyOpenDb {
   return opts.databaseUrl ? openPostgres(opts.databaseUrl) : openDb(opts.databasePath)
 }
@@ -60,7 +75,10 @@ export function openDb(file: string): OpenDb {
   raw.pragma('foreign_keys = ON')
   raw.pragma('busy_timeout = 5000')
   const held = new AsyncLocalStorage<Held>()
-  const db = new Kysely<Database>({ dialect: joiningDialect(new SqliteDialect({ database: withStatementCache(raw) }), held) })
+  const db: Db = new Kysely<Database>({
+    dialect: joiningDialect(new SqliteDialect({ database: withStatementCache(raw) }), held),
+    log: (e) => queryWatchers.get(db)?.(e.query.sql),
+  })
   joining.set(db, held)
   const own = raw.prepare('SELECT total_changes()').pluck()
   const others = raw.prepare('PRAGMA data_version').pluck()
@@ -291,9 +309,10 @@ export function openPostgres(url: string, opts: { poolSize?: number; searchPath?
   pool.on('error', () => undefined) // an idle connection dropped by the server: the pool makes a new one
   const held = new AsyncLocalStorage<Held>()
   let writes = 0
-  const db = new Kysely<Database>({
+  const db: Db = new Kysely<Database>({
     dialect: joiningDialect(new PostgresDialect({ pool }), held),
     plugins: [new WriteCounter(() => writes++)],
+    log: (e) => queryWatchers.get(db)?.(e.query.sql),
   })
   joining.set(db, held)
   const readOthers = async () => {
@@ -323,6 +342,13 @@ function pgTypeParser(oid: number, format?: string) {
   return (pg.types.getTypeParser as any)(oid, format)
 }
 
+/** A statement that may change rows: anything but a SELECT (a raw statement by its first word). */
+function isWrite(node: RootOperationNode): boolean {
+  if (node.kind === 'SelectQueryNode') return false
+  if (node.kind === 'RawNode') return !/^\s*(select|with)\b/i.test(node.sqlFragments.join('?'))
+  return true
+}
+
 /**
  * Counts this process's writes on PostgreSQL, once each has run (a session's upsert outside any
  * transaction included): with the change counter table, the caches' change token. Counted after the
@@ -332,7 +358,7 @@ class WriteCounter implements KyselyPlugin {
   readonly #writes = new WeakMap<object, true>()
   constructor(private readonly bump: () => void) {}
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    if (args.node.kind !== 'SelectQueryNode') this.#writes.set(args.queryId, true)
+    if (isWrite(args.node)) this.#writes.set(args.queryId, true)
     return args.node
   }
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {

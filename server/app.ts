@@ -8,7 +8,8 @@ import './web/types.js'
 import type { AppContext } from './context.js'
 import { VIEWS_DIR } from './paths.js'
 import { pickLocale, translator } from './i18n/index.js'
-import { loadSessionUser } from './http/middleware/auth.js'
+import { contextOf, loadSessionUser } from './http/middleware/auth.js'
+import { inRequestScope } from './lib/cache.js'
 import { errorHandler, notFound } from './http/middleware/errors.js'
 import { pageLocals } from './web/middleware/locals.js'
 import { refuseUntypeableInput } from './http/middleware/input.js'
@@ -62,6 +63,8 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
     res.set('X-Request-Id', req.requestId)
     next()
   })
+  // Every kept read of this request, the session store's included, shares one look at the change counter (server/lib/cache.ts).
+  app.use((req, _res, next) => inRequestScope(contextOf(ctx, req), next))
 
   app.use(
     helmet({

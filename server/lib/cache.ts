@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Db } from '../../db/connection.js'
 import { changeCounters } from '../../db/connection.js'
 import type { Clock } from '../clock.js'
@@ -51,6 +52,18 @@ export function requestScope<C extends CacheScope>(ctx: C): C {
   return { ...ctx, othersAtStart: () => (once ??= counters.others() as Promise<number>) }
 }
 
+/**
+ * The request being served, for kept reads made without its context (express-session's store reads
+ * the session before any route has the request's context): they share the request's one counter
+ * read. Set by `inRequestScope`, mounted first (server/app.ts).
+ */
+const currentRequest = new AsyncLocalStorage<CacheScope>()
+
+/** Runs the rest of a request inside `scope`, so that every kept read of it shares one counter read. */
+export function inRequestScope<C extends CacheScope>(scope: C, next: () => void): void {
+  currentRequest.run(scope, next)
+}
+
 /** At most this many values are kept per database; the least recently used goes first. */
 export const MAX_ENTRIES = 2000
 
@@ -71,7 +84,8 @@ const stores = new WeakMap<Db, Store>()
 export function cached<T>(scope: CacheScope, key: string, compute: () => Promise<T>): Promise<T> {
   const counters = changeCounters(scope.db)
   if (!counters) return compute()
-  const others = scope.othersAtStart ? scope.othersAtStart() : counters.others()
+  const pinned = scope.othersAtStart ?? (currentRequest.getStore()?.db === scope.db ? currentRequest.getStore()?.othersAtStart : undefined)
+  const others = pinned ? pinned() : counters.others()
   if (typeof others === 'number') return keep(current(scope, counters.own(), others), key, compute)
   return others.then((n) => {
     // The counters are looked at again once the read is back: a transaction opened meanwhile keeps nothing.
