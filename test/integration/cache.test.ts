@@ -2,10 +2,10 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { expect } from 'chai'
-import { openDb, writeTransaction, type OpenDb } from '../../db/connection.js'
-import { migrateToLatest } from '../../db/migrator.js'
+import { writeTransaction, type OpenDb } from '../../db/connection.js'
 import { fixedClock } from '../../server/clock.js'
 import { cached, MAX_ENTRIES } from '../../server/lib/cache.js'
+import { createTestDb, onPostgres, openOtherHandle } from '../helpers/db.js'
 
 /** server/lib/cache.ts: kept until the next write to the database by any process, or the Bangkok day change. */
 describe('cache (server/lib/cache.ts)', () => {
@@ -36,8 +36,8 @@ describe('cache (server/lib/cache.ts)', () => {
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yk-cache-'))
-    main = openDb(path.join(dir, 'db.sqlite'))
-    await migrateToLatest(main.db)
+    // A database a second connection can open: the SQLite file, or the test's PostgreSQL database.
+    main = await createTestDb(onPostgres ? undefined : path.join(dir, 'db.sqlite'))
     clock.set('2025-01-15T16:50:00.000Z')
   })
 
@@ -68,7 +68,8 @@ describe('cache (server/lib/cache.ts)', () => {
   })
 
   it('when another connection (another process) commits, then every kept value is dropped', async () => {
-    other = openDb(path.join(dir, 'db.sqlite'))
+    // SQLite tells it by PRAGMA data_version; PostgreSQL by the change_counter table (db/migrator.ts).
+    other = await openOtherHandle(main.db, path.join(dir, 'db.sqlite'))
     const c = counter()
     await cached(ctx(), 'k', c.read)
     await write(other, 'y')
