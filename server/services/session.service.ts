@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import { writeTransaction } from '../../db/connection.js'
 import * as sessions from '../repositories/session.repository.js'
 import { cached } from '../lib/cache.js'
 import type { AppContext } from '../context.js'
@@ -25,8 +24,9 @@ export async function readSession(ctx: AppContext, sid: string): Promise<string 
   return row && row.expires_at > ctx.clock.now().getTime() ? row.data : undefined
 }
 
+/** One upsert, atomic by itself: no write transaction, so on PostgreSQL a session never waits for the agency's write lock. */
 export async function writeSession(ctx: AppContext, sid: string, userId: number | null, data: string, expiresAt: number): Promise<void> {
-  await writeTransaction(ctx.db, (trx) => sessions.upsert(trx, sessionKey(sid), userId, data, expiresAt))
+  await sessions.upsert(ctx.db, sessionKey(sid), userId, data, expiresAt)
 }
 
 export async function touchSession(ctx: AppContext, sid: string, expiresAt: number): Promise<void> {

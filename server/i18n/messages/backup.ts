@@ -19,6 +19,9 @@ const th = {
   'backup.warnStale': 'ไฟล์สำรองล่าสุดเก่ากว่า ๒ วัน ตรวจสอบว่าการสำรองอัตโนมัติทำงานอยู่ หรือสั่ง npm run backup',
   'backup.warnUnverified': 'ไฟล์สำรองล่าสุดตรวจไม่ผ่าน ดูรายละเอียดในไฟล์ .json ข้างไฟล์สำรอง และแจ้งผู้ดูแลระบบ',
   'backup.offsite': 'ไฟล์สำรองอยู่บนเครื่องเดียวกับฐานข้อมูล ควรคัดลอกไปเก็บนอกเครื่องเป็นประจำ (ดู README หัวข้อ Running it in an office)',
+  'backup.postgres':
+    'ระบบนี้เก็บข้อมูลบนเซิร์ฟเวอร์ PostgreSQL: ผู้ดูแลเซิร์ฟเวอร์สำรองด้วย pg_dump พร้อมคัดลอกโฟลเดอร์ข้อมูล (กุญแจ บันทึกยึดโยงการตรวจสอบ และไฟล์แนบ) ทุกวัน และเก็บไว้นอกเครื่อง (ดู README หัวข้อ PostgreSQL)',
+  'backup.postgresFolder': 'โฟลเดอร์ข้อมูล',
 }
 
 const en: Record<keyof typeof th, string> = {
@@ -42,6 +45,9 @@ const en: Record<keyof typeof th, string> = {
   'backup.warnStale': 'The last backup is more than 2 days old. Check that the automatic backup runs, or run npm run backup.',
   'backup.warnUnverified': 'The last backup failed its check. See the .json file beside it and tell the administrator.',
   'backup.offsite': 'Backups sit on the same machine as the database; copy them off the machine regularly (README, “Running it in an office”).',
+  'backup.postgres':
+    'This agency runs on a PostgreSQL server: its operator backs it up daily with pg_dump plus a copy of the data folder (keys, audit anchor, attachments), kept off the machine (README, “PostgreSQL”).',
+  'backup.postgresFolder': 'Data folder',
 }
 
 export const backup = { th, en }

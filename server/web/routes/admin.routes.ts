@@ -1,3 +1,4 @@
+import path from 'node:path'
 import { Router, type Request, type Response } from 'express'
 import type { AppContext } from '../../context.js'
 import { AppError, isAppError } from '../../errors.js'
@@ -28,6 +29,8 @@ export function adminRoutes(ctx: AppContext): Router {
 
   // The last backup as the admin hub shows it (read from the backup folder, never the database).
   const backupView = () => {
+    // On PostgreSQL the server's operator backs up (pg_dump plus the data folder): the app keeps no backup folder.
+    if (ctx.config.databaseUrl) return { postgres: true as const, dataDir: path.dirname(path.resolve(ctx.config.databasePath)) }
     const b = backupStatus(ctx)
     const warnings = { ok: undefined, missing: 'backup.warnMissing', stale: 'backup.warnStale', unverified: 'backup.warnUnverified' } as const
     return {
