@@ -36,6 +36,11 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (s: strin
   }
   try {
     const config = loadConfig(env)
+    if (config.databaseUrl) {
+      // PostgreSQL (issue 19): the database server's own tools back it up (README, "PostgreSQL").
+      out('error: DATABASE_URL is set: this database is on PostgreSQL; back it up with pg_dump plus the data folder (README); nothing was changed')
+      return 1
+    }
     const r = await backupDatabaseFile(backupTarget(config, systemClock), 'manual')
     out(`backup written: ${r.path}`)
     out(`size: ${humanSize(r.size)} (${r.size} bytes)`)

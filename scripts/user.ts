@@ -11,7 +11,7 @@
  */
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
-import { openDb } from '../db/connection.js'
+import { openDatabase } from '../db/connection.js'
 import { migrateToLatest } from '../db/migrator.js'
 import { ROLES } from '../db/schema.js'
 import { systemClock } from '../server/clock.js'
@@ -82,7 +82,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (s: strin
     return 2
   }
   const config = loadConfig(env)
-  const handle = openDb(config.databasePath)
+  const handle = openDatabase(config)
   const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger: pino({ level: 'silent' }), anchor: anchorFromConfig(config) }
   try {
     await migrateToLatest(handle.db)
