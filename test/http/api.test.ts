@@ -3,6 +3,7 @@ import { expect } from 'chai'
 import supertest from 'supertest'
 import { apiToken, createTestApp, csrfFrom, signedInAs, type TestApp } from '../helpers/app.js'
 import { makeUser } from '../helpers/builders.js'
+import { query } from '../helpers/db.js'
 
 const UNAUTHENTICATED_TH = 'กรุณาเข้าสู่ระบบ'
 const INVALID_CREDENTIALS = { error: { code: 'unauthenticated', message: 'ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง' } }
@@ -11,12 +12,12 @@ interface ErrorBody {
   error: { code: string; message: string; details?: Array<{ field: string; message: string }> }
 }
 
-function count(t: TestApp, table: string): number {
-  return (t.ctx.handle.raw.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n
+async function count(t: TestApp, table: string): Promise<number> {
+  return ((await query(t.ctx.db).get(`SELECT COUNT(*) AS n FROM ${table}`)) as { n: number }).n
 }
 
-function auditIds(t: TestApp): number[] {
-  return (t.ctx.handle.raw.prepare('SELECT id FROM audit_log ORDER BY id').all() as Array<{ id: number }>).map((r) => r.id)
+async function auditIds(t: TestApp): Promise<number[]> {
+  return ((await query(t.ctx.db).all('SELECT id FROM audit_log ORDER BY id')) as Array<{ id: number }>).map((r) => r.id)
 }
 
 describe('JSON API v1', () => {
@@ -43,19 +44,19 @@ describe('JSON API v1', () => {
     it('when the user is unknown, the password wrong, or the account inactive, then the same 401 unauthenticated answer', async () => {
       const user = await makeUser(t.ctx, ['staff'])
       const inactive = await makeUser(t.ctx, ['staff'])
-      t.ctx.handle.raw.prepare('UPDATE app_user SET active = 0 WHERE id = ?').run(inactive.id)
+      await query(t.ctx.db).run('UPDATE app_user SET active = 0 WHERE id = ?', inactive.id)
       const attempts = [
         { username: 'nobody-here', password: user.password },
         { username: user.username, password: 'wrong-password-1' },
         { username: inactive.username, password: inactive.password },
       ]
-      const tokens = count(t, 'api_token')
+      const tokens = await count(t, 'api_token')
       for (const body of attempts) {
         const res = await api().post('/api/v1/tokens').send(body)
         expect(res.status, body.username).to.equal(401)
         expect(res.body, body.username).to.deep.equal(INVALID_CREDENTIALS)
       }
-      expect(count(t, 'api_token')).to.equal(tokens)
+      expect(await count(t, 'api_token')).to.equal(tokens)
     })
 
     it('when the body is missing or not credentials, then 401 (never 500); unparseable JSON is 400 bad_request', async () => {
@@ -87,11 +88,11 @@ describe('JSON API v1', () => {
     it('when a token is issued, then only its hash is stored, never the secret', async () => {
       const user = await makeUser(t.ctx, ['staff'])
       const token = await apiToken(t.app, user.username, user.password)
-      const rows = t.ctx.handle.raw.prepare('SELECT * FROM api_token').all() as Array<Record<string, unknown>>
+      const rows = (await query(t.ctx.db).all('SELECT * FROM api_token')) as Array<Record<string, unknown>>
       expect(rows).to.have.length(1)
       for (const value of Object.values(rows[0]!)) expect(String(value)).to.not.include(token)
       expect(rows[0]!.token_hash).to.equal(createHash('sha256').update(token).digest('hex'))
-      const audit = t.ctx.handle.raw.prepare('SELECT data FROM audit_log').all() as Array<{ data: string }>
+      const audit = (await query(t.ctx.db).all('SELECT data FROM audit_log')) as Array<{ data: string }>
       for (const a of audit) expect(a.data).to.not.include(token)
     })
   })
@@ -145,7 +146,7 @@ describe('JSON API v1', () => {
       const after = await api().get('/api/v1/me').set('Authorization', `Bearer ${token}`)
       expect(after.status).to.equal(401)
       expect((after.body as ErrorBody).error.code).to.equal('unauthenticated')
-      const row = t.ctx.handle.raw.prepare('SELECT revoked_at FROM api_token WHERE id = ?').get(Number(m![2])) as { revoked_at: string | null }
+      const row = (await query(t.ctx.db).get('SELECT revoked_at FROM api_token WHERE id = ?', Number(m![2]))) as { revoked_at: string | null }
       expect(row.revoked_at).to.be.a('string')
     })
 
@@ -153,7 +154,7 @@ describe('JSON API v1', () => {
       const user = await makeUser(t.ctx, ['admin', 'staff'])
       await makeUser(t.ctx, ['admin'])
       const token = await apiToken(t.app, user.username, user.password)
-      t.ctx.handle.raw.prepare('UPDATE app_user SET active = 0 WHERE id = ?').run(user.id)
+      await query(t.ctx.db).run('UPDATE app_user SET active = 0 WHERE id = ?', user.id)
       expect((await api().get('/api/v1/me').set('Authorization', `Bearer ${token}`)).status).to.equal(401)
     })
 
@@ -163,10 +164,10 @@ describe('JSON API v1', () => {
       const me = await agent.get('/api/v1/me')
       expect(me.status).to.equal(401)
       expect((me.body as ErrorBody).error.code).to.equal('unauthenticated')
-      const users = count(t, 'app_user')
+      const users = await count(t, 'app_user')
       const create = await agent.post('/api/v1/users').send({ username: 'via.cookie', password: 'Cookie-pass-1', name: 'ผ่านคุกกี้', roles: ['staff'] })
       expect(create.status).to.equal(401)
-      expect(count(t, 'app_user')).to.equal(users)
+      expect(await count(t, 'app_user')).to.equal(users)
     })
   })
 
@@ -189,12 +190,13 @@ describe('JSON API v1', () => {
         active: true,
       })
 
-      const row = t.ctx.handle.raw
-        .prepare('SELECT u.*, d.code AS dept FROM app_user u LEFT JOIN department d ON d.id = u.department_id WHERE u.id = ?')
-        .get(body.id) as { username: string; dept: string; active: number; password_hash: string }
+      const row = (await query(t.ctx.db).get(
+        'SELECT u.*, d.code AS dept FROM app_user u LEFT JOIN department d ON d.id = u.department_id WHERE u.id = ?',
+        body.id,
+      )) as { username: string; dept: string; active: number; password_hash: string }
       expect(row).to.include({ username: 'wichai.p', dept: 'finance', active: 1 })
       expect(row.password_hash).to.not.include('Welcome-2568')
-      const created = t.ctx.handle.raw.prepare("SELECT actor_id FROM audit_log WHERE action = 'user.created' AND entity_id = ?").all(String(body.id)) as Array<{
+      const created = (await query(t.ctx.db).all("SELECT actor_id FROM audit_log WHERE action = 'user.created' AND entity_id = ?", String(body.id))) as Array<{
         actor_id: number
       }>
       expect(created).to.deep.equal([{ actor_id: admin.id }])
@@ -216,17 +218,17 @@ describe('JSON API v1', () => {
       const body = res.body as { id: number; active: boolean }
       expect(body.id).to.not.equal(999)
       expect(body.active).to.equal(true)
-      const row = t.ctx.handle.raw.prepare('SELECT active, password_hash FROM app_user WHERE id = ?').get(body.id) as { active: number; password_hash: string }
+      const row = (await query(t.ctx.db).get('SELECT active, password_hash FROM app_user WHERE id = ?', body.id)) as { active: number; password_hash: string }
       expect(row).to.include({ active: 1 })
       expect(row.password_hash).to.not.equal('x')
     })
 
     it('when a staff, finance, executive or committee user posts, then 403 forbidden; anonymous, 401; nothing is written', async () => {
-      const users = count(t, 'app_user')
+      const users = await count(t, 'app_user')
       for (const role of ['staff', 'finance', 'executive', 'committee'] as const) {
         const u = await makeUser(t.ctx, [role])
         const token = await apiToken(t.app, u.username, u.password)
-        const before = count(t, 'app_user')
+        const before = await count(t, 'app_user')
         const res = await api()
           .post('/api/v1/users')
           .set('Authorization', `Bearer ${token}`)
@@ -234,14 +236,14 @@ describe('JSON API v1', () => {
         expect(res.status, role).to.equal(403)
         expect((res.body as ErrorBody).error.code, role).to.equal('forbidden')
         expect((res.body as ErrorBody).error.message, role).to.equal('คุณไม่มีสิทธิ์ทำรายการนี้')
-        expect(count(t, 'app_user'), role).to.equal(before)
+        expect(await count(t, 'app_user'), role).to.equal(before)
       }
       const anon = await api()
         .post('/api/v1/users')
         .send({ ...valid, username: 'by.nobody' })
       expect(anon.status).to.equal(401)
       expect(anon.body).to.deep.equal({ error: { code: 'unauthenticated', message: UNAUTHENTICATED_TH } })
-      expect(count(t, 'app_user')).to.equal(users + 4)
+      expect(await count(t, 'app_user')).to.equal(users + 4)
     })
 
     const invalid: Array<{ when: string; body: Record<string, unknown>; field: string; message: string }> = [
@@ -260,8 +262,8 @@ describe('JSON API v1', () => {
       it(`when ${c.when}, then 422 validation_failed naming ${c.field} in Thai, and nothing is written`, async () => {
         const admin = await makeUser(t.ctx, ['admin'])
         const token = await apiToken(t.app, admin.username, admin.password)
-        const users = count(t, 'app_user')
-        const audit = count(t, 'audit_log')
+        const users = await count(t, 'app_user')
+        const audit = await count(t, 'audit_log')
         const res = await api()
           .post('/api/v1/users')
           .set('Authorization', `Bearer ${token}`)
@@ -272,8 +274,8 @@ describe('JSON API v1', () => {
         expect(body.error.message).to.equal('ข้อมูลไม่ถูกต้อง กรุณาตรวจสอบช่องที่มีเครื่องหมาย')
         expect(body.error.details).to.deep.include({ field: c.field, message: c.message })
         for (const d of body.error.details!) expect(d.field).to.be.oneOf(['username', 'password', 'name', 'roles', 'department'])
-        expect(count(t, 'app_user')).to.equal(users)
-        expect(count(t, 'audit_log')).to.equal(audit)
+        expect(await count(t, 'app_user')).to.equal(users)
+        expect(await count(t, 'audit_log')).to.equal(audit)
       })
     }
 
@@ -290,13 +292,13 @@ describe('JSON API v1', () => {
       const admin = await makeUser(t.ctx, ['admin'])
       await makeUser(t.ctx, ['staff'], { username: 'wichai.p' })
       const token = await apiToken(t.app, admin.username, admin.password)
-      const users = count(t, 'app_user')
+      const users = await count(t, 'app_user')
       const res = await api().post('/api/v1/users').set('Authorization', `Bearer ${token}`).send(valid)
       expect(res.status).to.equal(409)
       expect(res.body).to.deep.equal({
         error: { code: 'conflict', message: 'ชื่อผู้ใช้ wichai.p มีอยู่แล้ว', details: [{ field: 'username', message: 'ชื่อผู้ใช้ wichai.p มีอยู่แล้ว' }] },
       })
-      expect(count(t, 'app_user')).to.equal(users)
+      expect(await count(t, 'app_user')).to.equal(users)
     })
 
     it('when the caller reads English, then the messages are English; Thai otherwise', async () => {
@@ -347,9 +349,9 @@ describe('JSON API v1', () => {
       for (const token of [committee, admin]) {
         const res = await verify(token)
         expect(res.status).to.equal(200)
-        expect(res.body).to.deep.equal({ ok: true, entries: count(t, 'audit_log') })
+        expect(res.body).to.deep.equal({ ok: true, entries: await count(t, 'audit_log') })
       }
-      expect(count(t, 'audit_log')).to.be.at.least(8)
+      expect(await count(t, 'audit_log')).to.be.at.least(8)
       for (const token of [staff, finance]) {
         const res = await verify(token)
         expect(res.status).to.equal(403)
@@ -361,41 +363,41 @@ describe('JSON API v1', () => {
     async function chainOfSix(): Promise<{ token: string; ids: number[] }> {
       const token = await tokenFor(['committee'])
       for (let i = 0; i < 3; i++) await makeUser(t.ctx, ['staff'])
-      const ids = auditIds(t)
+      const ids = await auditIds(t)
       expect(ids.length).to.be.at.least(6)
       expect((await verify(token)).body).to.deep.include({ ok: true })
       return { token, ids }
     }
 
-    const tampering: Array<{ when: string; tamper: (t: TestApp, id: number) => void; brokenAt: (id: number) => number; reason: string }> = [
+    const tampering: Array<{ when: string; tamper: (t: TestApp, id: number) => Promise<unknown>; brokenAt: (id: number) => number; reason: string }> = [
       {
         when: "a middle entry's data is rewritten",
-        tamper: (t, id) => t.ctx.handle.raw.prepare('UPDATE audit_log SET data = ? WHERE id = ?').run('{"username":"ghost"}', id),
+        tamper: (t, id) => query(t.ctx.db).run('UPDATE audit_log SET data = ? WHERE id = ?', '{"username":"ghost"}', id),
         brokenAt: (id) => id,
         reason: 'hash_mismatch',
       },
       {
         when: "a middle entry's hash is rewritten",
-        tamper: (t, id) => t.ctx.handle.raw.prepare('UPDATE audit_log SET hash = ? WHERE id = ?').run('f'.repeat(64), id),
+        tamper: (t, id) => query(t.ctx.db).run('UPDATE audit_log SET hash = ? WHERE id = ?', 'f'.repeat(64), id),
         brokenAt: (id) => id,
         reason: 'hash_mismatch',
       },
       {
         when: "a middle entry's actor is rewritten",
-        tamper: (t, id) => t.ctx.handle.raw.prepare("UPDATE audit_log SET actor_label = 'someone' WHERE id = ?").run(id),
+        tamper: (t, id) => query(t.ctx.db).run("UPDATE audit_log SET actor_label = 'someone' WHERE id = ?", id),
         brokenAt: (id) => id,
         reason: 'hash_mismatch',
       },
       {
         // The deleted entry cannot be pointed at; the first entry that no longer links is the one after it.
         when: 'a middle entry is deleted',
-        tamper: (t, id) => t.ctx.handle.raw.prepare('DELETE FROM audit_log WHERE id = ?').run(id),
+        tamper: (t, id) => query(t.ctx.db).run('DELETE FROM audit_log WHERE id = ?', id),
         brokenAt: (id) => id + 1,
         reason: 'sequence_gap',
       },
       {
         when: "a middle entry's data is no longer JSON",
-        tamper: (t, id) => t.ctx.handle.raw.prepare('UPDATE audit_log SET data = ? WHERE id = ?').run('{"username": "trunc', id),
+        tamper: (t, id) => query(t.ctx.db).run('UPDATE audit_log SET data = ? WHERE id = ?', '{"username": "trunc', id),
         brokenAt: (id) => id,
         reason: 'unparseable',
       },
@@ -404,7 +406,7 @@ describe('JSON API v1', () => {
       it(`when ${c.when} behind the application, then {ok: false, brokenAt} names the first broken entry (not a 500)`, async () => {
         const { token, ids } = await chainOfSix()
         const middle = ids[Math.floor(ids.length / 2)]!
-        c.tamper(t, middle)
+        await c.tamper(t, middle)
         const res = await verify(token)
         expect(res.status).to.equal(200)
         expect(res.body).to.deep.include({ ok: false, brokenAt: c.brokenAt(middle), reason: c.reason })
@@ -415,7 +417,7 @@ describe('JSON API v1', () => {
       const { token } = await chainOfSix()
       await makeUser(t.ctx, ['finance'])
       const res = await verify(token)
-      expect(res.body).to.deep.equal({ ok: true, entries: count(t, 'audit_log') })
+      expect(res.body).to.deep.equal({ ok: true, entries: await count(t, 'audit_log') })
     })
   })
 })

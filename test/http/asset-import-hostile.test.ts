@@ -8,6 +8,7 @@ import { expect } from 'chai'
 import type supertest from 'supertest'
 import { createTestApp, csrfFrom, signedInAs, type TestApp } from '../helpers/app.js'
 import { lyingAboutSize, writeHugeRegister, zipBomb } from '../helpers/hostile-xlsx.js'
+import { query } from '../helpers/db.js'
 
 /**
  * Issue 13: an XLSX import loaded the whole workbook before counting its rows; a 9.7 MB file of
@@ -17,8 +18,8 @@ import { lyingAboutSize, writeHugeRegister, zipBomb } from '../helpers/hostile-x
 
 const HUGE_ROWS = 150_000
 
-function count(t: TestApp, table: string): number {
-  return (t.ctx.handle.raw.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n
+async function count(t: TestApp, table: string): Promise<number> {
+  return ((await query(t.ctx.db).get(`SELECT COUNT(*) AS n FROM ${table}`)) as { n: number }).n
 }
 
 async function upload(agent: supertest.Agent, data: Buffer, fileName: string): Promise<supertest.Response> {
@@ -120,10 +121,10 @@ describe('asset register import: hostile XLSX files (issue 13)', function () {
   })
   afterEach(() => t.close())
 
-  function nothingStored() {
-    expect(count(t, 'import_batch'), 'no batch').to.equal(0)
-    expect(count(t, 'import_batch_row'), 'no row').to.equal(0)
-    expect(count(t, 'asset'), 'no asset').to.equal(0)
+  async function nothingStored() {
+    expect(await count(t, 'import_batch'), 'no batch').to.equal(0)
+    expect(await count(t, 'import_batch_row'), 'no row').to.equal(0)
+    expect(await count(t, 'asset'), 'no asset').to.equal(0)
   }
 
   it('when a 150,000-row XLSX under the size limit is uploaded, then it is refused for its rows while /healthz answers within a second, memory stays bounded and nothing is stored', async () => {
@@ -143,7 +144,7 @@ describe('asset register import: hostile XLSX files (issue 13)', function () {
     expect(w.slowestHealthMs, 'slowest /healthz (ms)').to.be.below(1000)
     expect(w.rssGrowthMb, 'memory growth (MB)').to.be.below(200)
     expect(ms, 'refused after reading about 20,000 rows, not 150,000 (ms)').to.be.below(5_000)
-    nothingStored()
+    await nothingStored()
   })
 
   it('when an XLSX unpacks to 128 MB of one repeated byte (a zip bomb), then 413 with a Thai message before it is inflated, and nothing is stored', async () => {
@@ -161,7 +162,7 @@ describe('asset register import: hostile XLSX files (issue 13)', function () {
     expect(w.result.text).to.include('เมื่อคลายออกมีข้อมูลเกิน 64 MB')
     expect(w.slowestHealthMs, 'slowest /healthz (ms)').to.be.below(1000)
     expect(w.rssGrowthMb, 'memory growth (MB)').to.be.below(200)
-    nothingStored()
+    await nothingStored()
   })
 
   it('when the bomb declares a small size in its central directory, then the bytes are counted as they are inflated and it is refused at 64 MB, /healthz answering within a second', async () => {
@@ -173,6 +174,6 @@ describe('asset register import: hostile XLSX files (issue 13)', function () {
     expect(w.healthChecks, 'health was asked during the import').to.be.greaterThan(0)
     expect(w.slowestHealthMs, 'slowest /healthz (ms)').to.be.below(1000)
     expect(w.rssGrowthMb, 'memory growth (MB)').to.be.below(250)
-    nothingStored()
+    await nothingStored()
   })
 })

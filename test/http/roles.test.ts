@@ -3,6 +3,7 @@ import supertest from 'supertest'
 import { ROLES, type Role } from '../../db/schema.js'
 import { ensureFirstAdmin } from '../../server/services/user.service.js'
 import { apiToken, createTestApp, csrfFrom, signIn, signedInAs, type TestApp } from '../helpers/app.js'
+import { query } from '../helpers/db.js'
 
 type Who = Role | 'anonymous'
 const EVERYONE: Role[] = [...ROLES]
@@ -180,7 +181,7 @@ describe('done: the first admin sets up users, roles hold, and the audit chain t
       expect(res.status, username).to.equal(303)
       made[username] = Number(/^\/admin\/users\/(\d+)$/.exec(res.headers.location as string)![1])
     }
-    const roles = t.ctx.handle.raw.prepare('SELECT u.username, r.role FROM user_role r JOIN app_user u ON u.id = r.user_id ORDER BY u.username').all()
+    const roles = await query(t.ctx.db).all('SELECT u.username, r.role FROM user_role r JOIN app_user u ON u.id = r.user_id ORDER BY u.username')
     expect(roles).to.deep.equal([
       { username: 'admin', role: 'admin' },
       { username: 'kanya.f', role: 'finance' },
@@ -201,25 +202,25 @@ describe('done: the first admin sets up users, roles hold, and the audit chain t
       expect(res.text, path).to.include('หน้านี้สำหรับผู้มีบทบาท')
     }
     const staffToken = await apiToken(t.app, 'somsak.s', 'Somsak-own-77')
-    const users = (t.ctx.handle.raw.prepare('SELECT COUNT(*) AS n FROM app_user').get() as { n: number }).n
+    const users = ((await query(t.ctx.db).get('SELECT COUNT(*) AS n FROM app_user')) as { n: number }).n
     const refused = await supertest(t.app)
       .post('/api/v1/users')
       .set('Authorization', `Bearer ${staffToken}`)
       .send({ username: 'sneaky', password: 'Sneaky-pass-1', name: 'แอบสร้าง', roles: ['admin'] })
     expect(refused.status).to.equal(403)
     expect((refused.body as { error: { code: string } }).error.code).to.equal('forbidden')
-    expect((t.ctx.handle.raw.prepare('SELECT COUNT(*) AS n FROM app_user').get() as { n: number }).n).to.equal(users)
+    expect(((await query(t.ctx.db).get('SELECT COUNT(*) AS n FROM app_user')) as { n: number }).n).to.equal(users)
 
     // The audit chain verifies, then names the one row altered behind the application.
     const adminToken = await apiToken(t.app, 'admin', 'First-admin-2568')
-    const n = (t.ctx.handle.raw.prepare('SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n
+    const n = ((await query(t.ctx.db).get('SELECT COUNT(*) AS n FROM audit_log')) as { n: number }).n
     const ok = await supertest(t.app).get('/api/v1/audit/verify').set('Authorization', `Bearer ${adminToken}`).expect(200)
     expect(ok.body).to.deep.equal({ ok: true, entries: n })
 
-    const target = t.ctx.handle.raw.prepare("SELECT id FROM audit_log WHERE action = 'user.created' AND entity_id = ?").get(String(made['somsak.s'])) as {
+    const target = (await query(t.ctx.db).get("SELECT id FROM audit_log WHERE action = 'user.created' AND entity_id = ?", String(made['somsak.s']))) as {
       id: number
     }
-    t.ctx.handle.raw.prepare('UPDATE audit_log SET data = ? WHERE id = ?').run(JSON.stringify({ username: 'somsak.s', roles: ['admin'] }), target.id)
+    await query(t.ctx.db).run('UPDATE audit_log SET data = ? WHERE id = ?', JSON.stringify({ username: 'somsak.s', roles: ['admin'] }), target.id)
     const broken = await supertest(t.app).get('/api/v1/audit/verify').set('Authorization', `Bearer ${adminToken}`).expect(200)
     expect(broken.body).to.deep.include({ ok: false, brokenAt: target.id })
     const page = await admin.get('/audit').expect(200)

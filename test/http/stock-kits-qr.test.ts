@@ -8,6 +8,7 @@ import { makeAsset } from '../helpers/assets.js'
 import { makeKit, makeStock } from '../helpers/stock.js'
 import { approveLoan, createLoan } from '../../server/services/loan.service.js'
 import { qrUrl } from '../../server/services/label.service.js'
+import { query } from '../helpers/db.js'
 
 const BASE = 'https://yk.example.go.th' // PUBLIC_BASE_URL of the test context
 
@@ -85,12 +86,15 @@ describe('kits, QR pages and labels of counted items', () => {
       expect(edited.status).to.equal(303)
       const list = textOf((await agent.get('/kits').expect(200)).text)
       expect(list).to.include('ชุดเครื่องเสียงเล็ก').and.include('ปิดใช้งาน').and.not.include('SPK-POOL')
-      const parts = t.ctx.handle.raw.prepare('SELECT asset_id IS NOT NULL AS asset, quantity FROM kit_part WHERE kit_id = ? ORDER BY id').all(id)
+      const parts = await query(t.ctx.db).all(
+        'SELECT CASE WHEN asset_id IS NOT NULL THEN 1 ELSE 0 END AS asset, quantity FROM kit_part WHERE kit_id = ? ORDER BY id',
+        id,
+      )
       expect(parts).to.deep.equal([
         { asset: 1, quantity: 1 },
         { asset: 0, quantity: 1 },
       ])
-      const audit = (t.ctx.handle.raw.prepare("SELECT action FROM audit_log WHERE entity = 'kit' ORDER BY id").all() as Array<{ action: string }>).map(
+      const audit = ((await query(t.ctx.db).all("SELECT action FROM audit_log WHERE entity = 'kit' ORDER BY id")) as Array<{ action: string }>).map(
         (a) => a.action,
       )
       expect(audit).to.deep.equal(['kit.created', 'kit.updated'])
@@ -124,7 +128,7 @@ describe('kits, QR pages and labels of counted items', () => {
       const taken = await agent.post('/kits').type('form').send({ _csrf: csrf, code: 'KIT-TAKEN', name: 'ชุด', parts: 'MIC-POOL x2' })
       expect(taken.status).to.equal(409)
       expect(fieldError(taken.text, 'code')).to.equal('รหัส KIT-TAKEN ใช้แล้ว (ครุภัณฑ์ พัสดุนับจำนวน และชุดยืม ใช้รหัสร่วมกัน)')
-      expect(t.ctx.handle.raw.prepare('SELECT COUNT(*) AS n FROM kit').get()).to.deep.equal({ n: 1 })
+      expect(await query(t.ctx.db).get('SELECT COUNT(*) AS n FROM kit')).to.deep.equal({ n: 1 })
     })
 
     it('when staff or a reviewer open the kit pages, then 403; anonymous go to sign-in', async () => {
@@ -180,7 +184,7 @@ describe('kits, QR pages and labels of counted items', () => {
         .type('form')
         .send({ _csrf: /name="_csrf" value="([^"]+)"/.exec(page.text)![1], code: 'CHAIR/01', quantity: '30' })
       expect(added.status).to.equal(303)
-      expect(t.ctx.handle.raw.prepare('SELECT COUNT(*) AS n FROM loan').get()).to.deep.equal({ n: 1 })
+      expect(await query(t.ctx.db).get('SELECT COUNT(*) AS n FROM loan')).to.deep.equal({ n: 1 })
       const cart = textOf((await staff.get('/cart').expect(200)).text)
       expect(cart).to.include('CHAIR/01').and.include('เก้าอี้พลาสติก')
     })

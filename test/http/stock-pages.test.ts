@@ -4,6 +4,7 @@ import { createTestApp, csrfFrom, csrfOf, signedInAs, type TestApp } from '../he
 import { makeUser } from '../helpers/builders.js'
 import { makeStock } from '../helpers/stock.js'
 import { approveLoan, createLoan, handOver } from '../../server/services/loan.service.js'
+import { query } from '../helpers/db.js'
 
 /** The text of a page as a person reads it: tags out, entities back, spaces collapsed. */
 function textOf(html: string): string {
@@ -22,8 +23,8 @@ function fieldError(html: string, name: string): string | undefined {
   return new RegExp(`<p class="field-error" id="${name}-error">([^<]*)</p>`).exec(html)?.[1]
 }
 
-function row(t: TestApp, code: string) {
-  return t.ctx.handle.raw.prepare('SELECT quantity, in_repair, out_qty FROM stock_item WHERE code = ?').get(code) as {
+async function row(t: TestApp, code: string) {
+  return (await query(t.ctx.db).get('SELECT quantity, in_repair, out_qty FROM stock_item WHERE code = ?', code)) as {
     quantity: number
     in_repair: number
     out_qty: number
@@ -58,7 +59,7 @@ describe('counted items (pages)', () => {
       expect(created.status).to.equal(403)
       const moved = await staff.post(`/stock/${chairs.id}/move`).type('form').send({ _csrf: csrf, move: 'write_off', quantity: '5', reason: 'แอบตัด' })
       expect(moved.status).to.equal(403)
-      expect(row(t, 'CHAIR')).to.deep.equal({ quantity: 120, in_repair: 0, out_qty: 0 })
+      expect(await row(t, 'CHAIR')).to.deep.equal({ quantity: 120, in_repair: 0, out_qty: 0 })
 
       for (const path of ['/stock', `/stock/${chairs.id}`, '/stock/new']) {
         const anon = await supertest(t.app).get(path)
@@ -88,7 +89,7 @@ describe('counted items (pages)', () => {
         .and.include('<option value="ตัว">')
         .and.include('<option value="ชุด">')
         .and.include('<option value="ใบ">')
-      const categoryId = (t.ctx.handle.raw.prepare("SELECT id FROM category WHERE code = 'household'").get() as { id: number }).id
+      const categoryId = ((await query(t.ctx.db).get("SELECT id FROM category WHERE code = 'household'")) as { id: number }).id
       const res = await agent
         .post('/stock')
         .type('form')
@@ -116,7 +117,7 @@ describe('counted items (pages)', () => {
       expect(text).to.include('รับเข้า 120 ตัว · นางมาลี ใจดี')
       const list = textOf((await agent.get('/stock?q=chair').expect(200)).text)
       expect(list).to.include('CHAIR-01').and.include('เก้าอี้พลาสติก')
-      const audit = t.ctx.handle.raw.prepare("SELECT action, actor_id FROM audit_log WHERE entity = 'stock'").all()
+      const audit = await query(t.ctx.db).all("SELECT action, actor_id FROM audit_log WHERE entity = 'stock'")
       expect(audit).to.deep.equal([{ action: 'stock.created', actor_id: user.id }])
     })
 
@@ -136,7 +137,7 @@ describe('counted items (pages)', () => {
       const taken = await agent.post('/stock').type('form').send({ _csrf: csrf, code: 'TENT-1', name: 'เต็นท์', quantity: '8' })
       expect(taken.status).to.equal(409)
       expect(fieldError(taken.text, 'code')).to.equal('รหัส TENT-1 ใช้แล้ว (ครุภัณฑ์ พัสดุนับจำนวน และชุดยืม ใช้รหัสร่วมกัน)')
-      expect(t.ctx.handle.raw.prepare('SELECT COUNT(*) AS n FROM stock_item').get()).to.deep.equal({ n: 1 })
+      expect(await query(t.ctx.db).get('SELECT COUNT(*) AS n FROM stock_item')).to.deep.equal({ n: 1 })
     })
   })
 
@@ -159,7 +160,7 @@ describe('counted items (pages)', () => {
           .send({ _csrf: csrf, move, quantity: String(quantity), reason })
         expect(res.status, move).to.equal(303)
         expect(res.headers.location).to.equal(`/stock/${tents.id}#moves`)
-        expect(row(t, 'TENT-SET'), move).to.deep.include(after)
+        expect(await row(t, 'TENT-SET'), move).to.deep.include(after)
       }
       const page = await agent.get(`/stock/${tents.id}`).expect(200)
       const text = textOf(page.text)
@@ -169,7 +170,7 @@ describe('counted items (pages)', () => {
       expect(text).to.include('รับคืนจากซ่อม 1 หลัง · นายสมพงษ์ คลังดี — ซ่อมเสร็จ')
       expect(text).to.include('ตัดจำหน่ายจากที่ส่งซ่อม 1 หลัง · นายสมพงษ์ คลังดี — ซ่อมไม่ได้ โครงหัก')
       expect(text).to.include('7 มีทั้งหมด').and.include('6 อยู่ในคลัง').and.include('1 ส่งซ่อม')
-      const audit = t.ctx.handle.raw.prepare("SELECT action, actor_id FROM audit_log WHERE entity = 'stock' ORDER BY id").all() as Array<{
+      const audit = (await query(t.ctx.db).all("SELECT action, actor_id FROM audit_log WHERE entity = 'stock' ORDER BY id")) as Array<{
         action: string
         actor_id: number
       }>
@@ -227,11 +228,11 @@ describe('counted items (pages)', () => {
         .type('form')
         .send({ _csrf: csrf, move: 'from_repair', quantity: '1', reason: 'ซ่อมเสร็จ' })
       expect(repairTooMany.status).to.equal(409)
-      expect(row(t, 'CHAIR')).to.deep.equal({ quantity: 120, in_repair: 0, out_qty: 20 })
+      expect(await row(t, 'CHAIR')).to.deep.equal({ quantity: 120, in_repair: 0, out_qty: 20 })
       // Exactly what is on hand may go.
       const ok = await agent.post(`/stock/${chairs.id}/move`).type('form').send({ _csrf: csrf, move: 'to_repair', quantity: '100', reason: 'ตรวจสภาพประจำปี' })
       expect(ok.status).to.equal(303)
-      expect(row(t, 'CHAIR')).to.deep.equal({ quantity: 120, in_repair: 100, out_qty: 20 })
+      expect(await row(t, 'CHAIR')).to.deep.equal({ quantity: 120, in_repair: 100, out_qty: 20 })
     })
   })
 

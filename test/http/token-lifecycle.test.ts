@@ -4,6 +4,7 @@ import { apiToken, createTestApp, csrfFrom, csrfOf, signIn, signedInAs, type Tes
 import { makeAsset } from '../helpers/assets.js'
 import { makeUser } from '../helpers/builders.js'
 import { formFields, formsFor } from '../helpers/forms.js'
+import { query } from '../helpers/db.js'
 
 /*
  * API tokens live no longer than the credentials they were made with (issue 13, SPEC §5): a
@@ -21,12 +22,12 @@ interface ErrorBody {
 
 type Agent = supertest.Agent
 
-function count(t: TestApp, table: string, where = '1 = 1', ...args: unknown[]): number {
-  return (t.ctx.handle.raw.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`).get(...args) as { n: number }).n
+async function count(t: TestApp, table: string, where = '1 = 1', ...args: unknown[]): Promise<number> {
+  return ((await query(t.ctx.db).get(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`, ...args)) as { n: number }).n
 }
 
-function auditOf(t: TestApp, action: string): Array<{ actor_label: string; entity: string; entity_id: string; data: string; at: string }> {
-  return t.ctx.handle.raw.prepare('SELECT actor_label, entity, entity_id, data, at FROM audit_log WHERE action = ? ORDER BY id').all(action) as Array<{
+async function auditOf(t: TestApp, action: string): Promise<Array<{ actor_label: string; entity: string; entity_id: string; data: string; at: string }>> {
+  return (await query(t.ctx.db).all('SELECT actor_label, entity, entity_id, data, at FROM audit_log WHERE action = ? ORDER BY id', action)) as Array<{
     actor_label: string
     entity: string
     entity_id: string
@@ -35,8 +36,8 @@ function auditOf(t: TestApp, action: string): Array<{ actor_label: string; entit
   }>
 }
 
-function tokenRows(t: TestApp, userId: number): Array<{ id: number; revoked_at: string | null; expires_at: string | null; created_at: string }> {
-  return t.ctx.handle.raw.prepare('SELECT id, revoked_at, expires_at, created_at FROM api_token WHERE user_id = ? ORDER BY id').all(userId) as Array<{
+async function tokenRows(t: TestApp, userId: number): Promise<Array<{ id: number; revoked_at: string | null; expires_at: string | null; created_at: string }>> {
+  return (await query(t.ctx.db).all('SELECT id, revoked_at, expires_at, created_at FROM api_token WHERE user_id = ? ORDER BY id', userId)) as Array<{
     id: number
     revoked_at: string | null
     expires_at: string | null
@@ -87,10 +88,10 @@ describe('API tokens: their life and death', () => {
 
       for (const [i, tk] of tokens.entries()) await expectDead(tk, `token ${i}`)
       await me(othersToken).expect(200)
-      const changedAt = (t.ctx.handle.raw.prepare('SELECT password_changed_at FROM app_user WHERE id = ?').get(user.id) as { password_changed_at: string })
+      const changedAt = ((await query(t.ctx.db).get('SELECT password_changed_at FROM app_user WHERE id = ?', user.id)) as { password_changed_at: string })
         .password_changed_at
-      expect(tokenRows(t, user.id).map((r) => r.revoked_at)).to.deep.equal([changedAt, changedAt])
-      const [entry, ...more] = auditOf(t, 'token.revoked_all')
+      expect((await tokenRows(t, user.id)).map((r) => r.revoked_at)).to.deep.equal([changedAt, changedAt])
+      const [entry, ...more] = await auditOf(t, 'token.revoked_all')
       expect(more).to.have.length(0)
       expect(entry!.entity).to.equal('user')
       expect(entry!.entity_id).to.equal(String(user.id))
@@ -114,7 +115,7 @@ describe('API tokens: their life and death', () => {
       const res = await submitForm(admin, `/admin/users/${staff.id}`, `/admin/users/${staff.id}/reset-password`, (p) => [...p, ['password', 'Temporary-2568']])
       expect(res.status).to.equal(303)
       await expectDead(token, 'after the reset')
-      const [entry] = auditOf(t, 'token.revoked_all')
+      const [entry] = await auditOf(t, 'token.revoked_all')
       expect(entry!.actor_label).to.equal(adminUser.username)
       expect(JSON.parse(entry!.data)).to.include({ reason: 'password_reset', username: staff.username })
 
@@ -141,12 +142,12 @@ describe('API tokens: their life and death', () => {
       const off = await submitForm(admin, `/admin/users/${staff.id}`, `/admin/users/${staff.id}`, (p) => p.filter(([n]) => n !== 'active'))
       expect(off.status).to.equal(303)
       await expectDead(token, 'while inactive')
-      expect(tokenRows(t, staff.id)[0]!.revoked_at).to.be.a('string')
-      expect(JSON.parse(auditOf(t, 'token.revoked_all')[0]!.data)).to.include({ reason: 'deactivated' })
+      expect((await tokenRows(t, staff.id))[0]!.revoked_at).to.be.a('string')
+      expect(JSON.parse((await auditOf(t, 'token.revoked_all'))[0]!.data)).to.include({ reason: 'deactivated' })
 
       const on = await submitForm(admin, `/admin/users/${staff.id}`, `/admin/users/${staff.id}`, (p) => [...p.filter(([n]) => n !== 'active'), ['active', '1']])
       expect(on.status).to.equal(303)
-      expect(count(t, 'app_user', 'id = ? AND active = 1', staff.id)).to.equal(1)
+      expect(await count(t, 'app_user', 'id = ? AND active = 1', staff.id)).to.equal(1)
       await expectDead(token, 'after the reactivation')
       await me(await apiToken(t.app, staff.username, staff.password)).expect(200)
     })
@@ -154,12 +155,12 @@ describe('API tokens: their life and death', () => {
     it('when a deactivation is refused (the last admin), then nothing of it happens: the admin’s tokens still work and nothing is audited', async () => {
       const { agent, user } = await signedInAs(t, ['admin'])
       const token = await apiToken(t.app, user.username, user.password)
-      const audits = count(t, 'audit_log')
+      const audits = await count(t, 'audit_log')
       const res = await submitForm(agent, `/admin/users/${user.id}`, `/admin/users/${user.id}`, (p) => p.filter(([n]) => n !== 'active'))
       expect(res.status).to.equal(409)
       await me(token).expect(200)
-      expect(tokenRows(t, user.id)[0]!.revoked_at).to.equal(null)
-      expect(count(t, 'audit_log')).to.equal(audits)
+      expect((await tokenRows(t, user.id))[0]!.revoked_at).to.equal(null)
+      expect(await count(t, 'audit_log')).to.equal(audits)
     })
 
     it('when a password change or reset finds no live token, then no token entry is audited (only the change itself)', async () => {
@@ -167,21 +168,21 @@ describe('API tokens: their life and death', () => {
       const staff = await makeUser(t.ctx, ['staff'])
       const res = await submitForm(agent, `/admin/users/${staff.id}`, `/admin/users/${staff.id}/reset-password`)
       expect(res.status).to.equal(303)
-      expect(auditOf(t, 'user.password_reset')).to.have.length(1)
-      expect(auditOf(t, 'token.revoked_all')).to.have.length(0)
+      expect(await auditOf(t, 'user.password_reset')).to.have.length(1)
+      expect(await auditOf(t, 'token.revoked_all')).to.have.length(0)
     })
   })
 
   describe('while the account must change its password', () => {
     it('when such an account asks POST /api/v1/tokens with its right password, then 403 password_change_required, no token and no sign-in recorded', async () => {
       const user = await makeUser(t.ctx, ['admin'], { mustChangePassword: true })
-      const audits = count(t, 'audit_log')
+      const audits = await count(t, 'audit_log')
       const res = await supertest(t.app).post('/api/v1/tokens').send({ username: user.username, password: user.password })
       expect(res.status).to.equal(403)
       expect((res.body as ErrorBody).error.code).to.equal('password_change_required')
       expect((res.body as ErrorBody).error.message).to.include(PASSWORD_CHANGE_REQUIRED_TH)
-      expect(count(t, 'api_token')).to.equal(0)
-      expect(count(t, 'audit_log')).to.equal(audits)
+      expect(await count(t, 'api_token')).to.equal(0)
+      expect(await count(t, 'audit_log')).to.equal(audits)
 
       const en = await supertest(t.app)
         .post('/api/v1/tokens')
@@ -203,8 +204,8 @@ describe('API tokens: their life and death', () => {
       const asset = await makeAsset(t.ctx)
       const token = await apiToken(t.app, user.username, user.password)
       // A token from before the flag was set (an older install, a flag set by hand).
-      t.ctx.handle.raw.prepare('UPDATE app_user SET must_change_password = 1 WHERE id = ?').run(user.id)
-      const before = { loans: count(t, 'loan'), audits: count(t, 'audit_log') }
+      await query(t.ctx.db).run('UPDATE app_user SET must_change_password = 1 WHERE id = ?', user.id)
+      const before = { loans: await count(t, 'loan'), audits: await count(t, 'audit_log') }
 
       const read = await me(token)
       expect(read.status).to.equal(403)
@@ -216,8 +217,8 @@ describe('API tokens: their life and death', () => {
         .send({ assetCodes: [asset.code], purpose: 'ประชุม', place: 'ห้องประชุม', kind: 'in_premises', startDate: '2025-01-15', dueDate: '2025-01-16' })
       expect(write.status).to.equal(403)
       expect((write.body as ErrorBody).error.code).to.equal('password_change_required')
-      expect({ loans: count(t, 'loan'), audits: count(t, 'audit_log') }).to.deep.equal(before)
-      expect(tokenRows(t, user.id)[0]!.revoked_at).to.equal(null)
+      expect({ loans: await count(t, 'loan'), audits: await count(t, 'audit_log') }).to.deep.equal(before)
+      expect((await tokenRows(t, user.id))[0]!.revoked_at).to.equal(null)
 
       const agent = await signIn(t.app, user.username, user.password)
       const changed = await agent
@@ -267,8 +268,8 @@ describe('API tokens: their life and death', () => {
       const res = await supertest(t.app).post('/api/v1/tokens').send({ username: user.username, password: user.password, expiresInDays: 30 })
       expect(res.status).to.equal(201)
       const token = (res.body as { token: string }).token
-      expect(tokenRows(t, user.id)[0]!.expires_at).to.equal(new Date(made.getTime() + 30 * DAY).toISOString())
-      expect(JSON.parse(auditOf(t, 'token.issued')[0]!.data)).to.include({ expiresAt: new Date(made.getTime() + 30 * DAY).toISOString() })
+      expect((await tokenRows(t, user.id))[0]!.expires_at).to.equal(new Date(made.getTime() + 30 * DAY).toISOString())
+      expect(JSON.parse((await auditOf(t, 'token.issued'))[0]!.data)).to.include({ expiresAt: new Date(made.getTime() + 30 * DAY).toISOString() })
 
       t.ctx.clock.advance(30 * DAY - 1000)
       await me(token).expect(200)
@@ -282,7 +283,7 @@ describe('API tokens: their life and death', () => {
       const user = await makeUser(t.ctx, ['staff'])
       const a = await apiToken(t.app, user.username, user.password)
       const b = await supertest(t.app).post('/api/v1/tokens').send({ username: user.username, password: user.password, expiresInDays: null }).expect(201)
-      expect(tokenRows(t, user.id).map((r) => r.expires_at)).to.deep.equal([null, null])
+      expect((await tokenRows(t, user.id)).map((r) => r.expires_at)).to.deep.equal([null, null])
       t.ctx.clock.advance(5 * 365 * DAY)
       await me(a).expect(200)
       await me((b.body as { token: string }).token).expect(200)
@@ -290,7 +291,7 @@ describe('API tokens: their life and death', () => {
 
     it('when expiresInDays is 0, 366, "abc", 1.5, -1 or text "30", then 422 validation_failed naming expiresInDays and nothing is written — even before the password is checked', async () => {
       const user = await makeUser(t.ctx, ['staff'])
-      const before = { tokens: count(t, 'api_token'), audits: count(t, 'audit_log') }
+      const before = { tokens: await count(t, 'api_token'), audits: await count(t, 'audit_log') }
       for (const value of [0, 366, 'abc', 1.5, -1, '30', [30], { days: 30 }]) {
         for (const password of [user.password, 'wrong-password-1']) {
           const res = await supertest(t.app).post('/api/v1/tokens').send({ username: user.username, password, expiresInDays: value })
@@ -305,7 +306,7 @@ describe('API tokens: their life and death', () => {
           expect(err.details![0]!.message, what).to.match(/[\u0E00-\u0E7F]/)
         }
       }
-      expect({ tokens: count(t, 'api_token'), audits: count(t, 'audit_log') }).to.deep.equal(before)
+      expect({ tokens: await count(t, 'api_token'), audits: await count(t, 'audit_log') }).to.deep.equal(before)
       // The edges are allowed.
       for (const days of [1, 365])
         await supertest(t.app).post('/api/v1/tokens').send({ username: user.username, password: user.password, expiresInDays: days }).expect(201)
@@ -330,7 +331,7 @@ describe('API tokens: their life and death', () => {
         ['name', 'ถาวร'],
         ['expiresInDays', ''],
       ]).then((r) => expect(r.status).to.equal(303))
-      expect(tokenRows(t, user.id).map((r) => r.expires_at)).to.deep.equal([new Date(made.getTime() + 30 * DAY).toISOString(), null])
+      expect((await tokenRows(t, user.id)).map((r) => r.expires_at)).to.deep.equal([new Date(made.getTime() + 30 * DAY).toISOString(), null])
 
       const listed = await agent.get('/account').expect(200)
       expect(listed.text).to.include(`data-expires="${new Date(made.getTime() + 30 * DAY).toISOString()}"`)
@@ -342,13 +343,13 @@ describe('API tokens: their life and death', () => {
       // The page session has long timed out by then: a fresh sign-in reads the list.
       const later = await (await signIn(t.app, user.username, user.password)).get('/account').expect(200)
       expect(later.text).to.include('หมดอายุแล้ว')
-      expect(formsFor(later.text, `/account/tokens/${tokenRows(t, user.id)[0]!.id}/revoke`)).to.have.length(0)
-      expect(formsFor(later.text, `/account/tokens/${tokenRows(t, user.id)[1]!.id}/revoke`)).to.have.length(1)
+      expect(formsFor(later.text, `/account/tokens/${(await tokenRows(t, user.id))[0]!.id}/revoke`)).to.have.length(0)
+      expect(formsFor(later.text, `/account/tokens/${(await tokenRows(t, user.id))[1]!.id}/revoke`)).to.have.length(1)
     })
 
     it('when the page is sent a life of 0, 366 or "abc", then 422 with the message beside the choice and no token is made', async () => {
       const { agent } = await signedInAs(t, ['staff'])
-      const before = { tokens: count(t, 'api_token'), audits: count(t, 'audit_log') }
+      const before = { tokens: await count(t, 'api_token'), audits: await count(t, 'audit_log') }
       for (const v of ['0', '366', 'abc']) {
         const res = await submitForm(agent, '/account', '/account/tokens', (p) => [
           ...p.filter(([n]) => n !== 'name' && n !== 'expiresInDays'),
@@ -359,7 +360,7 @@ describe('API tokens: their life and death', () => {
         expect(res.text, v).to.include('id="expiresInDays-error"')
         expect(res.text, v).to.include('aria-invalid="true" aria-describedby="expiresInDays-error"')
       }
-      expect({ tokens: count(t, 'api_token'), audits: count(t, 'audit_log') }).to.deep.equal(before)
+      expect({ tokens: await count(t, 'api_token'), audits: await count(t, 'audit_log') }).to.deep.equal(before)
     })
   })
 
@@ -387,7 +388,7 @@ describe('API tokens: their life and death', () => {
       await me(othersToken).expect(200)
       await me(adminToken).expect(200)
 
-      const [entry] = auditOf(t, 'token.revoked_all')
+      const [entry] = await auditOf(t, 'token.revoked_all')
       expect(entry!.actor_label).to.equal(adminUser.username)
       expect(entry!.entity_id).to.equal(String(staff.id))
       expect(JSON.parse(entry!.data)).to.include({ reason: 'revoked_by_admin', username: staff.username })
@@ -395,7 +396,7 @@ describe('API tokens: their life and death', () => {
       // Pressed again with nothing left: still recorded (a deliberate act), and it says none was revoked.
       await submitForm(admin, `/admin/users/${staff.id}`, `/admin/users/${staff.id}/revoke-tokens`).then((r) => expect(r.status).to.equal(303))
       expect((await admin.get(`/admin/users/${staff.id}`)).text).to.include(`เพิกถอนโทเคน API ของ ${staff.username} แล้ว 0 อัน`)
-      expect(auditOf(t, 'token.revoked_all')).to.have.length(2)
+      expect(await auditOf(t, 'token.revoked_all')).to.have.length(2)
     })
 
     it('when the revocation is posted without a valid _csrf, then 403 and the tokens keep working', async () => {
@@ -405,7 +406,7 @@ describe('API tokens: their life and death', () => {
       const res = await admin.post(`/admin/users/${staff.id}/revoke-tokens`).type('form').send({ _csrf: 'forged' })
       expect(res.status).to.equal(403)
       await me(token).expect(200)
-      expect(auditOf(t, 'token.revoked_all')).to.have.length(0)
+      expect(await auditOf(t, 'token.revoked_all')).to.have.length(0)
     })
 
     it('when a non-admin posts the revocation, then 403 and the tokens keep working; an unknown person is 404', async () => {
@@ -425,7 +426,7 @@ describe('API tokens: their life and death', () => {
         .type('form')
         .send({ _csrf: await csrfOf(admin) })
       expect(missing.status).to.equal(404)
-      expect(auditOf(t, 'token.revoked_all')).to.have.length(0)
+      expect(await auditOf(t, 'token.revoked_all')).to.have.length(0)
     })
   })
 })
