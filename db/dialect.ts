@@ -1,6 +1,7 @@
 import {
   type ColumnDefinitionNode,
   type DataTypeNode,
+  type Expression,
   GeneratedNode,
   type Kysely,
   type KyselyPlugin,
@@ -107,4 +108,23 @@ export async function hasTable(db: AnyDb, table: string): Promise<boolean> {
     ? await sql<{ n: number }>`SELECT count(*) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = ${table}`.execute(db)
     : await sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ${table}`.execute(db)
   return Number(r.rows[0]?.n ?? 0) > 0
+}
+
+/** A day ('YYYY-MM-DD' text) plus a whole number of days, as 'YYYY-MM-DD' text. */
+export function datePlusDaysSql(db: AnyDb, day: RawBuilder<unknown> | string, days: number): RawBuilder<string> {
+  if (!Number.isInteger(days)) throw new Error(`datePlusDaysSql: ${days} is not a whole number of days`)
+  const x = typeof day === 'string' ? sql.ref(day) : day
+  return isPostgres(db)
+    ? sql<string>`to_char(CAST(${x} AS date) + ${sql.lit(days)}, 'YYYY-MM-DD')`
+    : sql<string>`date(${x}, ${`${days >= 0 ? '+' : ''}${days} days`})`
+}
+
+/** The larger of two values, neither ever NULL (SQLite's two-argument max(), PostgreSQL's GREATEST: they differ on NULL). */
+export function greaterOfSql<T>(db: AnyDb, a: Expression<T>, b: Expression<T>): RawBuilder<T> {
+  return isPostgres(db) ? sql<T>`GREATEST(${a}, ${b})` : sql<T>`max(${a}, ${b})`
+}
+
+/** The smaller of two values, neither ever NULL (SQLite's two-argument min(), PostgreSQL's LEAST: they differ on NULL). */
+export function lesserOfSql<T>(db: AnyDb, a: Expression<T>, b: Expression<T>): RawBuilder<T> {
+  return isPostgres(db) ? sql<T>`LEAST(${a}, ${b})` : sql<T>`min(${a}, ${b})`
 }

@@ -1,4 +1,5 @@
 import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely'
+import { greaterOfSql } from '../../db/dialect.js'
 import type { BorrowerType, Database, LoanKindCol, LoanStatusCol } from '../../db/schema.js'
 
 type Db = Kysely<Database>
@@ -51,7 +52,8 @@ export async function counts(db: Db, f: RegisterFilter): Promise<{ loans: number
     .select((eb) => {
       const items = eb.selectFrom('loan_item as li').select(eb.fn.countAll().as('n')).whereRef('li.loan_id', '=', 'loan.id')
       const stock = eb.selectFrom('loan_stock_line as s').select(eb.fn.countAll().as('n')).whereRef('s.loan_id', '=', 'loan.id')
-      return [eb.fn.countAll<number>().as('loans'), sql<number>`coalesce(sum(max(1, (${items}) + (${stock}))), 0)`.as('lines')]
+      const lines = greaterOfSql<number>(db, sql`1`, sql`(${items}) + (${stock})`)
+      return [eb.fn.countAll<number>().as('loans'), sql<number>`coalesce(sum(${lines}), 0)`.as('lines')]
     })
     .executeTakeFirstOrThrow()
   return { loans: Number(r.loans), lines: Number(r.lines) }
@@ -202,7 +204,14 @@ export async function stockLines(db: Db, f: LoanSet): Promise<RegisterStockRow[]
 
 /** Follow-up dates of the period's loans (index follow_up(loan_id, on_date)). */
 export async function followUpDates(db: Db, f: LoanSet): Promise<Array<{ loan_id: number; on_date: string }>> {
-  return db.selectFrom('follow_up').select(['loan_id', 'on_date']).where('loan_id', 'in', loanIds(db, f)).orderBy('loan_id').orderBy('on_date').execute()
+  return db
+    .selectFrom('follow_up')
+    .select(['loan_id', 'on_date'])
+    .where('loan_id', 'in', loanIds(db, f))
+    .orderBy('loan_id')
+    .orderBy('on_date')
+    .orderBy('id')
+    .execute()
 }
 
 /** The last number given in a fiscal year (the counter), to show that the year's list is complete. */

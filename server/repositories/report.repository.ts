@@ -1,4 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely'
+import { bangkokDaySql, datePlusDaysSql, daysBetweenSql } from '../../db/dialect.js'
 import type { Database } from '../../db/schema.js'
 
 type Db = Kysely<Database>
@@ -13,8 +14,10 @@ type Db = Kysely<Database>
  * compensation(incident_on), compensation(settled_on), follow_up(loan_id, on_date),
  * follow_up(on_date) — see db/migrations/2026_11_29_0900_report_indexes.ts.
  *
- * SQLite-only SQL is kept to the four named helpers below; a PostgreSQL twin sits beside them
- * when the project moves (ARCHITECTURE.md, "Later, many agencies").
+ * The SQL runs the same on SQLite and PostgreSQL (issue 19): what differs (date arithmetic, the
+ * Bangkok day of an instant) comes from the named helpers of db/dialect.ts; every camelCase alias is
+ * quoted (PostgreSQL folds an unquoted one to lower case without a word), a boolean is summed as
+ * CASE … THEN 1 ELSE 0, and every selected column is grouped by or aggregated.
  */
 
 /**
@@ -45,19 +48,14 @@ function monthOf(column: RawBuilder<unknown>): RawBuilder<string> {
   return sql<string>`substr(${column}, 1, 7)`
 }
 
-/** SQLite: a date column plus a number of days, as 'YYYY-MM-DD'. (PostgreSQL: `(col::date + n)::text`.) */
-function datePlusDays(column: RawBuilder<unknown>, days: number): RawBuilder<string> {
-  return sql<string>`date(${column}, ${`+${days} days`})`
+/** Days from `a` to `b` counting both ends (same day = 1). */
+function daysInclusive(db: Db, a: RawBuilder<unknown>, b: RawBuilder<unknown>): RawBuilder<number> {
+  return sql<number>`(${daysBetweenSql(db, a, b)} + 1)`
 }
 
-/** SQLite: days from `a` to `b` counting both ends (same day = 1). (PostgreSQL: `b::date - a::date + 1`.) */
-function daysInclusive(a: RawBuilder<unknown>, b: RawBuilder<unknown>): RawBuilder<number> {
-  return sql<number>`(julianday(${b}) - julianday(${a}) + 1)`
-}
-
-/** SQLite: the Asia/Bangkok calendar day of an ISO-8601 UTC timestamp column (UTC+7, no DST). (PostgreSQL: `(col::timestamptz AT TIME ZONE 'Asia/Bangkok')::date::text`.) */
-function bangkokDayOf(column: RawBuilder<unknown>): RawBuilder<string> {
-  return sql<string>`date(${column}, '+7 hours')`
+/** 1 where the condition holds, else 0 (NULL counts as 0): what a boolean sums to on both databases. */
+function oneIf(condition: RawBuilder<unknown>): RawBuilder<number> {
+  return sql<number>`CASE WHEN ${condition} THEN 1 ELSE 0 END`
 }
 
 const NOT_COUNTED_CATEGORIES = sql.raw(`('vehicle', 'weapon')`)
@@ -98,16 +96,16 @@ type RequestCell = RequestTotals & { month: string }
 function requestCells(db: Db, from: string, to: string): Promise<RequestCell[]> {
   return sharedPass(db, `requests|${from}|${to}`, async () => {
     const r = await sql<Record<keyof RequestCell, number | string | null>>`
-      SELECT ${monthOf(sql.ref('l.requested_on'))} AS month,
-             count(*) AS total,
-             sum(l.approved_at IS NOT NULL) AS approved,
-             sum(l.status = 'rejected') AS rejected,
-             sum(l.status = 'cancelled') AS cancelled,
-             sum(l.status = 'expired') AS expired,
-             sum(l.status = 'pending') AS pending
+      SELECT ${monthOf(sql.ref('l.requested_on'))} AS "month",
+             count(*) AS "total",
+             sum(${oneIf(sql`l.approved_at IS NOT NULL`)}) AS "approved",
+             sum(${oneIf(sql`l.status = 'rejected'`)}) AS "rejected",
+             sum(${oneIf(sql`l.status = 'cancelled'`)}) AS "cancelled",
+             sum(${oneIf(sql`l.status = 'expired'`)}) AS "expired",
+             sum(${oneIf(sql`l.status = 'pending'`)}) AS "pending"
         FROM loan l
        WHERE l.requested_on BETWEEN ${from} AND ${to} AND ${requestCounts}
-       GROUP BY month`.execute(db)
+       GROUP BY ${monthOf(sql.ref('l.requested_on'))}`.execute(db)
     return r.rows.map((x) => ({
       month: String(x.month),
       total: n(x.total),
@@ -157,20 +155,20 @@ function loanCells(db: Db, from: string, to: string): Promise<LoanCell[]> {
     const back = sql`(l.returned_on IS NOT NULL AND l.returned_on <= ${to})`
     // Each loan's assets and units once (correlated, on loan_item(loan_id, …) and loan_stock_line(loan_id, …)).
     const r = await sql<Record<string, number | string | null>>`
-      SELECT ${monthOf(sql.ref('l.handed_over_on'))} AS month, l.kind AS kind, l.borrower_type AS borrowerType,
-             d.code AS departmentCode, d.name AS departmentName,
-             count(*) AS total,
-             sum(l.assets) AS assets,
-             sum(l.units) AS units,
-             sum(${back} AND l.returned_on <= l.due_on) AS returnedOnTime,
-             sum(${back} AND l.returned_on > l.due_on) AS returnedLate,
-             sum(NOT ${back}) AS outstanding,
-             sum(NOT ${back} AND l.due_on < ${to}) AS outstandingOverdue,
-             sum(${back}) AS returnedCount,
-             sum(CASE WHEN ${back} THEN ${daysInclusive(sql.ref('l.handed_over_on'), sql.ref('l.returned_on'))} ELSE 0 END) AS returnedDays
+      SELECT ${monthOf(sql.ref('l.handed_over_on'))} AS "month", l.kind AS "kind", l.borrower_type AS "borrowerType",
+             d.code AS "departmentCode", d.name AS "departmentName",
+             count(*) AS "total",
+             sum(l.assets) AS "assets",
+             sum(l.units) AS "units",
+             sum(${oneIf(sql`${back} AND l.returned_on <= l.due_on`)}) AS "returnedOnTime",
+             sum(${oneIf(sql`${back} AND l.returned_on > l.due_on`)}) AS "returnedLate",
+             sum(${oneIf(sql`NOT ${back}`)}) AS "outstanding",
+             sum(${oneIf(sql`NOT ${back} AND l.due_on < ${to}`)}) AS "outstandingOverdue",
+             sum(${oneIf(back)}) AS "returnedCount",
+             sum(CASE WHEN ${back} THEN ${daysInclusive(db, sql.ref('l.handed_over_on'), sql.ref('l.returned_on'))} ELSE 0 END) AS "returnedDays"
         FROM (SELECT l.*, ${assetsOfLoan} AS assets, ${unitsOfLoan} AS units FROM loan l WHERE l.handed_over_on BETWEEN ${from} AND ${to}) l
         LEFT JOIN department d ON d.id = l.department_id
-       GROUP BY month, l.kind, l.borrower_type, l.department_id`.execute(db)
+       GROUP BY ${monthOf(sql.ref('l.handed_over_on'))}, l.kind, l.borrower_type, l.department_id, d.code, d.name`.execute(db)
     return r.rows.map((x) => ({
       month: String(x.month),
       kind: String(x.kind),
@@ -278,16 +276,17 @@ function itemCells(db: Db, from: string, to: string): Promise<ItemCells> {
              SELECT sl.loan_id, s.category_id, 0, sl.handed_over_qty
                FROM loan l JOIN loan_stock_line sl ON sl.loan_id = l.id AND sl.handed_over_qty > 0 JOIN stock_item s ON s.id = sl.stock_id
               WHERE l.handed_over_on BETWEEN ${from} AND ${to})
-      SELECT 'category' AS part, c.code AS key, c.name AS name, NULL AS category, g.loans AS loans, g.assets AS assets, g.units AS units, c.sort_order AS sortOrder
+      SELECT 'category' AS "part", c.code AS "key", c.name AS "name", CAST(NULL AS TEXT) AS "category", g.loans AS "loans", g.assets AS "assets",
+             g.units AS "units", c.sort_order AS "sortOrder"
         FROM (SELECT category_id, count(DISTINCT loan_id) AS loans, sum(assets) AS assets, sum(units) AS units FROM lines GROUP BY category_id) g
         LEFT JOIN category c ON c.id = g.category_id
       UNION ALL
       SELECT * FROM (
-        SELECT 'asset', a.code, a.name, c.code, t.loans, NULL, NULL, NULL
+        SELECT 'asset', a.code, a.name, c.code, t.loans, CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER)
           FROM (SELECT asset_id, count(*) AS loans FROM x GROUP BY asset_id) t
           JOIN asset a ON a.id = t.asset_id JOIN category c ON c.id = a.category_id
          ORDER BY t.loans DESC, a.code
-         LIMIT ${TOP_KEPT})`.execute(db)
+         LIMIT ${TOP_KEPT}) top_assets`.execute(db)
     const categories = r.rows
       .filter((x) => x.part === 'category')
       .map((x) => ({
@@ -302,7 +301,11 @@ function itemCells(db: Db, from: string, to: string): Promise<ItemCells> {
     // The order of the one-query version: most items first, then the category's own order, then its code (NULLs first, as SQLite sorts).
     const nullsFirst = <T extends string | number>(a: T | null, b: T | null) => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1)
     categories.sort((a, b) => b.total - a.total || nullsFirst(a.sortOrder, b.sortOrder) || nullsFirst(a.key, b.key))
-    const top = r.rows.filter((x) => x.part === 'asset').map((x) => ({ code: x.key!, name: x.name!, category: x.category!, loans: n(x.loans) }))
+    // Most loans first, then by code: the subquery's order, kept whichever way the database appends the two parts.
+    const top = r.rows
+      .filter((x) => x.part === 'asset')
+      .map((x) => ({ code: x.key!, name: x.name!, category: x.category!, loans: n(x.loans) }))
+      .sort((a, b) => b.loans - a.loans || (a.code === b.code ? 0 : a.code < b.code ? -1 : 1))
     return { categories, top }
   })
 }
@@ -322,12 +325,12 @@ export interface TopAsset {
 export async function topAssets(db: Db, from: string, to: string, limit: number): Promise<TopAsset[]> {
   if (limit <= TOP_KEPT) return (await itemCells(db, from, to)).top.slice(0, limit).map((x) => ({ ...x }))
   const r = await sql<TopAsset>`
-    SELECT a.code AS code, a.name AS name, c.code AS category, count(*) AS loans
+    SELECT a.code AS "code", a.name AS "name", c.code AS "category", count(*) AS "loans"
       FROM loan l JOIN loan_item li ON li.loan_id = l.id AND li.handed_over_at IS NOT NULL
       JOIN asset a ON a.id = li.asset_id JOIN category c ON c.id = a.category_id
      WHERE l.handed_over_on BETWEEN ${from} AND ${to}
-     GROUP BY a.id
-     ORDER BY loans DESC, a.code
+     GROUP BY a.id, a.code, a.name, c.code
+     ORDER BY count(*) DESC, a.code
      LIMIT ${limit}`.execute(db)
   return r.rows.map((x) => ({ ...x, loans: n(x.loans) }))
 }
@@ -342,12 +345,12 @@ export interface TopStock {
 
 export async function topStock(db: Db, from: string, to: string, limit: number): Promise<TopStock[]> {
   const r = await sql<TopStock>`
-    SELECT s.code AS code, s.name AS name, s.unit AS unit, count(*) AS loans, sum(sl.handed_over_qty) AS units
+    SELECT s.code AS "code", s.name AS "name", s.unit AS "unit", count(*) AS "loans", sum(sl.handed_over_qty) AS "units"
       FROM loan l JOIN loan_stock_line sl ON sl.loan_id = l.id AND sl.handed_over_qty > 0
       JOIN stock_item s ON s.id = sl.stock_id
      WHERE l.handed_over_on BETWEEN ${from} AND ${to}
-     GROUP BY s.id
-     ORDER BY loans DESC, units DESC, s.code
+     GROUP BY s.id, s.code, s.name, s.unit
+     ORDER BY count(*) DESC, sum(sl.handed_over_qty) DESC, s.code
      LIMIT ${limit}`.execute(db)
   return r.rows.map((x) => ({ ...x, loans: n(x.loans), units: n(x.units) }))
 }
@@ -362,12 +365,12 @@ export interface IncidentTotals {
 
 export async function incidentTotals(db: Db, from: string, to: string): Promise<IncidentTotals> {
   const a = await sql<{ damaged: number | null; lost: number | null; records: number }>`
-    SELECT sum(CASE WHEN incident = 'damaged' THEN quantity ELSE 0 END) AS damaged,
-           sum(CASE WHEN incident = 'lost' THEN quantity ELSE 0 END) AS lost,
-           count(*) AS records
+    SELECT sum(CASE WHEN incident = 'damaged' THEN quantity ELSE 0 END) AS "damaged",
+           sum(CASE WHEN incident = 'lost' THEN quantity ELSE 0 END) AS "lost",
+           count(*) AS "records"
       FROM compensation WHERE incident_on BETWEEN ${from} AND ${to}`.execute(db)
   const b = await sql<{ settled: number; satang: number | null }>`
-    SELECT count(*) AS settled, sum(decided_satang) AS satang
+    SELECT count(*) AS "settled", sum(decided_satang) AS "satang"
       FROM compensation WHERE settled_on BETWEEN ${from} AND ${to}`.execute(db)
   return {
     damaged: n(a.rows[0]!.damaged),
@@ -391,14 +394,14 @@ export interface OverdueTotals {
  */
 export async function overdueTotals(db: Db, from: string, to: string, today: string, followUpDays: number): Promise<OverdueTotals> {
   const r = await sql<{ cases: number; inTime: number | null }>`
-    SELECT count(*) AS cases,
-           sum(EXISTS (SELECT 1 FROM follow_up f WHERE f.loan_id = l.id AND f.on_date > l.due_on
-                        AND f.on_date <= ${datePlusDays(sql.ref('l.due_on'), followUpDays)})) AS inTime
+    SELECT count(*) AS "cases",
+           sum(${oneIf(sql`EXISTS (SELECT 1 FROM follow_up f WHERE f.loan_id = l.id AND f.on_date > l.due_on
+                        AND f.on_date <= ${datePlusDaysSql(db, sql.ref('l.due_on'), followUpDays)})`)}) AS "inTime"
       FROM loan l
      WHERE l.due_on BETWEEN ${from} AND ${to} AND l.due_on < ${today}
        AND l.handed_over_on IS NOT NULL
        AND (l.returned_on IS NULL OR l.returned_on > l.due_on)`.execute(db)
-  const f = await sql<{ c: number }>`SELECT count(*) AS c FROM follow_up WHERE on_date BETWEEN ${from} AND ${to}`.execute(db)
+  const f = await sql<{ c: number }>`SELECT count(*) AS "c" FROM follow_up WHERE on_date BETWEEN ${from} AND ${to}`.execute(db)
   return { cases: n(r.rows[0]!.cases), followedUpInTime: n(r.rows[0]!.inTime), followUps: n(f.rows[0]!.c) }
 }
 
@@ -414,14 +417,14 @@ export interface OnLoanAt {
  */
 export async function onLoanAt(db: Db, asOf: string): Promise<OnLoanAt> {
   const a = await sql<{ c: number }>`
-    SELECT count(*) AS c FROM loan_item li JOIN loan l ON l.id = li.loan_id
+    SELECT count(*) AS "c" FROM loan_item li JOIN loan l ON l.id = li.loan_id
      WHERE (li.returned_on IS NULL OR li.returned_on > ${asOf})
        AND li.handed_over_at IS NOT NULL AND l.handed_over_on <= ${asOf}`.execute(db)
   // From the lines to their loans (CROSS JOIN keeps that order in SQLite): there are far fewer
   // counted lines than loans handed over by a date, which is what the planner walked otherwise.
   const u = await sql<{ c: number | null }>`
     SELECT sum(sl.handed_over_qty - CASE WHEN sl.last_returned_on <= ${asOf}
-                                         THEN sl.returned_good + sl.returned_damaged + sl.returned_lost ELSE 0 END) AS c
+                                         THEN sl.returned_good + sl.returned_damaged + sl.returned_lost ELSE 0 END) AS "c"
       FROM loan_stock_line sl CROSS JOIN loan l
      WHERE sl.loan_id = l.id AND (l.returned_on IS NULL OR l.returned_on > ${asOf}) AND l.handed_over_on <= ${asOf}`.execute(db)
   return { assets: n(a.rows[0]!.c), units: n(u.rows[0]!.c) }
@@ -440,20 +443,20 @@ export interface StateAt {
  */
 export async function stateAt(db: Db, asOf: string): Promise<StateAt> {
   const a = await sql<{ lost: number | null; repair: number | null }>`
-    SELECT sum(e.to_status = 'lost') AS lost, sum(e.to_status = 'in_repair') AS repair
+    SELECT sum(${oneIf(sql`e.to_status = 'lost'`)}) AS "lost", sum(${oneIf(sql`e.to_status = 'in_repair'`)}) AS "repair"
       FROM asset_status_event e
       JOIN (SELECT asset_id, max(id) AS id FROM asset_status_event WHERE on_date <= ${asOf} GROUP BY asset_id) last ON last.id = e.id`.execute(db)
   const u = await sql<{ c: number | null }>`
     SELECT sum(CASE WHEN kind IN ('to_repair', 'damaged_on_loan') THEN quantity
-                    WHEN kind IN ('from_repair', 'write_off_repair') THEN -quantity ELSE 0 END) AS c
-      FROM stock_movement WHERE ${bangkokDayOf(sql.ref('at'))} <= ${asOf}`.execute(db)
+                    WHEN kind IN ('from_repair', 'write_off_repair') THEN -quantity ELSE 0 END) AS "c"
+      FROM stock_movement WHERE ${bangkokDaySql(db, sql.ref('at'))} <= ${asOf}`.execute(db)
   return { assetsLost: n(a.rows[0]!.lost), assetsInRepair: n(a.rows[0]!.repair), unitsInRepair: n(u.rows[0]!.c) }
 }
 
 /** Counted units lost on loan with a date in [from, to] (they leave the pool when lost). */
 export async function unitsLostBetween(db: Db, from: string, to: string): Promise<number> {
   const r = await sql<{ c: number | null }>`
-    SELECT sum(quantity) AS c FROM stock_movement
-     WHERE kind = 'lost_on_loan' AND ${bangkokDayOf(sql.ref('at'))} BETWEEN ${from} AND ${to}`.execute(db)
+    SELECT sum(quantity) AS "c" FROM stock_movement
+     WHERE kind = 'lost_on_loan' AND ${bangkokDaySql(db, sql.ref('at'))} BETWEEN ${from} AND ${to}`.execute(db)
   return n(r.rows[0]!.c)
 }
