@@ -7,6 +7,7 @@ import { writeTransaction } from '../../db/connection.js'
 import { append, shortHash } from '../../server/services/audit.service.js'
 import { AuditAnchor, startAnchoring, stopAnchoring } from '../../server/services/audit-anchor.service.js'
 import { makeUser } from '../helpers/builders.js'
+import { query } from '../helpers/db.js'
 import { apiToken, createTestApp, signIn, type TestApp } from '../helpers/app.js'
 
 /*
@@ -38,13 +39,13 @@ describe('audit verification against the anchor: API and /audit page', function 
     fs.rmSync(dir, { recursive: true, force: true })
   })
 
-  const head = (): { id: number; hash: string } =>
-    t.ctx.handle.raw.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1').get() as { id: number; hash: string }
+  const head = async (): Promise<{ id: number; hash: string }> =>
+    (await query(t.ctx.db).get('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1')) as { id: number; hash: string }
 
   it('when nothing was tampered with, then the API says ok and the page shows since when the chain is anchored', async () => {
     const token = await apiToken(t.app, committee.username, committee.password)
     const res = await supertest(t.app).get('/api/v1/audit/verify').set('Authorization', `Bearer ${token}`).expect(200)
-    expect(res.body).to.deep.equal({ ok: true, entries: head().id })
+    expect(res.body).to.deep.equal({ ok: true, entries: (await head()).id })
     const agent = await signIn(t.app, committee.username, committee.password)
     const page = await agent.get('/audit').expect(200)
     expect(page.text).to.include('data-verify="ok"').and.include('data-anchor="kept"').and.include('หลักฐานกำกับนอกฐานข้อมูล: เริ่มกำกับที่รายการที่')
@@ -53,8 +54,8 @@ describe('audit verification against the anchor: API and /audit page', function 
   it('when the end of the log is cut off, then the API answers ok:false with audit_truncated and the page says which entries are gone', async () => {
     const token = await apiToken(t.app, committee.username, committee.password)
     const agent = await signIn(t.app, committee.username, committee.password)
-    const top = head().id
-    t.ctx.handle.raw.prepare('DELETE FROM audit_log WHERE id > ?').run(top - 5)
+    const top = (await head()).id
+    await query(t.ctx.db).run('DELETE FROM audit_log WHERE id > ?', top - 5)
     const res = await supertest(t.app).get('/api/v1/audit/verify').set('Authorization', `Bearer ${token}`).expect(200)
     expect(res.body.ok).to.equal(false)
     expect(res.body.problems).to.deep.include({ code: 'audit_truncated', anchored: top, anchoredAt: t.ctx.clock.now().toISOString(), head: top - 5 })
@@ -68,15 +69,14 @@ describe('audit verification against the anchor: API and /audit page', function 
   it('when an entry was edited and the rest re-hashed, then the page says the log was rewritten after the entry before it', async () => {
     const agent = await signIn(t.app, committee.username, committee.password)
     const { hashEntry, GENESIS_HASH } = await import('../../server/services/audit.service.js')
-    const raw = t.ctx.handle.raw
-    const from = head().id - 10
-    const rows = raw.prepare('SELECT * FROM audit_log WHERE id >= ? ORDER BY id').all(from) as Array<Parameters<typeof hashEntry>[0]>
-    let prev = (raw.prepare('SELECT hash FROM audit_log WHERE id = ?').get(from - 1) as { hash: string } | undefined)?.hash ?? GENESIS_HASH
-    raw.prepare("UPDATE audit_log SET hash = 'x' || id, prev_hash = 'y' || id WHERE id >= ?").run(from)
+    const from = (await head()).id - 10
+    const rows = (await query(t.ctx.db).all('SELECT * FROM audit_log WHERE id >= ? ORDER BY id', from)) as Array<Parameters<typeof hashEntry>[0]>
+    let prev = ((await query(t.ctx.db).get('SELECT hash FROM audit_log WHERE id = ?', from - 1)) as { hash: string } | undefined)?.hash ?? GENESIS_HASH
+    await query(t.ctx.db).run("UPDATE audit_log SET hash = 'x' || id, prev_hash = 'y' || id WHERE id >= ?", from)
     for (const r of rows) {
       const row = { ...r, prev_hash: prev, data: r.id === from ? '{"i":"rewritten"}' : r.data }
       const hash = hashEntry(row)
-      raw.prepare('UPDATE audit_log SET data = ?, prev_hash = ?, hash = ? WHERE id = ?').run(row.data, prev, hash, r.id)
+      await query(t.ctx.db).run('UPDATE audit_log SET data = ?, prev_hash = ?, hash = ? WHERE id = ?', row.data, prev, hash, r.id)
       prev = hash
     }
     const page = await agent.get('/audit').expect(200)
@@ -88,7 +88,7 @@ describe('audit verification against the anchor: API and /audit page', function 
 
   it('when a head printed on a document is typed into /audit, then it says match, mismatch, missing or what to type', async () => {
     const agent = await signIn(t.app, committee.username, committee.password)
-    const h = head()
+    const h = await head()
     const match = await agent
       .get('/audit')
       .query({ seq: String(h.id), hash: shortHash(h.hash).toUpperCase() })

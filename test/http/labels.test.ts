@@ -3,6 +3,7 @@ import supertest from 'supertest'
 import { createTestApp, csrfFrom, signedInAs, type TestApp } from '../helpers/app.js'
 import { codeKey } from '../../db/schema.js'
 import { makeUser } from '../helpers/builders.js'
+import { query } from '../helpers/db.js'
 import { makeAsset } from '../helpers/assets.js'
 import { updateSettings } from '../../server/services/settings.service.js'
 import { LABEL_CAP, qrUrl } from '../../server/services/label.service.js'
@@ -32,19 +33,24 @@ function sheetsOf(html: string): string[] {
   return [...html.matchAll(/<section class="sheet (layout-[\w]+)"/g)].map((m) => m[1]!)
 }
 
-/** 2,001 and more assets are quicker to insert straight into the table than through the service. */
-function insertAssets(t: TestApp, n: number, prefix: string): void {
-  const raw = t.ctx.handle.raw
-  const category = (raw.prepare("SELECT id FROM category WHERE code = 'electrical'").get() as { id: number }).id
-  const insert = raw.prepare(
-    "INSERT INTO asset (code, code_key, name, category_id, status, loanable, created_at, updated_at) VALUES (?, ?, ?, ?, 'available', 1, '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z')",
-  )
-  raw.transaction(() => {
-    for (let i = 1; i <= n; i++) {
-      const code = `${prefix}-${String(i).padStart(5, '0')}`
-      insert.run(code, codeKey(code), `พัดลมตั้งพื้น ${i}`, category)
+/** 2,001 and more assets are quicker to insert straight into the table than through the service: 500 rows a statement. */
+async function insertAssets(t: TestApp, n: number, prefix: string): Promise<void> {
+  const category = await query(t.ctx.db).value<number>("SELECT id FROM category WHERE code = 'electrical'")
+  await t.ctx.db.transaction().execute(async (trx) => {
+    for (let from = 1; from <= n; from += 500) {
+      const params: unknown[] = []
+      const values: string[] = []
+      for (let i = from; i <= Math.min(n, from + 499); i++) {
+        const code = `${prefix}-${String(i).padStart(5, '0')}`
+        params.push(code, codeKey(code), `พัดลมตั้งพื้น ${i}`, category)
+        values.push("(?, ?, ?, ?, 'available', 1, '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z')")
+      }
+      await query(trx).run(
+        `INSERT INTO asset (code, code_key, name, category_id, status, loanable, created_at, updated_at) VALUES ${values.join(', ')}`,
+        ...params,
+      )
     }
-  })()
+  })
 }
 
 describe('labels and the scanner (pages)', () => {
@@ -173,7 +179,7 @@ describe('labels and the scanner (pages)', () => {
     })
 
     it(`when more than ${LABEL_CAP} assets match, then the first ${LABEL_CAP} print and the page says so`, async () => {
-      insertAssets(t, LABEL_CAP + 1, 'FAN')
+      await insertAssets(t, LABEL_CAP + 1, 'FAN')
       const { agent } = await signedInAs(t, ['finance'])
       const started = performance.now()
       const res = await agent.get('/labels/sheet?all=1&layout=3x8').expect(200)
