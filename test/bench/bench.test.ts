@@ -7,6 +7,7 @@ import { expect } from 'chai'
 import { openDb } from '../../db/connection.js'
 import { verifyChain } from '../../server/services/audit.service.js'
 import type { BenchResult } from '../../bench/run.js'
+import { query } from '../helpers/db.js'
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..')
 const run = promisify(execFile)
@@ -92,23 +93,26 @@ describe('npm run bench at the small scale (bench/run.ts)', function () {
     expect(result.dataset.loanItems).to.be.at.least(10_000)
     const handle = openDb(path.join(ROOT, 'bench', '.cache', dbFile))
     try {
-      const one = (q: string) => Number(Object.values(handle.raw.prepare(q).get() as Record<string, unknown>)[0])
+      // The bench's dataset is a SQLite file (bench/dataset.ts), whichever database the suite runs on.
+      const one = async (q: string) => Number(await query(handle.db).value(q))
       // An asset is on loan exactly while some loan holds it.
       expect(
-        one(
+        await one(
           `SELECT count(*) FROM asset a WHERE (a.status = 'on_loan') <> EXISTS (SELECT 1 FROM loan_item li WHERE li.asset_id = a.id AND li.handed_over_at IS NOT NULL AND li.returned_at IS NULL)`,
         ),
       ).to.equal(0)
       // A returned loan's return date is its last item's; every loan number is below its year's counter.
       expect(
-        one(
+        await one(
           `SELECT count(*) FROM loan l WHERE l.status = 'returned' AND EXISTS (SELECT 1 FROM loan_item li WHERE li.loan_id = l.id) AND l.returned_on <> (SELECT max(returned_on) FROM loan_item WHERE loan_id = l.id)`,
         ),
       ).to.equal(0)
-      expect(one(`SELECT count(*) FROM loan l JOIN loan_number n ON n.fiscal_year = l.fiscal_year WHERE l.seq > n.last_seq`)).to.equal(0)
-      expect(one(`SELECT count(*) FROM loan l WHERE l.status IN ('on_loan', 'returned') AND (l.approved_at IS NULL OR l.handed_over_on IS NULL)`)).to.equal(0)
+      expect(await one(`SELECT count(*) FROM loan l JOIN loan_number n ON n.fiscal_year = l.fiscal_year WHERE l.seq > n.last_seq`)).to.equal(0)
       expect(
-        one(`SELECT count(*) FROM loan_item li JOIN loan_item lj ON lj.asset_id = li.asset_id AND lj.id > li.id
+        await one(`SELECT count(*) FROM loan l WHERE l.status IN ('on_loan', 'returned') AND (l.approved_at IS NULL OR l.handed_over_on IS NULL)`),
+      ).to.equal(0)
+      expect(
+        await one(`SELECT count(*) FROM loan_item li JOIN loan_item lj ON lj.asset_id = li.asset_id AND lj.id > li.id
                    WHERE li.handed_over_at IS NOT NULL AND lj.handed_over_at IS NOT NULL
                      AND substr(lj.handed_over_at, 1, 10) < COALESCE(li.returned_on, '9999') AND substr(li.handed_over_at, 1, 10) < COALESCE(lj.returned_on, '9999')`),
       ).to.equal(0)

@@ -208,6 +208,16 @@ export async function openOtherHandle(db: Db, file?: string): Promise<OpenDb> {
   return pgTestHandle(name, false)
 }
 
+/**
+ * The DATABASE_URL of the test's PostgreSQL database, for a child process (the server, a CLI) to open
+ * it as the app would. Keep the test's handle open until the child is done: closing it drops the database.
+ */
+export async function databaseUrlOf(db: Db): Promise<string> {
+  if (!onPostgres) throw new Error('databaseUrlOf: only on PostgreSQL (SQLite is opened by its DATABASE_PATH)')
+  const name = (await sql<{ name: string }>`SELECT current_database() AS name`.execute(db)).rows[0]!.name
+  return urlOf(name)
+}
+
 /** The tables the migrations made, by name (without the migrator's own and, on PostgreSQL, the change counter). */
 export async function tableNames(db: Db): Promise<string[]> {
   const rows = onPostgres
