@@ -12,12 +12,23 @@
  *   npm run bench -- --scale 0.25          # a quarter of full size
  *   npm run bench -- --profile             # the server runs with --cpu-prof (bench/.cache/profiles/)
  *   npm run bench -- --tsx                 # the server under tsx instead of transpiled JavaScript
+ *   BENCH_DATABASE_URL=postgres://… npm run bench   # the same on PostgreSQL (issue 19), below
  *
  * Environment: BENCH_SCALE, BENCH_SEED (2568), BENCH_SECONDS (per run), BENCH_ROUNDS (alternations),
  * BENCH_CONNECTIONS (10), BENCH_RESULTS_DIR (default bench/results), BENCH_PROFILE=1, BENCH_NODE_FLAGS
  * (V8 flags for the server process, e.g. "--optimize-for-size"), BENCH_ONLY (targets to run, by name).
  * The server is bench/server.ts: serve() of server/main.ts in a child process (NODE_ENV=production),
  * on a copy of the cached dataset (bench/dataset.ts). autocannon runs here, in the parent.
+ *
+ * Also measured: write transactions per second of 8 concurrent writers (each a short write transaction
+ * with its audit entry, as a request's) against one writer, on one handle as the server's requests share it.
+ *
+ * PostgreSQL: with BENCH_DATABASE_URL (a database on the server to connect to, by a role that may create
+ * databases) the dataset, still built on SQLite and cached, is copied into a new database of that server
+ * (C collation, migrated by the real migrations, db/copy.ts) and everything above runs on it: the server,
+ * the statistics and their count(*) baseline, the labels, the anchor and the writers. The data folder
+ * (keys, anchor log) stays in the run's temporary folder. The databases it makes are dropped at the end.
+ * Results go to latest-postgresql.json (and a timestamped copy), never over the SQLite run's latest.json.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
@@ -26,9 +37,12 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import BetterSqlite3 from 'better-sqlite3'
+import { sql } from 'kysely'
 import QRCode from 'qrcode'
+import pg from 'pg'
 import { pino } from 'pino'
-import { openDb, writeTransaction } from '../db/connection.js'
+import { type AnyOpenDb, openDb, openPostgres, writeTransaction } from '../db/connection.js'
+import { copySqliteToPostgres } from '../db/copy.js'
 import { systemClock } from '../server/clock.js'
 import { loadConfig } from '../server/config.js'
 import type { AppContext } from '../server/context.js'
@@ -67,6 +81,10 @@ export interface HttpResult {
 
 export interface BenchResult {
   at: string
+  /** Which database the run measured: SQLite (the default) or PostgreSQL (BENCH_DATABASE_URL). */
+  database: 'sqlite' | 'postgresql'
+  /** PostgreSQL only: the server's version and the copy of the dataset into it. */
+  postgres?: { version: string; copiedRows: number; copySeconds: number }
   node: string
   platform: string
   cpus: number
@@ -109,6 +127,13 @@ export interface BenchResult {
     anchoredVerifyMs: number
     verifyRatio: number
   }
+  /**
+   * Concurrent writers (issue 19): `writers` async loops on one database handle, as the server's requests
+   * share it, each running short write transactions (one audit entry each, no anchor) for `seconds`,
+   * against one loop alone, alternating `rounds` times; tx/s are the means. Every commit is checked
+   * afterwards: the audit chain grew by exactly the committed count and verifies.
+   */
+  writers: { writers: number; seconds: number; rounds: number; oneWriterTps: number; tps: number; ratio: number; committed: number; errors: number }
   peakRssMb: number
   memorySource: 'VmHWM' | 'sampled'
   targets: Array<{ name: string; value: number; limit: string; met: boolean }>
@@ -170,7 +195,7 @@ async function transpileServer(): Promise<string> {
   return path.join(outdir, 'bench', 'server.js')
 }
 
-async function startServer(dbFile: string, profileDir: string | undefined, useTsx: boolean): Promise<Server> {
+async function startServer(dbFile: string, profileDir: string | undefined, useTsx: boolean, databaseUrl?: string): Promise<Server> {
   // esbuild comes with tsx; without it the server runs under tsx (and carries its loader's memory).
   if (!useTsx)
     useTsx = !(await buildServer().then(
@@ -181,10 +206,13 @@ async function startServer(dbFile: string, profileDir: string | undefined, useTs
   // BENCH_NODE_FLAGS: V8 flags for the server only; by default those `npm start` uses (README "Performance").
   const flags = serverNodeFlags()
   const execArgv = [...(useTsx ? ['--import', 'tsx'] : []), ...flags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]
+  // The database: DATABASE_URL on PostgreSQL (dbFile's folder is still the data folder), else the file; never one inherited from the shell.
+  const { DATABASE_URL: _inherited, ...env } = process.env
   const child = fork(entry, [], {
     execArgv,
     env: {
-      ...process.env,
+      ...env,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       NODE_ENV: 'production',
       DATABASE_PATH: dbFile,
       ATTACHMENTS_DIR: path.join(path.dirname(dbFile), 'attachments'),
@@ -280,10 +308,103 @@ async function shoot(url: string, headers: Record<string, string>, seconds: numb
 
 // ---------------------------------------------------------------- in-process measurements
 
-function ctxFor(file: string): { ctx: AppContext; close: () => Promise<void> } {
-  const handle = openDb(file)
-  const config = loadConfig({ NODE_ENV: 'production', DATABASE_PATH: file, PUBLIC_BASE_URL, LOG_LEVEL: 'silent' })
+/** The app's context on the file, or on PostgreSQL when `databaseUrl` is given (the file's folder still the data folder). */
+function ctxFor(file: string, databaseUrl?: string): { ctx: AppContext; close: () => Promise<void> } {
+  const handle: AnyOpenDb = databaseUrl ? openPostgres(databaseUrl) : openDb(file)
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    DATABASE_PATH: file,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    PUBLIC_BASE_URL,
+    LOG_LEVEL: 'silent',
+  })
   return { ctx: { db: handle.db, clock: systemClock, config, logger: pino({ level: 'silent' }) }, close: () => handle.close() }
+}
+
+/**
+ * The PostgreSQL server of BENCH_DATABASE_URL: databases made for the run (C collation, as the README
+ * asks) and dropped at its end.
+ */
+class PgServer {
+  readonly #made = new Set<string>()
+  #admin: pg.Client | undefined
+  constructor(private readonly url: string) {}
+
+  async admin(): Promise<pg.Client> {
+    if (!this.#admin) {
+      this.#admin = new pg.Client(this.url)
+      await this.#admin.connect()
+      this.#admin.on('error', () => undefined)
+    }
+    return this.#admin
+  }
+
+  urlOf(name: string): string {
+    const u = new URL(this.url)
+    u.pathname = `/${name}`
+    return u.toString()
+  }
+
+  /** A new database: empty (template0, C collation) or a copy of `template` (no connection may be open on it). */
+  async create(name: string, template?: string): Promise<string> {
+    const c = await this.admin()
+    await c.query(`DROP DATABASE IF EXISTS ${name}`)
+    this.#made.add(name)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await c.query(
+          template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`,
+        )
+        return this.urlOf(name)
+      } catch (e) {
+        // A server just stopped may leave its backends a moment: "source database … is being accessed by other users".
+        if ((e as { code?: string }).code !== '55006' || attempt >= 50) throw e
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    }
+  }
+
+  async drop(name: string): Promise<void> {
+    const c = await this.admin()
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    this.#made.delete(name)
+  }
+
+  async version(): Promise<string> {
+    return String((await (await this.admin()).query('SHOW server_version')).rows[0].server_version)
+  }
+
+  async close(): Promise<void> {
+    for (const name of [...this.#made]) await this.drop(name).catch(() => undefined)
+    await this.#admin?.end().catch(() => undefined)
+    this.#admin = undefined
+  }
+}
+
+let pgServer: PgServer | undefined
+
+/** A scratch copy of the run's database for a measurement that writes: a file beside it, or a database copied from it. */
+async function scratchCopy(
+  file: string,
+  suffix: string,
+  databaseUrl: string | undefined,
+): Promise<{ file: string; databaseUrl?: string; drop(): Promise<void> }> {
+  const copy = `${file}.${suffix}.db`
+  fs.copyFileSync(file, copy)
+  const dropFile = () => {
+    for (const f of [copy, `${copy}-wal`, `${copy}-shm`]) fs.rmSync(f, { force: true })
+  }
+  if (!databaseUrl || !pgServer) return { file: copy, drop: async () => dropFile() }
+  const name = `${new URL(databaseUrl).pathname.slice(1)}_${suffix}`
+  const url = await pgServer.create(name, new URL(databaseUrl).pathname.slice(1))
+  return {
+    file: copy,
+    databaseUrl: url,
+    async drop() {
+      dropFile()
+      await pgServer?.drop(name)
+    },
+  }
 }
 
 /**
@@ -291,13 +412,15 @@ function ctxFor(file: string): { ctx: AppContext; close: () => Promise<void> } {
  * the count(*) scan, the report recomputed from the loans (kept figures dropped first), and the
  * report as served afterwards (from the figures that computation kept).
  */
-async function reportTiming(file: string, fiscalYear: number, runs: number) {
+async function reportTiming(file: string, fiscalYear: number, runs: number, databaseUrl?: string) {
   const scan: number[] = []
   const recompute: number[] = []
   const served: number[] = []
   let loanItems = 0
   const timed = async (into: number[]) => {
-    const { ctx, close } = ctxFor(file)
+    const { ctx, close } = ctxFor(file, databaseUrl)
+    // PostgreSQL: the connection is made before the clock starts (SQLite opens its file synchronously).
+    if (databaseUrl) await sql`SELECT 1`.execute(ctx.db)
     const t = performance.now()
     const r = await computeReport(ctx, { fiscalYear, period: 'year' })
     into.push(performance.now() - t)
@@ -305,12 +428,23 @@ async function reportTiming(file: string, fiscalYear: number, runs: number) {
     return r
   }
   for (let i = 0; i < runs; i++) {
-    const raw = new BetterSqlite3(file)
-    const t = performance.now()
-    loanItems = (raw.prepare('SELECT count(*) AS n FROM loan_item').get() as { n: number }).n
-    scan.push(performance.now() - t)
-    raw.prepare('DELETE FROM report_kept').run()
-    raw.close()
+    if (databaseUrl) {
+      // PostgreSQL: a new connection (its server's buffers stay warm, as the OS's page cache may for SQLite).
+      const c = new pg.Client(databaseUrl)
+      await c.connect()
+      const t = performance.now()
+      loanItems = Number((await c.query('SELECT count(*) AS n FROM loan_item')).rows[0].n)
+      scan.push(performance.now() - t)
+      await c.query('DELETE FROM report_kept')
+      await c.end()
+    } else {
+      const raw = new BetterSqlite3(file)
+      const t = performance.now()
+      loanItems = (raw.prepare('SELECT count(*) AS n FROM loan_item').get() as { n: number }).n
+      scan.push(performance.now() - t)
+      raw.prepare('DELETE FROM report_kept').run()
+      raw.close()
+    }
     const fresh = await timed(recompute)
     const kept = await timed(served)
     if (JSON.stringify({ ...kept, generatedAt: '' }) !== JSON.stringify({ ...fresh, generatedAt: '' }))
@@ -329,8 +463,8 @@ async function reportTiming(file: string, fiscalYear: number, runs: number) {
   }
 }
 
-async function labelTiming(file: string, runs: number) {
-  const { ctx, close } = ctxFor(file)
+async function labelTiming(file: string, runs: number, databaseUrl?: string) {
+  const { ctx, close } = ctxFor(file, databaseUrl)
   const rows = (await ctx.db.selectFrom('asset').select(['id', 'code']).orderBy('id', 'desc').limit(1000).execute()).reverse()
   const ids = rows.map((r) => r.id)
   const urls = rows.map((r) => qrUrl(PUBLIC_BASE_URL, r.code))
@@ -363,11 +497,11 @@ async function labelTiming(file: string, runs: number) {
  * entry) alternately without and with the anchor, then a full verification with the anchor log those
  * writes and the start line made ÷ the chain walk alone.
  */
-async function anchorTiming(file: string, rounds: number, commits: number) {
-  const copy = `${file}.anchor.db`
-  fs.copyFileSync(file, copy)
+async function anchorTiming(file: string, rounds: number, commits: number, databaseUrl?: string) {
+  const scratch = await scratchCopy(file, 'anchor', databaseUrl)
+  const copy = scratch.file
   const anchor = new AuditAnchor(`${copy}.audit-anchor.log`, 'bench-anchor-key-0123456789abcdef')
-  const { ctx, close } = ctxFor(copy)
+  const { ctx, close } = ctxFor(copy, scratch.databaseUrl)
   const commitMs = async (): Promise<number> => {
     const t = performance.now()
     for (let i = 0; i < commits; i++) {
@@ -401,7 +535,8 @@ async function anchorTiming(file: string, rounds: number, commits: number) {
   }
   const anchorLines = anchor.read().records.length
   await close()
-  for (const f of [copy, `${copy}-wal`, `${copy}-shm`, anchor.file]) fs.rmSync(f, { force: true })
+  await scratch.drop()
+  fs.rmSync(anchor.file, { force: true })
   return {
     commits,
     plainCommitMs: round(median(plain), 3),
@@ -412,6 +547,70 @@ async function anchorTiming(file: string, rounds: number, commits: number) {
     chainVerifyMs: round(median(chainRuns), 1),
     anchoredVerifyMs: round(median(fullRuns), 1),
     verifyRatio: round(median(fullRuns) / median(chainRuns), 2),
+  }
+}
+
+/**
+ * Concurrent writers (issue 19) on a scratch copy: `writers` async loops on one handle — as the server's
+ * concurrent requests share its handle: one connection behind a mutex on SQLite, a pool with the
+ * per-agency advisory lock on PostgreSQL — each committing short write transactions (one audit entry:
+ * read the chain's head, insert the next) for `seconds`; against one loop alone, alternately. Afterwards
+ * the chain must verify and have grown by exactly the commits counted: no write lost, none doubled.
+ */
+async function writersTiming(file: string, seconds: number, rounds: number, writers: number, databaseUrl?: string) {
+  const scratch = await scratchCopy(file, 'writers', databaseUrl)
+  const { ctx, close } = ctxFor(scratch.file, scratch.databaseUrl)
+  let committed = 0
+  let errors = 0
+  let firstError: unknown
+  const run = async (loops: number, ms: number): Promise<number> => {
+    let done = 0
+    const t0 = performance.now()
+    const until = t0 + ms
+    await Promise.all(
+      Array.from({ length: loops }, async (_, w) => {
+        while (performance.now() < until) {
+          try {
+            await writeTransaction(ctx.db, (trx) =>
+              appendAudit(trx, ctx.clock, CLI_ACTOR, { action: 'bench.writer', entity: 'bench', entityId: w, data: { writer: w, n: done } }),
+            )
+            done++
+          } catch (e) {
+            errors++
+            firstError ??= e
+          }
+        }
+      }),
+    )
+    committed += done
+    return done / ((performance.now() - t0) / 1000)
+  }
+  try {
+    const before = (await verifyChain(ctx.db)).entries
+    await run(writers, 200) // warm-up: the pool's connections, the JIT
+    const one: number[] = []
+    const many: number[] = []
+    for (let r = 0; r < rounds; r++) {
+      one.push(await run(1, seconds * 1000))
+      many.push(await run(writers, seconds * 1000))
+    }
+    const chain = await verifyChain(ctx.db)
+    if (!chain.ok) throw new Error(`the audit chain does not verify after the writers: ${JSON.stringify(chain).slice(0, 300)}`)
+    if (chain.entries - before !== committed) throw new Error(`${committed} commits counted, the audit chain grew by ${chain.entries - before}`)
+    if (errors > 0) process.stderr.write(`writers: ${errors} transactions failed, the first: ${String(firstError)}\n`)
+    return {
+      writers,
+      seconds,
+      rounds,
+      oneWriterTps: round(mean(one), 1),
+      tps: round(mean(many), 1),
+      ratio: round(mean(many) / mean(one), 2),
+      committed,
+      errors,
+    }
+  } finally {
+    await close()
+    await scratch.drop()
   }
 }
 
@@ -467,6 +666,30 @@ async function main(): Promise<void> {
   const file = path.join(work, 'bench.db')
   fs.copyFileSync(data.file, file)
 
+  // PostgreSQL (BENCH_DATABASE_URL): the copy's rows go into a new database, and everything below runs there.
+  const pgUrl = process.env.BENCH_DATABASE_URL || undefined
+  let databaseUrl: string | undefined
+  let postgres: BenchResult['postgres']
+  if (pgUrl) {
+    pgServer = new PgServer(pgUrl)
+    databaseUrl = await pgServer.create(`yk_bench_${process.pid}`)
+    const t0 = performance.now()
+    const source = openDb(file)
+    const target = openPostgres(databaseUrl)
+    try {
+      say(`copying the dataset into PostgreSQL ${await pgServer.version()} (${new URL(databaseUrl).pathname.slice(1)})…`)
+      const copied = await copySqliteToPostgres(source, target.db)
+      // What autovacuum does to a database that has run a while (the visibility map: index-only scans).
+      await sql`VACUUM`.execute(target.db)
+      postgres = { version: await pgServer.version(), copiedRows: copied.rows, copySeconds: round((performance.now() - t0) / 1000, 1) }
+      say(`  ${copied.rows} rows in ${postgres.copySeconds} s`)
+    } finally {
+      await source.close()
+      await target.close()
+    }
+  }
+  const database: BenchResult['database'] = databaseUrl ? 'postgresql' : 'sqlite'
+
   const today = bangkokDate(new Date())
   const currentFy = fiscalYearOf(today)
   const reportFy = currentFy - 1 // the last complete fiscal year
@@ -487,7 +710,7 @@ async function main(): Promise<void> {
   const http: HttpResult[] = []
   let peakRss = 0
   let memorySource: 'VmHWM' | 'sampled' = 'sampled'
-  const first = await startServer(file, profileDir, useTsx)
+  const first = await startServer(file, profileDir, useTsx, databaseUrl)
   const { cookie, token } = await signIn(first.base).finally(() => first.stop())
   const weekAgo = new Date(Date.parse(`${today}T00:00:00Z`) - 6 * 86_400_000).toISOString().slice(0, 10)
   const targets: Array<{ name: string; path: string; headers: Record<string, string> }> = [
@@ -502,7 +725,7 @@ async function main(): Promise<void> {
   // BENCH_ONLY=qr,dashboard narrows the run to matching targets (for profiling; its JSON goes to bench/.cache/partial/).
   const only = (process.env.BENCH_ONLY ?? '').toLowerCase().split(',').filter(Boolean)
   for (const t of targets.filter((x) => only.length === 0 || only.some((o) => x.name.toLowerCase().includes(o)))) {
-    const server = await startServer(file, profileDir, useTsx)
+    const server = await startServer(file, profileDir, useTsx, databaseUrl)
     memorySource = server.memorySource
     try {
       // One request first, so that a broken target fails loudly rather than measuring error pages.
@@ -564,17 +787,23 @@ async function main(): Promise<void> {
 
   fs.rmSync(BUILD_DIR, { recursive: true, force: true })
   say('  year statistics and labels…')
-  const report = await reportTiming(file, reportFy, small ? 3 : 5)
-  const labels = await labelTiming(file, small ? 2 : 5)
+  const report = await reportTiming(file, reportFy, small ? 3 : 5, databaseUrl)
+  const labels = await labelTiming(file, small ? 2 : 5, databaseUrl)
   say('  audit anchor…')
-  const anchor = await anchorTiming(file, small ? 2 : 5, small ? 300 : 2000)
+  const anchor = await anchorTiming(file, small ? 2 : 5, small ? 300 : 2000, databaseUrl)
   say(
     `  commit ${anchor.plainCommitMs} ms, with anchor ${anchor.anchoredCommitMs} ms (×${anchor.commitRatio}); verify ${anchor.entries} entries ${anchor.chainVerifyMs} ms, against ${anchor.anchorLines} anchor lines ${anchor.anchoredVerifyMs} ms (×${anchor.verifyRatio})`,
   )
+  say('  concurrent writers…')
+  const writers = await writersTiming(file, seconds, rounds, 8, databaseUrl)
+  say(`  ${writers.writers} writers ${writers.tps} tx/s, one writer ${writers.oneWriterTps} tx/s (×${writers.ratio}); ${writers.errors} failed`)
   fs.rmSync(work, { recursive: true, force: true })
+  await pgServer?.close()
 
   const result: BenchResult = {
     at: new Date().toISOString(),
+    database,
+    ...(postgres ? { postgres } : {}),
     node: process.version,
     platform: `${os.platform()} ${os.arch()}`,
     cpus: os.cpus().length,
@@ -598,6 +827,7 @@ async function main(): Promise<void> {
     report,
     labels,
     anchor,
+    writers,
     peakRssMb: round(peakRss / 1024 / 1024, 1),
     memorySource,
     targets: [],
@@ -605,12 +835,15 @@ async function main(): Promise<void> {
   result.targets = targetTable(result)
 
   // A run narrowed by BENCH_ONLY lacks targets: it goes to bench/.cache/partial/, never over latest.json.
+  // A PostgreSQL run is named so (latest-postgresql.json): the SQLite run's latest.json stays what it was.
   const outDir = only.length > 0 ? path.join(CACHE_DIR, 'partial') : resultsDir
+  const suffix = database === 'postgresql' ? '-postgresql' : ''
+  const latest = path.join(resultsDir, `latest${suffix}.json`)
   fs.mkdirSync(outDir, { recursive: true })
   const json = `${JSON.stringify(result, null, 2)}\n`
-  const stamped = path.join(outDir, `${result.at.replace(/[:.]/g, '-')}.json`)
+  const stamped = path.join(outDir, `${result.at.replace(/[:.]/g, '-')}${suffix}.json`)
   fs.writeFileSync(stamped, json)
-  if (only.length === 0) fs.writeFileSync(path.join(resultsDir, 'latest.json'), json)
+  if (only.length === 0) fs.writeFileSync(latest, json)
 
   console.table(
     http.map((h) => ({
@@ -628,14 +861,16 @@ async function main(): Promise<void> {
     `year ${report.fiscalYear} statistics: ${report.computeReportMs} ms as served (kept), ${report.recomputeMs} ms recomputed, vs count(*) over ${report.loanItems} loan items ${report.countScanMs} ms → ${report.ratio}× (recomputed ${report.recomputeRatio}×)`,
   )
   say(`labels: ${labels.count} in ${labels.serviceMs} ms vs bare qrcode ${labels.bareLibraryMs} ms → ${labels.ratio}×`)
-  say(`server peak memory: ${result.peakRssMb} MB (${result.memorySource})`)
+  say(`${writers.writers} concurrent writers: ${writers.tps} tx/s vs one writer ${writers.oneWriterTps} tx/s → ${writers.ratio}×`)
+  say(`server peak memory: ${result.peakRssMb} MB (${result.memorySource})${database === 'postgresql' ? ' — the app server only, not PostgreSQL' : ''}`)
   console.table(result.targets)
   if (profileDir) say(`CPU profile(s) in ${profileDir}`)
-  say(`results: ${only.length > 0 ? stamped : path.join(resultsDir, 'latest.json')}`)
+  say(`results: ${only.length > 0 ? stamped : latest}`)
 }
 
-main().catch((e: unknown) => {
+main().catch(async (e: unknown) => {
   fs.rmSync(BUILD_DIR, { recursive: true, force: true })
   console.error(e)
+  await pgServer?.close().catch(() => undefined)
   process.exit(1)
 })

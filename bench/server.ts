@@ -3,11 +3,11 @@
  * copy, forked by bench/run.ts with an IPC channel. It tells the parent its URL once listening, and
  * answers memory questions (the parent also reads /proc/<pid>/status itself where it can).
  *
- * Environment: DATABASE_PATH and the usual server variables (set by bench/run.ts).
+ * Environment: DATABASE_PATH (with DATABASE_URL on PostgreSQL) and the usual server variables (set by bench/run.ts).
  * Profile it with BENCH_PROFILE=1 (the parent adds --cpu-prof; profiles land in bench/.cache/profiles).
  */
 import { pino } from 'pino'
-import { openDb } from '../db/connection.js'
+import { openDatabase } from '../db/connection.js'
 import { migrateToLatest } from '../db/migrator.js'
 import { systemClock } from '../server/clock.js'
 import { loadConfig } from '../server/config.js'
@@ -19,7 +19,7 @@ type Ask = { type: 'memory'; reset?: boolean; gc?: boolean } | { type: 'stop' }
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env)
-  const handle = openDb(config.databasePath)
+  const handle = openDatabase(config)
   const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger: pino({ level: config.logLevel }), anchor: anchorFromConfig(config) }
   await migrateToLatest(handle.db)
   // As npm start does: every commit's chain head goes to the anchor log (its cost is part of what is measured).
