@@ -321,7 +321,9 @@ describe('the same figures on both databases (SPEC §7, issue 19): the demo agen
     paths.push('/api/v1/loans?overdue=true&pageSize=200', '/api/v1/loans?status=pending&pageSize=200', '/api/v1/loans?status=approved&pageSize=200')
     const assets = Number(await query(lite.ctx.db).value('SELECT count(*) AS n FROM asset'))
     for (let page = 1; page <= Math.ceil(assets / 200); page++) paths.push(`/api/v1/assets?page=${page}&pageSize=200`)
-    paths.push('/api/v1/assets?status=on_loan&pageSize=200', '/api/v1/assets?q=%E0%B9%80%E0%B8%95%E0%B9%87%E0%B8%99%E0%B8%97%E0%B9%8C&pageSize=200')
+    paths.push('/api/v1/assets?status=on_loan&pageSize=200', '/api/v1/assets?status=in_repair&pageSize=200', '/api/v1/assets?category=vehicle&pageSize=200')
+    // Searches: Thai (เต็นท์), Latin in the other case (JBL, SN…), and LIKE's own characters, which must match only themselves.
+    for (const q of ['เต็นท์', 'jbl', 'sn1', 'Sn', '_', '%', '\\', "o'"]) paths.push(`/api/v1/assets?q=${encodeURIComponent(q)}&pageSize=200`)
     for (const { code } of await query(lite.ctx.db).all<{ code: string }>('SELECT code FROM stock_item ORDER BY id'))
       paths.push(`/api/v1/stock/${encodeURIComponent(code)}`, `/api/v1/stock/${encodeURIComponent(code)}?from=2026-11-20&to=2026-11-27`)
     for (const p of paths) await addReads(d, `GET ${p}`, (s) => get(s, p))
