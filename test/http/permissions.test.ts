@@ -16,6 +16,7 @@ import { isApiPath, PERMISSION_ROLES, PERMISSIONS, renderPermissionsMarkdown, ty
 import { apiToken, csrfFrom, csrfOf, createTestApp, signIn, type TestApp } from '../helpers/app.js'
 import { makeAsset } from '../helpers/assets.js'
 import { makeUser } from '../helpers/builders.js'
+import { query, tableNames } from '../helpers/db.js'
 import { csvText, THAI_HEADER } from '../helpers/register-files.js'
 import { makeKit, makeStock } from '../helpers/stock.js'
 import { withApprovers } from '../helpers/approvers.js'
@@ -590,12 +591,13 @@ describe('permissions: every route × every role, as the table says', function (
 
   describe('CSRF on every state-changing page', () => {
     /** Every table's rows, as stored — sessions aside (a rolling session's expiry moves with each request). */
-    function snapshot(): Record<string, unknown[]> {
-      const out: Record<string, unknown[]> = {}
-      const tables = t.ctx.handle.raw
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('session') AND name NOT LIKE 'sqlite_%' ORDER BY name")
-        .all() as Array<{ name: string }>
-      for (const { name } of tables) out[name] = t.ctx.handle.raw.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()
+    async function snapshot(): Promise<Record<string, string[]>> {
+      const out: Record<string, string[]> = {}
+      for (const name of await tableNames(t.ctx.db)) {
+        if (name === 'session') continue
+        // Each table's rows in one order on either database (PostgreSQL has no rowid).
+        out[name] = (await query(t.ctx.db).all(`SELECT * FROM "${name}"`)).map((r) => JSON.stringify(r)).sort()
+      }
       return out
     }
 
@@ -614,7 +616,7 @@ describe('permissions: every route × every role, as the table says', function (
           const sample = SAMPLES[r.path]
           const url = sample ? await sample(w, who, true) : r.path
           const caller = who === 'anonymous' ? await anonymousCaller() : r.path === '/logout' ? await callerFor(w.users[who]) : callers[who]
-          const before = snapshot()
+          const before = await snapshot()
           const body =
             variant === 'no _csrf'
               ? { note: 'ปลอม', reason: 'ปลอมแปลง', name: 'ปลอม' }
@@ -623,7 +625,7 @@ describe('permissions: every route × every role, as the table says', function (
           expect(res.status, url).to.equal(403)
           expect(res.text, url).to.include('แบบฟอร์มหมดอายุหรือไม่ถูกต้อง')
           expect(res.text, url).to.include('<html lang="th">')
-          expect(snapshot(), `${url}: nothing changed`).to.deep.equal(before)
+          expect(await snapshot(), `${url}: nothing changed`).to.deep.equal(before)
           if (r.path === '/logout') await caller.agent.get('/').expect(200) // still signed in
         })
       }
