@@ -49,8 +49,10 @@ const BATCH_CHARS = 4 * 1024 * 1024
  * the transaction, enabled again before it commits). They derive rows from writes — the report's
  * per-year change counters (report_epoch) and kept figures (report_kept), the change counter — and the
  * source already holds what they derived: firing them again would move every year's counter past the
- * figures kept for it (all marked stale) and cost a trigger call per copied row. Foreign keys, CHECK
- * constraints and unique keys stay on and check every row. The change counter is bumped once at the
+ * figures kept for it (all marked stale) and cost a trigger call per copied row. CHECK constraints and
+ * unique keys stay on and check every row; the foreign keys are dropped and added back (with their own
+ * definitions) at the end of the same transaction, which checks every row against them at once — as
+ * pg_restore loads data before its foreign keys — instead of one lookup per key per row. The change counter is bumped once at the
  * end, so a process that kept anything from the empty database reads again.
  */
 export async function copySqliteToPostgres(source: OpenDb, target: Db, opts: CopyOptions = {}): Promise<CopyResult> {
@@ -113,6 +115,13 @@ export async function copySqliteToPostgres(source: OpenDb, target: Db, opts: Cop
   try {
     await target.transaction().execute(async (trx) => {
       for (const { table } of plan) await sql`ALTER TABLE ${sql.table(table)} DISABLE TRIGGER USER`.execute(trx)
+      // Foreign keys are checked all at once when added back, as pg_restore does, rather than row by row (several times faster).
+      const foreignKeys = (
+        await sql<{ table: string; name: string; definition: string }>`
+          SELECT c.conrelid::regclass::text AS "table", c.conname AS "name", pg_get_constraintdef(c.oid) AS "definition"
+          FROM pg_constraint c WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace`.execute(trx)
+      ).rows
+      for (const fk of foreignKeys) await sql`ALTER TABLE ${sql.raw(fk.table)} DROP CONSTRAINT ${sql.ref(fk.name)}`.execute(trx)
       // The migrations' seed rows give way to the source's own (which began as the same seed).
       for (const { table } of [...plan].reverse()) if (seeded.has(table)) await sql`DELETE FROM ${sql.table(table)}`.execute(trx)
       for (const { table, columns, identities } of plan) {
@@ -152,6 +161,7 @@ export async function copySqliteToPostgres(source: OpenDb, target: Db, opts: Cop
         done.push({ table, rows })
         log(`  ${table}: ${rows} rows (${Math.round(performance.now() - t1)} ms)`)
       }
+      for (const fk of foreignKeys) await sql`ALTER TABLE ${sql.raw(fk.table)} ADD CONSTRAINT ${sql.ref(fk.name)} ${sql.raw(fk.definition)}`.execute(trx)
       for (const { table } of plan) await sql`ALTER TABLE ${sql.table(table)} ENABLE TRIGGER USER`.execute(trx)
       if (pgColumns.has('change_counter')) await sql`UPDATE change_counter SET n = n + 1`.execute(trx)
     })
