@@ -6,6 +6,7 @@ import supertest from 'supertest'
 import { createTestApp, csrfFrom, signIn, signedInAs, type TestApp } from '../helpers/app.js'
 import { makeUser, TEST_PASSWORD } from '../helpers/builders.js'
 import { makeAsset } from '../helpers/assets.js'
+import { onPostgres, query } from '../helpers/db.js'
 import { createLoan } from '../../server/services/loan.service.js'
 import { addAttachment, ATTACHMENT_MAX_BYTES, ATTACHMENT_MAX_PER_LOAN, sniffMime } from '../../server/services/attachment.service.js'
 import { verifyChain } from '../../server/services/audit.service.js'
@@ -196,7 +197,13 @@ describe('loan attachments (the paper trail)', () => {
 
   it('when the database refuses the row, then the file written for it is removed: no file without a row, no row without a file', async () => {
     const user = await makeUser(t.ctx, ['finance'])
-    t.ctx.handle.raw.exec("CREATE TRIGGER refuse_attachment BEFORE INSERT ON loan_attachment BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    // A trigger that refuses every row, in each database's words.
+    if (onPostgres) {
+      await query(t.ctx.db).run("CREATE FUNCTION refuse_attachment() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$")
+      await query(t.ctx.db).run('CREATE TRIGGER refuse_attachment BEFORE INSERT ON loan_attachment FOR EACH ROW EXECUTE FUNCTION refuse_attachment()')
+    } else {
+      await query(t.ctx.db).run("CREATE TRIGGER refuse_attachment BEFORE INSERT ON loan_attachment BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    }
     try {
       await addAttachment(t.ctx, user, loanId, { kind: 'signed_slip', fileName: 'a.png', data: PNG })
       expect.fail('expected the insert to fail')
