@@ -4,6 +4,7 @@ import type supertest from 'supertest'
 import { createTestApp, csrfFrom, signedInAs, type TestApp } from '../helpers/app.js'
 import { createAsset } from '../../server/services/asset.service.js'
 import { verifyChain } from '../../server/services/audit.service.js'
+import { onPostgres, query } from '../helpers/db.js'
 import { csvText, encodeWindows874, readXlsx, register200, utf8Bom, xlsxOf } from '../helpers/register-files.js'
 
 // ---- reading pages and the database
@@ -39,16 +40,15 @@ function counts(html: string): { total: number; good: number; bad: number } {
   return { total: Number(m[1]), good: Number(m[2]), bad: Number(m[3]) }
 }
 
-function count(t: TestApp, table: string, where = ''): number {
-  return (t.ctx.handle.raw.prepare(`SELECT COUNT(*) AS n FROM ${table} ${where}`).get() as { n: number }).n
+async function count(t: TestApp, table: string, where = ''): Promise<number> {
+  return ((await query(t.ctx.db).get(`SELECT COUNT(*) AS n FROM ${table} ${where}`)) as { n: number }).n
 }
 
-function assetRow(t: TestApp, code: string) {
-  return t.ctx.handle.raw
-    .prepare(
-      'SELECT a.*, c.code AS category_code, d.code AS department_code FROM asset a JOIN category c ON c.id = a.category_id LEFT JOIN department d ON d.id = a.department_id WHERE a.code = ?',
-    )
-    .get(code) as
+async function assetRow(t: TestApp, code: string) {
+  return (await query(t.ctx.db).get(
+    'SELECT a.*, c.code AS category_code, d.code AS department_code FROM asset a JOIN category c ON c.id = a.category_id LEFT JOIN department d ON d.id = a.department_id WHERE a.code = ?',
+    code,
+  )) as
     | {
         id: number
         code: string
@@ -69,11 +69,11 @@ function assetRow(t: TestApp, code: string) {
 }
 
 async function categoryId(t: TestApp, code: string): Promise<number> {
-  return (t.ctx.handle.raw.prepare('SELECT id FROM category WHERE code = ?').get(code) as { id: number }).id
+  return ((await query(t.ctx.db).get('SELECT id FROM category WHERE code = ?', code)) as { id: number }).id
 }
 
 async function departmentId(t: TestApp, code: string): Promise<number> {
-  return (t.ctx.handle.raw.prepare('SELECT id FROM department WHERE code = ?').get(code) as { id: number }).id
+  return ((await query(t.ctx.db).get('SELECT id FROM department WHERE code = ?', code)) as { id: number }).id
 }
 
 /** Uploads through the real form: its CSRF token and its file field. */
@@ -129,8 +129,8 @@ describe('asset register import (pages)', () => {
       const bytes = encodeWindows874(csvText(file.rows))
       expect(() => new TextDecoder('utf-8', { fatal: true }).decode(bytes)).to.throw()
       const { agent } = await signedInAs(t, ['finance'])
-      const assetsBefore = count(t, 'asset')
-      const auditBefore = count(t, 'audit_log')
+      const assetsBefore = await count(t, 'asset')
+      const auditBefore = await count(t, 'audit_log')
 
       const { html } = await preview(agent, bytes, 'ทะเบียนครุภัณฑ์.csv')
       expect(counts(html)).to.deep.equal({ total: 200, good: 195, bad: 5 })
@@ -149,8 +149,8 @@ describe('asset register import (pages)', () => {
       expect(html).to.include('class="suspect"')
       expect(html).to.include('ยืนยันนำเข้า 195 รายการ')
 
-      expect(count(t, 'asset'), 'no asset before confirm').to.equal(assetsBefore)
-      expect(count(t, 'audit_log'), 'no audit entry before confirm').to.equal(auditBefore)
+      expect(await count(t, 'asset'), 'no asset before confirm').to.equal(assetsBefore)
+      expect(await count(t, 'audit_log'), 'no audit entry before confirm').to.equal(auditBefore)
 
       const onlyBad = await agent.get(`${(await upload(agent, bytes, 'again.csv')).headers.location as string}?show=bad`).expect(200)
       expect(previewRows(onlyBad.text).map((r) => r.line)).to.deep.equal(file.bad.map((b) => b.line))
@@ -168,28 +168,26 @@ describe('asset register import (pages)', () => {
       const register = await agent.get('/assets').expect(200)
       expect(register.text).to.include('นำเข้า 195 รายการแล้ว')
 
-      expect(count(t, 'asset')).to.equal(196)
-      const codes = (t.ctx.handle.raw.prepare("SELECT code FROM asset WHERE code != '416-66-0999' ORDER BY code").all() as Array<{ code: string }>).map(
+      expect(await count(t, 'asset')).to.equal(196)
+      const codes = ((await query(t.ctx.db).all("SELECT code FROM asset WHERE code != '416-66-0999' ORDER BY code")) as Array<{ code: string }>).map(
         (r) => r.code,
       )
       expect(codes).to.deep.equal([...file.goodCodes].sort())
 
-      const entries = t.ctx.handle.raw.prepare("SELECT entity_id, actor_id, data FROM audit_log WHERE action = 'asset.imported'").all() as Array<{
+      const entries = (await query(t.ctx.db).all("SELECT entity_id, actor_id, data FROM audit_log WHERE action = 'asset.imported'")) as Array<{
         entity_id: string
         actor_id: number
         data: string
       }>
       expect(entries).to.have.length(195)
-      const ids = new Set(
-        (t.ctx.handle.raw.prepare("SELECT id FROM asset WHERE code != '416-66-0999'").all() as Array<{ id: number }>).map((r) => String(r.id)),
-      )
+      const ids = new Set(((await query(t.ctx.db).all("SELECT id FROM asset WHERE code != '416-66-0999'")) as Array<{ id: number }>).map((r) => String(r.id)))
       expect(new Set(entries.map((e) => e.entity_id))).to.deep.equal(ids)
       expect(entries.every((e) => e.actor_id === user.id)).to.equal(true)
-      expect(count(t, 'audit_log', "WHERE action = 'asset.import_confirmed'")).to.equal(1)
+      expect(await count(t, 'audit_log', "WHERE action = 'asset.import_confirmed'")).to.equal(1)
       expect((await verifyChain(t.ctx.db)).ok).to.equal(true)
 
       // Row 12 (i = 10): a BE date, a department by Thai name, ไม่ได้ for loanable, no price.
-      expect(assetRow(t, '416-66-0010')).to.include({
+      expect(await assetRow(t, '416-66-0010')).to.include({
         name: 'เก้าอี้พลาสติก',
         category_code: 'computer',
         department_code: 'finance',
@@ -199,7 +197,7 @@ describe('asset register import (pages)', () => {
         status: 'available',
       })
       // i = 1: a name with a comma; loanable empty → the category's default; «ครุภัณฑ์» left off.
-      expect(assetRow(t, '416-66-0001')).to.include({
+      expect(await assetRow(t, '416-66-0001')).to.include({
         name: 'โต๊ะทำงานเหล็ก, 4 ลิ้นชัก',
         category_code: 'office',
         department_code: 'office',
@@ -209,10 +207,10 @@ describe('asset register import (pages)', () => {
         location: 'ห้อง 1',
       })
       // i = 20: no price, no date; i = 8: no department, "7,900.00".
-      expect(assetRow(t, '416-66-0020')).to.include({ price_satang: null, acquired_on: null })
-      expect(assetRow(t, '416-66-0008')).to.include({ department_code: null, price_satang: 790000 })
+      expect(await assetRow(t, '416-66-0020')).to.include({ price_satang: null, acquired_on: null })
+      expect(await assetRow(t, '416-66-0008')).to.include({ department_code: null, price_satang: 790000 })
       // i = 12: brand and serial, a category by its full Thai name, a department by code.
-      expect(assetRow(t, '416-66-0012')).to.include({
+      expect(await assetRow(t, '416-66-0012')).to.include({
         brand_model: 'Acer Aspire 5',
         serial_number: 'SN1012',
         category_code: 'household',
@@ -222,7 +220,7 @@ describe('asset register import (pages)', () => {
       })
 
       // Every imported asset has its history.
-      const one = assetRow(t, '416-66-0002')!
+      const one = (await assetRow(t, '416-66-0002'))!
       const page = await agent.get(`/assets/${one.id}`).expect(200)
       expect(page.text).to.include('นำเข้าจากไฟล์ทะเบียน')
     })
@@ -231,17 +229,23 @@ describe('asset register import (pages)', () => {
       const file = register200({ takenCode: '416-66-0999' })
       const { agent } = await signedInAs(t, ['finance'])
       const { path, html } = await preview(agent, encodeWindows874(csvText(file.rows)), 'register.csv')
-      t.ctx.handle.raw.exec("CREATE TRIGGER boom BEFORE INSERT ON asset WHEN NEW.code = '416-66-0151' BEGIN SELECT RAISE(ABORT, 'boom'); END")
-      const auditBefore = count(t, 'audit_log')
+      // A trigger that refuses the 151st row, in each database's words.
+      if (onPostgres) {
+        await query(t.ctx.db).run("CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$")
+        await query(t.ctx.db).run("CREATE TRIGGER boom BEFORE INSERT ON asset FOR EACH ROW WHEN (NEW.code = '416-66-0151') EXECUTE FUNCTION boom()")
+      } else {
+        await query(t.ctx.db).run("CREATE TRIGGER boom BEFORE INSERT ON asset WHEN NEW.code = '416-66-0151' BEGIN SELECT RAISE(ABORT, 'boom'); END")
+      }
+      const auditBefore = await count(t, 'audit_log')
 
       const res = await confirm(agent, path, html)
       expect(res.status).to.equal(500)
-      expect(count(t, 'asset')).to.equal(0)
-      expect(count(t, 'audit_log')).to.equal(auditBefore)
+      expect(await count(t, 'asset')).to.equal(0)
+      expect(await count(t, 'audit_log')).to.equal(auditBefore)
 
-      t.ctx.handle.raw.exec('DROP TRIGGER boom')
+      await query(t.ctx.db).run(onPostgres ? 'DROP TRIGGER boom ON asset' : 'DROP TRIGGER boom')
       expect((await confirm(agent, path, html)).status).to.equal(303)
-      expect(count(t, 'asset')).to.equal(196)
+      expect(await count(t, 'asset')).to.equal(196)
     })
 
     it('when the same batch is confirmed twice, then the second is refused with 409 and nothing is duplicated', async () => {
@@ -249,14 +253,14 @@ describe('asset register import (pages)', () => {
       const { agent } = await signedInAs(t, ['finance'])
       const { path, html } = await preview(agent, encodeWindows874(csvText(file.rows)), 'register.csv')
       expect((await confirm(agent, path, html)).status).to.equal(303)
-      const assets = count(t, 'asset')
-      const audit = count(t, 'audit_log')
+      const assets = await count(t, 'asset')
+      const audit = await count(t, 'audit_log')
 
       const again = await confirm(agent, path, html)
       expect(again.status).to.equal(409)
       expect(again.text).to.include('ชุดนี้นำเข้าไปแล้ว (196 รายการ)')
-      expect(count(t, 'asset')).to.equal(assets)
-      expect(count(t, 'audit_log')).to.equal(audit)
+      expect(await count(t, 'asset')).to.equal(assets)
+      expect(await count(t, 'audit_log')).to.equal(audit)
       // The preview now says it was imported and offers no confirm button.
       const page = await agent.get(path).expect(200)
       expect(page.text).to.include('นำเข้าแล้วเมื่อ').and.not.include('/confirm')
@@ -270,7 +274,7 @@ describe('asset register import (pages)', () => {
       const res = await confirm(agent, path, html)
       expect(res.status).to.equal(409)
       expect(res.text).to.include('416-66-0033').and.include('กรุณาอัปโหลดไฟล์ใหม่')
-      expect(count(t, 'asset')).to.equal(1)
+      expect(await count(t, 'asset')).to.equal(1)
     })
   })
 
@@ -283,7 +287,7 @@ describe('asset register import (pages)', () => {
     const token = csrfFrom((await other.get('/assets/import')).text)
     expect((await other.post(`${path}/confirm`).type('form').send({ _csrf: token })).status).to.equal(404)
     expect((await other.get('/assets/import/not-a-batch')).status).to.equal(404)
-    expect(count(t, 'asset')).to.equal(0)
+    expect(await count(t, 'asset')).to.equal(0)
   })
 
   it('when a previewed batch is left past its 24 hours, then confirming is refused, and the next upload clears it away', async () => {
@@ -295,16 +299,16 @@ describe('asset register import (pages)', () => {
       ]),
     )
     const { path, html } = await preview(agent, data, 'x.csv')
-    const batch = t.ctx.handle.raw.prepare('SELECT created_at, expires_at FROM import_batch').get() as { created_at: string; expires_at: string }
+    const batch = (await query(t.ctx.db).get('SELECT created_at, expires_at FROM import_batch')) as { created_at: string; expires_at: string }
     expect(Date.parse(batch.expires_at) - Date.parse(batch.created_at)).to.equal(24 * 3600_000)
     // The session would not outlive a day of idling, so the batch's clock is wound back instead.
-    t.ctx.handle.raw.prepare('UPDATE import_batch SET expires_at = ?').run(new Date(Date.parse(batch.created_at) - 1000).toISOString())
+    await query(t.ctx.db).run('UPDATE import_batch SET expires_at = ?', new Date(Date.parse(batch.created_at) - 1000).toISOString())
     const late = await confirm(agent, path, html)
     expect(late.status).to.equal(409)
     expect(late.text).to.include('ชุดนำเข้านี้หมดอายุแล้ว')
-    expect(count(t, 'asset')).to.equal(0)
+    expect(await count(t, 'asset')).to.equal(0)
     await preview(agent, data, 'x.csv')
-    expect(count(t, 'import_batch')).to.equal(1)
+    expect(await count(t, 'import_batch')).to.equal(1)
     expect((await agent.get(path)).status).to.equal(404)
   })
 
@@ -329,7 +333,7 @@ describe('asset register import (pages)', () => {
         .attach('file', utf8Bom(csvText([ENGLISH_HEADER])), 'x.csv')
       expect(res.status, roles.join()).to.equal(403)
     }
-    expect(count(t, 'import_batch')).to.equal(0)
+    expect(await count(t, 'import_batch')).to.equal(0)
   })
 
   it('when the upload carries no or a wrong CSRF token, then 403 and nothing is stored', async () => {
@@ -342,7 +346,7 @@ describe('asset register import (pages)', () => {
     )
     expect((await agent.post('/assets/import').attach('file', data, 'x.csv')).status).to.equal(403)
     expect((await agent.post('/assets/import').field('_csrf', 'forged').attach('file', data, 'x.csv')).status).to.equal(403)
-    expect(count(t, 'import_batch')).to.equal(0)
+    expect(await count(t, 'import_batch')).to.equal(0)
   })
 
   it('when the file is UTF-8 with a BOM and has English headers, then it previews and imports', async () => {
@@ -356,7 +360,7 @@ describe('asset register import (pages)', () => {
     expect(counts(html)).to.deep.equal({ total: 2, good: 2, bad: 0 })
     expect(html).to.include('UTF-8 มี BOM')
     expect((await confirm(agent, path, html)).status).to.equal(303)
-    expect(assetRow(t, 'EN-0001')).to.include({
+    expect(await assetRow(t, 'EN-0001')).to.include({
       name: 'Projector',
       category_code: 'electrical',
       department_code: 'finance',
@@ -365,7 +369,7 @@ describe('asset register import (pages)', () => {
       loanable: 1,
       notes: 'HDMI cable',
     })
-    expect(assetRow(t, 'EN-0002')).to.include({ category_code: 'office', department_code: 'works', acquired_on: '2024-03-01', loanable: 0 })
+    expect(await assetRow(t, 'EN-0002')).to.include({ category_code: 'office', department_code: 'works', acquired_on: '2024-03-01', loanable: 0 })
   })
 
   it('when a price is negative or a date does not exist, then the reason says so rather than repeating the format; good prices preview as money', async () => {
@@ -410,7 +414,7 @@ describe('asset register import (pages)', () => {
     expect(bad[0]!.line).to.equal(5)
     expect(bad[0]!.reasons.join(' ')).to.include('ไม่พบหมวดครุภัณฑ์ «ครุภัณฑ์อวกาศ»').and.include('ราคา «abc» ไม่ถูกต้อง')
     expect((await confirm(agent, path, html)).status).to.equal(303)
-    expect(assetRow(t, 'X-0001')).to.include({
+    expect(await assetRow(t, 'X-0001')).to.include({
       name: 'เครื่องขยายเสียง',
       category_code: 'electrical',
       department_code: 'office',
@@ -418,8 +422,8 @@ describe('asset register import (pages)', () => {
       price_satang: 1250050,
       loanable: 1,
     })
-    expect(assetRow(t, 'X-0002')).to.include({ category_code: 'field', acquired_on: '2023-10-15', price_satang: 450000, loanable: 0 })
-    expect(assetRow(t, 'X-0003')).to.equal(undefined)
+    expect(await assetRow(t, 'X-0002')).to.include({ category_code: 'field', acquired_on: '2023-10-15', price_satang: 450000, loanable: 0 })
+    expect(await assetRow(t, 'X-0003')).to.equal(undefined)
   })
 
   it('when a required column is missing, then 422 names it and lists the headers found, and nothing is stored', async () => {
@@ -435,7 +439,7 @@ describe('asset register import (pages)', () => {
     const alert = decodeEntities(/<div class="flash flash-error" role="alert" id="file-error">([\s\S]*?)<\/div>/.exec(res.text)?.[1] ?? '')
     expect(alert).to.include('ไม่พบคอลัมน์ที่จำเป็นในไฟล์').and.include('หมวด (หรือ ประเภท, category)').and.include('«หมายเลขครุภัณฑ์», «รายการ», «ราคา»')
     expect(alert, 'only the missing column is named').to.not.include('ชื่อครุภัณฑ์ (หรือ')
-    expect(count(t, 'import_batch')).to.equal(0)
+    expect(await count(t, 'import_batch')).to.equal(0)
   })
 
   it('when no file, an empty file, an old .xls or a file over 10 MB is sent, then a clear message and nothing is stored', async () => {
@@ -452,7 +456,7 @@ describe('asset register import (pages)', () => {
     const big = await upload(agent, Buffer.alloc(10 * 1024 * 1024 + 1, 0x41), 'big.csv')
     expect(big.status).to.equal(413)
     expect(big.text).to.include('ไฟล์ใหญ่เกิน 10 MB')
-    expect(count(t, 'import_batch')).to.equal(0)
+    expect(await count(t, 'import_batch')).to.equal(0)
   })
 
   it('when the register page is opened by finance, then it links to import and to both exports with the current filters', async () => {
@@ -566,7 +570,7 @@ describe('asset register export', () => {
     const xlsx = (await agent.get('/assets/export.xlsx').buffer(true).parse(binary).expect(200)).body as Buffer
     const columns =
       'code, name, category_id, brand_model, serial_number, department_id, location, acquired_on, price_satang, useful_life_years, funding_source, status, loanable, max_loan_days, notes'
-    const before = t.ctx.handle.raw.prepare(`SELECT ${columns} FROM asset ORDER BY code`).all()
+    const before = await query(t.ctx.db).all(`SELECT ${columns} FROM asset ORDER BY code`)
 
     for (const [data, name] of [
       [csv, 'export.csv'],
@@ -579,7 +583,7 @@ describe('asset register export', () => {
         expect(counts(html), name).to.deep.equal({ total: 3, good: 3, bad: 0 })
         expect(html).to.include('«สถานะ»')
         expect((await confirm(officer, path, html)).status).to.equal(303)
-        expect(fresh.ctx.handle.raw.prepare(`SELECT ${columns} FROM asset ORDER BY code`).all(), name).to.deep.equal(before)
+        expect(await query(fresh.ctx.db).all(`SELECT ${columns} FROM asset ORDER BY code`), name).to.deep.equal(before)
       } finally {
         await fresh.close()
       }
