@@ -1,12 +1,18 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { spawn } from 'node:child_process'
 import { expect } from 'chai'
-import { ADMIN, apiAs, openFile, runUserCli, startServer, tokenFor, userWithToken, type ServerProcess } from '../helpers/server-process.js'
+import { Kysely, SqliteDialect } from 'kysely'
+import type { Db, OpenDb } from '../../db/connection.js'
+import type { Database } from '../../db/schema.js'
+import { createTestDb, databaseUrlOf, onPostgres, query, sqliteOnly } from '../helpers/db.js'
+import { ADMIN, apiAs, openFile, ROOT, startServer, tokenFor, userWithToken, type ServerProcess } from '../helpers/server-process.js'
 
 /*
  * Faults against the real server process on a file database: the process killed in the middle of
- * a stream of writes, and the user CLI writing to the same file while the server does.
+ * a stream of writes (SQLite's file and its recovery: SQLite only), and the user CLI writing to the
+ * same database while the server does (on PostgreSQL too: both open the test's DATABASE_URL).
  */
 
 interface Verify {
@@ -63,33 +69,49 @@ function writeStream(base: string, token: string, opts: { writers: number; prefi
   }
 }
 
-/** The checks on the file itself: whole, and no asset without its audit entry (nor the other way). */
-function checkFile(file: string, acknowledged: string[]) {
-  const db = openFile(file)
+/** The checks on the rows, on either database: every acknowledged write there, and no asset without its audit entry (nor the other way). */
+async function checkRows(db: Db, acknowledged: string[]): Promise<Set<string>> {
+  const q = query(db)
+  const codes = new Set((await q.all<{ code: string }>('SELECT code FROM asset')).map((r) => r.code))
+  expect(
+    acknowledged.filter((c) => !codes.has(c)),
+    'acknowledged writes missing',
+  ).to.deep.equal([])
+  const unaudited = await q.all(
+    "SELECT a.code FROM asset a WHERE NOT EXISTS (SELECT 1 FROM audit_log g WHERE g.action = 'asset.created' AND g.entity = 'asset' AND g.entity_id = CAST(a.id AS TEXT))",
+  )
+  expect(unaudited, 'assets without their audit entry').to.deep.equal([])
+  const orphans = await q.all(
+    "SELECT g.entity_id FROM audit_log g WHERE g.action = 'asset.created' AND NOT EXISTS (SELECT 1 FROM asset a WHERE CAST(a.id AS TEXT) = g.entity_id)",
+  )
+  expect(orphans, 'audit entries without their asset').to.deep.equal([])
+  return codes
+}
+
+/** The checks on the SQLite file itself: whole (its pragmas), then its rows. */
+async function checkFile(file: string, acknowledged: string[]): Promise<Set<string>> {
+  const raw = openFile(file)
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) })
   try {
-    expect(db.pragma('integrity_check', { simple: true })).to.equal('ok')
-    expect(db.pragma('foreign_key_check')).to.deep.equal([])
-    const codes = new Set((db.prepare('SELECT code FROM asset').all() as Array<{ code: string }>).map((r) => r.code))
-    expect(
-      acknowledged.filter((c) => !codes.has(c)),
-      'acknowledged writes missing',
-    ).to.deep.equal([])
-    const unaudited = db
-      .prepare(
-        "SELECT a.code FROM asset a WHERE NOT EXISTS (SELECT 1 FROM audit_log g WHERE g.action = 'asset.created' AND g.entity = 'asset' AND g.entity_id = CAST(a.id AS TEXT))",
-      )
-      .all()
-    expect(unaudited, 'assets without their audit entry').to.deep.equal([])
-    const orphans = db
-      .prepare(
-        "SELECT g.entity_id FROM audit_log g WHERE g.action = 'asset.created' AND NOT EXISTS (SELECT 1 FROM asset a WHERE CAST(a.id AS TEXT) = g.entity_id)",
-      )
-      .all()
-    expect(orphans, 'audit entries without their asset').to.deep.equal([])
-    return codes
+    expect(raw.pragma('integrity_check', { simple: true })).to.equal('ok')
+    expect(raw.pragma('foreign_key_check')).to.deep.equal([])
+    return await checkRows(db, acknowledged)
   } finally {
-    db.close()
+    await db.destroy()
   }
+}
+
+/** Runs `scripts/user.ts` (what `npm run user` runs) as its own process on the database of `env`. */
+function runUserCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/user.ts', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()))
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })))
 }
 
 /** A copy of the database as the crash left it (the main file with its -wal and -shm). */
@@ -106,6 +128,8 @@ describe('faults: the server process killed mid-write, and the CLI writing besid
   let dir: string
   let file: string
   let server: ServerProcess | undefined
+  /** PostgreSQL: the test's database, kept open (closing it drops it) until the server has stopped. */
+  let pg: OpenDb | undefined
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yk-faults-'))
@@ -114,10 +138,13 @@ describe('faults: the server process killed mid-write, and the CLI writing besid
   afterEach(async () => {
     if (server) await server.stop('SIGKILL')
     server = undefined
+    await pg?.close()
+    pg = undefined
     fs.rmSync(dir, { recursive: true, force: true })
   })
 
-  it('when the server is killed (SIGKILL) in the middle of a stream of writes, then after a restart every acknowledged write is there, none is half-written, the file is whole and the audit chain verifies', async () => {
+  it('when the server is killed (SIGKILL) in the middle of a stream of writes, then after a restart every acknowledged write is there, none is half-written, the file is whole and the audit chain verifies', async function () {
+    sqliteOnly(this) // the SQLite file as the crash left it (its -wal and -shm), and its recovery
     server = await startServer(file)
     let adminToken = await tokenFor(server.base, ADMIN.username, ADMIN.password)
     const financePassword = 'pw-kanya.f-long-enough'
@@ -137,7 +164,7 @@ describe('faults: the server process killed mid-write, and the CLI writing besid
       acknowledged.push(...stream.acknowledged)
 
       // The file as the crash left it, checked on a copy so that the server's own recovery is what restarts.
-      const codes = checkFile(copyCrashState(file, path.join(dir, `crash-${round}`)), acknowledged)
+      const codes = await checkFile(copyCrashState(file, path.join(dir, `crash-${round}`)), acknowledged)
       expect(codes.size).to.be.at.least(acknowledged.length)
 
       server = await startServer(file)
@@ -156,11 +183,18 @@ describe('faults: the server process killed mid-write, and the CLI writing besid
     const stopped = await server.stop()
     server = undefined
     expect(stopped.code).to.equal(0)
-    checkFile(file, acknowledged)
+    await checkFile(file, acknowledged)
   })
 
   it('when the user CLI adds users in a loop while the server takes API writes, then no write is lost, nothing crashes and no lock surfaces as a 500', async () => {
-    server = await startServer(file)
+    // The server and the CLI open the same database: the file, or the test's PostgreSQL database by its URL.
+    const env: Record<string, string> = { DATABASE_PATH: file }
+    if (onPostgres) {
+      pg = await createTestDb()
+      env.DATABASE_URL = await databaseUrlOf(pg.db)
+    }
+    server = await startServer(file, env)
+    if (pg) expect(server.output(), 'the server runs on the PostgreSQL database').to.include('"database":"postgresql"')
     const adminToken = await tokenFor(server.base, ADMIN.username, ADMIN.password)
     const finance = await userWithToken(server.base, adminToken, 'kanya.f', ['finance'])
     const stream = writeStream(server.base, finance.token, { writers: 2, prefix: 'BESIDE' })
@@ -171,7 +205,7 @@ describe('faults: the server process killed mid-write, and the CLI writing besid
     const cliLoop = async (loop: number) => {
       for (let i = 1; i <= 3; i++) {
         const username = `cli${loop}.user${i}`
-        const r = await runUserCli(['add', username, '--name', `ผู้ใช้ ${username}`, '--roles', 'staff', '--password', 'cli-pass-long-1'], file)
+        const r = await runUserCli(['add', username, '--name', `ผู้ใช้ ${username}`, '--roles', 'staff', '--password', 'cli-pass-long-1'], env)
         if (r.code === 0) cliUsers.push(username)
         else cliFailures.push({ username, code: r.code, output: r.output })
       }
@@ -183,7 +217,7 @@ describe('faults: the server process killed mid-write, and the CLI writing besid
     expect(cliUsers).to.have.length(6)
     expect(stream.unexpected, 'API answers other than 201').to.deep.equal([])
     expect(stream.acknowledged.length).to.be.greaterThan(0)
-    expect(server.output()).to.not.match(/SQLITE_BUSY|database is locked/)
+    expect(server.output()).to.not.match(/SQLITE_BUSY|database is locked|deadlock detected/)
 
     // The server still answers, sees the CLI's users (a CLI user signs in) and the chain verifies.
     const verify = await apiAs(server.base, adminToken).get<Verify>('/api/v1/audit/verify')
@@ -193,18 +227,25 @@ describe('faults: the server process killed mid-write, and the CLI writing besid
     const stopped = await server.stop()
     server = undefined
     expect(stopped.code).to.equal(0)
-    checkFile(file, stream.acknowledged)
-    const db = openFile(file, { readonly: true })
-    try {
-      const users = new Set((db.prepare('SELECT username FROM app_user').all() as Array<{ username: string }>).map((r) => r.username))
+    const checkUsers = async (db: Db) => {
+      const users = new Set((await query(db).all<{ username: string }>('SELECT username FROM app_user')).map((r) => r.username))
       expect(
         cliUsers.filter((u) => !users.has(u)),
         'CLI users missing',
       ).to.deep.equal([])
-      const created = db.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'user.created' AND actor_label = 'cli'").get() as { n: number }
-      expect(created.n).to.equal(6)
-    } finally {
-      db.close()
+      expect(await query(db).value("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'user.created' AND actor_label = 'cli'")).to.equal(6)
+    }
+    if (pg) {
+      await checkRows(pg.db, stream.acknowledged)
+      await checkUsers(pg.db)
+    } else {
+      await checkFile(file, stream.acknowledged)
+      const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openFile(file, { readonly: true }) }) })
+      try {
+        await checkUsers(db)
+      } finally {
+        await db.destroy()
+      }
     }
   })
 })

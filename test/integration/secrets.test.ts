@@ -9,6 +9,7 @@ import { secretFromKeyFile } from '../../server/services/secret.service.js'
 import { sessionKey } from '../../server/services/session.service.js'
 import { createTestApp, csrfFrom, signIn, type TestApp } from '../helpers/app.js'
 import { makeUser } from '../helpers/builders.js'
+import { createEmptyTestDb, databaseUrlOf, onPostgres, query } from '../helpers/db.js'
 import { startServer } from '../helpers/server-process.js'
 
 /*
@@ -94,8 +95,11 @@ describe('secrets outside the database', () => {
     it('when the server starts without SESSION_SECRET, then its key file and the audit anchor key and log are created 0600 beside the data, the database and its WAL are its owner’s only, and the database holds no secret', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yk-files-'))
       const db = path.join(dir, 'yk.db')
-      const server = await startServer(db, { SESSION_SECRET: undefined as unknown as string })
+      // On PostgreSQL the data folder (key files, anchor) is still DATABASE_PATH's; the rows are in the test's database.
+      const pg = onPostgres ? await createEmptyTestDb() : undefined
+      const server = await startServer(db, { SESSION_SECRET: undefined as unknown as string, ...(pg ? { DATABASE_URL: await databaseUrlOf(pg.db) } : {}) })
       try {
+        if (pg) expect(server.output(), 'the server runs on the PostgreSQL database').to.include('"database":"postgresql"')
         const res = await fetch(`${server.base}/login`)
         expect(res.status).to.equal(200)
         const mode = (f: string) => fs.statSync(f).mode & 0o777
@@ -110,20 +114,30 @@ describe('secrets outside the database', () => {
           .map((l) => JSON.parse(l) as { kind: string; seq: number })
         expect(anchorLines[0]).to.deep.include({ kind: 'start', seq: 0 })
         expect(anchorLines.at(-1)!.seq).to.be.greaterThan(0)
-        expect(mode(db)).to.equal(0o600)
-        if (fs.existsSync(`${db}-wal`)) expect(mode(`${db}-wal`)).to.equal(0o600)
-        const raw = new Database(db, { readonly: true })
-        try {
-          const secrets = raw.prepare("SELECT key FROM setting WHERE key LIKE 'secret.%'").all()
-          expect(secrets).to.deep.equal([])
-          const key = fs.readFileSync(path.join(dir, 'session.key'), 'utf8').trim()
-          const dump = raw.prepare('SELECT group_concat(value) AS v FROM setting').get() as { v: string | null }
-          expect(dump.v ?? '').to.not.include(key)
-        } finally {
-          raw.close()
+        const key = fs.readFileSync(path.join(dir, 'session.key'), 'utf8').trim()
+        if (pg) {
+          // PostgreSQL keeps no file here: the database is the server's to guard.
+          expect(fs.existsSync(db)).to.equal(false)
+          const q = query(pg.db)
+          expect(await q.all("SELECT key FROM setting WHERE key LIKE 'secret.%'")).to.deep.equal([])
+          const values = (await q.all<{ value: string }>('SELECT value FROM setting')).map((r) => r.value)
+          expect(values.join(',')).to.not.include(key)
+        } else {
+          expect(mode(db)).to.equal(0o600)
+          if (fs.existsSync(`${db}-wal`)) expect(mode(`${db}-wal`)).to.equal(0o600)
+          const raw = new Database(db, { readonly: true })
+          try {
+            const secrets = raw.prepare("SELECT key FROM setting WHERE key LIKE 'secret.%'").all()
+            expect(secrets).to.deep.equal([])
+            const dump = raw.prepare('SELECT group_concat(value) AS v FROM setting').get() as { v: string | null }
+            expect(dump.v ?? '').to.not.include(key)
+          } finally {
+            raw.close()
+          }
         }
       } finally {
         expect((await server.stop()).code, server.output()).to.equal(0)
+        await pg?.close()
         fs.rmSync(dir, { recursive: true, force: true })
       }
     })
