@@ -2,6 +2,7 @@ import { expect } from 'chai'
 import supertest from 'supertest'
 import { createTestApp, csrfFrom, signIn, signedInAs, type TestApp } from '../helpers/app.js'
 import { makeUser, TEST_PASSWORD } from '../helpers/builders.js'
+import { query } from '../helpers/db.js'
 
 // ---- reading the real forms of a page, and sending them the way a browser does
 
@@ -113,8 +114,8 @@ function flashSecret(html: string): string | undefined {
 
 // ---- reading the database
 
-function count(t: TestApp, table: string): number {
-  return (t.ctx.handle.raw.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n
+async function count(t: TestApp, table: string): Promise<number> {
+  return ((await query(t.ctx.db).get(`SELECT COUNT(*) AS n FROM ${table}`)) as { n: number }).n
 }
 
 interface AuditRowRaw {
@@ -127,13 +128,13 @@ interface AuditRowRaw {
   data: string
 }
 
-function auditOf(t: TestApp, action: string): Array<AuditRowRaw & { parsed: Record<string, unknown> }> {
-  const rows = t.ctx.handle.raw.prepare('SELECT * FROM audit_log WHERE action = ? ORDER BY id').all(action) as AuditRowRaw[]
+async function auditOf(t: TestApp, action: string): Promise<Array<AuditRowRaw & { parsed: Record<string, unknown> }>> {
+  const rows = (await query(t.ctx.db).all('SELECT * FROM audit_log WHERE action = ? ORDER BY id', action)) as AuditRowRaw[]
   return rows.map((r) => ({ ...r, parsed: JSON.parse(r.data) as Record<string, unknown> }))
 }
 
-function userRow(t: TestApp, id: number) {
-  return t.ctx.handle.raw.prepare('SELECT * FROM app_user WHERE id = ?').get(id) as
+async function userRow(t: TestApp, id: number) {
+  return (await query(t.ctx.db).get('SELECT * FROM app_user WHERE id = ?', id)) as
     | {
         id: number
         username: string
@@ -148,12 +149,12 @@ function userRow(t: TestApp, id: number) {
     | undefined
 }
 
-function rolesOf(t: TestApp, id: number): string[] {
-  return (t.ctx.handle.raw.prepare('SELECT role FROM user_role WHERE user_id = ? ORDER BY role').all(id) as Array<{ role: string }>).map((r) => r.role)
+async function rolesOf(t: TestApp, id: number): Promise<string[]> {
+  return ((await query(t.ctx.db).all('SELECT role FROM user_role WHERE user_id = ? ORDER BY role', id)) as Array<{ role: string }>).map((r) => r.role)
 }
 
-function departmentId(t: TestApp, code: string): number {
-  return (t.ctx.handle.raw.prepare('SELECT id FROM department WHERE code = ?').get(code) as { id: number }).id
+async function departmentId(t: TestApp, code: string): Promise<number> {
+  return ((await query(t.ctx.db).get('SELECT id FROM department WHERE code = ?', code)) as { id: number }).id
 }
 
 /** What a sign-in through the real form answers: 303 and where to, or the status. */
@@ -197,7 +198,7 @@ describe('admin pages', () => {
           .set('password', 'Welcome-2568')
           .set('name', c.name)
           .set('position', c.position)
-          .set('departmentId', String(departmentId(t, c.dept)))
+          .set('departmentId', String(await departmentId(t, c.dept)))
           .setAll('roles', c.roles)
         const res = await agent.post('/admin/users').type('form').send(form.encode())
         expect(res.status, c.username).to.equal(303)
@@ -205,19 +206,19 @@ describe('admin pages', () => {
         expect(m, res.headers.location as string).to.not.equal(null)
         const id = Number(m![1])
 
-        const row = userRow(t, id)!
+        const row = (await userRow(t, id))!
         expect(row).to.include({
           username: c.username,
           name: c.name,
           position: c.position,
-          department_id: departmentId(t, c.dept),
+          department_id: await departmentId(t, c.dept),
           active: 1,
           must_change_password: 1,
         })
         expect(row.password_hash).to.not.include('Welcome-2568')
-        expect(rolesOf(t, id)).to.deep.equal(c.roles)
+        expect(await rolesOf(t, id)).to.deep.equal(c.roles)
 
-        const entries = auditOf(t, 'user.created').filter((e) => e.entity_id === String(id))
+        const entries = (await auditOf(t, 'user.created')).filter((e) => e.entity_id === String(id))
         expect(entries).to.have.length(1)
         expect(entries[0]!.actor_id).to.equal(admin.id)
         expect(entries[0]!.parsed).to.deep.include({ username: c.username, roles: c.roles })
@@ -250,7 +251,7 @@ describe('admin pages', () => {
       it(`when ${c.when}, then the form comes back 422 with the typed values (not the password), the Thai message at ${c.field}, and nothing is written`, async () => {
         const { agent } = await signedInAs(t, ['admin'])
         const taken = await makeUser(t.ctx, ['staff'], { username: 'taken.user' })
-        const works = departmentId(t, 'works')
+        const works = await departmentId(t, 'works')
         const page = await agent.get('/admin/users/new').expect(200)
         const form = parseForm(page.text, '/admin/users')
           .set('username', 'prasit')
@@ -261,9 +262,9 @@ describe('admin pages', () => {
           .set('departmentId', String(works))
           .setAll('roles', ['staff'])
         c.change(form, taken.username)
-        const users = count(t, 'app_user')
-        const roles = count(t, 'user_role')
-        const audit = count(t, 'audit_log')
+        const users = await count(t, 'app_user')
+        const roles = await count(t, 'user_role')
+        const audit = await count(t, 'audit_log')
 
         const res = await agent.post('/admin/users').type('form').send(form.encode())
         expect(res.status).to.equal(422)
@@ -279,9 +280,9 @@ describe('admin pages', () => {
         const typedPassword = form.get('password')!
         expect(res.text).to.not.include(`value="${typedPassword}"`)
 
-        expect(count(t, 'app_user'), 'users').to.equal(users)
-        expect(count(t, 'user_role'), 'roles').to.equal(roles)
-        expect(count(t, 'audit_log'), 'audit').to.equal(audit)
+        expect(await count(t, 'app_user'), 'users').to.equal(users)
+        expect(await count(t, 'user_role'), 'roles').to.equal(roles)
+        expect(await count(t, 'audit_log'), 'audit').to.equal(audit)
       })
     }
 
@@ -292,24 +293,24 @@ describe('admin pages', () => {
       const form = parseForm(page.text, `/admin/users/${staff.id}`)
       expect(form.get('active')).to.equal('1')
       expect(form.getAll('roles')).to.deep.equal(['staff'])
-      const health = departmentId(t, 'health')
+      const health = await departmentId(t, 'health')
       form.setAll('roles', ['staff', 'finance']).set('departmentId', String(health)).set('position', 'นักวิชาการสาธารณสุข')
 
       const res = await agent.post(`/admin/users/${staff.id}`).type('form').send(form.encode())
       expect(res.status).to.equal(303)
       expect(res.headers.location).to.equal(`/admin/users/${staff.id}`)
 
-      expect(userRow(t, staff.id)).to.include({ department_id: health, position: 'นักวิชาการสาธารณสุข', active: 1 })
-      expect(rolesOf(t, staff.id)).to.deep.equal(['finance', 'staff'])
+      expect(await userRow(t, staff.id)).to.include({ department_id: health, position: 'นักวิชาการสาธารณสุข', active: 1 })
+      expect(await rolesOf(t, staff.id)).to.deep.equal(['finance', 'staff'])
 
-      const updated = auditOf(t, 'user.updated')
+      const updated = await auditOf(t, 'user.updated')
       expect(updated).to.have.length(1)
       expect(updated[0]!).to.include({ entity: 'user', entity_id: String(staff.id), actor_id: admin.id })
       expect(updated[0]!.parsed.changed).to.deep.equal({
         position: { from: 'เจ้าหน้าที่', to: 'นักวิชาการสาธารณสุข' },
         department_id: { from: null, to: health },
       })
-      const rolesChanged = auditOf(t, 'user.roles_changed')
+      const rolesChanged = await auditOf(t, 'user.roles_changed')
       expect(rolesChanged).to.have.length(1)
       expect(rolesChanged[0]!.parsed).to.deep.include({ from: ['staff'], to: ['finance', 'staff'] })
 
@@ -328,8 +329,8 @@ describe('admin pages', () => {
       const res = await agent.post(`/admin/users/${staff.id}`).type('form').send(form.encode())
       expect(res.status).to.equal(303)
 
-      expect(userRow(t, staff.id)!.active).to.equal(0)
-      const entries = auditOf(t, 'user.deactivated')
+      expect((await userRow(t, staff.id))!.active).to.equal(0)
+      const entries = await auditOf(t, 'user.deactivated')
       expect(entries).to.have.length(1)
       expect(entries[0]!.entity_id).to.equal(String(staff.id))
 
@@ -343,19 +344,19 @@ describe('admin pages', () => {
       const { agent, user: admin } = await signedInAs(t, ['admin'])
       // Another admin who is inactive does not count.
       const other = await makeUser(t.ctx, ['admin'])
-      t.ctx.handle.raw.prepare('UPDATE app_user SET active = 0 WHERE id = ?').run(other.id)
+      await query(t.ctx.db).run('UPDATE app_user SET active = 0 WHERE id = ?', other.id)
 
       for (const change of [(f: Form) => f.setAll('roles', ['staff']), (f: Form) => f.remove('active')]) {
         const page = await agent.get(`/admin/users/${admin.id}`).expect(200)
         const form = parseForm(page.text, `/admin/users/${admin.id}`).set('position', 'ตำแหน่งใหม่')
         change(form)
-        const audit = count(t, 'audit_log')
+        const audit = await count(t, 'audit_log')
         const res = await agent.post(`/admin/users/${admin.id}`).type('form').send(form.encode())
         expect(res.status).to.equal(409)
         expect(res.text).to.include(TH.lastAdmin)
-        expect(rolesOf(t, admin.id)).to.deep.equal(['admin'])
-        expect(userRow(t, admin.id)).to.include({ active: 1, position: 'เจ้าหน้าที่' })
-        expect(count(t, 'audit_log')).to.equal(audit)
+        expect(await rolesOf(t, admin.id)).to.deep.equal(['admin'])
+        expect(await userRow(t, admin.id)).to.include({ active: 1, position: 'เจ้าหน้าที่' })
+        expect(await count(t, 'audit_log')).to.equal(audit)
       }
       await agent.get('/admin/users').expect(200)
     })
@@ -367,7 +368,7 @@ describe('admin pages', () => {
       const form = parseForm(page.text, `/admin/users/${admin.id}`).setAll('roles', ['committee'])
       const res = await agent.post(`/admin/users/${admin.id}`).type('form').send(form.encode())
       expect(res.status).to.equal(303)
-      expect(rolesOf(t, admin.id)).to.deep.equal(['committee'])
+      expect(await rolesOf(t, admin.id)).to.deep.equal(['committee'])
       expect((await agent.get('/admin/users')).status).to.equal(403)
     })
 
@@ -386,10 +387,10 @@ describe('admin pages', () => {
       const again = await agent.get(`/admin/users/${staff.id}`).expect(200)
       expect(flashSecret(again.text)).to.equal(undefined)
 
-      const entries = auditOf(t, 'user.password_reset')
+      const entries = await auditOf(t, 'user.password_reset')
       expect(entries).to.have.length(1)
       expect(entries[0]!.data).to.not.include('Temporary-2568')
-      expect(userRow(t, staff.id)!.must_change_password).to.equal(1)
+      expect((await userRow(t, staff.id))!.must_change_password).to.equal(1)
 
       // Their open session ended; the old password no longer works; the new one forces a change.
       expect((await staffAgent.get('/')).status).to.equal(303)
@@ -423,7 +424,7 @@ describe('admin pages', () => {
       expect(generated, 'generated password in the flash').to.be.a('string')
       expect(generated!.length).to.be.at.least(8)
       expect(flashSecret((await agent.get(`/admin/users/${staff.id}`).expect(200)).text)).to.equal(undefined)
-      expect(auditOf(t, 'user.password_reset')[0]!.data).to.not.include(generated!)
+      expect((await auditOf(t, 'user.password_reset'))[0]!.data).to.not.include(generated!)
 
       expect(await trySignIn(t, staff.username, generated!)).to.deep.equal({ status: 303, location: '/account/password' })
       expect((await trySignIn(t, staff.username, TEST_PASSWORD)).status).to.equal(401)
@@ -432,7 +433,7 @@ describe('admin pages', () => {
     it('when a reset password is too short, then nothing changes and the Thai reason is shown', async () => {
       const { agent } = await signedInAs(t, ['admin'])
       const staff = await makeUser(t.ctx, ['staff'])
-      const before = userRow(t, staff.id)!.password_hash
+      const before = (await userRow(t, staff.id))!.password_hash
       const page = await agent.get(`/admin/users/${staff.id}`).expect(200)
       const form = parseForm(page.text, `/admin/users/${staff.id}/reset-password`).set('password', 'short')
       const res = await agent.post(`/admin/users/${staff.id}/reset-password`).type('form').send(form.encode())
@@ -440,8 +441,8 @@ describe('admin pages', () => {
       const shown = await agent.get(res.headers.location as string).expect(200)
       expect(shown.text).to.include(TH.passwordTooShort)
       expect(flashSecret(shown.text)).to.equal(undefined)
-      expect(userRow(t, staff.id)!.password_hash).to.equal(before)
-      expect(auditOf(t, 'user.password_reset')).to.have.length(0)
+      expect((await userRow(t, staff.id))!.password_hash).to.equal(before)
+      expect(await auditOf(t, 'user.password_reset')).to.have.length(0)
     })
   })
 
@@ -455,11 +456,9 @@ describe('admin pages', () => {
       expect(res.status).to.equal(303)
       expect(res.headers.location).to.equal('/admin/departments')
 
-      const row = t.ctx.handle.raw.prepare('SELECT * FROM department WHERE code = ?').get('disaster') as
-        | { id: number; name: string; active: number }
-        | undefined
+      const row = (await query(t.ctx.db).get('SELECT * FROM department WHERE code = ?', 'disaster')) as { id: number; name: string; active: number } | undefined
       expect(row).to.include({ name: 'งานป้องกันและบรรเทาสาธารณภัย', active: 1 })
-      const entries = auditOf(t, 'department.created')
+      const entries = await auditOf(t, 'department.created')
       expect(entries).to.have.length(1)
       expect(entries[0]!).to.include({ entity: 'department', entity_id: String(row!.id) })
       expect(entries[0]!.parsed).to.deep.equal({ code: 'disaster', name: 'งานป้องกันและบรรเทาสาธารณภัย' })
@@ -472,32 +471,32 @@ describe('admin pages', () => {
       const { agent } = await signedInAs(t, ['admin'])
       const page = await agent.get('/admin/departments').expect(200)
       const form = parseForm(page.text, '/admin/departments').set('code', 'FINANCE').set('name', 'กองคลังซ้ำ')
-      const departments = count(t, 'department')
-      const audit = count(t, 'audit_log')
+      const departments = await count(t, 'department')
+      const audit = await count(t, 'audit_log')
       const res = await agent.post('/admin/departments').type('form').send(form.encode())
       expect(res.status).to.equal(422)
       expect(fieldError(res.text, 'code')).to.equal('รหัส finance มีอยู่แล้ว')
       const again = parseForm(res.text, '/admin/departments')
       expect(again.get('code')).to.equal('FINANCE')
       expect(again.get('name')).to.equal('กองคลังซ้ำ')
-      expect(count(t, 'department')).to.equal(departments)
-      expect(count(t, 'audit_log')).to.equal(audit)
+      expect(await count(t, 'department')).to.equal(departments)
+      expect(await count(t, 'audit_log')).to.equal(audit)
     })
 
     it('when the code has letters other than a–z, digits, dash or underscore, then 422 with the Thai message and nothing written', async () => {
       const { agent } = await signedInAs(t, ['admin'])
       const page = await agent.get('/admin/departments').expect(200)
       const form = parseForm(page.text, '/admin/departments').set('code', 'กองใหม่').set('name', 'กองใหม่')
-      const departments = count(t, 'department')
+      const departments = await count(t, 'department')
       const res = await agent.post('/admin/departments').type('form').send(form.encode())
       expect(res.status).to.equal(422)
       expect(fieldError(res.text, 'code')).to.equal('รหัสใช้ a–z ตัวเลข ขีด หรือขีดล่าง ไม่เกิน ๓๒ ตัว')
-      expect(count(t, 'department')).to.equal(departments)
+      expect(await count(t, 'department')).to.equal(departments)
     })
 
     it('when an admin edits a department, then the row changes and department.updated records before and after; a taken code is refused', async () => {
       const { agent } = await signedInAs(t, ['admin'])
-      const id = departmentId(t, 'works')
+      const id = await departmentId(t, 'works')
       const page = await agent.get(`/admin/departments/${id}`).expect(200)
       const form = parseForm(page.text, `/admin/departments/${id}`)
       expect(form.get('code')).to.equal('works')
@@ -507,14 +506,14 @@ describe('admin pages', () => {
       const clash = await agent.post(`/admin/departments/${id}`).type('form').send(form.set('code', 'office').encode())
       expect(clash.status).to.equal(422)
       expect(fieldError(clash.text, 'code')).to.equal('รหัส office มีอยู่แล้ว')
-      expect(auditOf(t, 'department.updated')).to.have.length(0)
+      expect(await auditOf(t, 'department.updated')).to.have.length(0)
 
       form.set('code', 'engineering').set('name', 'กองช่าง (โยธา)')
       const res = await agent.post(`/admin/departments/${id}`).type('form').send(form.encode())
       expect(res.status).to.equal(303)
-      const row = t.ctx.handle.raw.prepare('SELECT * FROM department WHERE id = ?').get(id) as { code: string; name: string; active: number }
+      const row = (await query(t.ctx.db).get('SELECT * FROM department WHERE id = ?', id)) as { code: string; name: string; active: number }
       expect(row).to.include({ code: 'engineering', name: 'กองช่าง (โยธา)', active: 1 })
-      const entries = auditOf(t, 'department.updated')
+      const entries = await auditOf(t, 'department.updated')
       expect(entries).to.have.length(1)
       expect(entries[0]!.parsed).to.deep.include({ from: { code: 'works', name: 'กองช่าง', sortOrder: 30, active: true } })
       expect(entries[0]!.parsed.to).to.deep.include({ code: 'engineering', name: 'กองช่าง (โยธา)', active: true })
@@ -547,7 +546,7 @@ describe('admin pages', () => {
       expect(res.status).to.equal(303)
       expect(res.headers.location).to.equal('/admin/settings')
 
-      const entries = auditOf(t, 'settings.updated')
+      const entries = await auditOf(t, 'settings.updated')
       expect(entries).to.have.length(1)
       expect(entries[0]!.actor_id).to.equal(admin.id)
       expect(entries[0]!.parsed).to.deep.equal({
@@ -563,9 +562,9 @@ describe('admin pages', () => {
       expect(shown.get('undertakingText')).to.equal(form.get('undertakingText'))
 
       // Saving the page again unchanged writes nothing.
-      const audit = count(t, 'audit_log')
+      const audit = await count(t, 'audit_log')
       expect((await agent.post('/admin/settings').type('form').send(shown.encode())).status).to.equal(303)
-      expect(count(t, 'audit_log')).to.equal(audit)
+      expect(await count(t, 'audit_log')).to.equal(audit)
     })
 
     it('when an admin sets the early hand-over days to 0 through the form, then it is saved and audited as the one change', async () => {
@@ -573,7 +572,7 @@ describe('admin pages', () => {
       const page = await agent.get('/admin/settings').expect(200)
       const res = await agent.post('/admin/settings').type('form').send(parseForm(page.text, '/admin/settings').set('handOverEarlyDays', '0').encode())
       expect(res.status).to.equal(303)
-      expect(auditOf(t, 'settings.updated').map((e) => e.parsed)).to.deep.equal([{ changed: { handOverEarlyDays: { from: 3, to: 0 } } }])
+      expect((await auditOf(t, 'settings.updated')).map((e) => e.parsed)).to.deep.equal([{ changed: { handOverEarlyDays: { from: 3, to: 0 } } }])
       expect(parseForm((await agent.get('/admin/settings')).text, '/admin/settings').get('handOverEarlyDays')).to.equal('0')
     })
 
@@ -627,16 +626,16 @@ describe('admin pages', () => {
         const page = await agent.get('/admin/settings').expect(200)
         const form = parseForm(page.text, '/admin/settings').set('agencyName', 'อบต.ทดสอบ')
         c.change(form)
-        const audit = count(t, 'audit_log')
-        const settings = count(t, 'setting')
+        const audit = await count(t, 'audit_log')
+        const settings = await count(t, 'setting')
         const res = await agent.post('/admin/settings').type('form').send(form.encode())
         expect(res.status).to.equal(422)
         expect(fieldError(res.text, c.field)).to.equal(c.message)
         const again = parseForm(res.text, '/admin/settings')
         expect(again.get(c.field)?.replace(/\r\n/g, '\n')).to.equal(form.get(c.field))
         expect(again.get('agencyName')).to.equal('อบต.ทดสอบ')
-        expect(count(t, 'audit_log')).to.equal(audit)
-        expect(count(t, 'setting')).to.equal(settings)
+        expect(await count(t, 'audit_log')).to.equal(audit)
+        expect(await count(t, 'setting')).to.equal(settings)
         const reread = parseForm((await agent.get('/admin/settings').expect(200)).text, '/admin/settings')
         expect(reread.get('agencyName')).to.equal('องค์การบริหารส่วนตำบล')
       })
@@ -648,7 +647,7 @@ describe('admin pages', () => {
       const form = parseForm(page.text, '/admin/settings').remove('twoPersonRule')
       expect((await agent.post('/admin/settings').type('form').send(form.encode())).status).to.equal(303)
 
-      const entries = auditOf(t, 'settings.updated')
+      const entries = await auditOf(t, 'settings.updated')
       expect(entries).to.have.length(1)
       expect(entries[0]!.parsed).to.deep.equal({ changed: { twoPersonRule: { from: true, to: false } } })
       const saved = parseForm((await agent.get('/admin/settings').expect(200)).text, '/admin/settings')
@@ -671,15 +670,15 @@ describe('admin pages', () => {
       expect(form.has('suppliesOfficerUsername')).to.equal(false)
       expect(page.text).to.include('<option value="nayok.link"')
 
-      const audit = count(t, 'audit_log')
+      const audit = await count(t, 'audit_log')
       const tampered = await agent.post('/admin/settings').type('form').send(form.set('mayorUsername', 'nobody.here').encode())
       expect(tampered.status).to.equal(422)
       expect(fieldError(tampered.text, 'mayorUsername')).to.be.a('string').and.not.equal('')
-      expect(count(t, 'audit_log')).to.equal(audit)
+      expect(await count(t, 'audit_log')).to.equal(audit)
 
       form.set('mayorName', mayor.name).set('mayorUsername', 'nayok.link')
       expect((await agent.post('/admin/settings').type('form').send(form.encode())).status).to.equal(303)
-      const entries = auditOf(t, 'settings.updated')
+      const entries = await auditOf(t, 'settings.updated')
       expect(entries).to.have.length(1)
       expect(entries[0]!.parsed).to.deep.equal({
         changed: {
@@ -700,7 +699,7 @@ describe('admin pages', () => {
       const { agent } = await signedInAs(t, ['admin'])
       await makeUser(t.ctx, ['staff'], { username: 'audited.person' })
       const res = await agent.get('/audit').expect(200)
-      const n = count(t, 'audit_log')
+      const n = await count(t, 'audit_log')
       expect(res.text).to.include('data-verify="ok"')
       expect(res.text).to.match(/บันทึกทั้ง [0-9๐-๙,]+ รายการต่อเนื่องและไม่ถูกแก้ไข/)
       const ids = [...res.text.matchAll(/<td data-label="ลำดับ">(\d+)<\/td>/g)].map((m) => Number(m[1]))
@@ -712,8 +711,8 @@ describe('admin pages', () => {
       const { agent } = await signedInAs(t, ['admin'])
       await makeUser(t.ctx, ['staff'])
       await makeUser(t.ctx, ['finance'])
-      const target = auditOf(t, 'user.created')[1]!
-      t.ctx.handle.raw.prepare('UPDATE audit_log SET data = ? WHERE id = ?').run(JSON.stringify({ username: 'someone-else' }), target.id)
+      const target = (await auditOf(t, 'user.created'))[1]!
+      await query(t.ctx.db).run('UPDATE audit_log SET data = ? WHERE id = ?', JSON.stringify({ username: 'someone-else' }), target.id)
 
       const res = await agent.get('/audit').expect(200)
       expect(res.text).to.include('data-verify="broken"')
@@ -725,7 +724,7 @@ describe('admin pages', () => {
     it('when an entry no longer holds JSON, then the page still renders and names it as unreadable', async () => {
       const { agent } = await signedInAs(t, ['admin'])
       await makeUser(t.ctx, ['staff'])
-      t.ctx.handle.raw.prepare('UPDATE audit_log SET data = ? WHERE id = ?').run('{not json', 2)
+      await query(t.ctx.db).run('UPDATE audit_log SET data = ? WHERE id = ?', '{not json', 2)
       const res = await agent.get('/audit').expect(200)
       expect(res.text).to.include('data-broken-at="2"')
       expect(res.text).to.include('อ่านข้อมูลของรายการไม่ได้')
