@@ -37,5 +37,5 @@ export async function findById(db: Db, id: number): Promise<LoanAttachmentRow | 
 export async function byIds(db: Db, ids: number[]): Promise<LoanAttachmentRow[]> {
   const unique = [...new Set(ids)]
   if (unique.length === 0) return []
-  return db.selectFrom('loan_attachment').selectAll().where('id', 'in', unique).execute()
+  return db.selectFrom('loan_attachment').selectAll().where('id', 'in', unique).orderBy('id').execute()
 }

@@ -80,6 +80,7 @@ export async function searchUsers(db: Db, f: { text: string; digits: string; lim
     })
     .orderBy('active', 'desc')
     .orderBy('name')
+    .orderBy('id')
     .limit(f.limit)
     .execute()
 }
@@ -110,6 +111,7 @@ export async function loanCountsByExternal(
     ])
     .where('external_borrower_id', 'in', ids)
     .groupBy('external_borrower_id')
+    .orderBy('external_borrower_id')
     .execute()
   return rows.map((r) => ({ id: r.id!, loans: Number(r.loans), overdue: Number(r.overdue ?? 0), lastOn: r.lastOn ?? null }))
 }

@@ -4,7 +4,7 @@ import type { CategoryRow, Database } from '../../db/schema.js'
 type Db = Kysely<Database>
 
 export async function listAll(db: Db): Promise<CategoryRow[]> {
-  return db.selectFrom('category').selectAll().orderBy('sort_order').orderBy('name').execute()
+  return db.selectFrom('category').selectAll().orderBy('sort_order').orderBy('name').orderBy('id').execute()
 }
 
 export async function findById(db: Db, id: number): Promise<CategoryRow | undefined> {

@@ -4,7 +4,7 @@ import type { Database, DepartmentRow, DepartmentUpdate, NewDepartment } from '.
 type Db = Kysely<Database>
 
 export async function listAll(db: Db): Promise<DepartmentRow[]> {
-  return db.selectFrom('department').selectAll().orderBy('sort_order').orderBy('name').execute()
+  return db.selectFrom('department').selectAll().orderBy('sort_order').orderBy('name').orderBy('id').execute()
 }
 
 export async function findById(db: Db, id: number): Promise<DepartmentRow | undefined> {

@@ -149,7 +149,7 @@ export async function openConflicts(db: Db, assetIds: number[], from: string, to
     // An unreturned item of a loan on loan reaches at least today, so it reaches the range when today does.
     .where((eb) => (today >= from ? eb.or([eb('l.due_on', '>=', from), eb('l.status', '=', 'on_loan')]) : eb('l.due_on', '>=', from)))
   if (excludeLoanId !== undefined) q = q.where('l.id', '!=', excludeLoanId)
-  return q.orderBy('l.start_on').execute()
+  return q.orderBy('l.start_on').orderBy('l.id').orderBy('li.id').execute()
 }
 
 /** Pending requests for any of the assets on overlapping days: they never block; approvers see them. */
@@ -166,6 +166,8 @@ export async function pendingCompeting(db: Db, assetIds: number[], from: string,
     .where('l.start_on', '<=', to)
     .where('l.due_on', '>=', from)
     .orderBy('l.start_on')
+    .orderBy('l.id')
+    .orderBy('li.id')
     .execute()
 }
 
@@ -279,7 +281,7 @@ export async function insertExternalBorrower(db: Db, b: Omit<ExternalBorrowerRow
 
 export async function externalBorrowersByIds(db: Db, ids: number[]): Promise<ExternalBorrowerRow[]> {
   if (ids.length === 0) return []
-  return db.selectFrom('external_borrower').selectAll().where('id', 'in', ids).execute()
+  return db.selectFrom('external_borrower').selectAll().where('id', 'in', ids).orderBy('id').execute()
 }
 
 export interface UserBrief {
@@ -294,7 +296,7 @@ export interface UserBrief {
 export async function usersByIds(db: Db, ids: number[]): Promise<UserBrief[]> {
   const unique = [...new Set(ids)]
   if (unique.length === 0) return []
-  return db.selectFrom('app_user').select(['id', 'username', 'name', 'position', 'phone', 'department_id']).where('id', 'in', unique).execute()
+  return db.selectFrom('app_user').select(['id', 'username', 'name', 'position', 'phone', 'department_id']).where('id', 'in', unique).orderBy('id').execute()
 }
 
 /** Who changed each compensation record and when (its audit entries), for the loan's timeline. */
@@ -315,7 +317,7 @@ export async function compensationChanges(
 
 /** Approved loans not collected whose start lies before `startBefore`: they expire. */
 export async function expirable(db: Db, startBefore: string): Promise<LoanRow[]> {
-  return db.selectFrom('loan').selectAll().where('status', '=', 'approved').where('start_on', '<', startBefore).execute()
+  return db.selectFrom('loan').selectAll().where('status', '=', 'approved').where('start_on', '<', startBefore).orderBy('id').execute()
 }
 
 export async function insertExtension(db: Db, e: Omit<LoanExtensionRow, 'id'>): Promise<LoanExtensionRow> {
@@ -371,6 +373,7 @@ export async function pastFollowUpDeadline(db: Db, deadlineBefore: string): Prom
       ),
     )
     .orderBy('due_on')
+    .orderBy('id')
     .execute()
 }
 
@@ -387,6 +390,7 @@ export async function outstandingByAssets(
     .where('li.asset_id', 'in', assetIds)
     .where('li.handed_over_at', 'is not', null)
     .where('li.returned_at', 'is', null)
+    .orderBy('li.id')
     .execute()
 }
 

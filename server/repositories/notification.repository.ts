@@ -13,7 +13,7 @@ export interface Recipient {
 
 export async function recipientsByIds(db: Db, ids: number[]): Promise<Recipient[]> {
   if (ids.length === 0) return []
-  return db.selectFrom('app_user').select(['id', 'email', 'email_enabled']).where('id', 'in', ids).where('active', '=', 1).execute()
+  return db.selectFrom('app_user').select(['id', 'email', 'email_enabled']).where('id', 'in', ids).where('active', '=', 1).orderBy('id').execute()
 }
 
 /** The active holders of any of the roles. */
@@ -190,6 +190,7 @@ export async function queueStatus(db: Db): Promise<QueueStatus> {
     .select(['last_error', 'last_attempt_at'])
     .where('last_error', '!=', '')
     .orderBy('last_attempt_at', 'desc')
+    .orderBy('id', 'desc')
     .limit(1)
     .executeTakeFirst()
   return {
@@ -240,6 +241,7 @@ export async function paperApproversOf(db: Db, loanIds: number[]): Promise<Map<n
     .where('step', '=', 'approve')
     .where('voided_at', 'is', null)
     .where('by_user_id', 'is not', null)
+    .orderBy('id')
     .execute()
   return new Map(rows.map((r) => [r.loan_id, r.by_user_id!]))
 }

@@ -39,7 +39,7 @@ export async function find(db: Db, fiscalYear: number, period: string): Promise<
 export async function list(db: Db, filter: { status?: PublicationStatus } = {}): Promise<PublicationWithNames[]> {
   let q = withNames(db)
   if (filter.status) q = q.where('p.status', '=', filter.status)
-  const rows = await q.orderBy('p.fiscal_year', 'desc').orderBy('p.from_on', 'desc').orderBy('p.to_on', 'desc').execute()
+  const rows = await q.orderBy('p.fiscal_year', 'desc').orderBy('p.from_on', 'desc').orderBy('p.to_on', 'desc').orderBy('p.id', 'desc').execute()
   return rows.map((r) => ({ ...r, snapshot: null }))
 }
 

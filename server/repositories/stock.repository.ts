@@ -28,6 +28,7 @@ export async function byIds(db: Db, ids: number[]): Promise<StockItemRow[]> {
     .selectFrom('stock_item')
     .selectAll()
     .where('id', 'in', [...new Set(ids)])
+    .orderBy('id')
     .execute()
 }
 
@@ -141,7 +142,7 @@ export async function heldLines(db: Db, stockIds: number[], from: string, to: st
     // Units on loan stay held until they come back, even past due: such a line reaches at least today.
     .where((eb) => (today >= from ? eb.or([eb('l.due_on', '>=', from), eb('l.status', '=', 'on_loan')]) : eb('l.due_on', '>=', from)))
   if (excludeLoanId !== undefined) q = q.where('l.id', '!=', excludeLoanId)
-  return (await q.orderBy('l.start_on').execute()).map((r) => ({ ...r, returned: Number(r.returned) }))
+  return (await q.orderBy('l.start_on').orderBy('l.id').orderBy('s.id').execute()).map((r) => ({ ...r, returned: Number(r.returned) }))
 }
 
 export async function insertLines(db: Db, loanId: number, lines: Array<{ stock_id: number; quantity: number }>): Promise<void> {
