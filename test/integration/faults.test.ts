@@ -186,7 +186,8 @@ describe('faults: the server process killed mid-write, and the CLI writing besid
     await checkFile(file, acknowledged)
   })
 
-  it('when the user CLI adds users in a loop while the server takes API writes, then no write is lost, nothing crashes and no lock surfaces as a 500', async () => {
+  it('when the user CLI adds users in a loop while the server takes API writes, then no write is lost, nothing crashes and no lock surfaces as a 500', async function () {
+    this.timeout(180_000) // six CLI processes, each a cold start of tsx: a minute on a loaded machine
     // The server and the CLI open the same database: the file, or the test's PostgreSQL database by its URL.
     const env: Record<string, string> = { DATABASE_PATH: file }
     if (onPostgres) {

@@ -3,6 +3,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { expect } from 'chai'
+import type { OpenDb } from '../../db/connection.js'
+import { createEmptyTestDb, databaseUrlOf, onPostgres, query } from '../helpers/db.js'
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..')
 
@@ -22,7 +24,8 @@ function start(env: Record<string, string>): Promise<Started> {
   let out = ''
   let err = ''
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out} ${err}`)), 15_000)
+    // Migrating an empty PostgreSQL database on a loaded machine takes a while.
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out} ${err}`)), 30_000)
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString()
@@ -50,14 +53,29 @@ function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<
 describe('the process (npm start contract)', function () {
   this.timeout(40_000)
   let dir: string
+  /** PostgreSQL: an empty database of the test's own (closing it drops it), the server's by DATABASE_URL. */
+  let pg: OpenDb | undefined
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yk-proc-'))
   })
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }))
+  afterEach(async () => {
+    await pg?.close()
+    pg = undefined
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  /** The database settings of an empty database: the file `file` (made by the server), or on PostgreSQL a new empty database (the data folder stays the file's). */
+  async function emptyDatabase(file: string): Promise<Record<string, string>> {
+    if (!onPostgres) return { DATABASE_PATH: file }
+    pg = await createEmptyTestDb()
+    return { DATABASE_PATH: file, DATABASE_URL: await databaseUrlOf(pg.db) }
+  }
 
   it('when started on an empty database without admin settings, then it migrates, prints a generated admin password once, serves /healthz and stops cleanly on SIGTERM', async () => {
     const db = path.join(dir, 'data', 'yk.db')
-    const first = await start({ DATABASE_PATH: db })
+    const dbEnv = await emptyDatabase(db)
+    const first = await start(dbEnv)
+    if (pg) expect(first.stdout(), 'the server runs on the PostgreSQL database').to.include('"database":"postgresql"')
     const m = /username: (\S+)\n\s+password: (\S+)/.exec(first.stdout())
     expect(m, first.stdout()).to.not.equal(null)
     const health = await fetch(`http://127.0.0.1:${first.port}/healthz`)
@@ -74,16 +92,18 @@ describe('the process (npm start contract)', function () {
     expect(token.status).to.equal(403)
     expect(((await token.json()) as { error: { code: string } }).error.code).to.equal('password_change_required')
     expect(await stop(first.child)).to.equal(0)
-    expect(fs.existsSync(db)).to.equal(true)
+    if (pg) expect(await query(pg.db).value('SELECT count(*) FROM app_user WHERE username = ?', m![1])).to.equal(1)
+    else expect(fs.existsSync(db)).to.equal(true)
 
-    const second = await start({ DATABASE_PATH: db })
+    const second = await start(dbEnv)
     expect(second.stdout()).to.not.include('password:')
     expect(await stop(second.child, 'SIGINT')).to.equal(0)
   })
 
   it('when ADMIN_USERNAME and ADMIN_PASSWORD are set on an empty database, then that admin is created and no password is printed', async () => {
-    const started = await start({ DATABASE_PATH: path.join(dir, 'yk.db'), ADMIN_USERNAME: 'chief', ADMIN_PASSWORD: 'a-long-secret-1' })
+    const started = await start({ ...(await emptyDatabase(path.join(dir, 'yk.db'))), ADMIN_USERNAME: 'chief', ADMIN_PASSWORD: 'a-long-secret-1' })
     try {
+      if (pg) expect(started.stdout(), 'the server runs on the PostgreSQL database').to.include('"database":"postgresql"')
       expect(started.stdout()).to.not.include('password:')
       const token = await fetch(`http://127.0.0.1:${started.port}/api/v1/tokens`, {
         method: 'POST',
