@@ -1,3 +1,4 @@
+import { statementMayFail } from '../../db/connection.js'
 import { AppError } from '../errors.js'
 import type { AppContext } from '../context.js'
 import * as reports from '../repositories/report.repository.js'
@@ -284,17 +285,19 @@ async function readFigures(ctx: AppContext, from: string, to: string, today: str
 async function keptOr<T>(ctx: AppContext, key: string, fiscalYear: number, compute: () => Promise<T>): Promise<T> {
   const text = await keptFigures.read(ctx.db, key)
   if (text !== undefined) return JSON.parse(text) as T
+  // Inside a write transaction (a submission computes its snapshot) a refused keep must not abort it
+  // on PostgreSQL: statementMayFail puts a savepoint around it there.
   let epoch: number
   try {
-    epoch = await keptFigures.epoch(ctx.db, fiscalYear)
+    epoch = await statementMayFail(ctx.db, () => keptFigures.epoch(ctx.db, fiscalYear))
   } catch (e) {
     ctx.logger.warn({ err: e, key }, 'report figures not kept')
     return compute()
   }
   const value = await compute()
-  await keptFigures
-    .keep(ctx.db, { key, fiscalYear, epoch, figures: JSON.stringify(value), at: ctx.clock.now().toISOString() })
-    .catch((e: unknown) => ctx.logger.warn({ err: e, key }, 'report figures not kept'))
+  await statementMayFail(ctx.db, () =>
+    keptFigures.keep(ctx.db, { key, fiscalYear, epoch, figures: JSON.stringify(value), at: ctx.clock.now().toISOString() }),
+  ).catch((e: unknown) => ctx.logger.warn({ err: e, key }, 'report figures not kept'))
   return value
 }
 
