@@ -2,14 +2,14 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { expect } from 'chai'
-import { openDb } from '../../db/connection.js'
+import { openDb, type OpenDb } from '../../db/connection.js'
 import { approveLoan, createLoan, decideExtension, handOver, rejectLoan, requestExtension } from '../../server/services/loan.service.js'
 import { disputePaperApproval } from '../../server/services/loan-paper.service.js'
 import { listNotifications, makeReminders, markNotificationsRead } from '../../server/services/notification.service.js'
 import { backoffMs, MAX_BACKOFF_MS, startMailSender, type MailSender } from '../../server/services/mail-sender.service.js'
 import { updateSettings } from '../../server/services/settings.service.js'
 import { setOwnEmail, updateUser } from '../../server/services/user.service.js'
-import { createTestContext, type TestContext } from '../helpers/db.js'
+import { createTestContext, createTestDb, databaseUrlOf, onPostgres, openOtherHandle, sqliteOnly, type TestContext } from '../helpers/db.js'
 import { makeUser } from '../helpers/builders.js'
 import { makeAsset } from '../helpers/assets.js'
 import { withApprovers } from '../helpers/approvers.js'
@@ -198,11 +198,11 @@ describe('notifications and e-mail (issue 18)', function () {
     expect(MAX_BACKOFF_MS).to.equal(60_000)
   })
 
-  it('when two senders on two connections to one database file run at once, then each mail goes out once', async () => {
+  it('when two senders on two connections to one database (the file, or the PostgreSQL database) run at once, then each mail goes out once', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yk-mail-'))
     const file = path.join(dir, 'two.db')
-    const a = await createTestContext({ file, env: { SMTP_URL: smtp.url } })
-    const second = openDb(file)
+    const a = await createTestContext({ ...(onPostgres ? {} : { file }), env: { SMTP_URL: smtp.url } })
+    const second = await openOtherHandle(a.db, file)
     const b = { ...a, db: second.db }
     const senders: MailSender[] = []
     try {
@@ -234,10 +234,13 @@ describe('notifications and e-mail (issue 18)', function () {
     this.timeout(120_000)
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yk-mail2-'))
     const file = path.join(dir, 'procs.db')
-    const env = { SMTP_URL: smtp.url, PUBLIC_BASE_URL: 'https://yk.example.go.th' }
+    // The file, or the test's PostgreSQL database by its URL (kept open: closing it drops it).
+    const pg = onPostgres ? await createTestDb() : undefined
+    const env = { SMTP_URL: smtp.url, PUBLIC_BASE_URL: 'https://yk.example.go.th', ...(pg ? { DATABASE_URL: await databaseUrlOf(pg.db) } : {}) }
     const first = await startServer(file, env)
     const second = await startServer(file, env)
-    const db = openDb(file)
+    if (pg) expect(first.output() + second.output(), 'the servers run on the PostgreSQL database').to.include('"database":"postgresql"')
+    const db: OpenDb = pg ?? openDb(file)
     try {
       const admin = await db.db.selectFrom('app_user').select('id').where('username', '=', ADMIN.username).executeTakeFirstOrThrow()
       const at = new Date().toISOString()
@@ -299,7 +302,8 @@ describe('notifications and e-mail (issue 18)', function () {
     expect(near.title).to.equal(`ใบยืมเลขที่ ${loan.number} ใกล้ครบกำหนดติดตามทวงคืน (24 มกราคม 2568)`)
   })
 
-  it('when a backup is restored, then its unsent mail is dropped (marked, never sent twice) and its sent mail stays as it was', async () => {
+  it('when a backup is restored, then its unsent mail is dropped (marked, never sent twice) and its sent mail stays as it was', async function () {
+    sqliteOnly(this) // the backup and the restore are of the SQLite file
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yk-mail-restore-'))
     const dbFile = path.join(dir, 'data', 'yk.db')
     const c = await createTestContext({ file: dbFile, now: '2026-11-25T20:30:00.000Z', env: { DATABASE_PATH: dbFile, SMTP_URL: smtp.url } })
