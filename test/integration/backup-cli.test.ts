@@ -7,6 +7,7 @@ import { expect } from 'chai'
 import { openDb } from '../../db/connection.js'
 import { createMigrator } from '../../db/migrator.js'
 import { run as runUser } from '../../scripts/user.js'
+import { sqliteOnly } from '../helpers/db.js'
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..')
 
@@ -75,6 +76,9 @@ function usernames(file: string): string[] {
 
 describe('backup and restore commands (npm run backup / npm run restore)', function () {
   this.timeout(60_000)
+  before(function () {
+    sqliteOnly(this) // copies of the SQLite file and the file put back (PostgreSQL is backed up with pg_dump)
+  })
   let dir: string
   let env: Record<string, string>
   let dbFile: string

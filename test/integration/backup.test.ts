@@ -18,7 +18,7 @@ import {
 import { checkDatabaseFile } from '../../server/services/backup-check.js'
 import { restoreDatabase, RestoreRefused } from '../../server/services/backup-restore.service.js'
 import { makeUser } from '../helpers/builders.js'
-import { createTestContext, type TestContext } from '../helpers/db.js'
+import { createTestContext, sqliteOnly, type TestContext } from '../helpers/db.js'
 
 const DAY = 24 * 3600_000
 
@@ -41,6 +41,9 @@ function rawUpdate(file: string, sqlText: string): void {
 }
 
 describe('backups (npm run backup, the daily timer, before migrations)', () => {
+  before(function () {
+    sqliteOnly(this) // copies of the SQLite file (PostgreSQL is backed up with pg_dump)
+  })
   let dir: string
   let ctx: TestContext
   let target: BackupTarget
@@ -184,6 +187,9 @@ describe('backups (npm run backup, the daily timer, before migrations)', () => {
 })
 
 describe('restore (npm run restore)', () => {
+  before(function () {
+    sqliteOnly(this) // a SQLite file put back in place of the database file
+  })
   let dir: string
   let ctx: TestContext
   let target: BackupTarget
