@@ -237,8 +237,15 @@ describe('notifications and e-mail (issue 18)', function () {
     // The file, or the test's PostgreSQL database by its URL (kept open: closing it drops it).
     const pg = onPostgres ? await createTestDb() : undefined
     const env = { SMTP_URL: smtp.url, PUBLIC_BASE_URL: 'https://yk.example.go.th', ...(pg ? { DATABASE_URL: await databaseUrlOf(pg.db) } : {}) }
-    const first = await startServer(file, env)
-    const second = await startServer(file, env)
+    const first = await startServer(file, env).catch(async (e: unknown) => {
+      await pg?.close()
+      throw e
+    })
+    const second = await startServer(file, env).catch(async (e: unknown) => {
+      await first.stop('SIGTERM')
+      await pg?.close()
+      throw e
+    })
     if (pg) expect(first.output() + second.output(), 'the servers run on the PostgreSQL database').to.include('"database":"postgresql"')
     const db: OpenDb = pg ?? openDb(file)
     try {

@@ -97,7 +97,14 @@ describe('secrets outside the database', () => {
       const db = path.join(dir, 'yk.db')
       // On PostgreSQL the data folder (key files, anchor) is still DATABASE_PATH's; the rows are in the test's database.
       const pg = onPostgres ? await createEmptyTestDb() : undefined
-      const server = await startServer(db, { SESSION_SECRET: undefined as unknown as string, ...(pg ? { DATABASE_URL: await databaseUrlOf(pg.db) } : {}) })
+      const server = await startServer(db, {
+        SESSION_SECRET: undefined as unknown as string,
+        ...(pg ? { DATABASE_URL: await databaseUrlOf(pg.db) } : {}),
+      }).catch(async (e: unknown) => {
+        await pg?.close()
+        fs.rmSync(dir, { recursive: true, force: true })
+        throw e
+      })
       try {
         if (pg) expect(server.output(), 'the server runs on the PostgreSQL database').to.include('"database":"postgresql"')
         const res = await fetch(`${server.base}/login`)
