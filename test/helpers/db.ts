@@ -54,6 +54,15 @@ function urlOf(name: string): string {
   return u.toString()
 }
 
+let adminQueue: Promise<unknown> = Promise.resolve()
+
+/** One statement on the admin connection, after the ones before it (pg 9 will refuse overlapping queries on one client). */
+function adminQuery(text: string): Promise<unknown> {
+  const next = adminQueue.then(async () => (await adminClient()).query(text))
+  adminQueue = next.catch(() => undefined)
+  return next
+}
+
 function adminClient(): Promise<pg.Client> {
   admin ??= (async () => {
     const c = new pg.Client(testDatabaseUrl)
@@ -67,10 +76,9 @@ function adminClient(): Promise<pg.Client> {
 /** One migrated template per test process; each test's database is a copy of it (C collation, as the README asks). */
 function templateDb(): Promise<string> {
   template ??= (async () => {
-    const c = await adminClient()
     const name = `yk_tpl_${process.pid}`
-    await c.query(`DROP DATABASE IF EXISTS ${name}`)
-    await c.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`)
+    await adminQuery(`DROP DATABASE IF EXISTS ${name}`)
+    await adminQuery(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`)
     const h = openPostgres(urlOf(name), { poolSize: 1 })
     await migrateToLatest(h.db)
     await h.close()
@@ -81,9 +89,8 @@ function templateDb(): Promise<string> {
 
 async function createPgTestDb(): Promise<OpenDb> {
   const tpl = await templateDb()
-  const c = await adminClient()
   const name = `yk_t_${process.pid}_${++made}`
-  await c.query(`CREATE DATABASE ${name} TEMPLATE ${tpl}`)
+  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${tpl}`)
   const h = openPostgres(urlOf(name), { poolSize: 4 })
   const handle = {
     kind: 'sqlite',
@@ -93,7 +100,7 @@ async function createPgTestDb(): Promise<OpenDb> {
     },
     async close() {
       await h.close()
-      const drop = c.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined)
+      const drop = adminQuery(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined)
       pending.add(drop)
       drop.finally(() => pending.delete(drop))
     },
@@ -105,9 +112,9 @@ async function createPgTestDb(): Promise<OpenDb> {
 export async function closeTestDatabases(): Promise<void> {
   if (!admin) return
   await Promise.all(pending)
-  const c = await admin
-  if (template) await c.query(`DROP DATABASE IF EXISTS ${await template}`).catch(() => undefined)
-  await c.end()
+  if (template) await adminQuery(`DROP DATABASE IF EXISTS ${await template}`).catch(() => undefined)
+  await adminQueue
+  await (await admin).end()
   admin = undefined
   template = undefined
 }
@@ -170,9 +177,7 @@ function pgTestHandle(name: string, drop: boolean): OpenDb {
     async close() {
       await h.close()
       if (!drop) return
-      const gone = adminClient()
-        .then((c) => c.query(`DROP DATABASE IF EXISTS ${name}`))
-        .catch(() => undefined)
+      const gone = adminQuery(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined)
       pending.add(gone)
       gone.finally(() => pending.delete(gone))
     },
@@ -187,9 +192,8 @@ function pgTestHandle(name: string, drop: boolean): OpenDb {
  */
 export async function createEmptyTestDb(): Promise<OpenDb> {
   if (!onPostgres) return openDb(':memory:')
-  const c = await adminClient()
   const name = `yk_e_${process.pid}_${++made}`
-  await c.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`)
+  await adminQuery(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`)
   return pgTestHandle(name, true)
 }
 

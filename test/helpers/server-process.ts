@@ -59,7 +59,7 @@ export function startServer(databasePath: string, env: Record<string, string> = 
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`server did not start: ${output()}`))
-    }, 20_000)
+    }, 60_000)
     child.stderr!.on('data', (d: Buffer) => (err = tail(err + d.toString())))
     child.stdout!.on('data', (d: Buffer) => {
       out = tail(out + d.toString())

