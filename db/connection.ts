@@ -299,11 +299,12 @@ const PG_POOL_SIZE = 10
  * milliseconds stay far below 2^53. Other processes' commits are told by the change counter table
  * (migration change_counter), read once per request that keeps anything (server/lib/cache.ts).
  */
-export function openPostgres(url: string, opts: { poolSize?: number; searchPath?: string } = {}): PgDb {
+export function openPostgres(url: string, opts: { poolSize?: number; searchPath?: string; idleTimeoutMillis?: number } = {}): PgDb {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? PG_POOL_SIZE,
     ...(opts.searchPath ? { options: `-c search_path=${opts.searchPath}` } : {}),
+    ...(opts.idleTimeoutMillis ? { idleTimeoutMillis: opts.idleTimeoutMillis } : {}),
     types: { getTypeParser: pgTypeParser },
   })
   pool.on('error', () => undefined) // an idle connection dropped by the server: the pool makes a new one
@@ -315,6 +316,7 @@ export function openPostgres(url: string, opts: { poolSize?: number; searchPath?
     log: (e) => queryWatchers.get(db)?.(e.query.sql),
   })
   joining.set(db, held)
+  pgSchemas.set(db, opts.searchPath ?? 'public')
   const readOthers = async () => {
     const row = await sql<{ n: number }>`SELECT COALESCE(sum(n), 0) AS n FROM change_counter`.execute(db)
     return row.rows[0]?.n ?? 0
@@ -331,6 +333,13 @@ export function openPostgres(url: string, opts: { poolSize?: number; searchPath?
       await db.destroy()
     },
   }
+}
+
+const pgSchemas = new WeakMap<Db, string>()
+
+/** The schema a PostgreSQL handle works in (its connections' search_path): an agency's own, or public. */
+export function pgSchemaOf(db: Db): string | undefined {
+  return pgSchemas.get(db)
 }
 
 const INT8 = 20

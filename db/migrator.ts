@@ -1,12 +1,15 @@
 import { type Kysely, type MigrationResultSet, Migrator, sql } from 'kysely'
+import { pgSchemaOf } from './connection.js'
 import { isPostgres, PortableDdlPlugin } from './dialect.js'
 import { migrations } from './migrations/index.js'
 import type { Database } from './schema.js'
 
 export function createMigrator(db: Kysely<Database>): Migrator {
   // On PostgreSQL the migrations' SQLite DDL is said in PostgreSQL's words (bigint, identity).
-  const on = isPostgres(db) ? db.withPlugin(new PortableDdlPlugin()) : db
-  return new Migrator({ db: on, provider: { getMigrations: async () => migrations } })
+  if (!isPostgres(db)) return new Migrator({ db, provider: { getMigrations: async () => migrations } })
+  // Its bookkeeping tables in the handle's own schema: with many agencies, each schema has its own (issue 20).
+  const schema = pgSchemaOf(db) ?? 'public'
+  return new Migrator({ db: db.withPlugin(new PortableDdlPlugin()), migrationTableSchema: schema, provider: { getMigrations: async () => migrations } })
 }
 
 export class MigrationError extends Error {}

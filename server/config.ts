@@ -12,6 +12,9 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\/\S+$/, 'must be postgres://user:pass@host:port/db')
     .optional(),
   ATTACHMENTS_DIR: z.string().min(1).optional(),
+  // Many agencies on one PostgreSQL server, told apart by host name (issue 20, SPEC §7).
+  TENANCY: z.enum(['single', 'host']).default('single'),
+  DATA_DIR: z.string().min(1).optional(),
   PUBLIC_BASE_URL: z.string().url().optional(),
   ADMIN_USERNAME: z.string().trim().min(1).optional(),
   ADMIN_PASSWORD: z.string().min(1).optional(),
@@ -50,6 +53,8 @@ export interface Config {
   readonly databasePath: string
   /** postgres://… when the app runs on PostgreSQL; wins over databasePath for the data (SPEC §5). */
   readonly databaseUrl?: string
+  /** 'host': many agencies, one schema each, found by host name (needs DATABASE_URL). */
+  readonly tenancy: 'single' | 'host'
   /** Loan attachments (scans, photos) live here, outside the database; back it up with the database file. */
   readonly attachmentsDir: string
   /** Base of every QR payload; a printed label keeps it for years (SPEC §5). */
@@ -104,6 +109,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError(`Invalid environment: ${lines.join('; ')}`)
   }
   const e = parsed.data
+  if (e.TENANCY === 'host' && !e.DATABASE_URL)
+    throw new ConfigError('Invalid environment: TENANCY=host needs DATABASE_URL (many agencies live on one PostgreSQL server)')
   const base = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '')
   return Object.freeze({
     env: e.NODE_ENV,
@@ -111,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     host: e.HOST,
     databasePath: e.DATABASE_PATH,
     databaseUrl: e.DATABASE_URL,
+    tenancy: e.TENANCY,
     attachmentsDir: e.ATTACHMENTS_DIR ?? path.join(path.dirname(e.DATABASE_PATH), 'attachments'),
     publicBaseUrl: base,
     admin: Object.freeze({ username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD }),

@@ -1,8 +1,9 @@
 import fs from 'node:fs'
 import type { Server } from 'node:http'
 import path from 'node:path'
-import { pino } from 'pino'
-import { loadConfig } from './config.js'
+import { type Logger, pino } from 'pino'
+import { type Config, loadConfig } from './config.js'
+import { createHosting } from './hosting.js'
 import { type AnyOpenDb, openDatabase } from '../db/connection.js'
 import { migrateToLatest } from '../db/migrator.js'
 import { createApp } from './app.js'
@@ -39,6 +40,7 @@ export function ownerOnlyFiles(databasePath: string): void {
 async function main(): Promise<void> {
   const config = loadConfig(process.env)
   const logger = pino({ level: config.logLevel })
+  if (config.tenancy === 'host') return serveAgencies(config, logger)
   ownerOnlyFiles(config.databasePath)
   const handle = openDatabase(config)
   const ctx: AppContext = { db: handle.db, clock: systemClock, config, logger, anchor: anchorFromConfig(config, logger) }
@@ -78,7 +80,10 @@ export async function serve(ctx: AppContext, handle: AnyOpenDb, opts: { label?: 
   const server: Server = app.listen(config.port, config.host ?? '0.0.0.0', () => {
     const addr = server.address()
     const port = typeof addr === 'object' && addr ? addr.port : config.port
-    logger.info({ port, database: config.databaseUrl ? 'postgresql' : config.databasePath }, `${opts.label ?? 'Yuemkhuen'} listening on http://localhost:${port}`)
+    logger.info(
+      { port, database: config.databaseUrl ? 'postgresql' : config.databasePath },
+      `${opts.label ?? 'Yuemkhuen'} listening on http://localhost:${port}`,
+    )
     opts.onListening?.(`http://localhost:${port}`)
   })
 
@@ -104,6 +109,34 @@ export async function serve(ctx: AppContext, handle: AnyOpenDb, opts: { label?: 
     server.close(() => {
       Promise.all([backupTimer?.stop(), scheduler.stop(), mailSender?.stop()])
         .then(() => handle.close())
+        .then(() => process.exit(0))
+        .catch(() => process.exit(1))
+    })
+    server.closeIdleConnections()
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+/** Many agencies on one PostgreSQL server (TENANCY=host, issue 20): each found by its host name. */
+async function serveAgencies(config: Config, logger: Logger): Promise<void> {
+  process.umask(0o077)
+  const hosting = createHosting({ env: process.env, config, clock: systemClock, logger, background: true })
+  await hosting.start()
+  const agencies = hosting.runtimes()
+  const server: Server = hosting.app.listen(config.port, config.host ?? '0.0.0.0', () => {
+    logger.info({ port: config.port, agencies: agencies.map((a) => `${a.agency.slug}@${a.agency.host}`) }, 'Yuemkhuen (many agencies) listening')
+  })
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down')
+    const force = setTimeout(() => process.exit(1), 10_000)
+    force.unref()
+    server.close(() => {
+      hosting
+        .close()
         .then(() => process.exit(0))
         .catch(() => process.exit(1))
     })
