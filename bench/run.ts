@@ -29,6 +29,10 @@
  * the statistics and their count(*) baseline, the labels, the anchor and the writers. The data folder
  * (keys, anchor log) stays in the run's temporary folder. The databases it makes are dropped at the end.
  * Results go to latest-postgresql.json (and a timestamped copy), never over the SQLite run's latest.json.
+ *
+ * Many agencies on one PostgreSQL server (issue 20) — one agency's writers against four agencies' at once,
+ * and the QR page through the hosting front app — are bench/agencies.ts (a few seconds, no dataset):
+ *   BENCH_DATABASE_URL=postgres://… npx tsx bench/agencies.ts
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
