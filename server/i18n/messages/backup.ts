@@ -22,6 +22,15 @@ const th = {
   'backup.postgres':
     'ระบบนี้เก็บข้อมูลบนเซิร์ฟเวอร์ PostgreSQL: ผู้ดูแลเซิร์ฟเวอร์สำรองด้วย pg_dump พร้อมคัดลอกโฟลเดอร์ข้อมูล (กุญแจ บันทึกยึดโยงการตรวจสอบ และไฟล์แนบ) ทุกวัน และเก็บไว้นอกเครื่อง (ดู README หัวข้อ PostgreSQL)',
   'backup.postgresFolder': 'โฟลเดอร์ข้อมูล',
+  'backup.hosted':
+    'หน่วยงานนี้เป็นหนึ่งในหลายหน่วยงานบนเซิร์ฟเวอร์ PostgreSQL เดียวกัน ข้อมูลของหน่วยงานอยู่ใน schema ของตนเอง และกุญแจ บันทึกยึดโยงการตรวจสอบ และไฟล์แนบอยู่ในโฟลเดอร์ของตนเอง ผู้ดูแลเซิร์ฟเวอร์สำรองทั้งสองอย่างพร้อมกันทุกวันด้วยคำสั่งด้านล่าง (DATABASE_URL ของเซิร์ฟเวอร์) และเก็บไว้นอกเครื่อง',
+  'backup.hostedSchema': 'schema ของหน่วยงาน',
+  'backup.hostedFolder': 'โฟลเดอร์ของหน่วยงาน',
+  'backup.hostedBackupTitle': 'สำรองข้อมูลหน่วยงานนี้',
+  'backup.hostedRestoreTitle': 'กู้คืนหน่วยงานนี้',
+  'backup.hostedRestore':
+    'หยุดเซิร์ฟเวอร์ก่อน (ทุกหน่วยงานบนเซิร์ฟเวอร์จะหยุดชั่วครู่) ลบ schema เดิม โหลดไฟล์สำรองกลับเข้า schema ของหน่วยงาน วางไฟล์ในโฟลเดอร์ของหน่วยงานกลับคืน แล้วเริ่มเซิร์ฟเวอร์ใหม่ หน่วยงานอื่นไม่ได้รับผลกระทบ',
+  'backup.hostedAnchor': 'อย่าวาง audit-anchor.log ที่เก่ากว่าทับไฟล์ปัจจุบัน หลังกู้คืน หน้าบันทึกการตรวจสอบจะแจ้งรายการที่หายไปกับการกู้คืน (ดู README หัวข้อ Hosting many agencies)',
 }
 
 const en: Record<keyof typeof th, string> = {
@@ -48,6 +57,16 @@ const en: Record<keyof typeof th, string> = {
   'backup.postgres':
     'This agency runs on a PostgreSQL server: its operator backs it up daily with pg_dump plus a copy of the data folder (keys, audit anchor, attachments), kept off the machine (README, “PostgreSQL”).',
   'backup.postgresFolder': 'Data folder',
+  'backup.hosted':
+    'This agency is one of several on one PostgreSQL server: its data is its own schema, and its keys, audit anchor and attachments are its own folder. The server’s operator backs up both together every day with the commands below (the server’s DATABASE_URL) and keeps the copies off the machine.',
+  'backup.hostedSchema': 'The agency’s schema',
+  'backup.hostedFolder': 'The agency’s folder',
+  'backup.hostedBackupTitle': 'Backing up this agency',
+  'backup.hostedRestoreTitle': 'Restoring this agency',
+  'backup.hostedRestore':
+    'Stop the server first (every agency on it stops a moment), drop the schema, load the dump back into the agency’s schema, put the agency’s folder back, and start the server. No other agency is touched.',
+  'backup.hostedAnchor':
+    'Never put an older audit-anchor.log over the current one: after a restore the audit page reports the entries the restore lost (README, “Hosting many agencies”).',
 }
 
 export const backup = { th, en }

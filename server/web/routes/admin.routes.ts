@@ -2,6 +2,7 @@ import path from 'node:path'
 import { Router, type Request, type Response } from 'express'
 import type { AppContext } from '../../context.js'
 import { AppError, isAppError } from '../../errors.js'
+import { pgSchemaOf } from '../../../db/connection.js'
 import { BORROWER_TYPES, LOCALES, ROLES, type Role } from '../../../db/schema.js'
 import { actorOf, createUser, getUser, listUsers, resetPassword, updateUser } from '../../services/user.service.js'
 import { createDepartment, getDepartment, listDepartments, updateDepartment } from '../../services/department.service.js'
@@ -30,7 +31,7 @@ export function adminRoutes(ctx: AppContext): Router {
   // The last backup as the admin hub shows it (read from the backup folder, never the database).
   const backupView = () => {
     // On PostgreSQL the server's operator backs up (pg_dump plus the data folder): the app keeps no backup folder.
-    if (ctx.config.databaseUrl) return { postgres: true as const, dataDir: path.dirname(path.resolve(ctx.config.databasePath)) }
+    if (ctx.config.databaseUrl) return { postgres: true as const, dataDir: path.dirname(path.resolve(ctx.config.databasePath)), hosted: hostedBackup() }
     const b = backupStatus(ctx)
     const warnings = { ok: undefined, missing: 'backup.warnMissing', stale: 'backup.warnStale', unverified: 'backup.warnUnverified' } as const
     return {
@@ -38,6 +39,35 @@ export function adminRoutes(ctx: AppContext): Router {
       count: b.count,
       warningKey: warnings[b.state],
       last: b.last && { at: b.last.at, size: humanSize(b.last.size), path: b.last.path, kindKey: `backup.kind.${b.last.kind}`, verified: b.last.verified },
+    }
+  }
+
+  /**
+   * One agency of many on a PostgreSQL server (TENANCY=host, issue 20): its backup is its own schema's
+   * pg_dump plus its own folder DATA_DIR/<slug>/, and so is its restore. The schema is the handle's
+   * (its connections' search_path), never guessed from the configuration; a handle in no agency's
+   * schema (public, or SQLite) gets the installation-wide text.
+   */
+  const hostedBackup = () => {
+    const schema = ctx.config.tenancy === 'host' ? pgSchemaOf(ctx.db) : undefined
+    if (!schema?.startsWith('agency_')) return undefined
+    const folder = path.dirname(path.resolve(ctx.config.databasePath))
+    const dataDir = path.dirname(folder)
+    const slug = path.basename(folder)
+    const dump = `${schema}-YYYYMMDD.dump`
+    const files = `${schema}-files-YYYYMMDD.tar.gz`
+    return {
+      schema,
+      folder,
+      backup: [
+        `pg_dump -Fc --schema=${schema} -f ${schema}-$(date +%Y%m%d).dump "$DATABASE_URL"`,
+        `tar -czf ${schema}-files-$(date +%Y%m%d).tar.gz -C ${dataDir} ${slug}`,
+      ],
+      restore: [
+        `psql "$DATABASE_URL" -c 'DROP SCHEMA IF EXISTS ${schema} CASCADE'`,
+        `pg_restore --no-owner -d "$DATABASE_URL" ${dump}`,
+        `tar -xzf ${files} -C ${dataDir} --exclude=${slug}/audit-anchor.log`,
+      ],
     }
   }
 
