@@ -68,7 +68,12 @@ export function createHosting(opts: HostingOptions): Hosting {
   const url = config.databaseUrl!
   const registry = openRegistry(url)
   let ready: Promise<void> | undefined
-  const ensure = () => (ready ??= ensureRegistry(registry.db))
+  // A failure (the server not up yet) is not kept: the next request tries again.
+  const ensure = () =>
+    (ready ??= ensureRegistry(registry.db).catch((e: unknown) => {
+      ready = undefined
+      throw e
+    }))
   const byHost = new Map<string, Promise<AgencyRuntime>>()
   const unknown = new Map<string, number>()
   const open: AgencyRuntime[] = []
