@@ -1,7 +1,9 @@
 /**
  * An agency's SQLite database copied into PostgreSQL (issue 19): every row of every table, ids kept.
  * The benchmark uses it to run on PostgreSQL with the dataset it built on SQLite (bench/run.ts); moving
- * an office that ran on its own SQLite file into a hosted PostgreSQL database is the same copy.
+ * an office that ran on its own SQLite file into a hosted PostgreSQL database is the same copy
+ * (`npm run agency -- import`, issue 20), and `copyPostgresToSqlite` is the way back out
+ * (`npm run agency -- export`): an agency's schema written to a new SQLite file the ordinary install opens.
  *
  * What it keeps: every table of the SQLite file but SQLite's own (`sqlite_*`) and the migrator's
  * (`kysely_migration*`: the target's are written by its own migrations), each row with its ids, so
@@ -41,7 +43,8 @@ const BATCH_CHARS = 4 * 1024 * 1024
  *   type (a value that does not fit its type fails the copy rather than changing). Integers are read
  *   as BigInt and passed as text: exact beyond 2^53 too.
  * - Ids are inserted as they are (`OVERRIDING SYSTEM VALUE`), then each identity sequence is moved
- *   past the table's largest id, so the next insert gets the next id as it would have on SQLite.
+ *   past the table's largest id and past SQLite's AUTOINCREMENT counter (`sqlite_sequence`, which
+ *   remembers a deleted last row's id), so the next insert gets the id it would have had on SQLite.
  * - One transaction: a failed copy leaves the target as it was.
  * - The source is read in one read transaction: one consistent state, even while a server writes to it.
  *
@@ -113,6 +116,10 @@ export async function copySqliteToPostgres(source: OpenDb, target: Db, opts: Cop
   const done: CopyResult['tables'] = []
   raw.exec('BEGIN') // one snapshot of the source (WAL: a writer elsewhere goes on)
   try {
+    const sqliteSequence = new Map<string, bigint>()
+    if (tables.length && raw.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").get())
+      for (const r of raw.prepare('SELECT name, seq FROM sqlite_sequence').safeIntegers(true).all() as Array<{ name: string; seq: bigint }>)
+        sqliteSequence.set(r.name, r.seq)
     await target.transaction().execute(async (trx) => {
       for (const { table } of plan) await sql`ALTER TABLE ${sql.table(table)} DISABLE TRIGGER USER`.execute(trx)
       // Foreign keys are checked all at once when added back, as pg_restore does, rather than row by row (several times faster).
@@ -153,8 +160,11 @@ export async function copySqliteToPostgres(source: OpenDb, target: Db, opts: Cop
         }
         await flush()
 
+        // Past the largest id, and past every id SQLite's AUTOINCREMENT ever handed out (a deleted last row's id is not given again).
         for (const c of identities) {
-          await sql`SELECT setval(pg_get_serial_sequence(${`"${table}"`}, ${c}), max(${sql.ref(c)})) FROM ${ref}`.execute(trx)
+          const max = (await sql<{ m: string | null }>`SELECT max(${sql.ref(c)})::text AS m FROM ${ref}`.execute(trx)).rows[0]?.m
+          const next = bigMax(BigInt(max ?? 0), sqliteSequence.get(table) ?? 0n)
+          if (next > 0n) await sql`SELECT setval(pg_get_serial_sequence(${`"${table}"`}, ${c}), ${next.toString()}::bigint)`.execute(trx)
         }
         const copied = await sql<{ n: number }>`SELECT count(*) AS n FROM ${ref}`.execute(trx)
         if (Number(copied.rows[0]?.n) !== rows) throw new Error(`${table}: ${rows} rows read, ${copied.rows[0]?.n} in PostgreSQL`)
@@ -216,4 +226,198 @@ function rowJson(row: Record<string, unknown>): string {
     else out[k] = v
   }
   return JSON.stringify(out)
+}
+
+function bigMax(a: bigint, b: bigint): bigint {
+  return a > b ? a : b
+}
+
+/** A name from the catalogue as an SQL identifier (SQLite and PostgreSQL quote alike). */
+function quoted(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`
+}
+
+/** PostgreSQL's integer types: read as exact text, written to SQLite as BigInt. */
+const PG_INTEGERS = new Set(['bigint', 'integer', 'smallint'])
+/** Types whose values the driver already gives as what SQLite stores (numbers, text, Buffers). */
+const PG_AS_IS = new Set(['text', 'character varying', 'character', 'double precision', 'real', 'bytea', 'boolean'])
+
+/**
+ * Copies an agency's PostgreSQL database (`source`, e.g. its schema through the pool's search_path; only
+ * read) into `target`, a new SQLite file: the way an agency leaves a hosted server for an office's own
+ * install (SPEC §7, issue 20). Every row of every table with its ids, so loan numbers, the audit chain
+ * and every reference stay as they were.
+ *
+ * - The target is migrated by the real migrations first (a new file: its tables then hold only what the
+ *   migrations seeded, which gives way to the source's own rows; anything else is refused). Both must
+ *   have run exactly the same migrations.
+ * - The source is read in one REPEATABLE READ, READ ONLY transaction: one consistent state, even while
+ *   the agency's server writes. Rows are read in primary-key order, a batch at a time; integers are read
+ *   as text and written as BigInt (exact beyond 2^53), booleans as 1/0, bytea as blobs.
+ * - The target is written in one transaction: a failed copy leaves the file as its migrations made it.
+ *   SQLite cannot disable a trigger, so the tables' triggers are dropped inside that transaction and
+ *   created again (from their own SQL in sqlite_master) before it commits — as the copy into PostgreSQL
+ *   disables them: they derive rows from writes (the report's per-year counters report_epoch and the
+ *   kept figures report_kept), and the source already holds what they derived, so firing them would move
+ *   every year's counter past its kept figures. Foreign keys are deferred to the commit and checked with
+ *   `PRAGMA foreign_key_check` before it (tables go in foreign-key order anyway).
+ * - SQLite's AUTOINCREMENT counter (`sqlite_sequence`) follows the explicit ids, and is then moved up to
+ *   the PostgreSQL sequence's last value when that is higher (an id PostgreSQL handed out to a row since
+ *   deleted or rolled back): the next id is the one the agency would have given next.
+ */
+export async function copyPostgresToSqlite(source: Db, target: OpenDb, opts: CopyOptions = {}): Promise<CopyResult> {
+  if (!isPostgres(source)) throw new Error('copyPostgresToSqlite: the source must be a PostgreSQL database')
+  if (target.kind !== 'sqlite') throw new Error('copyPostgresToSqlite: the target must be an SQLite database')
+  const t0 = performance.now()
+  const log = opts.log ?? (() => undefined)
+  const batchRows = opts.batchRows ?? 2000
+  const raw = target.raw
+
+  await migrateToLatest(target.db)
+  const targetMigrations = (raw.prepare('SELECT name FROM kysely_migration ORDER BY name').all() as Array<{ name: string }>).map((r) => r.name)
+  const sourceMigrations = (await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(source)).rows.map((r) => r.name)
+  if (sourceMigrations.join() !== targetMigrations.join()) {
+    const missing = targetMigrations.filter((m) => !sourceMigrations.includes(m))
+    const unknown = sourceMigrations.filter((m) => !targetMigrations.includes(m))
+    throw new Error(
+      `the PostgreSQL database is not at this version's schema${missing.length ? `: it lacks ${missing.join(', ')} (start the server on it once to migrate it)` : ''}${unknown.length ? `; it has migrations this version does not know: ${unknown.join(', ')}` : ''}`,
+    )
+  }
+
+  const tables = (
+    raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all() as Array<{
+      name: string
+    }>
+  )
+    .map((r) => r.name)
+    .filter((t) => !SKIPPED.has(t))
+  const order = foreignKeyOrder(tables, (t) => (raw.prepare(`PRAGMA foreign_key_list(${quoted(t)})`).all() as Array<{ table: string }>).map((f) => f.table))
+
+  const pgColumns = new Map<string, Map<string, { type: string; identity: boolean }>>()
+  const cols = await sql<{ table: string; column: string; type: string; identity: string; default: string | null }>`
+    SELECT table_name AS "table", column_name AS "column", data_type AS "type", is_identity AS "identity", column_default AS "default"
+    FROM information_schema.columns WHERE table_schema = current_schema()`.execute(source)
+  for (const c of cols.rows) {
+    let m = pgColumns.get(c.table)
+    if (!m) pgColumns.set(c.table, (m = new Map()))
+    m.set(c.column, { type: c.type, identity: c.identity === 'YES' || (c.default ?? '').startsWith('nextval(') })
+  }
+  // Only PostgreSQL's own bookkeeping may be missing from the file; a table of data never is.
+  const unknownTables = [...pgColumns.keys()].filter((t) => !tables.includes(t) && !SKIPPED.has(t) && t !== 'change_counter')
+  if (unknownTables.length) throw new Error(`table(s) ${unknownTables.join(', ')} are in PostgreSQL but not in the SQLite database`)
+
+  const plan = order.map((table) => {
+    const source = pgColumns.get(table)
+    if (!source) throw new Error(`table ${table} is in the SQLite database but not in PostgreSQL`)
+    const info = raw.prepare(`PRAGMA table_info(${quoted(table)})`).all() as Array<{ name: string; pk: number }>
+    const columns = info.map((c) => c.name)
+    const missing = columns.filter((c) => !source.has(c))
+    if (missing.length) throw new Error(`${table}: column(s) ${missing.join(', ')} are in the SQLite database but not in PostgreSQL`)
+    const extra = [...source.keys()].filter((c) => !columns.includes(c))
+    if (extra.length) throw new Error(`${table}: column(s) ${extra.join(', ')} are in PostgreSQL but not in the SQLite database`)
+    const key = info
+      .filter((c) => c.pk > 0)
+      .sort((a, b) => a.pk - b.pk)
+      .map((c) => c.name)
+    const types = columns.map((c) => source.get(c)!.type)
+    const identities = columns.filter((c) => source.get(c)!.identity)
+    return { table, columns, key: key.length ? key : columns, types, identities }
+  })
+
+  // Only into a new file: its tables hold what the migrations seeded (departments, categories) and nothing else.
+  const seeded = await seededRows()
+  for (const { table } of plan) {
+    const n = (raw.prepare(`SELECT count(*) AS n FROM ${quoted(table)}`).get() as { n: number }).n
+    if (n !== 0 && n !== seeded.get(table)) throw new Error(`the SQLite table ${table} holds ${n} rows its migrations did not write: copy only into a new file`)
+  }
+
+  const done: CopyResult['tables'] = []
+  await source
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (trx) => {
+      await sql`SET TRANSACTION READ ONLY`.execute(trx)
+      raw.exec('BEGIN IMMEDIATE')
+      try {
+        raw.pragma('defer_foreign_keys = ON')
+        const triggers = raw.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all() as Array<{ name: string; sql: string }>
+        for (const t of triggers) raw.exec(`DROP TRIGGER ${quoted(t.name)}`)
+        // The migrations' seed rows give way to the source's own (which began as the same seed).
+        for (const { table } of [...plan].reverse()) if (seeded.has(table)) raw.exec(`DELETE FROM ${quoted(table)}`)
+
+        for (const { table, columns, key, types, identities } of plan) {
+          const t1 = performance.now()
+          const ref = sql.table(table)
+          const select = sql.join(
+            columns.map((c, i) => {
+              const type = types[i]!
+              return PG_INTEGERS.has(type) || !PG_AS_IS.has(type) ? sql`${sql.ref(c)}::text AS ${sql.ref(c)}` : sql.ref(c)
+            }),
+          )
+          const keyList = sql.join(key.map((c) => sql.ref(c)))
+          const keyIndex = key.map((c) => columns.indexOf(c))
+          const insert = raw.prepare(`INSERT INTO ${quoted(table)} (${columns.map(quoted).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
+          const convert = types.map((type): ((v: unknown) => unknown) => {
+            if (PG_INTEGERS.has(type)) return (v) => (v === null ? null : BigInt(v as string))
+            if (type === 'boolean') return (v) => (v === null ? null : v ? 1 : 0)
+            return (v) => v
+          })
+          let rows = 0
+          let after: unknown[] | undefined
+          for (;;) {
+            const where = after ? sql`WHERE (${keyList}) > (${sql.join(after)})` : sql``
+            const batch = (
+              await sql<Record<string, unknown>>`SELECT ${select} FROM ${ref} ${where} ORDER BY ${keyList} LIMIT ${sql.lit(batchRows)}`.execute(trx)
+            ).rows
+            for (const row of batch) insert.run(columns.map((c, i) => convert[i]!(row[c])))
+            rows += batch.length
+            if (batch.length < batchRows) break
+            const last = batch[batch.length - 1]!
+            after = keyIndex.map((i) => last[columns[i]!])
+          }
+          const expected = Number((await sql<{ n: string }>`SELECT count(*)::text AS n FROM ${ref}`.execute(trx)).rows[0]?.n ?? 0)
+          const copied = (raw.prepare(`SELECT count(*) AS n FROM ${quoted(table)}`).get() as { n: number }).n
+          if (copied !== rows || rows !== expected) throw new Error(`${table}: ${expected} rows in PostgreSQL, ${rows} read, ${copied} in SQLite`)
+
+          // AUTOINCREMENT's counter: past the largest id (SQLite did that on insert) and past the sequence's last value.
+          if (identities.length === 1 && key.length === 1 && key[0] === identities[0]) {
+            const seq = (
+              await sql<{
+                v: string | null
+              }>`SELECT pg_sequence_last_value(pg_get_serial_sequence(${quoted(table)}, ${identities[0]})::regclass)::text AS v`.execute(trx)
+            ).rows[0]?.v
+            const isAutoincrement = raw.prepare('SELECT 1 FROM sqlite_master WHERE name = ? AND sql LIKE ?').get(table, '%AUTOINCREMENT%') !== undefined
+            if (seq && isAutoincrement) {
+              const max = (
+                raw
+                  .prepare(`SELECT max(${quoted(identities[0]!)}) AS m FROM ${quoted(table)}`)
+                  .safeIntegers(true)
+                  .get() as { m: bigint | null }
+              ).m
+              const next = bigMax(BigInt(seq), max ?? 0n)
+              if (raw.prepare('UPDATE sqlite_sequence SET seq = ? WHERE name = ?').run(next, table).changes === 0)
+                raw.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)').run(table, next)
+            }
+          }
+          done.push({ table, rows })
+          log(`  ${table}: ${rows} rows (${Math.round(performance.now() - t1)} ms)`)
+        }
+
+        for (const t of triggers) raw.exec(t.sql)
+        const broken = raw.prepare('PRAGMA foreign_key_check').all() as Array<{ table: string; rowid: number; parent: string }>
+        if (broken.length)
+          throw new Error(
+            `foreign keys do not hold in the copy: ${broken
+              .slice(0, 5)
+              .map((b) => `${b.table} row ${b.rowid} → ${b.parent}`)
+              .join(', ')}${broken.length > 5 ? ` and ${broken.length - 5} more` : ''}`,
+          )
+        raw.exec('COMMIT')
+      } catch (e) {
+        if (raw.inTransaction) raw.exec('ROLLBACK')
+        throw e
+      }
+    })
+  raw.exec('ANALYZE')
+  return { tables: done, rows: done.reduce((s, t) => s + t.rows, 0), ms: Math.round(performance.now() - t0) }
 }
