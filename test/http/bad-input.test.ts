@@ -10,6 +10,7 @@ import { disputePaperApproval } from '../../server/services/loan-paper.service.j
 import { apiToken, createTestApp, csrfFrom, signIn, type TestApp } from '../helpers/app.js'
 import { makeAsset } from '../helpers/assets.js'
 import { makeUser } from '../helpers/builders.js'
+import { onPostgres, query, tableNames } from '../helpers/db.js'
 import { formFields, formsFor, type FieldType } from '../helpers/forms.js'
 import { fillPath, listRoutes, type AppRoute } from '../helpers/routes.js'
 import { makeKit, makeStock } from '../helpers/stock.js'
@@ -126,29 +127,50 @@ interface Fixture {
 
 type Snapshot = Map<string, unknown[]>
 
-function tablesOf(t: TestApp): string[] {
-  return (
-    t.ctx.handle.raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as Array<{ name: string }>
-  ).map((r) => r.name)
+/**
+ * The id counters, kept with the rows so that a restored database hands out the same ids again:
+ * SQLite's sqlite_sequence table; on PostgreSQL the identity columns' sequences (read from
+ * pg_sequences, which a rolled-back insert moves too).
+ */
+const COUNTERS = onPostgres ? '(sequences)' : 'sqlite_sequence'
+
+/** A table's rows as stored: on SQLite with their rowid (put back as it was), on PostgreSQL as they are (ids are columns). */
+async function rowsOf(t: TestApp, name: string): Promise<unknown[]> {
+  if (name === '(sequences)') {
+    return query(t.ctx.db).all(
+      'SELECT sequencename AS "name", last_value AS "value" FROM pg_sequences WHERE schemaname = current_schema() ORDER BY sequencename',
+    )
+  }
+  return query(t.ctx.db).all(onPostgres ? `SELECT * FROM "${name}"` : `SELECT rowid AS __rowid, * FROM "${name}"`)
 }
 
-function takeSnapshot(t: TestApp): Snapshot {
+async function takeSnapshot(t: TestApp): Promise<Snapshot> {
   const snap: Snapshot = new Map()
-  for (const name of [...tablesOf(t), 'sqlite_sequence']) snap.set(name, t.ctx.handle.raw.prepare(`SELECT rowid AS __rowid, * FROM "${name}"`).all())
+  for (const name of [...(await tableNames(t.ctx.db)), COUNTERS]) snap.set(name, await rowsOf(t, name))
   return snap
 }
 
 interface Fingerprint {
   hash: string
   counts: Record<string, number>
-  /** SQLite's count of rows written on this connection when it was taken: unchanged means no write at all. */
+  /** The database's count of writes when it was taken: unchanged means no write at all. */
   writes: number
 }
 
 let lastFingerprint: Fingerprint | undefined
 
-function writesOf(t: TestApp): number {
-  return (t.ctx.handle.raw.prepare('SELECT total_changes() AS n').get() as { n: number }).n
+/**
+ * A count that moves with every write: SQLite's rows written on the app's one connection; on
+ * PostgreSQL the change counter every table's statement trigger bumps in the writing transaction
+ * (db/migrator.ts; sessions count on a row of their own, left out as they are below).
+ */
+async function writesOf(t: TestApp): Promise<number> {
+  return Number(await query(t.ctx.db).value(onPostgres ? "SELECT n FROM change_counter WHERE key = 'data'" : 'SELECT total_changes() AS n'))
+}
+
+/** Rows as comparable text, one line each, sorted: the same rows give the same lines whatever order a database reads them in. */
+function linesOf(rows: unknown[]): string[] {
+  return rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v))).sort()
 }
 
 /**
@@ -157,20 +179,18 @@ function writesOf(t: TestApp): number {
  * token use times move too.
  */
 const NOT_DATA = new Set(['session', 'report_kept', 'report_epoch'])
-function fingerprint(t: TestApp): Fingerprint {
-  const writes = writesOf(t)
-  // Nothing was written since the last one: the data is the same (the app has this one connection).
+async function fingerprint(t: TestApp): Promise<Fingerprint> {
+  const writes = await writesOf(t)
+  // Nothing was written since the last one: the data is the same.
   if (lastFingerprint && lastFingerprint.writes === writes) return lastFingerprint
   const h = createHash('sha256')
   const counts: Record<string, number> = {}
-  for (const name of tablesOf(t)) {
+  for (const name of await tableNames(t.ctx.db)) {
     if (NOT_DATA.has(name)) continue
-    const rows = t.ctx.handle.raw.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all() as Array<Record<string, unknown>>
+    const rows = await query(t.ctx.db).all(`SELECT * FROM "${name}"`)
     counts[name] = rows.length
-    for (const r of rows) {
-      if (name === 'api_token') delete r.last_used_at
-      h.update(name).update(JSON.stringify(r, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v)))
-    }
+    if (name === 'api_token') for (const r of rows) delete r.last_used_at
+    for (const line of linesOf(rows)) h.update(name).update(line)
   }
   lastFingerprint = { hash: h.digest('hex'), counts, writes }
   return lastFingerprint
@@ -183,55 +203,80 @@ function changedTables(a: Record<string, number>, b: Record<string, number>): st
   return diff.length > 0 ? diff.join(', ') : 'row contents'
 }
 
-function tableHash(t: TestApp, name: string): string {
-  return createHash('sha256')
-    .update(
-      JSON.stringify(t.ctx.handle.raw.prepare(`SELECT rowid AS __rowid, * FROM "${name}"`).all(), (_k, v: unknown) =>
-        Buffer.isBuffer(v) ? v.toString('hex') : v,
-      ),
-    )
-    .digest('hex')
+function hashOf(rows: unknown[]): string {
+  return createHash('sha256').update(linesOf(rows).join('\n')).digest('hex')
 }
 
 const snapshotHashes = new WeakMap<Snapshot, Map<string, string>>()
 
 /** Puts the database back as it was after the fixture was built (sessions included: the cart lives there); only tables that moved are rewritten. */
-function restoreSnapshot(t: TestApp, snap: Snapshot): void {
-  const raw = t.ctx.handle.raw
+async function restoreSnapshot(t: TestApp, snap: Snapshot): Promise<void> {
   let hashes = snapshotHashes.get(snap)
   if (!hashes) {
-    hashes = new Map(
-      [...snap.keys()].map((name) => [
-        name,
-        createHash('sha256')
-          .update(JSON.stringify(snap.get(name), (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v)))
-          .digest('hex'),
-      ]),
-    )
+    hashes = new Map([...snap.keys()].map((name) => [name, hashOf(snap.get(name)!)]))
     snapshotHashes.set(snap, hashes)
   }
-  const moved = [...snap.keys()].filter((name) => tableHash(t, name) !== hashes.get(name))
+  const moved: string[] = []
+  for (const name of snap.keys()) if (hashOf(await rowsOf(t, name)) !== hashes.get(name)) moved.push(name)
   if (moved.length === 0) return
-  raw.pragma('foreign_keys = OFF')
+  if (onPostgres) await restorePostgres(t, snap, moved)
+  else await restoreSqlite(t, snap, moved)
+}
+
+/** SQLite: the rows back with their rowids, foreign keys off meanwhile (the pragma holds outside a transaction only). */
+async function restoreSqlite(t: TestApp, snap: Snapshot, moved: string[]): Promise<void> {
+  await query(t.ctx.db).run('PRAGMA foreign_keys = OFF')
   try {
-    raw.transaction(() => {
+    await t.ctx.db.transaction().execute(async (trx) => {
       for (const name of moved) {
-        const rows = snap.get(name)!
-        raw.prepare(`DELETE FROM "${name}"`).run()
-        for (const row of rows as Array<Record<string, unknown>>) {
+        await query(trx).run(`DELETE FROM "${name}"`)
+        for (const row of snap.get(name) as Array<Record<string, unknown>>) {
           const { __rowid, ...cols } = row
           const keys = Object.keys(cols)
           const withRowid = name !== 'sqlite_sequence'
           const names = [...(withRowid ? ['rowid'] : []), ...keys.map((k) => `"${k}"`)]
-          raw
-            .prepare(`INSERT INTO "${name}" (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`)
-            .run(...(withRowid ? [__rowid] : []), ...keys.map((k) => cols[k]))
+          await query(trx).run(
+            `INSERT INTO "${name}" (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`,
+            ...(withRowid ? [__rowid] : []),
+            ...keys.map((k) => cols[k]),
+          )
         }
       }
-    })()
+    })
   } finally {
-    raw.pragma('foreign_keys = ON')
+    await query(t.ctx.db).run('PRAGMA foreign_keys = ON')
   }
+}
+
+/**
+ * PostgreSQL: the rows back (ids are columns; identity is BY DEFAULT, so an explicit id is taken) and
+ * the sequences where they were. Foreign keys and triggers wait while the rows are rewritten
+ * (session_replication_role, which the test server's superuser may set); the change counter is then
+ * bumped by hand, so that every cache learns the data moved.
+ */
+async function restorePostgres(t: TestApp, snap: Snapshot, moved: string[]): Promise<void> {
+  await t.ctx.db.transaction().execute(async (trx) => {
+    await query(trx).run('SET LOCAL session_replication_role = replica')
+    for (const name of moved) {
+      const rows = snap.get(name) as Array<Record<string, unknown>>
+      if (name === '(sequences)') {
+        for (const r of rows) {
+          if (r.value === null) await query(trx).run('SELECT setval(CAST(? AS regclass), 1, false)', r.name)
+          else await query(trx).run('SELECT setval(CAST(? AS regclass), ?)', r.name, r.value)
+        }
+        continue
+      }
+      await query(trx).run(`DELETE FROM "${name}"`)
+      for (const row of rows) {
+        const keys = Object.keys(row)
+        await query(trx).run(
+          `INSERT INTO "${name}" (${keys.map((k) => `"${k}"`).join(', ')}) VALUES (${keys.map(() => '?').join(', ')})`,
+          ...keys.map((k) => row[k]),
+        )
+      }
+    }
+    await query(trx).run('UPDATE change_counter SET n = n + 1')
+  })
 }
 
 // ---------------------------------------------------------------- the fixture: one of everything, in every state
@@ -253,9 +298,9 @@ async function buildFixture(): Promise<Fixture> {
   // The approver list: the นายก linked to his account, the ปลัด without one (her paper approvals need the scan).
   const nayok = await makeUser(ctx, ['executive'], { name: NAYOK })
   await withApprovers(ctx, { mayor: { name: NAYOK, account: nayok.username }, chiefAdministrator: PALAD })
-  const raw = ctx.handle.raw
-  const dept = raw.prepare('SELECT id, code FROM department ORDER BY id LIMIT 1').get() as { id: number; code: string }
-  const category = raw.prepare(`SELECT id FROM category WHERE code = 'electrical'`).get() as { id: number }
+  const q = query(ctx.db)
+  const dept = (await q.get('SELECT id, code FROM department ORDER BY id LIMIT 1')) as { id: number; code: string }
+  const category = (await q.get(`SELECT id FROM category WHERE code = 'electrical'`)) as { id: number }
   const codes = {
     asset: '416-66-9001',
     approved: '416-66-9002',
@@ -298,7 +343,7 @@ async function buildFixture(): Promise<Fixture> {
   await approveLoan(ctx, fin2, returned.loan.id, {})
   await handOver(ctx, boss, returned.loan.id, { confirmedCodes: [codes.ret] })
   await receiveReturn(ctx, boss, returned.loan.id, { items: [{ assetCode: codes.ret, condition: 'damaged', note: 'ขาตั้งหัก' }] })
-  const comp = raw.prepare('SELECT id FROM compensation ORDER BY id LIMIT 1').get() as { id: number }
+  const comp = (await q.get('SELECT id FROM compensation ORDER BY id LIMIT 1')) as { id: number }
   const paperMine = await loan([codes.paperMine], { kind: 'off_premises' })
   await approveLoan(ctx, fin2, paperMine.loan.id, { onPaper: { approverName: boss.name, date: '2025-01-15' } })
   const paperDisputed = await loan([codes.paperDisputed], { kind: 'off_premises' })
@@ -308,7 +353,7 @@ async function buildFixture(): Promise<Fixture> {
   const csv = Buffer.from('หมายเลขครุภัณฑ์,ชื่อ,ประเภท\n416-66-7001,โต๊ะพับ,office\n', 'utf8')
   const batch = await startImport(ctx, boss.id, { name: 'register.csv', data: csv })
 
-  const line = raw.prepare('SELECT id FROM loan_stock_line WHERE loan_id = ?').get(out2.loan.id) as { id: number }
+  const line = (await q.get('SELECT id FROM loan_stock_line WHERE loan_id = ?', out2.loan.id)) as { id: number }
   const { agent: bossAgent, csrf: bossCsrf } = await bossSession(t.app, boss, codes.cart)
   const token = await apiToken(t.app, boss.username, boss.password)
   const extId = ext.extensions.find((e) => e.status === 'pending')!.id
@@ -349,7 +394,7 @@ async function buildFixture(): Promise<Fixture> {
     },
     snap: new Map(),
   }
-  f.snap = takeSnapshot(t)
+  f.snap = await takeSnapshot(t)
   return f
 }
 
@@ -364,14 +409,14 @@ async function bossSession(app: App, boss: { username: string; password: string 
 
 /** After an accepted request: the database as built, and the boss signed in again if the request ended the session. */
 async function reset(f: Fixture, sessionMayEnd = true): Promise<void> {
-  restoreSnapshot(f.t, f.snap)
+  await restoreSnapshot(f.t, f.snap)
   if (!sessionMayEnd) return
   const page = await f.bossAgent.get('/account')
   if (page.status !== 200) {
     const s = await bossSession(f.app, f.boss, f.codes.cart)
     f.bossAgent = s.agent
     f.bossCsrf = s.csrf
-    f.snap = takeSnapshot(f.t)
+    f.snap = await takeSnapshot(f.t)
   } else {
     f.bossCsrf = csrfFrom(page.text)
   }
@@ -1189,9 +1234,9 @@ interface Outcome {
 }
 
 async function judge(f: Fixture, route: AppRoute, c: RouteCase, p: Payload, params: Record<string, string | number>, problems: Outcome[]): Promise<void> {
-  const before = fingerprint(f.t)
+  const before = await fingerprint(f.t)
   const res = await send(f, route, c, p, params)
-  const after = fingerprint(f.t)
+  const after = await fingerprint(f.t)
   const changed = before.hash !== after.hash
   const fail = (problem: string) => problems.push({ label: p.label, problem: `${problem} [${res.status}]` })
   const isHtml = /html/.test(String(res.headers['content-type'] ?? ''))
