@@ -27,6 +27,8 @@ const th = {
   'backup.hostedSchema': 'schema ของหน่วยงาน',
   'backup.hostedFolder': 'โฟลเดอร์ของหน่วยงาน',
   'backup.hostedBackupTitle': 'สำรองข้อมูลหน่วยงานนี้',
+  'backup.hostedKeys':
+    'ไฟล์กุญแจ session.key และ audit-anchor.key ไม่อยู่ในไฟล์สำรอง ให้คัดลอกเก็บแยกไว้ครั้งเดียว (ไฟล์ไม่เปลี่ยน) หากโฟลเดอร์ของหน่วยงานสูญหาย ให้วางกุญแจคืนก่อนเริ่มเซิร์ฟเวอร์',
   'backup.hostedRestoreTitle': 'กู้คืนหน่วยงานนี้',
   'backup.hostedRestore':
     'หยุดเซิร์ฟเวอร์ก่อน (ทุกหน่วยงานบนเซิร์ฟเวอร์จะหยุดชั่วครู่) ลบ schema เดิม โหลดไฟล์สำรองกลับเข้า schema ของหน่วยงาน วางไฟล์ในโฟลเดอร์ของหน่วยงานกลับคืน แล้วเริ่มเซิร์ฟเวอร์ใหม่ หน่วยงานอื่นไม่ได้รับผลกระทบ',
@@ -62,6 +64,8 @@ const en: Record<keyof typeof th, string> = {
   'backup.hostedSchema': 'The agency’s schema',
   'backup.hostedFolder': 'The agency’s folder',
   'backup.hostedBackupTitle': 'Backing up this agency',
+  'backup.hostedKeys':
+    'The key files session.key and audit-anchor.key are left out of the archive: copy them apart, once (they do not change). If the agency’s folder is lost, put them back before starting the server.',
   'backup.hostedRestoreTitle': 'Restoring this agency',
   'backup.hostedRestore':
     'Stop the server first (every agency on it stops a moment), drop the schema, load the dump back into the agency’s schema, put the agency’s folder back, and start the server. No other agency is touched.',

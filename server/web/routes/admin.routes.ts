@@ -61,7 +61,7 @@ export function adminRoutes(ctx: AppContext): Router {
       folder,
       backup: [
         `pg_dump -Fc --schema=${schema} -f ${schema}-$(date +%Y%m%d).dump "$DATABASE_URL"`,
-        `tar -czf ${schema}-files-$(date +%Y%m%d).tar.gz -C ${dataDir} ${slug}`,
+        `tar -czf ${schema}-files-$(date +%Y%m%d).tar.gz --exclude='${slug}/*.key' -C ${dataDir} ${slug}`,
       ],
       restore: [
         `psql "$DATABASE_URL" -c 'DROP SCHEMA IF EXISTS ${schema} CASCADE'`,
