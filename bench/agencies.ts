@@ -9,7 +9,7 @@
  * schema made and migrated by server/tenancy.ts (migrateAgency) with the pool the server gives an
  * agency (openAgencyDb). Writers: `BENCH_WRITERS` (8) async loops per agency, each committing short
  * write transactions (one audit entry: read the chain's head, insert the next — as run.ts's writers)
- * for `BENCH_SECONDS` (3); one agency alone, then all four at once, alternating `BENCH_ROUNDS` (2)
+ * for `BENCH_SECONDS` (3); one agency alone, then all four at once, alternating `BENCH_ROUNDS` (4)
  * times; tx/s are the means. The advisory lock of writeTransaction is per schema, so agencies never
  * wait for each other's writers, only for the server. Afterwards every agency's audit chain must
  * verify and have grown by exactly the commits counted for it.
@@ -28,6 +28,7 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
+import { sql } from 'kysely'
 import pg from 'pg'
 import { pino } from 'pino'
 import { type PgDb, writeTransaction } from '../db/connection.js'
@@ -69,9 +70,13 @@ export interface AgenciesResult {
     fourAgenciesPerAgencyTps: number[]
     /** Four agencies' total ÷ one agency alone. */
     ratio: number
+    /** The CPU this (the client's) process used ÷ wall time, one agency and four: near 1, one core was the limit. */
+    clientCpuShare: { one: number; four: number }
     committed: Record<string, number>
     errors: number
   }
+  /** While one agency's write transaction held its lock `ms`: the commits of a writer of another agency, and of the same agency (0). */
+  lockHeld: { ms: number; otherAgencyCommits: number; sameAgencyCommits: number }
   qr?: { path: string; seconds: number; rounds: number; singleRps: number; hostedRps: number; ratio: number; errors: number }
 }
 
@@ -79,7 +84,7 @@ async function main(): Promise<void> {
   const base = process.env.BENCH_DATABASE_URL
   if (!base) throw new Error('set BENCH_DATABASE_URL=postgres://… (a role that may create databases)')
   const seconds = Number(process.env.BENCH_SECONDS ?? 3)
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 2)
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 4)
   const writersPerAgency = Number(process.env.BENCH_WRITERS ?? 8)
   const say = (l: string) => process.stdout.write(`${l}\n`)
 
@@ -162,15 +167,19 @@ async function main(): Promise<void> {
     await run(ctxs, 300) // warm-up: every agency's pool, the JIT
     const one: number[] = []
     const four: number[][] = []
-    for (let r = 0; r < rounds; r++) {
-      one.push((await run(ctxs.slice(0, 1), seconds * 1000))[0]!)
-      four.push(await run(ctxs, seconds * 1000))
+    // This process's CPU share while each ran (1 = one core busy): the app's one Node process serves every agency.
+    const cpuShare = { one: [] as number[], four: [] as number[] }
+    const timed = async (agencies: AppContext[], into: number[]) => {
+      const c0 = process.cpuUsage()
+      const t0 = performance.now()
+      const tps = await run(agencies, seconds * 1000)
+      const c = process.cpuUsage(c0)
+      into.push((c.user + c.system) / 1000 / (performance.now() - t0))
+      return tps
     }
-    for (const [i, c] of ctxs.entries()) {
-      const chain = await verifyChain(c.db)
-      if (!chain.ok) throw new Error(`${SLUGS[i]}: the audit chain does not verify after the writers`)
-      const grew = chain.entries - before[i]!
-      if (grew !== committed.get(c)) throw new Error(`${SLUGS[i]}: ${committed.get(c)} commits counted, the audit chain grew by ${grew}`)
+    for (let r = 0; r < rounds; r++) {
+      one.push((await timed(ctxs.slice(0, 1), cpuShare.one))[0]!)
+      four.push(await timed(ctxs, cpuShare.four))
     }
     if (errors > 0) process.stderr.write(`writers: ${errors} transactions failed, the first: ${String(firstError)}\n`)
     const perAgency = SLUGS.map((_, a) => round(mean(four.map((f) => f[a]!))))
@@ -183,12 +192,48 @@ async function main(): Promise<void> {
       fourAgenciesTps: round(fourTotal),
       fourAgenciesPerAgencyTps: perAgency,
       ratio: round(fourTotal / mean(one), 2),
+      clientCpuShare: { one: round(mean(cpuShare.one), 2), four: round(mean(cpuShare.four), 2) },
       committed: Object.fromEntries(ctxs.map((c, i) => [SLUGS[i]!, committed.get(c)!])),
       errors,
     }
     say(
-      `  writers (${writersPerAgency} per agency): one agency ${writers.oneAgencyTps} tx/s; four at once ${writers.fourAgenciesTps} tx/s in all (${perAgency.join(', ')} each) → ×${writers.ratio}; every chain verified, ${errors} failed`,
+      `  writers (${writersPerAgency} per agency): one agency ${writers.oneAgencyTps} tx/s; four at once ${writers.fourAgenciesTps} tx/s in all (${perAgency.join(', ')} each) → ×${writers.ratio}; ${errors} failed; this process's CPU ${writers.clientCpuShare.one} and ${writers.clientCpuShare.four} of a core`,
     )
+
+    // ------------------------------------------------ one agency's lock held: another agency goes on
+    // A write transaction of agency A holds A's lock for `HOLD_MS`; meanwhile one writer of A and one of B
+    // loop. B's commits go on (its lock is its own); A's writer waits for A's lock until the holder ends.
+    const HOLD_MS = 1000
+    const [ctxA, ctxB] = [ctxs[0]!, ctxs[1]!]
+    const during = { sameAgency: 0, otherAgency: 0 }
+    let holding = true
+    const holder = writeTransaction(ctxA.db, async (trx) => {
+      await appendAudit(trx, ctxA.clock, CLI_ACTOR, { action: 'bench.holder', entity: 'bench', entityId: 0, data: {} })
+      await sql`SELECT pg_sleep(${HOLD_MS / 1000})`.execute(trx)
+    }).finally(() => {
+      holding = false
+    })
+    await new Promise((r) => setTimeout(r, 50))
+    const loop = async (ctx: AppContext, key: keyof typeof during) => {
+      while (holding) {
+        await writeTransaction(ctx.db, (trx) => appendAudit(trx, ctx.clock, CLI_ACTOR, { action: 'bench.writer', entity: 'bench', entityId: 0, data: {} }))
+        committed.set(ctx, committed.get(ctx)! + 1)
+        if (holding) during[key]++
+      }
+    }
+    await Promise.all([holder, loop(ctxA, 'sameAgency'), loop(ctxB, 'otherAgency')])
+    committed.set(ctxA, committed.get(ctxA)! + 1) // the holder's own entry
+    say(`  agency A's lock held ${HOLD_MS} ms: meanwhile agency B committed ${during.otherAgency}, A's other writer ${during.sameAgency}`)
+    if (during.sameAgency !== 0) throw new Error(`agency A's writer committed ${during.sameAgency} while A's lock was held`)
+    if (during.otherAgency === 0) throw new Error('agency B committed nothing while agency A held its lock: the agencies wait for each other')
+
+    for (const [i, c] of ctxs.entries()) {
+      const chain = await verifyChain(c.db)
+      if (!chain.ok) throw new Error(`${SLUGS[i]}: the audit chain does not verify after the writers`)
+      const grew = chain.entries - before[i]!
+      if (grew !== committed.get(c)) throw new Error(`${SLUGS[i]}: ${committed.get(c)} commits counted, the audit chain grew by ${grew}`)
+    }
+    say(`  every agency's audit chain verifies and grew by exactly its commits: ${ctxs.map((c) => committed.get(c)).join(', ')}`)
 
     // ------------------------------------------------ the QR page, hosted and alone
     let qr: AgenciesResult['qr']
@@ -227,9 +272,14 @@ async function main(): Promise<void> {
         const hosted: number[] = []
         let qrErrors = 0
         await shoot(`${at(singleServer)}${qrPath}`, { cookie }) // warm-up
+        const aloneShot = () => shoot(`${at(singleServer)}${qrPath}`, { cookie })
+        const hostedShot = () => shoot(`${at(hostedServer)}${qrPath}`, hostHeaders)
+        await hostedShot() // warm-up
         for (let r = 0; r < rounds; r++) {
-          const a = await shoot(`${at(singleServer)}${qrPath}`, { cookie })
-          const h = await shoot(`${at(hostedServer)}${qrPath}`, hostHeaders)
+          // Which goes first alternates, so that neither always runs after the other.
+          const first = r % 2 === 0 ? await aloneShot() : await hostedShot()
+          const second = r % 2 === 0 ? await hostedShot() : await aloneShot()
+          const [a, h] = r % 2 === 0 ? [first, second] : [second, first]
           alone.push(a.rps)
           hosted.push(h.rps)
           qrErrors += a.errors + h.errors
@@ -260,6 +310,7 @@ async function main(): Promise<void> {
       postgres: version,
       agencyCreateMs,
       writers,
+      lockHeld: { ms: HOLD_MS, otherAgencyCommits: during.otherAgency, sameAgencyCommits: during.sameAgency },
       ...(qr ? { qr } : {}),
     }
     const resultsDir = path.resolve(process.env.BENCH_RESULTS_DIR ?? path.join(import.meta.dirname, 'results'))
