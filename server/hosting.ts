@@ -6,6 +6,7 @@ import { type App, createApp } from './app.js'
 import type { Clock } from './clock.js'
 import type { Config } from './config.js'
 import type { AppContext } from './context.js'
+import { translate } from './i18n/index.js'
 import type { SignInLimits } from './http/middleware/rate-limit.js'
 import { anchorFromConfig, dataFolder, startAnchoring } from './services/audit-anchor.service.js'
 import { startMailSender } from './services/mail-sender.service.js'
@@ -58,6 +59,13 @@ export interface HostingOptions {
   /** Start each agency's scheduler and mail sender (the server does; tests may not). */
   background?: boolean
   signInLimits?: SignInLimits
+}
+
+/** The plain page of a host that is no agency's (Thai, from the catalogue; no cookie, no layout). */
+const UNKNOWN_AGENCY_PAGE = `<!doctype html><html lang="th"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(translate('th', 'error.unknownAgency'))}</title><body><h1>${escapeHtml(translate('th', 'error.unknownAgency'))}</h1><p>${escapeHtml(translate('th', 'error.unknownAgencyHint'))} (404)</p></body></html>`
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
 }
 
 /** How long an unknown host is remembered as unknown before the registry is asked again. */
@@ -137,13 +145,7 @@ export function createHosting(opts: HostingOptions): Hosting {
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     const rt = await runtime(req.hostname ?? '')
     if (!rt) {
-      res
-        .status(404)
-        .type('html')
-        .set('Cache-Control', 'no-store')
-        .send(
-          '<!doctype html><html lang="th"><meta charset="utf-8"><title>ไม่พบหน่วยงาน</title><body><h1>ไม่พบหน่วยงานนี้</h1><p>ที่อยู่เว็บนี้ไม่ใช่ของหน่วยงานใดในระบบ (404)</p></body></html>',
-        )
+      res.status(404).type('html').set('Cache-Control', 'no-store').send(UNKNOWN_AGENCY_PAGE)
       return
     }
     rt.app(req, res, next)
