@@ -91,21 +91,7 @@ async function createPgTestDb(): Promise<OpenDb> {
   const tpl = await templateDb()
   const name = `yk_t_${process.pid}_${++made}`
   await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${tpl}`)
-  const h = openPostgres(urlOf(name), { poolSize: 4 })
-  const handle = {
-    kind: 'sqlite',
-    db: h.db,
-    get raw(): never {
-      throw new Error('this test reads the SQLite handle: use test/helpers/db.ts query() so that it runs on PostgreSQL too')
-    },
-    async close() {
-      await h.close()
-      const drop = adminQuery(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined)
-      pending.add(drop)
-      drop.finally(() => pending.delete(drop))
-    },
-  }
-  return handle as unknown as OpenDb
+  return pgTestHandle(name, true)
 }
 
 /** Drops what the PostgreSQL test databases left (mocha's root hook, test/helpers/hooks.ts). */
