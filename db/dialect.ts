@@ -53,6 +53,12 @@ export function isCheckViolation(e: unknown): boolean {
   return code === '23514' || code === 'SQLITE_CONSTRAINT_CHECK'
 }
 
+/** Text the database cannot hold: PostgreSQL refuses a NUL byte (22021) or a character its encoding lacks (22P05); SQLite stores anything. */
+export function isUnstorableText(e: unknown): boolean {
+  const code = codeOf(e)
+  return code === '22021' || code === '22P05'
+}
+
 /** A trigger refused the change (a frozen published report): SQLite's RAISE(ABORT) code, PostgreSQL's raise_exception. */
 export function isTriggerRefusal(e: unknown): boolean {
   const code = codeOf(e)

@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { openDb, type OpenDb } from '../../db/connection.js'
+import { openDb, type OpenDb, pgSchemaOf } from '../../db/connection.js'
 import { createMigrator } from '../../db/migrator.js'
 import * as sqliteFile from '../../db/sqlite-file.js'
 import type { Clock } from '../clock.js'
@@ -421,4 +421,9 @@ export function humanSize(bytes: number): string {
     i++
   }
   return `${n.toFixed(1)} ${units[i]}`
+}
+
+/** The schema of an agency hosted with others (TENANCY=host): what its own pg_dump names; none otherwise. */
+export function hostedSchema(ctx: AppContext): string | undefined {
+  return ctx.config.tenancy === 'host' ? pgSchemaOf(ctx.db) : undefined
 }

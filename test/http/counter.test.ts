@@ -123,14 +123,14 @@ describe('the counter (pages)', () => {
       .type('form')
       .send({ _csrf: csrfFrom(picked.text), borrowerId: String(first.id), items: 'CHAIR ๒๐ ตัว', ...details({ purpose: 'งานศพ' }) })
       .expect(303)
-    expect(count(t, 'SELECT COUNT(*) AS n FROM external_borrower')).to.equal(1)
+    expect(await count(t, 'SELECT COUNT(*) AS n FROM external_borrower')).to.equal(1)
     const second = await t.ctx.db
       .selectFrom('loan')
       .selectAll()
       .where('id', '=', Number(/\d+$/.exec(res.headers.location as string)![0]))
       .executeTakeFirstOrThrow()
     expect(second).to.include({ external_borrower_id: first.id, borrower_type: 'public', purpose: 'งานศพ' })
-    expect(count(t, 'SELECT quantity AS n FROM loan_stock_line WHERE loan_id = ?', second.id)).to.equal(20)
+    expect(await count(t, 'SELECT quantity AS n FROM loan_stock_line WHERE loan_id = ?', second.id)).to.equal(20)
   })
 
   it('when a new borrower is typed with a phone already on record, then finance is offered the record; choosing it keeps the form, or a new person is confirmed', async () => {
@@ -141,7 +141,7 @@ describe('the counter (pages)', () => {
     const again = await lend(agent, { ...temple, 'externalBorrower.phone': '0891112222', items: 'CHAIR 5', ...details({ place: 'ศาลาหมู่ 3' }) })
     expect(again.status).to.equal(409)
     expect(again.text).to.include('มีผู้ยืมที่ใช้เบอร์โทรศัพท์นี้อยู่แล้ว').and.include(`value="use:${first.id}"`).and.include('value="ศาลาหมู่ 3"')
-    expect(count(t, 'SELECT COUNT(*) AS n FROM loan')).to.equal(1)
+    expect(await count(t, 'SELECT COUNT(*) AS n FROM loan')).to.equal(1)
 
     const use = await agent
       .post('/counter')
@@ -153,7 +153,7 @@ describe('the counter (pages)', () => {
     await lend(agent, { ...temple, 'externalBorrower.name': 'นายสมศักดิ์ (บุตร)', confirmNew: '1', items: 'CHAIR 5', ...details() }).then((r) =>
       expect(r.status).to.equal(303),
     )
-    expect(count(t, 'SELECT COUNT(*) AS n FROM external_borrower')).to.equal(2)
+    expect(await count(t, 'SELECT COUNT(*) AS n FROM external_borrower')).to.equal(2)
   })
 
   it('when the form has mistakes, then it comes back (422) with every value kept and the mistakes named', async () => {
@@ -174,7 +174,7 @@ describe('the counter (pages)', () => {
     const unknown = await lend(agent, { borrowerId: '999999', items: 'CHAIR 1', ...details() })
     expect(unknown.status).to.equal(422)
     expect(unknown.text).to.include('ไม่พบผู้ยืมนี้')
-    expect(count(t, 'SELECT COUNT(*) AS n FROM loan')).to.equal(0)
+    expect(await count(t, 'SELECT COUNT(*) AS n FROM loan')).to.equal(0)
   })
 
   it('when 60 chairs are asked on days where an approved loan holds 80 of 120, then the counter refuses (409) naming that loan, values kept', async () => {

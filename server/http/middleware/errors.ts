@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express'
 import type { AppContext } from '../../context.js'
+import { isUnstorableText } from '../../../db/dialect.js'
 import { AppError, statusOf, type ErrorCode } from '../../errors.js'
 import { translate } from '../../i18n/index.js'
 import { ROLES } from '../../../db/schema.js'
@@ -13,6 +14,8 @@ function classify(err: unknown): AppError | undefined {
     return new AppError('forbidden', 'error.csrf')
   }
   if (e.type === 'entity.parse.failed') return new AppError('bad_request', 'error.badJson')
+  // Text no database column can hold (a NUL byte in a search or a sign-in): PostgreSQL refuses it by code.
+  if (isUnstorableText(err)) return new AppError('validation_failed', 'input.untypeableBody', {}, [{ field: 'body', message: 'input.untypeable' }])
   if (e.type === 'entity.too.large' || (e.status ?? e.statusCode) === 413) return new AppError('payload_too_large', 'error.payloadTooLarge')
   const status = e.status ?? e.statusCode
   if (err instanceof URIError || status === 400) return new AppError('bad_request', 'error.badUrl')

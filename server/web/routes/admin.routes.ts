@@ -2,14 +2,13 @@ import path from 'node:path'
 import { Router, type Request, type Response } from 'express'
 import type { AppContext } from '../../context.js'
 import { AppError, isAppError } from '../../errors.js'
-import { pgSchemaOf } from '../../../db/connection.js'
 import { BORROWER_TYPES, LOCALES, ROLES, type Role } from '../../../db/schema.js'
 import { actorOf, createUser, getUser, listUsers, resetPassword, updateUser } from '../../services/user.service.js'
 import { createDepartment, getDepartment, listDepartments, updateDepartment } from '../../services/department.service.js'
 import { getSettings, LABEL_LAYOUTS, updateSettings } from '../../services/settings.service.js'
 import { listEntries } from '../../services/audit.service.js'
 import { countLiveTokens, revokeAllTokensOf } from '../../services/token.service.js'
-import { backupStatus, humanSize } from '../../services/backup.service.js'
+import { backupStatus, hostedSchema, humanSize } from '../../services/backup.service.js'
 import { mailQueueStatus } from '../../services/notification.service.js'
 import { requireRole } from '../../http/middleware/auth.js'
 import { flash } from '../middleware/locals.js'
@@ -49,7 +48,7 @@ export function adminRoutes(ctx: AppContext): Router {
    * schema (public, or SQLite) gets the installation-wide text.
    */
   const hostedBackup = () => {
-    const schema = ctx.config.tenancy === 'host' ? pgSchemaOf(ctx.db) : undefined
+    const schema = hostedSchema(ctx)
     if (!schema?.startsWith('agency_')) return undefined
     const folder = path.dirname(path.resolve(ctx.config.databasePath))
     const dataDir = path.dirname(folder)
