@@ -11,7 +11,13 @@ const MAX_SEARCH_CHARS = 1000
 export function containsText(column: string, text: string): Expression<SqlBool> {
   // SQLite refuses a LIKE pattern over 50,000 bytes ("pattern too complex"), and text longer than
   // any searched column cannot be inside one: such a search matches nothing, without asking.
-  if (text.length > MAX_SEARCH_CHARS) return sql<SqlBool>`1 = 0`
+  // No stored text holds NUL (PostgreSQL's text cannot, and it refuses such a parameter): nothing matches.
+  if (text.length > MAX_SEARCH_CHARS || hasNul(text)) return sql<SqlBool>`1 = 0`
   const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
   return sql<SqlBool>`lower(${sql.ref(column)}) LIKE lower(${pattern}) ESCAPE '\\'`
+}
+
+/** Whether text holds U+0000: no stored text does (PostgreSQL's text cannot hold it and refuses it as a parameter), so a lookup by it finds nothing. */
+export function hasNul(text: string): boolean {
+  return text.includes('\u0000')
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { Database, NewUser, Role, UserRow, UserUpdate } from '../../db/schema.js'
-import { containsText } from './sql-helpers.js'
+import { containsText, hasNul } from './sql-helpers.js'
 
 type Db = Kysely<Database>
 
@@ -9,6 +9,7 @@ export async function findById(db: Db, id: number): Promise<UserRow | undefined>
 }
 
 export async function findByUsername(db: Db, username: string): Promise<UserRow | undefined> {
+  if (hasNul(username)) return undefined
   return db.selectFrom('app_user').selectAll().where('username', '=', username).executeTakeFirst()
 }
 
