@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { expect } from 'chai'
 import { createTestApp, signedInAs, type TestApp } from '../helpers/app.js'
+import { sqliteOnly } from '../helpers/db.js'
 import { backupTarget, createBackup } from '../../server/services/backup.service.js'
 
 /** The backup section of the admin hub, as text. */
@@ -13,6 +14,10 @@ function backupSection(html: string): string {
 }
 
 describe('admin hub: the last backup', () => {
+  // The server's own backups are SQLite file copies; on PostgreSQL the card says pg_dump (admin-postgres.test.ts).
+  before(function () {
+    sqliteOnly(this)
+  })
   let t: TestApp
   let dir: string
   beforeEach(async () => {
