@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import { type AssetRow, type AssetStatus, type AssetUpdate, codeKey, type Database, type NewAsset } from '../../db/schema.js'
-import { containsText } from './sql-helpers.js'
+import { containsText, hasNul } from './sql-helpers.js'
 
 type Db = Kysely<Database>
 
@@ -34,6 +34,7 @@ function base(db: Db) {
  * keep apart.
  */
 export async function findByCode(db: Db, code: string): Promise<AssetListRow | undefined> {
+  if (hasNul(code)) return undefined
   return base(db)
     .where((eb) => eb.or([eb('asset.code_key', '=', codeKey(code)), eb('asset.code', '=', code)]))
     .orderBy(sql`asset.code = ${code}`, 'desc')

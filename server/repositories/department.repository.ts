@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { Database, DepartmentRow, DepartmentUpdate, NewDepartment } from '../../db/schema.js'
+import { hasNul } from './sql-helpers.js'
 
 type Db = Kysely<Database>
 
@@ -12,6 +13,7 @@ export async function findById(db: Db, id: number): Promise<DepartmentRow | unde
 }
 
 export async function findByCode(db: Db, code: string): Promise<DepartmentRow | undefined> {
+  if (hasNul(code)) return undefined
   return db.selectFrom('department').selectAll().where('code', '=', code).executeTakeFirst()
 }
 

@@ -2,13 +2,14 @@ import { type Kysely, sql } from 'kysely'
 import { codeKey, type StockMovementTable, type Database, type KitPartRow, type KitRow, type LoanStockLineRow, type StockItemRow } from '../../db/schema.js'
 import { statementMayFail } from '../../db/connection.js'
 import { isCheckViolation } from '../../db/dialect.js'
-import { containsText } from './sql-helpers.js'
+import { containsText, hasNul } from './sql-helpers.js'
 import { heldFrom } from './loan.repository.js'
 
 type Db = Kysely<Database>
 
 /** By the code's key (codeKey), its exact spelling first, as asset.repository's findByCode. */
 export async function findByCode(db: Db, code: string): Promise<StockItemRow | undefined> {
+  if (hasNul(code)) return undefined
   return db
     .selectFrom('stock_item')
     .selectAll()
@@ -222,6 +223,7 @@ export async function countOutstandingLines(db: Db, loanId: number): Promise<num
 }
 
 export async function findKitByCode(db: Db, code: string): Promise<KitRow | undefined> {
+  if (hasNul(code)) return undefined
   return db
     .selectFrom('kit')
     .selectAll()
@@ -289,6 +291,7 @@ export async function kitParts(
 
 /** Whether a code is taken by an asset, a counted item or a kit: one label, one meaning. */
 export async function codeInUse(db: Db, code: string): Promise<'asset' | 'stock' | 'kit' | null> {
+  if (hasNul(code)) return null
   if (await db.selectFrom('asset').select('id').where('code_key', '=', codeKey(code)).executeTakeFirst()) return 'asset'
   if (await findByCode(db, code)) return 'stock'
   if (await findKitByCode(db, code)) return 'kit'
