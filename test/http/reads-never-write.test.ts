@@ -7,6 +7,7 @@ import { startScheduler } from '../../server/services/scheduler.service.js'
 import { makeAsset } from '../helpers/assets.js'
 import { makeUser } from '../helpers/builders.js'
 import { apiToken, createTestApp, signIn, type TestApp } from '../helpers/app.js'
+import { tableNames } from '../helpers/db.js'
 
 /*
  * Issue 14: expiry of uncollected loans ran from seven GET handlers, from a service and from a timer.
@@ -54,13 +55,7 @@ describe('reads never write; one scheduler expires uncollected loans (issue 14)'
    * first reader and dropped by any write dated in that year — report.service "KEPT FIGURES").
    */
   async function fingerprint(): Promise<string> {
-    const tables = (
-      await sql<{
-        name: string
-      }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('session', 'report_kept', 'report_epoch') ORDER BY name`.execute(
-        t.ctx.db,
-      )
-    ).rows
+    const tables = (await tableNames(t.ctx.db)).filter((name) => !['session', 'report_kept', 'report_epoch'].includes(name)).map((name) => ({ name }))
     const counts: Record<string, number> = {}
     for (const { name } of tables) counts[name] = Number((await sql<{ n: number }>`SELECT count(*) AS n FROM ${sql.table(name)}`.execute(t.ctx.db)).rows[0]!.n)
     const statuses = await t.ctx.db.selectFrom('loan').select(['id', 'status', 'updated_at']).orderBy('id').execute()

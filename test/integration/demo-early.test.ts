@@ -21,8 +21,12 @@ describe('demo made early in the morning (issue 16)', () => {
   it('when generated at 06:40 Bangkok time, then no audit entry, loan step or movement is stamped after that moment, and the chain verifies', async () => {
     const last = await ctx.db.selectFrom('audit_log').select(sql<string>`max(at)`.as('at')).executeTakeFirstOrThrow()
     expect(last.at < NOW, last.at).to.equal(true)
-    const loans = await sql<{ at: string | null }>`SELECT max(max(requested_at), coalesce(max(handed_over_at), '')) AS at FROM loan`.execute(ctx.db)
-    expect(String(loans.rows[0]!.at) < NOW).to.equal(true)
+    const loans = await ctx.db
+      .selectFrom('loan')
+      .select([sql<string>`max(requested_at)`.as('requested'), sql<string | null>`max(handed_over_at)`.as('handed')])
+      .executeTakeFirstOrThrow()
+    expect(loans.requested < NOW, loans.requested).to.equal(true)
+    expect((loans.handed ?? '') < NOW, String(loans.handed)).to.equal(true)
     expect((await verifyChain(ctx.db)).ok).to.equal(true)
   })
 })
