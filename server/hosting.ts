@@ -7,6 +7,7 @@ import type { Clock } from './clock.js'
 import type { Config } from './config.js'
 import type { AppContext } from './context.js'
 import { translate } from './i18n/index.js'
+import { staticFiles } from './routers.js'
 import type { SignInLimits } from './http/middleware/rate-limit.js'
 import { anchorFromConfig, dataFolder, startAnchoring } from './services/audit-anchor.service.js'
 import { startMailSender } from './services/mail-sender.service.js'
@@ -62,7 +63,7 @@ export interface HostingOptions {
 }
 
 /** The plain page of a host that is no agency's (Thai, from the catalogue; no cookie, no layout). */
-const UNKNOWN_AGENCY_PAGE = `<!doctype html><html lang="th"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(translate('th', 'error.unknownAgency'))}</title><body><h1>${escapeHtml(translate('th', 'error.unknownAgency'))}</h1><p>${escapeHtml(translate('th', 'error.unknownAgencyHint'))} (404)</p></body></html>`
+const UNKNOWN_AGENCY_PAGE = `<!doctype html><html lang="th"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/css/app.css"><title>${escapeHtml(translate('th', 'error.unknownAgency'))}</title><body><main><h1>${escapeHtml(translate('th', 'error.unknownAgency'))}</h1><p>${escapeHtml(translate('th', 'error.unknownAgencyHint'))} (404)</p></main></body></html>`
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
@@ -137,6 +138,8 @@ export function createHosting(opts: HostingOptions): Hosting {
   const app = express()
   app.disable('x-powered-by')
   if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy)
+  // Styles and fonts are every agency's alike: the unknown-host page uses them too.
+  app.use(staticFiles({ config }))
   app.get('/healthz', async (_req, res) => {
     await ensure()
     await registry.db.selectFrom('yuemkhuen.agency').select('slug').limit(1).execute()

@@ -59,7 +59,8 @@ export interface RouterEntry {
   wins?: { requests: string[]; because: string }
 }
 
-function staticFiles(ctx: AppContext): Router {
+/** The app's own files (styles, scripts, fonts): the same for every agency, so a server of many serves them before it knows the host. */
+export function staticFiles(ctx: Pick<AppContext, 'config'>): Router {
   const router = Router()
   const opts = { maxAge: ctx.config.env === 'production' ? '7d' : 0, index: false as const }
   router.use('/css', express.static(`${PUBLIC_DIR}/css`, opts))
