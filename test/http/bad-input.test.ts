@@ -3,6 +3,7 @@ import { expect } from 'chai'
 import { pino } from 'pino'
 import supertest from 'supertest'
 import type { App } from '../../server/app.js'
+import type { Db } from '../../db/connection.js'
 import { approveLoan, createLoan, handOver, receiveReturn, requestExtension } from '../../server/services/loan.service.js'
 import { issueToken } from '../../server/services/token.service.js'
 import { startImport } from '../../server/services/asset-import.service.js'
@@ -147,6 +148,8 @@ async function rowsOf(t: TestApp, name: string): Promise<unknown[]> {
 async function takeSnapshot(t: TestApp): Promise<Snapshot> {
   const snap: Snapshot = new Map()
   for (const name of [...(await tableNames(t.ctx.db)), COUNTERS]) snap.set(name, await rowsOf(t, name))
+  // The data as the snapshot holds it: what the database fingerprints as once the snapshot is put back.
+  snapshotFingerprints.set(snap, await fingerprint(t, true))
   return snap
 }
 
@@ -157,7 +160,18 @@ interface Fingerprint {
   writes: number
 }
 
-let lastFingerprint: Fingerprint | undefined
+/**
+ * What was last read of a database: its fingerprint and, by the count of every write (sessions'
+ * included) at that moment, each table's hash as stored, which putting a snapshot back compares
+ * (keyed by the test app: the two fixtures are two databases).
+ */
+interface LastRead {
+  fingerprint: Fingerprint
+  allWrites: number
+  stored: Map<string, string>
+}
+const lastRead = new WeakMap<TestApp, LastRead>()
+const snapshotFingerprints = new WeakMap<Snapshot, Fingerprint>()
 
 /**
  * A count that moves with every write: SQLite's rows written on the app's one connection; on
@@ -179,21 +193,27 @@ function linesOf(rows: unknown[]): string[] {
  * token use times move too.
  */
 const NOT_DATA = new Set(['session', 'report_kept', 'report_epoch'])
-async function fingerprint(t: TestApp): Promise<Fingerprint> {
+async function fingerprint(t: TestApp, fresh = false): Promise<Fingerprint> {
   const writes = await writesOf(t)
+  const last = lastRead.get(t)
   // Nothing was written since the last one: the data is the same.
-  if (lastFingerprint && lastFingerprint.writes === writes) return lastFingerprint
+  if (!fresh && last && last.fingerprint.writes === writes) return last.fingerprint
+  const allWrites = await allWritesOf(t)
   const h = createHash('sha256')
   const counts: Record<string, number> = {}
+  const stored = new Map<string, string>()
   for (const name of await tableNames(t.ctx.db)) {
     if (NOT_DATA.has(name)) continue
-    const rows = await query(t.ctx.db).all(`SELECT * FROM "${name}"`)
+    const rows = (await rowsOf(t, name)) as Array<Record<string, unknown>>
+    stored.set(name, hashOf(rows))
     counts[name] = rows.length
-    if (name === 'api_token') for (const r of rows) delete r.last_used_at
-    for (const line of linesOf(rows)) h.update(name).update(line)
+    const data = rows.map(({ __rowid, ...cols }) => cols)
+    if (name === 'api_token') for (const r of data) delete r.last_used_at
+    for (const line of linesOf(data)) h.update(name).update(line)
   }
-  lastFingerprint = { hash: h.digest('hex'), counts, writes }
-  return lastFingerprint
+  const read: LastRead = { fingerprint: { hash: h.digest('hex'), counts, writes }, allWrites, stored }
+  lastRead.set(t, read)
+  return read.fingerprint
 }
 
 function changedTables(a: Record<string, number>, b: Record<string, number>): string {
@@ -221,21 +241,46 @@ const restoredAt = new WeakMap<Snapshot, number>()
 async function restoreSnapshot(t: TestApp, snap: Snapshot): Promise<void> {
   const writes = await allWritesOf(t)
   if (restoredAt.get(snap) === writes) return
-  await putBack(t, snap)
+  if (await putBack(t, snap, writes)) {
+    // The data is the snapshot's again: its fingerprint and stored hashes stand for it until the next write.
+    const allWrites = await allWritesOf(t)
+    lastRead.set(t, {
+      fingerprint: { ...snapshotFingerprints.get(snap)!, writes: await writesOf(t) },
+      allWrites,
+      stored: snapshotHashes.get(snap)!,
+    })
+  }
   restoredAt.set(snap, await allWritesOf(t))
 }
 
-async function putBack(t: TestApp, snap: Snapshot): Promise<void> {
+/** Rewrites the tables that differ from the snapshot; true if any did. A table read at this write count (the last fingerprint) is not read again. */
+async function putBack(t: TestApp, snap: Snapshot, allWrites: number): Promise<boolean> {
   let hashes = snapshotHashes.get(snap)
   if (!hashes) {
     hashes = new Map([...snap.keys()].map((name) => [name, hashOf(snap.get(name)!)]))
     snapshotHashes.set(snap, hashes)
   }
+  const last = lastRead.get(t)
+  const known = last?.allWrites === allWrites ? last.stored : new Map<string, string>()
   const moved: string[] = []
-  for (const name of snap.keys()) if (hashOf(await rowsOf(t, name)) !== hashes.get(name)) moved.push(name)
-  if (moved.length === 0) return
+  for (const name of snap.keys()) if ((known.get(name) ?? hashOf(await rowsOf(t, name))) !== hashes.get(name)) moved.push(name)
+  if (moved.length === 0) return false
   if (onPostgres) await restorePostgres(t, snap, moved)
   else await restoreSqlite(t, snap, moved)
+  return true
+}
+
+/** Rows back into a table, a few hundred to a statement (far below either database's limit on parameters). */
+async function insertRows(db: Db, name: string, rows: Array<Record<string, unknown>>): Promise<void> {
+  const keys = Object.keys(rows[0] ?? {})
+  const tuple = `(${keys.map(() => '?').join(', ')})`
+  for (let at = 0; at < rows.length; at += 200) {
+    const chunk = rows.slice(at, at + 200)
+    await query(db).run(
+      `INSERT INTO "${name}" (${keys.map((k) => (k === 'rowid' ? k : `"${k}"`)).join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')}`,
+      ...chunk.flatMap((row) => keys.map((k) => row[k])),
+    )
+  }
 }
 
 /** SQLite: the rows back with their rowids, foreign keys off meanwhile (the pragma holds outside a transaction only). */
@@ -245,17 +290,9 @@ async function restoreSqlite(t: TestApp, snap: Snapshot, moved: string[]): Promi
     await t.ctx.db.transaction().execute(async (trx) => {
       for (const name of moved) {
         await query(trx).run(`DELETE FROM "${name}"`)
-        for (const row of snap.get(name) as Array<Record<string, unknown>>) {
-          const { __rowid, ...cols } = row
-          const keys = Object.keys(cols)
-          const withRowid = name !== 'sqlite_sequence'
-          const names = [...(withRowid ? ['rowid'] : []), ...keys.map((k) => `"${k}"`)]
-          await query(trx).run(
-            `INSERT INTO "${name}" (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`,
-            ...(withRowid ? [__rowid] : []),
-            ...keys.map((k) => cols[k]),
-          )
-        }
+        const withRowid = name !== 'sqlite_sequence'
+        const rows = (snap.get(name) as Array<Record<string, unknown>>).map(({ __rowid, ...cols }) => (withRowid ? { rowid: __rowid, ...cols } : cols))
+        await insertRows(trx, name, rows)
       }
     })
   } finally {
@@ -282,13 +319,7 @@ async function restorePostgres(t: TestApp, snap: Snapshot, moved: string[]): Pro
         continue
       }
       await query(trx).run(`DELETE FROM "${name}"`)
-      for (const row of rows) {
-        const keys = Object.keys(row)
-        await query(trx).run(
-          `INSERT INTO "${name}" (${keys.map((k) => `"${k}"`).join(', ')}) VALUES (${keys.map(() => '?').join(', ')})`,
-          ...keys.map((k) => row[k]),
-        )
-      }
+      await insertRows(trx, name, rows)
     }
     await query(trx).run('UPDATE change_counter SET n = n + 1')
   })
