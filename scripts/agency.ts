@@ -38,8 +38,7 @@ import { executedMigrations, hasSqliteHeader, integrityCheck } from '../db/sqlit
 import { systemClock } from '../server/clock.js'
 import { ConfigError, loadConfig } from '../server/config.js'
 import type { AppContext } from '../server/context.js'
-import { isAppError } from '../server/errors.js'
-import { translate } from '../server/i18n/index.js'
+import { refusalText, UsageError } from './cli.js'
 import { type AuditVerification, CLI_ACTOR, chainHead, verifyAudit } from '../server/services/audit.service.js'
 import { anchorFromConfig, dataFolder, startAnchoring } from '../server/services/audit-anchor.service.js'
 import { getSettings, updateSettings } from '../server/services/settings.service.js'
@@ -70,8 +69,6 @@ const USAGE = `usage:
                             [--attachments <dir>] [--anchor-log <file>] [--anchor-key <file>]
   npm run agency -- export --slug <slug> --to <sqlite file> [--attachments <dir>]
 needs DATABASE_URL (and DATA_DIR for the agencies' files); the administrator's password comes from ADMIN_PASSWORD or a prompt`
-
-export class UsageError extends Error {}
 
 /** The copy was made but does not verify (or could not be completed): everything it wrote has been removed. */
 export class CopyRefused extends Error {}
@@ -210,9 +207,9 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (s: strin
       out(`error: ${e.message}`)
       return 1
     }
-    if (isAppError(e)) {
-      const details = (e.details ?? []).map((d) => `  ${d.field}: ${translate('en', d.message)}`).join('\n')
-      out(`error: ${translate('en', e.messageKey, e.params)}${details ? `\n${details}` : ''}`)
+    const refusal = refusalText(e)
+    if (refusal) {
+      out(refusal)
       return 1
     }
     throw e

@@ -17,8 +17,8 @@ import { ROLES } from '../db/schema.js'
 import { systemClock } from '../server/clock.js'
 import { loadConfig } from '../server/config.js'
 import type { AppContext } from '../server/context.js'
-import { AppError, isAppError } from '../server/errors.js'
-import { translate } from '../server/i18n/index.js'
+import { AppError } from '../server/errors.js'
+import { refusalText, UsageError } from './cli.js'
 import { CLI_ACTOR } from '../server/services/audit.service.js'
 import { anchorFromConfig, startAnchoring } from '../server/services/audit-anchor.service.js'
 import { findDepartmentByCode } from '../server/services/department.service.js'
@@ -33,8 +33,6 @@ const USAGE = `usage:
   npm run user -- roles <username> --roles <r1,r2>
   npm run user -- list
 roles: ${ROLES.join(', ')}`
-
-class UsageError extends Error {}
 
 function rolesOf(raw: string | undefined): string[] {
   if (!raw) throw new UsageError('--roles is required')
@@ -141,9 +139,9 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (s: strin
       out(`${e.message}\n${USAGE}`)
       return 2
     }
-    if (isAppError(e)) {
-      const details = (e.details ?? []).map((d) => `  ${d.field}: ${translate('en', d.message)}`).join('\n')
-      out(`error: ${translate('en', e.messageKey, e.params)}${details ? `\n${details}` : ''}`)
+    const refusal = refusalText(e)
+    if (refusal) {
+      out(refusal)
       return 1
     }
     throw e
