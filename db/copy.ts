@@ -66,34 +66,9 @@ export async function copySqliteToPostgres(source: OpenDb, target: Db, opts: Cop
   const raw = source.raw
 
   await migrateToLatest(target)
-  const sourceMigrations = (raw.prepare('SELECT name FROM kysely_migration ORDER BY name').all() as Array<{ name: string }>).map((r) => r.name)
-  const targetMigrations = (await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(target)).rows.map((r) => r.name)
-  if (sourceMigrations.join() !== targetMigrations.join()) {
-    const missing = targetMigrations.filter((m) => !sourceMigrations.includes(m))
-    const unknown = sourceMigrations.filter((m) => !targetMigrations.includes(m))
-    throw new Error(
-      `the SQLite database is not at this version's schema${missing.length ? `: it lacks ${missing.join(', ')} (start the app on it once to migrate it)` : ''}${unknown.length ? `; it has migrations this version does not know: ${unknown.join(', ')}` : ''}`,
-    )
-  }
-
-  const tables = (
-    raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all() as Array<{
-      name: string
-    }>
-  )
-    .map((r) => r.name)
-    .filter((t) => !SKIPPED.has(t))
-  const order = foreignKeyOrder(tables, (t) => (raw.prepare(`PRAGMA foreign_key_list("${t}")`).all() as Array<{ table: string }>).map((f) => f.table))
-
-  const pgColumns = new Map<string, Map<string, { identity: boolean }>>()
-  const cols = await sql<{ table: string; column: string; identity: string; default: string | null }>`
-    SELECT table_name AS "table", column_name AS "column", is_identity AS "identity", column_default AS "default"
-    FROM information_schema.columns WHERE table_schema = current_schema()`.execute(target)
-  for (const c of cols.rows) {
-    let m = pgColumns.get(c.table)
-    if (!m) pgColumns.set(c.table, (m = new Map()))
-    m.set(c.column, { identity: c.identity === 'YES' || (c.default ?? '').startsWith('nextval(') })
-  }
+  await sameMigrations(raw, target, 'sqlite')
+  const { tables, order } = sqliteTables(raw)
+  const pgColumns = await postgresColumns(target)
 
   const plan = order.map((table) => {
     const target = pgColumns.get(table)
@@ -181,6 +156,50 @@ export async function copySqliteToPostgres(source: OpenDb, target: Db, opts: Cop
   // The planner's statistics for the new rows (PostgreSQL's advice after a bulk load).
   for (const { table } of plan) await sql`ANALYZE ${sql.table(table)}`.execute(target)
   return { tables: done, rows: done.reduce((s, t) => s + t.rows, 0), ms: Math.round(performance.now() - t0) }
+}
+
+/** Both databases have run exactly the same migrations, or the copy is refused, naming what the copy's source lacks or has extra. */
+async function sameMigrations(raw: OpenDb['raw'], pg: Db, from: 'sqlite' | 'postgres'): Promise<void> {
+  const inSqlite = (raw.prepare('SELECT name FROM kysely_migration ORDER BY name').all() as Array<{ name: string }>).map((r) => r.name)
+  const inPostgres = (await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(pg)).rows.map((r) => r.name)
+  const [source, target] = from === 'sqlite' ? [inSqlite, inPostgres] : [inPostgres, inSqlite]
+  if (source.join() === target.join()) return
+  const [what, hint] =
+    from === 'sqlite'
+      ? ['the SQLite database', 'start the app on it once to migrate it']
+      : ['the PostgreSQL database', 'start the server on it once to migrate it']
+  const missing = target.filter((m) => !source.includes(m))
+  const unknown = source.filter((m) => !target.includes(m))
+  throw new Error(
+    `${what} is not at this version's schema${missing.length ? `: it lacks ${missing.join(', ')} (${hint})` : ''}${unknown.length ? `; it has migrations this version does not know: ${unknown.join(', ')}` : ''}`,
+  )
+}
+
+/** The SQLite file's tables that are copied (not SQLite's own nor the migrator's), and the same in foreign-key order. */
+function sqliteTables(raw: OpenDb['raw']): { tables: string[]; order: string[] } {
+  const tables = (
+    raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all() as Array<{
+      name: string
+    }>
+  )
+    .map((r) => r.name)
+    .filter((t) => !SKIPPED.has(t))
+  const order = foreignKeyOrder(tables, (t) => (raw.prepare(`PRAGMA foreign_key_list(${quoted(t)})`).all() as Array<{ table: string }>).map((f) => f.table))
+  return { tables, order }
+}
+
+/** The PostgreSQL schema's columns by table: each one's type and whether the database numbers it (identity or serial). */
+async function postgresColumns(db: Db): Promise<Map<string, Map<string, { type: string; identity: boolean }>>> {
+  const out = new Map<string, Map<string, { type: string; identity: boolean }>>()
+  const cols = await sql<{ table: string; column: string; type: string; identity: string; default: string | null }>`
+    SELECT table_name AS "table", column_name AS "column", data_type AS "type", is_identity AS "identity", column_default AS "default"
+    FROM information_schema.columns WHERE table_schema = current_schema()`.execute(db)
+  for (const c of cols.rows) {
+    let m = out.get(c.table)
+    if (!m) out.set(c.table, (m = new Map()))
+    m.set(c.column, { type: c.type, identity: c.identity === 'YES' || (c.default ?? '').startsWith('nextval(') })
+  }
+  return out
 }
 
 /** Rows per table that the migrations themselves write (seed departments and categories): a freshly migrated database, counted. */
@@ -274,34 +293,9 @@ export async function copyPostgresToSqlite(source: Db, target: OpenDb, opts: Cop
   const raw = target.raw
 
   await migrateToLatest(target.db)
-  const targetMigrations = (raw.prepare('SELECT name FROM kysely_migration ORDER BY name').all() as Array<{ name: string }>).map((r) => r.name)
-  const sourceMigrations = (await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(source)).rows.map((r) => r.name)
-  if (sourceMigrations.join() !== targetMigrations.join()) {
-    const missing = targetMigrations.filter((m) => !sourceMigrations.includes(m))
-    const unknown = sourceMigrations.filter((m) => !targetMigrations.includes(m))
-    throw new Error(
-      `the PostgreSQL database is not at this version's schema${missing.length ? `: it lacks ${missing.join(', ')} (start the server on it once to migrate it)` : ''}${unknown.length ? `; it has migrations this version does not know: ${unknown.join(', ')}` : ''}`,
-    )
-  }
-
-  const tables = (
-    raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all() as Array<{
-      name: string
-    }>
-  )
-    .map((r) => r.name)
-    .filter((t) => !SKIPPED.has(t))
-  const order = foreignKeyOrder(tables, (t) => (raw.prepare(`PRAGMA foreign_key_list(${quoted(t)})`).all() as Array<{ table: string }>).map((f) => f.table))
-
-  const pgColumns = new Map<string, Map<string, { type: string; identity: boolean }>>()
-  const cols = await sql<{ table: string; column: string; type: string; identity: string; default: string | null }>`
-    SELECT table_name AS "table", column_name AS "column", data_type AS "type", is_identity AS "identity", column_default AS "default"
-    FROM information_schema.columns WHERE table_schema = current_schema()`.execute(source)
-  for (const c of cols.rows) {
-    let m = pgColumns.get(c.table)
-    if (!m) pgColumns.set(c.table, (m = new Map()))
-    m.set(c.column, { type: c.type, identity: c.identity === 'YES' || (c.default ?? '').startsWith('nextval(') })
-  }
+  await sameMigrations(raw, source, 'postgres')
+  const { tables, order } = sqliteTables(raw)
+  const pgColumns = await postgresColumns(source)
   // Only PostgreSQL's own bookkeeping may be missing from the file; a table of data never is.
   const unknownTables = [...pgColumns.keys()].filter((t) => !tables.includes(t) && !SKIPPED.has(t) && t !== 'change_counter')
   if (unknownTables.length) throw new Error(`table(s) ${unknownTables.join(', ')} are in PostgreSQL but not in the SQLite database`)
