@@ -32,6 +32,7 @@ import { sql } from 'kysely'
 import pg from 'pg'
 import { pino } from 'pino'
 import { type PgDb, writeTransaction } from '../db/connection.js'
+import { signInCookie } from './sign-in.js'
 import { createApp } from '../server/app.js'
 import { systemClock } from '../server/clock.js'
 import { loadConfig } from '../server/config.js'
@@ -254,7 +255,8 @@ async function main(): Promise<void> {
       const hostedServer = await listen(hosting.app)
       const at = (s: http.Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`
       try {
-        const cookie = await signIn(at(singleServer))
+        // The agency's administrator signs in through its own app: the session lives in the agency's schema, so the cookie serves both apps.
+        const cookie = await signInCookie(at(singleServer), ADMIN)
         const qrPath = `/q/${encodeURIComponent(asset.code)}`
         const hostHeaders = { cookie, host: hostOf(SLUGS[0]!) }
         for (const [s, headers] of [
@@ -342,21 +344,6 @@ function get(url: string, headers: Record<string, string>): Promise<{ status: nu
     })
     req.on('error', reject)
   })
-}
-
-/** Signs the agency's administrator in through its own app: the session lives in the agency's schema, so the cookie serves both apps. */
-async function signIn(base: string): Promise<string> {
-  const login = await fetch(`${base}/login`)
-  const cookie0 = login.headers.get('set-cookie')!.split(';')[0]!
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await login.text())![1]!
-  const signed = await fetch(`${base}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookie0 },
-    body: new URLSearchParams({ _csrf: csrf, username: ADMIN.username, password: ADMIN.password, next: '/' }),
-  })
-  if (signed.status !== 303 && signed.status !== 302) throw new Error(`sign-in failed: ${signed.status}`)
-  return signed.headers.get('set-cookie')!.split(';')[0]!
 }
 
 main().catch((e: unknown) => {

@@ -56,6 +56,7 @@ import { append as appendAudit, CLI_ACTOR, verifyAudit, verifyChain } from '../s
 import { AuditAnchor, startAnchoring, stopAnchoring } from '../server/services/audit-anchor.service.js'
 import { labelSheet, QR_ERROR_CORRECTION, QR_QUIET_ZONE, qrUrl } from '../server/services/label.service.js'
 import { BENCH_USER, CACHE_DIR, dataset, parseScale } from './dataset.js'
+import { signInCookie } from './sign-in.js'
 
 const PUBLIC_BASE_URL = 'https://yk.example.go.th'
 
@@ -284,17 +285,7 @@ async function startServer(dbFile: string, profileDir: string | undefined, useTs
 }
 
 async function signIn(base: string): Promise<{ cookie: string; token: string }> {
-  const login = await fetch(`${base}/login`)
-  const cookie0 = login.headers.get('set-cookie')!.split(';')[0]!
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await login.text())![1]!
-  const signed = await fetch(`${base}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookie0 },
-    body: new URLSearchParams({ _csrf: csrf, username: BENCH_USER.username, password: BENCH_USER.password, next: '/' }),
-  })
-  if (signed.status !== 303 && signed.status !== 302) throw new Error(`sign-in failed: ${signed.status}`)
-  const cookie = signed.headers.get('set-cookie')!.split(';')[0]!
+  const cookie = await signInCookie(base, BENCH_USER)
   const res = await fetch(`${base}/api/v1/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
