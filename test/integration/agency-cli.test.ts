@@ -159,6 +159,14 @@ describe('npm run agency (issue 20): add, list, import, export — needs TEST_DA
     const outputs: Record<string, string> = {}
     /** The original file's AUTOINCREMENT counters (the next id is seq + 1). */
     let sequences: Map<string, number>
+    /** The office's database file copied into a new folder `name` of the work folder. */
+    const officeCopy = (name: string) => {
+      const dir = path.join(work, name)
+      fs.mkdirSync(dir)
+      const file = path.join(dir, 'yuemkhuen.db')
+      fs.copyFileSync(officeFile, file)
+      return { dir, file }
+    }
 
     before(async function () {
       if (!onPostgres) this.skip()
@@ -374,10 +382,7 @@ describe('npm run agency (issue 20): add, list, import, export — needs TEST_DA
     })
 
     it('when an office’s audit chain has been edited, then the import is refused with exit code 1 and undone: no schema, no agency, no files', async () => {
-      const dir = path.join(work, 'tampered')
-      fs.mkdirSync(dir)
-      const file = path.join(dir, 'yuemkhuen.db')
-      fs.copyFileSync(officeFile, file)
+      const { dir, file } = officeCopy('tampered')
       fs.cpSync(path.join(office, 'attachments'), path.join(dir, 'attachments'), { recursive: true })
       const raw = new BetterSqlite3(file)
       raw.prepare('UPDATE audit_log SET data = \'{"edited":true}\' WHERE id = 5').run()
@@ -393,10 +398,7 @@ describe('npm run agency (issue 20): add, list, import, export — needs TEST_DA
     })
 
     it('when the office’s anchor shows entries its file no longer has, then the import is refused and undone', async () => {
-      const dir = path.join(work, 'cut')
-      fs.mkdirSync(dir)
-      const file = path.join(dir, 'yuemkhuen.db')
-      fs.copyFileSync(officeFile, file)
+      const { dir, file } = officeCopy('cut')
       for (const f of ['audit-anchor.key', 'audit-anchor.log']) fs.copyFileSync(path.join(office, f), path.join(dir, f))
       // The last entries cut off the end: the chain still verifies on its own, the anchor finds it out.
       const raw = new BetterSqlite3(file)
@@ -432,10 +434,7 @@ describe('npm run agency (issue 20): add, list, import, export — needs TEST_DA
     })
 
     it('when a server has the office’s file open (its latest writes still in the WAL), then the import copies it through SQLite’s backup, with those writes', async () => {
-      const dir = path.join(work, 'live')
-      fs.mkdirSync(dir)
-      const file = path.join(dir, 'yuemkhuen.db')
-      fs.copyFileSync(officeFile, file)
+      const { file } = officeCopy('live')
       const live = openDb(file)
       try {
         await writeTransaction(live.db, (trx) => append(trx, fixedClock(NOW), CLI_ACTOR, { action: 'test.live', entity: 'test', entityId: '2', data: {} }))
