@@ -63,7 +63,7 @@ export interface HostingOptions {
 }
 
 /** The plain page of a host that is no agency's (Thai, from the catalogue; no cookie, no layout). */
-const UNKNOWN_AGENCY_PAGE = `<!doctype html><html lang="th"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/css/app.css"><title>${escapeHtml(translate('th', 'error.unknownAgency'))}</title><body><main><h1>${escapeHtml(translate('th', 'error.unknownAgency'))}</h1><p>${escapeHtml(translate('th', 'error.unknownAgencyHint'))} (404)</p></main></body></html>`
+const UNKNOWN_AGENCY_PAGE = `<!doctype html><html lang="th"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/css/app.css"><link rel="stylesheet" href="/css/print.css" media="print"><title>${escapeHtml(translate('th', 'error.unknownAgency'))}</title><body><main><h1>${escapeHtml(translate('th', 'error.unknownAgency'))}</h1><p>${escapeHtml(translate('th', 'error.unknownAgencyHint'))} (404)</p></main></body></html>`
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
