@@ -112,6 +112,7 @@ export function createApp(ctx: AppContext, opts: AppOptions): App {
         maxAge: ctx.config.sessionIdleMinutes * 60_000,
       },
     }),
+    store.saveBeforeRedirect(),
     store.rollActivity(),
   ]
   const bodyParsers = [

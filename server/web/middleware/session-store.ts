@@ -64,6 +64,33 @@ export class SqliteSessionStore extends session.Store {
   }
 
   /**
+   * express-session saves a changed session when the response ends, but sends the status and headers
+   * before that save is done (it holds back only the body's last byte). A browser follows a redirect
+   * on its headers: on PostgreSQL, where the save is a round trip, its next request could come before
+   * the session it carries is stored — just signed in, and sent back to the sign-in page; a flash or the
+   * cart a step behind. So a redirect waits for the save of a session that changed in this request
+   * (as express-session tells a change: its content without the cookie, or a new id with content);
+   * express-session then finds it saved and does not save it again. Mounted right after the session
+   * middleware, before anything changes the session.
+   */
+  saveBeforeRedirect(): RequestHandler {
+    return (req: Request, res: Response, next: NextFunction) => {
+      if (!req.session) return next()
+      const loadedId = req.sessionID
+      const loaded = contentOf(req.session)
+      const redirect = res.redirect.bind(res) as (...args: unknown[]) => void
+      res.redirect = ((...args: unknown[]) => {
+        const s = req.session as session.Session | undefined
+        const content = s ? contentOf(s) : loaded
+        const changed = s !== undefined && (req.sessionID !== loadedId ? content !== '{}' : content !== loaded)
+        if (!changed) return redirect(...args)
+        s.save((err) => (err ? next(err) : redirect(...args)))
+      }) as Response['redirect']
+      next()
+    }
+  }
+
+  /**
    * The idle deadline on the app's clock — the one get() checks it against. (The cookie's own
    * expiry comes from Date.now(); both restart with activity, so on the system clock they agree
    * to within the touch interval, and an injected clock in tests moves the row's deadline too.)
@@ -122,4 +149,11 @@ export class SqliteSessionStore extends session.Store {
       (e: unknown) => cb?.(e),
     )
   }
+}
+
+/** A session's content as express-session compares it for changes: everything but its cookie. */
+function contentOf(sess: session.Session): string {
+  return JSON.stringify(sess, function (this: unknown, key, value: unknown) {
+    return this === sess && key === 'cookie' ? undefined : value
+  })
 }
