@@ -56,9 +56,16 @@ function urlOf(name: string): string {
 
 let adminQueue: Promise<unknown> = Promise.resolve()
 
-/** One statement on the admin connection, after the ones before it (pg 9 will refuse overlapping queries on one client). */
+/** Set once the run's end has closed the admin connection (closeTestDatabases). */
+let ended = false
+
+/**
+ * One statement on the admin connection, after the ones before it (pg 9 will refuse overlapping
+ * queries on one client). After the run's end (a handle closed later than the root hook), on a
+ * connection of its own that closes with it: nothing may keep the finished run alive.
+ */
 function adminQuery(text: string): Promise<unknown> {
-  const next = adminQueue.then(async () => (await adminClient()).query(text))
+  const next = adminQueue.then(async () => (ended ? oneShot(text) : (await adminClient()).query(text)))
   adminQueue = next.catch(() => undefined)
   return next
 }
@@ -96,13 +103,25 @@ async function createPgTestDb(): Promise<OpenDb> {
 
 /** Drops what the PostgreSQL test databases left (mocha's root hook, test/helpers/hooks.ts). */
 export async function closeTestDatabases(): Promise<void> {
+  while (pending.size > 0) await Promise.allSettled(pending)
   if (!admin) return
-  await Promise.all(pending)
   if (template) await adminQuery(`DROP DATABASE IF EXISTS ${await template}`).catch(() => undefined)
   await adminQueue
+  ended = true
   await (await admin).end()
   admin = undefined
   template = undefined
+}
+
+async function oneShot(text: string): Promise<unknown> {
+  const c = new pg.Client(testDatabaseUrl)
+  c.on('error', () => undefined)
+  try {
+    await c.connect()
+    return await c.query(text)
+  } finally {
+    await c.end()
+  }
 }
 
 /**
@@ -160,12 +179,15 @@ function pgTestHandle(name: string, drop: boolean): OpenDb {
     get raw(): never {
       throw new Error('this test reads the SQLite handle: use test/helpers/db.ts query() so that it runs on PostgreSQL too')
     },
-    async close() {
-      await h.close()
-      if (!drop) return
-      const gone = adminQuery(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined)
+    // Registered before its first await: a close a test did not wait for is still waited for at the end.
+    close() {
+      const gone = (async () => {
+        await h.close()
+        if (drop) await adminQuery(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined)
+      })()
       pending.add(gone)
-      gone.finally(() => pending.delete(gone))
+      void gone.finally(() => pending.delete(gone)).catch(() => undefined)
+      return gone
     },
   }
   return handle as unknown as OpenDb
